@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install what this checkout needs, idempotently, and say exactly what is missing otherwise.
+#   scripts/bootstrap.sh          the local node: Python venv from the lock, npm packages
+#   scripts/bootstrap.sh --test   also the reference tools, PostgreSQL and Chromium for the tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+say() { printf 'tresor bootstrap: %s\n' "$*" >&2; }
+
+# --- Debian packages ------------------------------------------------------------
+# command -> Debian package that provides it
+declare -A node_pkgs=([python3]=python3 [node]=nodejs [npm]=npm)
+declare -A test_pkgs=([plink2]=plink2 [bcftools]=bcftools [tabix]=tabix [bgzip]=tabix
+                      [chromium]=chromium [chromedriver]=chromium-driver
+                      [/usr/lib/postgresql/15/bin/initdb]=postgresql)
+missing=()
+for cmd in "${!node_pkgs[@]}"; do command -v "$cmd" >/dev/null || missing+=("${node_pkgs[$cmd]}"); done
+if [ "$want_test" = 1 ]; then
+    for cmd in "${!test_pkgs[@]}"; do command -v "$cmd" >/dev/null || missing+=("${test_pkgs[$cmd]}"); done
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing Debian packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        say "missing Debian packages: ${missing[*]}"
+        say "install them with:  sudo apt-get install -y ${missing[*]}"
+        exit 1
+    fi
+fi
+python3 -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || {
+    say "tresor needs Python 3.11 as python3 (found: $(python3 --version 2>&1))"; exit 1; }
+python3 -c 'import venv, ensurepip' 2>/dev/null || {
+    say "python3 cannot make virtual environments: install python3-venv (sudo apt-get install -y python3-venv)"; exit 1; }
+
+# --- Python: one venv, exactly the locked set -------------------------------------
+stamp=.venv/.tresor-lock-sha256
+want=$(cat constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "installing Python packages into .venv (exactly constraints.txt)"
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    [ -x .venv/bin/uv ] || .venv/bin/pip install -q "uv==0.13.9"
+    .venv/bin/uv pip install -q --python .venv/bin/python -r constraints.txt
+    .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+    echo "$want" > "$stamp"
+fi
+
+# --- Node.js: configurable-http-proxy for the hub ---------------------------------
+if [ ! -x node_modules/.bin/configurable-http-proxy ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages (configurable-http-proxy)"
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Re-resolve constraints.txt from pyproject.toml. CI, the local node and the notebook image
+# all install exactly this set; run it after changing a dependency, then commit both files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+uv=.venv/bin/uv
+[ -x "$uv" ] || { python3 -m venv .venv && .venv/bin/pip install -q uv; }
+"$uv" pip compile --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+    --all-extras pyproject.toml -o constraints.txt --custom-compile-command "bash scripts/lock.sh"
+echo "constraints.txt updated: $(grep -c '==' constraints.txt) pinned packages"

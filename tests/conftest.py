@@ -1,0 +1,37 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def require_tool(name: str) -> str:
+    """Path of a reference tool; fails (never skips) when bootstrap did not install it."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed; run: bash scripts/bootstrap.sh --test")
+    return path
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Screenshots and other files a human may want to look at after a run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def demo_cohorts(tmp_path_factory):
+    """Small demo cohorts (dk, se, uk) simulated once per session; not registered anywhere."""
+    from tresor.demo import DemoParameters, simulate_cohorts
+
+    out = tmp_path_factory.mktemp("demo")
+    params = DemoParameters(samples_per_cohort=120, contigs=2, contig_length=1_000_000, seed=7)
+    written = simulate_cohorts(out, params)
+    return {c.cohort: c for c in written}

@@ -1,0 +1,46 @@
+"""The ``tresor`` command. Each idea has its own module of subcommands:
+
+- :mod:`tresor.cli.node`: demo-data, datasets, node start, accounts, kernel
+- :mod:`tresor.cli.stats`: freq, hardy, gwas, pca (genomics over VCF Zarr)
+- :mod:`tresor.cli.airlock`: airlock check / verify / audit
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tresor import __version__
+from tresor.errors import TresorError
+
+
+class _Group(click.Group):
+    """Print TresorError as one readable line (exit 1) instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except TresorError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tresor")
+def cli() -> None:
+    """tresor: a federated trusted research environment for genomics."""
+
+
+def _register() -> None:
+    from tresor.cli import airlock, node, stats
+
+    for module in (node, stats, airlock):
+        module.register(cli)
+
+
+_register()
+
+
+def main() -> None:
+    cli()

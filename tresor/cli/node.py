@@ -1,0 +1,197 @@
+"""Node commands: bring up a node, make demo data, list datasets, manage accounts and kernel."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _site(path: str | None):
+    from tresor.site import load_site_config
+
+    return load_site_config(path)
+
+
+@click.command("demo-data")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the cohorts into (created if missing).",
+)
+@click.option(
+    "--samples",
+    default=300,
+    show_default=True,
+    type=click.IntRange(min=20),
+    help="Samples per cohort.",
+)
+@click.option("--contigs", default=2, show_default=True, type=click.IntRange(1, 22))
+@click.option(
+    "--contig-length",
+    default=2_000_000,
+    show_default=True,
+    type=click.IntRange(min=10_000),
+    help="Base pairs per contig.",
+)
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option(
+    "--catalogue",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Catalogue to register the cohorts in [default: the node's catalogue].",
+)
+@click.option("--no-register", is_flag=True, help="Write the files only.")
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    metavar="COHORT=GROUP",
+    help="Grant a cohort to a hub group (repeatable) [default: the site config's].",
+)
+def demo_data(out, samples, contigs, contig_length, seed, catalogue, no_register, grants):
+    """Simulate three demo cohorts (dk, se, uk): VCF, VCF Zarr, phenotypes, covariates."""
+    from tresor.demo import DemoParameters, register_cohorts, simulate_cohorts
+
+    grant_map: dict[str, list[str]] = {}
+    for item in grants:
+        cohort, sep, group = item.partition("=")
+        if not sep or not cohort or not group:
+            raise click.BadParameter(f"{item!r} is not COHORT=GROUP", param_hint="--grant")
+        grant_map.setdefault(cohort, []).append(group)
+    params = DemoParameters(
+        samples_per_cohort=samples, contigs=contigs, contig_length=contig_length, seed=seed
+    )
+    written = simulate_cohorts(out, params, progress=lambda m: click.echo(m, err=True))
+    for c in written:
+        click.echo(f"{c.cohort}: {c.n_samples} samples x {c.n_variants} variants  {c.store}")
+    if no_register:
+        return
+    if catalogue is None or not grant_map:
+        site = None
+        try:
+            site = _site(None)
+        except Exception:
+            if catalogue is None:
+                raise
+        catalogue = catalogue or site.catalogue_path
+        grant_map = grant_map or (dict(site.demo.grants) if site else {})
+    paths = register_cohorts(written, catalogue, grant_map)
+    click.echo(f"registered {len(paths)} datasets in {catalogue}")
+
+
+@click.command("datasets")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Every dataset with its grants (node admins; no hub session needed).",
+)
+def datasets(show_all):
+    """List the datasets you may open (in a hub session), or all of them with --all."""
+    import pandas as pd
+
+    from tresor.catalogue import datasets_table, load_catalogue
+
+    if show_all:
+        table = pd.DataFrame(
+            [
+                {
+                    "id": e.id,
+                    "title": e.title,
+                    "samples": e.n_samples,
+                    "variants": e.n_variants,
+                    "grants": ", ".join(e.grants),
+                }
+                for e in load_catalogue().values()
+            ]
+        )
+    else:
+        table = datasets_table()
+    if table.empty:
+        click.echo("no datasets")
+    else:
+        click.echo(table.to_string(index=False))
+
+
+@click.group("node")
+def node() -> None:
+    """Bring up this node."""
+
+
+@node.command("start")
+@click.option(
+    "--site-config",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Site config TOML [default: $TRESOR_SITE_CONFIG or config/site.local.toml].",
+)
+def node_start(site_config):
+    """Prepare the node (accounts, demo data, kernel) and run the hub until Ctrl-C."""
+    from tresor.node import exec_hub, login_banner, prepare
+
+    site = _site(site_config)
+    new = prepare(site, progress=lambda m: click.echo(m, err=True))
+    click.echo(login_banner(site, new))
+    exec_hub(site)
+
+
+@node.command("prepare")
+@click.option("--site-config", type=click.Path(dir_okay=False, exists=True))
+def node_prepare(site_config):
+    """Prepare the node without starting the hub; prints new accounts' passwords."""
+    from tresor.node import login_banner, prepare
+
+    site = _site(site_config)
+    click.echo(login_banner(site, prepare(site, progress=lambda m: click.echo(m, err=True))))
+
+
+@click.group("accounts")
+def accounts() -> None:
+    """Local accounts of the embedded node."""
+
+
+@accounts.command("reset-password")
+@click.argument("name")
+@click.option("--site-config", type=click.Path(dir_okay=False, exists=True))
+def reset_password(name, site_config):
+    """Generate a new password for NAME and show it once."""
+    from tresor.hub.accounts import AccountStore
+    from tresor.hub.profiles import state_paths
+
+    try:
+        password = AccountStore(state_paths(_site(site_config))["accounts"]).reset(name)
+    except KeyError as e:
+        raise click.ClickException(str(e.args[0])) from None
+    click.echo(f"{name}: {password}")
+
+
+@click.group("kernel")
+def kernel() -> None:
+    """The "tresor (genomics)" Jupyter kernel."""
+
+
+@kernel.command("install")
+@click.option(
+    "--prefix",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=sys.prefix,
+    show_default=True,
+    help="Install into PREFIX/share/jupyter.",
+)
+@click.option(
+    "--catalogue",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Catalogue directory the kernel sees (TRESOR_CATALOGUE).",
+)
+def kernel_install(prefix, catalogue):
+    """Install the kernelspec for this Python environment."""
+    from tresor.kernelspec import install_kernelspec
+
+    click.echo(install_kernelspec(prefix / "share" / "jupyter", catalogue=catalogue))
+
+
+def register(cli: click.Group) -> None:
+    for command in (demo_data, datasets, node, accounts, kernel):
+        cli.add_command(command)

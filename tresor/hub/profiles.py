@@ -1,0 +1,134 @@
+"""Turn a site config into JupyterHub configuration: the ``local`` and ``docker`` profiles.
+
+Called from ``jupyterhub_config.py`` as ``configure(c, load_site_config())``; it only sets traits.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from tresor.errors import ConfigError
+from tresor.hub import roles
+from tresor.hub.secrets import ensure_private_dir, ensure_secret
+from tresor.paths import REPO_ROOT
+from tresor.site import SiteConfig
+
+
+def proxy_command() -> list[str]:
+    """configurable-http-proxy installed by the project (npm), else one on PATH."""
+    local = REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+    if local.exists():
+        return [str(local)]
+    if found := shutil.which("configurable-http-proxy"):
+        return [found]
+    raise ConfigError(
+        "configurable-http-proxy is not installed; run scripts/bootstrap.sh (it runs npm ci) "
+        "or: npm install configurable-http-proxy"
+    )
+
+
+def state_paths(site: SiteConfig) -> dict[str, Path]:
+    """Files the hub keeps in the state directory."""
+    state = site.state_path
+    return {
+        "state": state,
+        "secrets": state / "secrets",
+        "accounts": state / "secrets" / "accounts.json",
+        "jupyter": state / "jupyter",
+        "hub_db": state / "jupyterhub.sqlite",
+        "cookie_secret": state / "secrets" / "jupyterhub_cookie_secret",
+        "proxy_token": state / "secrets" / "proxy_auth_token",
+        "airlock_token": state / "secrets" / "airlock_service_token",
+        "culler_token": state / "secrets" / "idle_culler_token",
+        "airlock_dir": state / "airlock",
+    }
+
+
+def configure(c, site: SiteConfig) -> None:
+    """Apply the site's profile to the JupyterHub config object ``c``."""
+    if site.profile == "local":
+        configure_local(c, site)
+    elif site.profile == "docker":
+        from tresor.hub.docker_profile import configure_docker
+
+        configure_docker(c, site)
+    else:  # pragma: no cover - SiteConfig validation allows only these two
+        raise ConfigError(f"unknown profile {site.profile!r}")
+
+
+def configure_common(c, site: SiteConfig, paths: dict[str, Path]) -> None:
+    """Settings both profiles share: roles, groups, services, culling, no allow_all."""
+    c.JupyterHub.load_roles = roles.hub_roles()
+    c.JupyterHub.load_groups = {
+        name: {"users": members} for name, members in site.hub_groups.items()
+    }
+    c.Authenticator.allow_all = False
+    c.Authenticator.allowed_users = set(site.accounts.all_users)
+    c.Authenticator.admin_users = set()  # the admins group has a scoped role instead
+    c.Spawner.server_token_scopes = roles.SERVER_TOKEN_SCOPES
+    c.Spawner.default_url = "/lab"
+    c.JupyterHub.services = [
+        {
+            "name": "airlock",
+            "display": True,
+            "url": f"http://127.0.0.1:{site.airlock.port}",
+            "api_token": ensure_secret(paths["airlock_token"]),
+            "oauth_no_confirm": True,
+            "command": [sys.executable, "-m", "airlock", "--port", str(site.airlock.port)],
+            "environment": {
+                "TRESOR_SITE_CONFIG": str(site.source or ""),
+                "TRESOR_STATE_DIR": str(site.state_path),
+            },
+        },
+        {
+            "name": "idle-culler",
+            "api_token": ensure_secret(paths["culler_token"]),
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={site.hub.idle_timeout_seconds}",
+            ],
+        },
+    ]
+
+
+def configure_local(c, site: SiteConfig) -> None:
+    """The embedded default: loopback only, local processes, SQLite, local accounts."""
+    from tresor.hub.auth import TresorLocalAuthenticator
+    from tresor.hub.spawner import TresorLocalSpawner
+
+    if site.hub.ip not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(
+            f"the local profile listens on loopback only, not {site.hub.ip!r}; "
+            "use the docker profile for a node that others reach"
+        )
+    paths = state_paths(site)
+    ensure_private_dir(paths["state"])
+    ensure_private_dir(paths["secrets"])
+
+    c.JupyterHub.ip = site.hub.ip
+    c.JupyterHub.port = site.hub.port
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = site.hub.hub_port
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{site.hub.proxy_api_port}"
+    c.ConfigurableHTTPProxy.command = proxy_command()
+    c.ConfigurableHTTPProxy.auth_token = ensure_secret(paths["proxy_token"])
+    c.ConfigurableHTTPProxy.pid_file = str(paths["state"] / "jupyterhub-proxy.pid")
+    c.JupyterHub.cookie_secret_file = str(paths["cookie_secret"])
+    ensure_secret(paths["cookie_secret"])
+    c.JupyterHub.db_url = f"sqlite:///{paths['hub_db']}"
+    c.JupyterHub.pid_file = str(paths["state"] / "jupyterhub.pid")
+
+    c.JupyterHub.authenticator_class = TresorLocalAuthenticator
+    c.TresorLocalAuthenticator.accounts_file = str(paths["accounts"])
+
+    c.JupyterHub.spawner_class = TresorLocalSpawner
+    c.TresorLocalSpawner.workspaces_root = str(site.workspaces_path)
+    c.TresorLocalSpawner.jupyter_data_dir = str(paths["jupyter"])
+    c.TresorLocalSpawner.catalogue_dir = str(site.catalogue_path)
+    c.Spawner.http_timeout = 60
+    c.Spawner.start_timeout = 120
+    configure_common(c, site, paths)

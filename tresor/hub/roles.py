@@ -1,0 +1,87 @@
+"""Least-privilege JupyterHub roles for tresor's groups and services.
+
+JupyterHub's default ``user`` role grants ``self`` (every permission on one's own account, tokens
+included). tresor replaces it: a plain account may only see its own name; each role group adds
+exactly what that job needs. Admins administer accounts and servers but get no
+``access:servers``, so they cannot open a researcher's notebook server.
+"""
+
+from __future__ import annotations
+
+#: every authenticated account, whatever its groups
+USER_SCOPES = ["read:users:name!user"]
+
+RESEARCHER_SCOPES = [
+    "servers!user",  # start and stop their own server
+    "access:servers!user",  # use it
+    "read:users:groups!user",  # lets the kernel ask which projects (grants) they are in
+    "users:activity!user",
+    "access:services!service=airlock",
+]
+
+REVIEWER_SCOPES = [
+    "read:users:groups!user",
+    "access:services!service=airlock",
+]
+
+ADMIN_SCOPES = [
+    "admin-ui",
+    "list:users",
+    "read:users",
+    "admin:users",
+    "admin:groups",
+    "list:groups",
+    "read:groups",
+    "servers",  # start and stop anyone's server, but not access:servers
+    "read:hub",
+    "access:services!service=airlock",
+]
+
+#: scopes of the single-user server's JUPYTERHUB_API_TOKEN (the subset the user holds is granted)
+SERVER_TOKEN_SCOPES = [
+    "access:servers!server",
+    "users:activity!user",
+    "read:users:name!user",
+    "read:users:groups!user",
+]
+
+AIRLOCK_SERVICE_SCOPES = ["list:users", "read:users:name", "read:users:groups", "read:groups"]
+
+IDLE_CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+
+
+def hub_roles() -> list[dict]:
+    """The ``load_roles`` list: one role per role group and per service."""
+    return [
+        {"name": "user", "description": "Every account: its own name.", "scopes": USER_SCOPES},
+        {
+            "name": "tresor-researcher",
+            "description": "Run one's own JupyterLab and use the airlock.",
+            "scopes": RESEARCHER_SCOPES,
+            "groups": ["researchers"],
+        },
+        {
+            "name": "tresor-airlock-reviewer",
+            "description": "Use the airlock review queue; no notebook server.",
+            "scopes": REVIEWER_SCOPES,
+            "groups": ["airlock-reviewers"],
+        },
+        {
+            "name": "tresor-admin",
+            "description": "Administer accounts, groups and servers; no access to servers.",
+            "scopes": ADMIN_SCOPES,
+            "groups": ["admins"],
+        },
+        {
+            "name": "tresor-airlock-service",
+            "description": "The airlock resolves users' groups.",
+            "scopes": AIRLOCK_SERVICE_SCOPES,
+            "services": ["airlock"],
+        },
+        {
+            "name": "tresor-idle-culler",
+            "description": "Stop idle servers.",
+            "scopes": IDLE_CULLER_SCOPES,
+            "services": ["idle-culler"],
+        },
+    ]

@@ -1,0 +1,30 @@
+"""Install the "tresor (genomics)" kernelspec from kernels/tresor with this interpreter."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from tresor.paths import REPO_ROOT
+
+KERNEL_NAME = "tresor"
+KERNEL_SOURCE = REPO_ROOT / "kernels" / KERNEL_NAME
+
+
+def install_kernelspec(
+    data_dir: Path, *, catalogue: Path | None = None, python: str = sys.executable
+) -> Path:
+    """Write ``<data_dir>/kernels/tresor/kernel.json``; ``data_dir`` goes on JUPYTER_PATH."""
+    spec = json.loads((KERNEL_SOURCE / "kernel.json").read_text())
+    spec["argv"][0] = python
+    if catalogue is not None:
+        spec.setdefault("env", {})["TRESOR_CATALOGUE"] = str(catalogue)
+    target = Path(data_dir) / "kernels" / KERNEL_NAME
+    target.mkdir(parents=True, exist_ok=True)
+    for extra in KERNEL_SOURCE.iterdir():
+        if extra.name != "kernel.json" and extra.is_file():
+            shutil.copy2(extra, target / extra.name)
+    (target / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    return target
