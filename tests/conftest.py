@@ -35,3 +35,20 @@ def demo_cohorts(tmp_path_factory):
     params = DemoParameters(samples_per_cohort=120, contigs=2, contig_length=1_000_000, seed=7)
     written = simulate_cohorts(out, params)
     return {c.cohort: c for c in written}
+
+
+@pytest.fixture(scope="session")
+def local_node(tmp_path_factory):
+    """A real local node (hub, proxy, airlock service, culler) with small demo cohorts.
+
+    See tests/hub/node.py for what it offers: url, site, passwords, api(), user_token(),
+    start_server(), run_in_kernel().
+    """
+    from tests.hub.node import LocalNode
+
+    node = LocalNode.create(tmp_path_factory.mktemp("node"))
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()

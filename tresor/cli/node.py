@@ -129,11 +129,18 @@ def node() -> None:
 )
 def node_start(site_config):
     """Prepare the node (accounts, demo data, kernel) and run the hub until Ctrl-C."""
-    from tresor.node import exec_hub, login_banner, prepare
+    import subprocess
+
+    from tresor.node import exec_hub
 
     site = _site(site_config)
-    new = prepare(site, progress=lambda m: click.echo(m, err=True))
-    click.echo(login_banner(site, new))
+    # prepare in a child process: simulation and conversion leave no helper processes behind
+    # (multiprocessing's resource tracker would otherwise outlive the exec as a zombie)
+    argv = [sys.executable, "-m", "tresor", "node", "prepare"]
+    if site.source:
+        argv += ["--site-config", str(site.source)]
+    if subprocess.run(argv, check=False).returncode != 0:
+        sys.exit(1)
     exec_hub(site)
 
 

@@ -14,6 +14,11 @@ from pathlib import Path
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Unicode, default
 
+from tresor.paths import REPO_ROOT
+
+#: Jupyter server and JupyterLab settings for every single-user server (no news, no update check)
+SINGLEUSER_CONFIG = REPO_ROOT / "config" / "jupyter"
+
 
 class TresorLocalSpawner(SimpleLocalProcessSpawner):
     """Runs ``jupyterhub-singleuser`` from this environment, in ``<workspaces>/<user>``."""
@@ -55,6 +60,9 @@ class TresorLocalSpawner(SimpleLocalProcessSpawner):
             env["JUPYTER_PATH"] = os.pathsep.join(
                 p for p in (self.jupyter_data_dir, env.get("JUPYTER_PATH", "")) if p
             )
+        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+            p for p in (str(SINGLEUSER_CONFIG), env.get("JUPYTER_CONFIG_PATH", "")) if p
+        )
         if self.catalogue_dir:
             env["TRESOR_CATALOGUE"] = self.catalogue_dir
         env["TRESOR_WORKSPACE"] = self.home_dir

@@ -1,0 +1,32 @@
+"""A researcher logs in with a browser and sees JupyterLab with the tresor kernel."""
+
+import pytest
+
+from tests.browser.conftest import login
+
+pytestmark = pytest.mark.slow
+
+
+def test_researcher_login__jupyterlab_with_tresor_kernel(local_node, page, artifacts_dir):
+    login(page, local_node, "researcher1")
+    page.wait_for_url("**/user/researcher1/lab**", timeout=120_000)
+    card = page.locator('.jp-LauncherCard[title="tresor (genomics)"]').first
+    card.wait_for(state="visible", timeout=120_000)
+    # open a notebook with the kernel and run a cell
+    card.click()
+    page.locator(".jp-Notebook").first.wait_for()
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+        timeout=120_000
+    )
+    cell = page.locator(".jp-Cell .cm-content").first
+    cell.click()
+    page.keyboard.type('import tresor; print(sorted(tresor.datasets()["id"]))')
+    page.keyboard.press("Shift+Enter")
+    try:
+        page.locator(".jp-OutputArea-output", has_text="['dk', 'se', 'uk']").wait_for()
+        assert page.locator(".jp-InputPrompt").first.inner_text().strip() == "[1]:"
+        assert page.locator(".jp-NotebookPanel-toolbar", has_text="tresor (genomics)").is_visible()
+        # no egress: JupyterLab must not offer to fetch news
+        assert page.get_by_text("official Jupyter news").count() == 0
+    finally:
+        page.screenshot(path=str(artifacts_dir / "jupyterlab-researcher1.png"))

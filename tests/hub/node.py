@@ -1,0 +1,241 @@
+"""A real local tresor node for tests: JupyterHub + configurable-http-proxy on loopback.
+
+Started from the repository's jupyterhub_config.py (through jupyterhub_test_config.py, which adds
+one admin service token for the tests), with a temporary state directory, free ports and small
+demo cohorts prepared by the same code as `tresor node start`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tresor.node import prepare
+from tresor.paths import REPO_ROOT
+from tresor.site import SiteConfig, load_site_config
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_site_config(directory: Path, *, demo_samples: int = 60) -> Path:
+    """A site config like config/site.local.toml, with its own state dir, ports and small demo."""
+    text = (REPO_ROOT / "config" / "site.local.toml").read_text()
+    base = {
+        "port = 8000": f"port = {free_port()}",
+        "hub_port = 8081": f"hub_port = {free_port()}",
+        "proxy_api_port = 8001": f"proxy_api_port = {free_port()}",
+        "port = 8090": f"port = {free_port()}",
+        "samples_per_cohort = 300": f"samples_per_cohort = {demo_samples}",
+        "contig_length = 2_000_000": "contig_length = 400_000",
+    }
+    for old, new in base.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    text = f'state_dir = "{directory / "state"}"\n' + text
+    path = directory / "site.toml"
+    path.write_text(text)
+    return path
+
+
+@dataclass
+class LocalNode:
+    site: SiteConfig
+    passwords: dict[str, str]
+    admin_token: str
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    _descendants: set[int] = field(default_factory=set)
+
+    @property
+    def url(self) -> str:
+        return self.site.public_url
+
+    @property
+    def state_dir(self) -> Path:
+        return self.site.state_path
+
+    # -- lifecycle ------------------------------------------------------------------------
+    @classmethod
+    def create(cls, directory: Path) -> LocalNode:
+        site = load_site_config(write_site_config(directory))
+        passwords = prepare(site, progress=lambda m: None)
+        return cls(site=site, passwords=passwords, admin_token=secrets.token_hex(32))
+
+    def start(self, timeout: float = 90) -> None:
+        env = dict(os.environ)
+        env.update(
+            TRESOR_SITE_CONFIG=str(self.site.source),
+            TRESOR_REAL_HUB_CONFIG=str(REPO_ROOT / "jupyterhub_config.py"),
+            TRESOR_TEST_ADMIN_TOKEN=self.admin_token,
+        )
+        self.log_path = self.state_dir / "jupyterhub-test.log"
+        log = open(self.log_path, "wb")  # noqa: SIM115 - kept open for the hub's lifetime
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(HERE / "jupyterhub_test_config.py")],
+            cwd=self.state_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"hub exited at start:\n{self.log_tail()}")
+            try:
+                if httpx.get(self.url + "hub/api/", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"hub did not answer within {timeout}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Ctrl-C, as a person would; then make sure nothing the hub started survives."""
+        if self.process is None:
+            return
+        pids = self.descendant_pids()
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        for pid in pids:
+            try:
+                psutil.Process(pid).kill()
+            except psutil.NoSuchProcess:
+                pass
+        self.process = None
+
+    def descendant_pids(self) -> set[int]:
+        try:
+            return {p.pid for p in psutil.Process(self.process.pid).children(recursive=True)}
+        except psutil.NoSuchProcess:
+            return set()
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    # -- REST -------------------------------------------------------------------------------
+    def api(self, method: str, path: str, token: str | None = None, **kw) -> httpx.Response:
+        headers = {"Authorization": f"token {token or self.admin_token}"}
+        return httpx.request(method, self.url + "hub/api" + path, headers=headers, timeout=60, **kw)
+
+    def user_token(self, name: str) -> str:
+        r = self.api("POST", f"/users/{name}/tokens", json={"note": "tresor tests"})
+        r.raise_for_status()
+        return r.json()["token"]
+
+    def create_user(self, name: str, groups: list[str]) -> None:
+        r = self.api("POST", f"/users/{name}")
+        assert r.status_code in (201, 409), r.text
+        for group in groups:
+            self.api("POST", f"/groups/{group}/users", json={"users": [name]}).raise_for_status()
+
+    def start_server(self, name: str, timeout: float = 120) -> None:
+        r = self.api("POST", f"/users/{name}/server")
+        if r.status_code not in (201, 202, 400):  # 400: already running
+            raise RuntimeError(f"spawn failed ({r.status_code}): {r.text}\n{self.log_tail()}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.api("GET", f"/users/{name}").json()
+            server = model.get("servers", {}).get("")
+            if server and server.get("ready"):
+                return
+            if not server and not model.get("pending"):
+                raise RuntimeError(f"server of {name} did not start:\n{self.log_tail()}")
+            time.sleep(0.5)
+        raise TimeoutError(f"server of {name} not ready in {timeout}s:\n{self.log_tail()}")
+
+    def stop_server(self, name: str) -> None:
+        r = self.api("DELETE", f"/users/{name}/server")
+        assert r.status_code in (202, 204), r.text
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not self.api("GET", f"/users/{name}").json().get("servers"):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"server of {name} did not stop")
+
+    # -- kernels, through the proxy -----------------------------------------------------------
+    def run_in_kernel(self, user: str, token: str, code: str, kernel: str = "tresor") -> dict:
+        """Run ``code`` in a new kernel of ``user``'s server over the kernel websocket.
+
+        Returns {"stdout": str, "error": None | {"ename", "evalue"}}.
+        """
+        import websocket
+
+        base = f"{self.url}user/{user}/api/kernels"
+        headers = {"Authorization": f"token {token}"}
+        r = httpx.post(base, headers=headers, json={"name": kernel}, timeout=60)
+        r.raise_for_status()
+        kernel_id = r.json()["id"]
+        ws_url = base.replace("http://", "ws://") + f"/{kernel_id}/channels"
+        ws = websocket.create_connection(
+            ws_url, header=[f"Authorization: token {token}"], timeout=300
+        )
+        try:
+            msg_id = uuid.uuid4().hex
+            ws.send(
+                json.dumps(
+                    {
+                        "header": {
+                            "msg_id": msg_id,
+                            "username": user,
+                            "session": uuid.uuid4().hex,
+                            "msg_type": "execute_request",
+                            "version": "5.3",
+                        },
+                        "parent_header": {},
+                        "metadata": {},
+                        "channel": "shell",
+                        "buffers": [],
+                        "content": {
+                            "code": code,
+                            "silent": False,
+                            "store_history": False,
+                            "user_expressions": {},
+                            "allow_stdin": False,
+                            "stop_on_error": True,
+                        },
+                    }
+                )
+            )
+            stdout, error, replied, idle = [], None, False, False
+            while not (replied and idle):
+                msg = json.loads(ws.recv())
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind = msg["msg_type"]
+                if kind == "stream" and msg["content"]["name"] == "stdout":
+                    stdout.append(msg["content"]["text"])
+                elif kind == "error":
+                    error = {k: msg["content"][k] for k in ("ename", "evalue")}
+                elif kind == "execute_reply":
+                    replied = True
+                elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                    idle = True
+            return {"stdout": "".join(stdout), "error": error}
+        finally:
+            ws.close()
+            httpx.delete(f"{base}/{kernel_id}", headers=headers, timeout=60)

@@ -1,0 +1,131 @@
+"""The local node end to end: a real hub, proxy, spawner and kernel, over the REST API."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+
+import pandas as pd
+import pytest
+
+from tests.conftest import require_tool
+from tresor.catalogue import load_catalogue
+
+pytestmark = pytest.mark.slow
+
+ALLELE_COUNTS = """
+import json
+import numpy as np
+import tresor
+ds = tresor.open_dataset("dk")
+g = ds.call_genotype.data                      # dask, (variants, samples, ploidy)
+n_alleles = int(ds.sizes["alleles"])
+ac = np.stack([(g == a).sum(axis=(1, 2)) for a in range(1, n_alleles)], axis=1).compute()
+an = (g >= 0).sum(axis=(1, 2)).compute()
+print(json.dumps({"positions": ds.variant_position.values.tolist(),
+                  "contigs": ds.contig_id.values[ds.variant_contig.values].tolist(),
+                  "ac": ac.tolist(), "an": an.tolist(),
+                  "chunked": isinstance(ds.call_genotype.data, type(g))}))
+"""
+
+
+def bcftools_counts(vcf) -> pd.DataFrame:
+    bcftools = require_tool("bcftools")
+    text = subprocess.run(
+        f"{bcftools} +fill-tags {vcf} -- -t AC,AN | "
+        f"{bcftools} query -f '%CHROM\\t%POS\\t%AC\\t%AN\\n'",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return pd.read_csv(
+        io.StringIO(text), sep="\t", names=["chrom", "pos", "ac", "an"], dtype={"ac": str}
+    )
+
+
+def test_hub__only_allowed_accounts_and_no_allow_all(local_node):
+    users = {u["name"] for u in local_node.api("GET", "/users").json()}
+    assert users == set(local_node.site.accounts.all_users)
+    groups = {g["name"]: set(g["users"]) for g in local_node.api("GET", "/groups").json()}
+    assert groups["researchers"] == {"researcher1", "researcher2"}
+    assert groups["nordic-gwas"] == {"researcher1"}
+
+
+def test_hub__login_with_generated_password_only(local_node):
+    import httpx
+
+    with httpx.Client(base_url=local_node.url, follow_redirects=False) as client:
+        page = client.get("hub/login")
+        xsrf = client.cookies.get("_xsrf")
+        assert page.status_code == 200 and xsrf
+        bad = client.post(
+            "hub/login", data={"username": "researcher1", "password": "wrong", "_xsrf": xsrf}
+        )
+        assert bad.status_code == 403
+        good = client.post(
+            "hub/login",
+            data={
+                "username": "researcher1",
+                "_xsrf": xsrf,
+                "password": local_node.passwords["researcher1"],
+            },
+        )
+        assert good.status_code == 302
+
+
+def test_researcher_kernel__allele_counts_equal_bcftools(local_node):
+    """A new researcher: created and spawned through the REST API; code runs in the tresor kernel
+    through the proxy's kernel websocket; counts from tresor.open_dataset equal bcftools'."""
+    local_node.create_user("alice", ["researchers", "nordic-gwas"])
+    token = local_node.user_token("alice")
+    local_node.start_server("alice")
+    result = local_node.run_in_kernel("alice", token, ALLELE_COUNTS)
+    assert result["error"] is None, result
+    ours = json.loads(result["stdout"])
+
+    ref = bcftools_counts(
+        load_catalogue(local_node.site.catalogue_path)["dk"].store.parent / "dk.vcf.gz"
+    )
+    assert ours["chunked"]
+    assert ours["positions"] == ref["pos"].tolist()
+    assert ours["contigs"] == ref["chrom"].tolist()
+    assert ours["an"] == ref["an"].tolist()
+    alt_counts = [
+        ",".join(str(c) for c in row[: len(ref_ac.split(","))])
+        for row, ref_ac in zip(ours["ac"], ref["ac"], strict=True)
+    ]
+    assert alt_counts == ref["ac"].tolist()
+    # the padding columns of bi-allelic rows hold no calls
+    assert all(
+        sum(row[len(r.split(",")) :]) == 0 for row, r in zip(ours["ac"], ref["ac"], strict=True)
+    )
+
+
+def test_researcher_kernel__refused_without_a_grant(local_node):
+    """researcher2 is only in project uk-study: dk is refused with who to ask, uk opens."""
+    token = local_node.user_token("researcher2")
+    local_node.start_server("researcher2")
+    refused = local_node.run_in_kernel(
+        "researcher2", token, 'import tresor\ntresor.open_dataset("dk")'
+    )
+    assert refused["error"]["ename"] == "AccessDeniedError"
+    assert "researcher2 has no grant for dataset 'dk'" in refused["error"]["evalue"]
+    assert "data access committee" in refused["error"]["evalue"]
+    allowed = local_node.run_in_kernel(
+        "researcher2",
+        token,
+        'import tresor\nprint(tresor.open_dataset("uk").sizes["samples"])\n'
+        'print(",".join(tresor.datasets()["id"]))',
+    )
+    assert allowed["error"] is None, allowed
+    samples, listed = allowed["stdout"].split()
+    assert int(samples) == local_node.site.demo.samples_per_cohort
+    assert listed == "uk"
+
+
+def test_reviewer__cannot_start_a_server(local_node):
+    token = local_node.user_token("reviewer1")
+    r = local_node.api("POST", "/users/reviewer1/server", token=token)
+    assert r.status_code == 403
