@@ -7,6 +7,7 @@ demo cohorts prepared by the same code as `tresor node start`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -119,10 +120,8 @@ class LocalNode:
         except subprocess.TimeoutExpired:
             self.process.kill()
         for pid in pids:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 psutil.Process(pid).kill()
-            except psutil.NoSuchProcess:
-                pass
         self.process = None
 
     def descendant_pids(self) -> set[int]:

@@ -98,7 +98,7 @@ def test_local_node_command__logins_then_ctrl_c_stops_everything(tmp_path):
 
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         proc.wait(60)
-        gone, alive = psutil.wait_procs(started, timeout=15)
+        _gone, alive = psutil.wait_procs(started, timeout=15)
         assert alive == [], [p.cmdline() for p in alive]
     finally:
         if proc.poll() is None:
