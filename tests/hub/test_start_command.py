@@ -3,6 +3,7 @@ every process it started (hub, proxy, services and spawned servers)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -101,5 +102,9 @@ def test_local_node_command__logins_then_ctrl_c_stops_everything(tmp_path):
         _gone, alive = psutil.wait_procs(started, timeout=15)
         assert alive == [], [p.cmdline() for p in alive]
     finally:
-        if proc.poll() is None:
+        if proc.poll() is None:  # the test failed: leave nothing behind
+            leftovers = psutil.Process(proc.pid).children(recursive=True)
             os.killpg(proc.pid, signal.SIGKILL)
+            for p in leftovers:  # the proxy and services run in sessions of their own
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    p.kill()
