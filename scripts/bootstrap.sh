@@ -54,5 +54,5 @@ fi
 # --- Node.js: configurable-http-proxy for the hub ---------------------------------
 if [ ! -x node_modules/.bin/configurable-http-proxy ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages (configurable-http-proxy)"
-    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    npm ci --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null
 fi
