@@ -156,7 +156,8 @@ class DockerSettings(_Section):
     """The production profile: one container per user on an internal network with no egress.
 
     Paths are host paths; the hub container mounts them at the same place, so what the hub
-    reads (catalogue, stores) and what it asks Docker to mount are the same paths.
+    reads (catalogue, stores) and what it asks Docker to mount are the same paths. Workspaces
+    are ``<state_dir>/workspaces/<user>``, as in the local profile, where the airlock reads them.
     """
 
     image: str = Field(description="the single-user image; the only one users can run")
@@ -175,7 +176,6 @@ class DockerSettings(_Section):
     cpu_limit: float = Field(2.0, gt=0, le=256)
     pids_limit: int = Field(1024, ge=64)
     tmp_size: str = "2G"
-    workspaces_root: Path = Path("/srv/tresor/workspaces")
     data_root: Path = Field(
         Path("/srv/tresor/data"), description="dataset stores must lie under it"
     )
@@ -216,9 +216,7 @@ class DockerSettings(_Section):
             )
         return v
 
-    @field_validator(
-        "workspaces_root", "data_root", "database_url_file", "tls_cert_file", "tls_key_file"
-    )
+    @field_validator("data_root", "database_url_file", "tls_cert_file", "tls_key_file")
     @classmethod
     def _absolute_paths(cls, v: Path | None, info) -> Path | None:
         return None if v is None else _absolute(v, f"docker.{info.field_name}")

@@ -117,7 +117,6 @@ cpu_limit = 1.5
 pids_limit = 512
 tmp_size = "1G"
 data_root = "{data}"
-workspaces_root = "{tmp_path / "workspaces"}"
 database_url_file = "{db_url}"
 [docker.oidc]
 client_id = "tresor-dk"
@@ -218,7 +217,7 @@ def test_docker_spawner_without_docker_engine__mounts_only_granted_datasets_read
     assert workspace["Type"] == "volume"
     assert workspace["Source"] == "tresor-workspace-ann"
     options = workspace["VolumeOptions"]["DriverConfig"]["Options"]
-    assert options["device"] == str(node.docker.workspaces_root / "ann")
+    assert options["device"] == str(node.workspaces_path / "ann")
 
     granted = {
         str(node.catalogue_path / "dk.toml"),

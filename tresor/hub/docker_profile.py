@@ -141,7 +141,7 @@ def configure_docker(c, site: SiteConfig) -> None:
     spawner.workspace_path = "/home/tresor"
     spawner.catalogue_dir = str(site.catalogue_path)
     spawner.data_root = str(docker.data_root)
-    spawner.workspaces_root = str(docker.workspaces_root)
+    spawner.workspaces_root = str(site.workspaces_path)
     spawner.notebook_uid = docker.notebook_uid
     spawner.notebook_gid = docker.notebook_gid
     spawner.certs_volume_name = str(ssl_dir / "servers" / "{username}")
