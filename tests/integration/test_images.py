@@ -132,7 +132,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_jupyter_lab(tmp_path: Path, config_path: Path | None) -> tuple[subprocess.Popen, str]:
+def start_jupyter_lab(tmp_path: Path, config_path: str) -> tuple[subprocess.Popen, str]:
     root = tmp_path / "work"
     root.mkdir(exist_ok=True)
     (root / "result.csv").write_text("variant,count\nrs1,42\n")
@@ -149,9 +149,7 @@ def start_jupyter_lab(tmp_path: Path, config_path: Path | None) -> tuple[subproc
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "JUPYTER_PATH": str(data),
     }
-    env.pop("JUPYTER_CONFIG_PATH", None)
-    if config_path is not None:
-        env["JUPYTER_CONFIG_PATH"] = str(config_path)
+    env["JUPYTER_CONFIG_PATH"] = config_path
     log = (tmp_path / f"lab-{port}.log").open("w")
     process = subprocess.Popen(
         [
@@ -194,7 +192,11 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.mark.slow
 def test_notebook_lockdown__downloads_and_terminals_are_off(tmp_path):
-    process, url = start_jupyter_lab(tmp_path, IMAGES / "notebook" / "jupyter")
+    # the two directories the notebook image copies (no key is set in both)
+    config_path = os.pathsep.join(
+        [str(IMAGES / "notebook" / "jupyter"), str(REPO / "config" / "jupyter")]
+    )
+    process, url = start_jupyter_lab(tmp_path, config_path)
     try:
         client = httpx.Client(base_url=url, headers={"Authorization": "token test-token"})
         refused = client.get("/files/result.csv")
@@ -227,5 +229,7 @@ def test_notebook_lockdown__downloads_and_terminals_are_off(tmp_path):
         ):
             assert plugin in config["disabledExtensions"], plugin
             assert plugin in config["lockedExtensions"], plugin
+        # config/jupyter's settings still apply alongside the lockdown
+        assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
     finally:
         stop(process)
