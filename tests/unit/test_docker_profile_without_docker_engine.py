@@ -9,6 +9,7 @@ the only stand-in is the engine's HTTP endpoint, which records the JSON body doc
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 from pathlib import Path
@@ -30,6 +31,15 @@ from tresor.hub.profiles import configure
 from tresor.site import load_site_config
 
 IMAGE = "registry.example.org:5000/tresor/notebook:0.1.0"
+
+
+def run(coroutine):
+    """Run a coroutine in a fresh event loop on its own thread.
+
+    Another session fixture (Playwright's sync API) may keep a loop running on the main thread.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class RecordingEngine(BaseAdapter):
@@ -162,7 +172,7 @@ def make_spawner(site, username: str, groups: list[str]) -> TresorDockerSpawner:
 def create_request(spawner: TresorDockerSpawner) -> tuple[str, dict]:
     engine = RecordingEngine()
     spawner.client.mount("http+docker://", engine)
-    asyncio.run(spawner.create_object())
+    run(spawner.create_object())
     return engine.created()
 
 
@@ -270,14 +280,14 @@ def test_docker_spawner_without_docker_engine__store_outside_data_root_is_refuse
     engine = RecordingEngine()
     spawner.client.mount("http+docker://", engine)
     with pytest.raises(ConfigError, match="outside the data root"):
-        asyncio.run(spawner.create_object())
+        run(spawner.create_object())
     assert engine.requests == []
 
 
 def test_docker_spawner_without_docker_engine__user_cannot_pick_an_image(node):
     spawner = make_spawner(node, "ann", ["researchers", "nordic-gwas"])
     with pytest.raises(HTTPError, match="not allowed"):
-        asyncio.run(spawner.check_allowed("python:3.11"))
+        run(spawner.check_allowed("python:3.11"))
 
 
 def test_docker_spawner_without_docker_engine__certs_staged_for_the_server(node, tmp_path):
@@ -286,7 +296,7 @@ def test_docker_spawner_without_docker_engine__certs_staged_for_the_server(node,
     for key, name in (("keyfile", "user-ann.key"), ("certfile", "user-ann.crt")):
         hub_side[key] = str(write_secret(tmp_path / "hub-certs" / name, f"{key} bytes"))
     hub_side["cafile"] = str(write_secret(tmp_path / "hub-certs" / "notebooks-ca_trust.crt", "ca"))
-    in_container = asyncio.run(spawner.move_certs(hub_side))
+    in_container = run(spawner.move_certs(hub_side))
     staged = node.state_path / "internal-ssl" / "servers" / "ann"
     assert in_container == {
         "keyfile": "/certs/user-ann.key",
@@ -344,8 +354,8 @@ def test_oidc_groups__site_groups_plus_mapped_claims_only(node):
             "urn:example:group:not-mapped",
         ],
     }
-    groups = asyncio.run(authenticator.get_user_groups({"oauth_user": user_info}))
+    groups = run(authenticator.get_user_groups({"oauth_user": user_info}))
     assert groups == {"researchers", "uk-study", "airlock-reviewers"}
     state = {"oauth_user": {"preferred_username": "ann"}}
-    groups = asyncio.run(authenticator.get_user_groups(state))
+    groups = run(authenticator.get_user_groups(state))
     assert groups == {"researchers", "nordic-gwas"}
