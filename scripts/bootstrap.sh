@@ -15,7 +15,8 @@ say() { printf 'tresor bootstrap: %s\n' "$*" >&2; }
 declare -A node_pkgs=([python3]=python3 [node]=nodejs [npm]=npm)
 declare -A test_pkgs=([plink2]=plink2 [bcftools]=bcftools [tabix]=tabix [bgzip]=tabix
                       [chromium]=chromium [chromedriver]=chromium-driver
-                      [/usr/lib/postgresql/15/bin/initdb]=postgresql)
+                      [/usr/lib/postgresql/15/bin/initdb]=postgresql
+                      [/usr/bin/python3]=python3 [unshare]=util-linux [systemd-escape]=systemd)
 missing=()
 for cmd in "${!node_pkgs[@]}"; do command -v "$cmd" >/dev/null || missing+=("${node_pkgs[$cmd]}"); done
 if [ "$want_test" = 1 ]; then

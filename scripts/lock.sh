@@ -7,4 +7,11 @@ uv=.venv/bin/uv
 [ -x "$uv" ] || { python3 -m venv .venv && .venv/bin/pip install -q uv; }
 "$uv" pip compile --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
     --all-extras pyproject.toml -o constraints.txt --custom-compile-command "bash scripts/lock.sh"
+# The images install subsets of exactly these pins (tests/integration/test_images.py checks it).
+mkdir -p images/requirements
+for extra in notebook node; do
+    "$uv" pip compile --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+        --extra "$extra" pyproject.toml -c constraints.txt -o "images/requirements/$extra.txt" \
+        --no-emit-package tresor --custom-compile-command "bash scripts/lock.sh"
+done
 echo "constraints.txt updated: $(grep -c '==' constraints.txt) pinned packages"

@@ -97,6 +97,139 @@ class AirlockSettings(_Section):
     port: int = Field(8090, ge=1, le=65535)
 
 
+#: [registry[:port]/]name[:tag][@sha256:digest]
+_IMAGE = re.compile(
+    r"^(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9][a-z0-9._/-]*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+)
+_BYTES = re.compile(r"^[1-9][0-9]*[KMGT]?$")
+_HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _absolute(value: Path, what: str) -> Path:
+    if not value.is_absolute():
+        raise ValueError(
+            f"{what} must be an absolute path (the same on the host and in the hub "
+            f"container), not {str(value)!r}"
+        )
+    return value
+
+
+def _https(value: str, what: str) -> str:
+    if not value.startswith("https://"):
+        raise ValueError(f"{what} must be an https:// URL, not {value!r}")
+    return value
+
+
+class OIDCSettings(_Section):
+    """Login through an OpenID Connect provider (e.g. LS Login) with oauthenticator.
+
+    Hub groups come from the site config (``[accounts]``, ``[projects]``) plus the provider's
+    group claim values listed in ``group_map``; only accounts named in the site config log in.
+    """
+
+    display_name: str = "LS Login"
+    client_id: str = Field(min_length=1)
+    client_secret_file: Path = Field(description="file holding the client secret, mode 0600")
+    authorize_url: str
+    token_url: str
+    userdata_url: str
+    callback_url: str = Field(description="https://<public host>/hub/oauth_callback")
+    scope: list[str] = ["openid", "profile", "email", "eduperson_entitlement"]
+    username_claim: str = "preferred_username"
+    groups_claim: str = "eduperson_entitlement"
+    #: provider group claim value -> hub group (a role group or a project)
+    group_map: dict[str, str] = {}
+
+    @field_validator("authorize_url", "token_url", "userdata_url", "callback_url")
+    @classmethod
+    def _urls(cls, v: str, info) -> str:
+        return _https(v, f"oidc.{info.field_name}")
+
+    @field_validator("client_secret_file")
+    @classmethod
+    def _secret_path(cls, v: Path) -> Path:
+        return _absolute(v, "oidc.client_secret_file")
+
+
+class DockerSettings(_Section):
+    """The production profile: one container per user on an internal network with no egress.
+
+    Paths are host paths; the hub container mounts them at the same place, so what the hub
+    reads (catalogue, stores) and what it asks Docker to mount are the same paths. Workspaces
+    are ``<state_dir>/workspaces/<user>``, as in the local profile, where the airlock reads them.
+    """
+
+    image: str = Field(description="the single-user image; the only one users can run")
+    api_version: str = Field(
+        "1.41",
+        pattern=r"^1\.[0-9]{2}$",
+        description="Docker API version (1.41: Debian 12 docker.io)",
+    )
+    internal_network: str = "tresor-internal"
+    hub_hostname: str = Field(
+        "tresor-hub", description="the hub container's name on the internal network"
+    )
+    notebook_uid: int = Field(10000, ge=1000, le=2**31 - 1)
+    notebook_gid: int = Field(10000, ge=1000, le=2**31 - 1)
+    mem_limit: str = "8G"
+    cpu_limit: float = Field(2.0, gt=0, le=256)
+    pids_limit: int = Field(1024, ge=64)
+    tmp_size: str = "2G"
+    data_root: Path = Field(
+        Path("/srv/tresor/data"), description="dataset stores must lie under it"
+    )
+    database_url_file: Path = Field(description="file holding the hub's PostgreSQL URL, mode 0600")
+    internal_ssl: bool = True
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    airlock_url: str = "http://tresor-airlock:8090"
+    airlock_hostname: str = "tresor-airlock"
+    airlock_uid: int = Field(10001, ge=1000, le=2**31 - 1)
+    dask_gateway_url: str | None = None
+    oidc: OIDCSettings
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_image(cls, v: str) -> str:
+        if not _IMAGE.match(v) or not (":" in v.rsplit("/", 1)[-1] or "@sha256:" in v):
+            raise ValueError(
+                f"docker.image {v!r} must name a tag or digest, e.g. tresor-notebook:0.1.0"
+            )
+        if v.rsplit("/", 1)[-1].split("@")[0].endswith(":latest"):
+            raise ValueError(f"docker.image {v!r}: pin a version; 'latest' changes under you")
+        return v
+
+    @field_validator("mem_limit", "tmp_size")
+    @classmethod
+    def _bytes(cls, v: str, info) -> str:
+        if not _BYTES.match(v):
+            raise ValueError(f"docker.{info.field_name} {v!r} must look like 512M, 8G or 1T")
+        return v
+
+    @field_validator("hub_hostname", "airlock_hostname", "internal_network")
+    @classmethod
+    def _hostname(cls, v: str, info) -> str:
+        if not _HOSTNAME.match(v):
+            raise ValueError(
+                f"docker.{info.field_name} {v!r}: use lowercase letters, digits and '-'"
+            )
+        return v
+
+    @field_validator("data_root", "database_url_file", "tls_cert_file", "tls_key_file")
+    @classmethod
+    def _absolute_paths(cls, v: Path | None, info) -> Path | None:
+        return None if v is None else _absolute(v, f"docker.{info.field_name}")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> DockerSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError(
+                "docker.tls_cert_file and docker.tls_key_file go together: set both or neither"
+            )
+        return self
+
+
 class SiteConfig(_Section):
     """The whole site configuration. Paths left empty are derived from ``state_dir``."""
 
@@ -110,7 +243,7 @@ class SiteConfig(_Section):
     demo: DemoSettings = DemoSettings()
     airlock: AirlockSettings = AirlockSettings()
     #: settings of the production profile, read by tresor.hub.docker_profile
-    docker: dict = {}
+    docker: DockerSettings | None = None
     #: where this config was read from (set by load_site_config)
     source: Path | None = Field(None, exclude=True)
 
@@ -127,6 +260,24 @@ class SiteConfig(_Section):
             if name in ROLE_GROUPS:
                 raise ValueError(f"project name {name!r} is reserved for a role group")
         return projects
+
+    @model_validator(mode="after")
+    def _docker_section_matches_profile(self) -> SiteConfig:
+        if self.profile == "docker" and self.docker is None:
+            raise ValueError(
+                "profile 'docker' needs a [docker] section (image, database_url_file, "
+                '[docker.oidc]); see docs/admin-guide.md, or use profile = "local" for the '
+                "embedded node"
+            )
+        if self.docker is not None:
+            known = set(self.hub_groups)
+            if unknown := sorted(set(self.docker.oidc.group_map.values()) - known):
+                raise ValueError(
+                    "docker.oidc.group_map maps to groups that do not exist: "
+                    f"{', '.join(unknown)}; map claims to a role group (researchers, "
+                    "airlock-reviewers, admins) or a project"
+                )
+        return self
 
     @model_validator(mode="after")
     def _members_are_accounts(self) -> SiteConfig:

@@ -1,17 +1,201 @@
 """The production profile: DockerSpawner on an internal network, PostgreSQL, OIDC login.
 
-Not built yet (see the production-node issue); the switch exists so a site config can name it.
+The hub runs in its own container, attached to an edge network (users reach the proxy) and to
+an internal network with no route out, where every single-user server runs. Host paths under
+``/srv/tresor`` are mounted at the same paths in the hub container, so the paths the hub reads
+and the paths it asks Docker to mount agree. Ansible (``ansible/roles/hub``) writes the site
+config and the secret files this profile reads.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tresor.errors import ConfigError
-from tresor.site import SiteConfig
+from tresor.hub.secrets import check_private_file, ensure_private_dir, ensure_secret
+from tresor.site import DockerSettings, SiteConfig
+
+#: the command the single-user container runs (fixed here, not taken from the image)
+SINGLEUSER_CMD = ["jupyterhub-singleuser"]
+
+
+def read_secret_file(path: Path, what: str) -> str:
+    """The stripped content of a secret file that only its owner can read."""
+    if not path.is_file():
+        raise ConfigError(
+            f"{what} file {path} does not exist; the hub role of ansible/ writes it from the "
+            "vault (or create it by hand with mode 0600)"
+        )
+    check_private_file(path)
+    value = path.read_text(encoding="utf-8").strip()
+    if not value:
+        raise ConfigError(f"{what} file {path} is empty")
+    return value
+
+
+def database_url(docker: DockerSettings) -> str:
+    """The hub's PostgreSQL URL, refusing anything but PostgreSQL (never echoing a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = read_secret_file(docker.database_url_file, "database URL")
+    try:
+        driver = make_url(url).drivername
+    except ArgumentError:
+        driver = ""
+    if not driver.startswith("postgresql"):
+        raise ConfigError(
+            f"database URL in {docker.database_url_file} is not a PostgreSQL URL; write "
+            "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE"
+        )
+    return url
+
+
+def container_security(docker: DockerSettings) -> dict:
+    """Host-config settings for every single-user container: least privilege, bounded."""
+    return {
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges:true"],
+        "read_only": True,
+        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={docker.tmp_size}"},  # noqa: S108
+        "pids_limit": docker.pids_limit,
+        "memswap_limit": docker.mem_limit,  # no swap beyond the memory limit
+        "ipc_mode": "private",
+        "init": True,
+    }
 
 
 def configure_docker(c, site: SiteConfig) -> None:
-    raise ConfigError(
-        f"site config {site.source}: profile 'docker' (production: DockerSpawner, PostgreSQL, "
-        'OIDC) is not available in this version of tresor yet; use profile = "local" for the '
-        "embedded node"
+    """Apply the production profile to the JupyterHub config object ``c``."""
+    from tresor.hub.docker_spawner import TresorDockerSpawner
+    from tresor.hub.oidc import TresorOIDCAuthenticator
+    from tresor.hub.profiles import configure_common, proxy_command, state_paths
+
+    docker = site.docker
+    if docker is None:  # pragma: no cover - SiteConfig validation requires the section
+        raise ConfigError(f"site config {site.source}: profile 'docker' needs a [docker] section")
+    paths = state_paths(site)
+    ensure_private_dir(paths["state"])
+    ensure_private_dir(paths["secrets"])
+    ssl_dir = paths["state"] / "internal-ssl"
+
+    # -- hub and proxy ---------------------------------------------------------------------
+    c.JupyterHub.ip = site.hub.ip
+    c.JupyterHub.port = site.hub.port
+    c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - in its container, reached on the internal network
+    c.JupyterHub.hub_port = site.hub.hub_port
+    c.JupyterHub.hub_connect_ip = docker.hub_hostname
+    scheme = "https" if docker.internal_ssl else "http"
+    c.ConfigurableHTTPProxy.api_url = f"{scheme}://127.0.0.1:{site.hub.proxy_api_port}"
+    c.ConfigurableHTTPProxy.command = proxy_command()
+    c.ConfigurableHTTPProxy.auth_token = ensure_secret(paths["proxy_token"])
+    c.ConfigurableHTTPProxy.pid_file = str(paths["state"] / "jupyterhub-proxy.pid")
+    c.JupyterHub.cookie_secret_file = str(paths["cookie_secret"])
+    ensure_secret(paths["cookie_secret"])
+    c.JupyterHub.db_url = database_url(docker)
+    c.JupyterHub.pid_file = str(paths["state"] / "jupyterhub.pid")
+    c.JupyterHub.internal_ssl = docker.internal_ssl
+    c.JupyterHub.internal_certs_location = str(ssl_dir)
+    c.JupyterHub.trusted_alt_names = [f"DNS:{docker.hub_hostname}"]
+    if docker.tls_cert_file and docker.tls_key_file:
+        c.JupyterHub.ssl_cert = str(docker.tls_cert_file)
+        c.JupyterHub.ssl_key = str(docker.tls_key_file)
+
+    # -- login: OIDC, groups from the site config plus mapped claims ---------------------------
+    oidc = docker.oidc
+    c.JupyterHub.authenticator_class = TresorOIDCAuthenticator
+    auth = c.TresorOIDCAuthenticator
+    auth.login_service = oidc.display_name
+    auth.client_id = oidc.client_id
+    auth.client_secret = read_secret_file(oidc.client_secret_file, "OIDC client secret")
+    auth.authorize_url = oidc.authorize_url
+    auth.token_url = oidc.token_url
+    auth.userdata_url = oidc.userdata_url
+    auth.oauth_callback_url = oidc.callback_url
+    auth.scope = list(oidc.scope)
+    auth.username_claim = oidc.username_claim
+    auth.groups_claim = oidc.groups_claim
+    auth.group_map = dict(oidc.group_map)
+    auth.manage_groups = True
+    auth.site_groups = {
+        user: sorted(g for g, members in site.hub_groups.items() if user in members)
+        for user in site.accounts.all_users
+    }
+
+    # -- single-user containers ----------------------------------------------------------------
+    c.JupyterHub.spawner_class = TresorDockerSpawner
+    spawner = c.TresorDockerSpawner
+    spawner.image = docker.image
+    spawner.allowed_images = {}  # users cannot choose an image
+    spawner.pull_policy = "never"  # only images an admin loaded onto the node
+    spawner.remove = True
+    spawner.prefix = "tresor"  # containers are tresor-<username>
+    spawner.cmd = SINGLEUSER_CMD
+    spawner.network_name = docker.internal_network
+    spawner.use_internal_ip = True
+    spawner.use_internal_hostname = docker.internal_ssl  # certificates name the container
+    spawner.client_kwargs = {"version": docker.api_version}
+    spawner.mem_limit = docker.mem_limit
+    spawner.cpu_limit = docker.cpu_limit
+    spawner.notebook_dir = "/home/tresor"
+    spawner.workspace_path = "/home/tresor"
+    spawner.catalogue_dir = str(site.catalogue_path)
+    spawner.data_root = str(docker.data_root)
+    spawner.workspaces_root = str(site.workspaces_path)
+    spawner.notebook_uid = docker.notebook_uid
+    spawner.notebook_gid = docker.notebook_gid
+    spawner.certs_volume_name = str(ssl_dir / "servers" / "{username}")
+    spawner.extra_create_kwargs = {
+        "user": f"{docker.notebook_uid}:{docker.notebook_gid}",
+        "working_dir": "/home/tresor",
+    }
+    spawner.extra_host_config = container_security(docker)
+    c.Spawner.disable_user_config = True
+    c.Spawner.http_timeout = 120
+    c.Spawner.start_timeout = 300
+
+    configure_common(c, site, paths)
+    # memberships come from the authenticator at each login (manage_groups), not load_groups
+    c.JupyterHub.load_groups = {}
+    _external_airlock(c, site, ssl_dir)
+    if docker.dask_gateway_url:
+        _dask_gateway(c, site, paths["secrets"])
+
+
+def _external_airlock(c, site: SiteConfig, ssl_dir: Path) -> None:
+    """The airlock runs in its own container: the hub proxies to it, it does not start it."""
+    docker = site.docker
+    for service in c.JupyterHub.services:
+        if service["name"] == "airlock":
+            service.pop("command", None)
+            service.pop("environment", None)
+            service["url"] = docker.airlock_url
+    if docker.internal_ssl:
+        from tresor.hub.internal_ssl import external_service_certs
+
+        external_service_certs(
+            ssl_dir, "airlock", [docker.airlock_hostname], owner_uid=docker.airlock_uid
+        )
+
+
+def _dask_gateway(c, site: SiteConfig, secrets_dir: Path) -> None:
+    """Register an external dask-gateway: it checks users' tokens with the hub."""
+    c.JupyterHub.services.append(
+        {
+            "name": "dask-gateway",
+            "url": site.docker.dask_gateway_url,
+            "api_token": ensure_secret(secrets_dir / "dask_gateway_service_token"),
+        }
     )
+    roles = c.JupyterHub.load_roles
+    roles.append(
+        {
+            "name": "tresor-dask-gateway-service",
+            "description": "The dask-gateway resolves users' names and groups.",
+            "scopes": ["read:users:name", "read:users:groups"],
+            "services": ["dask-gateway"],
+        }
+    )
+    for role in roles:
+        if role["name"] == "tresor-researcher":
+            role["scopes"] = [*role["scopes"], "access:services!service=dask-gateway"]

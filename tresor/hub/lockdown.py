@@ -1,0 +1,48 @@
+"""Jupyter server extension for the notebook image: no file download routes.
+
+Outputs leave a node only through the airlock. JupyterLab's download menu items are disabled
+and locked in the image's page config; this extension closes the server routes behind them:
+``/files/`` (raw file download) and ``/nbconvert/`` (export as HTML, PDF, ...), for every HTTP
+method. Terminals are switched off in the image's server config. The contents API still serves
+file bodies to the editor, so what a researcher can see on screen is not controlled here.
+"""
+
+from __future__ import annotations
+
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+#: route prefixes refused by the single-user server, under its base URL
+REFUSED_PREFIXES = ("files", "nbconvert")
+
+MESSAGE = (
+    "File downloads are turned off on this node. Results leave through the airlock: submit "
+    "them for review from the airlock page."
+)
+
+
+class RefusedHandler(web.RequestHandler):
+    """Answers 403 with a message saying how outputs do leave."""
+
+    def prepare(self) -> None:
+        raise web.HTTPError(403, MESSAGE)
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(MESSAGE if status_code == 403 else self._reason)
+
+
+def _jupyter_server_extension_points() -> list[dict]:
+    return [{"module": "tresor.hub.lockdown"}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    base_url = serverapp.web_app.settings["base_url"]
+    handlers = [
+        (url_path_join(base_url, prefix, ".*"), RefusedHandler) for prefix in REFUSED_PREFIXES
+    ]
+    # tornado consults rules added later for the same host pattern before the default ones
+    serverapp.web_app.add_handlers(".*$", handlers)
+    serverapp.log.info(
+        "tresor lockdown: refusing %s", ", ".join(f"/{p}/" for p in REFUSED_PREFIXES)
+    )
