@@ -113,7 +113,15 @@ def check_file(
         while True:
             sink = FindingSink(config.max_findings_per_rule)
             try:
-                check_open_file(f, info.st_size, config, sink, encoding=encoding, on_bytes=on_bytes)
+                check_open_file(
+                    f,
+                    info.st_size,
+                    config,
+                    sink,
+                    encoding=encoding,
+                    name=Path(path).name,
+                    on_bytes=on_bytes,
+                )
             except NotUtf8:
                 if encoding is not None:
                     raise

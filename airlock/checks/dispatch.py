@@ -23,6 +23,7 @@ def check_open_file(
     sink: FindingSink,
     *,
     encoding: str | None = None,
+    name: str = "",
     on_bytes: Callable[[int], None] | None = None,
 ) -> None:
     """Apply every rule that fits the file's content. ``encoding`` overrides the sniffed one
@@ -32,7 +33,7 @@ def check_open_file(
     f.seek(max(0, size - 16))
     tail = f.read()
     f.seek(0)
-    sniffed = sniff(head, size, tail)
+    sniffed = sniff(head, size, tail, name)
     if sniffed.kind is Kind.BLOCKED:
         sink.add(sniffed.rule, Verdict.BLOCK, sniffed.reason)
         return

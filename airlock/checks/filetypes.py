@@ -125,9 +125,10 @@ _MAGIC: list[tuple[bytes | re.Pattern[bytes], str, str, str]] = [
 ]
 
 
-def sniff(head: bytes, size: int, tail: bytes = b"") -> Sniffed:
+def sniff(head: bytes, size: int, tail: bytes = b"", name: str = "") -> Sniffed:
     """What the file is, from its first bytes (``head``, up to :data:`HEAD_BYTES`), its size and
-    its last bytes (``tail``)."""
+    its last bytes (``tail``). The name never allows anything; a .csv or .tsv name only makes
+    text be read strictly as a table (so a ragged or one-column CSV cannot pass as prose)."""
     if size == 0:
         return _blocked("empty", "there is nothing to release; remove it from the request")
     if head.startswith(b"PAR1"):
@@ -152,7 +153,7 @@ def sniff(head: bytes, size: int, tail: bytes = b"") -> Sniffed:
             return _blocked(what, hint, rule)
     if _is_windows_executable(head):
         return _blocked("a Windows executable", "programs cannot leave the node")
-    return _sniff_text(head, size)
+    return _sniff_text(head, size, name)
 
 
 def _is_windows_executable(head: bytes) -> bool:
@@ -213,12 +214,20 @@ def _decode_prefix(body: bytes) -> str:
     return codecs.getincrementaldecoder("utf-8")("strict").decode(body, final=False)
 
 
-_XMLISH = re.compile(
-    r"\A\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE\s+(\w+)[^>]*>\s*)?<(\w[\w:-]*)", re.S
-)
+_START_TAG = re.compile(r"<([A-Za-z_][\w:.-]*)[\s>/]")
+_DOCTYPE = re.compile(r"\A\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<!DOCTYPE\s+(\w+)", re.S)
 
 
-def _sniff_text(head: bytes, size: int) -> Sniffed:
+def _xml_root(text: str) -> str:
+    """The local name of the first element (or of the DOCTYPE), lower case; '' if none."""
+    m = _START_TAG.search(text)
+    if m is None:
+        m = _DOCTYPE.match(text)
+        return m.group(3).lower() if m else ""
+    return m.group(1).split(":")[-1].lower()
+
+
+def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _blocked("UTF-16 text", "save it again as UTF-8 (in Excel: CSV UTF-8)")
     decoded = _decode_head(head, size)
@@ -248,22 +257,19 @@ def _sniff_text(head: bytes, size: int) -> Sniffed:
     if stripped.startswith(("{", "[")):
         return _sniff_json(stripped, encoding)
     if stripped.startswith("<"):
-        m = _XMLISH.match(stripped)
-        root = (m.group(5) if m else "").split(":")[-1].lower()
+        root = _xml_root(stripped)
         if root == "svg":
             return Sniffed(Kind.SVG, encoding=encoding)
-        what = (
-            "an HTML page"
-            if root in ("html", "head", "body") or ((m and m.group(4)) or "").lower() == "html"
-            else "an XML document"
-        )
         if root:
+            what = "an HTML page" if root in ("html", "head", "body") else "an XML document"
             return _blocked(
                 what,
                 "HTML and XML can carry scripts and hidden data; release tables as CSV and "
                 "figures as PNG or SVG",
             )
     delimiter = _table_delimiter(text)
+    if delimiter is False and name.lower().endswith(_TABLE_NAMES):
+        delimiter = _header_delimiter(text, name)
     if delimiter is not False:
         return Sniffed(Kind.TABLE, delimiter=delimiter, encoding=encoding)
     return Sniffed(Kind.TEXT, encoding=encoding)
@@ -317,6 +323,18 @@ def _table_delimiter(text: str) -> str | bool | None:
 
 
 _NUMERIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+_TABLE_NAMES = (".csv", ".tsv", ".tab", ".txt.csv")
+
+
+def _header_delimiter(text: str, name: str) -> str:
+    """The delimiter of a file named as a table: the one splitting its header most."""
+    header = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("##")), "")
+    best = max(_DELIMITERS[:3], key=header.count)
+    if header.count(best):
+        return best
+    return "\t" if name.lower().endswith((".tsv", ".tab")) else ","
 
 
 def _consistent(widths: list[int], exact: bool = False) -> bool:

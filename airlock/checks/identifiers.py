@@ -187,7 +187,7 @@ def find_identifiers(data: bytes) -> Iterator[Hit]:
     # a group followed by another after exactly one separator character
     gap = np.append(starts[1:] - ends[:-1], 0)
     next_len = np.append(lengths[1:], 0)
-    next2_len = np.append(lengths[2:], [0, 0])
+    next2_len = np.append(lengths[2:], [0, 0])[: lengths.size]
     next_gap = np.append(gap[1:], 0)
     candidates = (
         np.isin(lengths, (10, 12))
@@ -205,9 +205,10 @@ def find_identifiers(data: bytes) -> Iterator[Hit]:
         if length == 3 and (seps[0] not in " -" or seps[0] != seps[1]):
             continue
         # not part of a word, a decimal fraction or a longer number
-        if s > 0 and (_WORD[data[s - 1]] or (data[s - 1] in b".," and s > 1 and digit[s - 2])):
+        # (a comma is a CSV delimiter far more often than a decimal mark, so only '.' counts)
+        if s > 0 and (_WORD[data[s - 1]] or (data[s - 1] == 46 and s > 1 and digit[s - 2])):
             continue
-        if e < n and (_WORD[data[e]] or (data[e] in b".," and e + 1 < n and digit[e + 1])):
+        if e < n and (_WORD[data[e]] or (data[e] == 46 and e + 1 < n and digit[e + 1])):
             continue
         found = _classify([data[starts[g] : ends[g]].decode() for g in groups], seps)
         if found:

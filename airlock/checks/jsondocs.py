@@ -74,13 +74,21 @@ def check_frame(
     frame: pd.DataFrame, config: CheckConfig, sink: FindingSink, *, where: str = ""
 ) -> None:
     """All table rules on an in-memory table (JSON, notebook output), with its index."""
-    names = [" ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in frame.columns]
+    names = [_column_name(c) for c in frame.columns]
     frame = plain_columns(frame)
     before, sink.where = sink.where, where
     try:
         check_table(names, [Chunk(frame, 1)], config, sink)
     finally:
         sink.where = before
+
+
+def _column_name(label: object) -> str:
+    """A column label as text; multi-level labels (from HTML tables) without pandas'
+    'Unnamed: ...' placeholders."""
+    parts = label if isinstance(label, tuple) else (label,)
+    kept = [str(p) for p in parts if not str(p).startswith("Unnamed:")]
+    return " ".join(kept)
 
 
 def check_json(data: bytes, encoding: str, config: CheckConfig, sink: FindingSink) -> None:

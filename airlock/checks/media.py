@@ -107,11 +107,11 @@ def check_svg(data: bytes, config: CheckConfig, sink: FindingSink) -> None:
         "and points that stand for single people (scatter plots of individuals).",
     )
     try:
-        root = fromstring(data, forbid_dtd=True)
+        root = fromstring(data)  # a DOCTYPE is fine; entities and external refs are not
     except DefusedXmlException:
         raise Unreadable(
-            "the SVG declares a DTD or entities, which can pull in other files; save the figure "
-            "again from your plotting library"
+            "the SVG declares entities or external references, which can expand without limit "
+            "or pull in other files; save the figure again from your plotting library"
         ) from None
     except ParseError as e:
         raise Unreadable(f"the SVG is not well-formed XML ({e}); save it again") from None
