@@ -12,6 +12,7 @@ import sqlite3
 import struct
 import tarfile
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -127,7 +128,7 @@ BLOCKED = {
         "individual-level.format",
         "Zarr",
     ),
-    "ELF executable": (lambda p: open("/bin/true", "rb").read(), "file-type", "Linux executable"),
+    "ELF executable": (lambda p: Path("/bin/true").read_bytes(), "file-type", "Linux executable"),
     "PE executable": (lambda p: _pe(), "file-type", "Windows executable"),
     "script": (lambda p: b"#!/bin/sh\ncurl example.org\n", "file-type", "script"),
     "SQLite": (_sqlite, "file-type", "SQLite"),
@@ -140,7 +141,7 @@ BLOCKED = {
         lambda p: b"<!DOCTYPE html><html><body><table></table></body></html>",
         "file-type",
         "HTML",
-    ),  # fmt: skip
+    ),
     "XML": (lambda p: b"<?xml version='1.0'?><data><row n='3'/></data>", "file-type", "XML"),
 }
 

@@ -74,7 +74,7 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/19
         (
             '<foreignObject><div xmlns="http://www.w3.org/1999/xhtml">x</div></foreignObject>',
             "active-content",
-        ),  # fmt: skip
+        ),
         ("<style>@import url(https://evil.example/a.css);</style>", "active-content"),
         ('<image href="data:text/csv;base64,aWlkLGxkbA=="/>', "svg.embedded-data"),
         ("<text>patient 943 476 5919</text>", "personal-id.nhs"),
