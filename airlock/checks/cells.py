@@ -20,8 +20,9 @@ from airlock.checks.findings import FindingSink
 
 
 def norm(name: str) -> str:
-    """A column name as the rules compare it: lower case, no leading '#', spaces trimmed."""
-    return str(name).strip().lstrip("#").strip().lower()
+    """A column name as the rules compare it: lower case, without a leading '#' or the column
+    number bcftools query -H puts first ('# [1]ID' is 'id')."""
+    return re.sub(r"^\[\d+\]", "", str(name).strip().lstrip("#").strip()).lower()
 
 
 def tokens(name: str) -> list[str]:

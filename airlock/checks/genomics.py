@@ -80,7 +80,7 @@ def is_per_variant(normed: list[str]) -> bool:
         return True
     if keys & _CHROM and keys & (_POS | {"id"}):
         return True
-    return "id" in keys and len(keys & _ALLELE) >= 1
+    return "id" in keys and bool(keys & (_ALLELE | _AC | _AN | _AF))
 
 
 @dataclasses.dataclass
@@ -179,11 +179,7 @@ class VariantRules:
                 out.append((an - values, col))
             return out
         if "het" in s.geno or "hom_x" in s.geno:
-            get = lambda k: np.nan_to_num(numbers(frame[s.geno[k]])) if k in s.geno else 0.0  # noqa: E731
-            x = 2 * get("hom_x") + get("het") + get("hap_x")
-            y = 2 * get("hom_y") + get("het") + get("hap_y")
-            col = s.geno.get("het", s.geno.get("hom_x"))
-            return [(np.asarray(x, dtype=float), col), (np.asarray(y, dtype=float), col)]
+            return _genotype_allele_counts(s.geno, frame)
         return []
 
     def feed(self, chunk: Chunk) -> None:
@@ -276,6 +272,60 @@ class VariantRules:
                 "variant (OBS_CT or N), so the minimum number of observations cannot be checked. "
                 "Add the column (plink2 --glm writes OBS_CT by default).",
             )
+
+
+def _genotype_allele_counts(geno: dict[str, int], frame: pd.DataFrame) -> list[tuple]:
+    """Allele counts from genotype counts: x = 2 hom_x + het + hap_x and y likewise. Rows of
+    multi-allelic sites (plink2 .gcount lists one count per ALT, and ALT pairs in the order
+    1/1, 1/2, 2/2, 1/3, ...) are counted allele by allele."""
+    col = geno.get("het", geno.get("hom_x"))
+
+    def get(key: str) -> np.ndarray:
+        return np.nan_to_num(numbers(frame[geno[key]])) if key in geno else np.zeros(len(frame))
+
+    x = 2 * get("hom_x") + get("het") + get("hap_x")
+    y = 2 * get("hom_y") + get("het") + get("hap_y")
+    counts = [x, y]
+    listed = np.zeros(len(frame), dtype=bool)
+    for key in ("het", "hom_x", "hap_x"):
+        if key in geno and frame[geno[key]].dtype == object:
+            listed |= frame[geno[key]].astype(str).str.contains(",", regex=False).to_numpy()
+    for i in np.flatnonzero(listed):
+        alleles = _site_allele_counts(
+            {k: str(frame[c].iloc[i]) for k, c in geno.items() if k in ("het", "hom_x", "hap_x")},
+            2 * get("hom_y")[i] + get("hap_y")[i],
+        )
+        while len(counts) < len(alleles):
+            counts.append(np.full(len(frame), np.nan))
+        for j, a in enumerate(alleles):
+            counts[j][i] = a
+        for extra in counts[len(alleles) :]:
+            extra[i] = np.nan
+    return [(c, col) for c in counts]
+
+
+def _site_allele_counts(cells: dict[str, str], ref_from_homs: float) -> list[float]:
+    """[REF, ALT1, ALT2, ...] copies at one multi-allelic site from plink2 .gcount cells."""
+
+    def listed(key: str) -> list[float]:
+        text = cells.get(key, "")
+        return [float(v) for v in text.split(",")] if text not in ("", "nan") else []
+
+    het, pairs, hap = listed("het"), listed("hom_x"), listed("hap_x")
+    n_alt = max(len(het), len(hap), 1)
+    alts = [0.0] * n_alt
+    for k, c in enumerate(het):
+        alts[k] += c
+    for k, c in enumerate(hap):
+        alts[k] += c
+    index = 0
+    for j in range(n_alt):
+        for i in range(j + 1):
+            if index < len(pairs):
+                alts[i] += pairs[index]
+                alts[j] += pairs[index]
+            index += 1
+    return [ref_from_homs + sum(het), *alts]
 
 
 def _multiallelic(

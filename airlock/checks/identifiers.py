@@ -184,15 +184,12 @@ def find_identifiers(data: bytes) -> Iterator[Hit]:
     if starts.size == 0:
         return
     lengths = ends - starts
-    # a group followed by another after exactly one separator character
-    gap = np.append(starts[1:] - ends[:-1], 0)
-    next_len = np.append(lengths[1:], 0)
-    next2_len = np.append(lengths[2:], [0, 0])[: lengths.size]
-    next_gap = np.append(gap[1:], 0)
-    candidates = (
-        np.isin(lengths, (10, 12))
-        | (np.isin(lengths, (6, 8)) & (next_len == 4) & (gap == 1))
-        | ((lengths == 3) & (next_len == 3) & (gap == 1) & (next2_len == 4) & (next_gap == 1))
+    # 10 or 12 digits; 6 or 8 digits, a separator, 4 digits; 3, 3 and 4 digits separated
+    gap1 = (starts[1:] - ends[:-1]) == 1
+    candidates = (lengths == 10) | (lengths == 12)
+    candidates[:-1] |= ((lengths[:-1] == 6) | (lengths[:-1] == 8)) & (lengths[1:] == 4) & gap1
+    candidates[:-2] |= (
+        (lengths[:-2] == 3) & (lengths[1:-1] == 3) & (lengths[2:] == 4) & gap1[:-1] & gap1[1:]
     )
     n = len(data)
     for i in np.flatnonzero(candidates).tolist():

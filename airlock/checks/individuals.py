@@ -89,7 +89,12 @@ class IndividualRules:
                 self.geno_numeric[i] = True
             elif series.dtype == object:
                 present = series.dropna().astype(str)
-                if len(present) and present.str.match(_GT_STRING).all():
+                # a sample first: most text columns fail at once
+                if (
+                    len(present)
+                    and all(_GT_STRING.match(v) for v in present.iloc[:50])
+                    and present.str.match(_GT_STRING).all()
+                ):
                     self.geno_strings.add(i)
         pcs = [n for n in ctx.names if _PC.match("_".join(tokens(n)))]
         if (

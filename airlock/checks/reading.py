@@ -175,6 +175,16 @@ _DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?:;|$)", re.M)
 _PREAMBLE = re.compile(r"^(##|#\s|#$)")
 
 
+def _is_comment(line: str, text: str, end: int, delimiter: str | None) -> bool:
+    """A leading '##' line, or a '# ' line with a different number of fields than the line
+    after it (bcftools writes its header as '# [1]ID\t[2]AC')."""
+    if line.startswith("##"):
+        return True
+    nxt = text.find("\n", end)
+    following = text[end : len(text) if nxt < 0 else nxt]
+    return len(_split(line, delimiter)) != len(_split(following, delimiter))
+
+
 def _split(line: str, delimiter: str | None) -> list[str]:
     if delimiter is None:
         return line.split()
@@ -206,7 +216,8 @@ def read_delimited(
     while offset < len(text):
         end = text.find("\n", offset)
         end = len(text) if end < 0 else end + 1
-        if not _PREAMBLE.match(text[offset:end]) and text[offset:end].strip():
+        line = text[offset:end]
+        if line.strip() and not (_PREAMBLE.match(line) and _is_comment(line, text, end, delimiter)):
             break
         offset = end
     header_start = offset

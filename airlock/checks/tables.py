@@ -454,13 +454,15 @@ def dof_message(dof: float, t: int) -> str:
 
 
 _DOF_TEXT = re.compile(
-    rb"Df Residuals:?[\s\",;|]*(\d+)|on (\d+) degrees of freedom|df_resid\W{1,3}(\d+)", re.I
+    rb"Df Residuals:?[\s\",;|]*(\d+)|Residual.{0,80}? on (\d+) degrees of freedom"
+    rb"|df_resid\W{1,3}(\d+)",
+    re.I,
 )
 
 
 def dof_in_text(data: bytes) -> Iterator[tuple[int, int]]:
     """(offset, residual degrees of freedom) printed in model summaries (statsmodels, R)."""
-    if not any(w in data for w in (b"Residual", b"residual", b"degrees of freedom", b"df_resid")):
+    if b"esid" not in data:  # Residual(s), df_resid: one scan of the block
         return
     for m in _DOF_TEXT.finditer(data):
         yield m.start(), int(next(g for g in m.groups() if g))

@@ -156,3 +156,9 @@ def test_delimited__whitespace_aligned_plink1_output(tmp_path):
     )
     report = check(write(tmp_path, "plink.frq", text))
     assert cells(report, "minor-allele-count") == {(1, "MAF")}
+
+
+def test_model_dof__r_summary_text(tmp_path):
+    text = "Residual standard error: 1.214 on 8 degrees of freedom\nMultiple R-squared: 0.4\n"
+    report = check(write(tmp_path, "lm.txt", text))
+    assert cells(report, "model-dof") == {(1, None)}
