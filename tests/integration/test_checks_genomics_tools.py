@@ -147,10 +147,7 @@ def test_individual_level_outputs__block_with_the_store_sample_ids(demo_cohorts,
     for name, rule in [
         ("dk.eigenvec", "individual-level.one-row-per-sample"),
         ("dk.raw", "individual-level.genotypes"),
-        (
-            "dk.smiss" if (plink_outputs / "dk.smiss").exists() else "dk.eigenvec",
-            "individual-level.sample-id",
-        ),
+        ("dk.eigenvec", "individual-level.sample-id"),
         ("dkb.bed", "individual-level.format"),
         ("dkp.pgen", "individual-level.format"),
     ]:
