@@ -1,5 +1,5 @@
-"""Size limits: a file a reviewer can actually look at [OpenSAFELY: 16 MB per file]. The row
-limit of tables is in :func:`airlock.checks.tables.check_rows`."""
+"""Size limits: what a reviewer can actually look at [OpenSAFELY: 16 MB per file, 5,000 rows
+per table]."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from airlock.checks.config import CheckConfig
 from airlock.checks.findings import FindingSink
 
 RULE = "file-size"
+RULE_ROWS = "table-rows"
 
 
 def check_size(size: int, config: CheckConfig, sink: FindingSink) -> None:
@@ -23,3 +24,14 @@ def check_size(size: int, config: CheckConfig, sink: FindingSink) -> None:
 
 def _mb(size: int) -> str:
     return f"{size / 1024 / 1024:,.1f} MB"
+
+
+def check_rows(rows: int, config: CheckConfig, sink: FindingSink) -> None:
+    if config.max_table_rows and rows > config.max_table_rows:
+        sink.add(
+            RULE_ROWS,
+            Verdict.REVIEW,
+            f"The table has {rows:,} rows, more than the {config.max_table_rows:,} a reviewer "
+            "can check by eye; a reviewer must look at it closely. Release only the rows you "
+            "need.",
+        )

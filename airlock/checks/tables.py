@@ -36,6 +36,7 @@ from airlock.checks.cells import (
 )
 from airlock.checks.config import CheckConfig
 from airlock.checks.findings import FindingSink
+from airlock.checks.size import check_rows
 
 RULE_MIN_CELL = "min-cell-count"
 RULE_ROUNDING = "rounding"
@@ -44,7 +45,6 @@ RULE_NK = "dominance.nk"
 RULE_DOMINANCE_UNCHECKED = "dominance.unchecked"
 RULE_DOF = "model-dof"
 RULE_DOF_UNCHECKED = "model-dof.unchecked"
-RULE_ROWS = "table-rows"
 
 # -- names ----------------------------------------------------------------------------------
 
@@ -152,17 +152,6 @@ def check_table(
         rule.finish(rows)
     check_rows(rows, config, sink)
     return rows
-
-
-def check_rows(rows: int, config: CheckConfig, sink: FindingSink) -> None:
-    if config.max_table_rows and rows > config.max_table_rows:
-        sink.add(
-            RULE_ROWS,
-            Verdict.REVIEW,
-            f"The table has {rows:,} rows, more than the {config.max_table_rows:,} a reviewer "
-            "can check by eye; a reviewer must look at it closely. Release only the rows you "
-            "need.",
-        )
 
 
 def table_rules(ctx: TableContext) -> Iterator[object]:
