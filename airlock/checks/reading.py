@@ -134,19 +134,19 @@ def _record_end(buf: bytes, quoted: bool) -> int:
 
 
 def _check_line_lengths(buf: bytes, first_line: int, limit: int) -> None:
-    if len(buf) <= limit:
-        return
-    newlines = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(buf)]))
-    lengths = ends - starts
-    longest = int(np.argmax(lengths))
-    if lengths[longest] > limit:
-        raise Unreadable(
-            f"line {first_line + longest} is longer than {limit:,} bytes; a reviewer cannot "
-            "read it. Split long values or release a different format",
-            line=first_line + longest,
-        )
+    """Unreadable when a line of ``buf`` is longer than ``limit`` bytes. Jumps from the last
+    newline of one window of ``limit`` bytes to the next, so a block costs a few searches."""
+    pos = 0
+    while len(buf) - pos > limit:
+        newline = buf.rfind(b"\n", pos, pos + limit + 1)
+        if newline < 0:
+            line = first_line + buf.count(b"\n", 0, pos)
+            raise Unreadable(
+                f"line {line} is longer than {limit:,} bytes; a reviewer cannot read it. Split "
+                "long values or release a different format",
+                line=line,
+            )
+        pos = newline + 1
 
 
 def _decode(buf: bytes, encoding: str, line: int) -> TextBlock:
