@@ -108,7 +108,15 @@ def _check_delimited(f, delimiter, encoding, config, sink, on_bytes) -> None:
             preamble = preamble[: preamble.rstrip(b"\r\n").rfind(b"\n") + 1]
         if preamble:
             scan_text(preamble, preamble.decode(encoding), 1, config, sink)
-    check_table(table.names, table.chunks, config, sink, delimiter=delimiter, encoding=encoding)
+    check_table(
+        table.names,
+        table.chunks,
+        config,
+        sink,
+        delimiter=delimiter,
+        encoding=encoding,
+        header_row=table.has_header,
+    )
 
 
 def _check_parquet(f: BinaryIO, config: CheckConfig, sink: FindingSink) -> None:

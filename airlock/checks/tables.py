@@ -45,6 +45,7 @@ RULE_NK = "dominance.nk"
 RULE_DOMINANCE_UNCHECKED = "dominance.unchecked"
 RULE_DOF = "model-dof"
 RULE_DOF_UNCHECKED = "model-dof.unchecked"
+RULE_HEADER = "min-cell-count.header"
 
 # -- names ----------------------------------------------------------------------------------
 
@@ -126,8 +127,10 @@ def check_table(
     *,
     delimiter: str | None = None,
     encoding: str = "utf-8",
+    header_row: bool = False,
 ) -> int:
-    """Run every table rule over ``chunks`` (bounded state); returns the number of data rows."""
+    """Run every table rule over ``chunks`` (bounded state); returns the number of data rows.
+    ``header_row``: the names were read from the file's first row (which could be data)."""
     from airlock.checks import formulas, genomics, identifiers, individuals
 
     chunks = iter(chunks)
@@ -143,6 +146,8 @@ def check_table(
         table_rules,
     )
     rules = [rule for factory in factories for rule in factory(ctx)]
+    if header_row:
+        _check_numeric_names(ctx)
     rows = 0
     for chunk in itertools.chain([first] if first is not None else [], chunks):
         for rule in rules:
@@ -165,6 +170,26 @@ def table_rules(ctx: TableContext) -> Iterator[object]:
     if (model := ModelDof.for_table(ctx)) is not None:
         yield model
     yield TextDof(ctx)
+
+
+def _check_numeric_names(ctx: TableContext) -> None:
+    """A first row read as the header may be data (a table written without a header): a column
+    name that is a small count, over a column of counts, needs a reviewer's look."""
+    t = ctx.config.min_cell_count
+    for i, name in enumerate(ctx.names):
+        try:
+            value = float(name)
+        except ValueError:
+            continue
+        if 0 < value < t and value.is_integer() and is_count_like(numbers(ctx.first[i])):
+            ctx.sink.add(
+                RULE_HEADER,
+                Verdict.REVIEW,
+                f"Column name {name} is a number below {t}. If the first row is data rather "
+                "than a header, it was not checked as a count: add a header row. If it is a "
+                "category label, explain it to the reviewers.",
+                Location(row=0, column=name, value=name),
+            )
 
 
 def _count_columns(ctx: TableContext) -> list[int]:

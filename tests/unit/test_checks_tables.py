@@ -162,3 +162,12 @@ def test_model_dof__r_summary_text(tmp_path):
     text = "Residual standard error: 1.214 on 8 degrees of freedom\nMultiple R-squared: 0.4\n"
     report = check(write(tmp_path, "lm.txt", text))
     assert cells(report, "model-dof") == {(1, None)}
+
+
+def test_header_row__small_numbers_as_column_names_need_review(tmp_path):
+    # written without a header: the first row ('a', 3) is read as column names
+    report = check(write(tmp_path, "t.csv", "a,3\nb,40\nc,25\n"))
+    assert cells(report, "min-cell-count.header") == {(0, "3")}
+    assert report.verdict is Verdict.REVIEW
+    # years as column names are ordinary
+    assert "min-cell-count.header" not in rules(check(write(tmp_path, "y.csv", "g,2021\nb,40\n")))
