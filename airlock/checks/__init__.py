@@ -105,9 +105,13 @@ def check_file(
     try:
         f, info = open_no_follow(path)
     except Unreadable as e:
-        rule = "symlink" if "symbolic link" in e.reason else "unreadable"
-        message = f"This file is not checked: {e.reason}. Add the file itself, not a link."
-        return FileReport(shown, (Finding(rule, Verdict.BLOCK, message),))
+        link = "symbolic link" in e.reason
+        message = f"This file is not checked: {e.reason}." + (
+            " Add the file itself, not a link." if link else ""
+        )
+        return FileReport(
+            shown, (Finding("symlink" if link else "unreadable", Verdict.BLOCK, message),)
+        )
     encoding = None
     with f:
         while True:
@@ -123,17 +127,18 @@ def check_file(
                     on_bytes=on_bytes,
                 )
             except NotUtf8:
-                if encoding is not None:
-                    raise
-                encoding = "latin-1"  # UTF-8 at the start, other bytes later: read it again
+                # UTF-8 at the start, other bytes later: read it all again as Latin-1 (which
+                # decodes any byte, so this happens once)
+                encoding = "latin-1"
                 f.seek(0)
                 continue
             except Unreadable as e:
+                row = e.row if e.row is not None else e.line
                 sink.add(
                     "malformed",
                     Verdict.BLOCK,
                     f"This file cannot be checked: {e.reason}.",
-                    Location(row=e.row, column=None, value=None) if e.row else None,
+                    Location(row=row) if row is not None else None,
                 )
             except Exception as e:  # deny by default: whatever stops a check blocks the file
                 _log.warning("check of %s stopped: %s", shown, e, exc_info=True)
