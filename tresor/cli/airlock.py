@@ -2,12 +2,143 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
 import click
 
 
 @click.group("airlock")
 def airlock_group() -> None:
     """Check outputs for disclosure risk, verify released bundles and the audit log."""
+
+
+@airlock_group.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML with the node's thresholds (top level, or [airlock.checks] of a site config) "
+    "[default: the brief's defaults].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--catalogue",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Catalogue whose datasets' sample IDs are matched [default: the node's catalogue].",
+)
+def check_command(paths, config_path, as_json, catalogue):
+    """Check output files for disclosure risk: each gets pass, review or block.
+
+    Directories are checked file by file; symlinks are blocked and never followed. Exits 0
+    whenever the check ran, whatever the verdict (read it from the output); 2 on usage errors.
+    """
+    from airlock.checks import overall_verdict
+    from airlock.checks.config import CheckConfig, load_check_config
+    from airlock.checks.samples import catalogue_sample_ids
+    from tresor.errors import ConfigError
+
+    for path in paths:
+        if not os.path.lexists(path):
+            raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
+    try:
+        config = load_check_config(config_path) if config_path else CheckConfig()
+    except ConfigError as e:
+        raise click.BadParameter(str(e), param_hint="--config") from None
+    samples = catalogue_sample_ids(catalogue)
+    config = config.with_sample_ids(samples.ids)
+    click.echo(f"note: {samples.note}", err=True)
+
+    reports = _run(paths, config)
+    verdict = overall_verdict(reports)
+    if as_json:
+        document = {
+            "verdict": verdict.value,
+            "files": [r.to_dict() for r in reports],
+            "notes": [samples.note],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(format_reports(reports, verdict))
+
+
+def _run(paths, config):
+    """All reports, with a progress bar on a terminal (bytes read)."""
+    from tqdm import tqdm
+
+    from airlock.checks import check_paths
+
+    total = sum(_size(p) for p in paths)
+    with tqdm(
+        total=total,
+        unit="B",
+        unit_scale=True,
+        desc="checking",
+        disable=not sys.stderr.isatty(),
+        file=sys.stderr,
+    ) as bar:
+        return list(check_paths(paths, config, on_bytes=bar.update))
+
+
+def _size(path: Path) -> int:
+    if path.is_symlink():
+        return 0
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            p = Path(root, name)
+            if not p.is_symlink():
+                total += p.stat().st_size
+    return total
+
+
+_LABEL = {"pass": "PASS  ", "review": "REVIEW", "block": "BLOCK "}
+
+
+def format_reports(reports, verdict) -> str:
+    """The readable report: each file's verdict, then its findings with where and why."""
+    lines = []
+    for report in reports:
+        lines.append(f"{_LABEL[report.verdict.value]}  {report.path}")
+        for f in report.findings:
+            where = _where(f.location)
+            lines.append(
+                f"    {f.verdict.value:<6}  {f.rule}{'  (' + where + ')' if where else ''}"
+            )
+            lines.extend(
+                textwrap.wrap(
+                    f.message, width=96, initial_indent=" " * 12, subsequent_indent=" " * 12
+                )
+            )
+    counts = {
+        v: sum(1 for r in reports if r.verdict.value == v) for v in ("block", "review", "pass")
+    }
+    n = len(reports)
+    lines.append("")
+    lines.append(
+        f"{n} file{'s' if n != 1 else ''} checked: {counts['block']} block, {counts['review']} "
+        f"review, {counts['pass']} pass. Overall verdict: {verdict.value}."
+    )
+    return "\n".join(lines)
+
+
+def _where(location) -> str:
+    if location is None:
+        return ""
+    parts = []
+    if location.row is not None:
+        parts.append("header" if location.row == 0 else f"row {location.row}")
+    if location.column:
+        parts.append(f"column {location.column}")
+    if location.value not in (None, ""):
+        parts.append(f"value {location.value}")
+    return ", ".join(parts)
 
 
 def register(cli: click.Group) -> None:

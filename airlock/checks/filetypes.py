@@ -1,0 +1,348 @@
+"""What a file is, from its bytes, never its name: the allowlist of releasable types.
+
+Allowed: delimited tables (csv, tsv, ...), plain text and Markdown, JSON, Jupyter notebooks,
+Parquet, PNG, SVG and PDF. Everything else is blocked, and the individual-level genomic formats
+(VCF, BCF, BAM, CRAM, SAM, FASTQ, PLINK, BGEN, Zarr) are named as such even when renamed or
+compressed, so the researcher learns why.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import enum
+import io
+import re
+import zlib
+
+
+class Kind(enum.Enum):
+    TABLE = "delimited table"
+    TEXT = "text"
+    JSON = "JSON"
+    NOTEBOOK = "Jupyter notebook"
+    PARQUET = "Parquet table"
+    PNG = "PNG image"
+    SVG = "SVG image"
+    PDF = "PDF document"
+    BLOCKED = "blocked"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sniffed:
+    kind: Kind
+    #: for BLOCKED: what the file is and what to do instead
+    reason: str = ""
+    #: for TABLE: the delimiter (None for runs of whitespace)
+    delimiter: str | None = None
+    #: for text kinds: the encoding the content decodes with
+    encoding: str = "utf-8"
+    #: for BLOCKED: the rule id (file-type, individual-level.format)
+    rule: str = "file-type"
+
+
+#: bytes read from the start of a file to tell what it is
+HEAD_BYTES = 64 * 1024
+
+_GENOMIC = "individual-level.format"
+_INDIVIDUAL_HINT = (
+    "it holds individual-level genomic data, which never leaves the node; release aggregate "
+    "results instead (allele counts, summary statistics), as CSV or TSV"
+)
+_ARCHIVE_HINT = "archives can hide any content; add the files themselves to the request instead"
+
+
+def _blocked(what: str, hint: str, rule: str = "file-type") -> Sniffed:
+    return Sniffed(Kind.BLOCKED, reason=f"This file is {what}: {hint}.", rule=rule)
+
+
+# (magic bytes at offset 0, or a pattern, description, hint, rule)
+_MAGIC: list[tuple[bytes | re.Pattern[bytes], str, str, str]] = [
+    (b"BCF\x02", "a BCF genotype file", _INDIVIDUAL_HINT, _GENOMIC),
+    (b"BAM\x01", "a BAM read alignment", _INDIVIDUAL_HINT, _GENOMIC),
+    (re.compile(rb"CRAM[\x01-\x04]"), "a CRAM read alignment", _INDIVIDUAL_HINT, _GENOMIC),
+    (b"\x6c\x1b\x01", "a PLINK 1 .bed genotype file", _INDIVIDUAL_HINT, _GENOMIC),
+    (b"\x6c\x1b", "a PLINK 2 .pgen genotype file", _INDIVIDUAL_HINT, _GENOMIC),
+    (b"COREARRAYx0A", "a GDS genotype file", _INDIVIDUAL_HINT, _GENOMIC),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (or a ZIP-based file such as .xlsx, .docx, .jar, .npz)",
+        _ARCHIVE_HINT + "; save spreadsheets as CSV",
+        "file-type",
+    ),
+    (b"PK\x05\x06", "an empty ZIP archive", _ARCHIVE_HINT, "file-type"),
+    (re.compile(rb"BZh[1-9]1AY&SY"), "a bzip2-compressed file", _ARCHIVE_HINT, "file-type"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file", _ARCHIVE_HINT, "file-type"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file", _ARCHIVE_HINT, "file-type"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", _ARCHIVE_HINT, "file-type"),
+    (b"Rar!\x1a\x07", "a RAR archive", _ARCHIVE_HINT, "file-type"),
+    (b"\x04\x22\x4d\x18", "an LZ4-compressed file", _ARCHIVE_HINT, "file-type"),
+    (b"\x7fELF", "a Linux executable", "programs cannot leave the node", "file-type"),
+    (b"\xcf\xfa\xed\xfe", "a macOS executable", "programs cannot leave the node", "file-type"),
+    (
+        b"\xca\xfe\xba\xbe",
+        "a Java class or macOS executable",
+        "programs cannot leave the node",
+        "file-type",
+    ),
+    (b"\x00asm", "a WebAssembly program", "programs cannot leave the node", "file-type"),
+    (
+        b"SQLite format 3\x00",
+        "an SQLite database",
+        "databases hold row-level data; export the aggregate tables as CSV",
+        "file-type",
+    ),
+    (
+        b"\x89HDF\r\n\x1a\n",
+        "an HDF5 file",
+        "it can hold any data, including individual-level arrays; export results as CSV or Parquet",
+        "file-type",
+    ),
+    (
+        b"\x93NUMPY",
+        "a NumPy array file",
+        "arrays may be individual-level; export results as CSV or Parquet",
+        "file-type",
+    ),
+    (b"ARROW1", "an Arrow IPC/Feather file", "save tables as Parquet or CSV instead", "file-type"),
+    (b"\xff\xd8\xff", "a JPEG image", "save figures as PNG or SVG instead", "file-type"),
+    (b"GIF8", "a GIF image", "save figures as PNG or SVG instead", "file-type"),
+    (b"II*\x00", "a TIFF image", "save figures as PNG or SVG instead", "file-type"),
+    (b"MM\x00*", "a TIFF image", "save figures as PNG or SVG instead", "file-type"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an old Microsoft Office file (.xls, .doc)",
+        "save spreadsheets as CSV",
+        "file-type",
+    ),
+    (
+        b"#!",
+        "an executable script (it starts with #!)",
+        "programs cannot leave the node",
+        "file-type",
+    ),
+]
+
+
+def sniff(head: bytes, size: int, tail: bytes = b"", name: str = "") -> Sniffed:
+    """What the file is, from its first bytes (``head``, up to :data:`HEAD_BYTES`), its size and
+    its last bytes (``tail``). The name never allows anything; a .csv or .tsv name only makes
+    text be read strictly as a table (so a ragged or one-column CSV cannot pass as prose)."""
+    if size == 0:
+        return _blocked("empty", "there is nothing to release; remove it from the request")
+    if head.startswith(b"PAR1"):
+        if size < 12 or not tail.endswith(b"PAR1"):
+            return _blocked(
+                "a truncated or damaged Parquet file (no Parquet footer)",
+                "write it again and make sure the writer finished",
+            )
+        return Sniffed(Kind.PARQUET)
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Sniffed(Kind.PNG)
+    if b"%PDF-" in head[:1024]:
+        return Sniffed(Kind.PDF)
+    if head[:2] == b"\x1f\x8b":
+        return _sniff_gzip(head)
+    if len(head) >= 20 and head[16:20] == b"bgen":
+        return _blocked("a BGEN genotype file", _INDIVIDUAL_HINT, _GENOMIC)
+    if len(head) > 262 and head[257:262] == b"ustar":
+        return _blocked("a tar archive", _ARCHIVE_HINT)
+    for magic, what, hint, rule in _MAGIC:
+        if magic.match(head) if isinstance(magic, re.Pattern) else head.startswith(magic):
+            return _blocked(what, hint, rule)
+    if _is_windows_executable(head):
+        return _blocked("a Windows executable", "programs cannot leave the node")
+    return _sniff_text(head, size, name)
+
+
+def _is_windows_executable(head: bytes) -> bool:
+    """MZ header whose e_lfanew points at a PE signature (plain 'MZ' text is not enough)."""
+    if not head.startswith(b"MZ") or len(head) < 0x40:
+        return False
+    offset = int.from_bytes(head[0x3C:0x40], "little")
+    return head[offset : offset + 4] == b"PE\x00\x00"
+
+
+def _sniff_gzip(head: bytes) -> Sniffed:
+    """gzip is blocked; say what is inside when it is a bgzipped genomic format."""
+    try:
+        inner = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+    except zlib.error:
+        inner = b""
+    if inner.startswith(b"##fileformat=VCF"):
+        return _blocked("a compressed VCF genotype file", _INDIVIDUAL_HINT, _GENOMIC)
+    for magic, what in ((b"BCF\x02", "a BCF genotype file"), (b"BAM\x01", "a BAM read alignment")):
+        if inner.startswith(magic):
+            return _blocked(what, _INDIVIDUAL_HINT, _GENOMIC)
+    if inner.startswith(b"@HD\t") or inner.startswith(b"@SQ\t"):
+        return _blocked("a compressed SAM read alignment", _INDIVIDUAL_HINT, _GENOMIC)
+    if _is_fastq(inner):
+        return _blocked("a compressed FASTQ sequencing-read file", _INDIVIDUAL_HINT, _GENOMIC)
+    return _blocked("a gzip-compressed file", _ARCHIVE_HINT + "; release it uncompressed")
+
+
+_FASTQ = re.compile(rb"\A@[^\n]*\n[ACGTNacgtn.]+\r?\n\+[^\n]*\n")
+_FASTA = re.compile(rb"\A>[^\n]*\n[ACGTNUacgtnu*-]{20,}\r?\n")
+
+
+def _is_fastq(data: bytes) -> bool:
+    return bool(_FASTQ.match(data))
+
+
+def _decode_head(head: bytes, size: int) -> tuple[str, str] | None:
+    """(text, encoding) of the head of a text file, or None for binary content."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16: handled by the caller's message
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    if b"\x00" in body:
+        return None
+    # a head cut in the middle of a multi-byte character still decodes as UTF-8
+    try:
+        text = body.decode("utf-8") if len(head) >= size else _decode_prefix(body)
+        return text, "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Latin-1 decodes any byte; accept it only when the bytes look like text
+    controls = sum(1 for b in body if b < 32 and b not in (9, 10, 13, 12))
+    if controls > len(body) // 100:
+        return None
+    return body.decode("latin-1"), "latin-1"
+
+
+def _decode_prefix(body: bytes) -> str:
+    return codecs.getincrementaldecoder("utf-8")("strict").decode(body, final=False)
+
+
+_START_TAG = re.compile(r"<([A-Za-z_][\w:.-]*)[\s>/]")
+_DOCTYPE = re.compile(r"\A\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<!DOCTYPE\s+(\w+)", re.S)
+
+
+def _xml_root(text: str) -> str:
+    """The local name of the first element (or of the DOCTYPE), lower case; '' if none."""
+    m = _START_TAG.search(text)
+    if m is None:
+        m = _DOCTYPE.match(text)
+        return m.group(3).lower() if m else ""
+    return m.group(1).split(":")[-1].lower()
+
+
+def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _blocked("UTF-16 text", "save it again as UTF-8 (in Excel: CSV UTF-8)")
+    decoded = _decode_head(head, size)
+    if decoded is None:
+        return _blocked(
+            "binary data of a kind that is not on the allowlist",
+            "release tables as CSV, TSV or Parquet, figures as PNG, SVG or PDF, and text as "
+            "plain text, Markdown, JSON or notebooks",
+        )
+    text, encoding = decoded
+    stripped = text.lstrip()
+    if stripped.startswith("##fileformat=VCF") or re.match(
+        r"#CHROM\tPOS\tID\tREF\tALT\tQUAL", text
+    ):
+        return _blocked("a VCF genotype file", _INDIVIDUAL_HINT, _GENOMIC)
+    if text.startswith(("@HD\t", "@SQ\t", "@RG\t", "@PG\t")):
+        return _blocked("a SAM read alignment", _INDIVIDUAL_HINT, _GENOMIC)
+    if _is_fastq(head):
+        return _blocked("a FASTQ sequencing-read file", _INDIVIDUAL_HINT, _GENOMIC)
+    if _FASTA.match(head):
+        return _blocked(
+            "a FASTA sequence file",
+            "sequences of study participants are individual-level data; release aggregate "
+            "results instead",
+            _GENOMIC,
+        )
+    if stripped.startswith(("{", "[")):
+        return _sniff_json(stripped, encoding)
+    if stripped.startswith("<"):
+        root = _xml_root(stripped)
+        if root == "svg":
+            return Sniffed(Kind.SVG, encoding=encoding)
+        if root:
+            what = "an HTML page" if root in ("html", "head", "body") else "an XML document"
+            return _blocked(
+                what,
+                "HTML and XML can carry scripts and hidden data; release tables as CSV and "
+                "figures as PNG or SVG",
+            )
+    delimiter = _table_delimiter(text)
+    if delimiter is False and name.lower().endswith(_TABLE_NAMES):
+        delimiter = _header_delimiter(text, name)
+    if delimiter is not False:
+        return Sniffed(Kind.TABLE, delimiter=delimiter, encoding=encoding)
+    return Sniffed(Kind.TEXT, encoding=encoding)
+
+
+def _sniff_json(text: str, encoding: str) -> Sniffed:
+    """JSON, a notebook, a Zarr metadata document, or JSON Lines (records, one per line)."""
+    if '"zarr_format"' in text[:4096] or '"zarr_consolidated_format"' in text[:4096]:
+        return _blocked("part of a Zarr store (Zarr metadata)", _INDIVIDUAL_HINT, _GENOMIC)
+    if re.search(r'"nbformat"\s*:', text) and re.search(r'"cells"\s*:', text):
+        return Sniffed(Kind.NOTEBOOK, encoding=encoding)
+    return Sniffed(Kind.JSON, encoding=encoding)
+
+
+#: candidate delimiters in order of preference when several fit
+_DELIMITERS = ("\t", ",", ";", "|")
+
+
+def _table_delimiter(text: str) -> str | bool | None:
+    """The delimiter of a delimited table (None: runs of whitespace), or False for prose.
+
+    A table has the same number (>= 2) of fields on (almost) every one of its first lines.
+    """
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip() and not ln.startswith("##")]
+    if len(lines) > 1 and len(text) == HEAD_BYTES:
+        lines = lines[:-1]  # the last line may be cut short
+    if not lines:
+        return False
+    sample = "\n".join(lines)
+    for delimiter in _DELIMITERS:
+        if delimiter not in lines[0]:
+            continue
+        try:
+            widths = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=delimiter)]
+        except csv.Error:
+            continue
+        if widths and widths[0] >= 2 and _consistent(widths):
+            if delimiter == "|" and not lines[0].strip().startswith("|"):
+                continue
+            if delimiter == "|":
+                return False  # Markdown tables stay text (scanned for identifiers)
+            return delimiter
+    # whitespace-aligned columns (plink 1.9 output): three or more lines of equal width with
+    # numbers in every data line, and no sentence punctuation
+    widths = [len(ln.split()) for ln in lines]
+    numeric = all(any(_NUMERIC.match(w) for w in ln.split()) for ln in lines[1:])
+    prose = any(re.search(r"[.!?,:;]\s|[.!?:]$", ln) for ln in lines[:5])
+    if len(lines) >= 3 and widths[0] >= 2 and _consistent(widths, exact=True) and numeric:
+        return None if not prose else False
+    return False
+
+
+_NUMERIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+_TABLE_NAMES = (".csv", ".tsv", ".tab", ".txt.csv")
+
+
+def _header_delimiter(text: str, name: str) -> str:
+    """The delimiter of a file named as a table: the one splitting its header most."""
+    header = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("##")), "")
+    best = max(_DELIMITERS[:3], key=header.count)
+    if header.count(best):
+        return best
+    return "\t" if name.lower().endswith((".tsv", ".tab")) else ","
+
+
+def _consistent(widths: list[int], exact: bool = False) -> bool:
+    if len(widths) == 1:
+        return True
+    same = sum(1 for w in widths if w == widths[0])
+    return same == len(widths) if exact else same >= 0.9 * len(widths)
+
+
+def is_zarr_metadata_name(name: str) -> bool:
+    return name in (".zarray", ".zgroup", ".zattrs", ".zmetadata", "zarr.json")

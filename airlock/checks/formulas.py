@@ -1,0 +1,86 @@
+"""Cells a spreadsheet would run as formulas (CSV injection): text starting with =, +, - or @
+(and tab or carriage return, which some spreadsheets strip first).
+
+A reviewer must see them; the finding shows the value escaped with a leading apostrophe, as
+spreadsheets do, so opening the report cannot run it. Numbers such as -0.5 or +3 are not text
+and never match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from airlock.checks import Location, Verdict
+from airlock.checks.cells import Chunk, TableContext, report_cells
+
+RULE = "formula"
+_TRIGGERS = np.array(["=", "+", "-", "@", "\t", "\r"])
+
+
+def escaped(value: str) -> str:
+    """How a reviewer sees a formula-like value: an apostrophe first, control characters
+    spelled out, and at most 200 characters."""
+    text = value.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+    return "'" + (text if len(text) <= 200 else text[:200] + "...")
+
+
+def looks_like_formula(value: object) -> bool:
+    if not isinstance(value, str) or len(value) < 2 or value[0] not in "=+-@\t\r":
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
+
+
+def _message(what: str) -> str:
+    return (
+        f"{what} starts with a character that makes a spreadsheet run it as a formula "
+        "(=, +, -, @). It is shown escaped; if it is meant as text, put an apostrophe in front "
+        "or rename it, otherwise remove it."
+    )
+
+
+class FormulaRule:
+    def __init__(self, ctx: TableContext) -> None:
+        self.ctx = ctx
+        for name in ctx.names:
+            if looks_like_formula(name):
+                ctx.sink.add(
+                    RULE,
+                    Verdict.REVIEW,
+                    _message(f"Column name {escaped(name)}"),
+                    Location(row=0, column=escaped(name)),
+                )
+
+    def feed(self, chunk: Chunk) -> None:
+        for col in range(chunk.frame.shape[1]):
+            series = chunk.frame[col]
+            if series.dtype != object:
+                continue
+            first = series.to_numpy().astype("U1")
+            candidates = np.flatnonzero(np.isin(first, _TRIGGERS))
+            if candidates.size == 0:
+                continue
+            mask = np.zeros(len(series), dtype=bool)
+            mask[candidates] = [looks_like_formula(v) for v in series.iloc[candidates]]
+            report_cells(
+                self.ctx.sink,
+                RULE,
+                Verdict.REVIEW,
+                mask,
+                chunk,
+                self.ctx.names[col],
+                lambda i, s=series: escaped(str(s.iloc[i])),
+                lambda i: _message("This cell"),
+            )
+
+    def finish(self, rows: int) -> None:
+        pass
+
+
+def table_rules(ctx: TableContext) -> Iterator[object]:
+    yield FormulaRule(ctx)

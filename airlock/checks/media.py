@@ -1,0 +1,234 @@
+"""Images and documents: PNG, SVG and PDF always need a human (review); what can be checked
+automatically is checked, and hidden or active content blocks.
+
+- PNG: text chunks are scanned for identifiers and sample IDs; a truncated file or data after
+  the end of the image (a second file hidden behind it) blocks.
+- SVG: parsed without DTDs or entities (defusedxml); scripts, event handlers, ``javascript:``
+  links, ``foreignObject``, references outside the file and non-image ``data:`` URIs block;
+  embedded raster images are pointed out to the reviewer; text is scanned.
+- PDF: JavaScript, launch actions, embedded files, rich media, XFA forms and encryption block;
+  a file without an end-of-file marker is truncated. The text of a PDF is usually compressed,
+  so only a reviewer can read it.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from typing import BinaryIO
+
+from airlock.checks import Location, Verdict
+from airlock.checks.config import CheckConfig
+from airlock.checks.findings import FindingSink
+from airlock.checks.reading import Unreadable
+from airlock.checks.text import scan_text
+
+RULE_IMAGE = "image"
+RULE_PDF = "pdf"
+RULE_HIDDEN = "hidden-content"
+RULE_ACTIVE = "active-content"
+RULE_SVG_DATA = "svg.embedded-data"
+
+_TEXT_CHUNK_LIMIT = 1024 * 1024
+
+
+def check_png(f: BinaryIO, size: int, config: CheckConfig, sink: FindingSink) -> None:
+    sink.add(
+        RULE_IMAGE,
+        Verdict.REVIEW,
+        "Images need a human: a reviewer must look at this figure for small counts, outliers "
+        "and points that stand for single people (scatter plots of individuals).",
+    )
+    f.seek(8)
+    while True:
+        header = f.read(8)
+        if len(header) < 8:
+            raise Unreadable(
+                "the PNG image is truncated (it ends before its IEND chunk); save it again"
+            )
+        length, kind = struct.unpack(">I4s", header)
+        if kind in (b"tEXt", b"zTXt", b"iTXt") and length <= _TEXT_CHUNK_LIMIT:
+            data = f.read(length)
+            f.seek(4, 1)
+            text = _png_text(kind, data)
+            scan_text(text.encode("utf-8"), text, 0, config, sink, column=f"PNG {kind.decode()}")
+            continue
+        if kind == b"IEND":
+            end = f.seek(length + 4, 1)
+            if end < size:
+                sink.add(
+                    RULE_HIDDEN,
+                    Verdict.BLOCK,
+                    f"{size - end:,} bytes follow the end of the PNG image: data hidden behind "
+                    "a picture. Save the figure again from your plotting library.",
+                )
+            return
+        if f.seek(length + 4, 1) > size:
+            raise Unreadable("the PNG image is truncated; save it again")
+
+
+def _png_text(kind: bytes, data: bytes) -> str:
+    key, _, rest = data.partition(b"\x00")
+    try:
+        if kind == b"zTXt":
+            rest = zlib.decompressobj().decompress(rest[1:], _TEXT_CHUNK_LIMIT)
+            value = rest.decode("latin-1")
+        elif kind == b"iTXt":
+            flag, rest = rest[0], rest[2:]
+            _, _, rest = rest.partition(b"\x00")  # language tag
+            _, _, rest = rest.partition(b"\x00")  # translated keyword
+            if flag:
+                rest = zlib.decompressobj().decompress(rest, _TEXT_CHUNK_LIMIT)
+            value = rest.decode("utf-8", "replace")
+        else:
+            value = rest.decode("latin-1")
+    except (zlib.error, IndexError):
+        value = ""
+    return f"{key.decode('latin-1')}: {value}"
+
+
+# -- SVG ----------------------------------------------------------------------------------------
+
+_XLINK = "{http://www.w3.org/1999/xlink}href"
+_EXTERNAL = re.compile(r"^\s*([a-z][a-z0-9+.-]*:|//)", re.I)
+_URL_IN_CSS = re.compile(r"url\(\s*['\"]?\s*([^)'\"]+)|@import", re.I)
+_DATA_IMAGE = re.compile(r"^\s*data:image/(png|jpeg|gif|webp)[;,]", re.I)
+
+
+def check_svg(data: bytes, config: CheckConfig, sink: FindingSink) -> None:
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError, fromstring
+
+    sink.add(
+        RULE_IMAGE,
+        Verdict.REVIEW,
+        "Images need a human: a reviewer must look at this figure for small counts, outliers "
+        "and points that stand for single people (scatter plots of individuals).",
+    )
+    try:
+        root = fromstring(data)  # a DOCTYPE is fine; entities and external refs are not
+    except DefusedXmlException:
+        raise Unreadable(
+            "the SVG declares entities or external references, which can expand without limit "
+            "or pull in other files; save the figure again from your plotting library"
+        ) from None
+    except ParseError as e:
+        raise Unreadable(f"the SVG is not well-formed XML ({e}); save it again") from None
+    images = 0
+    texts: list[str] = []
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+        if tag == "script":
+            _active(sink, "a <script> element")
+        elif tag == "foreignObject":
+            _active(sink, "a <foreignObject> element (embedded HTML)")
+        for attribute, value in element.attrib.items():
+            name = attribute.rsplit("}", 1)[-1]
+            if name.lower().startswith("on"):
+                _active(sink, f"an event handler attribute ({name})")
+            elif attribute in ("href", _XLINK) or name == "href":
+                if _DATA_IMAGE.match(value):
+                    images += 1
+                elif value.strip().lower().startswith("javascript:"):
+                    _active(sink, "a javascript: link")
+                elif value.strip().lower().startswith("data:"):
+                    sink.add(
+                        RULE_SVG_DATA,
+                        Verdict.BLOCK,
+                        f"The SVG embeds data that is not an image ({value[:40]}...): hidden "
+                        "content. Save the figure again without it.",
+                    )
+                elif _EXTERNAL.match(value):
+                    _external(sink, value)
+            elif name == "style":
+                _css(sink, value)
+        if tag == "style" and element.text:
+            _css(sink, element.text)
+        if element.text and element.text.strip() and tag not in ("style", "script"):
+            texts.append(element.text)
+        if element.tail and element.tail.strip():
+            texts.append(element.tail)
+    if images:
+        sink.add(
+            RULE_SVG_DATA,
+            Verdict.REVIEW,
+            f"The SVG embeds {images} raster image(s); the reviewer must look at them as well "
+            "(a heat map of individuals is individual-level data).",
+        )
+    text = "\n".join(texts)
+    scan_text(text.encode("utf-8"), text, 1, config, sink, column="SVG text")
+
+
+def _active(sink: FindingSink, what: str) -> None:
+    sink.add(
+        RULE_ACTIVE,
+        Verdict.BLOCK,
+        f"The SVG contains {what}, which runs code when the image is opened. Save the figure "
+        "again from your plotting library without scripts.",
+    )
+
+
+def _external(sink: FindingSink, url: str) -> None:
+    sink.add(
+        RULE_ACTIVE,
+        Verdict.BLOCK,
+        f"The SVG refers to something outside the file ({url[:60]}): opening it would fetch "
+        "or reveal data. Embed only what the figure needs.",
+        Location(value=url[:200]),
+    )
+
+
+def _css(sink: FindingSink, css: str) -> None:
+    for m in _URL_IN_CSS.finditer(css):
+        target = m.group(1) or "@import"
+        if target == "@import" or (_EXTERNAL.match(target) and not _DATA_IMAGE.match(target)):
+            _external(sink, target)
+
+
+# -- PDF ----------------------------------------------------------------------------------------
+
+_PDF_ACTIVE = {
+    b"/JavaScript": "JavaScript",
+    b"/JS": "JavaScript",
+    b"/Launch": "an action that starts a program",
+    b"/EmbeddedFile": "an embedded file",
+    b"/EmbeddedFiles": "embedded files",
+    b"/RichMedia": "embedded rich media",
+    b"/XFA": "an XFA form",
+    b"/Encrypt": "encryption (a reviewer could not read it)",
+}
+_PDF_NAME = re.compile(rb"/[A-Za-z0-9#]+")
+
+
+def check_pdf(f: BinaryIO, size: int, sink: FindingSink) -> None:
+    sink.add(
+        RULE_PDF,
+        Verdict.REVIEW,
+        "PDF documents need a human: their text and figures cannot be checked automatically. "
+        "Prefer releasing the tables (CSV) and figures (PNG, SVG) themselves.",
+    )
+    found: dict[str, None] = {}
+    tail = b""
+    f.seek(0)
+    while block := f.read(4 * 1024 * 1024):
+        data = tail + block
+        for m in _PDF_NAME.finditer(data) if b"#" in data else ():
+            name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda h: bytes([int(h.group(1), 16)]), m.group())
+            if name in _PDF_ACTIVE:
+                found[_PDF_ACTIVE[name]] = None
+        for token, what in _PDF_ACTIVE.items():
+            if re.search(re.escape(token) + rb"(?![A-Za-z0-9])", data):
+                found[what] = None
+        tail = data[-64:]
+    if b"%%EOF" not in tail + b"":
+        f.seek(max(0, size - 2048))
+        if b"%%EOF" not in f.read():
+            raise Unreadable("the PDF is truncated (it has no end-of-file marker); save it again")
+    for what in found:
+        sink.add(
+            RULE_ACTIVE,
+            Verdict.BLOCK,
+            f"The PDF contains {what}: content a reviewer cannot see or that runs when the "
+            "document is opened. Export it again as a plain PDF (or release CSV and PNG).",
+        )

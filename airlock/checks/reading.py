@@ -1,0 +1,309 @@
+"""Reading researchers' files in bounded memory, without following symlinks.
+
+Text is read in blocks of whole records (a quoted value may span lines), so a 1 GB CSV never
+sits in memory; a line longer than ``max_line_bytes`` stops the reading with a reason. Every
+problem is raised as :class:`Unreadable`, which the caller turns into a BLOCK finding.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+import re
+import stat
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from airlock.checks.cells import Chunk
+
+#: bytes read at a time; a chunk of a table is about this big
+BLOCK_BYTES = 4 * 1024 * 1024
+
+
+class Unreadable(Exception):
+    """The file cannot be read as what it claims to be; the message says why, for a researcher."""
+
+    def __init__(self, reason: str, *, row: int | None = None, line: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.row = row
+        self.line = line
+
+
+class NotUtf8(Exception):
+    """Text that looked like UTF-8 at the start has other bytes later: read it again as
+    Latin-1."""
+
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
+def open_no_follow(path: str | os.PathLike) -> tuple[BinaryIO, os.stat_result]:
+    """Open a regular file for reading; a symlink or special file raises ``Unreadable``.
+
+    ``O_NOFOLLOW`` makes the check and the open one step, so a file swapped for a symlink in
+    between is not followed either; ``O_NONBLOCK`` keeps a FIFO from hanging the check.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if os.path.islink(path):
+            raise Unreadable("it is a symbolic link, which is never followed") from None
+        raise Unreadable(f"it cannot be read ({e.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise Unreadable("it is not a regular file (a device, socket or pipe)")
+    return os.fdopen(fd, "rb"), info
+
+
+@dataclasses.dataclass
+class TextBlock:
+    text: str
+    first_line: int  # 1-based line number of the block's first line
+    lines: int  # newlines in the block
+    raw: bytes = b""  # the undecoded bytes
+
+
+def iter_text_blocks(
+    f: BinaryIO,
+    *,
+    encoding: str,
+    max_line_bytes: int,
+    quoted: bool,
+    block_bytes: int = BLOCK_BYTES,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[TextBlock]:
+    """Blocks of whole lines (of whole records when ``quoted``: a newline inside double quotes
+    does not end a record). A byte-order mark at the start is dropped."""
+    carry = b""
+    line = 1
+    first = True
+    while True:
+        data = f.read(block_bytes)
+        if on_bytes and data:
+            on_bytes(len(data))
+        if first:
+            first = False
+            if data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+        buf = carry + data if carry else data
+        if not data:
+            if buf:
+                _check_line_lengths(buf, line, max_line_bytes)
+                yield _decode(buf, encoding, line)
+            return
+        cut = _record_end(buf, quoted)
+        if cut <= 0:
+            if len(buf) > max_line_bytes:
+                what = "a quoted value or a line" if quoted and b'"' in buf else "a line"
+                raise Unreadable(
+                    f"{what} starting at line {line} is longer than {max_line_bytes:,} bytes; "
+                    "a reviewer cannot read it. Split long values or release a different "
+                    "format",
+                    line=line,
+                )
+            carry = buf
+            continue
+        done, carry = buf[:cut], buf[cut:]
+        _check_line_lengths(done, line, max_line_bytes)
+        block = _decode(done, encoding, line)
+        line += block.lines
+        yield block
+
+
+def _record_end(buf: bytes, quoted: bool) -> int:
+    """Index just after the last newline that ends a record (even number of quotes before it),
+    or 0 when there is none."""
+    if not quoted or b'"' not in buf:
+        return buf.rfind(b"\n") + 1
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    if newlines.size == 0:
+        return 0
+    quotes_before = np.cumsum(arr == 34, dtype=np.int64)[newlines]
+    even = newlines[(quotes_before & 1) == 0]
+    return int(even[-1]) + 1 if even.size else 0
+
+
+def _check_line_lengths(buf: bytes, first_line: int, limit: int) -> None:
+    """Unreadable when a line of ``buf`` is longer than ``limit`` bytes. Jumps from the last
+    newline of one window of ``limit`` bytes to the next, so a block costs a few searches."""
+    pos = 0
+    while len(buf) - pos > limit:
+        newline = buf.rfind(b"\n", pos, pos + limit + 1)
+        if newline < 0:
+            line = first_line + buf.count(b"\n", 0, pos)
+            raise Unreadable(
+                f"line {line} is longer than {limit:,} bytes; a reviewer cannot read it. Split "
+                "long values or release a different format",
+                line=line,
+            )
+        pos = newline + 1
+
+
+def _decode(buf: bytes, encoding: str, line: int) -> TextBlock:
+    try:
+        text = buf.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise NotUtf8(line + buf.count(b"\n", 0, e.start)) from None
+    return TextBlock(text, line, buf.count(b"\n"), buf)
+
+
+# -- delimited tables ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class DelimitedTable:
+    """A delimited text table: its column names, preamble and a stream of chunks."""
+
+    names: list[str]
+    has_header: bool
+    preamble: str  # leading '##' lines and the header line, for text scanning
+    chunks: Iterator[Chunk]
+
+
+_NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
+_DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?:;|$)", re.M)
+_PREAMBLE = re.compile(r"^(##|#\s|#$)")
+
+
+def _is_comment(line: str, text: str, end: int, delimiter: str | None) -> bool:
+    """A leading '##' line, or a '# ' line with a different number of fields than the line
+    after it (bcftools writes its header as '# [1]ID\t[2]AC')."""
+    if line.startswith("##"):
+        return True
+    nxt = text.find("\n", end)
+    following = text[end : len(text) if nxt < 0 else nxt]
+    return len(_split(line, delimiter)) != len(_split(following, delimiter))
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    if delimiter is None:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def read_delimited(
+    f: BinaryIO,
+    *,
+    delimiter: str | None,
+    encoding: str,
+    max_line_bytes: int,
+    on_bytes: Callable[[int], None] | None = None,
+) -> DelimitedTable:
+    """Parse a delimited table lazily: the header now, data rows chunk by chunk."""
+    blocks = iter_text_blocks(
+        f,
+        encoding=encoding,
+        max_line_bytes=max_line_bytes,
+        quoted=delimiter is not None,
+        on_bytes=on_bytes,
+    )
+    first = next(blocks, None)
+    if first is None:
+        return DelimitedTable([], False, "", iter(()))
+    text = first.text
+    # leading '##' (or '# ') lines are a preamble, not part of the table
+    offset = 0
+    while offset < len(text):
+        end = text.find("\n", offset)
+        end = len(text) if end < 0 else end + 1
+        line = text[offset:end]
+        if line.strip() and not (_PREAMBLE.match(line) and _is_comment(line, text, end, delimiter)):
+            break
+        offset = end
+    header_start = offset
+    reader = csv.reader(io.StringIO(text[offset:]), delimiter=delimiter or " ")
+    if delimiter is None:
+        end = text.find("\n", offset)
+        header_end = len(text) if end < 0 else end + 1
+        fields = text[offset:header_end].split()
+    else:
+        fields = next(reader, [])
+        header_end = offset
+        for _ in range(reader.line_num):
+            nl = text.find("\n", header_end)
+            header_end = len(text) if nl < 0 else nl + 1
+    has_header = any(f.strip() and not _NUMBER.match(f) for f in fields)
+    width = len(fields)
+    names = (
+        [f.strip() or f"column {i + 1}" for i, f in enumerate(fields)]
+        if has_header
+        else [str(i + 1) for i in range(width)]
+    )
+    data_start = header_end if has_header else header_start
+    decimal = "," if delimiter == ";" and _DECIMAL_COMMA.search(text[data_start:][:65536]) else "."
+    preamble = text[:data_start]
+    first_data = text[data_start:]
+    first_line = first.first_line + text.count("\n", 0, data_start)
+
+    def chunks() -> Iterator[Chunk]:
+        row = 1
+        raw = first.raw[len(preamble.encode(encoding)) :]
+        pending = [TextBlock(first_data, first_line, first_data.count("\n"), raw)]
+        for block in _chain(pending, blocks):
+            if not block.text.strip():
+                continue
+            frame = _parse_block(block, names, width, delimiter, decimal, row)
+            yield Chunk(frame, row, block.raw)
+            row += len(frame)
+
+    return DelimitedTable(names, has_header, preamble, chunks())
+
+
+def _chain(first: list[TextBlock], rest: Iterator[TextBlock]) -> Iterator[TextBlock]:
+    yield from first
+    yield from rest
+
+
+_PANDAS_LINE = re.compile(r"line (\d+), saw (\d+)")
+
+
+def _parse_block(
+    block: TextBlock,
+    names: list[str],
+    width: int,
+    delimiter: str | None,
+    decimal: str,
+    first_row: int,
+) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            io.StringIO(block.text),
+            sep=delimiter if delimiter is not None else r"\s+",
+            header=None,
+            names=range(width),
+            index_col=False,
+            decimal=decimal,
+            quotechar='"',
+            skip_blank_lines=True,
+            engine="c",
+            low_memory=False,
+            on_bad_lines="error",
+        )
+    except pd.errors.ParserError as e:
+        m = _PANDAS_LINE.search(str(e))
+        if m:
+            line = block.first_line + int(m.group(1)) - 1
+            raise Unreadable(
+                f"line {line} has {m.group(2)} fields but the header has {width}; a reviewer "
+                "cannot tell which column a value belongs to. Quote values that contain the "
+                "delimiter",
+                line=line,
+            ) from None
+        if "EOF inside string" in str(e):
+            raise Unreadable(
+                f"a quote opened near line {block.first_line} is never closed; fix the quoting",
+                line=block.first_line,
+            ) from None
+        raise Unreadable(f"it cannot be parsed as a table near row {first_row}: {e}") from None
+    except (ValueError, OverflowError, MemoryError) as e:
+        raise Unreadable(f"it cannot be parsed as a table near row {first_row}: {e}") from None

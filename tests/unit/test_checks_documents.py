@@ -1,0 +1,82 @@
+"""JSON documents and notebooks: tables inside them get the table rules; notebooks always need
+a reviewer."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pandas as pd
+
+from airlock.checks import Verdict
+from tests.checks_support import cells, check, finding, rules, write
+
+
+def test_json__records_are_a_table(tmp_path):
+    records = [{"group": "a", "n": 4}, {"group": "b", "n": 40}]
+    report = check(write(tmp_path, "r.json", json.dumps(records)))
+    assert cells(report, "min-cell-count") == {(1, "n")}
+
+
+def test_json__pandas_split_and_columns_layouts(tmp_path):
+    frame = pd.DataFrame({"group": ["a", "b"], "n": [40, 3]})
+    for orient in ("split", "columns", "table", "records"):
+        path = write(tmp_path, f"{orient}.json", frame.to_json(orient=orient))
+        assert {r for r, _ in cells(check(path), "min-cell-count")} == {2}, orient
+
+
+def test_json__lines_are_a_table(tmp_path):
+    text = '{"group": "a", "n": 40}\n{"group": "b", "n": 2}\n'
+    assert cells(check(write(tmp_path, "r.jsonl", text)), "min-cell-count") == {(2, "n")}
+
+
+def test_json__other_documents_are_scanned_as_text(tmp_path):
+    doc = {"model": "ldl ~ age", "excluded": ["DK000002"], "contact": "943 476 5919"}
+    report = check(write(tmp_path, "d.json", json.dumps(doc, indent=1)), sample_ids=["DK000002"])
+    assert {"individual-level.sample-id", "personal-id.nhs"} <= rules(report, Verdict.BLOCK)
+
+
+def _notebook(tmp_path, outputs_cell) -> object:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Allele counts"), outputs_cell]
+    path = tmp_path / "analysis.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_notebook__always_needs_review(tmp_path):
+    cell = nbformat.v4.new_code_cell("print('done')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="done\n")]
+    report = check(_notebook(tmp_path, cell))
+    assert report.verdict is Verdict.REVIEW and "notebook" in rules(report)
+
+
+def test_notebook__dataframe_output_gets_the_table_rules(tmp_path):
+    frame = pd.DataFrame({"n": [30, 4]}, index=pd.Index(["dk", "se"], name="cohort"))
+    cell = nbformat.v4.new_code_cell("counts")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "execute_result",
+            data={"text/html": frame.to_html(), "text/plain": frame.to_string()},
+            execution_count=1,
+        )
+    ]
+    report = check(_notebook(tmp_path, cell))
+    f = finding(report, "min-cell-count")
+    assert f.location.row == 2 and f.location.column == "cell 2 output 1 table 1: n"
+    assert report.verdict is Verdict.BLOCK
+
+
+def test_notebook__identifiers_in_outputs_and_code(tmp_path):
+    cell = nbformat.v4.new_code_cell("drop = ['811218-9876']")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="NHS 943 476 5919\n")]
+    report = check(_notebook(tmp_path, cell))
+    where = {f.rule: f.location.column for f in report.findings if f.location}
+    assert where["personal-id.personnummer"] == "cell 2 source"
+    assert where["personal-id.nhs"] == "cell 2 output 1"
+
+
+def test_notebook__too_large_to_parse_blocks(tmp_path):
+    cell = nbformat.v4.new_code_cell("x = 1")
+    report = check(_notebook(tmp_path, cell), max_parse_bytes=100)
+    assert "larger than" in finding(report, "malformed").message
