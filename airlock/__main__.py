@@ -1,47 +1,72 @@
-"""Run the airlock as a JupyterHub-managed service: ``python -m airlock --port 8090``.
+"""Run the airlock as a JupyterHub-managed service: ``python -m airlock [serve] --port 8090``.
 
-Until the airlock workflow lands this serves a placeholder page behind hub login (HubOAuth), so
-the service registration, OAuth and roles are exercised end to end.
+``serve`` (the default) upgrades the database (Alembic), finishes any release a crash
+interrupted, records the configuration in the audit log if it changed, and serves the API and
+web UI on loopback with uvicorn. ``migrate`` only upgrades the database. The hub starts it with
+``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_CLIENT_ID``, ``JUPYTERHUB_SERVICE_PREFIX`` and the site
+config in the environment (tresor.hub.profiles).
 """
 
 from __future__ import annotations
 
 import argparse
-import html
+import logging
 import os
-import secrets
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
-from jupyterhub.utils import url_path_join
-from tornado import ioloop, web
+log = logging.getLogger("airlock")
 
 
-class PlaceholderHandler(HubOAuthenticated, web.RequestHandler):
-    @web.authenticated
-    def get(self) -> None:
-        user = self.get_current_user()
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.write(
-            "<!doctype html><title>tresor airlock</title><h1>tresor airlock</h1>"
-            f"<p>Signed in as {html.escape(user['name'])}.</p>"
-            "<p>The airlock is not yet open on this node: outputs cannot leave yet.</p>"
-        )
+def _settings():
+    from airlock.config import Settings
+    from tresor.site import load_site_config
+
+    return Settings.from_site(load_site_config())
+
+
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    import uvicorn
+    from jupyterhub.services.auth import HubOAuth
+
+    from airlock.api.deps import HubIdentity
+    from airlock.app import build_airlock, create_app
+    from airlock.db.schema import upgrade
+    from airlock.web.sessions import Sessions
+    from tresor.hub.secrets import ensure_private_dir, ensure_secret
+
+    settings = _settings()
+    ensure_private_dir(settings.cookie_secret_path.parent)
+    upgrade(settings.database_url)
+    airlock = build_airlock(settings)
+    for line in airlock.recover():
+        log.warning("recovery: %s", line)
+    airlock.record_startup_config()
+    auth = HubOAuth(
+        api_token=os.environ["JUPYTERHUB_API_TOKEN"],
+        base_url=settings.base_url,
+        cache_max_age=60,
+    )
+    public = os.environ.get("JUPYTERHUB_PUBLIC_URL", "")
+    sessions = Sessions(
+        ensure_secret(settings.cookie_secret_path),
+        path=settings.base_url,
+        secure=public.startswith("https:"),
+    )
+    app = create_app(airlock, identity=HubIdentity(auth), sessions=sessions, hub_auth=auth)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m airlock")
+    parser = argparse.ArgumentParser(prog="python -m airlock", description=__doc__.split("\n")[0])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args(argv)
-    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/airlock/")
-    app = web.Application(
-        [
-            (prefix, PlaceholderHandler),
-            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
-        ],
-        cookie_secret=secrets.token_bytes(32),
-    )
-    app.listen(args.port, address="127.0.0.1")
-    ioloop.IOLoop.current().start()
+    logging.basicConfig(level=logging.INFO, format="[airlock %(levelname)s] %(message)s")
+    if args.command == "migrate":
+        from airlock.db.schema import upgrade
+
+        upgrade(_settings().database_url)
+        return
+    serve(args.port)
 
 
 if __name__ == "__main__":
