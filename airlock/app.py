@@ -88,7 +88,7 @@ def create_app(
     for module in (me, requests, queue, admin):
         api.include_router(module.router)
     app.include_router(api)
-    app.include_router(web.router, prefix=prefix.rstrip("/") + "/" if prefix != "/" else "")
+    app.include_router(web.router, prefix=prefix.rstrip("/"))
     app.mount(
         f"{prefix}static",
         StaticFiles(directory=Path(web.__file__).parent / "static"),

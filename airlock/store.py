@@ -141,13 +141,14 @@ class SnapshotStore:
         """Copy a workspace file into the store; returns its hash and size."""
         relative = clean_relative_path(relative, "path")
         fd = _open_nofollow(workspace, relative)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise WorkspaceFileError(
+                f"{relative} is not a regular file (a directory, pipe or device); "
+                "submit files one by one"
+            )
         with os.fdopen(fd, "rb", closefd=True) as source:
-            info = os.fstat(source.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise WorkspaceFileError(
-                    f"{relative} is not a regular file (a directory, pipe or device); "
-                    "submit files one by one"
-                )
             if info.st_nlink > 1:
                 raise OutsideWorkspace(
                     f"{relative} has {info.st_nlink} hard links, so it may be a file outside "

@@ -90,7 +90,7 @@ def _safe_next(prefix: str, value: str | None) -> str:
     return prefix
 
 
-@router.get("login")
+@router.get("/login")
 def login(request: Request, next: str | None = None):
     auth = request.app.state.hub_auth
     if auth is None:
@@ -110,7 +110,7 @@ def login(request: Request, next: str | None = None):
     return response
 
 
-@router.get("oauth_callback")
+@router.get("/oauth_callback")
 async def oauth_callback(request: Request, code: str = "", state: str = "", error: str = ""):
     auth = request.app.state.hub_auth
     sessions = request.app.state.sessions
@@ -129,7 +129,7 @@ async def oauth_callback(request: Request, code: str = "", state: str = "", erro
     return response
 
 
-@router.get("logout")
+@router.get("/logout")
 def logout(request: Request):
     response = RedirectResponse("/hub/logout", status_code=302)
     response.delete_cookie(SESSION_COOKIE, path=request.app.state.sessions.path)
@@ -137,7 +137,7 @@ def logout(request: Request):
 
 
 # -- pages ------------------------------------------------------------------------------------
-@router.get("", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
 def home(request: Request, web: WebDep):
     airlock = web.airlock
     queue = airlock.queue(web.user) if web.user.is_reviewer else None
@@ -153,14 +153,14 @@ def home(request: Request, web: WebDep):
     )
 
 
-@router.post("requests")
+@router.post("/requests")
 def create(web: WebDep, project: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""):
     _csrf_ok(web, csrf)
     request = web.airlock.create_request(web.user, project)
     return _to_request(web, request.id)
 
 
-@router.get("requests/{request_id}", response_class=HTMLResponse)
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
 def request_page(request: Request, request_id: RequestId, web: WebDep):
     airlock = web.airlock
     release_request = airlock.get_request(web.user, request_id)
@@ -197,7 +197,7 @@ def _abilities(user: User, r: ReleaseRequest, airlock: Airlock) -> dict:
     }
 
 
-@router.post("requests/{request_id}/files")
+@router.post("/requests/{request_id}/files")
 def add_file(
     request_id: RequestId,
     web: WebDep,
@@ -221,7 +221,7 @@ def add_file(
     return _to_request(web, request_id)
 
 
-@router.post("requests/{request_id}/files/{file_id}/edit")
+@router.post("/requests/{request_id}/files/{file_id}/edit")
 def edit_file(
     request_id: RequestId,
     file_id: FileId,
@@ -245,7 +245,7 @@ def edit_file(
     return _to_request(web, request_id, f"#file-{file_id}")
 
 
-@router.post("requests/{request_id}/files/{file_id}/remove")
+@router.post("/requests/{request_id}/files/{file_id}/remove")
 def remove_file(
     request_id: RequestId, file_id: FileId, web: WebDep, csrf: Annotated[str, Form()] = ""
 ):
@@ -254,7 +254,7 @@ def remove_file(
     return _to_request(web, request_id)
 
 
-@router.post("requests/{request_id}/review")
+@router.post("/requests/{request_id}/review")
 def review(
     request_id: RequestId,
     web: WebDep,
@@ -272,7 +272,7 @@ def review(
     return _to_request(web, request_id)
 
 
-@router.post("requests/{request_id}/comments")
+@router.post("/requests/{request_id}/comments")
 def comment(
     request_id: RequestId,
     web: WebDep,
@@ -288,7 +288,7 @@ def comment(
 
 
 # registered after /review and /comments, which it would otherwise shadow
-@router.post("requests/{request_id}/{action}")
+@router.post("/requests/{request_id}/{action}")
 def request_action(
     request_id: RequestId, action: str, web: WebDep, csrf: Annotated[str, Form()] = ""
 ):
@@ -304,7 +304,7 @@ def request_action(
     return _to_request(web, request_id)
 
 
-@router.get("requests/{request_id}/files/{file_id}", response_class=HTMLResponse)
+@router.get("/requests/{request_id}/files/{file_id}", response_class=HTMLResponse)
 def file_page(request: Request, request_id: RequestId, file_id: FileId, web: WebDep):
     """A reviewer's view of one file: the preview beside the findings (audited)."""
     content = web.airlock.view_file(web.user, request_id, file_id, how="preview")
@@ -321,7 +321,7 @@ def file_page(request: Request, request_id: RequestId, file_id: FileId, web: Web
     )
 
 
-@router.get("requests/{request_id}/files/{file_id}/raw")
+@router.get("/requests/{request_id}/files/{file_id}/raw")
 def file_raw(request_id: RequestId, file_id: FileId, web: WebDep, inline: bool = False):
     """The bytes for a reviewer: images inline for the preview, anything else as a download."""
     content = web.airlock.view_file(web.user, request_id, file_id, how="raw")
@@ -339,26 +339,26 @@ def file_raw(request_id: RequestId, file_id: FileId, web: WebDep, inline: bool =
     return attachment(content.data, content.file.name)
 
 
-@router.get("requests/{request_id}/files/{file_id}/download")
+@router.get("/requests/{request_id}/files/{file_id}/download")
 def download(request_id: RequestId, file_id: FileId, web: WebDep):
     content = web.airlock.download(web.user, request_id, file_id)
     return attachment(content.data, content.file.name)
 
 
-@router.get("audit", response_class=HTMLResponse)
+@router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, web: WebDep, after: int = 0):
     entries = web.airlock.audit_entries(web.user, after=max(0, min(after, 2**31 - 1)), limit=200)
     report = web.airlock.verify_audit(web.user)
     return render(request, web, "audit.html", entries=entries, report=report)
 
 
-@router.get("config", response_class=HTMLResponse)
+@router.get("/config", response_class=HTMLResponse)
 def config_page(request: Request, web: WebDep):
     permissions.check_user_can_configure(web.user)
     return render(request, web, "config.html", config=web.airlock.config())
 
 
-@router.post("config")
+@router.post("/config")
 def config_update(
     web: WebDep,
     approvals_required: Annotated[int, Form(ge=2, le=10)],
