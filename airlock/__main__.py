@@ -2,7 +2,7 @@
 
 ``serve`` (the default) upgrades the database (Alembic), finishes any release a crash
 interrupted, records the configuration in the audit log if it changed, and serves the API and
-web UI on loopback with uvicorn. ``migrate`` only upgrades the database. The hub starts it with
+web UI on loopback with uvicorn. ``migrate`` only upgrades the database; ``diagram`` prints the state diagram. The hub starts it with
 ``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_CLIENT_ID``, ``JUPYTERHUB_SERVICE_PREFIX`` and the site
 config in the environment (tresor.hub.profiles).
 """
@@ -57,9 +57,22 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m airlock", description=__doc__.split("\n")[0])
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "migrate", "diagram"]
+    )
     parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--write", metavar="MARKDOWN", help="diagram: update this file's block")
     args = parser.parse_args(argv)
+    if args.command == "diagram":
+        from pathlib import Path
+
+        from airlock import diagram
+
+        if args.write:
+            diagram.write_into(Path(args.write))
+        else:
+            print(diagram.mermaid())
+        return
     logging.basicConfig(level=logging.INFO, format="[airlock %(levelname)s] %(message)s")
     if args.command == "migrate":
         from airlock.db.schema import upgrade

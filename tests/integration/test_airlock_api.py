@@ -371,7 +371,7 @@ def test_airlock_api__no_token_is_401(service):
 
 
 def test_airlock_api__return_change_and_resubmit(service):
-    api, airlock, settings = service
+    api, _, settings = service
     rid, ids = _submitted(api, settings)
     fid = ids["freq.csv"]
     api.as_("reviewer1").post(f"/requests/{rid}/reviews", json={"decision": "approve"})
@@ -474,7 +474,7 @@ def test_airlock_api__reject_and_withdraw_are_final(service):
 
 
 def test_airlock_api__approvals_required_is_configurable_never_below_two(service):
-    api, airlock, settings = service
+    api, _, settings = service
     assert (
         api.as_("researcher1").patch("/config", json={"approvals_required": 3}).status_code == 403
     )
