@@ -86,7 +86,10 @@ def _writable(bundle):
 @pytest.mark.parametrize(
     ("tamper", "expected"),
     [
-        (lambda b: (b / "files" / "freq.csv").write_bytes(b"variant,ALT_CT\n1:1:A:G,2\n"), "freq.csv does not match"),
+        (
+            lambda b: (b / "files" / "freq.csv").write_bytes(b"variant,ALT_CT\n1:1:A:G,2\n"),
+            "freq.csv does not match",
+        ),
         (lambda b: (b / "files" / "plots" / "qq.png").unlink(), "plots/qq.png is listed"),
         (lambda b: (b / "files" / "extra.csv").write_bytes(b"a\n"), "extra.csv is in the bundle"),
         (lambda b: (b / "notes.txt").write_bytes(b"a\n"), "notes.txt is in the bundle"),
@@ -96,9 +99,19 @@ def _writable(bundle):
             ),
             "signature does not match",
         ),
-        (lambda b: (b / "files" / "link.csv").symlink_to("/etc/passwd"), "link.csv is not a regular"),
+        (
+            lambda b: (b / "files" / "link.csv").symlink_to("/etc/passwd"),
+            "link.csv is not a regular",
+        ),
     ],
-    ids=["edited-file", "missing-file", "extra-file", "extra-top-level", "edited-manifest", "symlink"],
+    ids=[
+        "edited-file",
+        "missing-file",
+        "extra-file",
+        "extra-top-level",
+        "edited-manifest",
+        "symlink",
+    ],
 )
 def test_verify_bundle__tampering_is_found(tmp_path, key, tamper, expected):
     bundle = write(tmp_path, key)

@@ -30,7 +30,11 @@ def test_make_preview__table_marks_the_cell_row_and_column():
     preview = make_preview(
         "freq.csv",
         data,
-        [finding(2, "ALT_CT", message="minor allele count 3 < 10"), finding(3), finding(None, "OBS_CT", "review")],
+        [
+            finding(2, "ALT_CT", message="minor allele count 3 < 10"),
+            finding(3),
+            finding(None, "OBS_CT", "review"),
+        ],
     )
     assert preview.kind == "table" and preview.total_rows == 3
     assert [c.text for c in preview.header] == ["variant", "ALT_CT", "OBS_CT"]
@@ -64,7 +68,9 @@ def test_make_preview__formula_and_markup_stay_text():
 
 def test_make_preview__images_pdf_binary_text():
     assert make_preview("p.png", b"\x89PNG\r\n\x1a\n....", []).image_type == "image/png"
-    svg = make_preview("p.svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', [])
+    svg = make_preview(
+        "p.svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', []
+    )
     assert svg.kind == "image" and svg.image_type == "image/svg+xml" and "<svg" in svg.text
     assert make_preview("r.pdf", b"%PDF-1.7 ...", []).kind == "pdf"
     assert make_preview("x.bin", bytes(range(256)), []).kind == "binary"

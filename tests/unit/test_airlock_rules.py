@@ -50,11 +50,15 @@ def test_state_machine__final_states_are_only_reached_never_left():
     assert final == {RequestStatus.REJECTED, RequestStatus.RELEASED, RequestStatus.WITHDRAWN}
     assert RequestStatus.RELEASED in VALID_STATE_TRANSITIONS[RequestStatus.APPROVED]
     # only an approved request is released, and nothing else leads to approved
-    sources = {s for s, targets in VALID_STATE_TRANSITIONS.items() if RequestStatus.RELEASED in targets}
+    sources = {
+        s for s, targets in VALID_STATE_TRANSITIONS.items() if RequestStatus.RELEASED in targets
+    }
     assert sources == {RequestStatus.APPROVED}
 
 
-@pytest.mark.parametrize(("source", "target"), list(itertools.product(RequestStatus, RequestStatus)))
+@pytest.mark.parametrize(
+    ("source", "target"), list(itertools.product(RequestStatus, RequestStatus))
+)
 def test_check_status__follows_the_table(source, target):
     r = request(source)
     if target in VALID_STATE_TRANSITIONS[source]:
@@ -146,7 +150,9 @@ def test_policies__release_counts_distinct_reviewers_other_than_the_requester():
     assert not policies.can_release(
         request(approved, round=2, reviews=[approval("reviewer1", 1), approval("reviewer2", 1)]), 2
     )
-    assert policies.can_release(request(approved, reviews=[approval("reviewer1"), approval("reviewer2")]), 2)
+    assert policies.can_release(
+        request(approved, reviews=[approval("reviewer1"), approval("reviewer2")]), 2
+    )
     # the floor is two whatever the configuration says
     assert not policies.can_release(request(approved, reviews=[approval("reviewer1")]), 1)
     with pytest.raises(PolicyViolation):
