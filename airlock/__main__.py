@@ -2,9 +2,9 @@
 
 ``serve`` (the default) upgrades the database (Alembic), finishes any release a crash
 interrupted, records the configuration in the audit log if it changed, and serves the API and
-web UI on loopback with uvicorn. ``migrate`` only upgrades the database; ``diagram`` prints the state diagram. The hub starts it with
-``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_CLIENT_ID``, ``JUPYTERHUB_SERVICE_PREFIX`` and the site
-config in the environment (tresor.hub.profiles).
+web UI on loopback with uvicorn. ``migrate`` only upgrades the database; ``diagram`` prints the
+state diagram. The hub starts it with ``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_CLIENT_ID``,
+``JUPYTERHUB_SERVICE_PREFIX`` and the site config in the environment (tresor.hub.profiles).
 """
 
 from __future__ import annotations

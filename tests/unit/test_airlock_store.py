@@ -59,7 +59,7 @@ def test_snapshot__refuses_symlinked_workspace(setup):
 
 
 def test_snapshot__refuses_hard_link(setup):
-    store, ws, tmp = setup
+    store, ws, _ = setup
     os.link(ws / "results" / "t.csv", ws / "other.csv")
     with pytest.raises(OutsideWorkspace, match="hard links"):
         store.snapshot_workspace_file(ws, "other.csv", max_bytes=100)
