@@ -8,12 +8,19 @@ service's real code. Tests under tests/hub and tests/browser use the real hub in
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from airlock.api.deps import ACCESS_SCOPE
@@ -193,3 +200,44 @@ def tree(path: Path) -> list[str]:
     if not path.exists():
         return []
     return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+class Service:
+    """``python -m tests.airlock_server`` on a free port; killed (SIGKILL) on exit."""
+
+    def __init__(self, settings, env: dict | None = None) -> None:
+        self.settings = settings
+        from tests.postgres import free_port
+
+        self.port = free_port()
+        config = Path(settings.store_dir).parent / f"settings-{self.port}.json"
+        config.write_text(settings.model_dump_json())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.airlock_server", str(config), str(self.port)],
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, **(env or {})},
+        )
+        self.url = f"http://127.0.0.1:{self.port}{settings.base_url}api"
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{self.url}/public-key", timeout=5).status_code == 200:
+                    break
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the airlock test service did not start")
+            time.sleep(0.2)
+
+    def post(self, token: str, path: str, **kw) -> httpx.Response:
+        headers = {"Authorization": f"token {token}"}
+        return httpx.post(f"{self.url}{path}", headers=headers, timeout=120, **kw)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()

@@ -12,7 +12,6 @@ Identity: no hub runs here (tests.airlock_server resolves tokens with FixedIdent
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -28,8 +27,13 @@ import pytest
 from airlock import bundles
 from airlock.domain import User
 from airlock.enums import Decision, RequestStatus
-from tests.airlock_support import USERS, make_airlock, make_settings, write_workspace_file
-from tests.postgres import free_port
+from tests.airlock_support import (
+    USERS,
+    Service,
+    make_airlock,
+    make_settings,
+    write_workspace_file,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -38,45 +42,6 @@ DATA = {"freq.csv": b"variant,ALT_CT\n1:1:A:G,40\n", "notes.md": b"# Method\nCou
 
 def user(name: str) -> User:
     return User(name, USERS[name])
-
-
-class Service:
-    """``python -m tests.airlock_server`` on a free port; killed (SIGKILL) on exit."""
-
-    def __init__(self, settings, env: dict | None = None) -> None:
-        self.settings = settings
-        self.port = free_port()
-        config = Path(settings.store_dir).parent / f"settings-{self.port}.json"
-        config.write_text(settings.model_dump_json())
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.airlock_server", str(config), str(self.port)],
-            cwd=REPO,
-            env={**os.environ, **(env or {})},
-        )
-        self.url = f"http://127.0.0.1:{self.port}{settings.base_url}api"
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/public-key", timeout=5).status_code == 200:
-                    break
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the airlock test service did not start")
-            time.sleep(0.2)
-
-    def post(self, token: str, path: str, **kw) -> httpx.Response:
-        headers = {"Authorization": f"token {token}"}
-        return httpx.post(f"{self.url}{path}", headers=headers, timeout=120, **kw)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.kill()
 
 
 def submitted_request(airlock, settings, *, approvals=()) -> str:

@@ -67,16 +67,19 @@ def configure_common(c, site: SiteConfig, paths: dict[str, Path]) -> None:
     c.Authenticator.allow_all = False
     c.Authenticator.allowed_users = set(site.accounts.all_users)
     c.Authenticator.admin_users = set()  # the admins group has a scoped role instead
+    airlock_url = f"http://127.0.0.1:{site.airlock.port}"
     c.Spawner.server_token_scopes = roles.SERVER_TOKEN_SCOPES
     c.Spawner.default_url = "/lab"
+    # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
+    c.Spawner.environment = {"TRESOR_AIRLOCK_URL": f"{airlock_url}/services/airlock/"}
     c.JupyterHub.services = [
         {
             "name": "airlock",
             "display": True,
-            "url": f"http://127.0.0.1:{site.airlock.port}",
+            "url": airlock_url,
             "api_token": ensure_secret(paths["airlock_token"]),
             "oauth_no_confirm": True,
-            "command": [sys.executable, "-m", "airlock", "--port", str(site.airlock.port)],
+            "command": [sys.executable, "-m", "airlock", "serve", "--port", str(site.airlock.port)],
             "environment": {
                 "TRESOR_SITE_CONFIG": str(site.source or ""),
                 "TRESOR_STATE_DIR": str(site.state_path),
