@@ -79,6 +79,8 @@ def test_submit__refusals_are_readable_and_leave_no_draft(service, in_workspace)
     new = [r for r in after if r.id not in before]
     assert [r.status.value for r in new] == ["withdrawn"]
     with pytest.raises(client.AirlockRequestError, match="403"):
-        client.submit("freq.csv", context=CONTEXT, project="uk-study", url=base, token="researcher1")
+        client.submit(
+            "freq.csv", context=CONTEXT, project="uk-study", url=base, token="researcher1"
+        )
     with pytest.raises(client.AirlockRequestError, match="no airlock session"):
         client.submit("freq.csv", context=CONTEXT, url=None, token=None)
