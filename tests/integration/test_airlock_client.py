@@ -66,7 +66,7 @@ def airlock_user(name):
 
 
 def test_submit__refusals_are_readable_and_leave_no_draft(service, in_workspace):
-    running, settings, airlock = service
+    running, _, airlock = service
     base = running.url.removesuffix("api")
     with pytest.raises(client.AirlockRequestError, match="disclosure"):
         client.submit("freq.csv", context={"description": "x"}, url=base, token="researcher1")
