@@ -104,7 +104,7 @@ class AirlockClient:
 
 def _contexts(paths: list[str], context: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """One {description, disclosure_control} per path; refuses anything missing up front."""
-    if set(context) <= set(CONTEXT_KEYS):
+    if set(context) <= {*CONTEXT_KEYS, "exception"}:
         per_path = dict.fromkeys(paths, context)
     else:
         per_path = {p: context.get(p) for p in paths}
