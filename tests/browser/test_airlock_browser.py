@@ -11,6 +11,7 @@ tests/hub/test_airlock_hub.py submits from a real kernel.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -91,7 +92,6 @@ def test_airlock_browser__submit_review_twice_download(browser, local_node, arti
     expect(page.get_by_test_id("status")).to_have_text("released")
     with page.expect_download() as download:
         page.get_by_test_id("download").click()
-    path = download.value.path()
-    assert open(path).read() == TABLE
+    assert Path(download.value.path()).read_text() == TABLE
     page.screenshot(path=artifacts_dir / "airlock-4-researcher-released.png", full_page=True)
     researcher.close()

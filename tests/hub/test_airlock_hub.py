@@ -93,13 +93,14 @@ def test_airlock_hub__notebook_submission_two_approvals_download(local_node):
     public_key = node.state_dir / "secrets" / "airlock_signing_key.pub"
     assert (outbox / "files" / "results" / "ldl_summary.csv").read_bytes() == original
     env = {"TRESOR_SITE_CONFIG": str(node.site.source), "PATH": "/usr/bin:/bin"}
+    tresor = [sys.executable, "-m", "tresor", "airlock"]
     verify = subprocess.run(
-        [sys.executable, "-m", "tresor", "airlock", "verify", str(outbox), "--public-key", str(public_key)],
+        [*tresor, "verify", str(outbox), "--public-key", str(public_key)],
         capture_output=True, text=True, env=env,
     )  # fmt: skip
     assert verify.returncode == 0, verify.stderr
     audit = subprocess.run(
-        [sys.executable, "-m", "tresor", "airlock", "audit", "verify"],
+        [*tresor, "audit", "verify"],
         capture_output=True, text=True, env=env,
     )  # fmt: skip
     assert audit.returncode == 0, audit.stderr
