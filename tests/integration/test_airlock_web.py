@@ -25,7 +25,10 @@ from tests.airlock_support import (
 
 PREFIX = "/services/airlock/"
 EVIL = b'name,count\n<script>alert(1)</script>,20\n"=HYPERLINK(""http://x"")",30\n'
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="9" height="9"/></svg>'
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
+    b'<rect width="9" height="9"/></svg>'
+)
 
 
 @pytest.fixture
