@@ -33,6 +33,11 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
     from airlock.web.sessions import Sessions
     from tresor.hub.secrets import ensure_private_dir, ensure_secret
 
+    if not os.environ.get("JUPYTERHUB_API_TOKEN"):
+        raise SystemExit(
+            "the airlock runs as a JupyterHub service: start the node (tresor node start), "
+            "which starts it with JUPYTERHUB_API_TOKEN and the OAuth settings"
+        )
     settings = _settings()
     ensure_private_dir(settings.cookie_secret_path.parent)
     upgrade(settings.database_url)
