@@ -6,7 +6,8 @@ Database-level guarantees the workflow relies on:
   approve twice even from two browser tabs at the same instant;
 - ``requests.bundle_name`` is unique, so a request has at most one bundle;
 - ``audit_log``: ``prev_hash`` and ``hash`` are unique, so the chain cannot fork; appends lock
-  the single ``audit_head`` row, which records the last entry (a deleted tail is detected).
+  the single ``audit_head`` row, which records the last entry (a deleted tail is detected);
+  triggers refuse UPDATE and DELETE on it (migration 0002).
 """
 
 from __future__ import annotations
