@@ -140,12 +140,15 @@ def test_tresor_airlock_audit_verify__finds_a_tampered_database(tmp_path):
     url = settings.database_url
     ok = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
     assert ok.exit_code == 0 and "3 entries" in ok.output
-    with pytest.raises(sqlalchemy.exc.DatabaseError, match="append-only"):
-        with airlock.dal.engine.begin() as conn:
-            conn.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2"))
-    with pytest.raises(sqlalchemy.exc.DatabaseError, match="append-only"):
-        with airlock.dal.engine.begin() as conn:
-            conn.execute(text("DELETE FROM audit_log WHERE seq = 3"))
+    for statement in (
+        "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 3",
+    ):
+        with (
+            pytest.raises(sqlalchemy.exc.DatabaseError, match="append-only"),
+            airlock.dal.engine.begin() as conn,
+        ):
+            conn.execute(text(statement))
     # someone who can drop the database's guard can edit, and the chain still tells
     with airlock.dal.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_log_no_update"))
