@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from airlock.exceptions import IntegrityError
+from airlock.store import fsync_dir
 
 FORMAT = "tresor-airlock-bundle/1"
 MANIFEST = "manifest.json"
@@ -112,14 +113,6 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _copy_verified(source: Path, target: Path, sha256: str) -> None:
     digest = hashlib.sha256()
     with open(source, "rb") as src, open(target, "xb") as dst:
@@ -174,9 +167,9 @@ def write_bundle(
                 os.fsync(f.fileno())
             os.chmod(tmp / filename, 0o444)
         for directory in sorted(directories, key=lambda p: len(p.parts), reverse=True):
-            _fsync_dir(directory)
+            fsync_dir(directory)
         os.rename(tmp, final)  # the release: atomic, and refused if `final` exists
-        _fsync_dir(outbox)
+        fsync_dir(outbox)
     except BaseException:
         remove_tree(tmp)
         raise

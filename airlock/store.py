@@ -188,7 +188,7 @@ class SnapshotStore:
             else:
                 os.chmod(tmp, 0o440)
                 os.replace(tmp, target)
-                _fsync_dir(target.parent)
+                fsync_dir(target.parent)
             return Snapshot(sha256=sha, size=size)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -231,7 +231,8 @@ def _too_large(shown: str, size: int, limit: int) -> str:
     )
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

@@ -6,6 +6,7 @@ Input text is validated at the boundary: bounded length, no NUL and no unpaired 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
@@ -119,20 +120,7 @@ class FilePublic(BaseModel):
             if hide_values and finding.get("location"):
                 finding["location"] = {**finding["location"], "value": None}
             findings.append(finding)
-        return cls(
-            id=f.id,
-            name=f.name,
-            source_path=f.source_path,
-            description=f.description,
-            disclosure_control=f.disclosure_control,
-            exception=f.exception,
-            sha256=f.sha256,
-            size=f.size,
-            verdict=f.verdict,
-            findings=findings,
-            added_at=f.added_at,
-            updated_at=f.updated_at,
-        )
+        return cls.model_validate({**dataclasses.asdict(f), "findings": findings})
 
 
 class ReviewPublic(BaseModel):
@@ -145,7 +133,7 @@ class ReviewPublic(BaseModel):
 
     @classmethod
     def of(cls, r: Review) -> ReviewPublic:
-        return cls(**{**r.__dict__, "acknowledged_files": list(r.acknowledged_files)})
+        return cls.model_validate(dataclasses.asdict(r))
 
 
 class CommentPublic(BaseModel):
@@ -158,7 +146,7 @@ class CommentPublic(BaseModel):
 
     @classmethod
     def of(cls, c: Comment) -> CommentPublic:
-        return cls(**c.__dict__)
+        return cls.model_validate(dataclasses.asdict(c))
 
 
 class RequestSummary(BaseModel):
@@ -257,7 +245,7 @@ class AuditEntryPublic(BaseModel):
 
     @classmethod
     def of(cls, e: AuditEntry) -> AuditEntryPublic:
-        return cls(**e.__dict__)
+        return cls.model_validate(dataclasses.asdict(e))
 
 
 class AuditVerifyPublic(BaseModel):

@@ -10,6 +10,7 @@ the same transaction: a change without its audit entry (or the reverse) is never
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Collection, Iterator
 from typing import Any
@@ -48,20 +49,8 @@ def _audit_time() -> str:
 
 
 def _file(row: FileRow) -> RequestFile:
-    return RequestFile(
-        id=row.id,
-        name=row.name,
-        source_path=row.source_path,
-        description=row.description,
-        disclosure_control=row.disclosure_control,
-        sha256=row.sha256,
-        size=row.size,
-        verdict=row.verdict,
-        report=json.loads(row.report),
-        exception=row.exception,
-        added_at=row.added_at,
-        updated_at=row.updated_at,
-    )
+    fields = {f.name: getattr(row, f.name) for f in dataclasses.fields(RequestFile)}
+    return RequestFile(**{**fields, "report": json.loads(row.report)})
 
 
 def _request(row: RequestRow) -> ReleaseRequest:
