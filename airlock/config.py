@@ -26,7 +26,9 @@ class RuntimeConfig(BaseModel):
     approvals_required: int = Field(
         2, ge=2, le=10, description="distinct reviewers, never the requester, who must approve"
     )
-    max_file_bytes: int = Field(16 * 2**20, ge=1, le=2**30, description="largest file accepted")
+    max_file_bytes: int = Field(
+        16 * 2**20, ge=1, le=256 * 2**20, description="largest file accepted (at most 256 MiB)"
+    )
     max_files_per_request: int = Field(50, ge=1, le=1000)
 
 

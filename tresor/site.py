@@ -111,7 +111,7 @@ class AirlockSettings(_Section):
     signing_key: Path | None = Field(
         None, description="the node's Ed25519 private key (PEM, mode 0600), made at first start"
     )
-    max_file_mb: int = Field(16, ge=1, le=1024, description="largest file a request may hold")
+    max_file_mb: int = Field(16, ge=1, le=256, description="largest file a request may hold")
     max_files_per_request: int = Field(50, ge=1, le=1000)
 
 

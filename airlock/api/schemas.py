@@ -80,7 +80,7 @@ class CommentCreate(_In):
 
 class ConfigUpdate(_In):
     approvals_required: int | None = Field(None, ge=2, le=10)
-    max_file_bytes: int | None = Field(None, ge=1, le=2**30)
+    max_file_bytes: int | None = Field(None, ge=1, le=256 * 2**20)
     max_files_per_request: int | None = Field(None, ge=1, le=1000)
 
 

@@ -177,13 +177,21 @@ def _text(text: str, findings, note: str) -> Preview:
 
 def _parquet(data: bytes, findings) -> Preview:
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(io.BytesIO(data))
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        head = next(parquet.iter_batches(batch_size=MAX_ROWS), None)
+        total = parquet.metadata.num_rows
+        table = (
+            pa.Table.from_batches([head])
+            if head is not None
+            else parquet.schema_arrow.empty_table()
+        )
     except Exception as e:
         return Preview(kind="binary", note=f"a Parquet file that cannot be read: {e}")
     columns = table.column_names[:MAX_COLUMNS]
-    head = table.slice(0, MAX_ROWS).to_pylist()
-    records = [columns] + [["" if r[c] is None else str(r[c]) for c in columns] for r in head]
-    note = f"showing {len(head)} of {table.num_rows} rows" if table.num_rows > MAX_ROWS else ""
+    rows = table.to_pylist()
+    records = [columns] + [["" if r[c] is None else str(r[c]) for c in columns] for r in rows]
+    note = f"showing {len(rows)} of {total} rows" if total > len(rows) else ""
     return _table(records, findings, note)

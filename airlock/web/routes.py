@@ -362,7 +362,7 @@ def config_page(request: Request, web: WebDep):
 def config_update(
     web: WebDep,
     approvals_required: Annotated[int, Form(ge=2, le=10)],
-    max_file_mb: Annotated[int, Form(ge=1, le=1024)],
+    max_file_mb: Annotated[int, Form(ge=1, le=256)],
     max_files_per_request: Annotated[int, Form(ge=1, le=1000)],
     csrf: Annotated[str, Form()] = "",
 ):
