@@ -23,7 +23,30 @@ def _settings():
     return Settings.from_site(load_site_config())
 
 
-def serve(port: int, host: str = "127.0.0.1") -> None:
+def listen_options(environ: dict[str, str], port: int | None) -> dict:
+    """Where and how uvicorn listens, from the hub's service environment.
+
+    The local node binds loopback; a production container binds the host of
+    ``JUPYTERHUB_SERVICE_URL`` and, with JupyterHub's internal SSL, serves TLS with the
+    certificates in ``JUPYTERHUB_SSL_*``, requiring client certificates from the hub's CA.
+    """
+    import ssl
+    from urllib.parse import urlsplit
+
+    url = urlsplit(environ.get("JUPYTERHUB_SERVICE_URL") or "http://127.0.0.1:8090")
+    options: dict = {"host": url.hostname or "127.0.0.1", "port": port or url.port or 8090}
+    keyfile, certfile = (
+        environ.get("JUPYTERHUB_SSL_KEYFILE"),
+        environ.get("JUPYTERHUB_SSL_CERTFILE"),
+    )
+    if keyfile and certfile:
+        options.update(ssl_keyfile=keyfile, ssl_certfile=certfile)
+        if client_ca := environ.get("JUPYTERHUB_SSL_CLIENT_CA"):
+            options.update(ssl_ca_certs=client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+    return options
+
+
+def serve(port: int | None) -> None:
     import uvicorn
     from jupyterhub.services.auth import HubOAuth
 
@@ -57,7 +80,9 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
         secure=public.startswith("https:"),
     )
     app = create_app(airlock, identity=HubIdentity(auth), sessions=sessions, hub_auth=auth)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        app, log_level="info", proxy_headers=False, **listen_options(dict(os.environ), port)
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "command", nargs="?", default="serve", choices=["serve", "migrate", "diagram"]
     )
-    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--port", type=int, help="default: JUPYTERHUB_SERVICE_URL's, else 8090")
     parser.add_argument("--write", metavar="MARKDOWN", help="diagram: update this file's block")
     args = parser.parse_args(argv)
     if args.command == "diagram":

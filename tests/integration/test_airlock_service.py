@@ -166,3 +166,25 @@ def test_tresor_airlock_audit_verify__finds_a_tampered_database(tmp_path):
     )
     assert missing.exit_code == 1 and "no airlock database" in missing.output
     airlock.dal.engine.dispose()
+
+
+def test_listen_options__loopback_locally_tls_in_production():
+    import ssl
+
+    from airlock.__main__ import listen_options
+
+    assert listen_options({}, 8123) == {"host": "127.0.0.1", "port": 8123}
+    production = {
+        "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8090",
+        "JUPYTERHUB_SSL_KEYFILE": "/certs/airlock.key",
+        "JUPYTERHUB_SSL_CERTFILE": "/certs/airlock.crt",
+        "JUPYTERHUB_SSL_CLIENT_CA": "/certs/hub-ca.crt",
+    }
+    assert listen_options(production, None) == {
+        "host": "0.0.0.0",  # inside its container, on the internal network only
+        "port": 8090,
+        "ssl_keyfile": "/certs/airlock.key",
+        "ssl_certfile": "/certs/airlock.crt",
+        "ssl_ca_certs": "/certs/hub-ca.crt",
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+    }
