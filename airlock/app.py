@@ -44,7 +44,7 @@ def build_airlock(settings: Settings, *, checker: Checker | None = None) -> Airl
     return Airlock(
         settings=settings,
         dal=DataAccess(engine, settings.defaults),
-        checker=checker or default_checker(settings.catalogue_dir),
+        checker=checker or default_checker(settings),
     )
 
 

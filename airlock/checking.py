@@ -85,11 +85,11 @@ def key_has_entries(directory: Path | None) -> bool:
     return directory is not None and directory.is_dir() and any(directory.glob("*.toml"))
 
 
-def default_checker(catalogue_dir: Path | None) -> Checker:
-    """The node's disclosure rules with the catalogue's sample IDs."""
+def default_checker(settings) -> Checker:
+    """The node's disclosure rules (``[airlock.checks]``) with the catalogue's sample IDs."""
     from airlock.checks import check_file
 
-    sample_ids = CatalogueSampleIds(catalogue_dir)
+    sample_ids = CatalogueSampleIds(settings.catalogue_dir)
 
     def checker(path: Path, name: str) -> FileReport:
         sample_ids()  # passed on once the checks' config takes them (airlock.checks.config)

@@ -50,6 +50,8 @@ class Settings(BaseModel):
     #: project groups declared by the site; a request belongs to one of the requester's
     projects: tuple[str, ...] = ()
     defaults: RuntimeConfig = RuntimeConfig()
+    #: disclosure-check thresholds from ``[airlock.checks]`` (airlock.checks.config.CheckConfig)
+    checks: dict[str, int | float] = {}
 
     @field_validator("base_url")
     @classmethod
@@ -87,6 +89,7 @@ class Settings(BaseModel):
             cookie_secret_path=site.state_path / "secrets" / "airlock_cookie_secret",
             catalogue_dir=site.catalogue_path,
             projects=tuple(sorted(site.projects)),
+            checks=dict(a.checks),
             defaults=RuntimeConfig(
                 approvals_required=a.approvals_required,
                 max_file_bytes=a.max_file_mb * 2**20,

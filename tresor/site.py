@@ -113,6 +113,8 @@ class AirlockSettings(_Section):
     )
     max_file_mb: int = Field(16, ge=1, le=256, description="largest file a request may hold")
     max_files_per_request: int = Field(50, ge=1, le=1000)
+    #: ``[airlock.checks]``: disclosure-check thresholds, validated by airlock.checks.config
+    checks: dict[str, int | float] = {}
 
 
 #: [registry[:port]/]name[:tag][@sha256:digest]
