@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from airlock import bundles
 from airlock.domain import User
@@ -100,6 +106,14 @@ class AirlockMachine(RuleBasedStateMachine):
             return r.get_request(rid)
 
     # -- rules --------------------------------------------------------------------------------
+    @initialize(requester=st.sampled_from(["researcher1", "both1", "researcher2"]))
+    def a_draft_with_a_file(self, requester):
+        """Every run starts with a draft holding one file, so that runs get somewhere."""
+        project = "uk-study" if requester == "researcher2" else "nordic-gwas"
+        self.create(requester, project)
+        write_workspace_file(self.settings, requester, "a.csv", b"k,n\na,20\n")
+        self.add_file(requester, 0, "a.csv", None)
+
     @rule(name=st.sampled_from(NAMES), project=st.sampled_from(["nordic-gwas", "uk-study"]))
     def create(self, name, project):
         created = self.attempt(lambda: self.airlock.create_request(self.user(name), project))
@@ -295,8 +309,8 @@ def _bundle_tree(settings, request):
 
 
 AirlockMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=40,
+    max_examples=60,
+    stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
