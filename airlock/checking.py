@@ -44,7 +44,8 @@ def run_checker(checker: Checker, path: Path, name: str) -> FileReport:
 
 
 class CatalogueSampleIds:
-    """Sample IDs of every dataset in the node's catalogue, reloaded when the catalogue changes."""
+    """Sample IDs of the catalogue's datasets (airlock.checks.samples), read again only when a
+    catalogue entry changes."""
 
     def __init__(self, catalogue_dir: Path | None) -> None:
         self.catalogue_dir = catalogue_dir
@@ -59,40 +60,27 @@ class CatalogueSampleIds:
         )
 
     def __call__(self) -> frozenset[str]:
+        from airlock.checks.samples import catalogue_sample_ids
+
         key = self._fingerprint()
         if key != self._key:
-            self._ids = self._load()
+            found = catalogue_sample_ids(self.catalogue_dir) if key else None
+            self._ids = found.ids if found else frozenset()
+            log.info("disclosure checks: %s", found.note if found else "no catalogue")
             self._key = key
         return self._ids
 
-    def _load(self) -> frozenset[str]:
-        from tresor.catalogue import load_catalogue
-        from tresor.io import open_store
-
-        ids: set[str] = set()
-        if not key_has_entries(self.catalogue_dir):
-            return frozenset()
-        for entry in load_catalogue(self.catalogue_dir).values():
-            try:
-                ds = open_store(entry.store)
-                ids.update(str(s) for s in ds["sample_id"].values)
-            except Exception as e:  # a broken store must not stop submissions
-                log.warning("cannot read sample IDs of dataset %s: %s", entry.id, e)
-        return frozenset(ids)
-
-
-def key_has_entries(directory: Path | None) -> bool:
-    return directory is not None and directory.is_dir() and any(directory.glob("*.toml"))
-
 
 def default_checker(settings) -> Checker:
-    """The node's disclosure rules (``[airlock.checks]``) with the catalogue's sample IDs."""
+    """The node's disclosure rules (thresholds from ``[airlock.checks]``, validated here, at
+    start) with the sample IDs of the catalogue's datasets."""
     from airlock.checks import check_file
+    from airlock.checks.config import CheckConfig
 
+    config = CheckConfig.from_mapping(settings.checks)
     sample_ids = CatalogueSampleIds(settings.catalogue_dir)
 
     def checker(path: Path, name: str) -> FileReport:
-        sample_ids()  # passed on once the checks' config takes them (airlock.checks.config)
-        return check_file(path, None, display_path=name)
+        return check_file(path, config.with_sample_ids(sample_ids()), display_path=name)
 
     return checker

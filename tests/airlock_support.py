@@ -103,9 +103,30 @@ def make_settings(root: Path, database_url: str | None = None, **runtime: Any) -
     )
 
 
-def make_airlock(settings: Settings, checker=marker_checker) -> Airlock:
+def make_airlock(settings: Settings, checker=None) -> Airlock:
+    """The service's workflow over ``settings``; the node's real disclosure checks unless a
+    ``checker`` is given."""
     upgrade(settings.database_url)  # a no-op on a copy of a migrated template
     return build_airlock(settings, checker=checker)
+
+
+def png(width: int = 4, height: int = 3) -> bytes:
+    """A small, valid PNG image (red pixels)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 class MigratedDatabases:

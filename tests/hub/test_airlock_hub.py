@@ -15,6 +15,8 @@ import sys
 import httpx
 import pytest
 
+from airlock.checks import check_file
+
 pytestmark = pytest.mark.slow
 
 NOTEBOOK = """
@@ -61,6 +63,9 @@ def test_airlock_hub__notebook_submission_two_approvals_download(local_node):
     assert submitted["status"] == "submitted" and submitted["project"] == "nordic-gwas"
     workspace_file = node.state_dir / "workspaces" / "researcher1" / "results" / "ldl_summary.csv"
     original = workspace_file.read_bytes()
+    # the service ran the node's disclosure checks on the snapshot
+    expected = check_file(workspace_file).verdict.value
+    assert submitted["verdicts"] == {"results/ldl_summary.csv": expected}
 
     reviewers = {name: node.user_token(name) for name in ("reviewer1", "reviewer2")}
     queue = airlock(node, "GET", "/queue", reviewers["reviewer1"]).json()

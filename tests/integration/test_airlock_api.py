@@ -21,13 +21,16 @@ from tests.airlock_support import (
     make_airlock,
     make_app,
     make_settings,
+    png,
     tree,
     write_workspace_file,
 )
 
+# with the node's real disclosure checks: a table that passes, an image (always reviewed), and a
+# per-variant table whose minor allele count of 3 blocks it (row 2, column ALT_CT)
 TABLE = b"variant,ALT_CT,OBS_CT\n1:1000:A:G,40,600\n1:2000:C:T,55,600\n"
-PLOT = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-BLOCKED = b"sample,value\nBLOCK,1\n"
+PLOT = png()
+BLOCKED = b"variant,ALT_CT,OBS_CT\n1:1000:A:G,40,600\n1:2000:C:T,3,600\n"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -54,7 +57,7 @@ def _new_request(api, settings, user="researcher1", project="nordic-gwas", files
             "description": f"{name}: allele counts per variant",
             "disclosure_control": "every count is at least 10",
         }
-        if b"BLOCK" in data:
+        if data == BLOCKED:
             body["exception"] = "the sample column holds cohort labels, not people"
         r = api.as_(user).post(f"/requests/{rid}/files", json=body)
         assert r.status_code == 201, r.text
@@ -122,7 +125,10 @@ def test_airlock_api__whole_lifecycle(service):
         "freq.csv": len(TABLE),
         "manhattan.png": len(PLOT),
     }
-    assert all(f["check"]["verdict"] == "pass" for f in manifest["files"])
+    assert {f["name"]: f["check"]["verdict"] for f in manifest["files"]} == {
+        "freq.csv": "pass",
+        "manhattan.png": "review",  # images always need a human
+    }
     assert [(v["reviewer"], v["decision"]) for v in manifest["reviews"]] == [
         ("reviewer1", "approve"),
         ("reviewer2", "approve"),
@@ -420,10 +426,11 @@ def test_airlock_api__blocked_file_needs_acknowledged_exception(service):
     detail = api.as_("reviewer1").get(f"/requests/{rid}").json()
     by_name = {f["name"]: f for f in detail["files"]}
     assert by_name["ids.csv"]["verdict"] == "block"
+    assert by_name["ids.csv"]["findings"][0]["rule"] == "minor-allele-count"
     assert by_name["ids.csv"]["findings"][0]["location"] == {
-        "row": 1,
-        "column": "1",
-        "value": "BLOCK",
+        "row": 2,
+        "column": "ALT_CT",
+        "value": "3",
     }
     # the requester's own view carries no cell values before release
     mine = api.as_("researcher1").get(f"/requests/{rid}").json()
@@ -511,3 +518,27 @@ def test_airlock_api__size_limit_and_missing_files(service):
     )
     assert r.status_code == 422  # context is required
     assert api.as_("researcher1").post(f"/requests/{rid}/submit").status_code == 409  # no files
+
+
+def test_airlock_api__values_naming_the_nodes_samples_are_blocked(
+    tmp_path, airlock_databases, demo_cohorts
+):
+    """The service hands the checks the sample IDs of the catalogue's datasets."""
+    from tresor.demo import register_cohorts
+    from tresor.io import open_store
+
+    root = tmp_path / "node"
+    settings = make_settings(root, airlock_databases.new("sqlite", root / "airlock.sqlite"))
+    register_cohorts([demo_cohorts["dk"]], settings.catalogue_dir, {"dk": ["nordic-gwas"]})
+    sample = str(open_store(demo_cohorts["dk"].store)["sample_id"].values[7])
+    airlock = make_airlock(settings)
+    api = Api(make_app(airlock), settings.base_url)
+    named = f"cohort,outlier\ndk,{sample}\n".encode()
+    unnamed = b"cohort,outlier\ndk,none\n"
+    rid, _ = _new_request(api, settings, files={"named.csv": named, "unnamed.csv": unnamed})
+    files = {f["name"]: f for f in api.as_("researcher1").get(f"/requests/{rid}").json()["files"]}
+    rules = {name: {x["rule"] for x in f["findings"]} for name, f in files.items()}
+    assert files["named.csv"]["verdict"] == "block"
+    assert "individual-level.sample-id" in rules["named.csv"]
+    assert "individual-level.sample-id" not in rules["unnamed.csv"]
+    airlock.dal.engine.dispose()

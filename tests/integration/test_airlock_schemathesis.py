@@ -41,11 +41,11 @@ def seeded_app():
     for stage in range(4):
         request = airlock.create_request(researcher, "nordic-gwas")
         ids = []
-        for name, data in (("t.csv", b"a,b\n1,20\n"), ("x.txt", b"BLOCK\n")):
+        for name, data in (("t.csv", b"variant,ALT_CT\n1:1:A:G,3\n"), ("x.txt", b"notes\n")):
             write_workspace_file(settings_, "researcher1", name, data)
             f = airlock.add_file(
                 researcher, request.id, path=name, description="d", disclosure_control="c",
-                exception="cohort labels" if name == "x.txt" else None,
+                exception="accepted by the data owner",
             )  # fmt: skip
             ids.append(f.id)
         if stage >= 1:

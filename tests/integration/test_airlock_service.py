@@ -83,7 +83,7 @@ def test_recover__finishes_an_interrupted_release(tmp_path, monkeypatch):
     airlock = make_airlock(settings)
     researcher = user("researcher1")
     request = airlock.create_request(researcher, "nordic-gwas")
-    write_workspace_file(settings, "researcher1", "t.csv", b"a,b\n1,20\n")
+    write_workspace_file(settings, "researcher1", "t.csv", b"variant,ALT_CT\n1:1:A:G,40\n")
     airlock.add_file(researcher, request.id, path="t.csv", description="d", disclosure_control="c")
     airlock.submit(researcher, request.id)
     airlock.decide(user("reviewer1"), request.id, Decision.APPROVE)

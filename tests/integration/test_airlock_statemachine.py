@@ -33,6 +33,7 @@ from tests.airlock_support import (
     database_dump,
     make_airlock,
     make_settings,
+    marker_checker,
     tree,
     write_workspace_file,
 )
@@ -66,7 +67,7 @@ class AirlockMachine(RuleBasedStateMachine):
         super().__init__()
         self.root = Path(tempfile.mkdtemp(prefix="airlock-sm-"))
         self.settings = make_settings(self.root, fresh_sqlite(self.root / "airlock.sqlite"))
-        self.airlock = make_airlock(self.settings)
+        self.airlock = make_airlock(self.settings, marker_checker)  # verdicts it controls
         self.requests: list[str] = []
         #: request id -> {file id: bytes of its snapshot}; what would be released
         self.snapshots: dict[str, dict[int, bytes]] = {}

@@ -24,6 +24,8 @@ from tests.airlock_support import (
 )
 
 PREFIX = "/services/airlock/"
+PASSES = b"variant,ALT_CT,OBS_CT\n1:1000:A:G,40,600\n"
+BLOCKED = b"variant,ALT_CT,OBS_CT\n1:1000:A:G,40,600\n1:2000:C:T,3,600\n"  # minor allele count
 EVIL = b'name,count\n<script>alert(1)</script>,20\n"=HYPERLINK(""http://x"")",30\n'
 SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
@@ -132,7 +134,7 @@ def test_airlock_web__preview_shows_content_as_text_never_markup(web):
 
 def test_airlock_web__refusals_are_pages_with_the_api_status(web):
     browser, airlock, settings = web
-    rid, ids = submitted(airlock, settings, {"t.csv": b"a,b\n1,20\n"})
+    rid, ids = submitted(airlock, settings, {"t.csv": PASSES})
     r = browser("researcher1").get(f"{PREFIX}requests/{rid}/files/{ids['t.csv']}")
     assert r.status_code == 403 and "leave the node only after release" in r.text
     r = browser("researcher2").get(f"{PREFIX}requests/{rid}")
@@ -143,7 +145,7 @@ def test_airlock_web__refusals_are_pages_with_the_api_status(web):
 
 def test_airlock_web__review_flow_and_admin_pages(web):
     browser, airlock, settings = web
-    rid, ids = submitted(airlock, settings, {"t.csv": b"a,b\n1,BLOCK\n"})
+    rid, ids = submitted(airlock, settings, {"t.csv": BLOCKED})
     for name in ("reviewer1", "reviewer2"):
         reviewer = browser(name)
         page = reviewer.get(f"{PREFIX}requests/{rid}")
@@ -198,7 +200,7 @@ def test_airlock_web__review_flow_and_admin_pages(web):
 
 def test_airlock_web__queue_and_status_pages(web):
     browser, airlock, settings = web
-    rid, _ = submitted(airlock, settings, {"t.csv": b"a,b\n1,20\n"})
+    rid, _ = submitted(airlock, settings, {"t.csv": PASSES})
     home = browser("reviewer1").get(PREFIX).text
     assert 'data-testid="queue-count">1<' in home and rid in home
     assert 'data-testid="queue-count">1<' in browser("both1").get(PREFIX).text
