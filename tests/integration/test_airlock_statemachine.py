@@ -9,6 +9,7 @@ outbox, snapshot store).
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -53,6 +54,7 @@ def fresh_sqlite(target: Path) -> str:
     """A migrated SQLite database, copied from one migrated once per test session."""
     if "path" not in _template:
         d = Path(tempfile.mkdtemp(prefix="airlock-sm-template-"))
+        atexit.register(shutil.rmtree, d, ignore_errors=True)
         from airlock.db.schema import upgrade
 
         upgrade(f"sqlite:///{d / 'db.sqlite'}")
