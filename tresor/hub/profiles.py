@@ -67,16 +67,13 @@ def configure_common(c, site: SiteConfig, paths: dict[str, Path]) -> None:
     c.Authenticator.allow_all = False
     c.Authenticator.allowed_users = set(site.accounts.all_users)
     c.Authenticator.admin_users = set()  # the admins group has a scoped role instead
-    airlock_url = f"http://127.0.0.1:{site.airlock.port}"
     c.Spawner.server_token_scopes = roles.SERVER_TOKEN_SCOPES
     c.Spawner.default_url = "/lab"
-    # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
-    c.Spawner.environment = {"TRESOR_AIRLOCK_URL": f"{airlock_url}/services/airlock/"}
     c.JupyterHub.services = [
         {
             "name": "airlock",
             "display": True,
-            "url": airlock_url,
+            "url": f"http://127.0.0.1:{site.airlock.port}",
             "api_token": ensure_secret(paths["airlock_token"]),
             "oauth_no_confirm": True,
             "command": [sys.executable, "-m", "airlock", "serve", "--port", str(site.airlock.port)],
@@ -134,4 +131,8 @@ def configure_local(c, site: SiteConfig) -> None:
     c.TresorLocalSpawner.catalogue_dir = str(site.catalogue_path)
     c.Spawner.http_timeout = 60
     c.Spawner.start_timeout = 120
+    # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
+    c.Spawner.environment = {
+        "TRESOR_AIRLOCK_URL": f"http://127.0.0.1:{site.airlock.port}/services/airlock/"
+    }
     configure_common(c, site, paths)
