@@ -52,3 +52,29 @@ def local_node(tmp_path_factory):
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL 15 server (Debian's binaries) for the session; ``.new_database()`` gives a
+    fresh database URL per test."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def airlock_databases(tmp_path_factory, request):
+    """Fresh migrated airlock databases: ``.new("sqlite" | "postgresql", path)`` -> URL.
+    PostgreSQL starts only when a test asks for it."""
+    from tests.airlock_support import MigratedDatabases
+
+    class Lazy(MigratedDatabases):
+        def postgresql(self) -> str:
+            if self.postgres is None:
+                self.postgres = request.getfixturevalue("postgres_server")
+            return super().postgresql()
+
+    return Lazy(tmp_path_factory.mktemp("airlock-db"))

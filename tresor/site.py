@@ -92,9 +92,29 @@ class DemoSettings(_Section):
 
 
 class AirlockSettings(_Section):
-    """The airlock service, registered with the hub as a managed service."""
+    """The airlock service, registered with the hub as a managed service (``airlock/``).
+
+    Paths left empty live under ``<state_dir>/airlock``; relative paths are relative to the site
+    config file. A database password never goes here: set ``TRESOR_AIRLOCK_DATABASE_URL`` in the
+    service's environment instead.
+    """
 
     port: int = Field(8090, ge=1, le=65535)
+    approvals_required: int = Field(
+        2, ge=2, description="distinct reviewers (never the requester) who must approve"
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite in the state dir"
+    )
+    store_dir: Path | None = Field(None, description="content-addressed snapshots of submissions")
+    outbox_dir: Path | None = Field(None, description="released, signed bundles")
+    signing_key: Path | None = Field(
+        None, description="the node's Ed25519 private key (PEM, mode 0600), made at first start"
+    )
+    max_file_mb: int = Field(16, ge=1, le=256, description="largest file a request may hold")
+    max_files_per_request: int = Field(50, ge=1, le=1000)
+    #: ``[airlock.checks]``: disclosure-check thresholds, validated by airlock.checks.config
+    checks: dict[str, int | float] = {}
 
 
 #: [registry[:port]/]name[:tag][@sha256:digest]

@@ -141,5 +141,84 @@ def _where(location) -> str:
     return ", ".join(parts)
 
 
+@airlock_group.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    "public_key",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The releasing node's Ed25519 public key (PEM), e.g. from its /api/public-key.",
+)
+def verify_bundle_command(bundle: Path, public_key: Path) -> None:
+    """Check a released bundle: its signature and every file's SHA-256 and size.
+
+    Exit 0 when the bundle verifies, 1 when it does not (each problem is printed).
+    """
+    from airlock.bundles import load_public_key, verify_bundle
+
+    report = verify_bundle(bundle, load_public_key(public_key))
+    if report.ok:
+        manifest = report.manifest or {}
+        request = manifest.get("request", {})
+        click.echo(
+            f"{bundle.name} verifies: {len(manifest.get('files', []))} files, request "
+            f"{request.get('id')} of project {request.get('project')} from node "
+            f"{manifest.get('node')}, released {manifest.get('released_at')}"
+        )
+        return
+    click.echo(f"{bundle.name} does NOT verify:", err=True)
+    for problem in report.problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(1)
+
+
+@airlock_group.group("audit")
+def audit_group() -> None:
+    """The airlock's hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--database-url",
+    envvar="TRESOR_AIRLOCK_DATABASE_URL",
+    help="The airlock database [default: the site config's].",
+)
+def audit_verify_command(database_url: str | None) -> None:
+    """Recompute the audit log's hash chain; exit 1 if an entry was edited, deleted or moved."""
+    from airlock.audit import verify_chain
+    from airlock.db.data_access import DataAccess
+    from airlock.db.engine import make_engine
+
+    if not database_url:
+        from airlock.config import Settings
+        from tresor.site import load_site_config
+
+        database_url = Settings.from_site(load_site_config()).database_url
+    import sqlalchemy.exc
+
+    if database_url.startswith("sqlite:///") and not Path(database_url[10:]).is_file():
+        raise click.ClickException(f"there is no airlock database at {database_url[10:]}")
+    engine = make_engine(database_url)
+    try:
+        with DataAccess(engine).read() as r:
+            seq, head = r.audit_head()
+            report = verify_chain(r.audit_entries(), head_seq=seq, head_hash=head)
+    except (sqlalchemy.exc.SQLAlchemyError, RuntimeError) as e:
+        raise click.ClickException(
+            f"cannot read the audit log ({e.__class__.__name__}: {e}); is this an airlock "
+            "database, migrated with `python -m airlock migrate`?"
+        ) from None
+    finally:
+        engine.dispose()
+    if report.ok:
+        click.echo(f"audit log verifies: {report.entries} entries, head {report.head}")
+        return
+    click.echo(f"audit log does NOT verify ({report.entries} entries read):", err=True)
+    for problem in report.problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(1)
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(airlock_group)

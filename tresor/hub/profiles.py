@@ -76,7 +76,7 @@ def configure_common(c, site: SiteConfig, paths: dict[str, Path]) -> None:
             "url": f"http://127.0.0.1:{site.airlock.port}",
             "api_token": ensure_secret(paths["airlock_token"]),
             "oauth_no_confirm": True,
-            "command": [sys.executable, "-m", "airlock", "--port", str(site.airlock.port)],
+            "command": [sys.executable, "-m", "airlock", "serve", "--port", str(site.airlock.port)],
             "environment": {
                 "TRESOR_SITE_CONFIG": str(site.source or ""),
                 "TRESOR_STATE_DIR": str(site.state_path),
@@ -131,4 +131,8 @@ def configure_local(c, site: SiteConfig) -> None:
     c.TresorLocalSpawner.catalogue_dir = str(site.catalogue_path)
     c.Spawner.http_timeout = 60
     c.Spawner.start_timeout = 120
+    # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
+    c.Spawner.environment = {
+        "TRESOR_AIRLOCK_URL": f"http://127.0.0.1:{site.airlock.port}/services/airlock/"
+    }
     configure_common(c, site, paths)

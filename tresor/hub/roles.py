@@ -43,6 +43,7 @@ SERVER_TOKEN_SCOPES = [
     "users:activity!user",
     "read:users:name!user",
     "read:users:groups!user",
+    "access:services!service=airlock",  # tresor.airlock.submit() from a notebook
 ]
 
 AIRLOCK_SERVICE_SCOPES = ["list:users", "read:users:name", "read:users:groups", "read:groups"]

@@ -1,0 +1,1 @@
+"""The airlock's REST API (JSON, OpenAPI at ``<prefix>api/openapi.json``)."""

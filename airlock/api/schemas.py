@@ -1,0 +1,258 @@
+"""What the API accepts (``*Create``/``*Update``) and returns (``*Public``), apart from storage.
+
+Input text is validated at the boundary: bounded length, no NUL and no unpaired surrogates
+(PostgreSQL and file systems refuse both), unknown fields are errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from airlock.config import RuntimeConfig
+from airlock.domain import AuditEntry, Comment, ReleaseRequest, RequestFile, Review, User
+from airlock.enums import Decision, RequestStatus
+
+
+def _clean_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
+def _text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length), AfterValidator(_clean_text)
+    ]
+
+
+ShortName = _text(64, 1)
+PathText = _text(1024, 1)
+FileName = _text(255, 1)
+Prose = _text(10_000)
+RequiredProse = _text(10_000, 1)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RequestCreate(_In):
+    project: ShortName = Field(description="one of your project groups")
+
+
+class FileCreate(_In):
+    path: PathText = Field(description="relative to your workspace, e.g. results/freq.csv")
+    name: FileName | None = Field(None, description="name in the bundle (default: path)")
+    description: RequiredProse = Field(description="what the file is")
+    disclosure_control: RequiredProse = Field(description="how disclosure was controlled")
+    exception: Prose | None = Field(
+        None, description="why a file the checks block should be released anyway"
+    )
+
+
+class FileUpdate(_In):
+    description: RequiredProse | None = None
+    disclosure_control: RequiredProse | None = None
+    exception: Prose | None = None
+    refresh: bool = Field(False, description="snapshot the workspace file again")
+
+
+class ReviewCreate(_In):
+    decision: Decision
+    reason: Prose = Field("", description="required to reject or return")
+    acknowledge_exceptions: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        [], max_length=1000, description="ids of blocked files whose exception you accept"
+    )
+
+
+class CommentCreate(_In):
+    body: RequiredProse
+    file_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+class ConfigUpdate(_In):
+    approvals_required: int | None = Field(None, ge=2, le=10)
+    max_file_bytes: int | None = Field(None, ge=1, le=256 * 2**20)
+    max_files_per_request: int | None = Field(None, ge=1, le=1000)
+
+
+# -- output -----------------------------------------------------------------------------------
+class LocationPublic(BaseModel):
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+
+class FindingPublic(BaseModel):
+    rule: str
+    verdict: str
+    message: str
+    location: LocationPublic | None = None
+
+
+class FilePublic(BaseModel):
+    id: int
+    name: str
+    source_path: str
+    description: str
+    disclosure_control: str
+    exception: str | None
+    sha256: str
+    size: int
+    verdict: str
+    findings: list[FindingPublic]
+    added_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, f: RequestFile, *, hide_values: bool = False) -> FilePublic:
+        findings = []
+        for item in f.report.get("findings", []):
+            finding = dict(item)
+            if hide_values and finding.get("location"):
+                finding["location"] = {**finding["location"], "value": None}
+            findings.append(finding)
+        return cls.model_validate({**dataclasses.asdict(f), "findings": findings})
+
+
+class ReviewPublic(BaseModel):
+    reviewer: str
+    round: int
+    decision: Decision
+    reason: str
+    acknowledged_files: list[int]
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, r: Review) -> ReviewPublic:
+        return cls.model_validate(dataclasses.asdict(r))
+
+
+class CommentPublic(BaseModel):
+    id: int
+    file_id: int | None
+    author: str
+    round: int
+    body: str
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, c: Comment) -> CommentPublic:
+        return cls.model_validate(dataclasses.asdict(c))
+
+
+class RequestSummary(BaseModel):
+    id: str
+    project: str
+    requester: str
+    status: RequestStatus
+    round: int
+    files: int
+    size: int
+    approvals: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, r: ReleaseRequest) -> RequestSummary:
+        return cls(
+            id=r.id,
+            project=r.project,
+            requester=r.requester,
+            status=r.status,
+            round=r.round,
+            files=len(r.files),
+            size=r.total_size,
+            approvals=len(r.approvers),
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            submitted_at=r.submitted_at,
+        )
+
+
+class RequestPublic(BaseModel):
+    id: str
+    project: str
+    requester: str
+    status: RequestStatus
+    round: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    released_at: dt.datetime | None
+    bundle_name: str | None
+    approvals: list[str] = Field(description="reviewers who approved this round")
+    approvals_required: int
+    files: list[FilePublic]
+    reviews: list[ReviewPublic]
+    comments: list[CommentPublic]
+
+    @classmethod
+    def of(cls, r: ReleaseRequest, *, viewer: User, approvals_required: int) -> RequestPublic:
+        # before release the requester's browser gets no cell values back from the checks
+        hide = viewer.name == r.requester and r.status != RequestStatus.RELEASED
+        return cls(
+            id=r.id,
+            project=r.project,
+            requester=r.requester,
+            status=r.status,
+            round=r.round,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            submitted_at=r.submitted_at,
+            released_at=r.released_at,
+            bundle_name=r.bundle_name,
+            approvals=sorted(r.approvers),
+            approvals_required=approvals_required,
+            files=[FilePublic.of(f, hide_values=hide) for f in r.files],
+            reviews=[ReviewPublic.of(x) for x in r.reviews],
+            comments=[CommentPublic.of(c) for c in r.comments],
+        )
+
+
+class QueuePublic(BaseModel):
+    count: int
+    requests: list[RequestSummary]
+
+
+class MePublic(BaseModel):
+    name: str
+    groups: list[str]
+    projects: list[str]
+    researcher: bool
+    reviewer: bool
+    admin: bool
+
+
+class AuditEntryPublic(BaseModel):
+    seq: int
+    time: str
+    type: str
+    actor: str
+    request_id: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, e: AuditEntry) -> AuditEntryPublic:
+        return cls.model_validate(dataclasses.asdict(e))
+
+
+class AuditVerifyPublic(BaseModel):
+    ok: bool
+    entries: int
+    head: str
+    problems: list[str]
+
+
+ConfigPublic = RuntimeConfig

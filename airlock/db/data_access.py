@@ -1,0 +1,378 @@
+"""The only way the workflow reaches the database: every change comes with its audit entry.
+
+``DataAccess.write(request_id)`` opens one transaction that first locks the request (PostgreSQL:
+``SELECT ... FOR UPDATE``; SQLite: ``BEGIN IMMEDIATE``, the whole database), so the workflow's
+read-check-write on a request is never interleaved with another's. Each mutating method of
+:class:`Writer` takes an :class:`~airlock.domain.AuditEvent` and appends it to the hash chain in
+the same transaction: a change without its audit entry (or the reverse) is never committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+from collections.abc import Collection, Iterator
+from typing import Any
+
+import sqlalchemy.exc
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from airlock.audit import canonical_json, entry_hash
+from airlock.config import RuntimeConfig
+from airlock.db.engine import WRITE_OPTION
+from airlock.db.models import (
+    AuditHeadRow,
+    AuditRow,
+    CommentRow,
+    ConfigRow,
+    FileRow,
+    RequestRow,
+    ReviewRow,
+)
+from airlock.domain import (
+    AuditEntry,
+    AuditEvent,
+    Comment,
+    ReleaseRequest,
+    RequestFile,
+    Review,
+    utcnow,
+)
+from airlock.enums import Decision, RequestStatus
+from airlock.exceptions import ConcurrentChange, FileNotFoundInRequest, RequestNotFound
+
+
+def _audit_time() -> str:
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _file(row: FileRow) -> RequestFile:
+    fields = {f.name: getattr(row, f.name) for f in dataclasses.fields(RequestFile)}
+    return RequestFile(**{**fields, "report": json.loads(row.report)})
+
+
+def _request(row: RequestRow) -> ReleaseRequest:
+    return ReleaseRequest(
+        id=row.id,
+        project=row.project,
+        requester=row.requester,
+        status=RequestStatus(row.status),
+        round=row.round,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        submitted_at=row.submitted_at,
+        released_at=row.released_at,
+        bundle_name=row.bundle_name,
+        files=tuple(_file(f) for f in row.files),
+        reviews=tuple(
+            Review(
+                reviewer=r.reviewer,
+                round=r.round,
+                decision=Decision(r.decision),
+                reason=r.reason,
+                acknowledged_files=tuple(json.loads(r.acknowledged)),
+                created_at=r.created_at,
+            )
+            for r in row.reviews
+        ),
+        comments=tuple(
+            Comment(
+                id=c.id,
+                file_id=c.file_id,
+                author=c.author,
+                round=c.round,
+                body=c.body,
+                created_at=c.created_at,
+            )
+            for c in row.comments
+        ),
+    )
+
+
+def _entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        time=row.time,
+        type=row.type,
+        actor=row.actor,
+        request_id=row.request_id,
+        details=json.loads(row.details),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+_LOAD = (
+    selectinload(RequestRow.files),
+    selectinload(RequestRow.reviews),
+    selectinload(RequestRow.comments),
+)
+
+
+class Reader:
+    """Queries inside one transaction."""
+
+    def __init__(self, session: Session, defaults: RuntimeConfig) -> None:
+        self.session = session
+        self.defaults = defaults
+
+    def _request_row(self, request_id: str) -> RequestRow:
+        row = self.session.get(RequestRow, request_id, options=_LOAD, populate_existing=True)
+        if row is None:
+            raise RequestNotFound(f"there is no request {request_id!r}")
+        return row
+
+    def get_request(self, request_id: str) -> ReleaseRequest:
+        return _request(self._request_row(request_id))
+
+    def list_requests(
+        self,
+        *,
+        requester: str | None = None,
+        statuses: Collection[RequestStatus] | None = None,
+        submitted_only: bool = False,
+    ) -> list[ReleaseRequest]:
+        """Requests, newest first, optionally of one requester or in some statuses."""
+        query = select(RequestRow).options(*_LOAD).order_by(RequestRow.created_at.desc())
+        if requester is not None:
+            query = query.where(RequestRow.requester == requester)
+        if statuses is not None:
+            query = query.where(RequestRow.status.in_([s.value for s in statuses]))
+        if submitted_only:
+            query = query.where(RequestRow.round > 0)
+        return [_request(r) for r in self.session.scalars(query)]
+
+    def count_requests(self, statuses: Collection[RequestStatus]) -> int:
+        query = select(func.count()).where(RequestRow.status.in_([s.value for s in statuses]))
+        return self.session.scalar(query.select_from(RequestRow)) or 0
+
+    def audit_entries(
+        self, *, after: int = 0, limit: int | None = None, request_id: str | None = None
+    ) -> list[AuditEntry]:
+        query = select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq)
+        if request_id is not None:
+            query = query.where(AuditRow.request_id == request_id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_entry(r) for r in self.session.scalars(query)]
+
+    def audit_head(self) -> tuple[int, str]:
+        head = self.session.get(AuditHeadRow, 1)
+        if head is None:
+            raise RuntimeError("the audit log has no head row: was the database migrated?")
+        return head.seq, head.hash
+
+    def last_audit(self, type: str) -> AuditEntry | None:
+        row = self.session.scalars(
+            select(AuditRow).where(AuditRow.type == type).order_by(AuditRow.seq.desc()).limit(1)
+        ).first()
+        return _entry(row) if row else None
+
+    def runtime_config(self) -> RuntimeConfig:
+        stored = {r.key: json.loads(r.value) for r in self.session.scalars(select(ConfigRow))}
+        known = {k: v for k, v in stored.items() if k in RuntimeConfig.model_fields}
+        return self.defaults.model_copy(update=known)
+
+
+class Writer(Reader):
+    """Changes inside one transaction; each takes the audit event that explains it."""
+
+    def append_audit(self, event: AuditEvent) -> AuditEntry:
+        """Append ``event`` to the chain (locks the head row until commit)."""
+        head = self.session.execute(
+            select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
+        ).scalar_one()
+        details = canonical_json(event.details)
+        fields: dict[str, Any] = {
+            "seq": head.seq + 1,
+            "time": _audit_time(),
+            "type": event.type.value,
+            "actor": event.actor,
+            "request_id": event.request_id,
+            "details": details,
+            "prev_hash": head.hash,
+        }
+        row = AuditRow(**fields, hash=entry_hash(**fields))
+        self.session.add(row)
+        head.seq, head.hash = row.seq, row.hash
+        self.session.flush()
+        return _entry(row)
+
+    def create_request(
+        self, *, request_id: str, project: str, requester: str, audit: AuditEvent
+    ) -> ReleaseRequest:
+        now = utcnow()
+        self.session.add(
+            RequestRow(
+                id=request_id,
+                project=project,
+                requester=requester,
+                status=RequestStatus.DRAFT.value,
+                round=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self.session.flush()
+        self.append_audit(audit)
+        return self.get_request(request_id)
+
+    def _touch(self, request_id: str) -> RequestRow:
+        row = self._request_row(request_id)
+        row.updated_at = utcnow()
+        return row
+
+    def set_status(
+        self,
+        request_id: str,
+        status: RequestStatus,
+        *,
+        audit: AuditEvent,
+        **fields: Any,
+    ) -> None:
+        """Set the status (the workflow has validated the transition) and other columns."""
+        row = self._touch(request_id)
+        row.status = status.value
+        for key, value in fields.items():
+            if key not in ("round", "submitted_at", "released_at", "bundle_name"):
+                raise ValueError(f"set_status cannot set {key}")
+            setattr(row, key, value)
+        self.session.flush()
+        self.append_audit(audit)
+
+    def add_file(self, request_id: str, *, audit: AuditEvent, **fields: Any) -> RequestFile:
+        self._touch(request_id)
+        now = utcnow()
+        fields["report"] = canonical_json(fields["report"])
+        row = FileRow(request_id=request_id, added_at=now, updated_at=now, **fields)
+        self.session.add(row)
+        self.session.flush()
+        self.append_audit(audit)
+        return _file(row)
+
+    def _file_row(self, request_id: str, file_id: int) -> FileRow:
+        row = self.session.get(FileRow, file_id)
+        if row is None or row.request_id != request_id:
+            raise FileNotFoundInRequest(f"request {request_id} has no file {file_id}")
+        return row
+
+    def update_file(
+        self, request_id: str, file_id: int, *, audit: AuditEvent, **fields: Any
+    ) -> RequestFile:
+        self._touch(request_id)
+        row = self._file_row(request_id, file_id)
+        if "report" in fields:
+            fields["report"] = canonical_json(fields["report"])
+        for key, value in fields.items():
+            setattr(row, key, value)
+        row.updated_at = utcnow()
+        self.session.flush()
+        self.append_audit(audit)
+        return _file(row)
+
+    def remove_file(self, request_id: str, file_id: int, *, audit: AuditEvent) -> None:
+        row = self._touch(request_id)
+        file_row = self._file_row(request_id, file_id)
+        row.files.remove(file_row)
+        self.session.flush()
+        self.append_audit(audit)
+
+    def add_review(
+        self,
+        request_id: str,
+        *,
+        reviewer: str,
+        round: int,
+        decision: Decision,
+        reason: str,
+        acknowledged: list[int],
+        audit: AuditEvent,
+    ) -> None:
+        self._touch(request_id)
+        self.session.add(
+            ReviewRow(
+                request_id=request_id,
+                round=round,
+                reviewer=reviewer,
+                decision=decision.value,
+                reason=reason,
+                acknowledged=json.dumps(sorted(acknowledged)),
+                created_at=utcnow(),
+            )
+        )
+        try:
+            self.session.flush()
+        except sqlalchemy.exc.IntegrityError:
+            raise ConcurrentChange(
+                f"{reviewer} has already decided on request {request_id} in this round"
+            ) from None
+        self.append_audit(audit)
+
+    def add_comment(
+        self,
+        request_id: str,
+        *,
+        file_id: int | None,
+        author: str,
+        round: int,
+        body: str,
+        audit: AuditEvent,
+    ) -> None:
+        self._touch(request_id)
+        self.session.add(
+            CommentRow(
+                request_id=request_id,
+                file_id=file_id,
+                author=author,
+                round=round,
+                body=body,
+                created_at=utcnow(),
+            )
+        )
+        self.session.flush()
+        self.append_audit(audit)
+
+    def set_runtime_config(self, values: dict[str, Any], *, audit: AuditEvent) -> RuntimeConfig:
+        for key, value in values.items():
+            row = self.session.get(ConfigRow, key)
+            if row is None:
+                self.session.add(ConfigRow(key=key, value=json.dumps(value)))
+            else:
+                row.value = json.dumps(value)
+        self.session.flush()
+        self.append_audit(audit)
+        return self.runtime_config()
+
+
+class DataAccess:
+    """Opens transactions. One instance per service (it holds the engine)."""
+
+    def __init__(self, engine: Engine, defaults: RuntimeConfig | None = None) -> None:
+        self.engine = engine
+        self.defaults = defaults or RuntimeConfig()
+        self._postgres = engine.dialect.name == "postgresql"
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Reader]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield Reader(session, self.defaults)
+
+    @contextlib.contextmanager
+    def write(self, request_id: str | None = None) -> Iterator[Writer]:
+        """A write transaction, holding the lock of ``request_id`` (if given) until it ends.
+
+        Commits when the block ends normally, rolls back on any exception (so a refused action
+        changes nothing).
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                if request_id is not None:
+                    locked = session.execute(
+                        select(RequestRow.id).where(RequestRow.id == request_id).with_for_update()
+                    ).first()
+                    if locked is None:
+                        raise RequestNotFound(f"there is no request {request_id!r}")
+                yield Writer(session, self.defaults)

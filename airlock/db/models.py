@@ -1,0 +1,163 @@
+"""SQLAlchemy tables of the airlock. The schema is made by Alembic (airlock/db/migrations) only.
+
+Database-level guarantees the workflow relies on:
+
+- ``reviews``: one decision per reviewer per review round (unique), so a reviewer cannot
+  approve twice even from two browser tabs at the same instant;
+- ``requests.bundle_name`` is unique, so a request has at most one bundle;
+- ``audit_log``: ``prev_hash`` and ``hash`` are unique, so the chain cannot fork; appends lock
+  the single ``audit_head`` row, which records the last entry (a deleted tail is detected);
+  triggers refuse UPDATE and DELETE on it (migration 0002).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the airlock database")
+            value = value.astimezone(dt.UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class RequestRow(Base):
+    __tablename__ = "requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project: Mapped[str] = mapped_column(String(64), index=True)
+    requester: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # enums.RequestStatus
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    bundle_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+
+    files: Mapped[list[FileRow]] = relationship(
+        back_populates="request", order_by="FileRow.id", cascade="all, delete-orphan"
+    )
+    reviews: Mapped[list[ReviewRow]] = relationship(order_by="ReviewRow.id")
+    comments: Mapped[list[CommentRow]] = relationship(order_by="CommentRow.id")
+
+
+class FileRow(Base):
+    __tablename__ = "request_files"
+    __table_args__ = (UniqueConstraint("request_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    source_path: Mapped[str] = mapped_column(String(1024))
+    description: Mapped[str] = mapped_column(Text)
+    disclosure_control: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    verdict: Mapped[str] = mapped_column(String(8))  # airlock.checks.Verdict
+    report: Mapped[str] = mapped_column(Text)  # FileReport.to_dict() as JSON
+    exception: Mapped[str | None] = mapped_column(Text, nullable=True)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    request: Mapped[RequestRow] = relationship(back_populates="files")
+
+
+class ReviewRow(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("request_id", "round", "reviewer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(8))  # enums.Decision
+    reason: Mapped[str] = mapped_column(Text, default="")
+    acknowledged: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of file ids
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CommentRow(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("request_files.id", ondelete="SET NULL"), nullable=True
+    )
+    author: Mapped[str] = mapped_column(String(64))
+    round: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC, exactly as hashed
+    type: Mapped[str] = mapped_column(String(32), index=True)  # enums.AuditEventType
+    actor: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHeadRow(Base):
+    """One row (id 1): the last entry of the chain. Appends lock it, so the chain stays a line."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ConfigRow(Base):
+    """Run-time settings changed by admins (airlock.config.RuntimeConfig), JSON values."""
+
+    __tablename__ = "runtime_config"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

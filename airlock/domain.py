@@ -1,0 +1,166 @@
+"""The airlock's domain objects: frozen dataclasses, apart from the ORM rows (airlock.db.models).
+
+The workflow reads these and never mutates them; changes go through the data access layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+from airlock.enums import AuditEventType, Decision, RequestStatus, Role
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    """A hub user as the airlock sees them: a name and hub groups."""
+
+    name: str
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def is_researcher(self) -> bool:
+        return Role.RESEARCHER in self.groups
+
+    @property
+    def is_reviewer(self) -> bool:
+        return Role.REVIEWER in self.groups
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.groups
+
+    def projects(self, known: Collection[str]) -> tuple[str, ...]:
+        """The user's project groups: hub groups that the site config declares as projects."""
+        return tuple(sorted(g for g in self.groups if g in known))
+
+
+#: the "user" that acts on its own: releases triggered by the last approval, startup recovery
+SYSTEM = User("airlock-system")
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestFile:
+    """One output file in a request: the snapshot's hash and the requester's context."""
+
+    id: int
+    name: str  # relative POSIX path inside the bundle, e.g. "gwas/ldl.tsv"
+    source_path: str  # where it was read in the requester's workspace (relative)
+    description: str  # what it is
+    disclosure_control: str  # how disclosure was controlled
+    sha256: str
+    size: int
+    verdict: str  # airlock.checks.Verdict value
+    report: dict[str, Any]  # airlock.checks.FileReport.to_dict()
+    exception: str | None  # the requester's written exception for a blocked file
+    added_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.verdict == "block"
+
+
+@dataclasses.dataclass(frozen=True)
+class Review:
+    """A reviewer's decision in one review round."""
+
+    reviewer: str
+    round: int
+    decision: Decision
+    reason: str
+    acknowledged_files: tuple[int, ...]  # ids of blocked files whose exception was acknowledged
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Comment:
+    id: int
+    file_id: int | None
+    author: str
+    round: int
+    body: str
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseRequest:
+    """A request to release files from a project, with everything said about it so far."""
+
+    id: str
+    project: str
+    requester: str
+    status: RequestStatus
+    round: int  # review round: 1 at first submission, +1 at each resubmission
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    released_at: dt.datetime | None
+    bundle_name: str | None
+    files: tuple[RequestFile, ...] = ()
+    reviews: tuple[Review, ...] = ()
+    comments: tuple[Comment, ...] = ()
+
+    def file(self, file_id: int) -> RequestFile | None:
+        return next((f for f in self.files if f.id == file_id), None)
+
+    def file_named(self, name: str) -> RequestFile | None:
+        return next((f for f in self.files if f.name == name), None)
+
+    @property
+    def current_reviews(self) -> tuple[Review, ...]:
+        return tuple(r for r in self.reviews if r.round == self.round)
+
+    @property
+    def approvals(self) -> tuple[Review, ...]:
+        """This round's approvals, one per reviewer (the database enforces it too)."""
+        return tuple(r for r in self.current_reviews if r.decision == Decision.APPROVE)
+
+    @property
+    def approvers(self) -> frozenset[str]:
+        """Distinct reviewers who approved this round, never counting the requester."""
+        return frozenset(r.reviewer for r in self.approvals if r.reviewer != self.requester)
+
+    @property
+    def blocked_files(self) -> tuple[RequestFile, ...]:
+        return tuple(f for f in self.files if f.is_blocked)
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditEvent:
+    """What happened, by whom, to which request: the part of an audit entry the code supplies."""
+
+    type: AuditEventType
+    actor: str
+    request_id: str | None = None
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def for_request(
+        cls, type: AuditEventType, user: User, request_id: str, **details: Any
+    ) -> AuditEvent:
+        return cls(type=type, actor=user.name, request_id=request_id, details=details)
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditEntry:
+    """A stored audit entry: the event, its place in the chain and its hash."""
+
+    seq: int
+    time: str  # ISO 8601 UTC, exactly as hashed
+    type: str
+    actor: str
+    request_id: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str

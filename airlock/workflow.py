@@ -1,0 +1,697 @@
+"""The airlock's workflow: the state machine as data, and the verbs users call.
+
+``VALID_STATE_TRANSITIONS`` is the whole state machine; ``check_status`` validates a transition
+and ``set_status`` validates, then writes it (with its audit entry). Each verb of
+:class:`Airlock` checks who (airlock.permissions) and what (airlock.policies) inside one
+database transaction that holds the request's lock, so a check and the change it allows cannot
+be separated by another user's action. Slow work (reading a workspace file, running the checks)
+happens before the transaction and is re-validated inside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+from airlock import bundles, permissions, policies
+from airlock.checking import Checker, run_checker
+from airlock.config import RuntimeConfig, Settings
+from airlock.db.data_access import DataAccess, Writer
+from airlock.domain import SYSTEM, AuditEntry, AuditEvent, ReleaseRequest, RequestFile, User, utcnow
+from airlock.enums import AuditEventType, Decision, RequestStatus
+from airlock.exceptions import (
+    ConcurrentChange,
+    FileNotFoundInRequest,
+    IntegrityError,
+    InvalidInput,
+    InvalidStateTransition,
+    PermissionDenied,
+    PolicyViolation,
+)
+from airlock.store import SnapshotStore, clean_relative_path, workspace_root
+
+log = logging.getLogger(__name__)
+
+S = RequestStatus
+
+#: every allowed move; anything else is refused (409)
+VALID_STATE_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
+    S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+    S.SUBMITTED: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RETURNED, S.WITHDRAWN}),
+    S.RETURNED: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+    S.APPROVED: frozenset({S.RELEASED}),
+    S.REJECTED: frozenset(),
+    S.RELEASED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+#: the audit event recorded when a request enters each status
+STATUS_AUDIT_EVENT: dict[RequestStatus, AuditEventType] = {
+    S.DRAFT: AuditEventType.REQUEST_CREATED,
+    S.SUBMITTED: AuditEventType.REQUEST_SUBMITTED,
+    S.IN_REVIEW: AuditEventType.REQUEST_IN_REVIEW,
+    S.APPROVED: AuditEventType.REQUEST_APPROVED,
+    S.REJECTED: AuditEventType.REQUEST_REJECTED,
+    S.RETURNED: AuditEventType.REQUEST_RETURNED,
+    S.RELEASED: AuditEventType.REQUEST_RELEASED,
+    S.WITHDRAWN: AuditEventType.REQUEST_WITHDRAWN,
+}
+
+#: the requester's status moves; the others belong to reviewers or the system
+REQUESTER_TRANSITIONS = frozenset({S.SUBMITTED, S.WITHDRAWN})
+
+
+def can_transition(request: ReleaseRequest, to: RequestStatus) -> bool:
+    return to in VALID_STATE_TRANSITIONS[request.status]
+
+
+def check_status(request: ReleaseRequest, to: RequestStatus) -> None:
+    if not can_transition(request, to):
+        allowed = ", ".join(sorted(s.value for s in VALID_STATE_TRANSITIONS[request.status]))
+        raise InvalidStateTransition(
+            f"request {request.id} is {request.status.value} and cannot become {to.value} "
+            f"(from {request.status.value} it can become: {allowed or 'nothing; it is final'})"
+        )
+
+
+def set_status(
+    tx: Writer,
+    request: ReleaseRequest,
+    to: RequestStatus,
+    user: User,
+    *,
+    details: dict[str, Any] | None = None,
+    **fields: Any,
+) -> ReleaseRequest:
+    """Validate, then write the transition and its audit entry; returns the updated request."""
+    check_status(request, to)
+    audit = AuditEvent.for_request(
+        STATUS_AUDIT_EVENT[to], user, request.id, previous=request.status.value, **(details or {})
+    )
+    tx.set_status(request.id, to, audit=audit, **fields)
+    return tx.get_request(request.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileContent:
+    """A file's bytes as stored, and what the request says about it."""
+
+    request: ReleaseRequest
+    file: RequestFile
+    data: bytes
+
+
+def _nonempty(value: str | None, what: str, limit: int = 10_000) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{what} is required")
+    if len(value) > limit:
+        raise InvalidInput(f"{what} is longer than {limit} characters")
+    return value
+
+
+def _file(request: ReleaseRequest, file_id: int) -> RequestFile:
+    file = request.file(file_id)
+    if file is None:
+        raise FileNotFoundInRequest(f"request {request.id} has no file {file_id}")
+    return file
+
+
+class Airlock:
+    """The service's verbs. One instance per process; safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        dal: DataAccess,
+        checker: Checker,
+        signing_key=None,
+    ) -> None:
+        self.settings = settings
+        self.dal = dal
+        self.checker = checker
+        self.store = SnapshotStore(settings.store_dir)
+        self.signing_key = signing_key or bundles.load_or_create_signing_key(
+            settings.signing_key_path
+        )
+        settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- reading ----------------------------------------------------------------------------
+    def config(self) -> RuntimeConfig:
+        with self.dal.read() as r:
+            return r.runtime_config()
+
+    def get_request(self, user: User, request_id: str) -> ReleaseRequest:
+        with self.dal.read() as r:
+            request = r.get_request(request_id)
+        permissions.check_user_can_view_request(user, request)
+        return request
+
+    def list_requests(self, user: User) -> list[ReleaseRequest]:
+        """What the user may see: their own requests, and for reviewers every submitted one."""
+        with self.dal.read() as r:
+            mine = r.list_requests(requester=user.name) if user.is_researcher else []
+            others = r.list_requests(submitted_only=True) if user.is_reviewer else []
+        seen = {q.id for q in mine}
+        merged = mine + [q for q in others if q.id not in seen]
+        return sorted(merged, key=lambda q: q.created_at, reverse=True)
+
+    def queue(self, user: User) -> list[ReleaseRequest]:
+        """Requests waiting for review that this reviewer may review, oldest first."""
+        permissions.check_user_can_see_queue(user)
+        with self.dal.read() as r:
+            waiting = r.list_requests(statuses=policies.QUEUE)
+        return sorted(
+            (q for q in waiting if permissions.user_can_review(user, q)),
+            key=lambda q: q.submitted_at or q.created_at,
+        )
+
+    # -- the requester ----------------------------------------------------------------------
+    def create_request(self, user: User, project: str) -> ReleaseRequest:
+        permissions.check_user_can_create_request(user, project, self.settings.projects)
+        request_id = uuid.uuid4().hex[:16]
+        with self.dal.write() as tx:
+            return tx.create_request(
+                request_id=request_id,
+                project=project,
+                requester=user.name,
+                audit=AuditEvent(
+                    AuditEventType.REQUEST_CREATED, user.name, request_id, {"project": project}
+                ),
+            )
+
+    def _editable(self, tx: Writer, user: User, request_id: str) -> ReleaseRequest:
+        request = tx.get_request(request_id)
+        permissions.check_user_can_view_request(user, request)
+        permissions.check_user_can_edit_request(user, request, self.settings.projects)
+        policies.check_can_edit_files(request)
+        return request
+
+    def _snapshot(self, user: User, path: str, max_bytes: int):
+        root = workspace_root(self.settings.workspaces_dir, user.name)
+        return self.store.snapshot_workspace_file(root, path, max_bytes=max_bytes)
+
+    def _check(self, sha256: str, name: str):
+        with self.store.checkable(sha256, name) as path:
+            return run_checker(self.checker, path, name)
+
+    def add_file(
+        self,
+        user: User,
+        request_id: str,
+        *,
+        path: str,
+        description: str,
+        disclosure_control: str,
+        name: str | None = None,
+        exception: str | None = None,
+    ) -> RequestFile:
+        """Snapshot a workspace file into the request and run the checks on the snapshot."""
+        path = clean_relative_path(path, "path")
+        name = clean_relative_path(name or path, "file name")
+        description = _nonempty(description, "what the file is (description)")
+        disclosure_control = _nonempty(
+            disclosure_control, "how disclosure was controlled (disclosure_control)"
+        )
+        exception = (exception or "").strip() or None
+        config = self.config()
+        with self.dal.read() as r:  # refuse early, before reading anything
+            request = r.get_request(request_id)
+        permissions.check_user_can_view_request(user, request)
+        permissions.check_user_can_edit_request(user, request, self.settings.projects)
+        policies.check_can_add_file(request, name, config.max_files_per_request)
+        snapshot = self._snapshot(user, path, config.max_file_bytes)
+        report = self._check(snapshot.sha256, name)
+        with self.dal.write(request_id) as tx:
+            request = self._editable(tx, user, request_id)
+            policies.check_can_add_file(request, name, config.max_files_per_request)
+            return tx.add_file(
+                request_id,
+                name=name,
+                source_path=path,
+                description=description,
+                disclosure_control=disclosure_control,
+                exception=exception,
+                sha256=snapshot.sha256,
+                size=snapshot.size,
+                verdict=report.verdict.value,
+                report=report.to_dict(),
+                audit=AuditEvent.for_request(
+                    AuditEventType.FILE_ADDED,
+                    user,
+                    request_id,
+                    file=name,
+                    source_path=path,
+                    sha256=snapshot.sha256,
+                    size=snapshot.size,
+                    verdict=report.verdict.value,
+                ),
+            )
+
+    def update_file(
+        self,
+        user: User,
+        request_id: str,
+        file_id: int,
+        *,
+        description: str | None = None,
+        disclosure_control: str | None = None,
+        exception: str | None = None,
+        refresh: bool = False,
+    ) -> RequestFile:
+        """Change a file's context or exception, or re-read it from the workspace (refresh)."""
+        changes: dict[str, Any] = {}
+        if description is not None:
+            changes["description"] = _nonempty(description, "what the file is (description)")
+        if disclosure_control is not None:
+            changes["disclosure_control"] = _nonempty(
+                disclosure_control, "how disclosure was controlled (disclosure_control)"
+            )
+        if exception is not None:
+            changes["exception"] = exception.strip() or None
+        with self.dal.read() as r:
+            request = r.get_request(request_id)
+        permissions.check_user_can_view_request(user, request)
+        permissions.check_user_can_edit_request(user, request, self.settings.projects)
+        policies.check_can_edit_files(request)
+        current = _file(request, file_id)
+        if refresh:
+            snapshot = self._snapshot(user, current.source_path, self.config().max_file_bytes)
+            report = self._check(snapshot.sha256, current.name)
+            changes.update(
+                sha256=snapshot.sha256,
+                size=snapshot.size,
+                verdict=report.verdict.value,
+                report=report.to_dict(),
+            )
+        if not changes:
+            return current
+        with self.dal.write(request_id) as tx:
+            request = self._editable(tx, user, request_id)
+            if request.file(file_id) is None or request.file(file_id).sha256 != current.sha256:
+                raise ConcurrentChange(f"{current.name} changed meanwhile; reload and try again")
+            shown = {k: v for k, v in changes.items() if k != "report"}
+            return tx.update_file(
+                request_id,
+                file_id,
+                audit=AuditEvent.for_request(
+                    AuditEventType.FILE_UPDATED, user, request_id, file=current.name, **shown
+                ),
+                **changes,
+            )
+
+    def remove_file(self, user: User, request_id: str, file_id: int) -> None:
+        with self.dal.write(request_id) as tx:
+            request = self._editable(tx, user, request_id)
+            file = _file(request, file_id)
+            tx.remove_file(
+                request_id,
+                file_id,
+                audit=AuditEvent.for_request(
+                    AuditEventType.FILE_REMOVED, user, request_id, file=file.name
+                ),
+            )
+
+    def submit(self, user: User, request_id: str) -> ReleaseRequest:
+        """Run the checks on every snapshot, then hand the request to the reviewers."""
+        with self.dal.read() as r:
+            request = r.get_request(request_id)
+        permissions.check_user_can_view_request(user, request)
+        permissions.check_user_can_edit_request(user, request, self.settings.projects)
+        policies.check_can_submit(request)
+        check_status(request, S.SUBMITTED)
+        reports = {f.id: self._check(f.sha256, f.name) for f in request.files}
+        with self.dal.write(request_id) as tx:
+            now = self._editable(tx, user, request_id)
+            policies.check_can_submit(now)
+            if {(f.id, f.sha256) for f in now.files} != {(f.id, f.sha256) for f in request.files}:
+                raise ConcurrentChange("the request's files changed meanwhile; submit again")
+            for f in now.files:
+                report = reports[f.id]
+                tx.update_file(
+                    request_id,
+                    f.id,
+                    verdict=report.verdict.value,
+                    report=report.to_dict(),
+                    audit=AuditEvent.for_request(
+                        AuditEventType.FILE_CHECKED,
+                        user,
+                        request_id,
+                        file=f.name,
+                        sha256=f.sha256,
+                        verdict=report.verdict.value,
+                        findings=len(report.findings),
+                    ),
+                )
+            return set_status(
+                tx,
+                now,
+                S.SUBMITTED,
+                user,
+                round=now.round + 1,
+                submitted_at=utcnow(),
+                details={"round": now.round + 1, "files": len(now.files)},
+            )
+
+    def withdraw(self, user: User, request_id: str) -> ReleaseRequest:
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            if not permissions.user_is_requester(user, request):
+                raise PermissionDenied(
+                    f"only {request.requester} may withdraw request {request.id}"
+                )
+            return set_status(tx, request, S.WITHDRAWN, user)
+
+    # -- reviewers --------------------------------------------------------------------------
+    def _start_review(self, tx: Writer, request: ReleaseRequest, user: User) -> ReleaseRequest:
+        """A reviewer's first act on a submitted request puts it in review."""
+        if request.status == S.SUBMITTED:
+            return set_status(tx, request, S.IN_REVIEW, user, details={"round": request.round})
+        return request
+
+    def view_file(self, user: User, request_id: str, file_id: int, *, how: str) -> FileContent:
+        """A reviewer opens a file (preview or raw): audited, and starts the review."""
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_preview_file(user, request)
+            file = _file(request, file_id)
+            data = self.store.read_verified(file.sha256)
+            if policies.can_review(request):
+                request = self._start_review(tx, request, user)
+            tx.append_audit(
+                AuditEvent.for_request(
+                    AuditEventType.FILE_VIEWED,
+                    user,
+                    request_id,
+                    file=file.name,
+                    sha256=file.sha256,
+                    how=how,
+                )
+            )
+        return FileContent(request, file, data)
+
+    def comment(
+        self, user: User, request_id: str, body: str, *, file_id: int | None = None
+    ) -> ReleaseRequest:
+        body = _nonempty(body, "the comment")
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_comment(user, request)
+            if request.status in (S.RELEASED, S.REJECTED, S.WITHDRAWN):
+                raise PolicyViolation(f"request {request.id} is {request.status.value}: closed")
+            file = None
+            if file_id is not None:
+                file = _file(request, file_id)
+            if permissions.user_can_review(user, request) and policies.can_review(request):
+                request = self._start_review(tx, request, user)
+            tx.add_comment(
+                request_id,
+                file_id=file_id,
+                author=user.name,
+                round=request.round,
+                body=body,
+                audit=AuditEvent.for_request(
+                    AuditEventType.FILE_COMMENTED,
+                    user,
+                    request_id,
+                    file=file.name if file else None,
+                    body=body,
+                ),
+            )
+            return tx.get_request(request_id)
+
+    def decide(
+        self,
+        user: User,
+        request_id: str,
+        decision: Decision,
+        *,
+        reason: str = "",
+        acknowledge: Collection[int] = (),
+    ) -> ReleaseRequest:
+        """Approve, reject or return. The last approval needed releases the request."""
+        decision = Decision(decision)
+        reason = (reason or "").strip()
+        if decision != Decision.APPROVE:
+            reason = _nonempty(reason, f"a reason to {decision.value} the request")
+        acknowledge = sorted(set(acknowledge))
+        config = self.config()
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_review(user, request)
+            policies.check_can_review(request)
+            policies.check_not_decided(request, user.name)
+            if unknown := [i for i in acknowledge if request.file(i) is None]:
+                raise InvalidInput(f"request {request_id} has no files {unknown}")
+            if decision == Decision.APPROVE:
+                policies.check_blocked_files_acknowledged(request, acknowledge)
+            request = self._start_review(tx, request, user)
+            acknowledged_names = [request.file(i).name for i in acknowledge]
+            tx.add_review(
+                request_id,
+                reviewer=user.name,
+                round=request.round,
+                decision=decision,
+                reason=reason,
+                acknowledged=acknowledge,
+                audit=AuditEvent.for_request(
+                    AuditEventType.REVIEW_DECISION,
+                    user,
+                    request_id,
+                    round=request.round,
+                    decision=decision.value,
+                    reason=reason,
+                    acknowledged_exceptions=acknowledged_names,
+                ),
+            )
+            request = tx.get_request(request_id)
+            if decision == Decision.REJECT:
+                request = set_status(tx, request, S.REJECTED, user, details={"reason": reason})
+            elif decision == Decision.RETURN:
+                request = set_status(tx, request, S.RETURNED, user, details={"reason": reason})
+            elif len(request.approvers) >= config.approvals_required:
+                request = set_status(
+                    tx,
+                    request,
+                    S.APPROVED,
+                    user,
+                    details={
+                        "approvers": sorted(request.approvers),
+                        "approvals_required": config.approvals_required,
+                    },
+                )
+        if request.status == S.APPROVED:
+            return self.release(SYSTEM, request_id)
+        return request
+
+    # -- release ----------------------------------------------------------------------------
+    def bundle_name(self, request: ReleaseRequest) -> str:
+        return f"{self.settings.node_name}-{request.id}"
+
+    def bundle_path(self, request: ReleaseRequest) -> Path:
+        return self.settings.outbox_dir / self.bundle_name(request)
+
+    def _manifest(self, tx: Writer, request: ReleaseRequest) -> dict[str, Any]:
+        from tresor import __version__
+
+        by_id = {f.id: f.name for f in request.files}
+        _, audit_head = tx.audit_head()
+        return {
+            "node": self.settings.node_name,
+            "bundle": self.bundle_name(request),
+            "request": {
+                "id": request.id,
+                "project": request.project,
+                "requester": request.requester,
+                "round": request.round,
+                "created_at": request.created_at.isoformat(),
+                "submitted_at": request.submitted_at.isoformat() if request.submitted_at else None,
+            },
+            "files": [
+                {
+                    "name": f.name,
+                    "sha256": f.sha256,
+                    "size": f.size,
+                    "description": f.description,
+                    "disclosure_control": f.disclosure_control,
+                    "exception": f.exception,
+                    "check": f.report,
+                }
+                for f in request.files
+            ],
+            "reviews": [
+                {
+                    "reviewer": r.reviewer,
+                    "round": r.round,
+                    "decision": r.decision.value,
+                    "reason": r.reason,
+                    "acknowledged_exceptions": [by_id.get(i, str(i)) for i in r.acknowledged_files],
+                    "at": r.created_at.isoformat(),
+                }
+                for r in request.reviews
+            ],
+            "released_at": utcnow().isoformat(),
+            "audit_head_before_release": audit_head,
+            "tresor_version": __version__,
+        }
+
+    def release(self, user: User, request_id: str) -> ReleaseRequest:
+        """Write the signed bundle and mark the request released (idempotent).
+
+        Holds the request's lock throughout, so two releases of one request cannot interleave;
+        the bundle's rename into the outbox happens before the commit, so after a crash an
+        approved request may have a complete bundle, which :meth:`recover` adopts.
+        """
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            if user is not SYSTEM:
+                permissions.check_user_can_view_request(user, request)
+                permissions.check_user_can_review(user, request)
+            if request.status == S.RELEASED:
+                return request
+            policies.check_can_release(request, 2)
+            path = self.bundle_path(request)
+            adopted = path.exists()
+            if adopted:
+                self._check_existing_bundle(request, path)
+            else:
+                sources = {f.name: self.store.path_of(f.sha256) for f in request.files}
+                bundles.write_bundle(
+                    self.settings.outbox_dir,
+                    path.name,
+                    self._manifest(tx, request),
+                    sources,
+                    self.signing_key,
+                )
+            manifest_sha = SnapshotStore.hash_file(path / bundles.MANIFEST)
+            return set_status(
+                tx,
+                request,
+                S.RELEASED,
+                user,
+                released_at=utcnow(),
+                bundle_name=path.name,
+                details={
+                    "bundle": path.name,
+                    "manifest_sha256": manifest_sha,
+                    "recovered": adopted,
+                },
+            )
+
+    def _check_existing_bundle(self, request: ReleaseRequest, path: Path) -> None:
+        report = bundles.verify_bundle(path, self.signing_key.public_key())
+        expected = {(f.name, f.sha256) for f in request.files}
+        listed = {(f["name"], f["sha256"]) for f in (report.manifest or {}).get("files", [])}
+        if not report.ok or listed != expected:
+            raise IntegrityError(
+                f"the outbox holds {path.name} but it does not verify or does not match request "
+                f"{request.id} ({'; '.join(report.problems) or 'different files'}); an admin "
+                "must inspect it before the release can finish"
+            )
+
+    def download(self, user: User, request_id: str, file_id: int) -> FileContent:
+        """The requester takes a released file (read from the bundle, hash checked): audited."""
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_download_release(user, request)
+            policies.check_is_released(request)
+            file = _file(request, file_id)
+            data = bundles.read_released_file(
+                self.settings.outbox_dir / request.bundle_name, file.name, file.sha256
+            )
+            tx.append_audit(
+                AuditEvent.for_request(
+                    AuditEventType.FILE_DOWNLOADED,
+                    user,
+                    request_id,
+                    file=file.name,
+                    sha256=file.sha256,
+                )
+            )
+        return FileContent(request, file, data)
+
+    # -- admins -----------------------------------------------------------------------------
+    def audit_entries(
+        self, user: User, *, after: int = 0, limit: int = 500, request_id: str | None = None
+    ) -> list[AuditEntry]:
+        permissions.check_user_can_read_audit(user)
+        with self.dal.read() as r:
+            return r.audit_entries(after=after, limit=limit, request_id=request_id)
+
+    def verify_audit(self, user: User):
+        from airlock.audit import verify_chain
+
+        permissions.check_user_can_read_audit(user)
+        with self.dal.read() as r:
+            seq, head = r.audit_head()
+            return verify_chain(r.audit_entries(), head_seq=seq, head_hash=head)
+
+    def set_config(self, user: User, **values: Any) -> RuntimeConfig:
+        permissions.check_user_can_configure(user)
+        with self.dal.write() as tx:
+            old = tx.runtime_config()
+            new = old.model_validate({**old.model_dump(), **values})  # validates ranges
+            changed = {k: v for k, v in new.model_dump().items() if getattr(old, k) != v}
+            if not changed:
+                return old
+            return tx.set_runtime_config(
+                changed,
+                audit=AuditEvent(
+                    AuditEventType.CONFIG_CHANGED,
+                    user.name,
+                    None,
+                    {
+                        "source": "admin",
+                        "changed": {k: [getattr(old, k), v] for k, v in changed.items()},
+                        "config": new.model_dump(),
+                    },
+                ),
+            )
+
+    # -- the service itself -----------------------------------------------------------------
+    def record_startup_config(self) -> None:
+        """Audit the effective configuration when it differs from the last one recorded
+        (a changed site config file is a config change too)."""
+        with self.dal.write() as tx:
+            effective = tx.runtime_config().model_dump()
+            last = tx.last_audit(AuditEventType.CONFIG_CHANGED.value)
+            if last is None or last.details.get("config") != effective:
+                tx.append_audit(
+                    AuditEvent(
+                        AuditEventType.CONFIG_CHANGED,
+                        SYSTEM.name,
+                        None,
+                        {"source": "site config", "config": effective},
+                    )
+                )
+
+    def recover(self) -> list[str]:
+        """Make the database and the outbox agree after a crash; returns what was done.
+
+        Removes half-written bundle directories; finishes the release of every approved
+        request (adopting its bundle if the rename happened before the crash); reports a
+        released request whose bundle is missing.
+        """
+        done = [f"removed {p.name}" for p in bundles.remove_incomplete(self.settings.outbox_dir)]
+        with self.dal.read() as r:
+            approved = r.list_requests(statuses=[S.APPROVED])
+            released = r.list_requests(statuses=[S.RELEASED])
+        for request in approved:
+            self.release(SYSTEM, request.id)
+            done.append(f"released {request.id}")
+        for request in released:
+            if not (self.settings.outbox_dir / (request.bundle_name or "")).is_dir():
+                log.error("released request %s has no bundle in the outbox", request.id)
+                done.append(f"missing bundle of {request.id}")
+        return done

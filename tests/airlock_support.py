@@ -1,0 +1,264 @@
+"""Helpers for the airlock tests: settings in a temp dir, users, a client per user, DB dumps.
+
+Where no hub runs (API, workflow and concurrency tests), :class:`FixedIdentities` answers the
+question the service asks the hub ("who owns this token?") with the same user model the hub
+returns (name, groups, token scopes); everything behind it, including the scope check, is the
+service's real code. Tests under tests/hub and tests/browser use the real hub instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from airlock.api.deps import ACCESS_SCOPE
+from airlock.app import build_airlock, create_app
+from airlock.checks import FileReport, Finding, Location, Verdict
+from airlock.config import RuntimeConfig, Settings
+from airlock.db.models import Base
+from airlock.db.schema import upgrade
+from airlock.web.sessions import Sessions
+from airlock.workflow import Airlock
+
+PROJECTS = ("nordic-gwas", "uk-study")
+
+USERS: dict[str, frozenset[str]] = {
+    "researcher1": frozenset({"researchers", "nordic-gwas"}),
+    "researcher2": frozenset({"researchers", "uk-study"}),
+    "reviewer1": frozenset({"airlock-reviewers"}),
+    "reviewer2": frozenset({"airlock-reviewers"}),
+    "reviewer3": frozenset({"airlock-reviewers"}),
+    "admin1": frozenset({"admins"}),
+    # a researcher who is also a reviewer: may review others' requests, never their own
+    "both1": frozenset({"researchers", "airlock-reviewers", "nordic-gwas"}),
+    "outsider": frozenset(),
+}
+
+#: token prefix for tokens of a real user that lack the airlock's access scope
+NO_SCOPE = "noscope-"
+
+
+class FixedIdentities:
+    """Stands in for the hub where none runs: token -> the hub's user model, or None.
+
+    A token is the user's name; ``noscope-<name>`` is that user's token without
+    ``access:services!service=airlock``.
+    """
+
+    async def user_for_token(self, token: str) -> dict[str, Any] | None:
+        name = token.removeprefix(NO_SCOPE)
+        if name not in USERS:
+            return None
+        scopes = [f"read:users:name!user={name}"]
+        if not token.startswith(NO_SCOPE):
+            scopes.append(ACCESS_SCOPE)
+        return {"kind": "user", "name": name, "groups": sorted(USERS[name]), "scopes": scopes}
+
+
+def marker_checker(path: Path, name: str) -> FileReport:
+    """Workflow-test checker: a file containing ``BLOCK`` (or ``REVIEW``) gets that verdict,
+    with a finding at row 1, column 1. The checks' own tests cover the real rules."""
+    data = Path(path).read_bytes()
+    for word, verdict in ((b"BLOCK", Verdict.BLOCK), (b"REVIEW", Verdict.REVIEW)):
+        if word in data:
+            return FileReport(
+                path=name,
+                findings=(
+                    Finding(
+                        rule=f"test-{word.decode().lower()}",
+                        verdict=verdict,
+                        message=f"the file contains {word.decode()}",
+                        location=Location(row=1, column="1", value=word.decode()),
+                    ),
+                ),
+            )
+    return FileReport(path=name)
+
+
+def make_settings(root: Path, database_url: str | None = None, **runtime: Any) -> Settings:
+    root.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        node_name="testnode",
+        database_url=database_url or f"sqlite:///{root / 'airlock.sqlite'}",
+        workspaces_dir=root / "workspaces",
+        store_dir=root / "store",
+        outbox_dir=root / "outbox",
+        signing_key_path=root / "secrets" / "signing_key.pem",
+        cookie_secret_path=root / "secrets" / "cookie_secret",
+        catalogue_dir=root / "catalogue",
+        projects=PROJECTS,
+        defaults=RuntimeConfig(**runtime),
+    )
+
+
+def make_airlock(settings: Settings, checker=None) -> Airlock:
+    """The service's workflow over ``settings``; the node's real disclosure checks unless a
+    ``checker`` is given."""
+    upgrade(settings.database_url)  # a no-op on a copy of a migrated template
+    return build_airlock(settings, checker=checker)
+
+
+def png(width: int = 4, height: int = 3) -> bytes:
+    """A small, valid PNG image (red pixels)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+class MigratedDatabases:
+    """Fresh, migrated databases quickly: Alembic runs once per backend, then copies are made
+    (a file copy for SQLite, ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL)."""
+
+    def __init__(self, workdir: Path, postgres=None) -> None:
+        self.workdir = workdir
+        self.postgres = postgres
+        self._sqlite: Path | None = None
+        self._pg_template: str | None = None
+
+    def sqlite(self, target: Path) -> str:
+        if self._sqlite is None:
+            self._sqlite = self.workdir / "template.sqlite"
+            upgrade(f"sqlite:///{self._sqlite}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self._sqlite, target)
+        return f"sqlite:///{target}"
+
+    def postgresql(self) -> str:
+        if self._pg_template is None:
+            url = self.postgres.new_database()
+            upgrade(url)
+            self._pg_template = url.rsplit("/", 1)[1]
+        return self.postgres.new_database(template=self._pg_template)
+
+    def new(self, backend: str, target: Path) -> str:
+        return self.sqlite(target) if backend == "sqlite" else self.postgresql()
+
+
+def make_app(airlock: Airlock):
+    sessions = Sessions(secrets.token_hex(16), path=airlock.settings.base_url)
+    return create_app(airlock, identity=FixedIdentities(), sessions=sessions)
+
+
+def write_workspace_file(settings: Settings, user: str, relative: str, data: bytes) -> Path:
+    path = settings.workspaces_dir / user / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+class Api:
+    """A TestClient that speaks as one user or another: ``api.as_("reviewer1").post(...)``."""
+
+    def __init__(self, app, prefix: str) -> None:
+        from fastapi.testclient import TestClient
+
+        self.client = TestClient(app, raise_server_exceptions=False)
+        self.prefix = prefix.rstrip("/") + "/api"
+
+    def as_(self, token: str | None) -> _As:
+        return _As(self, token)
+
+
+class _As:
+    def __init__(self, api: Api, token: str | None) -> None:
+        self.api, self.token = api, token
+
+    def request(self, method: str, path: str, **kw):
+        headers = kw.pop("headers", {})
+        if self.token is not None:
+            headers["Authorization"] = f"token {self.token}"
+        return self.api.client.request(method, self.api.prefix + path, headers=headers, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+def database_dump(airlock: Airlock) -> dict[str, list]:
+    """Every row of every airlock table, for "this refused action changed nothing"."""
+    dump = {}
+    with airlock.dal.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:  # the migrated schema (test_airlock_schema)
+            rows = conn.execute(select(table)).all()
+            dump[table.name] = sorted(json.dumps([str(v) for v in row]) for row in rows)
+    return dump
+
+
+def tree(path: Path) -> list[str]:
+    """Names of every file under ``path`` (outbox, store), sorted."""
+    if not path.exists():
+        return []
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+class Service:
+    """``python -m tests.airlock_server`` on a free port; killed (SIGKILL) on exit."""
+
+    def __init__(self, settings, env: dict | None = None) -> None:
+        self.settings = settings
+        from tests.postgres import free_port
+
+        self.port = free_port()
+        config = Path(settings.store_dir).parent / f"settings-{self.port}.json"
+        config.write_text(settings.model_dump_json())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.airlock_server", str(config), str(self.port)],
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, **(env or {})},
+        )
+        self.url = f"http://127.0.0.1:{self.port}{settings.base_url}api"
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{self.url}/public-key", timeout=5).status_code == 200:
+                    break
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the airlock test service did not start")
+            time.sleep(0.2)
+
+    def post(self, token: str, path: str, **kw) -> httpx.Response:
+        headers = {"Authorization": f"token {token}"}
+        return httpx.post(f"{self.url}{path}", headers=headers, timeout=120, **kw)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()

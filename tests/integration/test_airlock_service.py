@@ -1,0 +1,190 @@
+"""The service around the workflow: settings from the site config, start-up (migrations,
+recovery, configuration audit), and the audit log's CLI against a tampered database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy.exc
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from airlock import bundles
+from airlock.config import Settings
+from airlock.domain import User
+from airlock.enums import Decision, RequestStatus
+from tests.airlock_support import USERS, make_airlock, make_settings, write_workspace_file
+from tresor.cli import cli
+from tresor.site import load_site_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def user(name):
+    return User(name, USERS[name])
+
+
+def site_file(tmp_path, extra: str = "") -> Path:
+    path = tmp_path / "site.toml"
+    path.write_text(
+        f'state_dir = "{tmp_path / "state"}"\nnode_name = "dk"\n'
+        "[accounts]\nresearchers = ['r1']\n[projects.p1]\nmembers = ['r1']\n"
+        f"[airlock]\nport = 8123\n{extra}"
+    )
+    return path
+
+
+def test_settings__from_site_config(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRESOR_AIRLOCK_DATABASE_URL", raising=False)
+    site = load_site_config(
+        site_file(tmp_path, 'approvals_required = 3\noutbox_dir = "out"\nmax_file_mb = 4\n')
+    )
+    settings = Settings.from_site(site, base_url="/services/airlock")
+    state = tmp_path / "state"
+    assert settings.base_url == "/services/airlock/"
+    assert settings.database_url == f"sqlite:///{state / 'airlock' / 'airlock.sqlite'}"
+    assert settings.outbox_dir == tmp_path / "out"  # relative to the site file
+    assert settings.store_dir == state / "airlock" / "store"
+    assert settings.workspaces_dir == state / "workspaces"
+    assert settings.projects == ("p1",) and settings.node_name == "dk"
+    assert settings.defaults.approvals_required == 3
+    assert settings.defaults.max_file_bytes == 4 * 2**20
+    monkeypatch.setenv("TRESOR_AIRLOCK_DATABASE_URL", "postgresql+psycopg://airlock@db/airlock")
+    assert Settings.from_site(site).database_url.startswith("postgresql+psycopg://")
+    from tresor.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="approvals_required"):
+        load_site_config(site_file(tmp_path, "approvals_required = 1\n"))
+
+
+def test_startup__configuration_is_audited_when_it_changes(tmp_path):
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    admin = user("admin1")
+    airlock.record_startup_config()
+    airlock.record_startup_config()
+    changes = [e for e in airlock.audit_entries(admin) if e.type == "config_changed"]
+    assert len(changes) == 1 and changes[0].details["source"] == "site config"
+    airlock.dal.engine.dispose()
+    changed = make_settings(tmp_path / "node", approvals_required=3)
+    airlock = make_airlock(changed)
+    airlock.record_startup_config()
+    changes = [e for e in airlock.audit_entries(admin) if e.type == "config_changed"]
+    assert [c.details["config"]["approvals_required"] for c in changes] == [2, 3]
+    airlock.dal.engine.dispose()
+
+
+def test_recover__finishes_an_interrupted_release(tmp_path, monkeypatch):
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    researcher = user("researcher1")
+    request = airlock.create_request(researcher, "nordic-gwas")
+    write_workspace_file(settings, "researcher1", "t.csv", b"variant,ALT_CT\n1:1:A:G,40\n")
+    airlock.add_file(researcher, request.id, path="t.csv", description="d", disclosure_control="c")
+    airlock.submit(researcher, request.id)
+    airlock.decide(user("reviewer1"), request.id, Decision.APPROVE)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies after the approval's commit
+
+    monkeypatch.setattr(airlock, "release", crash)
+    with pytest.raises(KeyboardInterrupt):
+        airlock.decide(user("reviewer2"), request.id, Decision.APPROVE)
+    leftover = settings.outbox_dir / f"{bundles.TMP_PREFIX}half-written"
+    leftover.mkdir()
+    (leftover / "manifest.json").write_text("{")
+    assert airlock.get_request(researcher, request.id).status == RequestStatus.APPROVED
+    airlock.dal.engine.dispose()
+
+    restarted = make_airlock(settings)
+    done = restarted.recover()
+    assert f"released {request.id}" in done and "removed .tmp-half-written" in done
+    released = restarted.get_request(researcher, request.id)
+    assert released.status == RequestStatus.RELEASED
+    assert [p.name for p in settings.outbox_dir.iterdir()] == [released.bundle_name]
+    report = bundles.verify_bundle(
+        settings.outbox_dir / released.bundle_name, restarted.signing_key.public_key()
+    )
+    assert report.ok
+    assert restarted.recover() == []  # nothing left to do
+    restarted.dal.engine.dispose()
+
+
+def test_python_m_airlock__migrate_and_refuse_to_serve_without_the_hub(tmp_path):
+    env = {**os.environ, "TRESOR_SITE_CONFIG": str(site_file(tmp_path))}
+    env.pop("JUPYTERHUB_API_TOKEN", None)
+    env.pop("TRESOR_AIRLOCK_DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "airlock", "migrate"], check=True, env=env, cwd=REPO)
+    assert (tmp_path / "state" / "airlock" / "airlock.sqlite").is_file()
+    serve = subprocess.run(
+        [sys.executable, "-m", "airlock", "serve"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert serve.returncode != 0 and "JupyterHub service" in serve.stderr
+
+
+def test_tresor_airlock_audit_verify__finds_a_tampered_database(tmp_path):
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    researcher = user("researcher1")
+    for _ in range(3):
+        airlock.create_request(researcher, "nordic-gwas")
+    runner = CliRunner()
+    url = settings.database_url
+    ok = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    assert ok.exit_code == 0 and "3 entries" in ok.output
+    for statement in (
+        "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 3",
+    ):
+        with (
+            pytest.raises(sqlalchemy.exc.DatabaseError, match="append-only"),
+            airlock.dal.engine.begin() as conn,
+        ):
+            conn.execute(text(statement))
+    # someone who can drop the database's guard can edit, and the chain still tells
+    with airlock.dal.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        conn.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2"))
+    bad = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    assert bad.exit_code == 1 and "entry 2" in bad.output and "edited" in bad.output
+    with airlock.dal.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'researcher1' WHERE seq = 2"))
+        conn.execute(text("DELETE FROM audit_log WHERE seq = 3"))
+    bad = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    assert bad.exit_code == 1 and "deleted from the end" in bad.output
+    missing = runner.invoke(
+        cli, ["airlock", "audit", "verify", "--database-url", f"sqlite:///{tmp_path}/none.sqlite"]
+    )
+    assert missing.exit_code == 1 and "no airlock database" in missing.output
+    airlock.dal.engine.dispose()
+
+
+def test_listen_options__loopback_locally_tls_in_production():
+    import ssl
+
+    from airlock.__main__ import listen_options
+
+    assert listen_options({}, 8123) == {"host": "127.0.0.1", "port": 8123}
+    production = {
+        "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8090",
+        "JUPYTERHUB_SSL_KEYFILE": "/certs/airlock.key",
+        "JUPYTERHUB_SSL_CERTFILE": "/certs/airlock.crt",
+        "JUPYTERHUB_SSL_CLIENT_CA": "/certs/hub-ca.crt",
+    }
+    assert listen_options(production, None) == {
+        "host": "0.0.0.0",  # inside its container, on the internal network only
+        "port": 8090,
+        "ssl_keyfile": "/certs/airlock.key",
+        "ssl_certfile": "/certs/airlock.crt",
+        "ssl_ca_certs": "/certs/hub-ca.crt",
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+    }

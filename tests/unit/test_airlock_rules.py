@@ -1,0 +1,164 @@
+"""The state machine as data, the permission table, and the generated state diagram."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from airlock import diagram, permissions, policies
+from airlock.domain import ReleaseRequest, RequestFile, Review, User
+from airlock.enums import Decision, RequestStatus
+from airlock.exceptions import InvalidStateTransition, PermissionDenied, PolicyViolation
+from airlock.workflow import STATUS_AUDIT_EVENT, VALID_STATE_TRANSITIONS, check_status
+from tests.airlock_support import PROJECTS, USERS
+
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+REPO_DOCS = diagram.Path(__file__).resolve().parents[2] / "docs" / "airlock.md"
+
+
+def user(name: str) -> User:
+    return User(name, USERS[name])
+
+
+def request(status=RequestStatus.SUBMITTED, requester="researcher1", round=1, files=(), reviews=()):
+    return ReleaseRequest(
+        id="0123456789abcdef",
+        project="nordic-gwas",
+        requester=requester,
+        status=status,
+        round=round,
+        created_at=NOW,
+        updated_at=NOW,
+        submitted_at=NOW if round else None,
+        released_at=None,
+        bundle_name=None,
+        files=tuple(files),
+        reviews=tuple(reviews),
+    )
+
+
+def test_state_machine__every_status_has_an_owner_and_an_audit_event():
+    assert set(VALID_STATE_TRANSITIONS) == set(RequestStatus)
+    assert set(permissions.STATUS_OWNERS) == set(RequestStatus)
+    assert set(STATUS_AUDIT_EVENT) == set(RequestStatus)
+
+
+def test_state_machine__final_states_are_only_reached_never_left():
+    final = {s for s, targets in VALID_STATE_TRANSITIONS.items() if not targets}
+    assert final == {RequestStatus.REJECTED, RequestStatus.RELEASED, RequestStatus.WITHDRAWN}
+    assert RequestStatus.RELEASED in VALID_STATE_TRANSITIONS[RequestStatus.APPROVED]
+    # only an approved request is released, and nothing else leads to approved
+    sources = {
+        s for s, targets in VALID_STATE_TRANSITIONS.items() if RequestStatus.RELEASED in targets
+    }
+    assert sources == {RequestStatus.APPROVED}
+
+
+@pytest.mark.parametrize(
+    ("source", "target"), list(itertools.product(RequestStatus, RequestStatus))
+)
+def test_check_status__follows_the_table(source, target):
+    r = request(source)
+    if target in VALID_STATE_TRANSITIONS[source]:
+        check_status(r, target)
+    else:
+        with pytest.raises(InvalidStateTransition, match=source.value):
+            check_status(r, target)
+
+
+S = RequestStatus
+#: (user, request status, requester) -> may view, may edit, may review, may preview contents
+TABLE = [
+    ("researcher1", S.DRAFT, "researcher1", (True, True, False, False)),
+    ("researcher1", S.SUBMITTED, "researcher1", (True, True, False, False)),
+    ("researcher2", S.SUBMITTED, "researcher1", (False, False, False, False)),
+    ("reviewer1", S.DRAFT, "researcher1", (False, False, True, False)),
+    ("reviewer1", S.SUBMITTED, "researcher1", (True, False, True, True)),
+    ("reviewer1", S.RELEASED, "researcher1", (True, False, True, True)),
+    ("both1", S.SUBMITTED, "both1", (True, True, False, False)),
+    ("both1", S.SUBMITTED, "researcher1", (True, False, True, True)),
+    ("admin1", S.SUBMITTED, "researcher1", (False, False, False, False)),
+    ("outsider", S.SUBMITTED, "researcher1", (False, False, False, False)),
+]
+
+
+@pytest.mark.parametrize(("name", "status", "requester", "expected"), TABLE)
+def test_permissions__table(name, status, requester, expected):
+    r = request(status, requester=requester, round=0 if status == S.DRAFT else 1)
+    u = user(name)
+    got = (
+        permissions.user_can_view_request(u, r),
+        permissions.user_can_edit_request(u, r, PROJECTS),
+        permissions.user_can_review(u, r),
+        permissions.user_can_preview_file(u, r),
+    )
+    assert got == expected
+    for allowed, check in zip(
+        got,
+        (
+            lambda: permissions.check_user_can_view_request(u, r),
+            lambda: permissions.check_user_can_edit_request(u, r, PROJECTS),
+            lambda: permissions.check_user_can_review(u, r),
+            lambda: permissions.check_user_can_preview_file(u, r),
+        ),
+        strict=True,
+    ):
+        if allowed:
+            check()
+        else:
+            with pytest.raises(PermissionDenied):
+                check()
+
+
+def test_permissions__create_only_in_own_project():
+    assert permissions.user_can_create_request(user("researcher1"), "nordic-gwas", PROJECTS)
+    assert not permissions.user_can_create_request(user("researcher1"), "uk-study", PROJECTS)
+    assert not permissions.user_can_create_request(user("reviewer1"), "nordic-gwas", PROJECTS)
+    # a hub group that the site does not declare as a project is not a project
+    stray = User("researcher9", frozenset({"researchers", "stray-group"}))
+    assert stray.projects(PROJECTS) == ()
+
+
+def _file(fid, verdict="pass", exception=None):
+    return RequestFile(fid, f"f{fid}.csv", f"f{fid}.csv", "d", "c", "0" * 64, 1, verdict,
+                       {"findings": []}, exception, NOW, NOW)  # fmt: skip
+
+
+def test_policies__blocked_file_needs_exception_and_acknowledgement():
+    plain = request(files=[_file(1)])
+    policies.check_blocked_files_acknowledged(plain, [])
+    no_exception = request(files=[_file(1), _file(2, "block")])
+    with pytest.raises(PolicyViolation, match="no exception"):
+        policies.check_blocked_files_acknowledged(no_exception, [2])
+    excused = request(files=[_file(1), _file(2, "block", "aggregate of 3 cohorts")])
+    with pytest.raises(PolicyViolation, match="acknowledge"):
+        policies.check_blocked_files_acknowledged(excused, [1])
+    policies.check_blocked_files_acknowledged(excused, [2])
+
+
+def test_policies__release_counts_distinct_reviewers_other_than_the_requester():
+    def approval(reviewer, round=1):
+        return Review(reviewer, round, Decision.APPROVE, "", (), NOW)
+
+    approved = S.APPROVED
+    assert not policies.can_release(request(approved, reviews=[approval("reviewer1")]), 2)
+    assert not policies.can_release(
+        request(approved, reviews=[approval("reviewer1"), approval("researcher1")]), 2
+    )
+    assert not policies.can_release(
+        request(approved, round=2, reviews=[approval("reviewer1", 1), approval("reviewer2", 1)]), 2
+    )
+    assert policies.can_release(
+        request(approved, reviews=[approval("reviewer1"), approval("reviewer2")]), 2
+    )
+    # the floor is two whatever the configuration says
+    assert not policies.can_release(request(approved, reviews=[approval("reviewer1")]), 1)
+    with pytest.raises(PolicyViolation):
+        policies.check_can_release(request(S.IN_REVIEW, reviews=[approval("a"), approval("b")]), 2)
+
+
+def test_docs__state_diagram_is_generated_from_the_table():
+    text = REPO_DOCS.read_text("utf-8")
+    assert diagram.block() in text, "run: python -m airlock diagram --write docs/airlock.md"
