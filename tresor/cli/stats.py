@@ -75,8 +75,9 @@ def _variant_filter_options(fn):
     )(fn)
 
 
-def _done(path: Path, rows: int, what: str = "variants") -> None:
-    click.echo(f"{path}: {rows} {what}", err=True)
+def _report(paths) -> None:
+    for path in paths if isinstance(paths, list) else [paths]:
+        click.echo(f"wrote {path}", err=True)
 
 
 @click.command("freq")
@@ -86,23 +87,13 @@ def _done(path: Path, rows: int, what: str = "variants") -> None:
 @click.option("--counts", is_flag=True, help="Write ALT allele counts (.acount) instead.")
 def freq(ds, progress, out, min_maf, min_call_rate, counts):
     """Allele frequencies per variant: PREFIX.afreq (plink2 --freq) or PREFIX.acount."""
-    from tresor.stats import tables
-    from tresor.stats.aggregation import variant_stats
-    from tresor.stats.selection import variant_filter
+    from tresor.stats.reports import write_freq
 
-    ds = variant_stats(ds)
-    ds["variant_keep"] = variant_filter(ds, min_maf=min_maf, min_call_rate=min_call_rate)
-    path = out.with_name(out.name + (".acount" if counts else ".afreq"))
-    n = tables.write_variant_table(
-        path,
-        ds,
-        tables.AFREQ_VARIABLES,
-        tables.ACOUNT_HEADER if counts else tables.AFREQ_HEADER,
-        tables.afreq_rows(counts),
-        keep="variant_keep",
-        progress=progress,
+    _report(
+        write_freq(
+            ds, out, counts=counts, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress
+        )
     )
-    _done(path, n)
 
 
 @click.command("hardy")
@@ -111,24 +102,33 @@ def freq(ds, progress, out, min_maf, min_call_rate, counts):
 @_variant_filter_options
 def hardy(ds, progress, out, min_maf, min_call_rate):
     """Hardy-Weinberg exact test per variant: PREFIX.hardy (plink2 --hardy)."""
-    from tresor.stats import tables
-    from tresor.stats.aggregation import variant_stats
-    from tresor.stats.hwe import hardy_weinberg_test
-    from tresor.stats.selection import variant_filter
+    from tresor.stats.reports import write_hardy
 
-    ds = hardy_weinberg_test(variant_stats(ds))
-    ds["variant_keep"] = variant_filter(ds, min_maf=min_maf, min_call_rate=min_call_rate)
-    path = out.with_name(out.name + ".hardy")
-    n = tables.write_variant_table(
-        path,
-        ds,
-        tables.HARDY_VARIABLES,
-        tables.HARDY_HEADER,
-        tables.hardy_rows,
-        keep="variant_keep",
-        progress=progress,
-    )
-    _done(path, n)
+    _report(write_hardy(ds, out, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress))
+
+
+@click.command("missing")
+@_store_options
+@OUT
+def missing(ds, progress, out):
+    """Missing calls per sample and per variant: PREFIX.smiss, .vmiss (plink2 --missing)."""
+    from tresor.stats.reports import write_missing
+
+    _report(write_missing(ds, out, progress=progress))
+
+
+@click.command("het")
+@_store_options
+@OUT
+def het(ds, progress, out):
+    """Homozygosity and inbreeding coefficient F per sample: PREFIX.het (plink2 --het)."""
+    from tresor.stats.reports import write_het
+
+    _report(write_het(ds, out, progress=progress))
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
 
 
 @click.command("gwas")
@@ -142,10 +142,7 @@ def hardy(ds, progress, out, min_maf, min_call_rate):
     help="Phenotype file (plink2 format: #IID then columns).",
 )
 @click.option(
-    "--pheno-name",
-    "pheno_names",
-    required=True,
-    help="Phenotype column(s), comma-separated; one output file each.",
+    "--pheno-name", required=True, help="Phenotype column(s), comma-separated; a file each."
 )
 @click.option(
     "--covar",
@@ -159,118 +156,31 @@ def hardy(ds, progress, out, min_maf, min_call_rate):
     show_default=True,
     help="Also write Manhattan and QQ plots (PREFIX.NAME.manhattan.png, .qq.png).",
 )
-def gwas(ds, progress, out, min_maf, min_call_rate, pheno, pheno_names, covar, covar_name, plots):
+def gwas(ds, progress, out, min_maf, min_call_rate, pheno, pheno_name, covar, covar_name, plots):
     """Association per variant, as plink2 --glm hide-covar.
 
     A quantitative phenotype gets linear regression (PREFIX.NAME.glm.linear); a binary one
     (1 = control, 2 = case) gets logistic regression with Firth fallback
     (PREFIX.NAME.glm.logistic.hybrid).
     """
-    from tresor.stats import tables
-    from tresor.stats.aggregation import variant_stats
-    from tresor.stats.association import gwas_linear, gwas_logistic
-    from tresor.stats.phenotypes import load_covariates, load_phenotype
-    from tresor.stats.selection import variant_filter
+    from tresor.stats.reports import write_gwas
 
-    covariates = None
-    if covar is not None:
-        names = [c.strip() for c in covar_name.split(",") if c.strip()] if covar_name else None
-        covariates = load_covariates(ds, covar, names)
-    elif covar_name:
+    if covar_name and covar is None:
         raise click.UsageError("--covar-name needs --covar")
-    base = variant_stats(ds)
-    keep = variant_filter(base, min_maf=min_maf, min_call_rate=min_call_rate)
-    for name in [n.strip() for n in pheno_names.split(",") if n.strip()]:
-        phenotype, binary = load_phenotype(ds, pheno, name)
-        fit = gwas_logistic if binary else gwas_linear
-        result = fit(base, phenotype, covariates)
-        result["variant_keep"] = keep
-        suffix = ".glm.logistic.hybrid" if binary else ".glm.linear"
-        path = out.with_name(f"{out.name}.{name}{suffix}")
-        names = [*tables.GLM_VARIABLES, *(["variant_glm_firth"] if binary else [])]
-        n = tables.write_variant_table(
-            path,
-            result,
-            names,
-            tables.GLM_LOGISTIC_HEADER if binary else tables.GLM_LINEAR_HEADER,
-            tables.glm_rows(binary),
-            keep="variant_keep",
+    _report(
+        write_gwas(
+            ds,
+            out,
+            pheno,
+            _names(pheno_name),
+            covar=covar,
+            covar_names=_names(covar_name),
+            min_maf=min_maf,
+            min_call_rate=min_call_rate,
+            plots=plots,
             progress=progress,
         )
-        _done(path, n, "rows")
-        if plots:
-            from tresor.stats.plots import save_gwas_plots
-
-            for png in save_gwas_plots(
-                path, title=f"{name} ({'logistic' if binary else 'linear'})"
-            ):
-                _done(png, 1, "plot")
-
-
-def _sample_ids(ds) -> list[str]:
-    return [str(x) for x in ds["sample_id"].values.tolist()]
-
-
-@click.command("missing")
-@_store_options
-@OUT
-def missing(ds, progress, out):
-    """Missing calls per sample and per variant: PREFIX.smiss, PREFIX.vmiss (plink2 --missing)."""
-    from tresor.stats import tables
-    from tresor.stats.aggregation import sample_stats, variant_stats
-
-    with tables.progress_bar(progress, "samples"):
-        per_sample = sample_stats(ds, merge=False).compute()
-    n_variants = ds.sizes["variants"]
-    path = out.with_name(out.name + ".smiss")
-    tables.write_sample_table(
-        path,
-        _sample_ids(ds),
-        tables.SMISS_HEADER,
-        [
-            tables.fmt_int(per_sample["sample_n_missing"].values),
-            [str(n_variants)] * ds.sizes["samples"],
-            tables.fmt(per_sample["sample_n_missing"].values / n_variants),
-        ],
     )
-    _done(path, ds.sizes["samples"], "samples")
-    path = out.with_name(out.name + ".vmiss")
-    n = tables.write_variant_table(
-        path,
-        variant_stats(ds),
-        ["variant_n_called"],
-        tables.VMISS_HEADER,
-        tables.vmiss_rows(ds.sizes["samples"]),
-        progress=progress,
-    )
-    _done(path, n)
-
-
-@click.command("het")
-@_store_options
-@OUT
-def het(ds, progress, out):
-    """Homozygosity and inbreeding coefficient per sample: PREFIX.het (plink2 --het)."""
-    from tresor.stats import tables
-    from tresor.stats.aggregation import sample_stats
-
-    with tables.progress_bar(progress, "samples"):
-        per_sample = sample_stats(ds, merge=False).compute()
-    n_hom = per_sample["sample_n_hom"].values
-    n_obs = n_hom + per_sample["sample_n_het"].values
-    path = out.with_name(out.name + ".het")
-    tables.write_sample_table(
-        path,
-        _sample_ids(ds),
-        tables.HET_HEADER,
-        [
-            tables.fmt_int(n_hom),
-            tables.fmt(per_sample["sample_expected_hom"].values),
-            tables.fmt_int(n_obs),
-            tables.fmt(per_sample["sample_inbreeding"].values),
-        ],
-    )
-    _done(path, ds.sizes["samples"], "samples")
 
 
 @click.command("pca")
@@ -290,7 +200,7 @@ def het(ds, progress, out):
     default=50,
     show_default=True,
     type=click.IntRange(min=2),
-    help="LD pruning window, in variants (plink2 --indep-pairwise 50 5 0.2).",
+    help="LD pruning window in variants (as plink2 --indep-pairwise 50 5 0.2).",
 )
 @click.option("--ld-step", default=5, show_default=True, type=click.IntRange(min=1))
 @click.option("--ld-r2", default=0.2, show_default=True, type=click.FloatRange(0, 1))
@@ -298,10 +208,10 @@ def het(ds, progress, out):
 @click.option(
     "--group-by",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Colour the plot by a column of this file: #IID then a group label.",
+    help="Colour the plot by the first column after #IID of this file.",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
-def pca_command(
+def pca(
     ds,
     progress,
     out,
@@ -317,58 +227,36 @@ def pca_command(
 ):
     """Principal components of the samples after LD pruning (plink2 --pca approx).
 
-    Writes PREFIX.eigenvec, PREFIX.eigenval, PREFIX.prune.in (variant IDs used) and
-    PREFIX.pca.png.
+    Writes PREFIX.eigenvec, PREFIX.eigenval, PREFIX.prune.in (variants used), PREFIX.pca.png.
     """
-    import numpy as np
+    from tresor.stats.reports import write_pca
 
-    from tresor.stats import tables
-    from tresor.stats.pca import ld_prune, pca, select_pca_variants
-    from tresor.stats.plots import save_pca_plot
-
-    with tables.progress_bar(progress, "selecting variants"):
-        selected = select_pca_variants(ds, min_maf=min_maf, min_call_rate=min_call_rate)
-    if not no_ld_prune:
-        with tables.progress_bar(progress, "LD pruning"):
-            keep = ld_prune(
-                selected, window=ld_window, step=ld_step, threshold=ld_r2
-            ).variant_ld_keep.values
-        selected = selected.isel(variants=np.flatnonzero(keep))
-    result = pca(selected, n_components=components, seed=seed, progress=progress)
-    ids = _sample_ids(ds)
-    vectors = result["sample_pca_projection"].values
-    path = out.with_name(out.name + ".eigenvec")
-    tables.write_sample_table(
-        path,
-        ids,
-        ("#IID", *(f"PC{i + 1}" for i in range(vectors.shape[1]))),
-        [tables.fmt(vectors[:, i]) for i in range(vectors.shape[1])],
-    )
-    _done(path, len(ids), "samples")
-    values = result["pca_eigenvalue"].values
-    path = out.with_name(out.name + ".eigenval")
-    path.write_text("\n".join(tables.fmt(values)) + "\n")
-    _done(path, len(values), "eigenvalues")
-    path = out.with_name(out.name + ".prune.in")
-    labels = tables.VariantLabels(
-        selected[tables.label_variables(selected)].compute(),
-        [str(c) for c in ds["contig_id"].values],
-    )
-    path.write_text("\n".join(labels.id) + "\n")
-    _done(path, len(labels.id), "variants")
     groups = None
     if group_by is not None:
         from tresor.stats.phenotypes import read_table
 
+        ids = [str(x) for x in ds["sample_id"].values.tolist()]
         table = read_table(group_by)
         groups = table.reindex(ids).iloc[:, 0].fillna("unknown").astype(str).to_numpy()
-    png = save_pca_plot(
-        out.with_name(out.name + ".pca.png"), vectors, values, groups, title=out.name
+    _report(
+        write_pca(
+            ds,
+            out,
+            n_components=components,
+            min_maf=min_maf,
+            min_call_rate=min_call_rate,
+            ld_window=ld_window,
+            ld_step=ld_step,
+            ld_r2=ld_r2,
+            ld_prune=not no_ld_prune,
+            groups=groups,
+            seed=seed,
+            progress=progress,
+        )
     )
-    _done(png, 1, "plot")
 
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the ``tresor`` group."""
-    for command in (freq, hardy, missing, het, gwas, pca_command):
+    for command in (freq, hardy, missing, het, gwas, pca):
         cli.add_command(command)

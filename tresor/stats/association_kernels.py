@@ -223,7 +223,7 @@ def linreg_solve(
     max_vif: float,
 ) -> np.ndarray:  # pragma: no cover
     """plink2 --glm linear from sufficient statistics: per variant and allele
-    [beta, se, t, error], plus the residual degrees of freedom in the last column.
+    [beta, se, t, error], plus the degrees of freedom of the t test in the last column.
 
     The major allele is omitted (plink2's default); alleles whose dosage is constant get
     CONST_ALLELE and leave the model; the others are fitted jointly with the covariates.
@@ -269,15 +269,15 @@ def linreg_solve(
                 out[v, 3 * width + cols[i] - k] = err
             continue
         beta = inv @ r
-        df = n - q
-        sigma2 = (yty - beta @ r) / df
+        sigma2 = (yty - beta @ r) / (n - q)
         for i in range(k, q):
             a = cols[i] - k
             se = math.sqrt(sigma2 * inv[i, i])
             out[v, a] = beta[i]
             out[v, width + a] = se
             out[v, 2 * width + a] = beta[i] / se
-        out[v, 4 * width] = df
+        # plink2 takes the P-value's degrees of freedom before dropping constant alleles
+        out[v, 4 * width] = n - (k + na - 1)
     return out
 
 

@@ -27,9 +27,14 @@ from tresor.stats import variables
 BLOCK_VARIANTS = 65_536
 
 
-def fmt(values: np.ndarray | Sequence[float]) -> list[str]:
-    """plink2's number format: 6 significant digits, ``NA`` for NaN, ``inf`` as ``inf``."""
-    return ["NA" if math.isnan(x) else f"{x:.6g}" for x in np.asarray(values, float).tolist()]
+#: plink2 prints 6 significant digits; tests ask for more to compare unrounded values.
+DIGITS = 6
+
+
+def fmt(values: np.ndarray | Sequence[float], digits: int = DIGITS) -> list[str]:
+    """plink2's number format: ``digits`` significant digits (%g), ``NA`` for NaN."""
+    spec = f".{digits}g"
+    return ["NA" if math.isnan(x) else format(x, spec) for x in np.asarray(values, float).tolist()]
 
 
 def fmt_int(values: np.ndarray) -> list[str]:
@@ -93,15 +98,16 @@ def write_variant_table(
     ds: xr.Dataset,
     names: Sequence[str],
     header: Sequence[str],
-    rows: Callable[[xr.Dataset, VariantLabels], list[str]],
+    rows: Callable[[xr.Dataset, VariantLabels, int], list[str]],
     *,
     keep: str | None = None,
     progress: bool = True,
+    digits: int = DIGITS,
 ) -> int:
     """Stream a per-variant table to ``path``; returns the number of data lines written.
 
-    ``rows(block, labels)`` turns a computed block into lines; ``keep`` names a boolean variable
-    that selects the variants to write. The file appears complete or not at all.
+    ``rows(block, labels, digits)`` turns a computed block into lines; ``keep`` names a boolean
+    variable that selects the variants to write. The file appears complete or not at all.
     """
     path = Path(path)
     contig_names = [str(c) for c in ds["contig_id"].values]
@@ -116,7 +122,7 @@ def write_variant_table(
                     block = block.isel(variants=np.flatnonzero(block[keep].values))
                     if block.sizes["variants"] == 0:
                         continue
-                lines = rows(block, VariantLabels(block, contig_names))
+                lines = rows(block, VariantLabels(block, contig_names), digits)
                 if lines:
                     f.write("\n".join(lines) + "\n")
                     written += len(lines)
@@ -132,10 +138,10 @@ ACOUNT_HEADER = ("#CHROM", "POS", "ID", "REF", "ALT", "ALT_CTS", "OBS_CT")
 AFREQ_VARIABLES = (variables.variant_allele_count, variables.variant_allele_total)
 
 
-def afreq_rows(counts: bool = False) -> Callable[[xr.Dataset, VariantLabels], list[str]]:
+def afreq_rows(counts: bool = False) -> Callable[[xr.Dataset, VariantLabels, int], list[str]]:
     """Rows of .afreq (``counts=False``: ALT frequencies) or .acount (ALT counts)."""
 
-    def rows(block: xr.Dataset, lab: VariantLabels) -> list[str]:
+    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
         ac = block[variables.variant_allele_count].values
         total = block[variables.variant_allele_total].values
         out = []
@@ -146,7 +152,7 @@ def afreq_rows(counts: bool = False) -> Callable[[xr.Dataset, VariantLabels], li
             elif total[i] == 0:
                 values = ",".join(["NA"] * max(k - 1, 1))
             else:
-                values = ",".join(fmt(ac[i, 1:k] / total[i])) if k > 1 else "0"
+                values = ",".join(fmt(ac[i, 1:k] / total[i], digits)) if k > 1 else "0"
             out.append(
                 f"{lab.contig[i]}\t{lab.pos[i]}\t{lab.id[i]}\t{lab.ref[i]}\t{lab.alt[i]}\t"
                 f"{values}\t{total[i]}"
@@ -177,7 +183,7 @@ HARDY_VARIABLES = (
 )
 
 
-def hardy_rows(block: xr.Dataset, lab: VariantLabels) -> list[str]:
+def hardy_rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
     """One line per biallelic site (A1 = REF) and one per allele of a multi-allelic site."""
     hom = block[variables.variant_allele_hom_count].values
     het = block[variables.variant_allele_het_count].values
@@ -194,7 +200,7 @@ def hardy_rows(block: xr.Dataset, lab: VariantLabels) -> list[str]:
                 observed, expected = het[i, a] / n, 2 * freq * (1 - freq)
             else:
                 observed = expected = math.nan
-            o, e, pv = fmt([observed, expected, p[i, a]])
+            o, e, pv = fmt([observed, expected, p[i, a]], digits)
             out.append(
                 f"{lab.contig[i]}\t{lab.pos[i]}\t{lab.id[i]}\t{alleles[a]}\t{ax}\t"
                 f"{hom[i, a]}\t{het[i, a]}\t{two_ax}\t{o}\t{e}\t{pv}"
@@ -262,11 +268,11 @@ GLM_VARIABLES = (
 )
 
 
-def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels], list[str]]:
+def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels, int], list[str]]:
     """Rows of .glm.linear or .glm.logistic.hybrid: one ADD row per tested allele (A1)."""
     from tresor.stats.association_kernels import ERRCODES, UNFINISHED
 
-    def rows(block: xr.Dataset, lab: VariantLabels) -> list[str]:
+    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
         tested = block[variables.variant_glm_a1].values
         n = block[variables.variant_glm_n].values
         beta = block[variables.variant_glm_beta].values
@@ -282,7 +288,7 @@ def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels], list[str]]
                 e = int(err[i, a])
                 if e in (0, UNFINISHED):
                     effect = math.exp(beta[i, a]) if logistic else beta[i, a]
-                    values = "\t".join(fmt([effect, se[i, a], stat[i, a], p[i, a]]))
+                    values = "\t".join(fmt([effect, se[i, a], stat[i, a], p[i, a]], digits))
                 else:
                     values = "NA\tNA\tNA\tNA"
                 middle = (
@@ -298,12 +304,12 @@ def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels], list[str]]
 VMISS_HEADER = ("#CHROM", "POS", "ID", "MISSING_CT", "OBS_CT", "F_MISS")
 
 
-def vmiss_rows(n_samples: int) -> Callable[[xr.Dataset, VariantLabels], list[str]]:
+def vmiss_rows(n_samples: int) -> Callable[[xr.Dataset, VariantLabels, int], list[str]]:
     """Rows of plink2's .vmiss (with POS) for ``n_samples`` samples."""
 
-    def rows(block: xr.Dataset, lab: VariantLabels) -> list[str]:
+    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
         missing = n_samples - block[variables.variant_n_called].values
-        f_miss = fmt(missing / n_samples)
+        f_miss = fmt(missing / n_samples, digits)
         return [
             f"{lab.contig[i]}\t{lab.pos[i]}\t{lab.id[i]}\t{missing[i]}\t{n_samples}\t{f_miss[i]}"
             for i in range(len(missing))
