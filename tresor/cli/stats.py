@@ -248,7 +248,7 @@ def pca(
             ld_window=ld_window,
             ld_step=ld_step,
             ld_r2=ld_r2,
-            ld_prune=not no_ld_prune,
+            prune=not no_ld_prune,
             groups=groups,
             seed=seed,
             progress=progress,

@@ -177,21 +177,26 @@ def solve_linear_regression(
     )
     width = ds.sizes["alleles"]
     k = ds.sizes["predictors"] - width + 1
-    n = ds[variables.variant_linreg_n].data
-    chunks = (ds[variables.variant_linreg_xtx].data.chunks[0],)
+
+    def lazy(name: str) -> da.Array:
+        """Dask array of a variable (statistics pooled in memory come as NumPy)."""
+        data = ds[name].data
+        return data if isinstance(data, da.Array) else da.from_array(data, chunks=10_000)
+
+    xtx = lazy(variables.variant_linreg_xtx)
+    n = lazy(variables.variant_linreg_n)
+    chunks = (xtx.chunks[0],)
     flat = da.concatenate(
         [
             n.astype(float)[:, None].rechunk((chunks[0], 1)),
-            ds[variables.variant_linreg_xtx]
-            .data.reshape((n.shape[0], -1))
-            .rechunk((chunks[0], -1)),
-            ds[variables.variant_linreg_xty].data.rechunk((chunks[0], -1)),
-            ds[variables.variant_linreg_yty].data[:, None].rechunk((chunks[0], 1)),
+            xtx.reshape((n.shape[0], -1)).rechunk((chunks[0], -1)),
+            lazy(variables.variant_linreg_xty).rechunk((chunks[0], -1)),
+            lazy(variables.variant_linreg_yty)[:, None].rechunk((chunks[0], 1)),
         ],
         axis=1,
     ).rechunk((chunks[0], -1))
-    major = _major_allele(ds).data.rechunk(chunks)
-    n_alleles = variant_n_alleles(ds).data.rechunk(chunks)
+    major = da.asarray(_major_allele(ds).data).rechunk(chunks)
+    n_alleles = da.asarray(variant_n_alleles(ds).data).rechunk(chunks)
     solved = da.map_blocks(
         lambda s, m, na: linreg_solve(s, m[:, 0], na[:, 0], k, width, max_corr, max_vif),
         flat,

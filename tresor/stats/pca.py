@@ -161,17 +161,19 @@ def pca(
     for _ in tqdm(range(n_iter + 1), desc="PCA passes", disable=not progress, leave=False):
         image = gram_times(blocks[-1])
         images.append(image)
-        if len(images) == n_iter + 1:
-            break
         basis = np.hstack(blocks)
-        nxt = image - basis @ (basis.T @ image)
-        nxt -= basis @ (basis.T @ nxt)  # second Gram-Schmidt pass for stability
-        q, r = np.linalg.qr(nxt)
-        keep = np.abs(np.diag(r)) > 1e-10 * max(np.abs(np.diag(r)).max(), 1e-300)
-        if not keep.any():
+        room = n_samples - basis.shape[1]
+        if len(images) == n_iter + 1 or room == 0:
             break
-        blocks.append(q[:, keep])
-    basis = np.hstack(blocks[: len(images)])
+        # next Krylov block: the part of the image outside the basis (Gram-Schmidt twice)
+        nxt = image - basis @ (basis.T @ image)
+        nxt -= basis @ (basis.T @ nxt)
+        u, s, _ = np.linalg.svd(nxt, full_matrices=False)
+        significant = s > 1e-9 * np.linalg.norm(image, 2)
+        if not significant.any():
+            break  # the basis already holds an invariant subspace: exact
+        blocks.append(u[:, significant][:, :room])
+    basis = np.hstack(blocks)
     projected = basis.T @ np.hstack(images)
     projected = (projected + projected.T) / 2
     values, vectors = np.linalg.eigh(projected)

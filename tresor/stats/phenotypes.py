@@ -4,7 +4,7 @@ The format (plink2 --pheno / --covar): whitespace-separated, a header line start
 ``#IID`` or ``#FID IID`` (or ``FID IID``), then one line per sample. Missing values are ``NA``,
 ``nan`` and ``-9`` (plink2's --input-missing-phenotype default); a binary phenotype is coded
 1 = control, 2 = case, with ``0`` also missing. A column whose values are all 0, 1, 2 or
-missing, with both 1 and 2 present, is binary; any other numeric column is quantitative.
+missing (and not only 0) is binary; any other numeric column is quantitative.
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def _numeric(table: pd.DataFrame, name: str, path: Path) -> pd.Series:
 
 
 def is_binary(values: pd.Series) -> bool:
-    """plink2's rule: only 0, 1, 2 and missing, with both 1 and 2 present."""
+    """plink2's rule: only 0, 1, 2 and missing values, and some 1 or 2 (0 is missing)."""
     observed = set(values.dropna().unique())
-    return observed <= {0.0, 1.0, 2.0} and {1.0, 2.0} <= observed
+    return observed <= {0.0, 1.0, 2.0} and bool(observed & {1.0, 2.0})
 
 
 def _align(ds: xr.Dataset, table: pd.DataFrame, path: Path) -> pd.DataFrame:

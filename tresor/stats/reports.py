@@ -195,7 +195,7 @@ def write_pca(
     ld_window: int = 50,
     ld_step: int = 5,
     ld_r2: float = 0.2,
-    ld_prune: bool = True,
+    prune: bool = True,
     groups: Sequence[str] | None = None,
     seed: int = 0,
     plot: bool = True,
@@ -205,19 +205,19 @@ def write_pca(
     """PREFIX.eigenvec, PREFIX.eigenval, PREFIX.prune.in (variant IDs used) and PREFIX.pca.png.
 
     Variants: biallelic, MAF >= ``min_maf``, call rate >= ``min_call_rate``, then LD-pruned
-    (``ld_window`` variants, step ``ld_step``, r^2 > ``ld_r2``) unless ``ld_prune`` is False.
+    (``ld_window`` variants, step ``ld_step``, r^2 > ``ld_r2``) unless ``prune`` is False.
     """
-    from tresor.stats import pca as pca_module
+    from tresor.stats.pca import ld_prune, pca, select_pca_variants
 
     with tables.progress_bar(progress, "selecting variants for PCA"):
-        selected = pca_module.select_pca_variants(ds, min_maf=min_maf, min_call_rate=min_call_rate)
-    if ld_prune:
+        selected = select_pca_variants(ds, min_maf=min_maf, min_call_rate=min_call_rate)
+    if prune:
         with tables.progress_bar(progress, "LD pruning"):
-            keep = pca_module.ld_prune(selected, window=ld_window, step=ld_step, threshold=ld_r2)[
+            keep = ld_prune(selected, window=ld_window, step=ld_step, threshold=ld_r2)[
                 variables.variant_ld_keep
             ].values
         selected = selected.isel(variants=np.flatnonzero(keep))
-    result = pca_module.pca(selected, n_components=n_components, seed=seed, progress=progress)
+    result = pca(selected, n_components=n_components, seed=seed, progress=progress)
     ids = _sample_ids(ds)
     vectors = result[variables.sample_pca_projection].values
     values = result[variables.pca_eigenvalue].values

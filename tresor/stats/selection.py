@@ -62,7 +62,7 @@ def keep_samples(ds: xr.Dataset, ids: Sequence[str], *, source: str = "the list"
     Raises :class:`SelectionError` when no ID matches, naming a few IDs of each side.
     """
     variables.validate(ds, variables.sample_id)
-    store_ids = np.asarray(ds[variables.sample_id].values).astype(str)
+    store_ids = np.array([str(s) for s in np.asarray(ds[variables.sample_id].values).tolist()])
     wanted = set(ids)
     idx = np.flatnonzero(np.isin(store_ids, list(wanted)))
     if len(idx) == 0:
