@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import xarray as xr
 
+from tresor.stats import plots
 from tresor.stats.aggregation import count_genotypes, sample_stats, variant_stats
 from tresor.stats.association import (
     gwas_linear,
@@ -41,13 +42,15 @@ def genotype_dask_array(ds: xr.Dataset):
     return allel.GenotypeDaskArray(ds["call_genotype"].data)
 
 
-def compute(*objects, progress: bool = True):
-    """``dask.compute`` with a progress bar: the distributed one when a Client is active (e.g.
-    dask-gateway), else Dask's local ProgressBar."""
-    import dask
+def compute(*objects, progress: bool = True) -> tuple:
+    """Compute Datasets / DataArrays / Dask arrays, with a progress bar: the distributed one
+    when a Client is active (e.g. dask-gateway), else Dask's local ProgressBar.
 
+    Each object is computed with its own ``.compute()`` (xarray's path; ``dask.compute`` on a
+    multi-variable Dataset trips over a graph-optimization bug in this Dask release).
+    """
     if not progress:
-        return dask.compute(*objects)
+        return tuple(obj.compute() for obj in objects)
     try:
         from distributed import get_client
 
@@ -57,13 +60,13 @@ def compute(*objects, progress: bool = True):
     if client is not None:
         from distributed import progress as distributed_progress
 
-        futures = client.compute(list(objects))
-        distributed_progress(futures)
-        return tuple(client.gather(futures))
+        persisted = [obj.persist() for obj in objects]
+        distributed_progress(*persisted)
+        return tuple(obj.compute() for obj in persisted)
     from dask.diagnostics import ProgressBar
 
     with ProgressBar():
-        return dask.compute(*objects)
+        return tuple(obj.compute() for obj in objects)
 
 
 __all__ = [
@@ -79,6 +82,7 @@ __all__ = [
     "load_covariates",
     "load_phenotype",
     "pca",
+    "plots",
     "read_sample_ids",
     "sample_stats",
     "select_pca_variants",
