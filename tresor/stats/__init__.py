@@ -15,20 +15,43 @@ Functions take an xarray Dataset in VCF Zarr naming (``tresor.open_dataset(...)`
 
 from __future__ import annotations
 
-import xarray as xr
+import importlib
+from typing import TYPE_CHECKING
 
-from tresor.stats import plots
-from tresor.stats.aggregation import count_genotypes, sample_stats, variant_stats
-from tresor.stats.association import (
-    gwas_linear,
-    gwas_logistic,
-    linear_regression_statistics,
-    solve_linear_regression,
-)
-from tresor.stats.hwe import hardy_weinberg_test
-from tresor.stats.pca import ld_prune, pca, select_pca_variants
-from tresor.stats.phenotypes import load_covariates, load_phenotype
-from tresor.stats.selection import keep_samples, read_sample_ids, select_regions, variant_filter
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+#: Public names and the module that defines them; imported on first use, so that
+#: ``tresor freq`` does not pay for SciPy or matplotlib.
+_EXPORTS = {
+    "count_genotypes": "aggregation",
+    "sample_stats": "aggregation",
+    "variant_stats": "aggregation",
+    "gwas_linear": "association",
+    "gwas_logistic": "association",
+    "linear_regression_statistics": "association",
+    "solve_linear_regression": "association",
+    "hardy_weinberg_test": "hwe",
+    "ld_prune": "pca",
+    "pca": "pca",
+    "select_pca_variants": "pca",
+    "load_covariates": "phenotypes",
+    "load_phenotype": "phenotypes",
+    "keep_samples": "selection",
+    "read_sample_ids": "selection",
+    "select_regions": "selection",
+    "variant_filter": "selection",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"tresor.stats.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    if name == "plots":
+        return importlib.import_module("tresor.stats.plots")
+    raise AttributeError(f"module 'tresor.stats' has no attribute {name!r}")
 
 
 def genotype_dask_array(ds: xr.Dataset):

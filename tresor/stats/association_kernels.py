@@ -58,6 +58,8 @@ def linreg_stats(
     beyond one comparison.
     """
     n_variants, n_samples, _ = g.shape
+    # both alleles of a call as one 16-bit word: 0 means 0/0, tested with one comparison
+    pairs = np.ascontiguousarray(g).view(np.uint16).reshape((n_variants, n_samples))
     k = covariates.shape[1]
     p = k + n_alleles - 1
     out = np.zeros((n_variants, 1 + p * p + p + 1))
@@ -82,13 +84,12 @@ def linreg_stats(
         xty[:k] = cty
         yy = yty
         n = n_inc
+        row = pairs[v]
         for s in range(n_samples):
-            if not include[s]:
+            if row[s] == 0 or not include[s]:  # hom-REF (both bytes 0) or left out
                 continue
             a = g[v, s, 0]
             b = g[v, s, 1]
-            if a == 0 and b == 0:
-                continue
             ys = y[s]
             if a < 0 or b < 0:
                 n -= 1

@@ -24,7 +24,7 @@ import xarray as xr
 from tresor.stats import variables
 
 #: Target number of variants per computed block when streaming a table.
-BLOCK_VARIANTS = 65_536
+BLOCK_VARIANTS = 16_384
 
 
 #: plink2 prints 6 significant digits; tests ask for more to compare unrounded values.
@@ -42,8 +42,9 @@ def fmt_int(values: np.ndarray) -> list[str]:
 
 
 def _strings(values) -> np.ndarray:
-    """Object array of Python str from any string dtype (NumPy StringDType included)."""
-    return np.asarray(np.asarray(values).tolist(), dtype=object)
+    """Object array of Python str from any string dtype (NumPy StringDType included; its
+    2-D ``tolist`` is very slow, ``astype(object)`` is not)."""
+    return np.asarray(values).astype(object)
 
 
 class VariantLabels:
@@ -59,11 +60,18 @@ class VariantLabels:
         else:
             ids = np.full(block.sizes["variants"], ".")
         self.id = ids.tolist()
+        alleles = _strings(block["variant_allele"].values)
+        self.n_alleles = (alleles != "").sum(axis=1)
         self.alleles = [
-            [a for a in row if a != ""] for row in _strings(block["variant_allele"].values).tolist()
+            list(row[:k]) for row, k in zip(alleles, self.n_alleles.tolist(), strict=True)
         ]
-        self.ref = [a[0] for a in self.alleles]
+        self.ref = alleles[:, 0].tolist()
         self.alt = [",".join(a[1:]) or "." for a in self.alleles]
+
+    def prefix(self, rows: np.ndarray | None = None) -> list[str]:
+        """'CHROM<TAB>POS<TAB>ID' for each (selected) variant."""
+        idx = range(len(self.id)) if rows is None else rows.tolist()
+        return [f"{self.contig[i]}\t{self.pos[i]}\t{self.id[i]}" for i in idx]
 
 
 LABEL_VARIABLES = ("variant_contig", "variant_position", "variant_allele")
@@ -77,7 +85,13 @@ def label_variables(ds: xr.Dataset) -> list[str]:
 def iter_blocks(
     ds: xr.Dataset, names: Sequence[str], *, progress: bool = True, desc: str = "variants"
 ) -> Iterator[xr.Dataset]:
-    """Computed blocks of ``ds[names]`` along variants, aligned to the genotype chunks."""
+    """Computed blocks of ``ds[names]`` along variants, aligned to the genotype chunks.
+
+    The next block is computed in the background while the caller formats the current one, so
+    the Dask workers stay busy; at most two blocks are in memory.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm.auto import tqdm
 
     n = ds.sizes["variants"]
@@ -86,9 +100,20 @@ def iter_blocks(
         chunk = ds["call_genotype"].chunks[0][0]
     step = max(chunk, (BLOCK_VARIANTS // max(chunk, 1)) * chunk)
     sub = ds[list(names)]
-    with tqdm(total=n, desc=desc, unit=" variants", disable=not progress, leave=False) as bar:
-        for start in range(0, n, step):
-            block = sub.isel(variants=slice(start, start + step)).compute()
+    starts = list(range(0, n, step))
+
+    def load(start: int) -> xr.Dataset:
+        return sub.isel(variants=slice(start, start + step)).compute()
+
+    with (
+        tqdm(total=n, desc=desc, unit=" variants", disable=not progress, leave=False) as bar,
+        ThreadPoolExecutor(1, thread_name_prefix="tresor-block") as pool,
+    ):
+        future = pool.submit(load, starts[0]) if starts else None
+        for i in range(len(starts)):
+            block = future.result()
+            if i + 1 < len(starts):
+                future = pool.submit(load, starts[i + 1])
             yield block
             bar.update(block.sizes["variants"])
 
@@ -138,26 +163,38 @@ ACOUNT_HEADER = ("#CHROM", "POS", "ID", "REF", "ALT", "ALT_CTS", "OBS_CT")
 AFREQ_VARIABLES = (variables.variant_allele_count, variables.variant_allele_total)
 
 
+def _joined(values: np.ndarray, n_alleles: np.ndarray, digits: int | None) -> list[str]:
+    """Per variant, its ALT columns (1 .. n_alleles-1) formatted and comma-joined.
+
+    ``digits=None`` formats integers. Biallelic rows take the fast path.
+    """
+    text = fmt_int(values.ravel()) if digits is None else fmt(values.ravel(), digits)
+    width = values.shape[1]
+    out = text[::width] if width else []
+    for i in np.flatnonzero(n_alleles != 2).tolist():
+        k = max(int(n_alleles[i]) - 1, 0)
+        out[i] = ",".join(text[i * width : i * width + k]) if k else "0"
+    return out
+
+
 def afreq_rows(counts: bool = False) -> Callable[[xr.Dataset, VariantLabels, int], list[str]]:
     """Rows of .afreq (``counts=False``: ALT frequencies) or .acount (ALT counts)."""
 
     def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
         ac = block[variables.variant_allele_count].values
         total = block[variables.variant_allele_total].values
-        out = []
-        for i, alleles in enumerate(lab.alleles):
-            k = len(alleles)
-            if counts:
-                values = ",".join(str(x) for x in ac[i, 1:k].tolist()) if k > 1 else "0"
-            elif total[i] == 0:
-                values = ",".join(["NA"] * max(k - 1, 1))
-            else:
-                values = ",".join(fmt(ac[i, 1:k] / total[i], digits)) if k > 1 else "0"
-            out.append(
-                f"{lab.contig[i]}\t{lab.pos[i]}\t{lab.id[i]}\t{lab.ref[i]}\t{lab.alt[i]}\t"
-                f"{values}\t{total[i]}"
+        if counts:
+            values = _joined(ac[:, 1:], lab.n_alleles, None)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                freq = ac[:, 1:] / np.where(total > 0, total, np.nan)[:, None]
+            values = _joined(freq, lab.n_alleles, digits)
+        return [
+            f"{pre}\t{ref}\t{alt}\t{v}\t{t}"
+            for pre, ref, alt, v, t in zip(
+                lab.prefix(), lab.ref, lab.alt, values, fmt_int(total), strict=True
             )
-        return out
+        ]
 
     return rows
 
@@ -188,23 +225,28 @@ def hardy_rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
     hom = block[variables.variant_allele_hom_count].values
     het = block[variables.variant_allele_het_count].values
     p = block[variables.variant_hwe_p_value].values
+    n = (2 * hom.sum(axis=1) + het.sum(axis=1)) // 2  # diploid calls
+    # (variant, allele) pairs in file order: allele 0 only for biallelic sites
+    lines_per_variant = np.where(lab.n_alleles <= 2, 1, lab.n_alleles)
+    v = np.repeat(np.arange(len(n)), lines_per_variant)
+    a = np.arange(len(v)) - np.repeat(
+        np.cumsum(lines_per_variant) - lines_per_variant, lines_per_variant
+    )
+    hom_a, het_a, n_v = hom[v, a], het[v, a], n[v]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nv = np.where(n_v > 0, n_v, np.nan)
+        freq = (2 * hom_a + het_a) / (2 * nv)
+        observed, expected = het_a / nv, 2 * freq * (1 - freq)
+    o, e, pv = fmt(observed, digits), fmt(expected, digits), fmt(p[v, a], digits)
+    prefix = lab.prefix(v)
     out = []
-    for i, alleles in enumerate(lab.alleles):
-        k = len(alleles)
-        n = int(2 * hom[i].sum() + het[i].sum()) // 2  # diploid calls
-        for a in range(1 if k <= 2 else k):
-            ax = ",".join(alleles[:a] + alleles[a + 1 :]) or "."
-            two_ax = n - hom[i, a] - het[i, a]
-            if n:
-                freq = (2 * hom[i, a] + het[i, a]) / (2 * n)
-                observed, expected = het[i, a] / n, 2 * freq * (1 - freq)
-            else:
-                observed = expected = math.nan
-            o, e, pv = fmt([observed, expected, p[i, a]], digits)
-            out.append(
-                f"{lab.contig[i]}\t{lab.pos[i]}\t{lab.id[i]}\t{alleles[a]}\t{ax}\t"
-                f"{hom[i, a]}\t{het[i, a]}\t{two_ax}\t{o}\t{e}\t{pv}"
-            )
+    for j, (vi, ai) in enumerate(zip(v.tolist(), a.tolist(), strict=True)):
+        alleles = lab.alleles[vi]
+        ax = ",".join(alleles[:ai] + alleles[ai + 1 :]) or "."
+        out.append(
+            f"{prefix[j]}\t{alleles[ai]}\t{ax}\t{hom_a[j]}\t{het_a[j]}\t"
+            f"{n_v[j] - hom_a[j] - het_a[j]}\t{o[j]}\t{e[j]}\t{pv[j]}"
+        )
     return out
 
 
@@ -273,28 +315,32 @@ def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels, int], list[
     from tresor.stats.association_kernels import ERRCODES, UNFINISHED
 
     def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
-        tested = block[variables.variant_glm_a1].values
-        n = block[variables.variant_glm_n].values
-        beta = block[variables.variant_glm_beta].values
-        se = block[variables.variant_glm_se].values
-        stat = block[variables.variant_glm_stat].values
-        p = block[variables.variant_glm_p_value].values
-        err = block[variables.variant_glm_error].values
-        firth = block[variables.variant_glm_firth].values if logistic else None
+        v, a = np.nonzero(block[variables.variant_glm_a1].values)
+        err = block[variables.variant_glm_error].values[v, a].astype(int)
+        shown = (err == 0) | (err == UNFINISHED)
+        beta = block[variables.variant_glm_beta].values[v, a]
+        effect = np.exp(beta) if logistic else beta
+        columns = [
+            np.where(shown, x, np.nan)
+            for x in (
+                effect,
+                block[variables.variant_glm_se].values[v, a],
+                block[variables.variant_glm_stat].values[v, a],
+                block[variables.variant_glm_p_value].values[v, a],
+            )
+        ]
+        values = ["\t".join(t) for t in zip(*(fmt(c, digits) for c in columns), strict=True)]
+        n = fmt_int(block[variables.variant_glm_n].values[v])
+        prefix = lab.prefix(v)
+        if logistic:
+            firth = np.where(block[variables.variant_glm_firth].values[v], "Y", "N").tolist()
         out = []
-        for i, alleles in enumerate(lab.alleles):
-            prefix = f"{lab.contig[i]}\t{lab.pos[i]}\t{lab.id[i]}\t{lab.ref[i]}\t{lab.alt[i]}\t"
-            for a in np.flatnonzero(tested[i]).tolist():
-                e = int(err[i, a])
-                if e in (0, UNFINISHED):
-                    effect = math.exp(beta[i, a]) if logistic else beta[i, a]
-                    values = "\t".join(fmt([effect, se[i, a], stat[i, a], p[i, a]], digits))
-                else:
-                    values = "NA\tNA\tNA\tNA"
-                middle = (
-                    f"{alleles[a]}\t{'Y' if firth[i] else 'N'}\t" if logistic else f"{alleles[a]}\t"
-                )
-                out.append(f"{prefix}{middle}ADD\t{n[i]}\t{values}\t{ERRCODES[e]}")
+        for j, (vi, ai) in enumerate(zip(v.tolist(), a.tolist(), strict=True)):
+            middle = f"{lab.alleles[vi][ai]}\t{firth[j]}" if logistic else lab.alleles[vi][ai]
+            out.append(
+                f"{prefix[j]}\t{lab.ref[vi]}\t{lab.alt[vi]}\t{middle}\tADD\t{n[j]}\t"
+                f"{values[j]}\t{ERRCODES[err[j]]}"
+            )
         return out
 
     return rows
@@ -311,8 +357,8 @@ def vmiss_rows(n_samples: int) -> Callable[[xr.Dataset, VariantLabels, int], lis
         missing = n_samples - block[variables.variant_n_called].values
         f_miss = fmt(missing / n_samples, digits)
         return [
-            f"{lab.contig[i]}\t{lab.pos[i]}\t{lab.id[i]}\t{missing[i]}\t{n_samples}\t{f_miss[i]}"
-            for i in range(len(missing))
+            f"{pre}\t{m}\t{n_samples}\t{f}"
+            for pre, m, f in zip(lab.prefix(), fmt_int(missing), f_miss, strict=True)
         ]
 
     return rows
