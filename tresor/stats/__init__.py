@@ -32,9 +32,6 @@ _EXPORTS = {
     "linear_regression_statistics": "association",
     "solve_linear_regression": "association",
     "hardy_weinberg_test": "hwe",
-    "ld_prune": "pca",
-    "pca": "pca",
-    "select_pca_variants": "pca",
     "load_covariates": "phenotypes",
     "load_phenotype": "phenotypes",
     "keep_samples": "selection",
@@ -42,6 +39,11 @@ _EXPORTS = {
     "select_regions": "selection",
     "variant_filter": "selection",
 }
+
+
+# eager: the function ``pca`` must shadow the submodule of the same name whatever is imported
+# first (``from tresor.stats.pca import ...`` still reaches the module)
+from tresor.stats.pca import ld_prune, pca, select_pca_variants  # noqa: E402
 
 
 def __getattr__(name: str):

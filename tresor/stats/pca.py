@@ -8,8 +8,9 @@ al.'s FastPCA that plink2 approx implements): every pass over the genotypes mult
 thin (samples x block) matrix, chunk by chunk, so memory stays flat in the number of variants;
 each pass decompresses each chunk once.
 
-LD pruning uses scikit-allel's ``locate_unlinked`` (Rogers-Huff r^2 in sliding windows of
-variants, as plink2 --indep-pairwise with a window in variants), run per Zarr chunk.
+LD pruning scans windows of variants as scikit-allel's ``locate_unlinked`` (and plink2
+--indep-pairwise with a window in variants) per Zarr chunk, with the r^2 values from BLAS
+products of standardized dosages (scikit-allel's own loop was the slowest step of a PCA run).
 """
 
 from __future__ import annotations
@@ -21,12 +22,6 @@ import xarray as xr
 from tresor.stats import variables
 from tresor.stats.aggregation import variant_n_alleles, variant_stats
 from tresor.stats.blocks import genotype_blocks
-
-
-def alt_dosage(g: np.ndarray) -> np.ndarray:
-    """(variants, samples) int8 ALT dosage of diploid biallelic calls, -1 where missing."""
-    missing = (g < 0).any(axis=-1)
-    return np.where(missing, -1, (g > 0).sum(axis=-1)).astype(np.int8)
 
 
 def select_pca_variants(
@@ -51,23 +46,43 @@ def select_pca_variants(
     return ds.isel(variants=index)
 
 
+def _filtered_dosage(block: np.ndarray, two: np.ndarray, min_maf: float, min_call_rate: float):
+    """(row indices, ALT dosages) of the block's biallelic variants that pass the filters."""
+    from tresor.stats.pca_kernels import alt_dosage
+
+    rows = np.flatnonzero(two)
+    dosage = alt_dosage(block[rows])
+    called = dosage >= 0
+    n_called = called.sum(axis=1)
+    alt = np.where(called, dosage, 0).sum(axis=1, dtype=np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        freq = alt / (2.0 * n_called)
+    maf = np.minimum(freq, 1.0 - freq)
+    ok = (n_called >= min_call_rate * block.shape[1]) & (maf >= min_maf) & (maf > 0)
+    return rows[ok], dosage[ok]
+
+
 def ld_prune(
     ds: xr.Dataset,
     *,
     window: int = 50,
     step: int = 5,
     threshold: float = 0.2,
+    min_maf: float = 0.0,
+    min_call_rate: float = 0.0,
     merge: bool = True,
 ) -> xr.Dataset:
-    """``variant_ld_keep``: True for variants kept by r^2 pruning (lazy).
+    """``variant_ld_keep``: True for variants kept by r^2 pruning (lazy, one pass).
 
-    Within each window of ``window`` variants, moving ``step`` at a time, of two variants with
-    r^2 above ``threshold`` the later one is dropped (scikit-allel ``locate_unlinked``; plink2
-    --indep-pairwise drops the one with the lower MAF instead). Windows restart at each Zarr
-    chunk, so a few more variants are kept near chunk boundaries. Multi-allelic variants are
-    never kept.
+    Only biallelic, polymorphic variants with MAF >= ``min_maf`` and call rate >=
+    ``min_call_rate`` take part (others are never kept). Within each window of ``window`` of
+    them, moving ``step`` at a time, of two variants with r^2 above ``threshold`` the later one
+    is dropped, as scikit-allel's ``locate_unlinked`` does (plink2 --indep-pairwise drops the
+    one with the lower MAF instead). r is the correlation of standardized ALT dosages with
+    missing calls at the mean; without missing calls it is scikit-allel's r exactly. Windows
+    restart at each Zarr chunk, so a few more variants are kept near chunk boundaries.
     """
-    import allel
+    from tresor.stats.pca_kernels import band_r2, prune_windows, standardize
 
     variables.validate(ds, variables.call_genotype)
     gt = genotype_blocks(ds[variables.call_genotype].data)
@@ -77,10 +92,11 @@ def ld_prune(
 
     def prune(block: np.ndarray, two: np.ndarray) -> np.ndarray:
         keep = np.zeros(block.shape[0], dtype=bool)
-        rows = np.flatnonzero(two[:, 0, 0])
+        rows, dosage = _filtered_dosage(block, two[:, 0, 0], min_maf, min_call_rate)
         if len(rows):
-            gn = alt_dosage(block[rows])
-            keep[rows] = allel.locate_unlinked(gn, size=window, step=step, threshold=threshold)
+            kept = np.ones(len(rows), dtype=bool)
+            prune_windows(band_r2(standardize(dosage), window), kept, window, step, threshold)
+            keep[rows] = kept
         return keep
 
     keep = da.map_blocks(
@@ -90,20 +106,15 @@ def ld_prune(
     return variables.conditional_merge(ds, new, merge)
 
 
-def _standardized_gram_product(
-    block: np.ndarray, freq: np.ndarray, basis: np.ndarray
-) -> np.ndarray:
-    """Z_c' (Z_c basis) for one genotype block, Z standardized and mean-imputed (float32)."""
-    dosage = alt_dosage(block)
-    p = freq[:, 0, 0]
-    scale = np.sqrt(2.0 * p * (1.0 - p))
-    ok = scale > 0
-    inv = np.zeros_like(scale)
-    inv[ok] = 1.0 / scale[ok]
-    z = (dosage - 2.0 * p[:, None]) * inv[:, None]
-    z[dosage < 0] = 0.0
-    z = z.astype(np.float32)
-    return (z.T @ (z @ basis.astype(np.float32))).astype(np.float64)[None]
+def _gram_product(dosage: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """[Z' (Z basis) | polymorphic variants] for one block of ALT dosages (every sample)."""
+    from tresor.stats.pca_kernels import standardize
+
+    z = standardize(dosage)
+    out = np.empty((1, z.shape[1], basis.shape[1] + 1))
+    out[0, :, :-1] = z.T @ (z @ basis.astype(np.float32))
+    out[0, :, -1] = np.count_nonzero(z.any(axis=1))
+    return out
 
 
 def pca(
@@ -113,17 +124,21 @@ def pca(
     block_size: int | None = None,
     n_iter: int = 6,
     seed: int = 0,
+    memory_limit: float = 1e9,
     progress: bool = True,
     merge: bool = True,
 ) -> xr.Dataset:
     """Top principal components of the samples (plink2 --pca approx semantics).
 
-    ``ds`` should hold the variants to use (e.g. after :func:`select_pca_variants` and
-    :func:`ld_prune`); multi-allelic variants are ignored. Runs ``n_iter + 1`` passes over the
-    genotypes, each a Dask computation. Returns ``sample_pca_projection`` (samples, components;
+    ``ds`` should hold the variants to use (e.g. those :func:`ld_prune` keeps); multi-allelic
+    variants are ignored. The ALT dosages (one byte per genotype) are read once and kept in
+    memory when they take at most ``memory_limit`` bytes, else re-read from the store on each
+    of the ``n_iter + 1`` passes. Returns ``sample_pca_projection`` (samples, components;
     unit-length eigenvectors, as plink2's .eigenvec) and ``pca_eigenvalue`` (as .eigenval).
     """
     from tqdm.auto import tqdm
+
+    from tresor.stats.pca_kernels import alt_dosage
 
     n_samples = ds.sizes["samples"]
     if not 1 <= n_components < n_samples:
@@ -133,27 +148,31 @@ def pca(
     biallelic = (variant_n_alleles(ds) == 2).values
     if not biallelic.all():
         ds = ds.isel(variants=np.flatnonzero(biallelic))
-    stats = variant_stats(ds, merge=False)
-    freq = stats[variables.variant_allele_frequency][:, 1].fillna(0.0).values  # one pass
-    polymorphic = int(((freq > 0) & (freq < 1)).sum())
-    if polymorphic < n_components:
-        raise ValueError(f"only {polymorphic} polymorphic biallelic variants; PCA needs more")
     gt = genotype_blocks(ds[variables.call_genotype].data)
     if len(gt.chunks[1]) > 1:
         gt = gt.rechunk({1: -1})
-    freq_blocks = da.from_array(freq, chunks=(gt.chunks[0],))[:, None, None]
+    dosage = da.map_blocks(alt_dosage, gt, drop_axis=2, dtype=np.int8)
+    if dosage.nbytes <= memory_limit:
+        dosage = dosage.persist()
+    polymorphic = 0
 
     def gram_times(basis: np.ndarray) -> np.ndarray:
+        """G @ basis with G = Z'Z / M, one pass over the dosages."""
+        nonlocal polymorphic
         parts = da.map_blocks(
-            _standardized_gram_product,
-            gt,
-            freq_blocks,
+            _gram_product,
+            dosage,
             basis=basis,
+            new_axis=2,
             dtype=np.float64,
-            chunks=((1,) * len(gt.chunks[0]), (n_samples,), (basis.shape[1],)),
+            chunks=((1,) * len(dosage.chunks[0]), (n_samples,), (basis.shape[1] + 1,)),
             meta=np.empty((0, 0, 0)),
         )
-        return parts.sum(axis=0).compute() / polymorphic
+        total = parts.sum(axis=0).compute()
+        polymorphic = int(total[0, -1])
+        if polymorphic < n_components:
+            raise ValueError(f"only {polymorphic} polymorphic biallelic variants; PCA needs more")
+        return total[:, :-1] / polymorphic
 
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((n_samples, block_size)))

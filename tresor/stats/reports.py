@@ -209,14 +209,20 @@ def write_pca(
     """
     from tresor.stats.pca import ld_prune, pca, select_pca_variants
 
-    with tables.progress_bar(progress, "selecting variants for PCA"):
-        selected = select_pca_variants(ds, min_maf=min_maf, min_call_rate=min_call_rate)
     if prune:
-        with tables.progress_bar(progress, "LD pruning"):
-            keep = ld_prune(selected, window=ld_window, step=ld_step, threshold=ld_r2)[
-                variables.variant_ld_keep
-            ].values
-        selected = selected.isel(variants=np.flatnonzero(keep))
+        with tables.progress_bar(progress, "selecting and LD-pruning variants for PCA"):
+            keep = ld_prune(
+                ds,
+                window=ld_window,
+                step=ld_step,
+                threshold=ld_r2,
+                min_maf=min_maf,
+                min_call_rate=min_call_rate,
+            )[variables.variant_ld_keep].values
+        selected = ds.isel(variants=np.flatnonzero(keep))
+    else:
+        with tables.progress_bar(progress, "selecting variants for PCA"):
+            selected = select_pca_variants(ds, min_maf=min_maf, min_call_rate=min_call_rate)
     result = pca(selected, n_components=n_components, seed=seed, progress=progress)
     ids = _sample_ids(ds)
     vectors = result[variables.sample_pca_projection].values
