@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.data import BenchData, cohort, tool  # noqa: E402
+from benchmarks.data import BenchData, cohort, tool
 
 TIME = "/usr/bin/time"
 
