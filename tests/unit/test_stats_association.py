@@ -148,3 +148,11 @@ def test_gwas_logistic__rejects_a_non_binary_phenotype(cohort):
     g, covariates, y, _ = cohort
     with pytest.raises(ValueError, match="0 \\(control\\) / 1 \\(case\\)"):
         gwas_logistic(dataset(g), y, covariates)
+
+
+def test_gwas_logistic__same_with_samples_in_several_chunks(cohort):
+    g, covariates, _, case = cohort
+    whole = gwas_logistic(dataset(g), case, covariates).compute()
+    chunked = gwas_logistic(dataset(g, sample_chunk=20), case, covariates).compute()
+    for name in ("variant_glm_beta", "variant_glm_se", "variant_glm_error", "variant_glm_firth"):
+        np.testing.assert_array_equal(chunked[name], whole[name])
