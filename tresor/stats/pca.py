@@ -46,22 +46,6 @@ def select_pca_variants(
     return ds.isel(variants=index)
 
 
-def _filtered_dosage(block: np.ndarray, two: np.ndarray, min_maf: float, min_call_rate: float):
-    """(row indices, ALT dosages) of the block's biallelic variants that pass the filters."""
-    from tresor.stats.pca_kernels import alt_dosage
-
-    rows = np.flatnonzero(two)
-    dosage = alt_dosage(block[rows])
-    called = dosage >= 0
-    n_called = called.sum(axis=1)
-    alt = np.where(called, dosage, 0).sum(axis=1, dtype=np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        freq = alt / (2.0 * n_called)
-    maf = np.minimum(freq, 1.0 - freq)
-    ok = (n_called >= min_call_rate * block.shape[1]) & (maf >= min_maf) & (maf > 0)
-    return rows[ok], dosage[ok]
-
-
 def ld_prune(
     ds: xr.Dataset,
     *,
@@ -82,7 +66,7 @@ def ld_prune(
     missing calls at the mean; without missing calls it is scikit-allel's r exactly. Windows
     restart at each Zarr chunk, so a few more variants are kept near chunk boundaries.
     """
-    from tresor.stats.pca_kernels import band_r2, prune_windows, standardize
+    from tresor.stats.pca_kernels import filtered_standardized, prune_windows
 
     variables.validate(ds, variables.call_genotype)
     gt = genotype_blocks(ds[variables.call_genotype].data)
@@ -92,11 +76,10 @@ def ld_prune(
 
     def prune(block: np.ndarray, two: np.ndarray) -> np.ndarray:
         keep = np.zeros(block.shape[0], dtype=bool)
-        rows, dosage = _filtered_dosage(block, two[:, 0, 0], min_maf, min_call_rate)
-        if len(rows):
-            kept = np.ones(len(rows), dtype=bool)
-            prune_windows(band_r2(standardize(dosage), window), kept, window, step, threshold)
-            keep[rows] = kept
+        rows, z = filtered_standardized(block, two[:, 0, 0], min_maf, min_call_rate)
+        kept = np.ones(len(rows), dtype=bool)
+        prune_windows(z, kept, window, step, threshold)
+        keep[rows] = kept
         return keep
 
     keep = da.map_blocks(
@@ -106,11 +89,56 @@ def ld_prune(
     return variables.conditional_merge(ds, new, merge)
 
 
-def _gram_product(dosage: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """[Z' (Z basis) | polymorphic variants] for one block of ALT dosages (every sample)."""
+def prune_and_standardize(
+    ds: xr.Dataset,
+    *,
+    window: int = 50,
+    step: int = 5,
+    threshold: float = 0.2,
+    min_maf: float = 0.0,
+    min_call_rate: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ld_prune` and the standardized dosages of the kept variants, in one pass.
+
+    Returns (keep, z): ``keep`` a boolean per variant, ``z`` the (kept variants, samples)
+    float32 matrix that :func:`pca` takes as ``standardized``. Holds ``z`` in memory (4 bytes
+    per kept genotype); for larger data use :func:`ld_prune`, then :func:`pca`.
+    """
+    import dask
+
+    from tresor.stats.pca_kernels import filtered_standardized, prune_windows
+
+    variables.validate(ds, variables.call_genotype)
+    gt = genotype_blocks(ds[variables.call_genotype].data)
+    if len(gt.chunks[1]) > 1:
+        gt = gt.rechunk({1: -1})
+    biallelic = (variant_n_alleles(ds) == 2).values
+
+    def one(block: np.ndarray, two: np.ndarray):
+        keep = np.zeros(block.shape[0], dtype=bool)
+        rows, z = filtered_standardized(block, two, min_maf, min_call_rate)
+        kept = np.ones(len(rows), dtype=bool)
+        prune_windows(z, kept, window, step, threshold)
+        keep[rows] = kept
+        return keep, z[kept]
+
+    starts = np.cumsum((0, *gt.chunks[0]))
+    parts = [
+        dask.delayed(one)(block, biallelic[starts[i] : starts[i + 1]])
+        for i, block in enumerate(gt.to_delayed().ravel())
+    ]
+    results = dask.compute(*parts)
+    keep = np.concatenate([k for k, _ in results])
+    z = np.concatenate([z for _, z in results], axis=0)
+    return keep, z
+
+
+def _gram_product(rows: np.ndarray, basis: np.ndarray, standardized: bool) -> np.ndarray:
+    """[Z' (Z basis) | polymorphic variants] for one block of ALT dosages (every sample), or of
+    rows already standardized."""
     from tresor.stats.pca_kernels import standardize
 
-    z = standardize(dosage)
+    z = rows if standardized else standardize(rows)
     out = np.empty((1, z.shape[1], basis.shape[1] + 1))
     out[0, :, :-1] = z.T @ (z @ basis.astype(np.float32))
     out[0, :, -1] = np.count_nonzero(z.any(axis=1))
@@ -125,6 +153,7 @@ def pca(
     n_iter: int = 6,
     seed: int = 0,
     memory_limit: float = 1e9,
+    standardized: np.ndarray | None = None,
     progress: bool = True,
     merge: bool = True,
 ) -> xr.Dataset:
@@ -133,8 +162,10 @@ def pca(
     ``ds`` should hold the variants to use (e.g. those :func:`ld_prune` keeps); multi-allelic
     variants are ignored. The ALT dosages (one byte per genotype) are read once and kept in
     memory when they take at most ``memory_limit`` bytes, else re-read from the store on each
-    of the ``n_iter + 1`` passes. Returns ``sample_pca_projection`` (samples, components;
-    unit-length eigenvectors, as plink2's .eigenvec) and ``pca_eigenvalue`` (as .eigenval).
+    of the ``n_iter + 1`` passes; or pass ``standardized`` rows from
+    :func:`prune_and_standardize` to skip reading. Returns ``sample_pca_projection``
+    (samples, components; unit-length eigenvectors, as plink2's .eigenvec) and
+    ``pca_eigenvalue`` (as .eigenval).
     """
     from tqdm.auto import tqdm
 
@@ -145,15 +176,18 @@ def pca(
         raise ValueError(f"n_components must be between 1 and {n_samples - 1}")
     block_size = block_size or max(2 * n_components, n_components + 10)
     block_size = min(block_size, n_samples)
-    biallelic = (variant_n_alleles(ds) == 2).values
-    if not biallelic.all():
-        ds = ds.isel(variants=np.flatnonzero(biallelic))
-    gt = genotype_blocks(ds[variables.call_genotype].data)
-    if len(gt.chunks[1]) > 1:
-        gt = gt.rechunk({1: -1})
-    dosage = da.map_blocks(alt_dosage, gt, drop_axis=2, dtype=np.int8)
-    if dosage.nbytes <= memory_limit:
-        dosage = dosage.persist()
+    if standardized is not None:
+        rows = da.from_array(np.asarray(standardized, dtype=np.float32), chunks=(4096, -1))
+    else:
+        biallelic = (variant_n_alleles(ds) == 2).values
+        if not biallelic.all():
+            ds = ds.isel(variants=np.flatnonzero(biallelic))
+        gt = genotype_blocks(ds[variables.call_genotype].data)
+        if len(gt.chunks[1]) > 1:
+            gt = gt.rechunk({1: -1})
+        rows = da.map_blocks(alt_dosage, gt, drop_axis=2, dtype=np.int8)
+        if rows.nbytes <= memory_limit:
+            rows = rows.persist()
     polymorphic = 0
 
     def gram_times(basis: np.ndarray) -> np.ndarray:
@@ -161,11 +195,12 @@ def pca(
         nonlocal polymorphic
         parts = da.map_blocks(
             _gram_product,
-            dosage,
+            rows,
             basis=basis,
+            standardized=standardized is not None,
             new_axis=2,
             dtype=np.float64,
-            chunks=((1,) * len(dosage.chunks[0]), (n_samples,), (basis.shape[1] + 1,)),
+            chunks=((1,) * len(rows.chunks[0]), (n_samples,), (basis.shape[1] + 1,)),
             meta=np.empty((0, 0, 0)),
         )
         total = parts.sum(axis=0).compute()

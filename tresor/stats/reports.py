@@ -198,6 +198,7 @@ def write_pca(
     prune: bool = True,
     groups: Sequence[str] | None = None,
     seed: int = 0,
+    memory_limit: float = 1e9,
     plot: bool = True,
     progress: bool = True,
     digits: int = tables.DIGITS,
@@ -206,24 +207,37 @@ def write_pca(
 
     Variants: biallelic, MAF >= ``min_maf``, call rate >= ``min_call_rate``, then LD-pruned
     (``ld_window`` variants, step ``ld_step``, r^2 > ``ld_r2``) unless ``prune`` is False.
+    Pruning and reading the kept genotypes are one pass when all genotypes, as float32, fit in
+    ``memory_limit`` bytes, two otherwise.
     """
-    from tresor.stats.pca import ld_prune, pca, select_pca_variants
+    from tresor.stats.pca import ld_prune, pca, prune_and_standardize, select_pca_variants
 
+    standardized = None
     if prune:
+        options = {
+            "window": ld_window,
+            "step": ld_step,
+            "threshold": ld_r2,
+            "min_maf": min_maf,
+            "min_call_rate": min_call_rate,
+        }
         with tables.progress_bar(progress, "selecting and LD-pruning variants for PCA"):
-            keep = ld_prune(
-                ds,
-                window=ld_window,
-                step=ld_step,
-                threshold=ld_r2,
-                min_maf=min_maf,
-                min_call_rate=min_call_rate,
-            )[variables.variant_ld_keep].values
+            if 4 * ds.sizes["variants"] * ds.sizes["samples"] <= memory_limit:
+                keep, standardized = prune_and_standardize(ds, **options)
+            else:
+                keep = ld_prune(ds, **options)[variables.variant_ld_keep].values
         selected = ds.isel(variants=np.flatnonzero(keep))
     else:
         with tables.progress_bar(progress, "selecting variants for PCA"):
             selected = select_pca_variants(ds, min_maf=min_maf, min_call_rate=min_call_rate)
-    result = pca(selected, n_components=n_components, seed=seed, progress=progress)
+    result = pca(
+        selected,
+        n_components=n_components,
+        seed=seed,
+        memory_limit=memory_limit,
+        standardized=standardized,
+        progress=progress,
+    )
     ids = _sample_ids(ds)
     vectors = result[variables.sample_pca_projection].values
     values = result[variables.pca_eigenvalue].values
