@@ -8,6 +8,7 @@ import pytest
 
 from tests.unit.stats_data import dataset
 from tresor.stats import ld_prune, pca, select_pca_variants
+from tresor.stats.pca import prune_and_standardize
 
 
 def structured_genotypes(rng, n_variants=400, per_pop=40):
@@ -88,3 +89,17 @@ def test_pca__needs_enough_components_and_variants():
     g = structured_genotypes(np.random.default_rng(13), n_variants=20, per_pop=4)
     with pytest.raises(ValueError, match="n_components"):
         pca(dataset(g), n_components=12, progress=False)
+
+
+def test_prune_and_standardize__one_pass_equals_prune_then_pca():
+    g = structured_genotypes(np.random.default_rng(14), n_variants=300)
+    ds = dataset(g, variant_chunk=64)
+    keep, z = prune_and_standardize(ds, min_maf=0.05, batch=2)
+    expected = ld_prune(ds, min_maf=0.05).variant_ld_keep.values
+    np.testing.assert_array_equal(keep, expected)
+    selected = ds.isel(variants=np.flatnonzero(keep))
+    fused = pca(selected, n_components=4, standardized=z, progress=False)
+    read = pca(selected, n_components=4, memory_limit=0, progress=False)
+    np.testing.assert_allclose(fused.pca_eigenvalue, read.pca_eigenvalue, rtol=1e-5)
+    _, none = prune_and_standardize(ds, min_maf=0.05, memory_limit=1000)
+    assert none is None

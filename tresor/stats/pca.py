@@ -97,12 +97,15 @@ def prune_and_standardize(
     threshold: float = 0.2,
     min_maf: float = 0.0,
     min_call_rate: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
+    memory_limit: float = 1e9,
+    batch: int = 16,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`ld_prune` and the standardized dosages of the kept variants, in one pass.
 
     Returns (keep, z): ``keep`` a boolean per variant, ``z`` the (kept variants, samples)
-    float32 matrix that :func:`pca` takes as ``standardized``. Holds ``z`` in memory (4 bytes
-    per kept genotype); for larger data use :func:`ld_prune`, then :func:`pca`.
+    float32 matrix that :func:`pca` takes as ``standardized``, or None once it would pass
+    ``memory_limit`` bytes (then :func:`pca` reads the kept variants itself). Chunks are
+    computed ``batch`` at a time.
     """
     import dask
 
@@ -112,7 +115,7 @@ def prune_and_standardize(
     gt = genotype_blocks(ds[variables.call_genotype].data)
     if len(gt.chunks[1]) > 1:
         gt = gt.rechunk({1: -1})
-    biallelic = (variant_n_alleles(ds) == 2).values
+    biallelic = (variant_n_alleles(ds) == 2).data.rechunk((gt.chunks[0],)).to_delayed().ravel()
 
     def one(block: np.ndarray, two: np.ndarray):
         keep = np.zeros(block.shape[0], dtype=bool)
@@ -122,15 +125,24 @@ def prune_and_standardize(
         keep[rows] = kept
         return keep, z[kept]
 
-    starts = np.cumsum((0, *gt.chunks[0]))
-    parts = [
-        dask.delayed(one)(block, biallelic[starts[i] : starts[i + 1]])
-        for i, block in enumerate(gt.to_delayed().ravel())
-    ]
-    results = dask.compute(*parts)
-    keep = np.concatenate([k for k, _ in results])
-    z = np.concatenate([z for _, z in results], axis=0)
-    return keep, z
+    blocks = gt.to_delayed().ravel()
+    keeps, zs, size = [], [], 0
+    for start in range(0, len(blocks), batch):
+        parts = [
+            dask.delayed(one)(block, two)
+            for block, two in zip(
+                blocks[start : start + batch], biallelic[start : start + batch], strict=True
+            )
+        ]
+        for keep, z in dask.compute(*parts):
+            keeps.append(keep)
+            size += z.nbytes
+            if zs is not None and size <= memory_limit:
+                zs.append(z)
+            else:
+                zs = None
+    z = np.concatenate(zs, axis=0) if zs else None
+    return np.concatenate(keeps), z
 
 
 def _gram_product(rows: np.ndarray, basis: np.ndarray, standardized: bool) -> np.ndarray:
@@ -160,7 +172,8 @@ def pca(
     """Top principal components of the samples (plink2 --pca approx semantics).
 
     ``ds`` should hold the variants to use (e.g. those :func:`ld_prune` keeps); multi-allelic
-    variants are ignored. The ALT dosages (one byte per genotype) are read once and kept in
+    variants are ignored (a site where a second ALT allele occurs counts as monomorphic). The
+    ALT dosages (one byte per genotype) are read once and kept in
     memory when they take at most ``memory_limit`` bytes, else re-read from the store on each
     of the ``n_iter + 1`` passes; or pass ``standardized`` rows from
     :func:`prune_and_standardize` to skip reading. Returns ``sample_pca_projection``
@@ -169,7 +182,7 @@ def pca(
     """
     from tqdm.auto import tqdm
 
-    from tresor.stats.pca_kernels import alt_dosage
+    from tresor.stats.pca_kernels import biallelic_dosage
 
     n_samples = ds.sizes["samples"]
     if not 1 <= n_components < n_samples:
@@ -179,13 +192,10 @@ def pca(
     if standardized is not None:
         rows = da.from_array(np.asarray(standardized, dtype=np.float32), chunks=(4096, -1))
     else:
-        biallelic = (variant_n_alleles(ds) == 2).values
-        if not biallelic.all():
-            ds = ds.isel(variants=np.flatnonzero(biallelic))
         gt = genotype_blocks(ds[variables.call_genotype].data)
         if len(gt.chunks[1]) > 1:
             gt = gt.rechunk({1: -1})
-        rows = da.map_blocks(alt_dosage, gt, drop_axis=2, dtype=np.int8)
+        rows = da.map_blocks(biallelic_dosage, gt, drop_axis=2, dtype=np.int8)
         if rows.nbytes <= memory_limit:
             rows = rows.persist()
     polymorphic = 0

@@ -20,6 +20,22 @@ def alt_dosage(g: np.ndarray) -> np.ndarray:  # pragma: no cover
 
 
 @numba.njit(nogil=True, cache=True)
+def biallelic_dosage(g: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """:func:`alt_dosage`, with every call missing (-1) in a row where an allele above 1
+    occurs: such a row standardizes to zeros and takes no part in a PCA."""
+    out = alt_dosage(g)
+    for v in range(g.shape[0]):
+        multi = False
+        for s in range(g.shape[1]):
+            if g[v, s, 0] > 1 or g[v, s, 1] > 1:
+                multi = True
+                break
+        if multi:
+            out[v, :] = -1
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
 def _standardize_row(dosage_row, called: int, total: int, out_row) -> bool:  # pragma: no cover
     """Write (d - 2p) / sqrt(2p(1 - p)) (0 where missing); False if monomorphic."""
     if called == 0:

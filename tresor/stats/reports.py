@@ -207,10 +207,10 @@ def write_pca(
 
     Variants: biallelic, MAF >= ``min_maf``, call rate >= ``min_call_rate``, then LD-pruned
     (``ld_window`` variants, step ``ld_step``, r^2 > ``ld_r2``) unless ``prune`` is False.
-    Pruning and reading the kept genotypes are one pass when all genotypes, as float32, fit in
-    ``memory_limit`` bytes, two otherwise.
+    Pruning and reading the kept genotypes are one pass when the kept genotypes, as float32,
+    fit in ``memory_limit`` bytes, two otherwise.
     """
-    from tresor.stats.pca import ld_prune, pca, prune_and_standardize, select_pca_variants
+    from tresor.stats.pca import pca, prune_and_standardize, select_pca_variants
 
     standardized = None
     if prune:
@@ -222,10 +222,7 @@ def write_pca(
             "min_call_rate": min_call_rate,
         }
         with tables.progress_bar(progress, "selecting and LD-pruning variants for PCA"):
-            if 4 * ds.sizes["variants"] * ds.sizes["samples"] <= memory_limit:
-                keep, standardized = prune_and_standardize(ds, **options)
-            else:
-                keep = ld_prune(ds, **options)[variables.variant_ld_keep].values
+            keep, standardized = prune_and_standardize(ds, memory_limit=memory_limit, **options)
         selected = ds.isel(variants=np.flatnonzero(keep))
     else:
         with tables.progress_bar(progress, "selecting variants for PCA"):
@@ -251,11 +248,9 @@ def write_pca(
     eigenval = _path(out, ".eigenval")
     eigenval.write_text("\n".join(tables.fmt(values, digits)) + "\n")
     prune_in = _path(out, ".prune.in")
-    labels = tables.VariantLabels(
-        selected[tables.label_variables(selected)].compute(),
-        [str(c) for c in ds["contig_id"].values],
-    )
-    prune_in.write_text("\n".join(labels.id) + "\n")
+    ids = selected[[v for v in ("variant_id", "variant_id_mask") if v in selected]].compute()
+    labels = tables.VariantLabels.ids(ids)
+    prune_in.write_text("\n".join(labels) + "\n")
     written = [eigenvec, eigenval, prune_in]
     if plot:
         from tresor.stats.plots import save_pca_plot

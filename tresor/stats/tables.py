@@ -53,13 +53,7 @@ class VariantLabels:
     def __init__(self, block: xr.Dataset, contig_names: Sequence[str]):
         self.contig = np.asarray(contig_names, dtype=object)[block["variant_contig"].values]
         self.pos = fmt_int(block["variant_position"].values)
-        if "variant_id" in block:
-            ids = _strings(block["variant_id"].values)
-            if "variant_id_mask" in block:
-                ids = np.where(block["variant_id_mask"].values, ".", ids)
-        else:
-            ids = np.full(block.sizes["variants"], ".")
-        self.id = ids.tolist()
+        self.id = self.ids(block)
         alleles = _strings(block["variant_allele"].values)
         self.n_alleles = (alleles != "").sum(axis=1)
         self.alleles = [
@@ -67,6 +61,16 @@ class VariantLabels:
         ]
         self.ref = alleles[:, 0].tolist()
         self.alt = [",".join(a[1:]) or "." for a in self.alleles]
+
+    @staticmethod
+    def ids(block: xr.Dataset) -> list[str]:
+        """Variant IDs as in the VCF ('.' where the store masks them)."""
+        if "variant_id" not in block:
+            return ["."] * block.sizes["variants"]
+        ids = _strings(block["variant_id"].values)
+        if "variant_id_mask" in block:
+            ids = np.where(block["variant_id_mask"].values, ".", ids)
+        return ids.tolist()
 
     def prefix(self, rows: np.ndarray | None = None) -> list[str]:
         """'CHROM<TAB>POS<TAB>ID' for each (selected) variant."""
