@@ -146,6 +146,9 @@ def _vcf_body(genotypes: np.ndarray) -> np.ndarray:
     return out
 
 
+_VCF_BLOCK = 2_000  # variants formatted at a time by write_vcf
+
+
 def write_vcf(
     path: Path,
     contigs: list[tuple[str, int, np.ndarray, list[list[str]], np.ndarray]],
@@ -170,14 +173,16 @@ def write_vcf(
     with open(plain, "wb") as f:
         f.write(("\n".join(header) + "\n").encode())
         for name, _length, positions, alleles, genotypes in contigs:
-            body = _vcf_body(genotypes)
-            for i, pos in enumerate(positions):
-                ref, *alt = alleles[i]
-                f.write(
-                    f"{name}\t{pos}\t{name}:{pos}:{ref}:{','.join(alt)}\t{ref}\t"
-                    f"{','.join(alt)}\t.\tPASS\t.\tGT\t".encode()
-                )
-                f.write(body[i].tobytes())
+            # genotype text in blocks of variants, so a large cohort never needs it all at once
+            for start in range(0, len(positions), _VCF_BLOCK):
+                body = _vcf_body(genotypes[start : start + _VCF_BLOCK])
+                for i, pos in enumerate(positions[start : start + _VCF_BLOCK]):
+                    ref, *alt = alleles[start + i]
+                    f.write(
+                        f"{name}\t{pos}\t{name}:{pos}:{ref}:{','.join(alt)}\t{ref}\t"
+                        f"{','.join(alt)}\t.\tPASS\t.\tGT\t".encode()
+                    )
+                    f.write(body[i].tobytes())
     pysam.tabix_compress(str(plain), str(path), force=True)
     plain.unlink()
     pysam.tabix_index(str(path), preset="vcf", force=True, csi=False)
@@ -361,3 +366,127 @@ def register_cohorts(
         )
         for c in written
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class CohortParameters:
+    """One large cohort (for benchmarks): samples from the three demo populations, one contig.
+
+    The contig is simulated long enough for ``n_variants`` sites and cut after the last one.
+    """
+
+    n_samples: int = 5_000
+    n_variants: int = 100_000
+    seed: int = 42
+    missing_rate: float = 0.005
+    n_causal: int = 20
+    heritability: float = 0.4
+    prevalence: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.n_samples < 30:
+            raise ValueError("n_samples must be at least 30")
+        if self.n_variants < 100:
+            raise ValueError("n_variants must be at least 100")
+        if not 0 <= self.missing_rate < 0.5:
+            raise ValueError("missing_rate must be in [0, 0.5)")
+
+
+def simulate_cohort(
+    out: Path,
+    params: CohortParameters = CohortParameters(),
+    *,
+    name: str = "cohort",
+    progress: Callable[[str], None] = lambda msg: None,
+    worker_processes: int = 0,
+) -> CohortFiles:
+    """Simulate one cohort of ``n_samples`` x ``n_variants`` into ``out/``: VCF, VCF Zarr, .pheno,
+    .covar and ``causal_variants.tsv``, like one cohort of :func:`simulate_cohorts`.
+
+    Samples come from dk, se and uk in equal parts, so PCA shows structure. Memory is about
+    two bytes per genotype (the simulation holds all haplotypes once).
+    """
+    import msprime
+
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(params.seed)
+    per_pop = [params.n_samples // 3 + (k < params.n_samples % 3) for k in range(3)]
+    # expected sites per bp for 2n haplotypes (Watterson), with room to spare
+    n_hap = 2 * params.n_samples
+    per_bp = 4 * 10_000 * 1.25e-8 * float(np.sum(1.0 / np.arange(1, n_hap)))
+    length = int(params.n_variants / per_bp * 1.3) + 10_000
+    while True:
+        progress(f"simulating {params.n_samples} samples over {length:,} bp with msprime")
+        ts = msprime.sim_ancestry(
+            samples={c: k for c, k in zip(COHORTS, per_pop, strict=True)},
+            demography=demography(),
+            sequence_length=length,
+            recombination_rate=1e-8,
+            random_seed=params.seed,
+        )
+        ts = msprime.sim_mutations(ts, rate=1.25e-8, random_seed=params.seed + 1)
+        if ts.num_sites >= params.n_variants:
+            break
+        length = int(length * 1.5)
+    ts = ts.keep_intervals([[0, ts.tables.sites.position[params.n_variants - 1] + 1]])
+    positions, genotypes, alleles = _contig_genotypes(ts)
+    positions, genotypes, alleles = (
+        positions[: params.n_variants],
+        genotypes[: params.n_variants],
+        alleles[: params.n_variants],
+    )
+    contig = ("chr1", int(positions[-1]) + 1)
+    cohort_of = np.repeat(np.arange(3), per_pop)
+
+    n_alleles = np.array([len(a) for a in alleles])
+    freq = genotypes.sum(axis=(1, 2), dtype=np.int64) / (2 * params.n_samples)
+    candidates = np.flatnonzero((n_alleles == 2) & (np.abs(freq - 0.5) < 0.4))
+    causal = np.sort(
+        rng.choice(candidates, size=min(params.n_causal, len(candidates)), replace=False)
+    )
+    dosage = genotypes[causal].sum(axis=2).T.astype(float)
+    phen = DemoParameters(heritability=params.heritability, prevalence=params.prevalence)
+    qt, case, age, sex, beta_qt, beta_bin = _phenotypes(dosage, cohort_of, phen, rng)
+    pd.DataFrame(
+        {
+            "CHROM": contig[0],
+            "POS": positions[causal],
+            "ID": [f"{contig[0]}:{positions[i]}:{alleles[i][0]}:{alleles[i][1]}" for i in causal],
+            f"BETA_{QUANTITATIVE.upper()}": beta_qt,
+            f"BETA_{BINARY.upper()}_LIABILITY": beta_bin,
+        }
+    ).to_csv(out / "causal_variants.tsv", sep="\t", index=False)
+
+    for start in range(0, len(genotypes), _VCF_BLOCK):
+        block = genotypes[start : start + _VCF_BLOCK]
+        block[rng.random(block.shape[:2]) < params.missing_rate] = -1
+
+    ids = [f"{name.upper()}{j:06d}" for j in range(1, params.n_samples + 1)]
+    vcf = out / f"{name}.vcf.gz"
+    progress(f"writing {vcf.name} ({len(positions):,} variants)")
+    write_vcf(vcf, [(contig[0], contig[1], positions, alleles, genotypes)], ids)
+    del genotypes
+    store = out / f"{name}.vcz"
+    if store.exists():
+        _make_writable(store)
+        shutil.rmtree(store)
+    progress(f"converting to VCF Zarr with bio2zarr: {store.name}")
+    from bio2zarr import vcf as b2z
+
+    b2z.convert(
+        [str(vcf)],
+        str(store),
+        worker_processes=worker_processes,
+        show_progress=False,
+        icf_path=str(out / ".icf"),
+    )
+    shutil.rmtree(out / ".icf", ignore_errors=True)
+    pheno = out / f"{name}.pheno"
+    pd.DataFrame({"#IID": ids, QUANTITATIVE: np.round(qt, 4), BINARY: case}).to_csv(
+        pheno, sep="\t", index=False
+    )
+    covar = out / f"{name}.covar"
+    pd.DataFrame({"#IID": ids, "age": age, "sex": sex}).to_csv(covar, sep="\t", index=False)
+    _make_read_only(store)
+    return CohortFiles(name, vcf, store, pheno, covar, params.n_samples, len(positions))

@@ -1,9 +1,262 @@
-"""Genomics commands over VCF Zarr stores: freq, hardy, gwas, pca (plink2 output formats)."""
+"""Genomics commands over VCF Zarr stores, writing plink2's file formats.
+
+freq (.afreq/.acount), hardy (.hardy), missing (.smiss/.vmiss), het (.het), gwas
+(.<pheno>.glm.linear / .glm.logistic.hybrid, with Manhattan and QQ PNGs) and pca (.eigenvec,
+.eigenval, .prune.in and a PNG). Every command reads any bio2zarr store lazily, chunk by chunk.
+"""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import click
+
+OUT = click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output prefix, as plink2's --out: PREFIX.afreq etc.",
+)
+
+
+def _store_options(fn):
+    """STORE, --keep, --region, --threads: what every command reads."""
+
+    @click.argument("store", type=click.Path(path_type=Path))
+    @click.option(
+        "--keep",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Only these samples: a file of IIDs (plink2 --keep format).",
+    )
+    @click.option(
+        "--region",
+        "regions",
+        multiple=True,
+        metavar="CHR[:START-END]",
+        help="Only variants in this region (1-based, inclusive; repeatable).",
+    )
+    @click.option(
+        "--threads", type=click.IntRange(min=1), help="Threads for Dask [default: all cores]."
+    )
+    @click.option("--quiet", is_flag=True, help="No progress bars.")
+    @functools.wraps(fn)
+    def wrapper(store, keep, regions, threads, quiet, **kwargs):
+        import dask
+
+        from tresor.io import open_store
+        from tresor.stats.selection import keep_samples, read_sample_ids, select_regions
+
+        ds = open_store(store)
+        if keep:
+            ds = keep_samples(ds, read_sample_ids(keep), source=str(keep))
+        if regions:
+            ds = select_regions(ds, regions)
+        with dask.config.set(scheduler="threads", num_workers=threads):
+            return fn(ds=ds, progress=not quiet, **kwargs)
+
+    return wrapper
+
+
+def _variant_filter_options(fn):
+    """--min-maf and --min-call-rate."""
+    fn = click.option(
+        "--min-call-rate",
+        type=click.FloatRange(0, 1),
+        default=0.0,
+        help="Only variants called in at least this fraction of samples (plink2 --geno 1-x).",
+    )(fn)
+    return click.option(
+        "--min-maf",
+        type=click.FloatRange(0, 0.5),
+        default=0.0,
+        help="Only variants with minor allele frequency at least this (plink2 --maf).",
+    )(fn)
+
+
+def _report(paths) -> None:
+    for path in paths if isinstance(paths, list) else [paths]:
+        click.echo(f"wrote {path}", err=True)
+
+
+@click.command("freq")
+@_store_options
+@OUT
+@_variant_filter_options
+@click.option("--counts", is_flag=True, help="Write ALT allele counts (.acount) instead.")
+def freq(ds, progress, out, min_maf, min_call_rate, counts):
+    """Allele frequencies per variant: PREFIX.afreq (plink2 --freq) or PREFIX.acount."""
+    from tresor.stats.reports import write_freq
+
+    _report(
+        write_freq(
+            ds, out, counts=counts, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress
+        )
+    )
+
+
+@click.command("hardy")
+@_store_options
+@OUT
+@_variant_filter_options
+def hardy(ds, progress, out, min_maf, min_call_rate):
+    """Hardy-Weinberg exact test per variant: PREFIX.hardy (plink2 --hardy)."""
+    from tresor.stats.reports import write_hardy
+
+    _report(write_hardy(ds, out, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress))
+
+
+@click.command("missing")
+@_store_options
+@OUT
+def missing(ds, progress, out):
+    """Missing calls per sample and per variant: PREFIX.smiss, .vmiss (plink2 --missing)."""
+    from tresor.stats.reports import write_missing
+
+    _report(write_missing(ds, out, progress=progress))
+
+
+@click.command("het")
+@_store_options
+@OUT
+def het(ds, progress, out):
+    """Homozygosity and inbreeding coefficient F per sample: PREFIX.het (plink2 --het)."""
+    from tresor.stats.reports import write_het
+
+    _report(write_het(ds, out, progress=progress))
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+@click.command("gwas")
+@_store_options
+@OUT
+@_variant_filter_options
+@click.option(
+    "--pheno",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Phenotype file (plink2 format: #IID then columns).",
+)
+@click.option(
+    "--pheno-name", required=True, help="Phenotype column(s), comma-separated; a file each."
+)
+@click.option(
+    "--covar",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Covariate file (plink2 format).",
+)
+@click.option("--covar-name", help="Covariate columns, comma-separated [default: all].")
+@click.option(
+    "--plots/--no-plots",
+    default=True,
+    show_default=True,
+    help="Also write Manhattan and QQ plots (PREFIX.NAME.manhattan.png, .qq.png).",
+)
+def gwas(ds, progress, out, min_maf, min_call_rate, pheno, pheno_name, covar, covar_name, plots):
+    """Association per variant, as plink2 --glm hide-covar.
+
+    A quantitative phenotype gets linear regression (PREFIX.NAME.glm.linear); a binary one
+    (1 = control, 2 = case) gets logistic regression with Firth fallback
+    (PREFIX.NAME.glm.logistic.hybrid).
+    """
+    from tresor.stats.reports import write_gwas
+
+    if covar_name and covar is None:
+        raise click.UsageError("--covar-name needs --covar")
+    _report(
+        write_gwas(
+            ds,
+            out,
+            pheno,
+            _names(pheno_name),
+            covar=covar,
+            covar_names=_names(covar_name),
+            min_maf=min_maf,
+            min_call_rate=min_call_rate,
+            plots=plots,
+            progress=progress,
+        )
+    )
+
+
+@click.command("pca")
+@_store_options
+@OUT
+@click.option("--components", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--min-maf",
+    type=click.FloatRange(0, 0.5),
+    default=0.01,
+    show_default=True,
+    help="Only biallelic variants with at least this minor allele frequency.",
+)
+@click.option("--min-call-rate", type=click.FloatRange(0, 1), default=0.95, show_default=True)
+@click.option(
+    "--ld-window",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="LD pruning window in variants (as plink2 --indep-pairwise 50 5 0.2).",
+)
+@click.option("--ld-step", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--ld-r2", default=0.2, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--no-ld-prune", is_flag=True, help="Use every selected variant.")
+@click.option(
+    "--group-by",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Colour the plot by the first column after #IID of this file.",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+def pca(
+    ds,
+    progress,
+    out,
+    components,
+    min_maf,
+    min_call_rate,
+    ld_window,
+    ld_step,
+    ld_r2,
+    no_ld_prune,
+    group_by,
+    seed,
+):
+    """Principal components of the samples after LD pruning (plink2 --pca approx).
+
+    Writes PREFIX.eigenvec, PREFIX.eigenval, PREFIX.prune.in (variants used), PREFIX.pca.png.
+    """
+    from tresor.stats.reports import write_pca
+
+    groups = None
+    if group_by is not None:
+        from tresor.stats.phenotypes import read_table
+
+        ids = [str(x) for x in ds["sample_id"].values.tolist()]
+        table = read_table(group_by)
+        groups = table.reindex(ids).iloc[:, 0].fillna("unknown").astype(str).to_numpy()
+    _report(
+        write_pca(
+            ds,
+            out,
+            n_components=components,
+            min_maf=min_maf,
+            min_call_rate=min_call_rate,
+            ld_window=ld_window,
+            ld_step=ld_step,
+            ld_r2=ld_r2,
+            prune=not no_ld_prune,
+            groups=groups,
+            seed=seed,
+            progress=progress,
+        )
+    )
 
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the ``tresor`` group."""
+    for command in (freq, hardy, missing, het, gwas, pca):
+        cli.add_command(command)

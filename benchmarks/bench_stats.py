@@ -1,0 +1,192 @@
+"""tresor against plink2 (pgen) and bcftools +fill-tags (BCF), in one go on one machine.
+
+    .venv/bin/python benchmarks/bench_stats.py --samples 5000 --variants 100000
+
+Every tool reads the same simulated cohort (benchmarks/data.py: one VCF, converted to VCF Zarr
+by bio2zarr, to pgen by plink2 and to BCF by bcftools). Each run is a separate process timed
+with /usr/bin/time (wall seconds, peak RSS). tresor is timed twice: the CLI as a researcher
+runs it (Python start-up and imports included) and the analysis alone inside a warm process.
+The machine load (uptime) is printed before and after, since the numbers mean little on a busy
+machine. Prints genotypes per second and the ratios the issue sets targets for:
+tresor/plink2 wall time (target <= 2 for freq, hardy, GWAS; < 1 for PCA) and
+bcftools/tresor (target >= 10 for freq and hardy; bcftools has no GWAS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.data import BenchData, cohort, tool
+
+TIME = "/usr/bin/time"
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def timed(cmd: list[str] | str, *, shell: bool = False, env=None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of a command, which must succeed."""
+    fmt = "__TIME__ %e %M"
+    if shell:
+        full = f"{TIME} -f '{fmt}' sh -c {_quote(cmd)}"
+        result = subprocess.run(full, shell=True, capture_output=True, text=True, env=env)
+    else:
+        result = subprocess.run([TIME, "-f", fmt, *cmd], capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        sys.exit(f"failed: {cmd}\n{result.stderr[-2000:]}")
+    m = re.search(r"__TIME__ ([\d.]+) (\d+)", result.stderr)
+    return float(m[1]), int(m[2]) / 1024
+
+
+def _quote(cmd: str) -> str:
+    return "'" + cmd.replace("'", "'\\''") + "'"
+
+
+# --- tresor in a warm process ----------------------------------------------------------------
+INPROCESS = r"""
+import resource, sys, time
+import dask
+from tresor.io import open_store
+from tresor.stats import reports
+analysis, store, out, pheno, covar = sys.argv[1:6]
+ds = open_store(store)
+with dask.config.set(scheduler="threads"):
+    start = time.perf_counter()
+    if analysis == "freq":
+        reports.write_freq(ds, out, progress=False)
+    elif analysis == "hardy":
+        reports.write_hardy(ds, out, progress=False)
+    elif analysis == "gwas":
+        reports.write_gwas(ds, out, pheno, ["ldl"], covar=covar, plots=False, progress=False)
+    elif analysis == "pca":
+        reports.write_pca(ds, out, progress=False, plot=False)
+    wall = time.perf_counter() - start
+print(f"__INPROCESS__ {wall:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+"""
+
+
+def inprocess(analysis: str, data: BenchData, out: Path, env) -> tuple[float, float]:
+    result = subprocess.run(
+        [sys.executable, "-c", INPROCESS, analysis, str(data.store), str(out), str(data.pheno),
+         str(data.covar)],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    if result.returncode != 0:
+        sys.exit(f"in-process {analysis} failed:\n{result.stderr[-2000:]}")
+    m = re.search(r"__INPROCESS__ ([\d.]+) (\d+)", result.stdout)
+    return float(m[1]), float(m[2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, default=5_000)
+    parser.add_argument("--variants", type=int, default=100_000)
+    parser.add_argument(
+        "--only", nargs="*", choices=("freq", "hardy", "gwas", "pca"), help="Some analyses only."
+    )
+    args = parser.parse_args()
+    for name in ("plink2", "bcftools"):
+        tool(name)
+    if not Path(TIME).exists():
+        sys.exit("/usr/bin/time is needed (Debian package 'time')")
+    print(f"load before: {uptime()}", flush=True)
+    data = cohort(args.samples, args.variants)
+    genotypes = data.n_samples * data.n_variants
+    tresor = [sys.executable, "-m", "tresor"]
+    plink2 = [tool("plink2"), "--threads", str(os.cpu_count() or 1)]
+    bcftools = tool("bcftools")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    work = Path(tempfile.mkdtemp(prefix="tresor-bench-"))
+    # warm-up: bytecode and numba caches, so the CLI runs below are what a researcher sees
+    for analysis in ("freq", "hardy", "gwas", "pca"):
+        inprocess(analysis, data, work / "warm", env)
+
+    p = str(data.pgen_prefix)
+    runs: dict[str, dict[str, tuple[float, float]]] = {}
+    analyses = args.only or ["freq", "hardy", "gwas", "pca"]
+    for analysis in analyses:
+        print(f"running {analysis} ...", flush=True)
+        r = runs[analysis] = {}
+        r["tresor (in-process)"] = inprocess(analysis, data, work / "warm", env)
+        if analysis == "freq":
+            r["tresor CLI"] = timed([*tresor, "freq", str(data.store), "--out", str(work / "t"),
+                                     "--quiet"], env=env)  # fmt: skip
+            r["plink2"] = timed([*plink2, "--pfile", p, "--freq", "--out", str(work / "p")])
+            r["bcftools"] = timed(
+                [bcftools, "+fill-tags", str(data.bcf), "-Ou", "-o", "/dev/null", "--",
+                 "-t", "AC,AN,AF"]
+            )  # fmt: skip
+        elif analysis == "hardy":
+            r["tresor CLI"] = timed([*tresor, "hardy", str(data.store), "--out", str(work / "t"),
+                                     "--quiet"], env=env)  # fmt: skip
+            r["plink2"] = timed([*plink2, "--pfile", p, "--hardy", "--out", str(work / "p")])
+            r["bcftools"] = timed(
+                [bcftools, "+fill-tags", str(data.bcf), "-Ou", "-o", "/dev/null", "--",
+                 "-t", "HWE"]
+            )  # fmt: skip
+        elif analysis == "gwas":
+            r["tresor CLI"] = timed(
+                [*tresor, "gwas", str(data.store), "--pheno", str(data.pheno), "--pheno-name",
+                 "ldl", "--covar", str(data.covar), "--out", str(work / "t"), "--quiet",
+                 "--no-plots"], env=env,
+            )  # fmt: skip
+            r["plink2"] = timed(
+                [*plink2, "--pfile", p, "--pheno", str(data.pheno), "--pheno-name", "ldl",
+                 "--covar", str(data.covar), "--glm", "hide-covar", "--out", str(work / "p")]
+            )  # fmt: skip
+        elif analysis == "pca":
+            r["tresor CLI"] = timed([*tresor, "pca", str(data.store), "--out", str(work / "t"),
+                                     "--quiet"], env=env)  # fmt: skip
+            prune = timed(
+                [*plink2, "--pfile", p, "--maf", "0.01", "--geno", "0.05", "--snps-only",
+                 "--max-alleles", "2", "--indep-pairwise", "50", "5", "0.2", "--out",
+                 str(work / "p")]
+            )  # fmt: skip
+            pca = timed(
+                [*plink2, "--pfile", p, "--extract", str(work / "p.prune.in"), "--pca", "10",
+                 "approx", "--out", str(work / "p")]
+            )  # fmt: skip
+            r["plink2"] = (prune[0] + pca[0], max(prune[1], pca[1]))
+            n_ours = len((work / "t.prune.in").read_text().split())
+            n_plink = len((work / "p.prune.in").read_text().split())
+            print(f"  PCA variants after LD pruning: tresor {n_ours}, plink2 {n_plink}")
+
+    print(f"\ncohort: {data.n_samples} samples x {data.n_variants} variants "
+          f"({genotypes / 1e6:.0f} M genotypes); {os.cpu_count()} cores")  # fmt: skip
+    header = f"{'analysis':8} {'tool':22} {'wall s':>8} {'genotypes/s':>12} {'peak MiB':>9}"
+    print(header)
+    print("-" * len(header))
+    ratios = []
+    for analysis, r in runs.items():
+        for name, (wall, peak) in r.items():
+            print(f"{analysis:8} {name:22} {wall:8.2f} {genotypes / wall:12.3g} {peak:9.0f}")
+        cli, warm, plink = r["tresor CLI"][0], r["tresor (in-process)"][0], r["plink2"][0]
+        line = (
+            f"{analysis}: tresor/plink2 = {cli / plink:.2f} (CLI), {warm / plink:.2f} (in-process)"
+        )
+        if "bcftools" in r:
+            bcf = r["bcftools"][0]
+            line += f"; bcftools/tresor = {bcf / cli:.1f} (CLI), {bcf / warm:.1f} (in-process)"
+        ratios.append(line)
+    print("\nratios (wall time):")
+    for line in ratios:
+        print("  " + line)
+    print(f"\nload after: {uptime()}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    start = time.perf_counter()
+    main()
+    print(f"benchmark took {time.perf_counter() - start:.0f} s")

@@ -1,0 +1,124 @@
+"""Allele counts, allele frequencies, genotype counts and call rates; lazy, one pass per call.
+
+Every function takes a Dataset in VCF Zarr naming and returns a Dataset (merged into the input
+unless ``merge=False``), with Dask arrays: nothing is read until you ``compute()``. The counts
+come from one numba kernel per Zarr chunk (:mod:`tresor.stats.aggregation_kernels`), so all of
+``variant_stats`` costs one decompression of each chunk.
+
+Multi-allelic sites are counted per allele, as plink2 does: ``variant_allele_count`` has one
+column per allele (REF first) and ``.afreq`` lists every ALT frequency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from tresor.stats import variables
+from tresor.stats.blocks import map_sample_blocks, map_variant_blocks
+
+
+def _n_alleles(ds: xr.Dataset) -> int:
+    return ds.sizes["alleles"]
+
+
+def count_genotypes(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
+    """Per-variant allele counts, homozygous and heterozygous counts per allele, called calls.
+
+    Returns ``variant_allele_count``, ``variant_allele_total``, ``variant_allele_hom_count``,
+    ``variant_allele_het_count``, ``variant_n_called`` (all int).
+    """
+    from tresor.stats.aggregation_kernels import genotype_counts
+
+    variables.validate(ds, variables.call_genotype)
+    a = _n_alleles(ds)
+    counts = map_variant_blocks(
+        ds[variables.call_genotype].data,
+        lambda block: genotype_counts(block, a),
+        width=3 * a + 1,
+        dtype=np.int64,
+    )
+    allele_count = counts[:, 0:a]
+    new = variables.create_dataset(
+        {
+            variables.variant_allele_count: (("variants", "alleles"), allele_count),
+            variables.variant_allele_total: (("variants",), allele_count.sum(axis=1)),
+            variables.variant_allele_hom_count: (("variants", "alleles"), counts[:, a : 2 * a]),
+            variables.variant_allele_het_count: (
+                ("variants", "alleles"),
+                counts[:, 2 * a : 3 * a],
+            ),
+            variables.variant_n_called: (("variants",), counts[:, 3 * a]),
+        }
+    )
+    return variables.conditional_merge(ds, new, merge)
+
+
+def variant_n_alleles(ds: xr.Dataset) -> xr.DataArray:
+    """Number of alleles at each site (REF included), from ``variant_allele`` padding."""
+    variables.validate(ds, variables.variant_allele)
+    return (ds[variables.variant_allele] != "").sum("alleles").astype(np.int32)
+
+
+def variant_stats(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
+    """Counts (see :func:`count_genotypes`) plus frequencies, call rate, MAF and major allele.
+
+    ``variant_allele_frequency`` is NaN where nothing is called; ``variant_major_allele`` is
+    the first allele with the highest count, so REF wins ties.
+    """
+    counts = count_genotypes(ds, merge=False)
+    total = counts[variables.variant_allele_total]
+    freq = counts[variables.variant_allele_count] / total.where(total > 0)
+    major = counts[variables.variant_allele_count].argmax("alleles").astype(np.int32)
+    new = variables.create_dataset(
+        {
+            **counts.data_vars,
+            variables.variant_n_alleles: variant_n_alleles(ds),
+            variables.variant_allele_frequency: freq,
+            variables.variant_call_rate: counts[variables.variant_n_called] / ds.sizes["samples"],
+            variables.variant_minor_allele_frequency: 1.0 - freq.max("alleles"),
+            variables.variant_major_allele: major,
+            variables.variant_n_het: counts[variables.variant_n_called]
+            - counts[variables.variant_allele_hom_count].sum("alleles"),
+        }
+    )
+    return variables.conditional_merge(ds, new, merge)
+
+
+def sample_stats(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
+    """Per-sample call rate, heterozygosity and inbreeding coefficient (plink2 --missing, --het).
+
+    Returns ``sample_n_called``, ``sample_n_missing``, ``sample_call_rate``, ``sample_n_het``,
+    ``sample_heterozygosity`` (heterozygous / called), ``sample_n_hom``,
+    ``sample_expected_hom`` (sum over called variants of the sum of squared allele
+    frequencies, Nei without the n/(n-1) factor, as plink2 --het) and
+    ``sample_inbreeding`` (F = (O - E) / (N - E)). Allele frequencies are over the samples
+    of ``ds``. One pass over the genotypes.
+    """
+    from tresor.stats.aggregation_kernels import sample_counts
+
+    counts = count_genotypes(ds, merge=False)
+    total = counts[variables.variant_allele_total]
+    freq = counts[variables.variant_allele_count] / total.where(total > 0)
+    expected_hom = (freq**2).sum("alleles").fillna(0.0)
+    sums = map_sample_blocks(
+        ds[variables.call_genotype].data, sample_counts, 4, np.float64, expected_hom.data
+    )
+    n_called = xr.DataArray(sums[:, 0], dims=("samples",)).astype(np.int64)
+    n_het = xr.DataArray(sums[:, 1], dims=("samples",)).astype(np.int64)
+    n_hom = xr.DataArray(sums[:, 2], dims=("samples",)).astype(np.int64)
+    e_hom = xr.DataArray(sums[:, 3], dims=("samples",))
+    n_diploid = n_het + n_hom
+    new = variables.create_dataset(
+        {
+            variables.sample_n_called: n_called,
+            variables.sample_n_missing: ds.sizes["variants"] - n_called,
+            variables.sample_call_rate: n_called / ds.sizes["variants"],
+            variables.sample_n_het: n_het,
+            variables.sample_heterozygosity: n_het / n_called.where(n_called > 0),
+            variables.sample_n_hom: n_hom,
+            variables.sample_expected_hom: e_hom,
+            variables.sample_inbreeding: (n_hom - e_hom) / (n_diploid - e_hom),
+        }
+    )
+    return variables.conditional_merge(ds, new, merge)

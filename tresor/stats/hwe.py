@@ -1,0 +1,41 @@
+"""Hardy-Weinberg exact test per variant, as plink2 --hardy.
+
+Each allele is tested against all the others together (for a biallelic site the two tests are
+the same, and ``.hardy`` shows the REF line only); a site with k > 2 alleles gets k tests, one
+``.hardy`` line each, as plink2 does.
+"""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from tresor.stats import variables
+from tresor.stats.aggregation import count_genotypes, variant_n_alleles
+
+
+def hardy_weinberg_test(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
+    """Exact HWE p-value of each allele against the rest: ``variant_hwe_p_value``.
+
+    Uses ``variant_allele_hom_count`` and ``variant_allele_het_count`` when present (from
+    :func:`~tresor.stats.aggregation.count_genotypes`), else counts them.
+    """
+    from tresor.stats.hwe_kernels import hwe_exact_per_allele
+
+    if variables.variant_allele_hom_count not in ds:
+        ds = count_genotypes(ds)
+    variables.validate(ds, variables.variant_allele_hom_count, variables.variant_allele_het_count)
+    hom = ds[variables.variant_allele_hom_count].data
+    het = ds[variables.variant_allele_het_count].data
+    n_alleles = variant_n_alleles(ds).data.rechunk((hom.chunks[0],))
+    p = da.map_blocks(
+        lambda h, e, k: hwe_exact_per_allele(h, e, k[:, 0]),
+        hom,
+        het.rechunk(hom.chunks),
+        n_alleles[:, None],
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
+    )
+    new = variables.create_dataset({variables.variant_hwe_p_value: (("variants", "alleles"), p)})
+    return variables.conditional_merge(ds, new, merge)
