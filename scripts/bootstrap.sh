@@ -47,7 +47,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "installing Python packages into .venv (exactly constraints.txt)"
     [ -x .venv/bin/python ] || python3 -m venv .venv
     [ -x .venv/bin/uv ] || .venv/bin/pip install -q "uv==0.13.9"
-    .venv/bin/uv pip install -q --python .venv/bin/python -r constraints.txt
+    # bytecode now: the environment may set PYTHONDONTWRITEBYTECODE, and every hub, server,
+    # kernel and CLI start would otherwise compile its imports again
+    .venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r constraints.txt
     .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
     echo "$want" > "$stamp"
 fi
