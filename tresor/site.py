@@ -404,6 +404,20 @@ class SiteConfig(_Section):
         return self
 
     @model_validator(mode="after")
+    def _gateway_ports_are_free(self) -> SiteConfig:
+        if not self.gateway.enabled:
+            return self
+        g, hub = self.gateway, self.hub
+        taken = {hub.port, hub.hub_port, hub.proxy_api_port, self.airlock.port}
+        mine = [g.port, g.scheduler_port, g.api_port]
+        if len(set(mine)) < 3 or taken & set(mine):
+            raise ValueError(
+                f"gateway ports {mine} must differ from each other and from the hub's and the "
+                f"airlock's ({sorted(taken)})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _members_are_accounts(self) -> SiteConfig:
         known = set(self.accounts.all_users)
         for name, project in self.projects.items():

@@ -209,6 +209,7 @@ def test_hub_config__gateway_off_by_default(tmp_path):
         ('backend = "yarn"', "gateway.backend"),
         ("idle_timeout_seconds = 5", "idle_timeout_seconds"),
         ('[gateway.slurm]\nimage = "/my images/nb.sif"', "white space"),
+        ("port = 8000", "must differ"),
     ],
 )
 def test_gateway_settings__bad_values_are_refused(tmp_path, section, problem):
