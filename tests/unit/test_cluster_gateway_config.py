@@ -116,6 +116,7 @@ def test_kubernetes_config__loads_and_makes_read_only_worker_pods(tmp_path, monk
 
     site = site_with(tmp_path, "kubernetes")
     app = load_as_dask_gateway(tmp_path, site, monkeypatch)
+    assert "address" not in app.config.DaskGateway  # the chart's, not ours
     backend = app.backend_class(parent=app)
     assert isinstance(backend, KubeBackend)
     assert backend.hub_api_url == site.gateway.kubernetes.hub_api_url

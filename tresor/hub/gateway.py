@@ -61,7 +61,6 @@ def configure_gateway(c: Config, site: SiteConfig, *, python: str = sys.executab
     Kubernetes run the notebook image's environment instead.
     """
     g = site.gateway
-    c.DaskGateway.address = f"127.0.0.1:{g.api_port}"
     c.DaskGateway.backend_class = BACKEND_CLASSES[g.backend]
     c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
     # token and hub API URL come from the service environment the hub sets
@@ -89,6 +88,7 @@ def configure_gateway(c: Config, site: SiteConfig, *, python: str = sys.executab
 def _local_backend(c: Config, site: SiteConfig, python: str) -> None:
     """Scheduler and workers are processes of the gateway's OS user, in this environment."""
     bin_dir = Path(python).parent
+    c.DaskGateway.address = f"127.0.0.1:{site.gateway.api_port}"
     c.ClusterConfig.scheduler_cmd = [str(bin_dir / "dask"), "scheduler"]
     c.ClusterConfig.worker_cmd = [str(bin_dir / "dask"), "worker"]
     c.LocalBackend.clusters_directory = str(gateway_paths(site)["clusters"])
@@ -101,6 +101,7 @@ def _local_backend(c: Config, site: SiteConfig, python: str) -> None:
 def _slurm_backend(c: Config, site: SiteConfig, python: str) -> None:
     """Every scheduler and worker is a Slurm job of the researcher, inside the notebook image."""
     s = site.gateway.slurm
+    c.DaskGateway.address = f"127.0.0.1:{site.gateway.api_port}"
     c.SlurmClusterConfig.partition = s.partition
     c.SlurmClusterConfig.account = s.account
     c.SlurmClusterConfig.qos = s.qos
@@ -118,7 +119,8 @@ def _slurm_backend(c: Config, site: SiteConfig, python: str) -> None:
 def _kubernetes_backend(c: Config, site: SiteConfig, python: str) -> None:
     """Scheduler and worker pods of the notebook image; datasets mounted read-only in workers."""
     k = site.gateway.kubernetes
-    # the chart runs the gateway (not the hub); the token comes from JUPYTERHUB_API_TOKEN
+    # the Helm chart runs the gateway (its address, proxy and instance are the chart's); the
+    # token comes from JUPYTERHUB_API_TOKEN, which the chart sets
     c.JupyterHubAuthenticator.jupyterhub_api_url = k.hub_api_url
     c.TresorClusterPolicy.hub_api_url = k.hub_api_url
     if k.namespace:
