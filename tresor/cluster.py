@@ -114,11 +114,14 @@ def cluster(*, workers: int | None = None, gateway: bool | None = None):
     Returns
     -------
     distributed.Client
-        Calling ``tresor.cluster()`` again returns the same client. A gateway cluster made here
+        Calling ``tresor.cluster()`` again returns the same client (the default for
+        ``.compute()`` is the one made last). A gateway cluster made here
         stops when this kernel ends; an existing cluster of yours (from dask-labextension, or a
         kernel that died) is reused instead of starting another. Either way the gateway stops
         your clusters when your server stops, and idle ones after the node's idle timeout.
     """
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     use_gateway = gateway_enabled() if gateway is None else gateway
     if use_gateway and not gateway_enabled():
         raise ConfigError(
@@ -131,7 +134,6 @@ def cluster(*, workers: int | None = None, gateway: bool | None = None):
     if client is not None and client.status == "running":
         if workers is not None:
             client.cluster.scale(workers)
-        client.as_current()
         return client
     client = _gateway_client(workers) if use_gateway else _local_client(workers)
     _clients[kind] = client
@@ -143,8 +145,6 @@ def _local_client(workers: int | None):
 
     size = local_cluster_size(server_limits())
     if workers is not None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, not {workers}")
         memory = size.memory_limit * size.n_workers // workers
         size = LocalClusterSize(workers, size.threads_per_worker, memory)
     local = LocalCluster(

@@ -65,10 +65,12 @@ def test_local_cluster_size__uses_whole_cpus_and_leaves_memory_for_the_kernel(cp
     assert size.memory_limit >= 16 * GiB * (1 - KERNEL_MEMORY_SHARE) / size.n_workers - 1
 
 
-def test_cluster__without_a_gateway_asking_for_one_says_so(monkeypatch):
+def test_cluster__bad_requests_say_what_is_wrong(monkeypatch):
     monkeypatch.delenv("DASK_GATEWAY__ADDRESS", raising=False)
     with pytest.raises(ConfigError, match="no dask-gateway"):
         tresor.cluster(gateway=True)
+    with pytest.raises(ValueError, match="at least 1"):
+        tresor.cluster(workers=0)
 
 
 @pytest.fixture
