@@ -159,15 +159,17 @@ def _local_client(workers: int | None):
 
 
 def _gateway_client(workers: int | None):
-    from dask_gateway import Gateway, GatewayCluster
+    from dask_gateway import Gateway
 
-    with Gateway() as gw:
-        mine = gw.list_clusters()  # pending and running clusters of this researcher only
+    # kept for the kernel's life: a dask_gateway client closed earlier prints an error when it
+    # is garbage-collected (its __del__ closes it again)
+    gw = _clients.setdefault("gateway-api", Gateway())
+    mine = gw.list_clusters()  # pending and running clusters of this researcher only
     if mine:
         # made elsewhere (an earlier kernel, dask-labextension): this kernel leaves it running
-        remote = GatewayCluster.from_name(mine[0].name, shutdown_on_close=False)
+        remote = gw.connect(mine[0].name, shutdown_on_close=False)
     else:
-        remote = GatewayCluster(shutdown_on_close=True)  # ends with this kernel
+        remote = gw.new_cluster(shutdown_on_close=True)  # ends with this kernel
     if workers is None:
         remote.adapt(minimum=1)
     else:

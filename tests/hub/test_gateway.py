@@ -6,10 +6,12 @@ Two researchers of this module's own: dana (project nordic-gwas, may open dk) an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 
+import httpx
 import psutil
 import pytest
 
@@ -17,11 +19,7 @@ from tests.hub.test_local_node import ALLELE_COUNTS, bcftools_counts
 from tresor.catalogue import load_catalogue
 from tresor.hub.gateway import PREFIX, proxy_address
 
-pytestmark = [
-    pytest.mark.slow,
-    # dask_gateway.Gateway.__del__ calls close() again after its event loop has stopped
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <function Gateway.__del__"),
-]
+pytestmark = pytest.mark.slow
 
 #: allele counts on 2 gateway workers, then what the workers are and may do
 GATEWAY_KERNEL = (
@@ -98,16 +96,51 @@ def json_lines(stdout: str) -> list[dict]:
     return out
 
 
-def gateway_as(node, token: str):
-    """A dask-gateway client with someone's hub token, as their kernel would have."""
+#: dask_gateway clients stay referenced until the interpreter exits (closed at the end of the
+#: module): when collected, their __del__ closes them again, which raises after close() and
+#: deadlocks when it happens on their own loop thread.
+_CLIENTS: list = []
+
+
+@pytest.fixture(scope="module")
+def gateway_as(local_node):
+    """gateway_as(token): a dask-gateway client with someone's hub token, as in their kernel.
+
+    They share one event loop thread (each would start its own, and on a busy machine a new loop
+    thread may take longer to start than distributed allows).
+    """
     from dask_gateway import Gateway
     from dask_gateway.auth import JupyterHubAuth
+    from distributed.utils import LoopRunner
 
-    return Gateway(
-        address=f"{node.url}{PREFIX.lstrip('/')}",
-        proxy_address=proxy_address(node.site),
-        auth=JupyterHubAuth(api_token=token),
-    )
+    runner = LoopRunner()
+    runner.start()
+    _CLIENTS.append(runner)
+
+    def connect(token: str) -> Gateway:
+        gateway = Gateway(
+            address=f"{local_node.url}{PREFIX.lstrip('/')}",
+            proxy_address=proxy_address(local_node.site),
+            auth=JupyterHubAuth(api_token=token),
+            loop=runner.loop,
+        )
+        _CLIENTS.append(gateway)
+        return gateway
+
+    yield connect
+    for client in reversed(_CLIENTS):  # clusters, then gateways, then their loop
+        if client is runner:
+            runner.stop()
+        else:
+            client.close()
+
+
+async def tls_handshake(address: str, security) -> None:
+    """Open a connection to a scheduler through the gateway's TLS proxy, as a Client would."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout="20s", **security.get_connection_args("client"))
+    await comm.close()
 
 
 def cluster_processes(name: str) -> list[psutil.Process]:
@@ -133,14 +166,19 @@ def wait_until(check, timeout: float = 90, what: str = "condition"):
 
 @pytest.fixture(scope="module")
 def tokens(local_node):
+    """Hub tokens of dana, erik and reviewer1; dana's server runs. The users go afterwards."""
     local_node.create_user("dana", ["researchers", "nordic-gwas"])
     local_node.create_user("erik", ["researchers", "uk-study"])
     local_node.start_server("dana")
-    return {name: local_node.user_token(name) for name in ("dana", "erik", "reviewer1")}
+    yield {name: local_node.user_token(name) for name in ("dana", "erik", "reviewer1")}
+    for name in ("dana", "erik"):
+        if local_node.api("GET", f"/users/{name}").json().get("servers"):
+            local_node.stop_server(name)
+        assert local_node.api("DELETE", f"/users/{name}").status_code == 204
 
 
 def test_gateway_cluster__two_workers_count_alleles_like_local_cluster_and_bcftools(
-    local_node, tokens
+    local_node, tokens, gateway_as
 ):
     """dana's kernel: tresor.cluster() asks the gateway, scales to 2 workers, counts alleles.
     A LocalCluster in her server and bcftools give the same counts."""
@@ -178,36 +216,36 @@ def test_gateway_cluster__two_workers_count_alleles_like_local_cluster_and_bcfto
         assert info["chunk"]["open"] == "PermissionError"
 
     # the cluster made in the kernel ended with the kernel
-    with gateway_as(local_node, tokens["dana"]) as dana:
-        wait_until(lambda: not dana.list_clusters(), what="dana's kernel cluster to stop")
+    dana = gateway_as(tokens["dana"])
+    wait_until(lambda: not dana.list_clusters(), what="dana's kernel cluster to stop")
     wait_until(lambda: not cluster_processes(info["cluster"]), what="its processes to end")
 
 
 @pytest.fixture(scope="module")
-def danas_cluster(local_node, tokens):
+def danas_cluster(tokens, gateway_as):
     """A cluster of dana's that nothing in her server will close (as from a crashed kernel)."""
-    gateway = gateway_as(local_node, tokens["dana"])
+    gateway = gateway_as(tokens["dana"])
     wait_until(lambda: not gateway.list_clusters(), what="dana to have no cluster")
     cluster = gateway.new_cluster(shutdown_on_close=False)
+    _CLIENTS.append(cluster)
     cluster.scale(1)
     wait_until(lambda: len(cluster_processes(cluster.name)) >= 2, what="scheduler and a worker")
     yield cluster
-    cluster.close()
-    gateway.close()
+    if gateway.list_clusters():  # the last test stops it, unless it failed
+        gateway.stop_cluster(cluster.name)
 
 
 def test_gateway__a_second_researcher_can_neither_list_nor_connect(
-    local_node, tokens, danas_cluster
+    local_node, tokens, danas_cluster, gateway_as
 ):
     from aiohttp import ClientResponseError
-    from distributed import Client
     from distributed.security import Security
 
     name = danas_cluster.name
-    erik = gateway_as(local_node, tokens["erik"])
+    erik = gateway_as(tokens["erik"])
     assert erik.list_clusters() == []
     for attempt in (
-        lambda: erik.connect(name),
+        lambda: erik.get_cluster(name),  # what connect() asks first, for the TLS credentials
         lambda: erik.scale_cluster(name, 3),
         lambda: erik.stop_cluster(name),
     ):
@@ -217,33 +255,40 @@ def test_gateway__a_second_researcher_can_neither_list_nor_connect(
     # the scheduler's TLS proxy: only the cluster's own certificate gets through
     address = f"{proxy_address(local_node.site)}/{name}"
     with pytest.raises((OSError, TimeoutError)):
-        Client(address, security=Security.temporary(), timeout="15s")
-    with Client(address, security=danas_cluster.security, timeout="60s") as owner:
-        assert owner.submit(sum, [1, 2]).result() == 3
-    erik.close()
+        asyncio.run(tls_handshake(address, Security.temporary()))
+    asyncio.run(tls_handshake(address, danas_cluster.security))  # the owner's certificate
 
     # accounts without the gateway's access scope are not let in at all
-    reviewer = gateway_as(local_node, tokens["reviewer1"])
-    with reviewer, pytest.raises(ClientResponseError) as refused:
-        reviewer.list_clusters()
+    with pytest.raises(ClientResponseError) as refused:
+        gateway_as(tokens["reviewer1"]).list_clusters()
     assert refused.value.status == 401
 
 
-def test_gateway__one_cluster_per_researcher_on_this_node(local_node, tokens, danas_cluster):
-    with gateway_as(local_node, tokens["dana"]) as dana:
-        assert [c.name for c in dana.list_clusters()] == [danas_cluster.name]
-        with pytest.raises(ValueError, match="dana already has 1 active Dask cluster"):
-            dana.new_cluster()
+def test_gateway__one_cluster_per_researcher_on_this_node(
+    local_node, tokens, danas_cluster, gateway_as
+):
+    assert [c.name for c in gateway_as(tokens["dana"]).list_clusters()] == [danas_cluster.name]
+    # the gateway's REST API directly: a refused GatewayCluster() would leave a half-made client
+    refused = httpx.post(
+        f"{local_node.url}{PREFIX.lstrip('/')}/api/v1/clusters/",
+        headers={"Authorization": f"jupyterhub {tokens['dana']}"},
+        json={"cluster_options": {}},
+        timeout=60,
+    )
+    assert refused.status_code == 422
+    assert "dana already has 1 active Dask cluster" in refused.json()["error"]
 
 
-def test_gateway__stopping_the_server_removes_the_cluster(local_node, tokens, danas_cluster):
+def test_gateway__stopping_the_server_removes_the_cluster(
+    local_node, tokens, danas_cluster, gateway_as
+):
     """Nothing in dana's server would stop this cluster: the gateway sees the server gone."""
     assert cluster_processes(danas_cluster.name)
     local_node.stop_server("dana")
-    with gateway_as(local_node, tokens["dana"]) as dana:
-        wait_until(lambda: not dana.list_clusters(), what="the gateway to stop dana's cluster")
-        wait_until(
-            lambda: dana.get_cluster(danas_cluster.name).status.name == "STOPPED",
-            what="the cluster to be reported stopped",
-        )
+    dana = gateway_as(tokens["dana"])
+    wait_until(lambda: not dana.list_clusters(), what="the gateway to stop dana's cluster")
+    wait_until(
+        lambda: dana.get_cluster(danas_cluster.name).status.name == "STOPPED",
+        what="the cluster to be reported stopped",
+    )
     assert not cluster_processes(danas_cluster.name)
