@@ -6,7 +6,6 @@ Two researchers of this module's own: dana (project nordic-gwas, may open dk) an
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
@@ -255,8 +254,8 @@ def test_gateway__a_second_researcher_can_neither_list_nor_connect(
     # the scheduler's TLS proxy: only the cluster's own certificate gets through
     address = f"{proxy_address(local_node.site)}/{name}"
     with pytest.raises((OSError, TimeoutError)):
-        asyncio.run(tls_handshake(address, Security.temporary()))
-    asyncio.run(tls_handshake(address, danas_cluster.security))  # the owner's certificate
+        erik.sync(tls_handshake, address, Security.temporary())  # on the clients' loop thread
+    erik.sync(tls_handshake, address, danas_cluster.security)  # the owner's certificate
 
     # accounts without the gateway's access scope are not let in at all
     with pytest.raises(ClientResponseError) as refused:
