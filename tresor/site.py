@@ -404,9 +404,14 @@ class SiteConfig(_Section):
         return self
 
     @model_validator(mode="after")
-    def _gateway_ports_are_free(self) -> SiteConfig:
+    def _one_gateway_on_free_ports(self) -> SiteConfig:
         if not self.gateway.enabled:
             return self
+        if self.docker is not None and self.docker.dask_gateway_url:
+            raise ValueError(
+                "[gateway] and docker.dask_gateway_url both register a dask-gateway service; "
+                "use one of them"
+            )
         g, hub = self.gateway, self.hub
         taken = {hub.port, hub.hub_port, hub.proxy_api_port, self.airlock.port}
         mine = [g.port, g.scheduler_port, g.api_port]

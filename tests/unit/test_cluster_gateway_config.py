@@ -218,3 +218,19 @@ def test_gateway_settings__bad_values_are_refused(tmp_path, section, problem):
     path.write_text(f"[gateway]\nenabled = true\n{section}\n")
     with pytest.raises(ConfigError, match=problem):
         load_site_config(path)
+
+
+def test_gateway_settings__not_together_with_the_docker_profiles_external_gateway(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_text(
+        'profile = "docker"\n[hub]\nip = "0.0.0.0"\n'
+        "[gateway]\nenabled = true\n"
+        '[docker]\nimage = "tresor-notebook:0.1.0"\ndatabase_url_file = "/etc/tresor/db"\n'
+        'dask_gateway_url = "http://tresor-dask-gateway:8000"\n'
+        '[docker.oidc]\nclient_id = "x"\nclient_secret_file = "/etc/tresor/oidc"\n'
+        'authorize_url = "https://login.example.org/a"\ntoken_url = "https://login.example.org/t"\n'
+        'userdata_url = "https://login.example.org/u"\n'
+        'callback_url = "https://tre.example.org/hub/oauth_callback"\n'
+    )
+    with pytest.raises(ConfigError, match="use one of them"):
+        load_site_config(path)
