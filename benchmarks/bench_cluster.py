@@ -1,10 +1,12 @@
 """Speed-up of one allele-count job on 1 and 2 Dask workers, with bcftools as the reference.
 
-The job is what a researcher runs through ``tresor.cluster()``: AC per ALT allele and AN per
-variant over a bio2zarr VCF Zarr store, chunk by chunk. The same store is counted on a
-LocalCluster of 1 worker and of 2 workers (one thread each, separate processes, as gateway workers
-are), and bcftools +fill-tags counts the same VCF. All three must agree; the script prints wall
-times, the 2-worker speed-up and the ratio to bcftools, with ``uptime`` (the machine may be shared).
+The job is what a researcher runs through ``tresor.cluster()``: ``tresor.stats.count_genotypes``
+(AC per allele and AN per variant, one numba kernel per Zarr chunk) over a bio2zarr VCF Zarr
+store. It runs on a LocalCluster of 1 worker and of 2 workers (one thread each, separate
+processes, as gateway workers are), and bcftools +fill-tags counts the same VCF. All three must
+agree; the script prints the best wall times (the first run per worker includes numba's
+compilation), the 2-worker speed-up and the ratio to bcftools, with ``uptime`` (the machine may be
+shared).
 
     .venv/bin/python benchmarks/bench_cluster.py                 # simulate once, then measure
     .venv/bin/python benchmarks/bench_cluster.py --samples 5000  # larger cohort
@@ -25,14 +27,11 @@ HERE = Path(__file__).resolve().parent
 
 
 def allele_counts(ds):
-    """(AC (variants, alt alleles), AN (variants)) as lazy Dask arrays."""
-    import dask.array as da
+    """(AC (variants, ALT alleles), AN (variants)) as lazy Dask arrays, by tresor.stats."""
+    from tresor.stats import count_genotypes
 
-    g = ds.call_genotype.data
-    n_alleles = int(ds.sizes["alleles"])
-    ac = da.stack([(g == a).sum(axis=(1, 2)) for a in range(1, n_alleles)], axis=1)
-    an = (g >= 0).sum(axis=(1, 2))
-    return ac, an
+    counts = count_genotypes(ds, merge=False)
+    return counts.variant_allele_count.data[:, 1:], counts.variant_allele_total.data
 
 
 def time_on_workers(store: Path, repeats: int, workers=(1, 2)):
