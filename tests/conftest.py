@@ -39,14 +39,15 @@ def demo_cohorts(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def local_node(tmp_path_factory):
-    """A real local node (hub, proxy, airlock service, culler) with small demo cohorts.
+    """A real local node (hub, proxy, airlock service, culler, dask-gateway) with small demo
+    cohorts. The gateway is on so its tests share this hub instead of starting a second one.
 
     See tests/hub/node.py for what it offers: url, site, passwords, api(), user_token(),
     start_server(), run_in_kernel().
     """
     from tests.hub.node import LocalNode
 
-    node = LocalNode.create(tmp_path_factory.mktemp("node"))
+    node = LocalNode.create(tmp_path_factory.mktemp("node"), gateway=True)
     node.start()
     try:
         yield node

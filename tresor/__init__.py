@@ -5,6 +5,7 @@ The researcher-facing API is small on purpose::
     import tresor
     tresor.datasets()            # what you may open, as a pandas DataFrame
     ds = tresor.open_dataset("dk")   # lazy xarray.Dataset in VCF Zarr naming
+    client = tresor.cluster()        # Dask: dask-gateway if the node has it, else in your server
 
 Heavy modules (xarray, dask, msprime) are imported only when used, so the CLI starts fast.
 """
@@ -34,4 +35,8 @@ def datasets() -> pd.DataFrame:
     return datasets_table()
 
 
-__all__ = ["__version__", "datasets", "open_dataset"]
+# The function, bound over the submodule of the same name (tresor/cluster.py imports only the
+# standard library at first, so this stays cheap). Import helpers with `from tresor.cluster import`.
+from tresor.cluster import cluster  # noqa: E402
+
+__all__ = ["__version__", "cluster", "datasets", "open_dataset"]

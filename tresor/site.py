@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tresor.errors import ConfigError
 from tresor.paths import DEFAULT_SITE_CONFIG, default_state_dir
@@ -250,6 +258,101 @@ class DockerSettings(_Section):
         return self
 
 
+_NO_SPACE = re.compile(r"^\S*$")
+
+
+class SlurmGatewaySettings(_Section):
+    """dask-gateway's Slurm (jobqueue) backend: each scheduler and worker is a Slurm job.
+
+    Jobs run as the researcher's own OS account (the gateway submits them with ``sudo -u``), so
+    hub names must be accounts on the cluster (LDAP). ``image`` is the notebook image as an
+    Apptainer file; scheduler and workers run inside it with the datasets bound read-only.
+    """
+
+    partition: str = ""
+    account: str = ""
+    qos: str = ""
+    image: str = Field("", description="Apptainer image (.sif) built from images/notebook")
+    datasets_dir: str = Field("/srv/tresor/datasets", description="bound read-only into jobs")
+    staging_directory: str = "{home}/.dask-gateway/"
+
+    @field_validator("image", "datasets_dir", "staging_directory")
+    @classmethod
+    def _no_spaces(cls, v: str) -> str:
+        # dask-gateway writes the job script by joining the command with spaces
+        if not _NO_SPACE.match(v):
+            raise ValueError(f"{v!r} contains white space, which Slurm job scripts cannot carry")
+        return v
+
+
+class KubernetesGatewaySettings(_Section):
+    """dask-gateway's Kubernetes backend (the dask-gateway Helm chart runs the controller).
+
+    Schedulers and workers are pods of the notebook image; the datasets volume is mounted
+    read-only into workers only.
+    """
+
+    namespace: str = ""
+    #: where the hub sends /services/dask-gateway/ (the chart's Traefik service)
+    service_url: str = "http://traefik-dask-gateway"
+    #: the hub's API as the gateway pods reach it (Zero to JupyterHub names its service "hub")
+    hub_api_url: str = "http://hub:8081/hub/api"
+    image: str = "tresor-notebook:latest"
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    datasets_claim: str = Field("tresor-datasets", description="PersistentVolumeClaim of stores")
+    datasets_dir: str = "/srv/tresor/datasets"
+    run_as_user: int = Field(1000, ge=1, description="never root: read-only modes then hold")
+
+
+class GatewaySettings(_Section):
+    """dask-gateway behind the hub: per-researcher Dask clusters that scale past one machine.
+
+    Off by default: kernels then start a LocalCluster inside the researcher's server. Limits are
+    per researcher: at most ``max_clusters_per_user`` clusters, and their cores and memory
+    together stay within ``max_cores_per_user`` and ``max_memory_per_user`` (each cluster may
+    use an equal share).
+    """
+
+    enabled: bool = False
+    backend: Literal["local", "slurm", "kubernetes"] = "local"
+    port: int = Field(8095, ge=1, le=65535, description="HTTP proxy, behind the hub's")
+    scheduler_port: int = Field(8096, ge=1, le=65535, description="TLS proxy to schedulers")
+    api_port: int = Field(8097, ge=1, le=65535, description="the gateway's private API")
+    #: where kernels reach the schedulers' TLS proxy; default: gateway://127.0.0.1:scheduler_port
+    proxy_address: str = ""
+    max_clusters_per_user: int = Field(1, ge=1, le=100)
+    max_cores_per_user: float = Field(4, gt=0)
+    max_memory_per_user: ByteSize = Field(ByteSize(8 * 2**30), gt=0)
+    worker_cores: int = Field(1, ge=1)
+    worker_memory: ByteSize = Field(ByteSize(2 * 2**30), gt=0)
+    scheduler_cores: int = Field(1, ge=1)
+    scheduler_memory: ByteSize = Field(ByteSize(1 * 2**30), gt=0)
+    idle_timeout_seconds: int = Field(1800, ge=60, description="idle clusters stop")
+    server_check_seconds: float = Field(
+        15, ge=1, le=600, description="how often clusters of stopped servers are looked for"
+    )
+    slurm: SlurmGatewaySettings = SlurmGatewaySettings()
+    kubernetes: KubernetesGatewaySettings = KubernetesGatewaySettings()
+
+    @model_validator(mode="after")
+    def _one_worker_fits(self) -> GatewaySettings:
+        cores = self.max_cores_per_user / self.max_clusters_per_user
+        memory = self.max_memory_per_user / self.max_clusters_per_user
+        if self.scheduler_cores + self.worker_cores > cores:
+            raise ValueError(
+                f"a cluster's share of max_cores_per_user ({cores:g}) cannot hold the scheduler "
+                f"({self.scheduler_cores}) and one worker ({self.worker_cores}); raise "
+                "max_cores_per_user or lower max_clusters_per_user"
+            )
+        if self.scheduler_memory + self.worker_memory > memory:
+            share = ByteSize(int(memory)).human_readable()
+            raise ValueError(
+                f"a cluster's share of max_memory_per_user ({share}) cannot hold the scheduler "
+                "and one worker; raise max_memory_per_user or lower max_clusters_per_user"
+            )
+        return self
+
+
 class SiteConfig(_Section):
     """The whole site configuration. Paths left empty are derived from ``state_dir``."""
 
@@ -262,6 +365,7 @@ class SiteConfig(_Section):
     projects: dict[str, ProjectSettings] = {}
     demo: DemoSettings = DemoSettings()
     airlock: AirlockSettings = AirlockSettings()
+    gateway: GatewaySettings = GatewaySettings()
     #: settings of the production profile, read by tresor.hub.docker_profile
     docker: DockerSettings | None = None
     #: where this config was read from (set by load_site_config)
@@ -297,6 +401,25 @@ class SiteConfig(_Section):
                     f"{', '.join(unknown)}; map claims to a role group (researchers, "
                     "airlock-reviewers, admins) or a project"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _one_gateway_on_free_ports(self) -> SiteConfig:
+        if not self.gateway.enabled:
+            return self
+        if self.docker is not None and self.docker.dask_gateway_url:
+            raise ValueError(
+                "[gateway] and docker.dask_gateway_url both register a dask-gateway service; "
+                "use one of them"
+            )
+        g, hub = self.gateway, self.hub
+        taken = {hub.port, hub.hub_port, hub.proxy_api_port, self.airlock.port}
+        mine = [g.port, g.scheduler_port, g.api_port]
+        if len(set(mine)) < 3 or taken & set(mine):
+            raise ValueError(
+                f"gateway ports {mine} must differ from each other and from the hub's and the "
+                f"airlock's ({sorted(taken)})"
+            )
         return self
 
     @model_validator(mode="after")

@@ -36,8 +36,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_site_config(directory: Path, *, demo_samples: int = 60) -> Path:
-    """A site config like config/site.local.toml, with its own state dir, ports and small demo."""
+def write_site_config(directory: Path, *, demo_samples: int = 60, gateway: bool = False) -> Path:
+    """A site config like config/site.local.toml, with its own state dir, ports and small demo.
+
+    ``gateway=True`` enables dask-gateway (local backend) on free ports; it looks for clusters of
+    stopped servers every 2 s instead of 15 s, so tests of that rule wait briefly.
+    """
     text = (REPO_ROOT / "config" / "site.local.toml").read_text()
     base = {
         "port = 8000": f"port = {free_port()}",
@@ -51,6 +55,12 @@ def write_site_config(directory: Path, *, demo_samples: int = 60) -> Path:
         assert old in text, old
         text = text.replace(old, new)
     text = f'state_dir = "{directory / "state"}"\n' + text
+    if gateway:
+        text += (
+            "\n[gateway]\nenabled = true\n"
+            f"port = {free_port()}\nscheduler_port = {free_port()}\napi_port = {free_port()}\n"
+            "server_check_seconds = 2\n"
+        )
     path = directory / "site.toml"
     path.write_text(text)
     return path
@@ -75,8 +85,8 @@ class LocalNode:
 
     # -- lifecycle ------------------------------------------------------------------------
     @classmethod
-    def create(cls, directory: Path) -> LocalNode:
-        site = load_site_config(write_site_config(directory))
+    def create(cls, directory: Path, *, gateway: bool = False) -> LocalNode:
+        site = load_site_config(write_site_config(directory, gateway=gateway))
         passwords = prepare(site, progress=lambda m: None)
         return cls(site=site, passwords=passwords, admin_token=secrets.token_hex(32))
 

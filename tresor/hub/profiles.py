@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tresor.errors import ConfigError
-from tresor.hub import roles
+from tresor.hub import gateway, roles
 from tresor.hub.secrets import ensure_private_dir, ensure_secret
 from tresor.paths import REPO_ROOT
 from tresor.site import SiteConfig
@@ -93,6 +93,7 @@ def configure_common(c, site: SiteConfig, paths: dict[str, Path]) -> None:
             ],
         },
     ]
+    gateway.configure_hub(c, site)
 
 
 def configure_local(c, site: SiteConfig) -> None:

@@ -8,6 +8,11 @@ exactly what that job needs. Admins administer accounts and servers but get no
 
 from __future__ import annotations
 
+#: the dask-gateway hub service (tresor.hub.gateway); its authenticator admits only tokens that
+#: hold this access scope
+GATEWAY_SERVICE = "dask-gateway"
+GATEWAY_ACCESS = f"access:services!service={GATEWAY_SERVICE}"
+
 #: every authenticated account, whatever its groups
 USER_SCOPES = ["read:users:name!user"]
 
@@ -17,6 +22,7 @@ RESEARCHER_SCOPES = [
     "read:users:groups!user",  # lets the kernel ask which projects (grants) they are in
     "users:activity!user",
     "access:services!service=airlock",
+    GATEWAY_ACCESS,  # their own Dask clusters (the gateway keeps each researcher's apart)
 ]
 
 REVIEWER_SCOPES = [
@@ -44,11 +50,16 @@ SERVER_TOKEN_SCOPES = [
     "read:users:name!user",
     "read:users:groups!user",
     "access:services!service=airlock",  # tresor.airlock.submit() from a notebook
+    GATEWAY_ACCESS,  # tresor.cluster() in a kernel asks the gateway with this token
 ]
 
 AIRLOCK_SERVICE_SCOPES = ["list:users", "read:users:name", "read:users:groups", "read:groups"]
 
 IDLE_CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+
+#: the gateway checks users' tokens with the users' own tokens; its own token only looks up
+#: whether a cluster's owner still has a server (to stop clusters that outlive it)
+GATEWAY_SERVICE_SCOPES = ["read:servers"]
 
 
 def hub_roles() -> list[dict]:
@@ -86,3 +97,14 @@ def hub_roles() -> list[dict]:
             "services": ["idle-culler"],
         },
     ]
+
+
+def gateway_service_role() -> dict:
+    """The gateway service's role; loaded only when the site enables the gateway (a role may
+    not name a service the hub does not have)."""
+    return {
+        "name": "tresor-dask-gateway",
+        "description": "See whether Dask cluster owners still have a server.",
+        "scopes": GATEWAY_SERVICE_SCOPES,
+        "services": [GATEWAY_SERVICE],
+    }

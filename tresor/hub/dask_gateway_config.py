@@ -1,0 +1,10 @@
+"""The dask-gateway-server config file: ``dask-gateway-server -f <this file>``.
+
+Like ``jupyterhub_config.py`` it only sets traits, from the site config (``TRESOR_SITE_CONFIG``).
+"""
+
+from tresor.hub.gateway import configure_gateway
+from tresor.site import load_site_config
+
+c = get_config()  # noqa: F821 - provided by the config loader
+configure_gateway(c, load_site_config())
