@@ -2,9 +2,11 @@
 
 ``serve`` (the default) upgrades the database (Alembic), finishes any release a crash
 interrupted, records the configuration in the audit log if it changed, and serves the API and
-web UI on loopback with uvicorn. ``migrate`` only upgrades the database; ``diagram`` prints the
-state diagram. The hub starts it with ``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_CLIENT_ID``,
-``JUPYTERHUB_SERVICE_PREFIX`` and the site config in the environment (tresor.hub.profiles).
+web UI with uvicorn where the site config says (``[airlock] ip`` and ``port``). ``migrate``
+only upgrades the database; ``diagram`` prints the state diagram. The hub starts it with
+``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_CLIENT_ID``, ``JUPYTERHUB_SERVICE_PREFIX`` and the site
+config in the environment (tresor.hub.profiles); in production the airlock container's
+environment file (ansible/roles/airlock) holds the same.
 """
 
 from __future__ import annotations
@@ -12,29 +14,32 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tresor.site import SiteConfig
 
 log = logging.getLogger("airlock")
 
 
-def _settings():
+def _settings(site):
     from airlock.config import Settings
-    from tresor.site import load_site_config
 
-    return Settings.from_site(load_site_config())
+    return Settings.from_site(site)
 
 
-def listen_options(environ: dict[str, str], port: int | None) -> dict:
-    """Where and how uvicorn listens, from the hub's service environment.
+def listen_options(site: SiteConfig, environ: dict[str, str], port: int | None) -> dict:
+    """Where and how uvicorn listens: the site config's address, TLS from the environment.
 
-    The local node binds loopback; a production container binds the host of
-    ``JUPYTERHUB_SERVICE_URL`` and, with JupyterHub's internal SSL, serves TLS with the
-    certificates in ``JUPYTERHUB_SSL_*``, requiring client certificates from the hub's CA.
+    The address is ``site.airlock_listen_ip``: loopback on the local node, the airlock
+    container's address on the internal network in production, where notebook servers and the
+    hub's proxy reach it. With JupyterHub's internal SSL it serves TLS with the certificates in
+    ``JUPYTERHUB_SSL_*`` and requires client certificates from the CAs in
+    ``JUPYTERHUB_SSL_CLIENT_CA`` (the hub, the proxy, notebook servers).
     """
     import ssl
-    from urllib.parse import urlsplit
 
-    url = urlsplit(environ.get("JUPYTERHUB_SERVICE_URL") or "http://127.0.0.1:8090")
-    options: dict = {"host": url.hostname or "127.0.0.1", "port": port or url.port or 8090}
+    options: dict = {"host": site.airlock_listen_ip, "port": port or site.airlock.port}
     keyfile, certfile = (
         environ.get("JUPYTERHUB_SSL_KEYFILE"),
         environ.get("JUPYTERHUB_SSL_CERTFILE"),
@@ -55,13 +60,15 @@ def serve(port: int | None) -> None:
     from airlock.db.schema import upgrade
     from airlock.web.sessions import Sessions
     from tresor.hub.secrets import ensure_private_dir, ensure_secret
+    from tresor.site import load_site_config
 
     if not os.environ.get("JUPYTERHUB_API_TOKEN"):
         raise SystemExit(
             "the airlock runs as a JupyterHub service: start the node (tresor node start), "
             "which starts it with JUPYTERHUB_API_TOKEN and the OAuth settings"
         )
-    settings = _settings()
+    site = load_site_config()
+    settings = _settings(site)
     ensure_private_dir(settings.cookie_secret_path.parent)
     upgrade(settings.database_url)
     airlock = build_airlock(settings)
@@ -81,7 +88,7 @@ def serve(port: int | None) -> None:
     )
     app = create_app(airlock, identity=HubIdentity(auth), sessions=sessions, hub_auth=auth)
     uvicorn.run(
-        app, log_level="info", proxy_headers=False, **listen_options(dict(os.environ), port)
+        app, log_level="info", proxy_headers=False, **listen_options(site, dict(os.environ), port)
     )
 
 
@@ -90,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "command", nargs="?", default="serve", choices=["serve", "migrate", "diagram"]
     )
-    parser.add_argument("--port", type=int, help="default: JUPYTERHUB_SERVICE_URL's, else 8090")
+    parser.add_argument("--port", type=int, help="default: the site config's [airlock] port")
     parser.add_argument("--write", metavar="MARKDOWN", help="diagram: update this file's block")
     args = parser.parse_args(argv)
     if args.command == "diagram":
@@ -106,8 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="[airlock %(levelname)s] %(message)s")
     if args.command == "migrate":
         from airlock.db.schema import upgrade
+        from tresor.site import load_site_config
 
-        upgrade(_settings().database_url)
+        upgrade(_settings(load_site_config()).database_url)
         return
     serve(args.port)
 

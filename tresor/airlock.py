@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import ssl
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,21 @@ class Submission:
         )
 
 
+def internal_tls(environ: Mapping[str, str]) -> ssl.SSLContext | bool:
+    """The server's own internal-SSL identity, for an airlock behind JupyterHub's internal SSL.
+
+    In a production notebook container the hub sets ``JUPYTERHUB_SSL_*`` (key, certificate and
+    the CAs the server trusts); the airlock on the internal network checks that certificate and
+    is checked against those CAs. Elsewhere: the system's CAs (True).
+    """
+    key, cert = environ.get("JUPYTERHUB_SSL_KEYFILE"), environ.get("JUPYTERHUB_SSL_CERTFILE")
+    if not (key and cert):
+        return True
+    context = ssl.create_default_context(cafile=environ.get("JUPYTERHUB_SSL_CLIENT_CA") or None)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 class AirlockClient:
     """A thin REST client of the airlock service (``<airlock>/api``)."""
 
@@ -75,6 +91,7 @@ class AirlockClient:
             base_url=self.base + "api/",
             headers={"Authorization": f"token {token}"},
             timeout=300,
+            verify=internal_tls(os.environ) if self.base.startswith("https:") else True,
         )
 
     def call(self, method: str, path: str, **kw) -> Any:

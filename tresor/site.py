@@ -7,6 +7,7 @@ Unknown keys are errors, so a typo never silently falls back to a default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -30,6 +31,7 @@ from tresor.paths import DEFAULT_SITE_CONFIG, default_state_dir
 ROLE_GROUPS = ("researchers", "airlock-reviewers", "admins")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _check_name(value: str, what: str) -> str:
@@ -108,6 +110,11 @@ class AirlockSettings(_Section):
     """
 
     port: int = Field(8090, ge=1, le=65535)
+    ip: str | None = Field(
+        None,
+        description="address the service listens on; default: 127.0.0.1 in the local profile, "
+        "docker.airlock_hostname (its address on the internal network) in the docker profile",
+    )
     approvals_required: int = Field(
         2, ge=2, description="distinct reviewers (never the requester) who must approve"
     )
@@ -124,6 +131,16 @@ class AirlockSettings(_Section):
     #: ``[airlock.checks]``: disclosure-check thresholds, validated by airlock.checks.config
     checks: dict[str, int | float] = {}
 
+    @field_validator("ip")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is None or _HOSTNAME.match(v):
+            return v
+        try:
+            return str(ipaddress.ip_address(v))
+        except ValueError:
+            raise ValueError(f"airlock.ip {v!r} is neither an IP address nor a host name") from None
+
 
 #: [registry[:port]/]name[:tag][@sha256:digest]
 _IMAGE = re.compile(
@@ -132,6 +149,27 @@ _IMAGE = re.compile(
 )
 _BYTES = re.compile(r"^[1-9][0-9]*[KMGT]?$")
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+#: settings that no longer exist -> what to write instead (old site configs get this message)
+_MOVED_DOCKER_SETTINGS = {
+    "dask_gateway_url": "describe the gateway in the [gateway] section instead: enabled = true "
+    "and url = the old value (see docs/dask.md)",
+    "airlock_url": "delete it: the hub and notebook servers reach the airlock at "
+    "docker.airlock_hostname on [airlock] port (https with internal_ssl)",
+}
+_MOVED_KUBERNETES_SETTINGS = {
+    "service_url": "write it as gateway.url (the gateway's address when the hub does not start "
+    "it; see docs/dask.md)",
+}
+
+
+def _refuse_moved(data, section: str, moved: dict[str, str]):
+    """Name the replacement of a removed setting instead of pydantic's bare 'extra input'."""
+    if isinstance(data, dict) and (found := sorted(set(data) & set(moved))):
+        raise ValueError(
+            "; ".join(f"{section}.{key} is no longer a setting: {moved[key]}" for key in found)
+        )
+    return data
 
 
 def _absolute(value: Path, what: str) -> Path:
@@ -211,11 +249,16 @@ class DockerSettings(_Section):
     internal_ssl: bool = True
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
-    airlock_url: str = "http://tresor-airlock:8090"
-    airlock_hostname: str = "tresor-airlock"
+    airlock_hostname: str = Field(
+        "tresor-airlock", description="the airlock container's name on the internal network"
+    )
     airlock_uid: int = Field(10001, ge=1000, le=2**31 - 1)
-    dask_gateway_url: str | None = None
     oidc: OIDCSettings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_settings(cls, data):
+        return _refuse_moved(data, "docker", _MOVED_DOCKER_SETTINGS)
 
     @field_validator("image")
     @classmethod
@@ -293,8 +336,6 @@ class KubernetesGatewaySettings(_Section):
     """
 
     namespace: str = ""
-    #: where the hub sends /services/dask-gateway/ (the chart's Traefik service)
-    service_url: str = "http://traefik-dask-gateway"
     #: the hub's API as the gateway pods reach it (Zero to JupyterHub names its service "hub")
     hub_api_url: str = "http://hub:8081/hub/api"
     image: str = "tresor-notebook:latest"
@@ -303,11 +344,20 @@ class KubernetesGatewaySettings(_Section):
     datasets_dir: str = "/srv/tresor/datasets"
     run_as_user: int = Field(1000, ge=1, description="never root: read-only modes then hold")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_settings(cls, data):
+        return _refuse_moved(data, "gateway.kubernetes", _MOVED_KUBERNETES_SETTINGS)
+
 
 class GatewaySettings(_Section):
     """dask-gateway behind the hub: per-researcher Dask clusters that scale past one machine.
 
-    Off by default: kernels then start a LocalCluster inside the researcher's server. Limits are
+    Off by default: kernels then start a LocalCluster inside the researcher's server. With
+    ``url`` empty the hub starts the gateway itself, on loopback (the local profile). With
+    ``url`` set the gateway runs elsewhere and the hub only routes to it: in the docker profile
+    the ``tresor-dask-gateway`` container of ``ansible/roles/dask_gateway`` (it loads this same
+    section), with the Kubernetes backend the Helm chart's Traefik service. Limits are
     per researcher: at most ``max_clusters_per_user`` clusters, and their cores and memory
     together stay within ``max_cores_per_user`` and ``max_memory_per_user`` (each cluster may
     use an equal share).
@@ -315,10 +365,17 @@ class GatewaySettings(_Section):
 
     enabled: bool = False
     backend: Literal["local", "slurm", "kubernetes"] = "local"
+    url: str = Field(
+        "",
+        pattern=r"^(https?://[^\s/]+)?$",
+        description="the gateway's HTTP proxy when the hub does not start it, e.g. "
+        "http://tresor-dask-gateway:8095; empty: the hub runs it on loopback",
+    )
     port: int = Field(8095, ge=1, le=65535, description="HTTP proxy, behind the hub's")
     scheduler_port: int = Field(8096, ge=1, le=65535, description="TLS proxy to schedulers")
     api_port: int = Field(8097, ge=1, le=65535, description="the gateway's private API")
-    #: where kernels reach the schedulers' TLS proxy; default: gateway://127.0.0.1:scheduler_port
+    #: where kernels reach the schedulers' TLS proxy; default: gateway://<url's host, else
+    #: 127.0.0.1>:scheduler_port
     proxy_address: str = ""
     max_clusters_per_user: int = Field(1, ge=1, le=100)
     max_cores_per_user: float = Field(4, gt=0)
@@ -404,14 +461,19 @@ class SiteConfig(_Section):
         return self
 
     @model_validator(mode="after")
-    def _one_gateway_on_free_ports(self) -> SiteConfig:
+    def _gateway_reachable_on_free_ports(self) -> SiteConfig:
         if not self.gateway.enabled:
             return self
-        if self.docker is not None and self.docker.dask_gateway_url:
-            raise ValueError(
-                "[gateway] and docker.dask_gateway_url both register a dask-gateway service; "
-                "use one of them"
+        if not self.gateway.url and (
+            self.profile == "docker" or self.gateway.backend == "kubernetes"
+        ):
+            where = (
+                "its own container (ansible/roles/dask_gateway), e.g. "
+                f'"http://tresor-dask-gateway:{self.gateway.port}"'
+                if self.profile == "docker"
+                else 'the Helm chart\'s Traefik service, e.g. "http://traefik-dask-gateway"'
             )
+            raise ValueError(f"gateway.url is required here: the gateway runs in {where}")
         g, hub = self.gateway, self.hub
         taken = {hub.port, hub.hub_port, hub.proxy_api_port, self.airlock.port}
         mine = [g.port, g.scheduler_port, g.api_port]
@@ -419,6 +481,15 @@ class SiteConfig(_Section):
             raise ValueError(
                 f"gateway ports {mine} must differ from each other and from the hub's and the "
                 f"airlock's ({sorted(taken)})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _airlock_loopback_locally(self) -> SiteConfig:
+        if self.profile == "local" and self.airlock.ip not in (None, *_LOOPBACK):
+            raise ValueError(
+                f"airlock.ip {self.airlock.ip!r}: the local profile listens on loopback only; "
+                "use the docker profile for a node that others reach"
             )
         return self
 
@@ -460,6 +531,21 @@ class SiteConfig(_Section):
     @property
     def public_url(self) -> str:
         return f"http://{self.hub.ip}:{self.hub.port}/"
+
+    @property
+    def airlock_listen_ip(self) -> str:
+        """Where the airlock binds: loopback locally, its internal-network address in docker."""
+        if self.airlock.ip:
+            return self.airlock.ip
+        return self.docker.airlock_hostname if self.docker is not None else "127.0.0.1"
+
+    @property
+    def airlock_url(self) -> str:
+        """Where the hub's proxy and the notebook servers reach the airlock (no path)."""
+        if self.docker is None:
+            return f"http://{self.airlock_listen_ip}:{self.airlock.port}"
+        scheme = "https" if self.docker.internal_ssl else "http"
+        return f"{scheme}://{self.docker.airlock_hostname}:{self.airlock.port}"
 
 
 def site_config_path() -> Path:

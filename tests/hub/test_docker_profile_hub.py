@@ -4,20 +4,20 @@ No Docker engine runs here, and none is needed to start the hub: DockerSpawner t
 engine only when a server starts. Everything else is real: the repository's
 jupyterhub_config.py, a PostgreSQL 15 server with password (SCRAM) login as in production,
 JupyterHub's internal certificate authorities (the airlock's certificate made before the hub
-starts must come from the CA the hub then uses), configurable-http-proxy with internal TLS.
+starts must come from the CA the hub then uses), configurable-http-proxy with internal TLS, and
+the airlock started as its container is (ansible/roles/airlock: the same environment), reached
+through the proxy and directly by a notebook server's client as ``tresor.airlock`` does.
 """
 
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -28,49 +28,7 @@ from cryptography import x509
 from tests.hub.node import free_port
 from tresor.paths import REPO_ROOT
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ACCOUNTS = {"ann", "rev", "adm"}
-
-
-@pytest.fixture
-def postgres():
-    """A PostgreSQL server on loopback with one password-protected role, like the node's."""
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail("PostgreSQL 15 is not installed; run: bash scripts/bootstrap.sh --test")
-    base = Path(tempfile.mkdtemp(prefix="tresor-hub-pg-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        entry = pwd.getpwnam("postgres")
-        os.chown(base, entry.pw_uid, entry.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    base.chmod(0o755)
-    password = os.urandom(16).hex()
-    pwfile = base / "pw"
-    pwfile.write_text(password)
-    if run_as:
-        shutil.chown(pwfile, "postgres")
-    port = free_port()
-    data = base / "data"
-
-    def pg(*args: str) -> None:
-        subprocess.run([*run_as, *args], check=True, capture_output=True, cwd=base)
-
-    pg(str(PG_BIN / "initdb"), "-D", str(data), "-U", "tresor_hub", "--auth=scram-sha-256",
-       f"--pwfile={pwfile}", "--no-sync")  # fmt: skip
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w",
-       "start")  # fmt: skip
-    try:
-        dsn = f"host=127.0.0.1 port={port} user=tresor_hub password={password}"
-        with psycopg.connect(f"{dsn} dbname=postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE jupyterhub")
-        yield {
-            "url": f"postgresql+psycopg://tresor_hub:{password}@127.0.0.1:{port}/jupyterhub",
-            "dsn": f"{dsn} dbname=jupyterhub",
-        }
-    finally:
-        pg(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def write_docker_site(tmp_path: Path, database_url: str) -> tuple[Path, dict[str, int]]:
@@ -79,7 +37,7 @@ def write_docker_site(tmp_path: Path, database_url: str) -> tuple[Path, dict[str
     for name, value in {"hub_db_url": database_url, "oidc_client_secret": "s3cret"}.items():
         (secrets / name).write_text(value)
         (secrets / name).chmod(0o600)
-    ports = {name: free_port() for name in ("port", "hub_port", "proxy_api_port")}
+    ports = {name: free_port() for name in ("port", "hub_port", "proxy_api_port", "airlock")}
     data = tmp_path / "data"
     data.mkdir()
     path = tmp_path / "site.toml"
@@ -99,9 +57,12 @@ airlock_reviewers = ["rev"]
 admins = ["adm"]
 [demo]
 enabled = false
+[airlock]
+port = {ports["airlock"]}
 [docker]
 image = "tresor-notebook:0.1.0"
 hub_hostname = "localhost"
+airlock_hostname = "localhost"
 data_root = "{data}"
 database_url_file = "{secrets / "hub_db_url"}"
 [docker.oidc]
@@ -117,7 +78,10 @@ callback_url = "https://tresor.example.dk/hub/oauth_callback"
 
 
 @pytest.mark.slow
-def test_docker_profile_hub__boots_on_postgresql_with_internal_ssl_and_oidc(tmp_path, postgres):
+def test_docker_profile_hub__boots_on_postgresql_with_internal_ssl_and_oidc(
+    tmp_path, postgres_server
+):
+    postgres = postgres_server.new_owned_database("tresor_hub")  # password login, as on a node
     site, ports = write_docker_site(tmp_path, postgres["url"])
     env = {**os.environ, "TRESOR_SITE_CONFIG": str(site)}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
@@ -165,23 +129,113 @@ def test_docker_profile_hub__boots_on_postgresql_with_internal_ssl_and_oidc(tmp_
         api_url = f"https://localhost:{ports['hub_port']}/hub/api"
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{ports['hub_port']}/hub/api", timeout=5)
-        anonymous = ssl.create_default_context(cafile=str(airlock / "hub-ca.crt"))
+        anonymous = ssl.create_default_context(cafile=str(airlock / "client-ca.crt"))
         with pytest.raises(httpx.HTTPError):
             httpx.get(api_url, verify=anonymous, timeout=5)
-        as_airlock = ssl.create_default_context(cafile=str(airlock / "hub-ca.crt"))
+        as_airlock = ssl.create_default_context(cafile=str(airlock / "client-ca.crt"))
         as_airlock.load_cert_chain(str(airlock / "airlock.crt"), str(airlock / "airlock.key"))
         api = httpx.get(api_url, verify=as_airlock, timeout=10)
         assert api.status_code == 200
         assert "version" in api.json()
         ssl_dir = tmp_path / "state" / "internal-ssl"
         issuer = x509.load_pem_x509_certificate((airlock / "airlock.crt").read_bytes()).issuer
-        services_ca = next(ssl_dir.glob("services-ca/services-ca.crt"))
-        ca_subject = x509.load_pem_x509_certificate(services_ca.read_bytes()).subject
-        assert issuer == ca_subject
-    finally:
-        hub.terminate()
+        hub_ca = ssl_dir / "hub-ca" / "hub-ca.crt"  # the CA all of the hub's bundles trust
+        assert issuer == x509.load_pem_x509_certificate(hub_ca.read_bytes()).subject
+
+        # the airlock as its container runs it: the environment of ansible/roles/airlock
+        airlock_proc = start_airlock_like_its_container(tmp_path, site, ports, airlock)
         try:
-            hub.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(hub.pid, 9)
-            hub.wait()
+            check_airlock_reachable(tmp_path, url, ssl_dir, ports)
+        finally:
+            stop(airlock_proc)
+    finally:
+        stop(hub)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait()
+
+
+def start_airlock_like_its_container(tmp_path, site, ports, certs) -> subprocess.Popen:
+    """``python -m airlock serve`` with the environment file the airlock role writes."""
+    token = (tmp_path / "state" / "secrets" / "airlock_service_token").read_text().strip()
+    env = {
+        **os.environ,
+        "JUPYTERHUB_API_TOKEN": token,
+        "JUPYTERHUB_API_URL": f"https://localhost:{ports['hub_port']}/hub/api",
+        "JUPYTERHUB_CLIENT_ID": "service-airlock",
+        "JUPYTERHUB_SERVICE_NAME": "airlock",
+        "JUPYTERHUB_SERVICE_PREFIX": "/services/airlock/",
+        "JUPYTERHUB_SERVICE_URL": f"https://localhost:{ports['airlock']}",
+        "JUPYTERHUB_OAUTH_CALLBACK_URL": "/services/airlock/oauth_callback",
+        "JUPYTERHUB_SSL_KEYFILE": str(certs / "airlock.key"),
+        "JUPYTERHUB_SSL_CERTFILE": str(certs / "airlock.crt"),
+        "JUPYTERHUB_SSL_CLIENT_CA": str(certs / "client-ca.crt"),
+        "TRESOR_SITE_CONFIG": str(site),
+    }
+    log = (tmp_path / "airlock.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "airlock", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def check_airlock_reachable(tmp_path, public_url: str, ssl_dir: Path, ports) -> None:
+    """Through the hub's proxy (reviewers' browsers) and directly from a notebook server."""
+    from certipy import Certipy
+    from traitlets.config import Config
+
+    from tresor.airlock import AirlockClient, AirlockRequestError
+    from tresor.hub.profiles import configure
+    from tresor.site import load_site_config
+
+    proxied = f"{public_url}/services/airlock/api/public-key"
+    response = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        response = httpx.get(proxied, timeout=10)
+        if response.status_code == 200:
+            break
+        time.sleep(0.5)
+    airlock_log = (tmp_path / "airlock.log").read_text()
+    assert response is not None and response.status_code == 200, airlock_log[-3000:]
+    assert response.text.startswith("-----BEGIN PUBLIC KEY-----")
+
+    # a notebook server: the certificate JupyterHub's Spawner.create_certs makes for it and the
+    # trust bundle the hub gives it, and the airlock URL the docker profile puts in its env
+    key_pair = Certipy(store_dir=str(ssl_dir)).create_signed_pair(
+        "user-ann", "notebooks-ca", alt_names=["DNS:localhost"], overwrite=True
+    )
+    server_env = {
+        "JUPYTERHUB_SSL_KEYFILE": key_pair["files"]["key"],
+        "JUPYTERHUB_SSL_CERTFILE": key_pair["files"]["cert"],
+        "JUPYTERHUB_SSL_CLIENT_CA": str(ssl_dir / "notebooks-ca_trust.crt"),
+    }
+    c = Config()
+    configure(c, load_site_config(tmp_path / "site.toml"))
+    airlock_url = c.Spawner.environment["TRESOR_AIRLOCK_URL"]
+    assert airlock_url == f"https://localhost:{ports['airlock']}/services/airlock/"
+    # the client tresor.airlock.submit() makes in the server, with the server's TLS identity
+    with mock.patch.dict(os.environ, server_env):
+        client = AirlockClient(airlock_url, token="not-a-hub-token")
+    try:
+        key = client._http.get("public-key")
+        assert key.status_code == 200 and key.text == response.text
+        # the airlock asked the hub (mutual TLS) about the token, and the hub did not know it
+        with pytest.raises(AirlockRequestError, match=r"refused \((401|403)\)"):
+            client.call("GET", "me")
+    finally:
+        client.close()
+    # without the server's certificate the airlock does not even answer
+    with pytest.raises(httpx.HTTPError):
+        bare = ssl.create_default_context(cafile=server_env["JUPYTERHUB_SSL_CLIENT_CA"])
+        httpx.get(f"{airlock_url}api/public-key", verify=bare, timeout=10)

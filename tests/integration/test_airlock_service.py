@@ -168,23 +168,44 @@ def test_tresor_airlock_audit_verify__finds_a_tampered_database(tmp_path):
     airlock.dal.engine.dispose()
 
 
-def test_listen_options__loopback_locally_tls_in_production():
+def test_listen_options__loopback_locally_internal_network_with_tls_in_production(tmp_path):
     import ssl
 
     from airlock.__main__ import listen_options
+    from tresor.paths import DEFAULT_SITE_CONFIG
+    from tresor.site import SiteConfig, load_site_config
 
-    assert listen_options({}, 8123) == {"host": "127.0.0.1", "port": 8123}
-    production = {
-        "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8090",
+    local = load_site_config(DEFAULT_SITE_CONFIG)
+    assert listen_options(local, {}, 8123) == {"host": "127.0.0.1", "port": 8123}
+    assert listen_options(local, {}, None)["port"] == local.airlock.port
+    docker = SiteConfig.model_validate(
+        {
+            "profile": "docker",
+            "hub": {"ip": "0.0.0.0"},
+            "docker": {
+                "image": "tresor-notebook:0.1.0",
+                "database_url_file": "/etc/tresor/secrets/hub_db_url",
+                "oidc": {
+                    "client_id": "x",
+                    "client_secret_file": "/etc/tresor/secrets/oidc",
+                    "authorize_url": "https://login.example.org/a",
+                    "token_url": "https://login.example.org/t",
+                    "userdata_url": "https://login.example.org/u",
+                    "callback_url": "https://tre.example.org/hub/oauth_callback",
+                },
+            },
+        }
+    )
+    production = {  # ansible/roles/airlock/templates/airlock.env.j2
         "JUPYTERHUB_SSL_KEYFILE": "/certs/airlock.key",
         "JUPYTERHUB_SSL_CERTFILE": "/certs/airlock.crt",
-        "JUPYTERHUB_SSL_CLIENT_CA": "/certs/hub-ca.crt",
+        "JUPYTERHUB_SSL_CLIENT_CA": "/certs/client-ca.crt",
     }
-    assert listen_options(production, None) == {
-        "host": "0.0.0.0",  # inside its container, on the internal network only
+    assert listen_options(docker, production, None) == {
+        "host": "tresor-airlock",  # its container's address on the internal network
         "port": 8090,
         "ssl_keyfile": "/certs/airlock.key",
         "ssl_certfile": "/certs/airlock.crt",
-        "ssl_ca_certs": "/certs/hub-ca.crt",
+        "ssl_ca_certs": "/certs/client-ca.crt",
         "ssl_cert_reqs": ssl.CERT_REQUIRED,
     }

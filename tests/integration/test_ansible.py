@@ -31,7 +31,7 @@ from tresor.site import load_site_config
 ANSIBLE = REPO / "ansible"
 VENV_BIN = Path(sys.executable).parent
 PLAYBOOKS = [ANSIBLE / "site.yml", *sorted((ANSIBLE / "playbooks").glob("*.yml"))]
-CHROOT_TAGS = "data_mounts,hub,airlock"
+CHROOT_TAGS = "data_mounts,hub,airlock,dask_gateway"
 
 
 def ansible_env(**extra: str) -> dict[str, str]:
@@ -185,6 +185,13 @@ def applied_twice(tmp_path_factory):
                             "ansible_connection": "local",
                             "ansible_python_interpreter": "/usr/bin/python3",
                             "ansible_become": False,
+                            # the gateway on, as a node with a Slurm cluster sets it
+                            "tresor_gateway": {
+                                "enabled": True,
+                                "backend": "slurm",
+                                "max_cores_per_user": 16,
+                                "slurm": {"partition": "genomics"},
+                            },
                         }
                     }
                 }
@@ -303,6 +310,19 @@ def test_roles_in_a_throwaway_root__secrets_private_and_the_hub_reads_them(appli
     assert env["JUPYTERHUB_API_TOKEN"] == services["airlock"]["api_token"]
     assert re.fullmatch(r"[0-9a-f]{64}", env["JUPYTERHUB_API_TOKEN"])
     assert "quote" in env["TRESOR_AIRLOCK_DATABASE_URL"]  # url-encoded vault password
+    assert env["JUPYTERHUB_SSL_CLIENT_CA"] == "/certs/client-ca.crt"
+    # the gateway container: the [gateway] section the hub reads, and the same token
+    gateway_env = dict(
+        line.split("=", 1)
+        for line in (upper / "etc/tresor/secrets/dask-gateway.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert gateway_env["JUPYTERHUB_API_TOKEN"] == services["dask-gateway"]["api_token"]
+    assert services["dask-gateway"]["url"] == "http://tresor-dask-gateway:8095"
+    assert "command" not in services["dask-gateway"]
+    site = site_config_in(upper)
+    assert (site.gateway.backend, site.gateway.slurm.partition) == ("slurm", "genomics")
+    assert site.gateway.max_cores_per_user == 16
 
 
 @pytest.mark.slow

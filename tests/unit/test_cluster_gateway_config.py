@@ -25,7 +25,7 @@ GATEWAY = """
 [gateway]
 enabled = true
 backend = "{backend}"
-max_clusters_per_user = 2
+{url}max_clusters_per_user = 2
 max_cores_per_user = 8
 max_memory_per_user = "32 GiB"
 worker_cores = 2
@@ -45,11 +45,12 @@ datasets_claim = "dk-datasets"
 """
 
 
-def site_with(tmp_path, backend: str):
+def site_with(tmp_path, backend: str, url: str = ""):
     path = tmp_path / "site.toml"
     path.write_text(
         f'state_dir = "{tmp_path / "state"}"\n'
-        '[accounts]\nresearchers = ["ann"]\n' + GATEWAY.format(backend=backend)
+        '[accounts]\nresearchers = ["ann"]\n'
+        + GATEWAY.format(backend=backend, url=url and f'url = "{url}"\n')
     )
     return load_site_config(path)
 
@@ -114,7 +115,7 @@ def test_kubernetes_config__loads_and_makes_read_only_worker_pods(tmp_path, monk
     from dask_gateway_server.backends.kubernetes import KubeBackend, KubeClusterConfig
     from dask_gateway_server.backends.kubernetes.controller import KubeController
 
-    site = site_with(tmp_path, "kubernetes")
+    site = site_with(tmp_path, "kubernetes", url="http://traefik-dask-gateway.tresor")
     app = load_as_dask_gateway(tmp_path, site, monkeypatch)
     assert "address" not in app.config.DaskGateway  # the chart's, not ours
     backend = app.backend_class(parent=app)
@@ -151,6 +152,12 @@ def test_kubernetes_config__loads_and_makes_read_only_worker_pods(tmp_path, monk
     (container,) = scheduler["spec"]["containers"]
     assert container["args"][:2] == ["dask", "scheduler"]
     assert "tresor-datasets" not in str(scheduler)  # only workers read data
+    # the chart runs the gateway: the hub only routes to gateway.url
+    c = Config()
+    configure(c, site)
+    service = next(s for s in c.JupyterHub.services if s["name"] == "dask-gateway")
+    assert service["url"] == "http://traefik-dask-gateway.tresor"
+    assert "command" not in service
 
 
 def test_local_config__loads_with_this_environment_and_loopback_only(tmp_path, monkeypatch):
@@ -218,20 +225,4 @@ def test_gateway_settings__bad_values_are_refused(tmp_path, section, problem):
     path = tmp_path / "site.toml"
     path.write_text(f"[gateway]\nenabled = true\n{section}\n")
     with pytest.raises(ConfigError, match=problem):
-        load_site_config(path)
-
-
-def test_gateway_settings__not_together_with_the_docker_profiles_external_gateway(tmp_path):
-    path = tmp_path / "site.toml"
-    path.write_text(
-        'profile = "docker"\n[hub]\nip = "0.0.0.0"\n'
-        "[gateway]\nenabled = true\n"
-        '[docker]\nimage = "tresor-notebook:0.1.0"\ndatabase_url_file = "/etc/tresor/db"\n'
-        'dask_gateway_url = "http://tresor-dask-gateway:8000"\n'
-        '[docker.oidc]\nclient_id = "x"\nclient_secret_file = "/etc/tresor/oidc"\n'
-        'authorize_url = "https://login.example.org/a"\ntoken_url = "https://login.example.org/t"\n'
-        'userdata_url = "https://login.example.org/u"\n'
-        'callback_url = "https://tre.example.org/hub/oauth_callback"\n'
-    )
-    with pytest.raises(ConfigError, match="use one of them"):
         load_site_config(path)

@@ -323,11 +323,23 @@ def test_configure_docker__hub_settings(node):
     assert c.Spawner.disable_user_config is True
     assert c.TresorDockerSpawner.pull_policy == "never"
     services = {s["name"]: s for s in c.JupyterHub.services}
-    assert services["airlock"]["url"] == "http://tresor-airlock:8090"
+    # the airlock container on the internal network, over internal SSL
+    assert services["airlock"]["url"] == "https://tresor-airlock:8090"
     assert "command" not in services["airlock"]  # its own container, not a hub subprocess
     assert "command" in services["idle-culler"]
     airlock_certs = node.state_path / "internal-ssl" / "airlock"
-    assert {p.name for p in airlock_certs.iterdir()} >= {"airlock.key", "airlock.crt", "hub-ca.crt"}
+    names = {p.name for p in airlock_certs.iterdir()}
+    assert names >= {"airlock.key", "airlock.crt", "client-ca.crt"}
+
+
+def test_docker_spawner_without_docker_engine__server_env_has_the_internal_airlock_url(node):
+    spawner = make_spawner(node, "ann", ["researchers", "nordic-gwas"])
+    _, body = create_request(spawner)
+    env = dict(item.split("=", 1) for item in body["Env"])
+    # the airlock container's name on the internal network, the only network the server is on
+    assert env["TRESOR_AIRLOCK_URL"] == "https://tresor-airlock:8090/services/airlock/"
+    assert body["HostConfig"]["NetworkMode"] == node.docker.internal_network
+    assert node.airlock_listen_ip == node.docker.airlock_hostname
 
 
 def test_configure_docker__refuses_a_readable_database_url_file(node):
@@ -359,3 +371,58 @@ def test_oidc_groups__site_groups_plus_mapped_claims_only(node):
     state = {"oauth_user": {"preferred_username": "ann"}}
     groups = run(authenticator.get_user_groups(state))
     assert groups == {"researchers", "nordic-gwas"}
+
+
+def test_docker_spawner_without_docker_engine__gateway_container_from_the_gateway_section(node):
+    """[gateway] with a url: the hub routes to the gateway container, servers call it directly,
+    and the container's own config (same section) listens on its network and uses TLS to the hub.
+    """
+    from dask_gateway_server.app import DaskGateway
+
+    from tresor.hub import gateway as gw
+    from tresor.hub.gateway_backends import TresorLocalBackend
+
+    node.source.write_text(
+        node.source.read_text().replace(
+            "[docker]",
+            '[gateway]\nenabled = true\nurl = "http://tresor-dask-gateway:8095"\n\n[docker]',
+        )
+    )
+    site = load_site_config(node.source)
+    c = Config()
+    configure(c, site)
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert services["dask-gateway"]["url"] == "http://tresor-dask-gateway:8095"
+    assert "command" not in services["dask-gateway"]  # its own container, not a hub subprocess
+    assert "tresor-dask-gateway" in {r["name"] for r in c.JupyterHub.load_roles}
+    certs = site.state_path / "internal-ssl" / "dask-gateway"
+    assert {p.name for p in certs.iterdir()} >= {
+        "dask-gateway.key", "dask-gateway.crt", "client-ca.crt"
+    }  # fmt: skip
+
+    spawner = make_spawner(site, "ann", ["researchers", "nordic-gwas"])
+    _, body = create_request(spawner)
+    env = dict(item.split("=", 1) for item in body["Env"])
+    assert env["DASK_GATEWAY__ADDRESS"] == "http://tresor-dask-gateway:8095/services/dask-gateway"
+    assert env["DASK_GATEWAY__PROXY_ADDRESS"] == "gateway://tresor-dask-gateway:8096"
+    assert env["DASK_GATEWAY__PUBLIC_ADDRESS"] == "/services/dask-gateway"  # browsers: the hub
+
+    # the gateway container: the environment file of ansible/roles/dask_gateway, the certs above
+    environ = {
+        "JUPYTERHUB_API_TOKEN": "0" * 64,
+        "JUPYTERHUB_API_URL": "https://tresor-hub:8081/hub/api",
+        "JUPYTERHUB_SSL_KEYFILE": str(certs / "dask-gateway.key"),
+        "JUPYTERHUB_SSL_CERTFILE": str(certs / "dask-gateway.crt"),
+        "JUPYTERHUB_SSL_CLIENT_CA": str(certs / "client-ca.crt"),
+    }
+    gateway_config = Config()
+    gw.configure_gateway(gateway_config, site, environ=environ)
+    app = DaskGateway(config=gateway_config)
+    assert app.config.Proxy.address == ":8095"  # reachable from the hub's proxy and kernels
+    auth = app.authenticator_class(parent=app)
+    assert auth.tls_cert == environ["JUPYTERHUB_SSL_CERTFILE"]
+    assert auth.tls_ca == environ["JUPYTERHUB_SSL_CLIENT_CA"]
+    backend = app.backend_class(parent=app)
+    assert isinstance(backend, TresorLocalBackend)
+    context = backend._hub_ssl_context()  # loads the real key pair and CA bundle
+    assert len(context.get_ca_certs()) == 3

@@ -10,8 +10,10 @@ config and the secret files this profile reads.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tresor.errors import ConfigError
+from tresor.hub.roles import GATEWAY_SERVICE
 from tresor.hub.secrets import check_private_file, ensure_private_dir, ensure_secret
 from tresor.site import DockerSettings, SiteConfig
 
@@ -157,45 +159,27 @@ def configure_docker(c, site: SiteConfig) -> None:
     configure_common(c, site, paths)
     # memberships come from the authenticator at each login (manage_groups), not load_groups
     c.JupyterHub.load_groups = {}
-    _external_airlock(c, site, ssl_dir)
-    if docker.dask_gateway_url:
-        _dask_gateway(c, site, paths["secrets"])
+    _external_services(c, site, ssl_dir)
 
 
-def _external_airlock(c, site: SiteConfig, ssl_dir: Path) -> None:
-    """The airlock runs in its own container: the hub proxies to it, it does not start it."""
+def _external_services(c, site: SiteConfig, ssl_dir: Path) -> None:
+    """The airlock (and the gateway, if enabled) run in their own containers on the internal
+    network: the hub routes to them and does not start them.
+
+    With internal SSL each gets a certificate signed by the hub's CA (``tresor.hub.internal_ssl``),
+    which the hub, the proxy and the notebook servers all verify.
+    """
     docker = site.docker
     for service in c.JupyterHub.services:
         if service["name"] == "airlock":
             service.pop("command", None)
             service.pop("environment", None)
-            service["url"] = docker.airlock_url
-    if docker.internal_ssl:
-        from tresor.hub.internal_ssl import external_service_certs
+    if not docker.internal_ssl:
+        return
+    from tresor.hub.internal_ssl import external_service_certs
 
-        external_service_certs(
-            ssl_dir, "airlock", [docker.airlock_hostname], owner_uid=docker.airlock_uid
-        )
-
-
-def _dask_gateway(c, site: SiteConfig, secrets_dir: Path) -> None:
-    """Register an external dask-gateway: it checks users' tokens with the hub."""
-    c.JupyterHub.services.append(
-        {
-            "name": "dask-gateway",
-            "url": site.docker.dask_gateway_url,
-            "api_token": ensure_secret(secrets_dir / "dask_gateway_service_token"),
-        }
+    external_service_certs(
+        ssl_dir, "airlock", [docker.airlock_hostname], owner_uid=docker.airlock_uid
     )
-    roles = c.JupyterHub.load_roles
-    roles.append(
-        {
-            "name": "tresor-dask-gateway-service",
-            "description": "The dask-gateway resolves users' names and groups.",
-            "scopes": ["read:users:name", "read:users:groups"],
-            "services": ["dask-gateway"],
-        }
-    )
-    for role in roles:
-        if role["name"] == "tresor-researcher":
-            role["scopes"] = [*role["scopes"], "access:services!service=dask-gateway"]
+    if site.gateway.enabled:
+        external_service_certs(ssl_dir, GATEWAY_SERVICE, [urlsplit(site.gateway.url).hostname])

@@ -14,8 +14,11 @@ run inside the gateway are in :mod:`tresor.hub.gateway_backends`, and the file t
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from traitlets.config import Config
 
@@ -50,11 +53,32 @@ def gateway_paths(site: SiteConfig) -> dict[str, Path]:
 
 
 def proxy_address(site: SiteConfig) -> str:
-    """Where kernels reach the schedulers' TLS proxy."""
-    return site.gateway.proxy_address or f"gateway://127.0.0.1:{site.gateway.scheduler_port}"
+    """Where kernels reach the schedulers' TLS proxy: the gateway's host, on its TLS port."""
+    host = urlsplit(site.gateway.url).hostname or "127.0.0.1"
+    return site.gateway.proxy_address or f"gateway://{host}:{site.gateway.scheduler_port}"
 
 
-def configure_gateway(c: Config, site: SiteConfig, *, python: str = sys.executable) -> None:
+def hub_tls_files(environ: Mapping[str, str]) -> dict[str, str]:
+    """The internal-SSL files the gateway talks to the hub API with, if the hub requires them.
+
+    A hub-managed gateway gets ``JUPYTERHUB_SSL_*`` from the hub; the gateway container of the
+    docker profile from its environment file (``ansible/roles/dask_gateway``).
+    """
+    files = {
+        "tls_key": environ.get("JUPYTERHUB_SSL_KEYFILE", ""),
+        "tls_cert": environ.get("JUPYTERHUB_SSL_CERTFILE", ""),
+        "tls_ca": environ.get("JUPYTERHUB_SSL_CLIENT_CA", ""),
+    }
+    return files if files["tls_key"] and files["tls_cert"] else {}
+
+
+def configure_gateway(
+    c: Config,
+    site: SiteConfig,
+    *,
+    python: str = sys.executable,
+    environ: Mapping[str, str] = os.environ,
+) -> None:
     """Set dask-gateway-server traits on ``c`` from the site config's ``[gateway]`` section.
 
     ``python`` is the interpreter of the researcher environment for the local backend; Slurm and
@@ -66,6 +90,9 @@ def configure_gateway(c: Config, site: SiteConfig, *, python: str = sys.executab
     # token and hub API URL come from the service environment the hub sets
     c.JupyterHubAuthenticator.jupyterhub_service_name = GATEWAY_SERVICE
     c.JupyterHubAuthenticator.use_service_access_scopes = True
+    for key, path in hub_tls_files(environ).items():
+        setattr(c.JupyterHubAuthenticator, key, path)
+        setattr(c.TresorClusterPolicy, key, path)
 
     # per researcher: a number of clusters, each with an equal share of the cores and memory
     c.TresorClusterPolicy.max_clusters_per_user = g.max_clusters_per_user
@@ -88,13 +115,15 @@ def configure_gateway(c: Config, site: SiteConfig, *, python: str = sys.executab
 def _local_backend(c: Config, site: SiteConfig, python: str) -> None:
     """Scheduler and workers are processes of the gateway's OS user, in this environment."""
     bin_dir = Path(python).parent
+    # loopback when the hub runs the gateway; its own container's interfaces when it is external
+    host = "" if site.gateway.url else "127.0.0.1"
     c.DaskGateway.address = f"127.0.0.1:{site.gateway.api_port}"
     c.ClusterConfig.scheduler_cmd = [str(bin_dir / "dask"), "scheduler"]
     c.ClusterConfig.worker_cmd = [str(bin_dir / "dask"), "worker"]
     c.LocalBackend.clusters_directory = str(gateway_paths(site)["clusters"])
     # dask-gateway's own proxy: HTTP (API, dashboards) behind the hub's, TLS to schedulers
-    c.Proxy.address = f"127.0.0.1:{site.gateway.port}"
-    c.Proxy.tcp_address = f"127.0.0.1:{site.gateway.scheduler_port}"
+    c.Proxy.address = f"{host}:{site.gateway.port}"
+    c.Proxy.tcp_address = f"{host}:{site.gateway.scheduler_port}"
     c.Proxy.prefix = PREFIX
 
 
@@ -168,14 +197,16 @@ def config_text(c: Config) -> str:
 def gateway_service(site: SiteConfig) -> dict:
     """The hub's service entry; the hub routes ``PREFIX`` to it.
 
-    Local and Slurm backends: a hub-managed service (the hub starts and stops the gateway).
-    Kubernetes: the dask-gateway Helm chart runs it; the hub only routes to it, and the chart
-    must be given the same token (``gateway.auth.jupyterhub.apiToken``).
+    With ``gateway.url`` empty (local profile, local and Slurm backends) the hub starts and stops
+    the gateway. With it set, something else runs the gateway and the hub only routes to it,
+    with the same token: the ``tresor-dask-gateway`` container in the docker profile (its
+    environment file holds the token file's content), the dask-gateway Helm chart with the
+    Kubernetes backend (``gateway.auth.jupyterhub.apiToken``).
     """
     paths = gateway_paths(site)
     service = {"name": GATEWAY_SERVICE, "api_token": ensure_secret(paths["token"])}
-    if site.gateway.backend == "kubernetes":
-        return service | {"url": site.gateway.kubernetes.service_url}
+    if site.gateway.url:
+        return service | {"url": site.gateway.url}
     if site.gateway.backend == "local":
         ensure_private_dir(paths["clusters"].parent)
         ensure_private_dir(paths["clusters"])
@@ -193,9 +224,12 @@ def singleuser_environment(site: SiteConfig) -> dict[str, str]:
     """Dask settings for every researcher's server: dashboard link, and the gateway if enabled."""
     env = {"DASK_DISTRIBUTED__DASHBOARD__LINK": LOCAL_DASHBOARD_LINK}
     if site.gateway.enabled:
+        # kernels call an external gateway directly (the internal network), a hub-run one
+        # through the hub's proxy; browsers always through the hub (PUBLIC_ADDRESS)
+        base = site.gateway.url + "/" if site.gateway.url else site.public_url
         env.update(
             {
-                "DASK_GATEWAY__ADDRESS": f"{site.public_url}{PREFIX.lstrip('/')}",
+                "DASK_GATEWAY__ADDRESS": f"{base}{PREFIX.lstrip('/')}",
                 "DASK_GATEWAY__PUBLIC_ADDRESS": PREFIX,
                 "DASK_GATEWAY__PROXY_ADDRESS": proxy_address(site),
                 "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from urllib.parse import quote
 
 import aiohttp
@@ -60,6 +61,18 @@ class TresorClusterPolicy(LoggingConfigurable):
         """,
     )
 
+    tls_key = Unicode(
+        "",
+        config=True,
+        help="""Client key for the hub API when the hub requires internal SSL.
+
+        Set with ``tls_cert`` and ``tls_ca`` by :func:`tresor.hub.gateway.configure_gateway`
+        from ``JUPYTERHUB_SSL_*``, the same files dask-gateway's JupyterHubAuthenticator uses.
+        """,
+    )
+    tls_cert = Unicode("", config=True, help="""Client certificate for the hub API.""")
+    tls_ca = Unicode("", config=True, help="""CA bundle the hub's certificate is checked with.""")
+
     @default("hub_api_url")
     def _default_hub_api_url(self) -> str:
         return os.environ.get("JUPYTERHUB_API_URL", "")
@@ -92,8 +105,17 @@ class TresorClusterPolicy(LoggingConfigurable):
         self._hub = aiohttp.ClientSession(
             headers={"Authorization": f"token {self.hub_api_token}"},
             timeout=aiohttp.ClientTimeout(total=30),
+            connector=aiohttp.TCPConnector(ssl=self._hub_ssl_context()),
         )
         self._server_watch = asyncio.ensure_future(self._watch_servers())
+
+    def _hub_ssl_context(self) -> ssl.SSLContext | bool:
+        """The internal-SSL client context, or aiohttp's default checks (True)."""
+        if not (self.tls_key and self.tls_cert):
+            return True
+        context = ssl.create_default_context(cafile=self.tls_ca or None)
+        context.load_cert_chain(self.tls_cert, self.tls_key)
+        return context
 
     async def cleanup(self):
         if watch := getattr(self, "_server_watch", None):

@@ -15,6 +15,9 @@ from tresor.hub.secrets import ensure_private_dir, ensure_secret
 from tresor.paths import REPO_ROOT
 from tresor.site import SiteConfig
 
+#: the airlock's path, on the hub's public URL and on the service itself
+AIRLOCK_PREFIX = "/services/airlock/"
+
 
 def proxy_command() -> list[str]:
     """configurable-http-proxy installed by the project (npm), else one on PATH."""
@@ -73,7 +76,7 @@ def configure_common(c, site: SiteConfig, paths: dict[str, Path]) -> None:
         {
             "name": "airlock",
             "display": True,
-            "url": f"http://127.0.0.1:{site.airlock.port}",
+            "url": site.airlock_url,
             "api_token": ensure_secret(paths["airlock_token"]),
             "oauth_no_confirm": True,
             "command": [sys.executable, "-m", "airlock", "serve", "--port", str(site.airlock.port)],
@@ -93,6 +96,8 @@ def configure_common(c, site: SiteConfig, paths: dict[str, Path]) -> None:
             ],
         },
     ]
+    # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
+    c.Spawner.environment = {"TRESOR_AIRLOCK_URL": f"{site.airlock_url}{AIRLOCK_PREFIX}"}
     gateway.configure_hub(c, site)
 
 
@@ -132,8 +137,4 @@ def configure_local(c, site: SiteConfig) -> None:
     c.TresorLocalSpawner.catalogue_dir = str(site.catalogue_path)
     c.Spawner.http_timeout = 60
     c.Spawner.start_timeout = 120
-    # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
-    c.Spawner.environment = {
-        "TRESOR_AIRLOCK_URL": f"http://127.0.0.1:{site.airlock.port}/services/airlock/"
-    }
     configure_common(c, site, paths)
