@@ -161,7 +161,7 @@ def write_variant_table(
         with open(tmp, "w") as f:
             f.write("\t".join(header) + "\n")
             for block in iter_blocks(ds, needed, progress=progress, desc=path.name):
-                if keep:
+                if keep and not block[keep].values.all():
                     block = block.isel(variants=np.flatnonzero(block[keep].values))
                     if block.sizes["variants"] == 0:
                         continue
@@ -186,12 +186,16 @@ def _joined(values: np.ndarray, n_alleles: np.ndarray, digits: int | None) -> li
 
     ``digits=None`` formats integers. Biallelic rows take the fast path.
     """
-    text = fmt_int(values.ravel()) if digits is None else fmt(values.ravel(), digits)
-    width = values.shape[1]
-    out = text[::width] if width else []
+
+    def text(x: np.ndarray) -> list[str]:
+        return fmt_int(x) if digits is None else fmt(x, digits)
+
+    if values.shape[1] == 0:
+        return []
+    out = text(values[:, 0])
     for i in np.flatnonzero(n_alleles != 2).tolist():
         k = max(int(n_alleles[i]) - 1, 0)
-        out[i] = ",".join(text[i * width : i * width + k]) if k else "0"
+        out[i] = ",".join(text(values[i, :k])) if k else "0"
     return out
 
 
