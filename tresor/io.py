@@ -4,10 +4,10 @@ Any store written by bio2zarr's ``vcf2zarr`` opens here; names follow the VCF Za
 (``call_genotype`` (variants, samples, ploidy) int8 with -1 missing, ``variant_position``, ...).
 Arrays stay Dask arrays chunked as stored, so memory does not grow with the number of variants.
 
-Chunks are decoded by zarrs (a Rust codec pipeline) when it is installed: zarr-python 3.1's own
-pipeline spends more time per chunk on asyncio bookkeeping than on decompressing a genotype
-chunk. The pipeline is chosen per array when the store is opened and travels with the array
-when Dask pickles it to distributed workers, so only reads through :func:`open_store` use it.
+Chunks are decoded by zarrs (a Rust codec pipeline) when it is installed, in its read-only form
+(:mod:`tresor.zarr_pipeline`: plain zarrs would write to a read-only store). The pipeline is
+chosen per array when the store is opened and travels with the array when Dask pickles it to
+distributed workers, so only arrays from :func:`open_store` use it.
 """
 
 from __future__ import annotations
@@ -32,28 +32,26 @@ REQUIRED_VARIABLES = (
     "contig_id",
 )
 
-#: zarr config key and value that select the Rust codec pipeline of the ``zarrs`` package.
-ZARRS_PIPELINE = {"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"}
-
 log = logging.getLogger(__name__)
 
 
 @functools.cache
-def zarrs_available() -> bool:
-    """Whether the zarrs codec pipeline can be used; says once in the log when it cannot."""
+def zarrs_pipeline() -> dict | None:
+    """zarr config selecting the read-only zarrs pipeline, or None (said once in the log)."""
     try:
-        import zarrs  # noqa: F401
+        from tresor.zarr_pipeline import CONFIG
     except ImportError as e:
-        log.warning("zarrs not importable (%s): reading Zarr with zarr's own, slower pipeline", e)
-        return False
-    return True
+        log.warning("zarrs not importable (%s): reading Zarr with zarr's own pipeline", e)
+        return None
+    return CONFIG
 
 
 def read_pipeline():
     """zarr config for opening arrays to read: the zarrs pipeline if available, else as is."""
     import zarr
 
-    return zarr.config.set(ZARRS_PIPELINE) if zarrs_available() else contextlib.nullcontext()
+    config = zarrs_pipeline()
+    return zarr.config.set(config) if config else contextlib.nullcontext()
 
 
 def open_store(path: str | os.PathLike) -> xr.Dataset:

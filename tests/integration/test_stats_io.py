@@ -1,9 +1,11 @@
-"""tresor.io.open_store decodes genotypes with the zarrs pipeline, and without it if it is gone."""
+"""tresor.io.open_store decodes genotypes with the zarrs pipeline (read-only), and without it
+if it is gone."""
 
 from __future__ import annotations
 
 import logging
 import pickle
+import shutil
 import sys
 
 import dask
@@ -33,7 +35,7 @@ def zarrs_reads(monkeypatch):
 
 def _reference_genotypes(store) -> np.ndarray:
     """call_genotype read with zarr's own pipeline."""
-    assert zarr.config.get("codec_pipeline.path") != tresor.io.ZARRS_PIPELINE["codec_pipeline.path"]
+    assert "zarrs" not in zarr.config.get("codec_pipeline.path").lower()
     return zarr.open_array(zarr.storage.LocalStore(store, read_only=True), path="call_genotype")[:]
 
 
@@ -62,14 +64,37 @@ def test_open_store__without_zarrs_reads_with_zarr_and_says_so(
 ):
     store = demo_cohorts["dk"].store
     monkeypatch.setitem(sys.modules, "zarrs", None)  # import zarrs -> ImportError
-    tresor.io.zarrs_available.cache_clear()
+    monkeypatch.setitem(sys.modules, "tresor.zarr_pipeline", None)
+    tresor.io.zarrs_pipeline.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="tresor.io"):
             ds = open_store(store)
         with dask.config.set(scheduler="threads"):
             genotypes = ds["call_genotype"].values
     finally:
-        tresor.io.zarrs_available.cache_clear()
+        tresor.io.zarrs_pipeline.cache_clear()
     assert "zarrs not importable" in caplog.text
     assert zarrs_reads == []
     np.testing.assert_array_equal(genotypes, _reference_genotypes(store))
+
+
+def _zarr_array(dataset_array) -> zarr.Array:
+    """The zarr.Array under an xarray variable opened lazily (what a Dask worker receives)."""
+    graph = dict(dataset_array.data.__dask_graph__())
+    a = next(v for k, v in graph.items() if str(k).startswith("original-"))
+    while not isinstance(a, zarr.Array):
+        a = a._array if hasattr(a, "_array") else a.array
+    return a
+
+
+def test_open_store__arrays_cannot_be_written_even_by_root(demo_cohorts, tmp_path):
+    """zarrs writes through its own store, which ignores zarr's read_only flag; tresor's
+    pipeline refuses, and root (who ignores file modes) writes nothing either."""
+    store = tmp_path / "dk.vcz"
+    shutil.copytree(demo_cohorts["dk"].store, store)
+    before = _reference_genotypes(store)
+    array = _zarr_array(open_store(store)["call_genotype"])
+    assert "Zarrs" in type(array._async_array.codec_pipeline).__name__
+    with pytest.raises(ValueError, match="read-only"):
+        array[0, 0, 0] = 1 - before[0, 0, 0]
+    np.testing.assert_array_equal(_reference_genotypes(store), before)
