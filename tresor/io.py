@@ -3,18 +3,10 @@
 Any store written by bio2zarr's ``vcf2zarr`` opens here; names follow the VCF Zarr specification
 (``call_genotype`` (variants, samples, ploidy) int8 with -1 missing, ``variant_position``, ...).
 Arrays stay Dask arrays chunked as stored, so memory does not grow with the number of variants.
-
-Chunks are decoded by zarrs (a Rust codec pipeline) when it is installed, in its read-only form
-(:mod:`tresor.zarr_pipeline`: plain zarrs would write to a read-only store). The pipeline is
-chosen per array when the store is opened and travels with the array when Dask pickles it to
-distributed workers, so only arrays from :func:`open_store` use it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import logging
 import os
 from pathlib import Path
 
@@ -31,27 +23,6 @@ REQUIRED_VARIABLES = (
     "sample_id",
     "contig_id",
 )
-
-log = logging.getLogger(__name__)
-
-
-@functools.cache
-def zarrs_pipeline() -> dict | None:
-    """zarr config selecting the read-only zarrs pipeline, or None (said once in the log)."""
-    try:
-        from tresor.zarr_pipeline import CONFIG
-    except ImportError as e:
-        log.warning("zarrs not importable (%s): reading Zarr with zarr's own pipeline", e)
-        return None
-    return CONFIG
-
-
-def read_pipeline():
-    """zarr config for opening arrays to read: the zarrs pipeline if available, else as is."""
-    import zarr
-
-    config = zarrs_pipeline()
-    return zarr.config.set(config) if config else contextlib.nullcontext()
 
 
 def open_store(path: str | os.PathLike) -> xr.Dataset:
@@ -71,14 +42,13 @@ def open_store(path: str | os.PathLike) -> xr.Dataset:
         raise NotVCFZarrError(f"{path} is not a Zarr store (no .zgroup or zarr.json); {hint}")
     store = zarr.storage.LocalStore(path, read_only=True)
     try:
-        with read_pipeline():
-            ds = xr.open_zarr(
-                store,
-                consolidated=False,
-                # keep int8 genotypes and their -1/-2 sentinels: no float conversion to NaN
-                mask_and_scale=False,
-                concat_characters=False,
-            )
+        ds = xr.open_zarr(
+            store,
+            consolidated=False,
+            # keep int8 genotypes and their -1/-2 sentinels: no float conversion to NaN
+            mask_and_scale=False,
+            concat_characters=False,
+        )
     except Exception as e:  # zarr raises several types for unreadable metadata
         raise NotVCFZarrError(f"{path} could not be opened as a Zarr store: {e}; {hint}") from e
     missing = [name for name in REQUIRED_VARIABLES if name not in ds]
