@@ -43,6 +43,32 @@ def test_variant_stats__counts_equal_brute_force(sample_chunk):
     np.testing.assert_array_equal(stats.variant_major_allele, allele.argmax(1))
 
 
+@pytest.mark.parametrize("n_samples", [5, 64, 77])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_genotype_counts__biallelic_fast_path_and_fallbacks_equal_brute_force(
+    n_samples, contiguous
+):
+    """Biallelic rows take the vectorized path; rows with allele 2, -2 fill or -1 next to
+    another allele must give the same counts as rows without them."""
+    from tresor.stats.aggregation_kernels import genotype_counts
+
+    rng = np.random.default_rng(n_samples)
+    g = random_genotypes(rng, 30, 2 * n_samples, n_alleles=2, missing=0.1)
+    g[0, :3, 1] = -2  # haploid calls
+    g[1, 2] = (2, 0)  # one call with a third allele
+    g[2, 1] = (-1, 2)  # half-missing call with a third allele: missing
+    g[3, :4, 0] = -1  # half-missing calls
+    g[4] = -1  # nothing called
+    g[5, -1] = (0, 2)  # the third allele in the tail after the last whole lane
+    g = g if contiguous else g[:, ::2]
+    counts = genotype_counts(g, 3)
+    allele, hom, het, called = brute_counts(g, 3)
+    np.testing.assert_array_equal(counts[:, 0:3], allele)
+    np.testing.assert_array_equal(counts[:, 3:6], hom)
+    np.testing.assert_array_equal(counts[:, 6:9], het)
+    np.testing.assert_array_equal(counts[:, 9], called)
+
+
 def test_variant_stats__allele_counts_equal_scikit_allel():
     rng = np.random.default_rng(2)
     ds = dataset(random_genotypes(rng, 30, 25, n_alleles=2))

@@ -8,6 +8,8 @@ hard calls: a half-missing call such as ``./1`` is missing.
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 
@@ -38,15 +40,100 @@ def _diploid_pair_table(g: np.ndarray, v: int, width: int, table: np.ndarray) ->
         table[0] += table[j]
 
 
+#: A diploid call read as one little-endian uint16 (first allele in the low byte).
+_REF_REF, _ALT_REF, _REF_ALT, _ALT_ALT = 0x0000, 0x0001, 0x0100, 0x0101
+
+
+#: Lanes of the biallelic counters: 32 uint16 per class fill AVX2/AVX-512 registers.
+_LANES = 32
+
+
 @numba.njit(nogil=True, cache=True)
-def genotype_counts(g: np.ndarray, n_alleles: int) -> np.ndarray:  # pragma: no cover
+def _count_pair_lanes(row: np.ndarray, acc: np.ndarray) -> None:
+    """Per-lane counts of 0/0, 1/0, 0/1, 1/1 and calls with a -1 in ``row``'s whole lanes.
+
+    Equality tests into uint16 lanes vectorize (SIMD), unlike a histogram; the caller keeps
+    ``len(row) // _LANES`` at most 65535 so that no lane overflows.
+    """  # pragma: no cover
+    acc[:] = 0
+    for b in range(row.shape[0] // _LANES):
+        for j in range(_LANES):
+            x = row[b * _LANES + j]
+            acc[0, j] += x == _REF_REF
+            acc[1, j] += x == _ALT_REF
+            acc[2, j] += x == _REF_ALT
+            acc[3, j] += x == _ALT_ALT
+            acc[4, j] += ((x & 0xFF) == 0xFF) | ((x & 0xFF00) == 0xFF00)
+
+
+@numba.njit(nogil=True, cache=True)
+def _biallelic_pair_counts(row: np.ndarray, acc: np.ndarray, out: np.ndarray) -> bool:
+    """Counts of one variant into ``out`` if its calls are only 0/0, 0/1, 1/0, 1/1 or contain
+    -1; else False, ``out`` untouched, for the general path (allele 2+, haploid -2 fill).
+
+    ``row`` is the variant's diploid calls as uint16 (first allele in the low byte); ``acc`` is
+    scratch space of shape (5, _LANES) uint16.
+    """  # pragma: no cover
+    n = row.shape[0]
+    n_blocks = n // _LANES
+    if n_blocks > 65535:  # a uint16 lane could overflow
+        return False
+    _count_pair_lanes(row, acc)
+    counts = np.zeros(5, dtype=np.int64)  # 0/0, 1/0, 0/1, 1/1, missing
+    for k in range(5):
+        counts[k] = acc[k].sum()
+    for s in range(n_blocks * _LANES, n):
+        x = row[s]
+        counts[0] += x == _REF_REF
+        counts[1] += x == _ALT_REF
+        counts[2] += x == _REF_ALT
+        counts[3] += x == _ALT_ALT
+        counts[4] += ((x & 0xFF) == 0xFF) | ((x & 0xFF00) == 0xFF00)
+    rr, ar, ra, aa, miss = counts[0], counts[1], counts[2], counts[3], counts[4]
+    called = rr + ar + ra + aa
+    if called + miss != n:
+        return False
+    n_alleles = (out.shape[0] - 1) // 3
+    het = ar + ra
+    out[0] = 2 * rr + het
+    out[1] = 2 * aa + het
+    out[n_alleles] = rr
+    out[n_alleles + 1] = aa
+    out[2 * n_alleles] = het
+    out[2 * n_alleles + 1] = het
+    out[3 * n_alleles] = called
+    return True
+
+
+def genotype_counts(g: np.ndarray, n_alleles: int) -> np.ndarray:
     """Per-variant counts of a (variants, samples, ploidy) int8 block; see the column layout."""
+    fast = (
+        g.ndim == 3
+        and g.shape[2] == 2
+        and n_alleles >= 2
+        and g.flags.c_contiguous
+        and sys.byteorder == "little"
+    )
+    # each diploid call as one uint16, for the vectorized biallelic path
+    pairs = g.reshape(g.shape[0], -1).view(np.uint16) if fast else np.zeros((0, 0), dtype=np.uint16)
+    return _genotype_counts(g, pairs, n_alleles)
+
+
+@numba.njit(nogil=True, cache=True)
+def _genotype_counts(
+    g: np.ndarray, pairs: np.ndarray, n_alleles: int
+) -> np.ndarray:  # pragma: no cover
+    """:func:`genotype_counts`; ``pairs`` is ``g`` as uint16 calls, or empty if not diploid."""
     n_variants, n_samples, ploidy = g.shape
     out = np.zeros((n_variants, 3 * n_alleles + 1), dtype=np.int32)
     if ploidy == 2:
         width = n_alleles + 2
         table = np.zeros((4, width * width), dtype=np.int32)
+        fast = pairs.shape[0] == n_variants
+        acc = np.zeros((5, _LANES), dtype=np.uint16)
         for v in range(n_variants):
+            if fast and _biallelic_pair_counts(pairs[v], acc, out[v]):
+                continue
             _diploid_pair_table(g, v, width, table)
             row = out[v]
             for a in range(-2, n_alleles):

@@ -23,6 +23,16 @@ def genotype_blocks(gt: da.Array) -> da.Array:
     return gt
 
 
+def _one_block(x):
+    """The block itself from blockwise's list of blocks along a contracted, single-chunk axis.
+
+    ``concatenate=True`` would copy each block (dask's concatenate3), 10 MB per genotype chunk.
+    """
+    while isinstance(x, list):
+        (x,) = x
+    return x
+
+
 def _per_sample_args(gt: da.Array, arrays: tuple) -> list:
     """blockwise (array, index) pairs for per-sample arrays chunked like gt's samples axis."""
     pairs = []
@@ -54,7 +64,7 @@ def map_variant_blocks(
         raise ValueError("this kernel needs all samples in one chunk; rechunk samples first")
 
     def run(block, *rows):
-        return kernel(block, *rows)[:, None, :]
+        return kernel(_one_block(block), *map(_one_block, rows))[:, None, :]
 
     per_block = da.blockwise(
         run,
@@ -64,7 +74,7 @@ def map_variant_blocks(
         *_per_sample_args(gt, sample_arrays),
         new_axes={"w": width},
         adjust_chunks={"s": 1},
-        concatenate=True,
+        concatenate=False,
         dtype=dtype,
         meta=np.empty((0, 0, 0), dtype=dtype),
     )
@@ -80,7 +90,7 @@ def map_sample_blocks(
     gt = genotype_blocks(gt)
 
     def run(block, *rows):
-        return kernel(block, *rows)[None, :, :]
+        return kernel(_one_block(block), *map(_one_block, rows))[None, :, :]
 
     args = []
     for arr in variant_arrays:
@@ -94,7 +104,7 @@ def map_sample_blocks(
         *args,
         new_axes={"w": width},
         adjust_chunks={"v": 1},
-        concatenate=True,
+        concatenate=False,
         dtype=dtype,
         meta=np.empty((0, 0, 0), dtype=dtype),
     )

@@ -100,6 +100,10 @@ def hwe_exact_per_allele(
         for a in range(width):
             n_diploid += 2 * hom[v, a] + het[v, a]
         n_diploid //= 2
-        for a in range(min(width, n_alleles[v])):
+        k = min(width, n_alleles[v])
+        if k == 2:  # REF against ALT is ALT against REF: one test
+            out[v, 0] = out[v, 1] = hwe_exact(het[v, 0], hom[v, 0], hom[v, 1])
+            continue
+        for a in range(k):
             out[v, a] = hwe_exact(het[v, a], hom[v, a], n_diploid - hom[v, a] - het[v, a])
     return out

@@ -47,6 +47,19 @@ def _strings(values) -> np.ndarray:
     return np.asarray(values).astype(object)
 
 
+class _AlleleRows:
+    """``rows[i]``: the alleles of variant i as a list (REF first), built on demand."""
+
+    def __init__(self, alleles: np.ndarray, n_alleles: np.ndarray):
+        self._alleles, self._n = alleles, n_alleles
+
+    def __getitem__(self, i: int) -> list[str]:
+        return list(self._alleles[i, : self._n[i]])
+
+    def __len__(self) -> int:
+        return len(self._n)
+
+
 class VariantLabels:
     """CHROM, POS, ID and alleles of a computed block, as Python strings."""
 
@@ -56,11 +69,12 @@ class VariantLabels:
         self.id = self.ids(block)
         alleles = _strings(block["variant_allele"].values)
         self.n_alleles = (alleles != "").sum(axis=1)
-        self.alleles = [
-            list(row[:k]) for row, k in zip(alleles, self.n_alleles.tolist(), strict=True)
-        ]
+        self.alleles = _AlleleRows(alleles, self.n_alleles)
         self.ref = alleles[:, 0].tolist()
-        self.alt = [",".join(a[1:]) or "." for a in self.alleles]
+        # biallelic sites (nearly all) straight from the ALT column; the rest joined
+        self.alt = (alleles[:, 1] if alleles.shape[1] > 1 else alleles[:, 0]).tolist()
+        for i in np.flatnonzero(self.n_alleles != 2).tolist():
+            self.alt[i] = ",".join(self.alleles[i][1:]) or "."
 
     @staticmethod
     def ids(block: xr.Dataset) -> list[str]:
@@ -147,7 +161,7 @@ def write_variant_table(
         with open(tmp, "w") as f:
             f.write("\t".join(header) + "\n")
             for block in iter_blocks(ds, needed, progress=progress, desc=path.name):
-                if keep:
+                if keep and not block[keep].values.all():
                     block = block.isel(variants=np.flatnonzero(block[keep].values))
                     if block.sizes["variants"] == 0:
                         continue
@@ -172,12 +186,16 @@ def _joined(values: np.ndarray, n_alleles: np.ndarray, digits: int | None) -> li
 
     ``digits=None`` formats integers. Biallelic rows take the fast path.
     """
-    text = fmt_int(values.ravel()) if digits is None else fmt(values.ravel(), digits)
-    width = values.shape[1]
-    out = text[::width] if width else []
+
+    def text(x: np.ndarray) -> list[str]:
+        return fmt_int(x) if digits is None else fmt(x, digits)
+
+    if values.shape[1] == 0:
+        return []
+    out = text(values[:, 0])
     for i in np.flatnonzero(n_alleles != 2).tolist():
         k = max(int(n_alleles[i]) - 1, 0)
-        out[i] = ",".join(text[i * width : i * width + k]) if k else "0"
+        out[i] = ",".join(text(values[i, :k])) if k else "0"
     return out
 
 
@@ -244,11 +262,15 @@ def hardy_rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
     o, e, pv = fmt(observed, digits), fmt(expected, digits), fmt(p[v, a], digits)
     prefix = lab.prefix(v)
     out = []
+    multi = (lab.n_alleles > 2).tolist()
     for j, (vi, ai) in enumerate(zip(v.tolist(), a.tolist(), strict=True)):
-        alleles = lab.alleles[vi]
-        ax = ",".join(alleles[:ai] + alleles[ai + 1 :]) or "."
+        if multi[vi]:
+            alleles = lab.alleles[vi]
+            a1, ax = alleles[ai], ",".join(alleles[:ai] + alleles[ai + 1 :])
+        else:  # one line, A1 = REF
+            a1, ax = lab.ref[vi], lab.alt[vi]
         out.append(
-            f"{prefix[j]}\t{alleles[ai]}\t{ax}\t{hom_a[j]}\t{het_a[j]}\t"
+            f"{prefix[j]}\t{a1}\t{ax}\t{hom_a[j]}\t{het_a[j]}\t"
             f"{n_v[j] - hom_a[j] - het_a[j]}\t{o[j]}\t{e[j]}\t{pv[j]}"
         )
     return out
