@@ -44,6 +44,31 @@ def _per_sample_args(gt: da.Array, arrays: tuple) -> list:
     return pairs
 
 
+def _per_block(
+    gt: da.Array, kernel: Callable[..., np.ndarray], width: int, dtype, args: list, axis: str
+) -> da.Array:
+    """(variants, samples, width) with one result per genotype block along ``axis`` ("s" for a
+    per-variant kernel, whose result stands for the block's samples; "v" for a per-sample one),
+    left for the caller to sum over that axis."""
+    expand = (slice(None), None) if axis == "s" else (None, slice(None))
+
+    def run(block, *rows):
+        return kernel(_one_block(block), *map(_one_block, rows))[expand]
+
+    return da.blockwise(
+        run,
+        "vsw",
+        gt,
+        "vsp",
+        *args,
+        new_axes={"w": width},
+        adjust_chunks={axis: 1},
+        concatenate=False,
+        dtype=dtype,
+        meta=np.empty((0, 0, 0), dtype=dtype),
+    )
+
+
 def map_variant_blocks(
     gt: da.Array,
     kernel: Callable[..., np.ndarray],
@@ -63,21 +88,7 @@ def map_variant_blocks(
     if not sum_samples and len(gt.chunks[1]) != 1:
         raise ValueError("this kernel needs all samples in one chunk; rechunk samples first")
 
-    def run(block, *rows):
-        return kernel(_one_block(block), *map(_one_block, rows))[:, None, :]
-
-    per_block = da.blockwise(
-        run,
-        "vsw",
-        gt,
-        "vsp",
-        *_per_sample_args(gt, sample_arrays),
-        new_axes={"w": width},
-        adjust_chunks={"s": 1},
-        concatenate=False,
-        dtype=dtype,
-        meta=np.empty((0, 0, 0), dtype=dtype),
-    )
+    per_block = _per_block(gt, kernel, width, dtype, _per_sample_args(gt, sample_arrays), "s")
     if len(gt.chunks[1]) == 1:
         return per_block[:, 0, :]
     return per_block.sum(axis=1, dtype=dtype)
@@ -88,24 +99,7 @@ def map_sample_blocks(
 ) -> da.Array:
     """(samples, width): ``kernel(block, *variant_rows)`` per block, summed over variant blocks."""
     gt = genotype_blocks(gt)
-
-    def run(block, *rows):
-        return kernel(_one_block(block), *map(_one_block, rows))[None, :, :]
-
     args = []
     for arr in variant_arrays:
-        arr = da.asarray(arr).rechunk((gt.chunks[0],))
-        args += [arr, "v"]
-    per_block = da.blockwise(
-        run,
-        "vsw",
-        gt,
-        "vsp",
-        *args,
-        new_axes={"w": width},
-        adjust_chunks={"v": 1},
-        concatenate=False,
-        dtype=dtype,
-        meta=np.empty((0, 0, 0), dtype=dtype),
-    )
-    return per_block.sum(axis=0, dtype=dtype)
+        args += [da.asarray(arr).rechunk((gt.chunks[0],)), "v"]
+    return _per_block(gt, kernel, width, dtype, args, "v").sum(axis=0, dtype=dtype)
