@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from tresor.errors import ConfigError
 from tresor.hub.roles import GATEWAY_SERVICE
-from tresor.hub.secrets import check_private_file, ensure_private_dir, ensure_secret
+from tresor.hub.secrets import check_private_file
 from tresor.site import DockerSettings, SiteConfig
 
 #: the command the single-user container runs (fixed here, not taken from the image)
@@ -71,31 +71,21 @@ def configure_docker(c, site: SiteConfig) -> None:
     """Apply the production profile to the JupyterHub config object ``c``."""
     from tresor.hub.docker_spawner import TresorDockerSpawner
     from tresor.hub.oidc import TresorOIDCAuthenticator
-    from tresor.hub.profiles import configure_common, proxy_command, state_paths
+    from tresor.hub.profiles import configure_common, configure_hub_and_proxy
 
     docker = site.docker
     if docker is None:  # pragma: no cover - SiteConfig validation requires the section
         raise ConfigError(f"site config {site.source}: profile 'docker' needs a [docker] section")
-    paths = state_paths(site)
-    ensure_private_dir(paths["state"])
-    ensure_private_dir(paths["secrets"])
-    ssl_dir = paths["state"] / "internal-ssl"
-
     # -- hub and proxy ---------------------------------------------------------------------
-    c.JupyterHub.ip = site.hub.ip
-    c.JupyterHub.port = site.hub.port
-    c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - in its container, reached on the internal network
-    c.JupyterHub.hub_port = site.hub.hub_port
+    paths = configure_hub_and_proxy(
+        c,
+        site,
+        hub_ip="0.0.0.0",  # noqa: S104 - in its container, reached on the internal network
+        proxy_scheme="https" if docker.internal_ssl else "http",
+        db_url=database_url(docker),
+    )
+    ssl_dir = paths["state"] / "internal-ssl"
     c.JupyterHub.hub_connect_ip = docker.hub_hostname
-    scheme = "https" if docker.internal_ssl else "http"
-    c.ConfigurableHTTPProxy.api_url = f"{scheme}://127.0.0.1:{site.hub.proxy_api_port}"
-    c.ConfigurableHTTPProxy.command = proxy_command()
-    c.ConfigurableHTTPProxy.auth_token = ensure_secret(paths["proxy_token"])
-    c.ConfigurableHTTPProxy.pid_file = str(paths["state"] / "jupyterhub-proxy.pid")
-    c.JupyterHub.cookie_secret_file = str(paths["cookie_secret"])
-    ensure_secret(paths["cookie_secret"])
-    c.JupyterHub.db_url = database_url(docker)
-    c.JupyterHub.pid_file = str(paths["state"] / "jupyterhub.pid")
     c.JupyterHub.internal_ssl = docker.internal_ssl
     c.JupyterHub.internal_certs_location = str(ssl_dir)
     c.JupyterHub.trusted_alt_names = [f"DNS:{docker.hub_hostname}"]

@@ -101,6 +101,30 @@ def configure_common(c, site: SiteConfig, paths: dict[str, Path]) -> None:
     gateway.configure_hub(c, site)
 
 
+def configure_hub_and_proxy(
+    c, site: SiteConfig, *, hub_ip: str, proxy_scheme: str, db_url: str | None
+) -> dict[str, Path]:
+    """What every profile sets alike: the private state and secrets directories, the hub's
+    and proxy's addresses, the proxy token and cookie secret (generated at first start), pid
+    files and the hub database (``db_url``; None: SQLite in the state dir). Returns the paths."""
+    paths = state_paths(site)
+    ensure_private_dir(paths["state"])
+    ensure_private_dir(paths["secrets"])
+    c.JupyterHub.ip = site.hub.ip
+    c.JupyterHub.port = site.hub.port
+    c.JupyterHub.hub_ip = hub_ip
+    c.JupyterHub.hub_port = site.hub.hub_port
+    c.ConfigurableHTTPProxy.api_url = f"{proxy_scheme}://127.0.0.1:{site.hub.proxy_api_port}"
+    c.ConfigurableHTTPProxy.command = proxy_command()
+    c.ConfigurableHTTPProxy.auth_token = ensure_secret(paths["proxy_token"])
+    c.ConfigurableHTTPProxy.pid_file = str(paths["state"] / "jupyterhub-proxy.pid")
+    c.JupyterHub.cookie_secret_file = str(paths["cookie_secret"])
+    ensure_secret(paths["cookie_secret"])
+    c.JupyterHub.db_url = db_url or f"sqlite:///{paths['hub_db']}"
+    c.JupyterHub.pid_file = str(paths["state"] / "jupyterhub.pid")
+    return paths
+
+
 def configure_local(c, site: SiteConfig) -> None:
     """The embedded default: loopback only, local processes, SQLite, local accounts."""
     from tresor.hub.auth import TresorLocalAuthenticator
@@ -111,22 +135,7 @@ def configure_local(c, site: SiteConfig) -> None:
             f"the local profile listens on loopback only, not {site.hub.ip!r}; "
             "use the docker profile for a node that others reach"
         )
-    paths = state_paths(site)
-    ensure_private_dir(paths["state"])
-    ensure_private_dir(paths["secrets"])
-
-    c.JupyterHub.ip = site.hub.ip
-    c.JupyterHub.port = site.hub.port
-    c.JupyterHub.hub_ip = "127.0.0.1"
-    c.JupyterHub.hub_port = site.hub.hub_port
-    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{site.hub.proxy_api_port}"
-    c.ConfigurableHTTPProxy.command = proxy_command()
-    c.ConfigurableHTTPProxy.auth_token = ensure_secret(paths["proxy_token"])
-    c.ConfigurableHTTPProxy.pid_file = str(paths["state"] / "jupyterhub-proxy.pid")
-    c.JupyterHub.cookie_secret_file = str(paths["cookie_secret"])
-    ensure_secret(paths["cookie_secret"])
-    c.JupyterHub.db_url = f"sqlite:///{paths['hub_db']}"
-    c.JupyterHub.pid_file = str(paths["state"] / "jupyterhub.pid")
+    paths = configure_hub_and_proxy(c, site, hub_ip="127.0.0.1", proxy_scheme="http", db_url=None)
 
     c.JupyterHub.authenticator_class = TresorLocalAuthenticator
     c.TresorLocalAuthenticator.accounts_file = str(paths["accounts"])
