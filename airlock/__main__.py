@@ -5,7 +5,7 @@ interrupted, records the configuration in the audit log if it changed, and serve
 web UI with uvicorn where the site config says (``[airlock] ip`` and ``port``). ``migrate``
 only upgrades the database; ``diagram`` prints the state diagram. The hub starts it with
 ``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_CLIENT_ID``, ``JUPYTERHUB_SERVICE_PREFIX`` and the site
-config in the environment (tresor.hub.profiles); in production the airlock container's
+config in the environment (tresor.node.profiles); in production the airlock container's
 environment file (ansible/roles/airlock) holds the same.
 """
 
@@ -17,7 +17,7 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tresor.site import SiteConfig
+    from tresor.core.site import SiteConfig
 
 log = logging.getLogger("airlock")
 
@@ -59,8 +59,8 @@ def serve(port: int | None) -> None:
     from airlock.app import build_airlock, create_app
     from airlock.db.schema import upgrade
     from airlock.web.sessions import Sessions
-    from tresor.hub.secrets import ensure_private_dir, ensure_secret
-    from tresor.site import load_site_config
+    from tresor.core.secrets import ensure_private_dir, ensure_secret
+    from tresor.core.site import load_site_config
 
     if not os.environ.get("JUPYTERHUB_API_TOKEN"):
         raise SystemExit(
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="[airlock %(levelname)s] %(message)s")
     if args.command == "migrate":
         from airlock.db.schema import upgrade
-        from tresor.site import load_site_config
+        from tresor.core.site import load_site_config
 
         upgrade(_settings(load_site_config()).database_url)
         return

@@ -148,6 +148,6 @@ def _title(code: int) -> str:
 
 
 def _version() -> str:
-    from tresor import __version__
+    from tresor.core.version import __version__
 
     return __version__

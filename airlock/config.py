@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tresor.site import SiteConfig
+from tresor.core.site import SiteConfig
 
 #: environment variable that overrides the database URL (keeps passwords out of the site file)
 DATABASE_URL_ENV = "TRESOR_AIRLOCK_DATABASE_URL"

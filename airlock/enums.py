@@ -31,7 +31,7 @@ class Decision(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
-    """What a hub group lets a user do in the airlock (tresor.site.ROLE_GROUPS)."""
+    """What a hub group lets a user do in the airlock (tresor.core.site.ROLE_GROUPS)."""
 
     RESEARCHER = "researchers"
     REVIEWER = "airlock-reviewers"

@@ -502,7 +502,7 @@ class Airlock:
         return self.settings.outbox_dir / self.bundle_name(request)
 
     def _manifest(self, tx: Writer, request: ReleaseRequest) -> dict[str, Any]:
-        from tresor import __version__
+        from tresor.core.version import __version__
 
         by_id = {f.id: f.name for f in request.files}
         _, audit_head = tx.audit_head()

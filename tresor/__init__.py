@@ -7,14 +7,15 @@ The researcher-facing API is small on purpose::
     ds = tresor.open_dataset("dk")   # lazy xarray.Dataset in VCF Zarr naming
     client = tresor.cluster()        # Dask: dask-gateway if the node has it, else in your server
 
-Heavy modules (xarray, dask, msprime) are imported only when used, so the CLI starts fast.
+Nothing is imported until used (xarray, dask and msprime are heavy), so the CLI starts fast
+and the airlock, which imports only :mod:`tresor.core`, loads none of the library.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from tresor.core.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -35,8 +36,15 @@ def datasets() -> pd.DataFrame:
     return datasets_table()
 
 
-# The function, bound over the submodule of the same name (tresor/cluster.py imports only the
-# standard library at first, so this stays cheap). Import helpers with `from tresor.cluster import`.
-from tresor.cluster import cluster  # noqa: E402
+def __getattr__(name: str):
+    # tresor.cluster is imported on first use, so that the parts of tresor that are not the
+    # researcher library (the core, the node runtime, the airlock's imports of the core) do not
+    # load it. The module is callable: tresor.cluster() is tresor.cluster.cluster().
+    if name == "cluster":
+        import importlib
+
+        return importlib.import_module("tresor.cluster")
+    raise AttributeError(f"module 'tresor' has no attribute {name!r}")
+
 
 __all__ = ["__version__", "cluster", "datasets", "open_dataset"]

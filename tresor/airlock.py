@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tresor.errors import TresorError
+from tresor.core.errors import TresorError
 
 CONTEXT_KEYS = ("description", "disclosure_control")
 

@@ -1,122 +1,25 @@
-"""The node's data catalogue: one TOML file per dataset, with its access grants.
+"""Datasets for researchers: the catalogue entries they hold a grant for, opened read-only.
 
-A dataset is a read-only VCF Zarr store plus phenotype files. Grants name hub groups (projects):
-a user may open a dataset when one of their groups is granted. Admins and Ansible edit these
-files; ``tresor demo-data`` registers the demo cohorts.
+The catalogue's file format is :mod:`tresor.core.catalogue`; here the grant is checked against
+the user's hub groups (asked of the hub) before a store is opened.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import re
-import tempfile
-import tomllib
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import tomli_w
-
-from tresor.errors import AccessDeniedError, ConfigError, DatasetNotFoundError
+from tresor.core.catalogue import DatasetEntry, load_catalogue
+from tresor.core.errors import AccessDeniedError, DatasetNotFoundError
 from tresor.identity import Identity, current_identity
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import xarray as xr
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetEntry:
-    """One catalogue entry. Paths are absolute once loaded."""
-
-    id: str
-    title: str
-    store: Path
-    genome_build: str = "GRCh38"
-    description: str = ""
-    n_samples: int = 0
-    n_variants: int = 0
-    phenotypes: dict[str, Path] = dataclasses.field(default_factory=dict)
-    grants: tuple[str, ...] = ()
-    contact: str = "the node's data access committee"
-
-    def __post_init__(self) -> None:
-        if not _ID.match(self.id):
-            raise ConfigError(
-                f"dataset id {self.id!r} is not allowed: use lowercase letters, digits, '-', '_'"
-            )
-
-    def to_toml(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["store"] = str(self.store)
-        d["phenotypes"] = {k: str(v) for k, v in self.phenotypes.items()}
-        d["grants"] = list(self.grants)
-        return d
-
-    @classmethod
-    def from_toml(cls, data: dict, base: Path) -> DatasetEntry:
-        known = {f.name for f in dataclasses.fields(cls)}
-        if unknown := sorted(set(data) - known):
-            raise ConfigError(f"unknown keys {unknown} in catalogue entry under {base}")
-        data = dict(data)
-        data["store"] = (base / data["store"]).resolve()
-        data["phenotypes"] = {
-            k: (base / v).resolve() for k, v in data.get("phenotypes", {}).items()
-        }
-        data["grants"] = tuple(data.get("grants", ()))
-        return cls(**data)
-
-
-def catalogue_dir() -> Path:
-    """``$TRESOR_CATALOGUE`` (set in the tresor kernel), else the site config's catalogue."""
-    if env := os.environ.get("TRESOR_CATALOGUE"):
-        return Path(env).expanduser().resolve()
-    from tresor.site import load_site_config
-
-    return load_site_config().catalogue_path
-
-
-def load_catalogue(directory: Path | None = None) -> dict[str, DatasetEntry]:
-    """All datasets in the catalogue, by id."""
-    directory = Path(directory) if directory else catalogue_dir()
-    entries: dict[str, DatasetEntry] = {}
-    if not directory.is_dir():
-        return entries
-    for path in sorted(directory.glob("*.toml")):
-        try:
-            entry = DatasetEntry.from_toml(tomllib.loads(path.read_text("utf-8")), directory)
-        except (tomllib.TOMLDecodeError, TypeError, KeyError) as e:
-            raise ConfigError(f"catalogue entry {path} is malformed: {e}") from None
-        if entry.id != path.stem:
-            raise ConfigError(f"catalogue entry {path} has id {entry.id!r}; rename one to match")
-        entries[entry.id] = entry
-    return entries
-
-
-def register_dataset(entry: DatasetEntry, directory: Path | None = None) -> Path:
-    """Write (or replace) a catalogue entry atomically; returns its path."""
-    directory = Path(directory) if directory else catalogue_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{entry.id}.toml"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{entry.id}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            tomli_w.dump(entry.to_toml(), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
 
 def user_can_open(entry: DatasetEntry, identity: Identity) -> bool:
     """True when one of the user's hub groups holds a grant for the dataset."""
-    return bool(identity.groups & set(entry.grants))
+    return entry.granted_to(identity.groups)
 
 
 def check_user_can_open(entry: DatasetEntry, identity: Identity) -> None:

@@ -17,10 +17,12 @@ import dataclasses
 import functools
 import math
 import os
+import sys
+import types
 import warnings
 from collections.abc import Mapping
 
-from tresor.errors import ConfigError
+from tresor.core.errors import ConfigError
 
 #: share of the server's memory left to the kernel (and JupyterLab) beside a LocalCluster
 KERNEL_MEMORY_SHARE = 0.25
@@ -209,3 +211,14 @@ def _progress_client():
 
     ProgressClient.__module__ = __name__
     return ProgressClient
+
+
+class _CallableModule(types.ModuleType):
+    """``tresor.cluster`` is this module, and calling it calls :func:`cluster`: researchers
+    write ``tresor.cluster()`` and ``from tresor.cluster import server_limits`` alike."""
+
+    def __call__(self, *args, **kwargs):
+        return cluster(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -15,9 +15,13 @@ import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tresor.core.site import SiteConfig
 
 COHORTS = ("dk", "se", "uk")
 COHORT_TITLES = {
@@ -342,7 +346,7 @@ def register_cohorts(
     written: list[CohortFiles], catalogue: Path, grants: dict[str, list[str]]
 ) -> list[Path]:
     """Add each demo cohort to the catalogue, granted to the groups in ``grants[cohort]``."""
-    from tresor.catalogue import DatasetEntry, register_dataset
+    from tresor.core.catalogue import DatasetEntry, register_dataset
 
     return [
         register_dataset(
@@ -366,6 +370,28 @@ def register_cohorts(
         )
         for c in written
     ]
+
+
+def demo_cohorts_missing(site: SiteConfig) -> bool:
+    """True when the demo cohorts are not all registered with an existing store."""
+    from tresor.core.catalogue import load_catalogue
+
+    catalogue = load_catalogue(site.catalogue_path)
+    return any(c not in catalogue or not catalogue[c].store.exists() for c in COHORTS)
+
+
+def ensure_demo_cohorts(site: SiteConfig, *, progress: Callable[[str], None] = print) -> None:
+    """Simulate and register the site's demo cohorts if it wants them and they are missing."""
+    if not (site.demo.enabled and demo_cohorts_missing(site)):
+        return
+    params = DemoParameters(
+        samples_per_cohort=site.demo.samples_per_cohort,
+        contigs=site.demo.contigs,
+        contig_length=site.demo.contig_length,
+        seed=site.demo.seed,
+    )
+    written = simulate_cohorts(site.demo_data_path, params, progress=progress)
+    register_cohorts(written, site.catalogue_path, site.demo.grants)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import os
 
-from tresor.errors import AccessDeniedError
+from tresor.core.errors import AccessDeniedError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from tresor.errors import NotVCFZarrError
+from tresor.core.errors import NotVCFZarrError
 
 #: Arrays every analysis relies on; bio2zarr always writes them.
 REQUIRED_VARIABLES = (

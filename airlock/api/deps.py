@@ -4,7 +4,7 @@ Every request is identified by a hub token: the API takes it from ``Authorizatio
 (a researcher's notebook uses its server's ``JUPYTERHUB_API_TOKEN``), the web UI from its
 encrypted session cookie (airlock.web.sessions). The hub answers with the user's name, groups
 and the token's scopes; the token must carry ``access:services!service=airlock``, which the hub
-grants through the roles in tresor.hub.roles.
+grants through the roles in tresor.node.roles.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tresor.errors import ConfigError
+from tresor.core.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from tresor.errors import TresorError
+from tresor.core.errors import TresorError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +22,7 @@ class SampleIds:
 def catalogue_sample_ids(catalogue: Path | None = None) -> SampleIds:
     """The sample IDs of every dataset in the node's catalogue (``catalogue`` overrides where
     the catalogue is). Never raises: when there is no catalogue, the note says so."""
-    from tresor.catalogue import catalogue_dir, load_catalogue
+    from tresor.core.catalogue import catalogue_dir, load_catalogue
     from tresor.io import open_store
 
     try:

@@ -23,9 +23,10 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tresor.node import prepare
-from tresor.paths import REPO_ROOT
-from tresor.site import SiteConfig, load_site_config
+from tresor.core.paths import REPO_ROOT
+from tresor.core.site import SiteConfig, load_site_config
+from tresor.demo import ensure_demo_cohorts
+from tresor.node.start import prepare
 
 HERE = Path(__file__).resolve().parent
 
@@ -87,7 +88,8 @@ class LocalNode:
     @classmethod
     def create(cls, directory: Path, *, gateway: bool = False) -> LocalNode:
         site = load_site_config(write_site_config(directory, gateway=gateway))
-        passwords = prepare(site, progress=lambda m: None)
+        passwords = prepare(site)
+        ensure_demo_cohorts(site, progress=lambda m: None)
         return cls(site=site, passwords=passwords, admin_token=secrets.token_hex(32))
 
     def start(self, timeout: float = 90) -> None:

@@ -26,7 +26,7 @@ import pytest
 from cryptography import x509
 
 from tests.hub.node import free_port
-from tresor.paths import REPO_ROOT
+from tresor.core.paths import REPO_ROOT
 
 ACCOUNTS = {"ann", "rev", "adm"}
 
@@ -195,8 +195,8 @@ def check_airlock_reachable(tmp_path, public_url: str, ssl_dir: Path, ports) -> 
     from traitlets.config import Config
 
     from tresor.airlock import AirlockClient, AirlockRequestError
-    from tresor.hub.profiles import configure
-    from tresor.site import load_site_config
+    from tresor.core.site import load_site_config
+    from tresor.node.profiles import configure
 
     proxied = f"{public_url}/services/airlock/api/public-key"
     response = None

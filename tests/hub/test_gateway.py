@@ -15,8 +15,8 @@ import psutil
 import pytest
 
 from tests.hub.test_local_node import ALLELE_COUNTS, bcftools_counts
-from tresor.catalogue import load_catalogue
-from tresor.hub.gateway import PREFIX, proxy_address
+from tresor.core.catalogue import load_catalogue
+from tresor.node.gateway import PREFIX, proxy_address
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import require_tool
-from tresor.catalogue import load_catalogue
+from tresor.core.catalogue import load_catalogue
 
 pytestmark = pytest.mark.slow
 

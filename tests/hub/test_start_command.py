@@ -15,8 +15,8 @@ import psutil
 import pytest
 
 from tests.hub.node import write_site_config
-from tresor.paths import REPO_ROOT
-from tresor.site import load_site_config
+from tresor.core.paths import REPO_ROOT
+from tresor.core.site import load_site_config
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from airlock.domain import User
 from airlock.enums import Decision, RequestStatus
 from tests.airlock_support import USERS, make_airlock, make_settings, write_workspace_file
 from tresor.cli import cli
-from tresor.site import load_site_config
+from tresor.core.site import load_site_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ def test_settings__from_site_config(tmp_path, monkeypatch):
     assert settings.defaults.max_file_bytes == 4 * 2**20
     monkeypatch.setenv("TRESOR_AIRLOCK_DATABASE_URL", "postgresql+psycopg://airlock@db/airlock")
     assert Settings.from_site(site).database_url.startswith("postgresql+psycopg://")
-    from tresor.errors import ConfigError
+    from tresor.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="approvals_required"):
         load_site_config(site_file(tmp_path, "approvals_required = 1\n"))
@@ -172,8 +172,8 @@ def test_listen_options__loopback_locally_internal_network_with_tls_in_productio
     import ssl
 
     from airlock.__main__ import listen_options
-    from tresor.paths import DEFAULT_SITE_CONFIG
-    from tresor.site import SiteConfig, load_site_config
+    from tresor.core.paths import DEFAULT_SITE_CONFIG
+    from tresor.core.site import SiteConfig, load_site_config
 
     local = load_site_config(DEFAULT_SITE_CONFIG)
     assert listen_options(local, {}, 8123) == {"host": "127.0.0.1", "port": 8123}

@@ -24,9 +24,9 @@ import pytest
 from traitlets.config import Config
 
 from tests.conftest import REPO
-from tresor.catalogue import load_catalogue
-from tresor.hub.profiles import configure
-from tresor.site import load_site_config
+from tresor.core.catalogue import load_catalogue
+from tresor.core.site import load_site_config
+from tresor.node.profiles import configure
 
 ANSIBLE = REPO / "ansible"
 VENV_BIN = Path(sys.executable).parent

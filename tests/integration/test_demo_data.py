@@ -61,7 +61,7 @@ def test_demo_data__vcf2zarr_inspect_reads_every_store(cli_demo):
 
 
 def test_demo_data__registers_cohorts_with_grants(cli_demo):
-    from tresor.catalogue import load_catalogue
+    from tresor.core.catalogue import load_catalogue
 
     _out, catalogue, _ = cli_demo
     entries = load_catalogue(catalogue)

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tresor.kernelspec import install_kernelspec
+from tresor.node.kernelspec import install_kernelspec
 
 IMAGES = REPO / "images"
 DOCKERFILES = sorted(IMAGES.glob("*/Dockerfile"))
@@ -119,7 +119,7 @@ def test_notebook_image_packages__install_without_resolving_and_are_complete(tmp
     modules = (
         "jupyterhub.singleuser, jupyterlab, jupyter_server_proxy, dask_labextension, "
         "dask_gateway, ipykernel, xarray, zarr, dask.distributed, allel, bio2zarr.vcf, numba, "
-        "msprime, tresor.io, tresor.catalogue, tresor.hub.lockdown"
+        "msprime, tresor.io, tresor.catalogue, tresor.node.lockdown"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     subprocess.run([str(python), "-c", f"import {modules}"], check=True, env=env, cwd=tmp_path)

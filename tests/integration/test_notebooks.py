@@ -16,7 +16,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.conftest import REPO, require_tool
-from tresor.kernelspec import install_kernelspec
+from tresor.node.kernelspec import install_kernelspec
 
 NOTEBOOKS = REPO / "notebooks"
 

@@ -2,9 +2,9 @@ import stat
 
 import pytest
 
-from tresor.errors import ConfigError
-from tresor.hub.accounts import AccountStore
-from tresor.hub.secrets import ensure_private_dir, ensure_secret
+from tresor.core.errors import ConfigError
+from tresor.core.secrets import ensure_private_dir, ensure_secret
+from tresor.node.accounts import AccountStore
 
 
 def mode(path) -> int:

@@ -1,14 +1,8 @@
 import pytest
 
-from tresor.catalogue import (
-    DatasetEntry,
-    check_user_can_open,
-    get_entry,
-    load_catalogue,
-    register_dataset,
-    user_can_open,
-)
-from tresor.errors import AccessDeniedError, ConfigError, DatasetNotFoundError
+from tresor.catalogue import check_user_can_open, get_entry, user_can_open
+from tresor.core.catalogue import DatasetEntry, load_catalogue, register_dataset
+from tresor.core.errors import AccessDeniedError, ConfigError, DatasetNotFoundError
 from tresor.identity import Identity
 
 

@@ -12,7 +12,7 @@ from airlock.checks import Verdict, check_file, check_paths
 from airlock.checks.config import CheckConfig, load_check_config
 from tests.checks_support import write
 from tresor.cli import cli
-from tresor.errors import ConfigError
+from tresor.core.errors import ConfigError
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from tresor.cluster import (
     local_cluster_size,
     server_limits,
 )
-from tresor.errors import ConfigError
-from tresor.hub.gateway import LOCAL_DASHBOARD_LINK
+from tresor.core.errors import ConfigError
 from tresor.io import open_store
+from tresor.node.gateway import LOCAL_DASHBOARD_LINK
 
 GiB = 2**30
 #: the module (the name tresor.cluster is the function)

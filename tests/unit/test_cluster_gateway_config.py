@@ -15,11 +15,11 @@ import pytest
 from dask_gateway_server.app import DaskGateway
 from traitlets.config import Config
 
-from tresor.errors import ConfigError
-from tresor.hub import gateway as gw
-from tresor.hub import roles
-from tresor.hub.profiles import configure
-from tresor.site import load_site_config
+from tresor.core.errors import ConfigError
+from tresor.core.site import load_site_config
+from tresor.node import gateway as gw
+from tresor.node import roles
+from tresor.node.profiles import configure
 
 GATEWAY = """
 [gateway]
@@ -161,7 +161,7 @@ def test_kubernetes_config__loads_and_makes_read_only_worker_pods(tmp_path, monk
 
 
 def test_local_config__loads_with_this_environment_and_loopback_only(tmp_path, monkeypatch):
-    from tresor.hub.gateway_backends import TresorLocalBackend
+    from tresor.node.gateway_backends import TresorLocalBackend
 
     site = site_with(tmp_path, "local")
     app = load_as_dask_gateway(tmp_path, site, monkeypatch)

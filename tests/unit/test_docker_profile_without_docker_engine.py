@@ -23,12 +23,12 @@ from requests.adapters import BaseAdapter
 from tornado.web import HTTPError
 from traitlets.config import Config
 
-from tresor.catalogue import DatasetEntry, register_dataset
-from tresor.errors import ConfigError
-from tresor.hub.docker_spawner import TresorDockerSpawner
-from tresor.hub.oidc import TresorOIDCAuthenticator
-from tresor.hub.profiles import configure
-from tresor.site import load_site_config
+from tresor.core.catalogue import DatasetEntry, register_dataset
+from tresor.core.errors import ConfigError
+from tresor.core.site import load_site_config
+from tresor.node.docker_spawner import TresorDockerSpawner
+from tresor.node.oidc import TresorOIDCAuthenticator
+from tresor.node.profiles import configure
 
 IMAGE = "registry.example.org:5000/tresor/notebook:0.1.0"
 
@@ -379,8 +379,8 @@ def test_docker_spawner_without_docker_engine__gateway_container_from_the_gatewa
     """
     from dask_gateway_server.app import DaskGateway
 
-    from tresor.hub import gateway as gw
-    from tresor.hub.gateway_backends import TresorLocalBackend
+    from tresor.node import gateway as gw
+    from tresor.node.gateway_backends import TresorLocalBackend
 
     node.source.write_text(
         node.source.read_text().replace(

@@ -3,10 +3,10 @@
 import pytest
 from traitlets.config import Config
 
-from tresor.errors import ConfigError
-from tresor.hub import roles
-from tresor.hub.profiles import configure
-from tresor.site import ROLE_GROUPS, load_site_config
+from tresor.core.errors import ConfigError
+from tresor.core.site import ROLE_GROUPS, load_site_config
+from tresor.node import roles
+from tresor.node.profiles import configure
 
 
 @pytest.fixture

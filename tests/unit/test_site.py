@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from tresor.errors import ConfigError
-from tresor.paths import DEFAULT_SITE_CONFIG
-from tresor.site import load_site_config
+from tresor.core.errors import ConfigError
+from tresor.core.paths import DEFAULT_SITE_CONFIG
+from tresor.core.site import load_site_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.unit.stats_data import dataset, random_genotypes
-from tresor.errors import TresorError
+from tresor.core.errors import TresorError
 from tresor.stats.aggregation import variant_stats
 from tresor.stats.phenotypes import PhenotypeError, load_covariates, load_phenotype
 from tresor.stats.selection import (

@@ -11,8 +11,8 @@ import sys
 
 import click
 
-from tresor import __version__
-from tresor.errors import TresorError
+from tresor.core.errors import TresorError
+from tresor.core.version import __version__
 
 
 class _Group(click.Group):

@@ -40,7 +40,7 @@ def check_command(paths, config_path, as_json, catalogue):
     from airlock.checks import overall_verdict
     from airlock.checks.config import CheckConfig, load_check_config
     from airlock.checks.samples import catalogue_sample_ids
-    from tresor.errors import ConfigError
+    from tresor.core.errors import ConfigError
 
     for path in paths:
         if not os.path.lexists(path):
@@ -192,7 +192,7 @@ def audit_verify_command(database_url: str | None) -> None:
 
     if not database_url:
         from airlock.config import Settings
-        from tresor.site import load_site_config
+        from tresor.core.site import load_site_config
 
         database_url = Settings.from_site(load_site_config()).database_url
     import sqlalchemy.exc

@@ -9,7 +9,7 @@ import click
 
 
 def _site(path: str | None):
-    from tresor.site import load_site_config
+    from tresor.core.site import load_site_config
 
     return load_site_config(path)
 
@@ -93,7 +93,8 @@ def datasets(show_all):
     """List the datasets you may open (in a hub session), or all of them with --all."""
     import pandas as pd
 
-    from tresor.catalogue import datasets_table, load_catalogue
+    from tresor.catalogue import datasets_table
+    from tresor.core.catalogue import load_catalogue
 
     if show_all:
         table = pd.DataFrame(
@@ -131,7 +132,7 @@ def node_start(site_config):
     """Prepare the node (accounts, demo data, kernel) and run the hub until Ctrl-C."""
     import subprocess
 
-    from tresor.node import exec_hub
+    from tresor.node.start import exec_hub
 
     site = _site(site_config)
     # prepare in a child process: simulation and conversion leave no helper processes behind
@@ -148,10 +149,13 @@ def node_start(site_config):
 @click.option("--site-config", type=click.Path(dir_okay=False, exists=True))
 def node_prepare(site_config):
     """Prepare the node without starting the hub; prints new accounts' passwords."""
-    from tresor.node import login_banner, prepare
+    from tresor.demo import ensure_demo_cohorts
+    from tresor.node.start import login_banner, prepare
 
     site = _site(site_config)
-    click.echo(login_banner(site, prepare(site, progress=lambda m: click.echo(m, err=True))))
+    passwords = prepare(site)
+    ensure_demo_cohorts(site, progress=lambda m: click.echo(m, err=True))
+    click.echo(login_banner(site, passwords))
 
 
 @click.group("accounts")
@@ -164,8 +168,8 @@ def accounts() -> None:
 @click.option("--site-config", type=click.Path(dir_okay=False, exists=True))
 def reset_password(name, site_config):
     """Generate a new password for NAME and show it once."""
-    from tresor.hub.accounts import AccountStore
-    from tresor.hub.profiles import state_paths
+    from tresor.node.accounts import AccountStore
+    from tresor.node.profiles import state_paths
 
     try:
         password = AccountStore(state_paths(_site(site_config))["accounts"]).reset(name)
@@ -194,7 +198,7 @@ def kernel() -> None:
 )
 def kernel_install(prefix, catalogue):
     """Install the kernelspec for this Python environment."""
-    from tresor.kernelspec import install_kernelspec
+    from tresor.node.kernelspec import install_kernelspec
 
     click.echo(install_kernelspec(prefix / "share" / "jupyter", catalogue=catalogue))
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from tresor.errors import TresorError
+from tresor.core.errors import TresorError
 from tresor.stats import variables
 
 MISSING = ("NA", "na", "nan", "NaN", "-9", "-9.0")

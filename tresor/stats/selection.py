@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from tresor.errors import TresorError
+from tresor.core.errors import TresorError
 from tresor.stats import variables
 
 

@@ -1,47 +1,29 @@
-"""Bring up a node from its site config: state directory, accounts, demo data, kernel, hub."""
+"""Bring up a node from its site config: state directory, accounts, kernel, then the hub.
+
+Demo data is the tooling's (:func:`tresor.demo.ensure_demo_cohorts`); ``tresor node start``
+runs both."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from tresor.catalogue import load_catalogue
-from tresor.hub.accounts import AccountStore
-from tresor.hub.profiles import state_paths
-from tresor.hub.secrets import ensure_private_dir
-from tresor.kernelspec import install_kernelspec
-from tresor.paths import REPO_ROOT
-from tresor.site import SiteConfig
+from tresor.core.paths import REPO_ROOT
+from tresor.core.secrets import ensure_private_dir
+from tresor.core.site import SiteConfig
+from tresor.node.accounts import AccountStore
+from tresor.node.kernelspec import install_kernelspec
+from tresor.node.profiles import state_paths
 
 
-def demo_data_missing(site: SiteConfig) -> bool:
-    """True when the demo cohorts are not all registered with an existing store."""
-    from tresor.demo import COHORTS
-
-    catalogue = load_catalogue(site.catalogue_path)
-    return any(c not in catalogue or not catalogue[c].store.exists() for c in COHORTS)
-
-
-def prepare(site: SiteConfig, *, progress: Callable[[str], None] = print) -> dict[str, str]:
+def prepare(site: SiteConfig) -> dict[str, str]:
     """Everything the hub needs before it starts. Returns new accounts' passwords (show once)."""
     paths = state_paths(site)
     ensure_private_dir(paths["state"])
     ensure_private_dir(paths["secrets"])
     ensure_private_dir(site.workspaces_path)
     new_passwords = AccountStore(paths["accounts"]).ensure(site.accounts.all_users)
-    if site.demo.enabled and demo_data_missing(site):
-        from tresor.demo import DemoParameters, register_cohorts, simulate_cohorts
-
-        params = DemoParameters(
-            samples_per_cohort=site.demo.samples_per_cohort,
-            contigs=site.demo.contigs,
-            contig_length=site.demo.contig_length,
-            seed=site.demo.seed,
-        )
-        written = simulate_cohorts(site.demo_data_path, params, progress=progress)
-        register_cohorts(written, site.catalogue_path, site.demo.grants)
     install_kernelspec(paths["jupyter"], catalogue=site.catalogue_path)
     return new_passwords
 

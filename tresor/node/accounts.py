@@ -14,7 +14,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from tresor.hub.secrets import check_private_file
+from tresor.core.secrets import check_private_file
 
 # scrypt cost: about 50 ms per login on this kind of machine; memory 16 MiB
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}

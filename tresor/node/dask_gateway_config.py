@@ -3,8 +3,8 @@
 Like ``jupyterhub_config.py`` it only sets traits, from the site config (``TRESOR_SITE_CONFIG``).
 """
 
-from tresor.hub.gateway import configure_gateway
-from tresor.site import load_site_config
+from tresor.core.site import load_site_config
+from tresor.node.gateway import configure_gateway
 
 c = get_config()  # noqa: F821 - provided by the config loader
 configure_gateway(c, load_site_config())

@@ -8,7 +8,7 @@ exactly what that job needs. Admins administer accounts and servers but get no
 
 from __future__ import annotations
 
-#: the dask-gateway hub service (tresor.hub.gateway); its authenticator admits only tokens that
+#: the dask-gateway hub service (tresor.node.gateway); its authenticator admits only tokens that
 #: hold this access scope
 GATEWAY_SERVICE = "dask-gateway"
 GATEWAY_ACCESS = f"access:services!service={GATEWAY_SERVICE}"

@@ -3,7 +3,7 @@
 1. A researcher may hold at most ``max_clusters_per_user`` active clusters (dask-gateway limits
    cores and memory per cluster, not clusters per user). Each cluster's cores and memory are an
    equal share of the researcher's limits (``ClusterConfig.cluster_max_*``, set by
-   :func:`tresor.hub.gateway.configure_gateway`), so together they stay within them.
+   :func:`tresor.node.gateway.configure_gateway`), so together they stay within them.
 2. A cluster lives only while its owner's notebook server runs. Every ``server_check_period``
    seconds the gateway asks the hub (scope ``read:servers``) whether each cluster owner still has a
    server, and stops the clusters of those who do not: a stopped, culled or deleted server takes
@@ -66,7 +66,7 @@ class TresorClusterPolicy(LoggingConfigurable):
         config=True,
         help="""Client key for the hub API when the hub requires internal SSL.
 
-        Set with ``tls_cert`` and ``tls_ca`` by :func:`tresor.hub.gateway.configure_gateway`
+        Set with ``tls_cert`` and ``tls_ca`` by :func:`tresor.node.gateway.configure_gateway`
         from ``JUPYTERHUB_SSL_*``, the same files dask-gateway's JupyterHubAuthenticator uses.
         """,
     )

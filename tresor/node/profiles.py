@@ -9,11 +9,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from tresor.errors import ConfigError
-from tresor.hub import gateway, roles
-from tresor.hub.secrets import ensure_private_dir, ensure_secret
-from tresor.paths import REPO_ROOT
-from tresor.site import SiteConfig
+from tresor.core.errors import ConfigError
+from tresor.core.paths import REPO_ROOT
+from tresor.core.secrets import ensure_private_dir, ensure_secret
+from tresor.core.site import SiteConfig
+from tresor.node import gateway, roles
 
 #: the airlock's path, on the hub's public URL and on the service itself
 AIRLOCK_PREFIX = "/services/airlock/"
@@ -54,7 +54,7 @@ def configure(c, site: SiteConfig) -> None:
     if site.profile == "local":
         configure_local(c, site)
     elif site.profile == "docker":
-        from tresor.hub.docker_profile import configure_docker
+        from tresor.node.docker_profile import configure_docker
 
         configure_docker(c, site)
     else:  # pragma: no cover - SiteConfig validation allows only these two
@@ -127,8 +127,8 @@ def configure_hub_and_proxy(
 
 def configure_local(c, site: SiteConfig) -> None:
     """The embedded default: loopback only, local processes, SQLite, local accounts."""
-    from tresor.hub.auth import TresorLocalAuthenticator
-    from tresor.hub.spawner import TresorLocalSpawner
+    from tresor.node.auth import TresorLocalAuthenticator
+    from tresor.node.spawner import TresorLocalSpawner
 
     if site.hub.ip not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigError(

@@ -4,7 +4,7 @@ DockerSpawner does the container work; this subclass adds what depends on the us
 workspace volume (the only writable, persistent place) and read-only mounts of exactly the
 datasets their hub groups are granted in the node's catalogue. Everything else (network, limits,
 capabilities, read-only root filesystem) is plain DockerSpawner configuration set by
-``tresor.hub.docker_profile``.
+``tresor.node.docker_profile``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from docker.types import DriverConfig, Mount
 from dockerspawner import DockerSpawner
 from traitlets import Int, Unicode
 
-from tresor.catalogue import DatasetEntry, load_catalogue, user_can_open
-from tresor.errors import ConfigError
-from tresor.identity import Identity
+from tresor.core.catalogue import DatasetEntry, load_catalogue
+from tresor.core.errors import ConfigError
 
 
 class TresorDockerSpawner(DockerSpawner):
@@ -72,9 +71,9 @@ class TresorDockerSpawner(DockerSpawner):
 
     def granted_datasets(self) -> list[DatasetEntry]:
         """Catalogue entries one of the user's hub groups is granted, by id."""
-        identity = Identity(name=self.user.name, groups=self.user_groups())
+        groups = self.user_groups()
         catalogue = load_catalogue(Path(self.catalogue_dir))
-        return [e for _, e in sorted(catalogue.items()) if user_can_open(e, identity)]
+        return [e for _, e in sorted(catalogue.items()) if e.granted_to(groups)]
 
     def _under_data_root(self, path: Path, entry: DatasetEntry) -> str:
         root = Path(self.data_root).resolve()

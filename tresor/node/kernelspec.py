@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tresor.paths import REPO_ROOT
+from tresor.core.paths import REPO_ROOT
 
 KERNEL_NAME = "tresor"
 KERNEL_SOURCE = REPO_ROOT / "kernels" / KERNEL_NAME

@@ -2,7 +2,7 @@
 
 All servers run as the OS user that runs the hub; the embedded node therefore separates
 researchers by policy (hub roles, airlock rules, grant checks), not by the kernel. Production
-uses DockerSpawner, where each server is its own container (tresor.hub.docker_profile).
+uses DockerSpawner, where each server is its own container (tresor.node.docker_profile).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Unicode, default
 
-from tresor.paths import REPO_ROOT
+from tresor.core.paths import REPO_ROOT
 
 #: Jupyter server and JupyterLab settings for every single-user server (no news, no update check)
 SINGLEUSER_CONFIG = REPO_ROOT / "config" / "jupyter"

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 #: The checkout (or installed tree) that holds jupyterhub_config.py, kernels/ and node_modules/.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: The site config used when TRESOR_SITE_CONFIG is not set: the embedded local node.
 DEFAULT_SITE_CONFIG = REPO_ROOT / "config" / "site.local.toml"

@@ -33,7 +33,7 @@ class RefusedHandler(web.RequestHandler):
 
 
 def _jupyter_server_extension_points() -> list[dict]:
-    return [{"module": "tresor.hub.lockdown"}]
+    return [{"module": "tresor.node.lockdown"}]
 
 
 def _load_jupyter_server_extension(serverapp) -> None:

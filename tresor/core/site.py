@@ -24,10 +24,10 @@ from pydantic import (
     model_validator,
 )
 
-from tresor.errors import ConfigError
-from tresor.paths import DEFAULT_SITE_CONFIG, default_state_dir
+from tresor.core.errors import ConfigError
+from tresor.core.paths import DEFAULT_SITE_CONFIG, default_state_dir
 
-#: Hub groups with a fixed meaning; each has a least-privilege role (tresor.hub.roles).
+#: Hub groups with a fixed meaning; each has a least-privilege role (tresor.node.roles).
 ROLE_GROUPS = ("researchers", "airlock-reviewers", "admins")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -423,7 +423,7 @@ class SiteConfig(_Section):
     demo: DemoSettings = DemoSettings()
     airlock: AirlockSettings = AirlockSettings()
     gateway: GatewaySettings = GatewaySettings()
-    #: settings of the production profile, read by tresor.hub.docker_profile
+    #: settings of the production profile, read by tresor.node.docker_profile
     docker: DockerSettings | None = None
     #: where this config was read from (set by load_site_config)
     source: Path | None = Field(None, exclude=True)

@@ -12,7 +12,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from tresor.errors import ConfigError
+from tresor.core.errors import ConfigError
 
 
 def ensure_private_dir(path: Path) -> Path:

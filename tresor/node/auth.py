@@ -8,7 +8,7 @@ from pathlib import Path
 from jupyterhub.auth import Authenticator
 from traitlets import Unicode
 
-from tresor.hub.accounts import AccountStore
+from tresor.node.accounts import AccountStore
 
 
 class TresorLocalAuthenticator(Authenticator):

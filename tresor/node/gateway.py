@@ -3,13 +3,13 @@
 The gateway is a hub-managed service (``/services/dask-gateway/``). It authenticates every request
 with JupyterHub (``JupyterHubAuthenticator`` with ``jupyterhub_service_name``), so a researcher's
 hub token is all a kernel needs, and only tokens holding ``access:services!service=dask-gateway``
-(researchers and their servers, see :mod:`tresor.hub.roles`) get in. A cluster belongs to the
+(researchers and their servers, see :mod:`tresor.node.roles`) get in. A cluster belongs to the
 researcher who made it: others can neither list nor connect to it (dask-gateway checks the owner;
 the scheduler only accepts TLS clients holding the cluster's own certificate).
 
 This module only builds configuration (it does not import dask-gateway-server); the classes that
-run inside the gateway are in :mod:`tresor.hub.gateway_backends`, and the file that
-``dask-gateway-server -f`` loads is ``tresor/hub/dask_gateway_config.py``.
+run inside the gateway are in :mod:`tresor.node.gateway_backends`, and the file that
+``dask-gateway-server -f`` loads is ``tresor/node/dask_gateway_config.py``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 from traitlets.config import Config
 
-from tresor.hub.roles import GATEWAY_SERVICE, gateway_service_role
-from tresor.hub.secrets import ensure_private_dir, ensure_secret
-from tresor.site import SiteConfig
+from tresor.core.secrets import ensure_private_dir, ensure_secret
+from tresor.core.site import SiteConfig
+from tresor.node.roles import GATEWAY_SERVICE, gateway_service_role
 
 #: where the hub's proxy sends gateway traffic; the gateway's own proxy serves under it too
 PREFIX = f"/services/{GATEWAY_SERVICE}"
@@ -34,9 +34,9 @@ CONFIG_FILE = Path(__file__).with_name("dask_gateway_config.py")
 
 #: tresor's backends: dask-gateway's own, plus per-researcher limits and server-bound lifetime
 BACKEND_CLASSES = {
-    "local": "tresor.hub.gateway_backends.TresorLocalBackend",
-    "slurm": "tresor.hub.gateway_backends.TresorSlurmBackend",
-    "kubernetes": "tresor.hub.gateway_backends.TresorKubeBackend",
+    "local": "tresor.node.gateway_backends.TresorLocalBackend",
+    "slurm": "tresor.node.gateway_backends.TresorSlurmBackend",
+    "kubernetes": "tresor.node.gateway_backends.TresorKubeBackend",
 }
 
 #: the dashboard of a LocalCluster in a researcher's server, through the hub (jupyter-server-proxy);

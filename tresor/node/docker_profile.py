@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tresor.errors import ConfigError
-from tresor.hub.roles import GATEWAY_SERVICE
-from tresor.hub.secrets import check_private_file
-from tresor.site import DockerSettings, SiteConfig
+from tresor.core.errors import ConfigError
+from tresor.core.secrets import check_private_file
+from tresor.core.site import DockerSettings, SiteConfig
+from tresor.node.roles import GATEWAY_SERVICE
 
 #: the command the single-user container runs (fixed here, not taken from the image)
 SINGLEUSER_CMD = ["jupyterhub-singleuser"]
@@ -69,9 +69,9 @@ def container_security(docker: DockerSettings) -> dict:
 
 def configure_docker(c, site: SiteConfig) -> None:
     """Apply the production profile to the JupyterHub config object ``c``."""
-    from tresor.hub.docker_spawner import TresorDockerSpawner
-    from tresor.hub.oidc import TresorOIDCAuthenticator
-    from tresor.hub.profiles import configure_common, configure_hub_and_proxy
+    from tresor.node.docker_spawner import TresorDockerSpawner
+    from tresor.node.oidc import TresorOIDCAuthenticator
+    from tresor.node.profiles import configure_common, configure_hub_and_proxy
 
     docker = site.docker
     if docker is None:  # pragma: no cover - SiteConfig validation requires the section
@@ -156,7 +156,7 @@ def _external_services(c, site: SiteConfig, ssl_dir: Path) -> None:
     """The airlock (and the gateway, if enabled) run in their own containers on the internal
     network: the hub routes to them and does not start them.
 
-    With internal SSL each gets a certificate signed by the hub's CA (``tresor.hub.internal_ssl``),
+    With internal SSL each gets a certificate signed by the hub's CA (``tresor.node.internal_ssl``),
     which the hub, the proxy and the notebook servers all verify.
     """
     docker = site.docker
@@ -166,7 +166,7 @@ def _external_services(c, site: SiteConfig, ssl_dir: Path) -> None:
             service.pop("environment", None)
     if not docker.internal_ssl:
         return
-    from tresor.hub.internal_ssl import external_service_certs
+    from tresor.node.internal_ssl import external_service_certs
 
     external_service_certs(
         ssl_dir, "airlock", [docker.airlock_hostname], owner_uid=docker.airlock_uid
