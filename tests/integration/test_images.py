@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -66,7 +68,7 @@ def test_dockerfile__labels_version_and_source(dockerfile):
 
 @pytest.mark.parametrize(
     ("dockerfile", "requirements"),
-    [("notebook", "notebook"), ("hub", "node"), ("airlock", "node")],
+    [("notebook", "notebook"), ("hub", "node"), ("airlock", "airlock")],
 )
 def test_dockerfile__installs_the_derived_lock_without_resolving(dockerfile, requirements):
     text = (IMAGES / dockerfile / "Dockerfile").read_text()
@@ -77,7 +79,7 @@ def test_dockerfile__installs_the_derived_lock_without_resolving(dockerfile, req
     assert all(args.startswith("--no-deps") for args in installs), installs
 
 
-@pytest.mark.parametrize("name", ["notebook", "node"])
+@pytest.mark.parametrize("name", ["notebook", "node", "airlock"])
 def test_image_requirements__pins_identical_to_constraints(name):
     locked = pins(REPO / "constraints.txt")
     derived = pins(IMAGES / "requirements" / f"{name}.txt")
@@ -94,13 +96,21 @@ def test_image_requirements__notebook_has_no_test_or_provisioning_tools():
     assert {"jupyterhub", "jupyterlab", "ipykernel", "xarray", "zarr", "dask"} <= set(derived)
 
 
-@pytest.mark.slow
-def test_notebook_image_packages__install_without_resolving_and_are_complete(tmp_path):
-    """What the notebook Dockerfile runs, in a fresh venv: the set is closed and importable."""
+def test_image_requirements__airlock_has_nothing_of_the_researcher_library():
+    derived = pins(IMAGES / "requirements" / "airlock.txt")
+    library_only = {"xarray", "dask", "distributed", "numba", "msprime", "bio2zarr", "jupyterlab"}
+    assert not library_only & set(derived)
+    assert not {"pytest", "ansible-core", "playwright"} & set(derived)
+    needed = {"fastapi", "sqlalchemy", "alembic", "cryptography", "jupyterhub", "zarr"}
+    assert needed <= set(derived)
+
+
+def fresh_venv(tmp_path: Path, requirements: Path) -> Path:
+    """A new venv with exactly ``requirements`` installed as the Dockerfiles do (``--no-deps``),
+    checked to be closed (``pip check``) and equal to the pins; returns its python."""
     uv = str(VENV_BIN / "uv")
     venv = tmp_path / "venv"
     python = venv / "bin" / "python"
-    requirements = IMAGES / "requirements" / "notebook.txt"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
     subprocess.run(
         [uv, "pip", "install", "-q", "--python", str(python), "--no-deps", "-r", str(requirements)],
@@ -116,6 +126,13 @@ def test_notebook_image_packages__install_without_resolving_and_are_complete(tmp
     frozen = tmp_path / "frozen.txt"
     frozen.write_text(installed.stdout)
     assert pins(frozen) == pins(requirements)
+    return python
+
+
+@pytest.mark.slow
+def test_notebook_image_packages__install_without_resolving_and_are_complete(tmp_path):
+    """What the notebook Dockerfile runs, in a fresh venv: the set is closed and importable."""
+    python = fresh_venv(tmp_path, IMAGES / "requirements" / "notebook.txt")
     modules = (
         "jupyterhub.singleuser, jupyterlab, jupyter_server_proxy, dask_labextension, "
         "dask_gateway, ipykernel, xarray, zarr, dask.distributed, allel, bio2zarr.vcf, numba, "
@@ -123,6 +140,81 @@ def test_notebook_image_packages__install_without_resolving_and_are_complete(tmp
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     subprocess.run([str(python), "-c", f"import {modules}"], check=True, env=env, cwd=tmp_path)
+
+
+def image_source_tree(dockerfile: Path, root: Path) -> tuple[Path, list[str]]:
+    """The repository files a Dockerfile copies (``COPY src dest`` from the build context, under
+    ``root`` instead of ``/``) and the PYTHONPATH and command it sets."""
+    text = dockerfile.read_text()
+    for src, dest in re.findall(r"^COPY (\S+) (/\S+)$", text, flags=re.M):
+        if src.startswith("images/"):
+            continue
+        target = root / dest.lstrip("/")
+        if (REPO / src).is_dir():
+            shutil.copytree(REPO / src, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / src, target)
+    pythonpath = re.search(r"^ENV PYTHONPATH=(\S+)$", text, flags=re.M).group(1)
+    command = json.loads(re.search(r"^CMD (\[.*\])$", text, flags=re.M).group(1))
+    return root / pythonpath.lstrip("/"), command
+
+
+@pytest.mark.slow
+def test_airlock_image__stands_alone_with_its_dependency_group(tmp_path):
+    """The airlock's files and packages as its image has them (airlock/ and tresor/core/, the
+    ``airlock`` group): every module imports without the researcher library, the database
+    migrates, and the service serves, started as the image's CMD does from its state directory
+    (whose ``airlock/store/`` folder must not shadow ``airlock.store``)."""
+    python = fresh_venv(tmp_path, IMAGES / "requirements" / "airlock.txt")
+    code, command = image_source_tree(IMAGES / "airlock" / "Dockerfile", tmp_path / "image")
+    assert sorted(p.name for p in code.iterdir()) == ["airlock", "tresor"]
+    assert sorted(p.name for p in (code / "tresor").iterdir()) == ["__init__.py", "core"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRESOR_", "JUPYTERHUB_"))} | {
+        "PYTHONPATH": str(code)
+    }
+    probe = (
+        "import importlib, pkgutil, sys, airlock\n"
+        "for m in pkgutil.walk_packages(airlock.__path__, 'airlock.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    loaded = subprocess.run(
+        [str(python), "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    ours = {m for m in loaded.stdout.split() if m.split(".")[0] == "tresor"}
+    assert ours and all(m == "tresor" or m.startswith("tresor.core") for m in ours), ours
+
+    state = tmp_path / "state"
+    (state / "airlock" / "store").mkdir(parents=True)
+    port = free_port()
+    site = tmp_path / "site.toml"
+    site.write_text(
+        f'state_dir = "{state}"\n'
+        + (REPO / "config" / "site.local.toml").read_text().replace("port = 8090", f"port = {port}")
+    )
+    env |= {"TRESOR_SITE_CONFIG": str(site), "JUPYTERHUB_API_TOKEN": secrets.token_hex(16)}
+    assert command[:4] == ["python", "-P", "-m", "airlock"]
+    argv = [str(python), *command[1:4]]
+    subprocess.run([*argv, "migrate"], env=env, cwd=state, check=True)
+    server = subprocess.Popen([*argv, "serve"], env=env, cwd=state)
+    try:
+        url = f"http://127.0.0.1:{port}/services/airlock/api/openapi.json"
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, "the airlock exited"
+            try:
+                response = httpx.get(url, timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the airlock did not answer"
+                time.sleep(0.3)
+        assert response.status_code == 200
+        assert "/requests" in " ".join(response.json()["paths"])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 # -- the single-user server's lockdown, with the image's /etc/jupyter ------------------------

@@ -1,0 +1,1 @@
+"""The web pages of the airlock: server-rendered, no scripts (routes, previews, sessions)."""
