@@ -1,17 +1,20 @@
 """The docker profile boots a real hub: PostgreSQL, internal SSL, the proxy, OIDC login.
 
 No Docker engine runs here, and none is needed to start the hub: DockerSpawner talks to the
-engine only when a server starts. Everything else is real: the repository's
-jupyterhub_config.py, a PostgreSQL 15 server with password (SCRAM) login as in production,
-JupyterHub's internal certificate authorities (the airlock's certificate made before the hub
-starts must come from the CA the hub then uses), configurable-http-proxy with internal TLS, and
-the airlock started as its container is (ansible/roles/airlock: the same environment), reached
-through the proxy and directly by a notebook server's client as ``tresor.airlock`` does.
+engine only when a server starts. Everything else is real: the hub image's command (the node's
+preparation, then JupyterHub with the repository's jupyterhub_config.py), a PostgreSQL 15
+server with password (SCRAM) login as in production, JupyterHub's internal certificate
+authorities (the airlock's certificate, made by the preparation before the hub starts, must come
+from the CA the hub then uses), configurable-http-proxy with internal TLS, and the airlock
+started as its container is (ansible/roles/airlock: the same environment), reached through the
+proxy and directly by a notebook server's client as ``tresor.airlock`` does.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -77,6 +80,14 @@ callback_url = "https://tresor.example.dk/hub/oauth_callback"
     return path, ports
 
 
+def hub_image_command() -> list[str]:
+    """The hub image's CMD, with the config file where it is in this checkout."""
+    dockerfile = (REPO_ROOT / "images" / "hub" / "Dockerfile").read_text()
+    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, flags=re.M).group(1))
+    config = str(REPO_ROOT / "jupyterhub_config.py")
+    return [part.replace("/opt/tresor/jupyterhub_config.py", config) for part in command]
+
+
 @pytest.mark.slow
 def test_docker_profile_hub__boots_on_postgresql_with_internal_ssl_and_oidc(
     tmp_path, postgres_server
@@ -87,7 +98,7 @@ def test_docker_profile_hub__boots_on_postgresql_with_internal_ssl_and_oidc(
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     log = (tmp_path / "hub.log").open("w")
     hub = subprocess.Popen(
-        [sys.executable, "-m", "jupyterhub", "--config", str(REPO_ROOT / "jupyterhub_config.py")],
+        hub_image_command(),  # prepares the secrets and the airlock's certificate, then the hub
         cwd=tmp_path,
         env=env,
         stdout=log,

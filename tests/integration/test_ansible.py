@@ -286,6 +286,10 @@ def test_roles_in_a_throwaway_root__secrets_private_and_the_hub_reads_them(appli
         "etc/tresor/secrets/airlock.env": 0o600,
         "srv/tresor/state": 0o700,
         "srv/tresor/state/secrets/airlock_service_token": 0o600,
+        "srv/tresor/state/secrets/jupyterhub_cookie_secret": 0o600,
+        "srv/tresor/state/secrets/proxy_auth_token": 0o600,
+        "srv/tresor/state/secrets/idle_culler_token": 0o600,
+        "srv/tresor/state/secrets/dask_gateway_service_token": 0o600,
         "srv/tresor/state/workspaces": 0o700,
     }
     for relative, mode in files.items():

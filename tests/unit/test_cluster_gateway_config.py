@@ -19,7 +19,7 @@ from tresor.core.errors import ConfigError
 from tresor.core.site import load_site_config
 from tresor.node import gateway as gw
 from tresor.node import roles
-from tresor.node.profiles import configure
+from tresor.node.profiles import configure, prepare
 
 GATEWAY = """
 [gateway]
@@ -153,6 +153,7 @@ def test_kubernetes_config__loads_and_makes_read_only_worker_pods(tmp_path, monk
     assert container["args"][:2] == ["dask", "scheduler"]
     assert "tresor-datasets" not in str(scheduler)  # only workers read data
     # the chart runs the gateway: the hub only routes to gateway.url
+    prepare(site)
     c = Config()
     configure(c, site)
     service = next(s for s in c.JupyterHub.services if s["name"] == "dask-gateway")
@@ -180,12 +181,16 @@ def test_local_config__loads_with_this_environment_and_loopback_only(tmp_path, m
 
 def test_hub_config__gateway_service_role_and_server_environment(tmp_path):
     site = site_with(tmp_path, "local")
+    prepare(site)
     c = Config()
     configure(c, site)
     service = next(s for s in c.JupyterHub.services if s["name"] == "dask-gateway")
     assert service["url"] == f"http://127.0.0.1:{site.gateway.port}"
     assert service["command"][-2:] == ["-f", str(gw.CONFIG_FILE)]
-    assert (site.state_path / "secrets" / "dask_gateway_service_token").stat().st_mode & 0o077 == 0
+    token = site.state_path / "secrets" / "dask_gateway_service_token"
+    assert token.stat().st_mode & 0o077 == 0
+    assert service["api_token"] == token.read_text().strip()
+    assert (site.state_path / "dask-gateway" / "clusters").stat().st_mode & 0o777 == 0o700
     role = next(r for r in c.JupyterHub.load_roles if r["name"] == "tresor-dask-gateway")
     assert role["scopes"] == ["read:servers"] and role["services"] == ["dask-gateway"]
     env = c.Spawner.environment  # a dict, or a pending update when no profile set one
@@ -201,11 +206,22 @@ def test_hub_config__gateway_service_role_and_server_environment(tmp_path):
     assert roles.GATEWAY_ACCESS not in by_name["tresor-admin"]
 
 
+def test_hub_config__missing_gateway_token_names_what_makes_it(tmp_path):
+    site = site_with(tmp_path, "local")
+    prepare(site)
+    (site.state_path / "secrets" / "dask_gateway_service_token").unlink()
+    missing = r"dask_gateway_service_token does not exist; `tresor node prepare`"
+    with pytest.raises(ConfigError, match=missing):
+        configure(Config(), site)
+
+
 def test_hub_config__gateway_off_by_default(tmp_path):
     path = tmp_path / "site.toml"
     path.write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    site = load_site_config(path)
+    prepare(site)
     c = Config()
-    configure(c, load_site_config(path))
+    configure(c, site)
     assert "dask-gateway" not in {s["name"] for s in c.JupyterHub.services}
     assert "tresor-dask-gateway" not in {r["name"] for r in c.JupyterHub.load_roles}
 

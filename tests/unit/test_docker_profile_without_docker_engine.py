@@ -28,7 +28,7 @@ from tresor.core.errors import ConfigError
 from tresor.core.site import load_site_config
 from tresor.node.docker_spawner import TresorDockerSpawner
 from tresor.node.oidc import TresorOIDCAuthenticator
-from tresor.node.profiles import configure
+from tresor.node.profiles import configure, prepare
 
 IMAGE = "registry.example.org:5000/tresor/notebook:0.1.0"
 
@@ -140,7 +140,9 @@ callback_url = "https://tresor.dk.example.org/hub/oauth_callback"
 "urn:example:group:uk-study" = "uk-study"
 """
     )
-    return load_site_config(path)
+    site = load_site_config(path)
+    prepare(site)  # what the hub container runs before JupyterHub: secrets, certificates
+    return site
 
 
 def make_spawner(site, username: str, groups: list[str]) -> TresorDockerSpawner:
@@ -332,6 +334,21 @@ def test_configure_docker__hub_settings(node):
     assert names >= {"airlock.key", "airlock.crt", "client-ca.crt"}
 
 
+def test_configure_docker__reads_what_preparation_made_and_writes_nothing(node):
+    def files() -> dict[str, bytes]:
+        return {str(p): p.read_bytes() for p in node.state_path.rglob("*") if p.is_file()}
+
+    before = files()
+    assert str(node.state_path / "internal-ssl" / "airlock" / "airlock.crt") in before
+    configure(Config(), node)
+    assert files() == before
+    (node.state_path / "secrets" / "proxy_auth_token").unlink()
+    with pytest.raises(
+        ConfigError, match=r"proxy_auth_token does not exist; `tresor node prepare`"
+    ):
+        configure(Config(), node)
+
+
 def test_docker_spawner_without_docker_engine__server_env_has_the_internal_airlock_url(node):
     spawner = make_spawner(node, "ann", ["researchers", "nordic-gwas"])
     _, body = create_request(spawner)
@@ -389,6 +406,7 @@ def test_docker_spawner_without_docker_engine__gateway_container_from_the_gatewa
         )
     )
     site = load_site_config(node.source)
+    prepare(site)
     c = Config()
     configure(c, site)
     services = {s["name"]: s for s in c.JupyterHub.services}

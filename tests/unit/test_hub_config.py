@@ -6,7 +6,7 @@ from traitlets.config import Config
 from tresor.core.errors import ConfigError
 from tresor.core.site import ROLE_GROUPS, load_site_config
 from tresor.node import roles
-from tresor.node.profiles import configure
+from tresor.node.profiles import configure, prepare
 
 
 @pytest.fixture
@@ -21,6 +21,7 @@ def site(tmp_path):
 
 
 def test_configure_local__loopback_sqlite_no_allow_all(site):
+    prepare(site)
     c = Config()
     configure(c, site)
     assert c.JupyterHub.ip == "127.0.0.1"
@@ -33,6 +34,24 @@ def test_configure_local__loopback_sqlite_no_allow_all(site):
     secrets = site.state_path / "secrets"
     for name in ("jupyterhub_cookie_secret", "proxy_auth_token", "airlock_service_token"):
         assert (secrets / name).stat().st_mode & 0o077 == 0
+
+
+def test_configure__reads_the_prepared_secrets_and_makes_none(site):
+    with pytest.raises(
+        ConfigError, match=r"jupyterhub_cookie_secret does not exist; `tresor node prepare`"
+    ):
+        configure(Config(), site)
+    assert not site.state_path.exists()
+    prepare(site)
+    token = site.state_path / "secrets" / "airlock_service_token"
+    c = Config()
+    configure(c, site)
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert services["airlock"]["api_token"] == token.read_text().strip()
+    token.unlink()
+    with pytest.raises(ConfigError, match=rf"{token} does not exist; `tresor node prepare`"):
+        configure(Config(), site)
+    assert not token.exists()
 
 
 def test_configure_local__refuses_a_public_address(tmp_path):

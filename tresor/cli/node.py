@@ -169,7 +169,7 @@ def accounts() -> None:
 def reset_password(name, site_config):
     """Generate a new password for NAME and show it once."""
     from tresor.node.accounts import AccountStore
-    from tresor.node.profiles import state_paths
+    from tresor.node.profiles.common import state_paths
 
     try:
         password = AccountStore(state_paths(_site(site_config))["accounts"]).reset(name)

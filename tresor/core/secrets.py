@@ -47,8 +47,18 @@ def ensure_secret(path: Path, nbytes: int = 32) -> str:
     """The hex secret in ``path``, generated on first use. Mode 0600."""
     with contextlib.suppress(FileExistsError):
         write_private_file(path, secrets.token_hex(nbytes).encode())
+    return read_secret(path, made_by="the next start")
+
+
+def read_secret(path: Path, *, made_by: str) -> str:
+    """The hex secret in ``path``, which ``made_by`` generates: readers (configuration) never
+    create one, so a missing file names what makes it."""
+    if not path.is_file():
+        raise ConfigError(f"secret file {path} does not exist; {made_by} creates it")
     check_private_file(path)
     value = path.read_text().strip()
     if len(value) < 2 * 16:
-        raise ConfigError(f"secret file {path} is too short; delete it to generate a new one")
+        raise ConfigError(
+            f"secret file {path} is too short; delete it and {made_by} generates a new one"
+        )
     return value

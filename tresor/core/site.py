@@ -423,7 +423,7 @@ class SiteConfig(_Section):
     demo: DemoSettings = DemoSettings()
     airlock: AirlockSettings = AirlockSettings()
     gateway: GatewaySettings = GatewaySettings()
-    #: settings of the production profile, read by tresor.node.docker_profile
+    #: settings of the production profile, read by tresor.node.profiles.docker
     docker: DockerSettings | None = None
     #: where this config was read from (set by load_site_config)
     source: Path | None = Field(None, exclude=True)

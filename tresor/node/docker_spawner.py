@@ -4,7 +4,7 @@ DockerSpawner does the container work; this subclass adds what depends on the us
 workspace volume (the only writable, persistent place) and read-only mounts of exactly the
 datasets their hub groups are granted in the node's catalogue. Everything else (network, limits,
 capabilities, read-only root filesystem) is plain DockerSpawner configuration set by
-``tresor.node.docker_profile``.
+``tresor.node.profiles.docker``.
 """
 
 from __future__ import annotations

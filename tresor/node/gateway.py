@@ -7,9 +7,10 @@ hub token is all a kernel needs, and only tokens holding ``access:services!servi
 researcher who made it: others can neither list nor connect to it (dask-gateway checks the owner;
 the scheduler only accepts TLS clients holding the cluster's own certificate).
 
-This module only builds configuration (it does not import dask-gateway-server); the classes that
-run inside the gateway are in :mod:`tresor.node.gateway_backends`, and the file that
-``dask-gateway-server -f`` loads is ``tresor/node/dask_gateway_config.py``.
+This module builds configuration (it does not import dask-gateway-server) and prepares the files
+that configuration reads (:func:`prepare`); the classes that run inside the gateway are in
+:mod:`tresor.node.gateway_backends`, and the file that ``dask-gateway-server -f`` loads is
+``tresor/node/dask_gateway_config.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 
 from traitlets.config import Config
 
-from tresor.core.secrets import ensure_private_dir, ensure_secret
+from tresor.core.secrets import ensure_private_dir, ensure_secret, read_secret
 from tresor.core.site import SiteConfig
 from tresor.node.roles import GATEWAY_SERVICE, gateway_service_role
 
@@ -50,6 +51,15 @@ def gateway_paths(site: SiteConfig) -> dict[str, Path]:
         "token": state / "secrets" / "dask_gateway_service_token",
         "clusters": state / "dask-gateway" / "clusters",
     }
+
+
+def prepare(site: SiteConfig) -> None:
+    """The gateway's hub token and, for a hub-run local backend, its clusters directory."""
+    paths = gateway_paths(site)
+    ensure_secret(paths["token"])
+    if not site.gateway.url and site.gateway.backend == "local":
+        ensure_private_dir(paths["clusters"].parent)
+        ensure_private_dir(paths["clusters"])
 
 
 def proxy_address(site: SiteConfig) -> str:
@@ -203,13 +213,13 @@ def gateway_service(site: SiteConfig) -> dict:
     environment file holds the token file's content), the dask-gateway Helm chart with the
     Kubernetes backend (``gateway.auth.jupyterhub.apiToken``).
     """
-    paths = gateway_paths(site)
-    service = {"name": GATEWAY_SERVICE, "api_token": ensure_secret(paths["token"])}
+    token = read_secret(
+        gateway_paths(site)["token"],
+        made_by="`tresor node prepare` (on a production node also the Ansible dask_gateway role)",
+    )
+    service = {"name": GATEWAY_SERVICE, "api_token": token}
     if site.gateway.url:
         return service | {"url": site.gateway.url}
-    if site.gateway.backend == "local":
-        ensure_private_dir(paths["clusters"].parent)
-        ensure_private_dir(paths["clusters"])
     return service | {
         "url": f"http://127.0.0.1:{site.gateway.port}",
         "command": [sys.executable, "-m", "dask_gateway_server", "-f", str(CONFIG_FILE)],
@@ -244,7 +254,7 @@ def singleuser_environment(site: SiteConfig) -> dict[str, str]:
 def configure_hub(c, site: SiteConfig) -> None:
     """The hub side: Dask settings in every server's environment; the gateway service if enabled.
 
-    Called from ``configure_common`` after the other services are listed.
+    Called from :func:`tresor.node.profiles.common.configure` after the other services.
     """
     c.Spawner.environment.update(singleuser_environment(site))
     if site.gateway.enabled:

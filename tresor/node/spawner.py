@@ -2,7 +2,7 @@
 
 All servers run as the OS user that runs the hub; the embedded node therefore separates
 researchers by policy (hub roles, airlock rules, grant checks), not by the kernel. Production
-uses DockerSpawner, where each server is its own container (tresor.node.docker_profile).
+uses DockerSpawner, where each server is its own container (tresor.node.profiles.docker).
 """
 
 from __future__ import annotations

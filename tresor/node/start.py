@@ -1,4 +1,4 @@
-"""Bring up a node from its site config: state directory, accounts, kernel, then the hub.
+"""Bring up a node from its site config: prepare what the profile reads, then run the hub.
 
 Demo data is the tooling's (:func:`tresor.demo.ensure_demo_cohorts`); ``tresor node start``
 runs both."""
@@ -10,22 +10,14 @@ import sys
 from pathlib import Path
 
 from tresor.core.paths import REPO_ROOT
-from tresor.core.secrets import ensure_private_dir
 from tresor.core.site import SiteConfig
-from tresor.node.accounts import AccountStore
-from tresor.node.kernelspec import install_kernelspec
-from tresor.node.profiles import state_paths
+from tresor.node import profiles
 
 
 def prepare(site: SiteConfig) -> dict[str, str]:
-    """Everything the hub needs before it starts. Returns new accounts' passwords (show once)."""
-    paths = state_paths(site)
-    ensure_private_dir(paths["state"])
-    ensure_private_dir(paths["secrets"])
-    ensure_private_dir(site.workspaces_path)
-    new_passwords = AccountStore(paths["accounts"]).ensure(site.accounts.all_users)
-    install_kernelspec(paths["jupyter"], catalogue=site.catalogue_path)
-    return new_passwords
+    """Everything the hub needs before it starts: the profile's secrets, accounts, kernelspec
+    and certificates (:func:`tresor.node.profiles.prepare`). Returns new accounts' passwords."""
+    return profiles.prepare(site)
 
 
 def login_banner(site: SiteConfig, new_passwords: dict[str, str]) -> str:
@@ -33,16 +25,21 @@ def login_banner(site: SiteConfig, new_passwords: dict[str, str]) -> str:
     lines = [f"tresor node '{site.node_name}' ({site.profile} profile): {site.public_url}", ""]
     for name in site.accounts.all_users:
         groups = [g for g, members in site.hub_groups.items() if name in members]
-        shown = new_passwords.get(name)
-        password = f"password {shown}" if shown else "password shown at first start"
-        lines.append(f"  {name:<14} {password:<34} {', '.join(groups)}")
+        if site.profile == "docker":  # no local accounts: people log in with OIDC
+            login = f"logs in with {site.docker.oidc.display_name}"
+        elif shown := new_passwords.get(name):
+            login = f"password {shown}"
+        else:
+            login = "password shown at first start"
+        lines.append(f"  {name:<14} {login:<34} {', '.join(groups)}")
     if new_passwords:
         lines += [
             "",
             "These passwords are shown once and stored only as hashes. To set a new "
             "one: tresor accounts reset-password NAME",
         ]
-    lines += ["", "Stop the node with Ctrl-C."]
+    if site.profile == "local":  # the docker profile's hub stops with its container
+        lines += ["", "Stop the node with Ctrl-C."]
     return "\n".join(lines)
 
 

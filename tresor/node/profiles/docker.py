@@ -3,8 +3,9 @@
 The hub runs in its own container, attached to an edge network (users reach the proxy) and to
 an internal network with no route out, where every single-user server runs. Host paths under
 ``/srv/tresor`` are mounted at the same paths in the hub container, so the paths the hub reads
-and the paths it asks Docker to mount agree. Ansible (``ansible/roles/hub``) writes the site
-config and the secret files this profile reads.
+and the paths it asks Docker to mount agree. Ansible (``ansible/roles/hub``, ``airlock``,
+``dask_gateway``) writes the site config and the secret files this profile reads; the hub
+container runs :func:`prepare` (``tresor node prepare``) before JupyterHub.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 from tresor.core.errors import ConfigError
 from tresor.core.secrets import check_private_file
 from tresor.core.site import DockerSettings, SiteConfig
+from tresor.node.profiles import common
 from tresor.node.roles import GATEWAY_SERVICE
 
 #: the command the single-user container runs (fixed here, not taken from the image)
@@ -67,24 +69,55 @@ def container_security(docker: DockerSettings) -> dict:
     }
 
 
-def configure_docker(c, site: SiteConfig) -> None:
+def prepare(site: SiteConfig) -> dict[str, str]:
+    """The shared secrets and, with internal SSL, the certificates of the airlock and gateway
+    containers. No local accounts (people log in with OIDC), so no passwords to show.
+
+    The containers' certificates must be signed by the CA the hub then uses. JupyterHub makes
+    its CAs at its own start, but only those its store lacks, and has no hook between making
+    them and serving; so this step, run before the hub (the hub image runs ``tresor node
+    prepare`` first), makes the CAs in the hub's store as JupyterHub would
+    (:mod:`tresor.node.internal_ssl`) and the hub reuses them.
+    """
+    from tresor.node.internal_ssl import external_service_certs
+
+    paths = common.prepare(site)
+    docker = _docker_settings(site)
+    if docker.internal_ssl:
+        ssl_dir = paths["internal_ssl"]
+        external_service_certs(
+            ssl_dir, "airlock", [docker.airlock_hostname], owner_uid=docker.airlock_uid
+        )
+        if site.gateway.enabled:
+            gateway_host = urlsplit(site.gateway.url).hostname
+            external_service_certs(ssl_dir, GATEWAY_SERVICE, [gateway_host])
+    return {}
+
+
+def _docker_settings(site: SiteConfig) -> DockerSettings:
+    """The site's ``[docker]`` section, which this profile needs."""
+    if site.docker is None:  # pragma: no cover - SiteConfig validation requires the section
+        raise ConfigError(f"site config {site.source}: profile 'docker' needs a [docker] section")
+    return site.docker
+
+
+def configure(c, site: SiteConfig) -> None:
     """Apply the production profile to the JupyterHub config object ``c``."""
     from tresor.node.docker_spawner import TresorDockerSpawner
     from tresor.node.oidc import TresorOIDCAuthenticator
-    from tresor.node.profiles import configure_common, configure_hub_and_proxy
 
-    docker = site.docker
-    if docker is None:  # pragma: no cover - SiteConfig validation requires the section
-        raise ConfigError(f"site config {site.source}: profile 'docker' needs a [docker] section")
-    # -- hub and proxy ---------------------------------------------------------------------
-    paths = configure_hub_and_proxy(
-        c,
-        site,
+    docker = _docker_settings(site)
+    # -- hub and proxy; memberships come from the authenticator at each login (manage_groups);
+    # the airlock and gateway run in their own containers: the hub routes to them
+    profile = common.Profile(
         hub_ip="0.0.0.0",  # noqa: S104 - in its container, reached on the internal network
         proxy_scheme="https" if docker.internal_ssl else "http",
+        load_groups=False,
+        hub_runs_airlock=False,
         db_url=database_url(docker),
     )
-    ssl_dir = paths["state"] / "internal-ssl"
+    paths = common.configure(c, site, profile)
+    ssl_dir = paths["internal_ssl"]
     c.JupyterHub.hub_connect_ip = docker.hub_hostname
     c.JupyterHub.internal_ssl = docker.internal_ssl
     c.JupyterHub.internal_certs_location = str(ssl_dir)
@@ -145,31 +178,3 @@ def configure_docker(c, site: SiteConfig) -> None:
     c.Spawner.disable_user_config = True
     c.Spawner.http_timeout = 120
     c.Spawner.start_timeout = 300
-
-    configure_common(c, site, paths)
-    # memberships come from the authenticator at each login (manage_groups), not load_groups
-    c.JupyterHub.load_groups = {}
-    _external_services(c, site, ssl_dir)
-
-
-def _external_services(c, site: SiteConfig, ssl_dir: Path) -> None:
-    """The airlock (and the gateway, if enabled) run in their own containers on the internal
-    network: the hub routes to them and does not start them.
-
-    With internal SSL each gets a certificate signed by the hub's CA (``tresor.node.internal_ssl``),
-    which the hub, the proxy and the notebook servers all verify.
-    """
-    docker = site.docker
-    for service in c.JupyterHub.services:
-        if service["name"] == "airlock":
-            service.pop("command", None)
-            service.pop("environment", None)
-    if not docker.internal_ssl:
-        return
-    from tresor.node.internal_ssl import external_service_certs
-
-    external_service_certs(
-        ssl_dir, "airlock", [docker.airlock_hostname], owner_uid=docker.airlock_uid
-    )
-    if site.gateway.enabled:
-        external_service_certs(ssl_dir, GATEWAY_SERVICE, [urlsplit(site.gateway.url).hostname])

@@ -1,0 +1,46 @@
+"""The embedded default profile: loopback only, local processes, SQLite, local accounts."""
+
+from __future__ import annotations
+
+from tresor.core.errors import ConfigError
+from tresor.core.site import SiteConfig
+from tresor.node.accounts import AccountStore
+from tresor.node.kernelspec import install_kernelspec
+from tresor.node.profiles import common
+
+PROFILE = common.Profile(
+    hub_ip="127.0.0.1", proxy_scheme="http", load_groups=True, hub_runs_airlock=True
+)
+
+
+def prepare(site: SiteConfig) -> dict[str, str]:
+    """The shared secrets, the local accounts and the kernelspec the servers use.
+
+    Returns new accounts' passwords (shown once, stored only as hashes)."""
+    paths = common.prepare(site)
+    new_passwords = AccountStore(paths["accounts"]).ensure(site.accounts.all_users)
+    install_kernelspec(paths["jupyter"], catalogue=site.catalogue_path)
+    return new_passwords
+
+
+def configure(c, site: SiteConfig) -> None:
+    """Apply the local profile to the JupyterHub config object ``c``."""
+    from tresor.node.auth import TresorLocalAuthenticator
+    from tresor.node.spawner import TresorLocalSpawner
+
+    if site.hub.ip not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(
+            f"the local profile listens on loopback only, not {site.hub.ip!r}; "
+            "use the docker profile for a node that others reach"
+        )
+    paths = common.configure(c, site, PROFILE)
+
+    c.JupyterHub.authenticator_class = TresorLocalAuthenticator
+    c.TresorLocalAuthenticator.accounts_file = str(paths["accounts"])
+
+    c.JupyterHub.spawner_class = TresorLocalSpawner
+    c.TresorLocalSpawner.workspaces_root = str(site.workspaces_path)
+    c.TresorLocalSpawner.jupyter_data_dir = str(paths["jupyter"])
+    c.TresorLocalSpawner.catalogue_dir = str(site.catalogue_path)
+    c.Spawner.http_timeout = 60
+    c.Spawner.start_timeout = 120
