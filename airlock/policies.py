@@ -112,21 +112,32 @@ def check_blocked_files_acknowledged(
         )
 
 
+def approvals_needed(approvals_required: int) -> int:
+    """The configured number of approvals, never fewer than two."""
+    return max(2, approvals_required)
+
+
+def has_enough_approvals(request: ReleaseRequest, approvals_required: int) -> bool:
+    """Enough distinct reviewers other than the requester approved in this round."""
+    return len(request.approvers) >= approvals_needed(approvals_required)
+
+
 def can_release(request: ReleaseRequest, approvals_required: int) -> bool:
-    return request.status == RequestStatus.APPROVED and len(request.approvers) >= max(
-        2, approvals_required
+    return request.status == RequestStatus.APPROVED and has_enough_approvals(
+        request, approvals_required
     )
 
 
 def check_can_release(request: ReleaseRequest, approvals_required: int) -> None:
-    """Approved, by enough distinct reviewers other than the requester (counted again here)."""
-    needed = max(2, approvals_required)
+    """Approved, by enough distinct reviewers other than the requester (counted again here,
+    against the configuration in force at the release)."""
+    needed = approvals_needed(approvals_required)
     if request.status != RequestStatus.APPROVED:
         raise PolicyViolation(
             f"request {request.id} is {request.status.value}; only an approved request is "
             f"released (it needs {needed} approvals)"
         )
-    if len(request.approvers) < needed:
+    if not has_enough_approvals(request, approvals_required):
         raise PolicyViolation(
             f"request {request.id} has {len(request.approvers)} approvals; {needed} are needed"
         )

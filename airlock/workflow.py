@@ -31,6 +31,7 @@ from airlock.exceptions import (
     InvalidStateTransition,
     PermissionDenied,
     PolicyViolation,
+    ReturnedToReview,
 )
 from airlock.store import SnapshotStore, clean_relative_path, workspace_root
 
@@ -44,7 +45,8 @@ VALID_STATE_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.SUBMITTED: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
     S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RETURNED, S.WITHDRAWN}),
     S.RETURNED: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    S.APPROVED: frozenset({S.RELEASED}),
+    # back to review when approvals_required was raised after the approvals (see release)
+    S.APPROVED: frozenset({S.RELEASED, S.IN_REVIEW}),
     S.REJECTED: frozenset(),
     S.RELEASED: frozenset(),
     S.WITHDRAWN: frozenset(),
@@ -479,7 +481,7 @@ class Airlock:
                 request = set_status(tx, request, S.REJECTED, user, details={"reason": reason})
             elif decision == Decision.RETURN:
                 request = set_status(tx, request, S.RETURNED, user, details={"reason": reason})
-            elif len(request.approvers) >= config.approvals_required:
+            elif policies.has_enough_approvals(request, config.approvals_required):
                 request = set_status(
                     tx,
                     request,
@@ -550,7 +552,10 @@ class Airlock:
 
         Holds the request's lock throughout, so two releases of one request cannot interleave;
         the bundle's rename into the outbox happens before the commit, so after a crash an
-        approved request may have a complete bundle, which :meth:`recover` adopts.
+        approved request may have a complete bundle, which :meth:`recover` adopts. Approvals
+        are counted again against the configuration in force: if ``approvals_required`` was
+        raised after them, the release is refused (:class:`ReturnedToReview`) and the request
+        goes back to review, where more reviewers can approve it.
         """
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
@@ -559,34 +564,70 @@ class Airlock:
                 permissions.check_user_can_review(user, request)
             if request.status == S.RELEASED:
                 return request
-            policies.check_can_release(request, 2)
-            path = self.bundle_path(request)
-            adopted = path.exists()
-            if adopted:
-                self._check_existing_bundle(request, path)
+            required = tx.runtime_config().approvals_required
+            if request.status == S.APPROVED and not policies.has_enough_approvals(
+                request, required
+            ):
+                refusal = self._back_to_review(tx, request, user, required)
             else:
-                sources = {f.name: self.store.path_of(f.sha256) for f in request.files}
-                bundles.write_bundle(
-                    self.settings.outbox_dir,
-                    path.name,
-                    self._manifest(tx, request),
-                    sources,
-                    self.signing_key,
-                )
-            manifest_sha = SnapshotStore.hash_file(path / bundles.MANIFEST)
-            return set_status(
-                tx,
-                request,
-                S.RELEASED,
-                user,
-                released_at=utcnow(),
-                bundle_name=path.name,
-                details={
-                    "bundle": path.name,
-                    "manifest_sha256": manifest_sha,
-                    "recovered": adopted,
-                },
+                policies.check_can_release(request, required)
+                return self._write_release(tx, request, user)
+        raise refusal
+
+    def _back_to_review(
+        self, tx: Writer, request: ReleaseRequest, user: User, required: int
+    ) -> ReturnedToReview:
+        """Move an approved request short of approvals back to review; returns the refusal
+        to raise once that is committed."""
+        have, needed = len(request.approvers), policies.approvals_needed(required)
+        more = needed - have
+        missing = "one more approval" if more == 1 else f"{more} more approvals"
+        reason = f"approvals_required was raised to {needed} after the approvals: {missing} needed"
+        set_status(
+            tx,
+            request,
+            S.IN_REVIEW,
+            user,
+            details={
+                "approvals": sorted(request.approvers),
+                "approvals_required": needed,
+                "reason": reason,
+            },
+        )
+        return ReturnedToReview(
+            f"request {request.id} has {have} approvals; {needed} are needed now "
+            f"(approvals_required was raised after they were given). It is back in review: "
+            f"{missing} from another reviewer releases it."
+        )
+
+    def _write_release(self, tx: Writer, request: ReleaseRequest, user: User) -> ReleaseRequest:
+        path = self.bundle_path(request)
+        adopted = path.exists()
+        if adopted:
+            self._check_existing_bundle(request, path)
+        else:
+            sources = {f.name: self.store.path_of(f.sha256) for f in request.files}
+            bundles.write_bundle(
+                self.settings.outbox_dir,
+                path.name,
+                self._manifest(tx, request),
+                sources,
+                self.signing_key,
             )
+        manifest_sha = SnapshotStore.hash_file(path / bundles.MANIFEST)
+        return set_status(
+            tx,
+            request,
+            S.RELEASED,
+            user,
+            released_at=utcnow(),
+            bundle_name=path.name,
+            details={
+                "bundle": path.name,
+                "manifest_sha256": manifest_sha,
+                "recovered": adopted,
+            },
+        )
 
     def _check_existing_bundle(self, request: ReleaseRequest, path: Path) -> None:
         report = bundles.verify_bundle(path, self.signing_key.public_key())
@@ -680,15 +721,24 @@ class Airlock:
         """Make the database and the outbox agree after a crash; returns what was done.
 
         Removes half-written bundle directories; finishes the release of every approved
-        request (adopting its bundle if the rename happened before the crash); reports a
-        released request whose bundle is missing.
+        request (adopting its bundle if the rename happened before the crash), or sends it back
+        to review if it has fewer approvals than are now required; reports a released request
+        whose bundle is missing.
         """
         done = [f"removed {p.name}" for p in bundles.remove_incomplete(self.settings.outbox_dir)]
         with self.dal.read() as r:
             approved = r.list_requests(statuses=[S.APPROVED])
             released = r.list_requests(statuses=[S.RELEASED])
         for request in approved:
-            self.release(SYSTEM, request.id)
+            try:
+                self.release(SYSTEM, request.id)
+            except ReturnedToReview:
+                needed = policies.approvals_needed(self.config().approvals_required)
+                done.append(
+                    f"returned {request.id} to review: {len(request.approvers)} approvals, "
+                    f"{needed} needed"
+                )
+                continue
             done.append(f"released {request.id}")
         for request in released:
             if not (self.settings.outbox_dir / (request.bundle_name or "")).is_dir():
