@@ -1,7 +1,7 @@
-"""The airlock's workflow: the state machine as data, and the verbs users call.
+"""The airlock's workflow: the verbs users call, and ``set_status``.
 
-``VALID_STATE_TRANSITIONS`` is the whole state machine; ``check_status`` validates a transition
-and ``set_status`` validates, then writes it (with its audit entry). Each verb of
+The state machine is data (airlock.states); ``set_status`` validates a transition, then writes
+it with its audit entry. Each verb of
 :class:`Airlock` checks who (airlock.permissions) and what (airlock.policies) inside one
 database transaction that holds the request's lock, so a check and the change it allows cannot
 be separated by another user's action. Slow work (reading a workspace file, running the checks)
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from airlock import bundles, permissions, policies
+from airlock.abilities import Abilities, abilities
 from airlock.checking import Checker, run_checker
 from airlock.config import RuntimeConfig, Settings
 from airlock.db.data_access import DataAccess, Writer
@@ -28,57 +29,14 @@ from airlock.exceptions import (
     FileNotFoundInRequest,
     IntegrityError,
     InvalidInput,
-    InvalidStateTransition,
-    PermissionDenied,
-    PolicyViolation,
     ReturnedToReview,
 )
+from airlock.states import STATUS_AUDIT_EVENT, check_status
 from airlock.store import SnapshotStore, clean_relative_path, workspace_root
 
 log = logging.getLogger(__name__)
 
 S = RequestStatus
-
-#: every allowed move; anything else is refused (409)
-VALID_STATE_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
-    S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    S.SUBMITTED: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
-    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RETURNED, S.WITHDRAWN}),
-    S.RETURNED: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    # back to review when approvals_required was raised after the approvals (see release)
-    S.APPROVED: frozenset({S.RELEASED, S.IN_REVIEW}),
-    S.REJECTED: frozenset(),
-    S.RELEASED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-}
-
-#: the audit event recorded when a request enters each status
-STATUS_AUDIT_EVENT: dict[RequestStatus, AuditEventType] = {
-    S.DRAFT: AuditEventType.REQUEST_CREATED,
-    S.SUBMITTED: AuditEventType.REQUEST_SUBMITTED,
-    S.IN_REVIEW: AuditEventType.REQUEST_IN_REVIEW,
-    S.APPROVED: AuditEventType.REQUEST_APPROVED,
-    S.REJECTED: AuditEventType.REQUEST_REJECTED,
-    S.RETURNED: AuditEventType.REQUEST_RETURNED,
-    S.RELEASED: AuditEventType.REQUEST_RELEASED,
-    S.WITHDRAWN: AuditEventType.REQUEST_WITHDRAWN,
-}
-
-#: the requester's status moves; the others belong to reviewers or the system
-REQUESTER_TRANSITIONS = frozenset({S.SUBMITTED, S.WITHDRAWN})
-
-
-def can_transition(request: ReleaseRequest, to: RequestStatus) -> bool:
-    return to in VALID_STATE_TRANSITIONS[request.status]
-
-
-def check_status(request: ReleaseRequest, to: RequestStatus) -> None:
-    if not can_transition(request, to):
-        allowed = ", ".join(sorted(s.value for s in VALID_STATE_TRANSITIONS[request.status]))
-        raise InvalidStateTransition(
-            f"request {request.id} is {request.status.value} and cannot become {to.value} "
-            f"(from {request.status.value} it can become: {allowed or 'nothing; it is final'})"
-        )
 
 
 def set_status(
@@ -154,6 +112,10 @@ class Airlock:
             request = r.get_request(request_id)
         permissions.check_user_can_view_request(user, request)
         return request
+
+    def abilities(self, user: User, request: ReleaseRequest) -> Abilities:
+        """What ``user`` can do with ``request`` now (the pages' buttons, the API's flags)."""
+        return abilities(user, request, self.settings.projects)
 
     def list_requests(self, user: User) -> list[ReleaseRequest]:
         """What the user may see: their own requests, and for reviewers every submitted one."""
@@ -365,10 +327,7 @@ class Airlock:
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
             permissions.check_user_can_view_request(user, request)
-            if not permissions.user_is_requester(user, request):
-                raise PermissionDenied(
-                    f"only {request.requester} may withdraw request {request.id}"
-                )
+            permissions.check_user_can_withdraw(user, request)
             return set_status(tx, request, S.WITHDRAWN, user)
 
     # -- reviewers --------------------------------------------------------------------------
@@ -408,8 +367,7 @@ class Airlock:
             request = tx.get_request(request_id)
             permissions.check_user_can_view_request(user, request)
             permissions.check_user_can_comment(user, request)
-            if request.status in (S.RELEASED, S.REJECTED, S.WITHDRAWN):
-                raise PolicyViolation(f"request {request.id} is {request.status.value}: closed")
+            policies.check_can_comment(request)
             file = None
             if file_id is not None:
                 file = _file(request, file_id)
@@ -452,7 +410,7 @@ class Airlock:
             permissions.check_user_can_view_request(user, request)
             permissions.check_user_can_review(user, request)
             policies.check_can_review(request)
-            policies.check_not_decided(request, user.name)
+            policies.check_can_decide(request, user.name)
             if unknown := [i for i in acknowledge if request.file(i) is None]:
                 raise InvalidInput(f"request {request_id} has no files {unknown}")
             if decision == Decision.APPROVE:
@@ -646,7 +604,7 @@ class Airlock:
             request = tx.get_request(request_id)
             permissions.check_user_can_view_request(user, request)
             permissions.check_user_can_download_release(user, request)
-            policies.check_is_released(request)
+            policies.check_can_download(request)
             file = _file(request, file_id)
             data = bundles.read_released_file(
                 self.settings.outbox_dir / request.bundle_name, file.name, file.sha256

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from airlock.abilities import Abilities
 from airlock.config import RuntimeConfig
-from airlock.domain import AuditEntry, Comment, ReleaseRequest, RequestFile, Review, User
+from airlock.domain import AuditEntry, Comment, ReleaseRequest, RequestFile, Review
 from airlock.enums import Decision, RequestStatus
 
 
@@ -195,11 +196,12 @@ class RequestPublic(BaseModel):
     files: list[FilePublic]
     reviews: list[ReviewPublic]
     comments: list[CommentPublic]
+    abilities: Abilities = Field(description="what you may do with the request now")
 
     @classmethod
-    def of(cls, r: ReleaseRequest, *, viewer: User, approvals_required: int) -> RequestPublic:
-        # before release the requester's browser gets no cell values back from the checks
-        hide = viewer.name == r.requester and r.status != RequestStatus.RELEASED
+    def of(
+        cls, r: ReleaseRequest, *, abilities: Abilities, approvals_required: int
+    ) -> RequestPublic:
         return cls(
             id=r.id,
             project=r.project,
@@ -213,9 +215,10 @@ class RequestPublic(BaseModel):
             bundle_name=r.bundle_name,
             approvals=sorted(r.approvers),
             approvals_required=approvals_required,
-            files=[FilePublic.of(f, hide_values=hide) for f in r.files],
+            files=[FilePublic.of(f, hide_values=abilities.hide_values) for f in r.files],
             reviews=[ReviewPublic.of(x) for x in r.reviews],
             comments=[CommentPublic.of(c) for c in r.comments],
+            abilities=abilities,
         )
 
 

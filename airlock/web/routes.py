@@ -18,16 +18,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from airlock import permissions, policies
+from airlock import permissions
 from airlock.api.deps import NotAuthenticated, identify
 from airlock.api.routes.files import attachment
 from airlock.api.routes.params import FileId, RequestId
 from airlock.domain import ReleaseRequest, User
-from airlock.enums import Decision, RequestStatus
+from airlock.enums import Decision
 from airlock.exceptions import InvalidInput, PermissionDenied
 from airlock.web.previews import make_preview
 from airlock.web.sessions import SESSION_COOKIE, STATE_COOKIE, Session
-from airlock.workflow import VALID_STATE_TRANSITIONS, Airlock
+from airlock.workflow import Airlock
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -140,7 +140,7 @@ def logout(request: Request):
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, web: WebDep):
     airlock = web.airlock
-    queue = airlock.queue(web.user) if web.user.is_reviewer else None
+    queue = airlock.queue(web.user) if permissions.user_can_see_queue(web.user) else None
     requests = airlock.list_requests(web.user)
     return render(
         request,
@@ -174,26 +174,10 @@ def request_page(request: Request, request_id: RequestId, web: WebDep):
 
 
 def _abilities(user: User, r: ReleaseRequest, airlock: Airlock) -> dict:
-    is_requester = permissions.user_is_requester(user, r)
-    can_edit = is_requester and policies.can_edit_files(r)
-    config = airlock.config()
+    """What the page shows: the user's abilities (the API's too) and the approvals needed."""
     return {
-        "is_requester": is_requester,
-        "can_edit": can_edit,
-        "can_submit": can_edit and bool(r.files),
-        "can_withdraw": is_requester
-        and RequestStatus.WITHDRAWN in VALID_STATE_TRANSITIONS[r.status],
-        "can_review": permissions.user_can_review(user, r)
-        and policies.can_review(r)
-        and all(x.reviewer != user.name for x in r.current_reviews),
-        "can_preview": permissions.user_can_preview_file(user, r),
-        "can_download": is_requester and r.status == RequestStatus.RELEASED,
-        "can_comment": permissions.user_can_comment(user, r)
-        and r.status
-        not in (RequestStatus.RELEASED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN),
-        "can_release": permissions.user_can_review(user, r) and r.status == RequestStatus.APPROVED,
-        "approvals_required": config.approvals_required,
-        "hide_values": is_requester and r.status != RequestStatus.RELEASED,
+        **dataclasses.asdict(airlock.abilities(user, r)),
+        "approvals_required": airlock.config().approvals_required,
     }
 
 

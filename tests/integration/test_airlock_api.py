@@ -85,6 +85,11 @@ def test_airlock_api__whole_lifecycle(service):
 
     r = api.as_("researcher1").post(f"/requests/{rid}/submit")
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["round"] == 1
+    mine = r.json()["abilities"]  # the same abilities the web page shows (airlock.abilities)
+    assert mine["can_withdraw"] and not (mine["can_edit"] or mine["can_review"])
+    assert mine["hide_values"]
+    theirs = api.as_("reviewer1").get(f"/requests/{rid}").json()["abilities"]
+    assert theirs["can_review"] and theirs["can_preview"] and not theirs["can_withdraw"]
     assert api.as_("reviewer1").get("/queue").json()["count"] == 1
     assert [q["id"] for q in api.as_("researcher1").get("/requests").json()] == [rid]
 
