@@ -59,3 +59,7 @@ class OutsideWorkspace(PermissionDenied):
 # -- integrity: bundles and the audit chain -------------------------------------------------
 class IntegrityError(AirlockError):
     """Stored bytes, a bundle or the audit chain do not match their hashes or signature."""
+
+
+class AuditLogUnavailable(AirlockError):
+    """There is no airlock database where asked, or it cannot be read (airlock.service)."""

@@ -17,10 +17,13 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from airlock import bundles, permissions, policies
 from airlock.abilities import Abilities, abilities
-from airlock.checking import Checker, run_checker
-from airlock.config import RuntimeConfig, Settings
+from airlock.checking import Checker, check_context, run_checker
+from airlock.checks.context import CheckContext
+from airlock.config import Settings
 from airlock.db.data_access import DataAccess, Writer
 from airlock.domain import SYSTEM, AuditEntry, AuditEvent, ReleaseRequest, RequestFile, User, utcnow
 from airlock.enums import AuditEventType, Decision, RequestStatus
@@ -31,8 +34,10 @@ from airlock.exceptions import (
     InvalidInput,
     ReturnedToReview,
 )
+from airlock.samples import SampleIdProvider
 from airlock.states import STATUS_AUDIT_EVENT, check_status
 from airlock.store import SnapshotStore, clean_relative_path, workspace_root
+from tresor.core.airlock_config import AirlockConfig, explain
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +96,14 @@ class Airlock:
         settings: Settings,
         dal: DataAccess,
         checker: Checker,
+        samples: SampleIdProvider,
         signing_key=None,
     ) -> None:
         self.settings = settings
         self.dal = dal
         self.checker = checker
+        #: the node's datasets for the checks (airlock.samples): the service's only view of them
+        self.samples = samples
         self.store = SnapshotStore(settings.store_dir)
         self.signing_key = signing_key or bundles.load_or_create_signing_key(
             settings.signing_key_path
@@ -103,7 +111,7 @@ class Airlock:
         settings.outbox_dir.mkdir(parents=True, exist_ok=True)
 
     # -- reading ----------------------------------------------------------------------------
-    def config(self) -> RuntimeConfig:
+    def config(self) -> AirlockConfig:
         with self.dal.read() as r:
             return r.runtime_config()
 
@@ -161,9 +169,9 @@ class Airlock:
         root = workspace_root(self.settings.workspaces_dir, user.name)
         return self.store.snapshot_workspace_file(root, path, max_bytes=max_bytes)
 
-    def _check(self, sha256: str, name: str):
+    def _check(self, sha256: str, name: str, context: CheckContext):
         with self.store.checkable(sha256, name) as path:
-            return run_checker(self.checker, path, name)
+            return run_checker(self.checker, path, name, context)
 
     def add_file(
         self,
@@ -191,7 +199,7 @@ class Airlock:
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_add_file(request, name, config.max_files_per_request)
         snapshot = self._snapshot(user, path, config.max_file_bytes)
-        report = self._check(snapshot.sha256, name)
+        report = self._check(snapshot.sha256, name, check_context(config, self.samples))
         with self.dal.write(request_id) as tx:
             request = self._editable(tx, user, request_id)
             policies.check_can_add_file(request, name, config.max_files_per_request)
@@ -246,8 +254,9 @@ class Airlock:
         policies.check_can_edit_files(request)
         current = _file(request, file_id)
         if refresh:
-            snapshot = self._snapshot(user, current.source_path, self.config().max_file_bytes)
-            report = self._check(snapshot.sha256, current.name)
+            config = self.config()
+            snapshot = self._snapshot(user, current.source_path, config.max_file_bytes)
+            report = self._check(snapshot.sha256, current.name, check_context(config, self.samples))
             changes.update(
                 sha256=snapshot.sha256,
                 size=snapshot.size,
@@ -290,7 +299,8 @@ class Airlock:
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_submit(request)
         check_status(request, S.SUBMITTED)
-        reports = {f.id: self._check(f.sha256, f.name) for f in request.files}
+        context = check_context(self.config(), self.samples)
+        reports = {f.id: self._check(f.sha256, f.name, context) for f in request.files}
         with self.dal.write(request_id) as tx:
             now = self._editable(tx, user, request_id)
             policies.check_can_submit(now)
@@ -629,19 +639,26 @@ class Airlock:
             return r.audit_entries(after=after, limit=limit, request_id=request_id)
 
     def verify_audit(self, user: User):
-        from airlock.audit import verify_chain
-
         permissions.check_user_can_read_audit(user)
         with self.dal.read() as r:
-            seq, head = r.audit_head()
-            return verify_chain(r.audit_entries(), head_seq=seq, head_hash=head)
+            return r.verify_audit_chain()
 
-    def set_config(self, user: User, **values: Any) -> RuntimeConfig:
+    def set_config(self, user: User, **values: Any) -> AirlockConfig:
+        """Change what admins may change while the service runs, validated by the one
+        declaration of the airlock's limits (tresor.core.airlock_config)."""
         permissions.check_user_can_configure(user)
+        if fixed := sorted(set(values) - set(AirlockConfig.ADMIN_SETTINGS)):
+            raise InvalidInput(
+                f"{', '.join(fixed)} cannot be changed here; admins change "
+                f"{', '.join(AirlockConfig.ADMIN_SETTINGS)} (the others are in the site config)"
+            )
         with self.dal.write() as tx:
             old = tx.runtime_config()
-            new = old.model_validate({**old.model_dump(), **values})  # validates ranges
-            changed = {k: v for k, v in new.model_dump().items() if getattr(old, k) != v}
+            try:
+                new = AirlockConfig.model_validate({**old.model_dump(), **values})
+            except ValidationError as e:
+                raise InvalidInput(explain(e)) from None
+            changed = {k: getattr(new, k) for k in values if getattr(old, k) != getattr(new, k)}
             if not changed:
                 return old
             return tx.set_runtime_config(

@@ -10,12 +10,13 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from airlock.abilities import Abilities
-from airlock.config import RuntimeConfig
 from airlock.domain import AuditEntry, Comment, ReleaseRequest, RequestFile, Review
 from airlock.enums import Decision, RequestStatus
+from tresor.core.airlock_config import AirlockConfig
 
 
 def _clean_text(value: str) -> str:
@@ -79,10 +80,20 @@ class CommentCreate(_In):
     file_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
-class ConfigUpdate(_In):
-    approvals_required: int | None = Field(None, ge=2, le=10)
-    max_file_bytes: int | None = Field(None, ge=1, le=256 * 2**20)
-    max_files_per_request: int | None = Field(None, ge=1, le=1000)
+#: what admins change while the service runs, each optional, with the bounds of its one
+#: declaration (AirlockConfig)
+ConfigUpdate = create_model(
+    "ConfigUpdate",
+    __base__=_In,
+    __doc__="The settings to change; the others keep their values.",
+    **{
+        name: (
+            AirlockConfig.model_fields[name].annotation | None,
+            FieldInfo.merge_field_infos(AirlockConfig.model_fields[name], default=None),
+        )
+        for name in AirlockConfig.ADMIN_SETTINGS
+    },
+)
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -258,4 +269,5 @@ class AuditVerifyPublic(BaseModel):
     problems: list[str]
 
 
-ConfigPublic = RuntimeConfig
+#: every limit in force: the site config's, with admins' changes
+ConfigPublic = AirlockConfig

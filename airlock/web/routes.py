@@ -28,6 +28,7 @@ from airlock.exceptions import InvalidInput, PermissionDenied
 from airlock.web.previews import make_preview
 from airlock.web.sessions import SESSION_COOKIE, STATE_COOKIE, Session
 from airlock.workflow import Airlock
+from tresor.core.airlock_config import AirlockConfig, MiB
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -339,22 +340,27 @@ def audit_page(request: Request, web: WebDep, after: int = 0):
 @router.get("/config", response_class=HTMLResponse)
 def config_page(request: Request, web: WebDep):
     permissions.check_user_can_configure(web.user)
-    return render(request, web, "config.html", config=web.airlock.config())
+    low, high = AirlockConfig.bounds("max_file_bytes")
+    bounds = {name: AirlockConfig.bounds(name) for name in AirlockConfig.ADMIN_SETTINGS}
+    bounds["max_file_mb"] = (max(1, low // MiB), high // MiB)
+    return render(request, web, "config.html", config=web.airlock.config(), bounds=bounds)
 
 
 @router.post("/config")
 def config_update(
     web: WebDep,
-    approvals_required: Annotated[int, Form(ge=2, le=10)],
-    max_file_mb: Annotated[int, Form(ge=1, le=256)],
-    max_files_per_request: Annotated[int, Form(ge=1, le=1000)],
+    approvals_required: Annotated[int, Form()],
+    max_file_mb: Annotated[int, Form()],
+    max_files_per_request: Annotated[int, Form()],
     csrf: Annotated[str, Form()] = "",
 ):
+    """Validated by set_config, through the one declaration of the limits (422 when out of
+    bounds, as the API)."""
     _csrf_ok(web, csrf)
     web.airlock.set_config(
         web.user,
         approvals_required=approvals_required,
-        max_file_bytes=max_file_mb * 2**20,
+        max_file_bytes=max_file_mb * MiB,
         max_files_per_request=max_files_per_request,
     )
     return RedirectResponse(f"{web.prefix}config", status_code=303)
