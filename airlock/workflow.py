@@ -414,7 +414,6 @@ class Airlock:
         if decision != Decision.APPROVE:
             reason = _nonempty(reason, f"a reason to {decision.value} the request")
         acknowledge = sorted(set(acknowledge))
-        config = self.config()
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
             permissions.check_user_can_view_request(user, request)
@@ -445,11 +444,12 @@ class Airlock:
                 ),
             )
             request = tx.get_request(request_id)
+            required = tx.runtime_config().approvals_required
             if decision == Decision.REJECT:
                 request = set_status(tx, request, S.REJECTED, user, details={"reason": reason})
             elif decision == Decision.RETURN:
                 request = set_status(tx, request, S.RETURNED, user, details={"reason": reason})
-            elif policies.has_enough_approvals(request, config.approvals_required):
+            elif policies.has_enough_approvals(request, required):
                 request = set_status(
                     tx,
                     request,
@@ -457,7 +457,7 @@ class Airlock:
                     user,
                     details={
                         "approvers": sorted(request.approvers),
-                        "approvals_required": config.approvals_required,
+                        "approvals_required": required,
                     },
                 )
         if request.status == S.APPROVED:
@@ -533,7 +533,7 @@ class Airlock:
             if request.status == S.RELEASED:
                 return request
             required = tx.runtime_config().approvals_required
-            if request.status == S.APPROVED and not policies.has_enough_approvals(
+            if policies.can_finish_release(request) and not policies.has_enough_approvals(
                 request, required
             ):
                 refusal = self._back_to_review(tx, request, user, required)
