@@ -25,7 +25,16 @@ from airlock.checking import Checker, check_context, run_checker
 from airlock.checks.context import CheckContext
 from airlock.config import Settings
 from airlock.db.data_access import DataAccess, Writer
-from airlock.domain import SYSTEM, AuditEntry, AuditEvent, ReleaseRequest, RequestFile, User, utcnow
+from airlock.domain import (
+    MAX_TEXT,
+    SYSTEM,
+    AuditEntry,
+    AuditEvent,
+    ReleaseRequest,
+    RequestFile,
+    User,
+    utcnow,
+)
 from airlock.enums import AuditEventType, Decision, RequestStatus
 from airlock.exceptions import (
     ConcurrentChange,
@@ -71,7 +80,7 @@ class FileContent:
     data: bytes
 
 
-def _nonempty(value: str | None, what: str, limit: int = 10_000) -> str:
+def _nonempty(value: str | None, what: str, limit: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidInput(f"{what} is required")

@@ -14,7 +14,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from airlock.abilities import Abilities
-from airlock.domain import AuditEntry, Comment, ReleaseRequest, RequestFile, Review
+from airlock.domain import (
+    MAX_FILE_NAME,
+    MAX_PATH,
+    MAX_TEXT,
+    AuditEntry,
+    Comment,
+    ReleaseRequest,
+    RequestFile,
+    Review,
+)
 from airlock.enums import Decision, RequestStatus
 from tresor.core.airlock_config import AirlockConfig
 
@@ -36,10 +45,10 @@ def _text(max_length: int, min_length: int = 0) -> Any:
 
 
 ShortName = _text(64, 1)
-PathText = _text(1024, 1)
-FileName = _text(255, 1)
-Prose = _text(10_000)
-RequiredProse = _text(10_000, 1)
+PathText = _text(MAX_PATH, 1)
+FileName = _text(MAX_FILE_NAME, 1)
+Prose = _text(MAX_TEXT)
+RequiredProse = _text(MAX_TEXT, 1)
 
 
 class _In(BaseModel):

@@ -22,7 +22,7 @@ from airlock import permissions
 from airlock.api.deps import NotAuthenticated, identify
 from airlock.api.routes.files import attachment
 from airlock.api.routes.params import FileId, RequestId
-from airlock.domain import ReleaseRequest, User
+from airlock.domain import MAX_FILE_NAME, MAX_PATH, MAX_TEXT, ReleaseRequest, User
 from airlock.enums import Decision
 from airlock.exceptions import InvalidInput, PermissionDenied
 from airlock.web.previews import make_preview
@@ -186,11 +186,11 @@ def _abilities(user: User, r: ReleaseRequest, airlock: Airlock) -> dict:
 def add_file(
     request_id: RequestId,
     web: WebDep,
-    path: Annotated[str, Form(max_length=1024)] = "",
-    name: Annotated[str, Form(max_length=255)] = "",
-    description: Annotated[str, Form(max_length=10_000)] = "",
-    disclosure_control: Annotated[str, Form(max_length=10_000)] = "",
-    exception: Annotated[str, Form(max_length=10_000)] = "",
+    path: Annotated[str, Form(max_length=MAX_PATH)] = "",
+    name: Annotated[str, Form(max_length=MAX_FILE_NAME)] = "",
+    description: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    disclosure_control: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    exception: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     csrf: Annotated[str, Form()] = "",
 ):
     _csrf_ok(web, csrf)
@@ -211,9 +211,9 @@ def edit_file(
     request_id: RequestId,
     file_id: FileId,
     web: WebDep,
-    description: Annotated[str, Form(max_length=10_000)] = "",
-    disclosure_control: Annotated[str, Form(max_length=10_000)] = "",
-    exception: Annotated[str, Form(max_length=10_000)] = "",
+    description: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    disclosure_control: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    exception: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     refresh: Annotated[bool, Form()] = False,
     csrf: Annotated[str, Form()] = "",
 ):
@@ -244,7 +244,7 @@ def review(
     request_id: RequestId,
     web: WebDep,
     decision: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form(max_length=10_000)] = "",
+    reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     acknowledge: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies defaults
     csrf: Annotated[str, Form()] = "",
 ):
@@ -261,7 +261,7 @@ def review(
 def comment(
     request_id: RequestId,
     web: WebDep,
-    body: Annotated[str, Form(max_length=10_000)] = "",
+    body: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     file_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
     csrf: Annotated[str, Form()] = "",
 ):
