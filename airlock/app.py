@@ -18,12 +18,13 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from airlock.api.deps import ACCESS_SCOPE, IdentityProvider, NotAuthenticated
 from airlock.api.errors import status_for
 from airlock.api.routes import admin, me, queue, requests
-from airlock.checking import Checker, default_checker
+from airlock.checking import Checker, node_checker
 from airlock.config import Settings
 from airlock.db.data_access import DataAccess
 from airlock.db.engine import make_engine
 from airlock.db.schema import is_current
 from airlock.exceptions import AirlockError
+from airlock.samples import CatalogueSamples, SampleIdProvider
 from airlock.web import routes as web
 from airlock.web.sessions import Sessions
 from airlock.workflow import Airlock
@@ -34,8 +35,14 @@ PAGE_CSP = (
 )
 
 
-def build_airlock(settings: Settings, *, checker: Checker | None = None) -> Airlock:
-    """The workflow over the settings' database and directories (migrated beforehand)."""
+def build_airlock(
+    settings: Settings,
+    *,
+    checker: Checker | None = None,
+    samples: SampleIdProvider | None = None,
+) -> Airlock:
+    """The workflow over the settings' database and directories (migrated beforehand), with
+    the node's disclosure checks and the sample IDs of its catalogue unless given others."""
     engine = make_engine(settings.database_url)
     if not is_current(engine):
         raise RuntimeError(
@@ -44,7 +51,8 @@ def build_airlock(settings: Settings, *, checker: Checker | None = None) -> Airl
     return Airlock(
         settings=settings,
         dal=DataAccess(engine, settings.defaults),
-        checker=checker or default_checker(settings),
+        checker=checker or node_checker,
+        samples=samples or CatalogueSamples(settings.catalogue_dir),
     )
 
 

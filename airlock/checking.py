@@ -1,9 +1,12 @@
 """How the service runs the disclosure checks (airlock.checks) on a snapshot.
 
-The checker is a parameter of the service (``Airlock(checker=...)``): by default the node's
-rules from :func:`airlock.checks.check_file`, given the sample IDs of the node's datasets so
-that values matching them are caught. A checker that fails gives a BLOCK finding, never an
-error: a file whose checks did not run is not released without a human exception.
+The checks are pure: the service does their I/O. For each check it builds the
+:class:`~airlock.checks.CheckContext` (:func:`check_context`) from the configuration in force,
+so the file-size limit that refuses a file when it is added is the one the checks apply, and
+from the node's datasets, which its sample-ID provider reads (airlock.samples). The checker is
+a parameter of the service (``Airlock(checker=...)``), by default the node's rules
+(:func:`node_checker`). A checker that fails gives a BLOCK finding, never an error: a file whose
+checks did not run is not released without a human exception.
 """
 
 from __future__ import annotations
@@ -12,18 +15,33 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from airlock.checks import FileReport, Finding, Verdict
+from airlock.checks.context import CheckContext
+from airlock.checks.findings import FileReport, Finding, Verdict
+from airlock.samples import SampleIdProvider
+from tresor.core.airlock_config import AirlockConfig
 
 log = logging.getLogger(__name__)
 
-#: (path of the bytes to check, the file's name in the request) -> report
-Checker = Callable[[Path, str], FileReport]
+#: (path of the bytes to check, the file's name in the request, the context) -> report
+Checker = Callable[[Path, str, CheckContext], FileReport]
 
 
-def run_checker(checker: Checker, path: Path, name: str) -> FileReport:
+def check_context(config: AirlockConfig, samples: SampleIdProvider) -> CheckContext:
+    """What the checks know besides the file: ``config`` and the node's datasets now."""
+    return CheckContext(config=config, datasets=samples().datasets)
+
+
+def node_checker(path: Path, name: str, context: CheckContext) -> FileReport:
+    """The node's disclosure rules."""
+    from airlock.checks import check_file
+
+    return check_file(path, context, display_path=name)
+
+
+def run_checker(checker: Checker, path: Path, name: str, context: CheckContext) -> FileReport:
     """Run ``checker``; any failure becomes a BLOCK finding that says so."""
     try:
-        report = checker(path, name)
+        report = checker(path, name, context)
     except Exception as e:
         log.exception("disclosure checks failed on %s", name)
         return FileReport(
@@ -41,46 +59,3 @@ def run_checker(checker: Checker, path: Path, name: str) -> FileReport:
             ),
         )
     return FileReport(path=name, findings=tuple(report.findings))
-
-
-class CatalogueSampleIds:
-    """Sample IDs of the catalogue's datasets (airlock.checks.samples), read again only when a
-    catalogue entry changes."""
-
-    def __init__(self, catalogue_dir: Path | None) -> None:
-        self.catalogue_dir = catalogue_dir
-        self._key: tuple | None = None
-        self._ids: frozenset[str] = frozenset()
-
-    def _fingerprint(self) -> tuple:
-        if self.catalogue_dir is None or not self.catalogue_dir.is_dir():
-            return ()
-        return tuple(
-            (p.name, p.stat().st_mtime_ns) for p in sorted(self.catalogue_dir.glob("*.toml"))
-        )
-
-    def __call__(self) -> frozenset[str]:
-        from airlock.checks.samples import catalogue_sample_ids
-
-        key = self._fingerprint()
-        if key != self._key:
-            found = catalogue_sample_ids(self.catalogue_dir) if key else None
-            self._ids = found.ids if found else frozenset()
-            log.info("disclosure checks: %s", found.note if found else "no catalogue")
-            self._key = key
-        return self._ids
-
-
-def default_checker(settings) -> Checker:
-    """The node's disclosure rules (thresholds from ``[airlock.checks]``, validated here, at
-    start) with the sample IDs of the catalogue's datasets."""
-    from airlock.checks import check_file
-    from airlock.checks.config import CheckConfig
-
-    config = CheckConfig.from_mapping(settings.checks)
-    sample_ids = CatalogueSampleIds(settings.catalogue_dir)
-
-    def checker(path: Path, name: str) -> FileReport:
-        return check_file(path, config.with_sample_ids(sample_ids()), display_path=name)
-
-    return checker

@@ -1,35 +1,29 @@
-"""The airlock's settings: one object, built once from the node's site config.
+"""The airlock's settings: where it keeps things, whom it serves, and its limits.
 
 ``Settings.from_site(load_site_config())`` is what the service uses; tests build ``Settings``
-directly. Values an admin may change at run time (``RuntimeConfig``) start from the site config
-and are then kept, with every change audited, in the database.
+directly. The limits are one object, :class:`~tresor.core.airlock_config.AirlockConfig`,
+declared once in the core with the site config's format: ``Settings.defaults`` holds the site
+config's values, and admins' changes to those they may change at run time
+(``AirlockConfig.ADMIN_SETTINGS``) are kept, with every change audited, in the database.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from tresor.core.site import SiteConfig
+from tresor.core.airlock_config import AirlockConfig, explain
+from tresor.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tresor.core.site import SiteConfig
 
 #: environment variable that overrides the database URL (keeps passwords out of the site file)
 DATABASE_URL_ENV = "TRESOR_AIRLOCK_DATABASE_URL"
-
-
-class RuntimeConfig(BaseModel):
-    """What admins may change while the service runs (``PUT /api/config``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    approvals_required: int = Field(
-        2, ge=2, le=10, description="distinct reviewers, never the requester, who must approve"
-    )
-    max_file_bytes: int = Field(
-        16 * 2**20, ge=1, le=256 * 2**20, description="largest file accepted (at most 256 MiB)"
-    )
-    max_files_per_request: int = Field(50, ge=1, le=1000)
 
 
 class Settings(BaseModel):
@@ -49,9 +43,8 @@ class Settings(BaseModel):
     catalogue_dir: Path | None = None
     #: project groups declared by the site; a request belongs to one of the requester's
     projects: tuple[str, ...] = ()
-    defaults: RuntimeConfig = RuntimeConfig()
-    #: disclosure-check thresholds from ``[airlock.checks]`` (airlock.checks.config.CheckConfig)
-    checks: dict[str, int | float] = {}
+    #: the limits from the site config; admins' changes in the database take precedence
+    defaults: AirlockConfig = AirlockConfig()
 
     @field_validator("base_url")
     @classmethod
@@ -89,10 +82,26 @@ class Settings(BaseModel):
             cookie_secret_path=site.state_path / "secrets" / "airlock_cookie_secret",
             catalogue_dir=site.catalogue_path,
             projects=tuple(sorted(site.projects)),
-            checks=dict(a.checks),
-            defaults=RuntimeConfig(
-                approvals_required=a.approvals_required,
-                max_file_bytes=a.max_file_mb * 2**20,
-                max_files_per_request=a.max_files_per_request,
-            ),
+            defaults=a.config,
         )
+
+
+def load_check_config(path: str | Path) -> AirlockConfig:
+    """The limits in a TOML file, for ``tresor airlock check --config``: a site config (its
+    ``[airlock]`` section with ``[airlock.checks]``), or thresholds at top level. Unknown keys
+    and values out of bounds are errors that say which and why."""
+    from tresor.core.site import AirlockSettings
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as e:
+        raise ConfigError(f"cannot read airlock check settings {path}: {e.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}") from None
+    try:
+        if isinstance(data.get("airlock"), dict):  # a site config
+            return AirlockSettings.model_validate(data["airlock"]).config
+        return AirlockConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(f"{path}: {explain(e, what='airlock check setting')}") from None

@@ -12,6 +12,12 @@ from typing import Any
 
 from airlock.enums import AuditEventType, Decision, RequestStatus, Role
 
+#: the longest text a user writes (a description, an exception, a reason, a comment)
+MAX_TEXT = 10_000
+#: the longest path a user gives: in the workspace, and a file's name in the bundle
+MAX_PATH = 1024
+MAX_FILE_NAME = 255
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

@@ -10,7 +10,7 @@ import enum
 
 
 class RequestStatus(enum.StrEnum):
-    """Where a release request is in its life; see ``workflow.VALID_STATE_TRANSITIONS``."""
+    """Where a release request is in its life; see ``states.VALID_STATE_TRANSITIONS``."""
 
     DRAFT = "draft"
     SUBMITTED = "submitted"

@@ -28,6 +28,12 @@ class ConcurrentChange(PolicyViolation):
     """Someone else changed the request at the same moment; reload and try again."""
 
 
+class ReturnedToReview(PolicyViolation):
+    """An approved request lacks approvals that the configuration now requires: its release is
+    refused and it is back in review. The one refusal that changes something (the status),
+    because an approved request that cannot be released would be stuck."""
+
+
 # -- not found: 404 -------------------------------------------------------------------------
 class RequestNotFound(AirlockError):
     pass
@@ -53,3 +59,7 @@ class OutsideWorkspace(PermissionDenied):
 # -- integrity: bundles and the audit chain -------------------------------------------------
 class IntegrityError(AirlockError):
     """Stored bytes, a bundle or the audit chain do not match their hashes or signature."""
+
+
+class AuditLogUnavailable(AirlockError):
+    """There is no airlock database where asked, or it cannot be read (airlock.service)."""

@@ -85,6 +85,16 @@ def check_user_can_edit_request(
         )
 
 
+def user_can_withdraw(user: User, request: ReleaseRequest) -> bool:
+    """Only the requester withdraws a request."""
+    return user_is_requester(user, request)
+
+
+def check_user_can_withdraw(user: User, request: ReleaseRequest) -> None:
+    if not user_can_withdraw(user, request):
+        raise PermissionDenied(f"only {request.requester} may withdraw request {request.id}")
+
+
 def user_can_review(user: User, request: ReleaseRequest) -> bool:
     """A reviewer who is not the requester."""
     return user.is_reviewer and not user_is_requester(user, request)
@@ -124,6 +134,12 @@ def check_user_can_preview_file(user: User, request: ReleaseRequest) -> None:
         )
     if not user_can_preview_file(user, request):
         raise PermissionDenied(f"{user.name} may not see the files of request {request.id}")
+
+
+def user_can_see_finding_values(user: User, request: ReleaseRequest) -> bool:
+    """Findings name the cell values they flag; the requester's browser gets none of them back
+    before release (they are the workspace's contents, which leave only by release)."""
+    return not user_is_requester(user, request) or request.status == RequestStatus.RELEASED
 
 
 def user_can_download_release(user: User, request: ReleaseRequest) -> bool:

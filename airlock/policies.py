@@ -1,8 +1,8 @@
 """What a request's state and its files allow, whoever asks. Nothing here looks at users.
 
 Each rule is a ``check_*`` function raising :class:`PolicyViolation` (HTTP 409) with its
-``can_*`` twin returning a bool. Transitions between statuses are checked by
-``airlock.workflow.check_status``; these are the other conditions.
+``can_*`` twin returning a bool. Transitions between statuses are the state machine's
+(airlock.states); these are the other conditions, and read it where they depend on it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Collection
 from airlock.domain import ReleaseRequest
 from airlock.enums import RequestStatus
 from airlock.exceptions import PolicyViolation
+from airlock.states import CLOSED, can_transition
 
 #: statuses in which the requester may add, change or remove files
 EDITABLE = frozenset({RequestStatus.DRAFT, RequestStatus.RETURNED})
@@ -73,13 +74,31 @@ def check_can_review(request: ReleaseRequest) -> None:
         )
 
 
-def check_not_decided(request: ReleaseRequest, reviewer: str) -> None:
+def can_decide(request: ReleaseRequest, reviewer: str) -> bool:
     """One decision per reviewer per round (the database enforces it too)."""
-    if any(r.reviewer == reviewer for r in request.current_reviews):
+    return all(r.reviewer != reviewer for r in request.current_reviews)
+
+
+def check_can_decide(request: ReleaseRequest, reviewer: str) -> None:
+    if not can_decide(request, reviewer):
         raise PolicyViolation(
             f"{reviewer} has already decided on request {request.id} in this round; another "
             "reviewer must make the next decision"
         )
+
+
+def can_withdraw(request: ReleaseRequest) -> bool:
+    """Until the request is decided: the state machine's withdrawn transitions."""
+    return can_transition(request, RequestStatus.WITHDRAWN)
+
+
+def can_comment(request: ReleaseRequest) -> bool:
+    return request.status not in CLOSED
+
+
+def check_can_comment(request: ReleaseRequest) -> None:
+    if not can_comment(request):
+        raise PolicyViolation(f"request {request.id} is {request.status.value}: closed")
 
 
 def unacknowledged_blocked_files(
@@ -112,28 +131,49 @@ def check_blocked_files_acknowledged(
         )
 
 
+def approvals_needed(approvals_required: int) -> int:
+    """The configured number of approvals, never fewer than two."""
+    return max(2, approvals_required)
+
+
+def has_enough_approvals(request: ReleaseRequest, approvals_required: int) -> bool:
+    """Enough distinct reviewers other than the requester approved in this round."""
+    return len(request.approvers) >= approvals_needed(approvals_required)
+
+
 def can_release(request: ReleaseRequest, approvals_required: int) -> bool:
-    return request.status == RequestStatus.APPROVED and len(request.approvers) >= max(
-        2, approvals_required
+    return request.status == RequestStatus.APPROVED and has_enough_approvals(
+        request, approvals_required
     )
 
 
 def check_can_release(request: ReleaseRequest, approvals_required: int) -> None:
-    """Approved, by enough distinct reviewers other than the requester (counted again here)."""
-    needed = max(2, approvals_required)
+    """Approved, by enough distinct reviewers other than the requester (counted again here,
+    against the configuration in force at the release)."""
+    needed = approvals_needed(approvals_required)
     if request.status != RequestStatus.APPROVED:
         raise PolicyViolation(
             f"request {request.id} is {request.status.value}; only an approved request is "
             f"released (it needs {needed} approvals)"
         )
-    if len(request.approvers) < needed:
+    if not has_enough_approvals(request, approvals_required):
         raise PolicyViolation(
             f"request {request.id} has {len(request.approvers)} approvals; {needed} are needed"
         )
 
 
-def check_is_released(request: ReleaseRequest) -> None:
-    if request.status != RequestStatus.RELEASED:
+def can_finish_release(request: ReleaseRequest) -> bool:
+    """An approved request whose release has not finished (a crash, a failed bundle write):
+    a reviewer may retry it. The retry counts the approvals again (check_can_release)."""
+    return request.status == RequestStatus.APPROVED
+
+
+def can_download(request: ReleaseRequest) -> bool:
+    return request.status == RequestStatus.RELEASED
+
+
+def check_can_download(request: ReleaseRequest) -> None:
+    if not can_download(request):
         raise PolicyViolation(
             f"request {request.id} is {request.status.value}; files are downloaded once it is "
             "released"

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from airlock.domain import MAX_PATH
 from airlock.exceptions import IntegrityError, InvalidInput, OutsideWorkspace, WorkspaceFileError
 
 CHUNK = 1 << 20
@@ -36,7 +37,7 @@ def clean_relative_path(value: str, what: str = "path") -> str:
     """
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"the {what} is empty")
-    if len(value) > 1024 or "\x00" in value or "\\" in value:
+    if len(value) > MAX_PATH or "\x00" in value or "\\" in value:
         raise InvalidInput(f"the {what} {value!r} is not allowed (too long, NUL or backslash)")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise InvalidInput(f"the {what} {value!r} contains control characters")

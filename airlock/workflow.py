@@ -1,7 +1,7 @@
-"""The airlock's workflow: the state machine as data, and the verbs users call.
+"""The airlock's workflow: the verbs users call, and ``set_status``.
 
-``VALID_STATE_TRANSITIONS`` is the whole state machine; ``check_status`` validates a transition
-and ``set_status`` validates, then writes it (with its audit entry). Each verb of
+The state machine is data (airlock.states); ``set_status`` validates a transition, then writes
+it with its audit entry. Each verb of
 :class:`Airlock` checks who (airlock.permissions) and what (airlock.policies) inside one
 database transaction that holds the request's lock, so a check and the change it allows cannot
 be separated by another user's action. Slow work (reading a workspace file, running the checks)
@@ -17,66 +17,40 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from airlock import bundles, permissions, policies
-from airlock.checking import Checker, run_checker
-from airlock.config import RuntimeConfig, Settings
+from airlock.abilities import Abilities, abilities
+from airlock.checking import Checker, check_context, run_checker
+from airlock.checks.context import CheckContext
+from airlock.config import Settings
 from airlock.db.data_access import DataAccess, Writer
-from airlock.domain import SYSTEM, AuditEntry, AuditEvent, ReleaseRequest, RequestFile, User, utcnow
+from airlock.domain import (
+    MAX_TEXT,
+    SYSTEM,
+    AuditEntry,
+    AuditEvent,
+    ReleaseRequest,
+    RequestFile,
+    User,
+    utcnow,
+)
 from airlock.enums import AuditEventType, Decision, RequestStatus
 from airlock.exceptions import (
     ConcurrentChange,
     FileNotFoundInRequest,
     IntegrityError,
     InvalidInput,
-    InvalidStateTransition,
-    PermissionDenied,
-    PolicyViolation,
+    ReturnedToReview,
 )
+from airlock.samples import SampleIdProvider
+from airlock.states import STATUS_AUDIT_EVENT, check_status
 from airlock.store import SnapshotStore, clean_relative_path, workspace_root
+from tresor.core.airlock_config import AirlockConfig, explain
 
 log = logging.getLogger(__name__)
 
 S = RequestStatus
-
-#: every allowed move; anything else is refused (409)
-VALID_STATE_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
-    S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    S.SUBMITTED: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
-    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RETURNED, S.WITHDRAWN}),
-    S.RETURNED: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    S.APPROVED: frozenset({S.RELEASED}),
-    S.REJECTED: frozenset(),
-    S.RELEASED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-}
-
-#: the audit event recorded when a request enters each status
-STATUS_AUDIT_EVENT: dict[RequestStatus, AuditEventType] = {
-    S.DRAFT: AuditEventType.REQUEST_CREATED,
-    S.SUBMITTED: AuditEventType.REQUEST_SUBMITTED,
-    S.IN_REVIEW: AuditEventType.REQUEST_IN_REVIEW,
-    S.APPROVED: AuditEventType.REQUEST_APPROVED,
-    S.REJECTED: AuditEventType.REQUEST_REJECTED,
-    S.RETURNED: AuditEventType.REQUEST_RETURNED,
-    S.RELEASED: AuditEventType.REQUEST_RELEASED,
-    S.WITHDRAWN: AuditEventType.REQUEST_WITHDRAWN,
-}
-
-#: the requester's status moves; the others belong to reviewers or the system
-REQUESTER_TRANSITIONS = frozenset({S.SUBMITTED, S.WITHDRAWN})
-
-
-def can_transition(request: ReleaseRequest, to: RequestStatus) -> bool:
-    return to in VALID_STATE_TRANSITIONS[request.status]
-
-
-def check_status(request: ReleaseRequest, to: RequestStatus) -> None:
-    if not can_transition(request, to):
-        allowed = ", ".join(sorted(s.value for s in VALID_STATE_TRANSITIONS[request.status]))
-        raise InvalidStateTransition(
-            f"request {request.id} is {request.status.value} and cannot become {to.value} "
-            f"(from {request.status.value} it can become: {allowed or 'nothing; it is final'})"
-        )
 
 
 def set_status(
@@ -106,7 +80,7 @@ class FileContent:
     data: bytes
 
 
-def _nonempty(value: str | None, what: str, limit: int = 10_000) -> str:
+def _nonempty(value: str | None, what: str, limit: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidInput(f"{what} is required")
@@ -131,11 +105,14 @@ class Airlock:
         settings: Settings,
         dal: DataAccess,
         checker: Checker,
+        samples: SampleIdProvider,
         signing_key=None,
     ) -> None:
         self.settings = settings
         self.dal = dal
         self.checker = checker
+        #: the node's datasets for the checks (airlock.samples): the service's only view of them
+        self.samples = samples
         self.store = SnapshotStore(settings.store_dir)
         self.signing_key = signing_key or bundles.load_or_create_signing_key(
             settings.signing_key_path
@@ -143,7 +120,7 @@ class Airlock:
         settings.outbox_dir.mkdir(parents=True, exist_ok=True)
 
     # -- reading ----------------------------------------------------------------------------
-    def config(self) -> RuntimeConfig:
+    def config(self) -> AirlockConfig:
         with self.dal.read() as r:
             return r.runtime_config()
 
@@ -152,6 +129,10 @@ class Airlock:
             request = r.get_request(request_id)
         permissions.check_user_can_view_request(user, request)
         return request
+
+    def abilities(self, user: User, request: ReleaseRequest) -> Abilities:
+        """What ``user`` can do with ``request`` now (the pages' buttons, the API's flags)."""
+        return abilities(user, request, self.settings.projects)
 
     def list_requests(self, user: User) -> list[ReleaseRequest]:
         """What the user may see: their own requests, and for reviewers every submitted one."""
@@ -197,9 +178,9 @@ class Airlock:
         root = workspace_root(self.settings.workspaces_dir, user.name)
         return self.store.snapshot_workspace_file(root, path, max_bytes=max_bytes)
 
-    def _check(self, sha256: str, name: str):
+    def _check(self, sha256: str, name: str, context: CheckContext):
         with self.store.checkable(sha256, name) as path:
-            return run_checker(self.checker, path, name)
+            return run_checker(self.checker, path, name, context)
 
     def add_file(
         self,
@@ -227,7 +208,7 @@ class Airlock:
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_add_file(request, name, config.max_files_per_request)
         snapshot = self._snapshot(user, path, config.max_file_bytes)
-        report = self._check(snapshot.sha256, name)
+        report = self._check(snapshot.sha256, name, check_context(config, self.samples))
         with self.dal.write(request_id) as tx:
             request = self._editable(tx, user, request_id)
             policies.check_can_add_file(request, name, config.max_files_per_request)
@@ -282,8 +263,9 @@ class Airlock:
         policies.check_can_edit_files(request)
         current = _file(request, file_id)
         if refresh:
-            snapshot = self._snapshot(user, current.source_path, self.config().max_file_bytes)
-            report = self._check(snapshot.sha256, current.name)
+            config = self.config()
+            snapshot = self._snapshot(user, current.source_path, config.max_file_bytes)
+            report = self._check(snapshot.sha256, current.name, check_context(config, self.samples))
             changes.update(
                 sha256=snapshot.sha256,
                 size=snapshot.size,
@@ -326,7 +308,8 @@ class Airlock:
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_submit(request)
         check_status(request, S.SUBMITTED)
-        reports = {f.id: self._check(f.sha256, f.name) for f in request.files}
+        context = check_context(self.config(), self.samples)
+        reports = {f.id: self._check(f.sha256, f.name, context) for f in request.files}
         with self.dal.write(request_id) as tx:
             now = self._editable(tx, user, request_id)
             policies.check_can_submit(now)
@@ -363,10 +346,7 @@ class Airlock:
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
             permissions.check_user_can_view_request(user, request)
-            if not permissions.user_is_requester(user, request):
-                raise PermissionDenied(
-                    f"only {request.requester} may withdraw request {request.id}"
-                )
+            permissions.check_user_can_withdraw(user, request)
             return set_status(tx, request, S.WITHDRAWN, user)
 
     # -- reviewers --------------------------------------------------------------------------
@@ -406,8 +386,7 @@ class Airlock:
             request = tx.get_request(request_id)
             permissions.check_user_can_view_request(user, request)
             permissions.check_user_can_comment(user, request)
-            if request.status in (S.RELEASED, S.REJECTED, S.WITHDRAWN):
-                raise PolicyViolation(f"request {request.id} is {request.status.value}: closed")
+            policies.check_can_comment(request)
             file = None
             if file_id is not None:
                 file = _file(request, file_id)
@@ -444,13 +423,12 @@ class Airlock:
         if decision != Decision.APPROVE:
             reason = _nonempty(reason, f"a reason to {decision.value} the request")
         acknowledge = sorted(set(acknowledge))
-        config = self.config()
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
             permissions.check_user_can_view_request(user, request)
             permissions.check_user_can_review(user, request)
             policies.check_can_review(request)
-            policies.check_not_decided(request, user.name)
+            policies.check_can_decide(request, user.name)
             if unknown := [i for i in acknowledge if request.file(i) is None]:
                 raise InvalidInput(f"request {request_id} has no files {unknown}")
             if decision == Decision.APPROVE:
@@ -475,11 +453,12 @@ class Airlock:
                 ),
             )
             request = tx.get_request(request_id)
+            required = tx.runtime_config().approvals_required
             if decision == Decision.REJECT:
                 request = set_status(tx, request, S.REJECTED, user, details={"reason": reason})
             elif decision == Decision.RETURN:
                 request = set_status(tx, request, S.RETURNED, user, details={"reason": reason})
-            elif len(request.approvers) >= config.approvals_required:
+            elif policies.has_enough_approvals(request, required):
                 request = set_status(
                     tx,
                     request,
@@ -487,7 +466,7 @@ class Airlock:
                     user,
                     details={
                         "approvers": sorted(request.approvers),
-                        "approvals_required": config.approvals_required,
+                        "approvals_required": required,
                     },
                 )
         if request.status == S.APPROVED:
@@ -550,7 +529,10 @@ class Airlock:
 
         Holds the request's lock throughout, so two releases of one request cannot interleave;
         the bundle's rename into the outbox happens before the commit, so after a crash an
-        approved request may have a complete bundle, which :meth:`recover` adopts.
+        approved request may have a complete bundle, which :meth:`recover` adopts. Approvals
+        are counted again against the configuration in force: if ``approvals_required`` was
+        raised after them, the release is refused (:class:`ReturnedToReview`) and the request
+        goes back to review, where more reviewers can approve it.
         """
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
@@ -559,34 +541,70 @@ class Airlock:
                 permissions.check_user_can_review(user, request)
             if request.status == S.RELEASED:
                 return request
-            policies.check_can_release(request, 2)
-            path = self.bundle_path(request)
-            adopted = path.exists()
-            if adopted:
-                self._check_existing_bundle(request, path)
+            required = tx.runtime_config().approvals_required
+            if policies.can_finish_release(request) and not policies.has_enough_approvals(
+                request, required
+            ):
+                refusal = self._back_to_review(tx, request, user, required)
             else:
-                sources = {f.name: self.store.path_of(f.sha256) for f in request.files}
-                bundles.write_bundle(
-                    self.settings.outbox_dir,
-                    path.name,
-                    self._manifest(tx, request),
-                    sources,
-                    self.signing_key,
-                )
-            manifest_sha = SnapshotStore.hash_file(path / bundles.MANIFEST)
-            return set_status(
-                tx,
-                request,
-                S.RELEASED,
-                user,
-                released_at=utcnow(),
-                bundle_name=path.name,
-                details={
-                    "bundle": path.name,
-                    "manifest_sha256": manifest_sha,
-                    "recovered": adopted,
-                },
+                policies.check_can_release(request, required)
+                return self._write_release(tx, request, user)
+        raise refusal
+
+    def _back_to_review(
+        self, tx: Writer, request: ReleaseRequest, user: User, required: int
+    ) -> ReturnedToReview:
+        """Move an approved request short of approvals back to review; returns the refusal
+        to raise once that is committed."""
+        have, needed = len(request.approvers), policies.approvals_needed(required)
+        more = needed - have
+        missing = "one more approval" if more == 1 else f"{more} more approvals"
+        reason = f"approvals_required was raised to {needed} after the approvals: {missing} needed"
+        set_status(
+            tx,
+            request,
+            S.IN_REVIEW,
+            user,
+            details={
+                "approvals": sorted(request.approvers),
+                "approvals_required": needed,
+                "reason": reason,
+            },
+        )
+        return ReturnedToReview(
+            f"request {request.id} has {have} approvals; {needed} are needed now "
+            f"(approvals_required was raised after they were given). It is back in review: "
+            f"{missing} from another reviewer releases it."
+        )
+
+    def _write_release(self, tx: Writer, request: ReleaseRequest, user: User) -> ReleaseRequest:
+        path = self.bundle_path(request)
+        adopted = path.exists()
+        if adopted:
+            self._check_existing_bundle(request, path)
+        else:
+            sources = {f.name: self.store.path_of(f.sha256) for f in request.files}
+            bundles.write_bundle(
+                self.settings.outbox_dir,
+                path.name,
+                self._manifest(tx, request),
+                sources,
+                self.signing_key,
             )
+        manifest_sha = SnapshotStore.hash_file(path / bundles.MANIFEST)
+        return set_status(
+            tx,
+            request,
+            S.RELEASED,
+            user,
+            released_at=utcnow(),
+            bundle_name=path.name,
+            details={
+                "bundle": path.name,
+                "manifest_sha256": manifest_sha,
+                "recovered": adopted,
+            },
+        )
 
     def _check_existing_bundle(self, request: ReleaseRequest, path: Path) -> None:
         report = bundles.verify_bundle(path, self.signing_key.public_key())
@@ -605,7 +623,7 @@ class Airlock:
             request = tx.get_request(request_id)
             permissions.check_user_can_view_request(user, request)
             permissions.check_user_can_download_release(user, request)
-            policies.check_is_released(request)
+            policies.check_can_download(request)
             file = _file(request, file_id)
             data = bundles.read_released_file(
                 self.settings.outbox_dir / request.bundle_name, file.name, file.sha256
@@ -630,19 +648,26 @@ class Airlock:
             return r.audit_entries(after=after, limit=limit, request_id=request_id)
 
     def verify_audit(self, user: User):
-        from airlock.audit import verify_chain
-
         permissions.check_user_can_read_audit(user)
         with self.dal.read() as r:
-            seq, head = r.audit_head()
-            return verify_chain(r.audit_entries(), head_seq=seq, head_hash=head)
+            return r.verify_audit_chain()
 
-    def set_config(self, user: User, **values: Any) -> RuntimeConfig:
+    def set_config(self, user: User, **values: Any) -> AirlockConfig:
+        """Change what admins may change while the service runs, validated by the one
+        declaration of the airlock's limits (tresor.core.airlock_config)."""
         permissions.check_user_can_configure(user)
+        if fixed := sorted(set(values) - set(AirlockConfig.ADMIN_SETTINGS)):
+            raise InvalidInput(
+                f"{', '.join(fixed)} cannot be changed here; admins change "
+                f"{', '.join(AirlockConfig.ADMIN_SETTINGS)} (the others are in the site config)"
+            )
         with self.dal.write() as tx:
             old = tx.runtime_config()
-            new = old.model_validate({**old.model_dump(), **values})  # validates ranges
-            changed = {k: v for k, v in new.model_dump().items() if getattr(old, k) != v}
+            try:
+                new = AirlockConfig.model_validate({**old.model_dump(), **values})
+            except ValidationError as e:
+                raise InvalidInput(explain(e)) from None
+            changed = {k: getattr(new, k) for k in values if getattr(old, k) != getattr(new, k)}
             if not changed:
                 return old
             return tx.set_runtime_config(
@@ -680,15 +705,24 @@ class Airlock:
         """Make the database and the outbox agree after a crash; returns what was done.
 
         Removes half-written bundle directories; finishes the release of every approved
-        request (adopting its bundle if the rename happened before the crash); reports a
-        released request whose bundle is missing.
+        request (adopting its bundle if the rename happened before the crash), or sends it back
+        to review if it has fewer approvals than are now required; reports a released request
+        whose bundle is missing.
         """
         done = [f"removed {p.name}" for p in bundles.remove_incomplete(self.settings.outbox_dir)]
         with self.dal.read() as r:
             approved = r.list_requests(statuses=[S.APPROVED])
             released = r.list_requests(statuses=[S.RELEASED])
         for request in approved:
-            self.release(SYSTEM, request.id)
+            try:
+                self.release(SYSTEM, request.id)
+            except ReturnedToReview:
+                needed = policies.approvals_needed(self.config().approvals_required)
+                done.append(
+                    f"returned {request.id} to review: {len(request.approvers)} approvals, "
+                    f"{needed} needed"
+                )
+                continue
             done.append(f"released {request.id}")
         for request in released:
             if not (self.settings.outbox_dir / (request.bundle_name or "")).is_dir():

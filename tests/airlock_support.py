@@ -26,11 +26,12 @@ from sqlalchemy import select
 from airlock.api.deps import ACCESS_SCOPE
 from airlock.app import build_airlock, create_app
 from airlock.checks import FileReport, Finding, Location, Verdict
-from airlock.config import RuntimeConfig, Settings
+from airlock.config import Settings
 from airlock.db.models import Base
 from airlock.db.schema import upgrade
 from airlock.web.sessions import Sessions
 from airlock.workflow import Airlock
+from tresor.core.airlock_config import AirlockConfig
 
 PROJECTS = ("nordic-gwas", "uk-study")
 
@@ -67,7 +68,7 @@ class FixedIdentities:
         return {"kind": "user", "name": name, "groups": sorted(USERS[name]), "scopes": scopes}
 
 
-def marker_checker(path: Path, name: str) -> FileReport:
+def marker_checker(path: Path, name: str, context=None) -> FileReport:
     """Workflow-test checker: a file containing ``BLOCK`` (or ``REVIEW``) gets that verdict,
     with a finding at row 1, column 1. The checks' own tests cover the real rules."""
     data = Path(path).read_bytes()
@@ -99,7 +100,7 @@ def make_settings(root: Path, database_url: str | None = None, **runtime: Any) -
         cookie_secret_path=root / "secrets" / "cookie_secret",
         catalogue_dir=root / "catalogue",
         projects=PROJECTS,
-        defaults=RuntimeConfig(**runtime),
+        defaults=AirlockConfig(**runtime),
     )
 
 

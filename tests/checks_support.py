@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from airlock.checks import FileReport, Verdict, check_file
-from airlock.checks.config import CheckConfig
+from airlock.checks import CheckContext, FileReport, Verdict, check_file
+from tresor.core.airlock_config import AirlockConfig
 
 
 def write(directory: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
@@ -15,8 +15,8 @@ def write(directory: Path, name: str, content: str | bytes, encoding: str = "utf
 
 
 def check(path: Path, sample_ids=(), **thresholds) -> FileReport:
-    config = CheckConfig(**thresholds).with_sample_ids(sample_ids)
-    return check_file(path, config)
+    context = CheckContext.with_sample_ids(sample_ids, AirlockConfig(**thresholds))
+    return check_file(path, context)
 
 
 def rules(report: FileReport, verdict: Verdict | None = None) -> set[str]:

@@ -10,11 +10,22 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
-from airlock.config import RuntimeConfig
-from airlock.domain import AuditEntry, Comment, ReleaseRequest, RequestFile, Review, User
+from airlock.abilities import Abilities
+from airlock.domain import (
+    MAX_FILE_NAME,
+    MAX_PATH,
+    MAX_TEXT,
+    AuditEntry,
+    Comment,
+    ReleaseRequest,
+    RequestFile,
+    Review,
+)
 from airlock.enums import Decision, RequestStatus
+from tresor.core.airlock_config import AirlockConfig
 
 
 def _clean_text(value: str) -> str:
@@ -34,10 +45,10 @@ def _text(max_length: int, min_length: int = 0) -> Any:
 
 
 ShortName = _text(64, 1)
-PathText = _text(1024, 1)
-FileName = _text(255, 1)
-Prose = _text(10_000)
-RequiredProse = _text(10_000, 1)
+PathText = _text(MAX_PATH, 1)
+FileName = _text(MAX_FILE_NAME, 1)
+Prose = _text(MAX_TEXT)
+RequiredProse = _text(MAX_TEXT, 1)
 
 
 class _In(BaseModel):
@@ -78,10 +89,20 @@ class CommentCreate(_In):
     file_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
-class ConfigUpdate(_In):
-    approvals_required: int | None = Field(None, ge=2, le=10)
-    max_file_bytes: int | None = Field(None, ge=1, le=256 * 2**20)
-    max_files_per_request: int | None = Field(None, ge=1, le=1000)
+#: what admins change while the service runs, each optional, with the bounds of its one
+#: declaration (AirlockConfig)
+ConfigUpdate = create_model(
+    "ConfigUpdate",
+    __base__=_In,
+    __doc__="The settings to change; the others keep their values.",
+    **{
+        name: (
+            AirlockConfig.model_fields[name].annotation | None,
+            FieldInfo.merge_field_infos(AirlockConfig.model_fields[name], default=None),
+        )
+        for name in AirlockConfig.ADMIN_SETTINGS
+    },
+)
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -195,11 +216,12 @@ class RequestPublic(BaseModel):
     files: list[FilePublic]
     reviews: list[ReviewPublic]
     comments: list[CommentPublic]
+    abilities: Abilities = Field(description="what you may do with the request now")
 
     @classmethod
-    def of(cls, r: ReleaseRequest, *, viewer: User, approvals_required: int) -> RequestPublic:
-        # before release the requester's browser gets no cell values back from the checks
-        hide = viewer.name == r.requester and r.status != RequestStatus.RELEASED
+    def of(
+        cls, r: ReleaseRequest, *, abilities: Abilities, approvals_required: int
+    ) -> RequestPublic:
         return cls(
             id=r.id,
             project=r.project,
@@ -213,9 +235,10 @@ class RequestPublic(BaseModel):
             bundle_name=r.bundle_name,
             approvals=sorted(r.approvers),
             approvals_required=approvals_required,
-            files=[FilePublic.of(f, hide_values=hide) for f in r.files],
+            files=[FilePublic.of(f, hide_values=abilities.hide_values) for f in r.files],
             reviews=[ReviewPublic.of(x) for x in r.reviews],
             comments=[CommentPublic.of(c) for c in r.comments],
+            abilities=abilities,
         )
 
 
@@ -255,4 +278,5 @@ class AuditVerifyPublic(BaseModel):
     problems: list[str]
 
 
-ConfigPublic = RuntimeConfig
+#: every limit in force: the site config's, with admins' changes
+ConfigPublic = AirlockConfig

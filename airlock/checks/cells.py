@@ -14,9 +14,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from airlock.checks import Location, Verdict
-from airlock.checks.config import CheckConfig
-from airlock.checks.findings import FindingSink
+from airlock.checks.context import CheckContext
+from airlock.checks.findings import FindingSink, Location, Verdict
+from tresor.core.airlock_config import AirlockConfig
 
 
 def norm(name: str) -> str:
@@ -43,16 +43,22 @@ class Chunk:
 @dataclasses.dataclass
 class TableContext:
     """What every table rule knows about the table before reading it: names, the first chunk,
-    the thresholds and where findings go. Rules mark the columns they own in ``claimed``."""
+    the check context (thresholds, sample IDs) and where findings go. Rules mark the columns
+    they own in ``claimed``."""
 
     names: list[str]
     first: pd.DataFrame
-    config: CheckConfig
+    context: CheckContext
     sink: FindingSink
     delimiter: str | None = ","  # of the raw bytes; None for runs of whitespace
     encoding: str = "utf-8"
     per_variant: bool = False
     claimed: set[int] = dataclasses.field(default_factory=set)
+
+    @property
+    def config(self) -> AirlockConfig:
+        """The thresholds."""
+        return self.context.config
 
     @property
     def normed(self) -> list[str]:

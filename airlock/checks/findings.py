@@ -1,15 +1,84 @@
-"""Collecting findings with bounded memory: the first few per rule are kept, the rest counted.
+"""What the checks find: verdicts, findings, a file's report; and collecting findings with
+bounded memory (the first few per rule are kept, the rest counted).
 
-A 1 GB table can have millions of small cells; a reviewer needs the first ones and the total,
-and the checker must not grow a list with the file.
+Verdicts are ordered: ``pass`` < ``review`` < ``block``; a file's verdict is its worst finding's
+(``pass`` when there are none), a set of files' verdict is the worst file's. A 1 GB table can
+have millions of small cells; a reviewer needs the first ones and the total, and the checker
+must not grow a list with the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Iterable
+from typing import Any
 
-from airlock.checks import Finding, Location, Verdict
+
+class Verdict(enum.Enum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    REVIEW = "review"
+    BLOCK = "block"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def worst(cls, verdicts) -> Verdict:
+        """The most severe of ``verdicts``; PASS for none."""
+        return max(verdicts, key=lambda v: v.rank, default=cls.PASS)
+
+
+_RANK = {Verdict.PASS: 0, Verdict.REVIEW: 1, Verdict.BLOCK: 2}
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """Where a finding applies. ``row`` is 1-based over data rows (the header is row 0);
+    ``column`` is the column name (or 1-based index as a string when there is no header)."""
+
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    rule: str  # stable id, e.g. "min-cell-count", "file-type", "personal-id.cpr"
+    verdict: Verdict
+    message: str  # what is wrong and how to fix it, for a researcher
+    location: Location | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "verdict": self.verdict.value,
+            "message": self.message,
+            "location": dataclasses.asdict(self.location) if self.location else None,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class FileReport:
+    path: str
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.worst(f.verdict for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "verdict": self.verdict.value,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def overall_verdict(reports: Iterable[FileReport]) -> Verdict:
+    """The verdict of a set of files: the worst file's."""
+    return Verdict.worst(r.verdict for r in reports)
 
 
 @dataclasses.dataclass

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from airlock.checks import Location, Verdict
 from airlock.checks.cells import Chunk, TableContext, report_cells
+from airlock.checks.findings import Location, Verdict
 
 RULE = "formula"
 _TRIGGERS = np.array(["=", "+", "-", "@", "\t", "\r"])

@@ -26,8 +26,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from airlock.checks import Verdict
 from airlock.checks.cells import Chunk, TableContext, numbers, report_cells, show, tokens
+from airlock.checks.findings import Verdict
 from airlock.checks.tables import RULE_DOF, RULE_MIN_CELL, dof_message
 
 RULE_MAC = "minor-allele-count"

@@ -25,8 +25,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from airlock.checks import Location, Verdict
 from airlock.checks.cells import Chunk, TableContext, numbers
+from airlock.checks.findings import Location, Verdict
 
 RULE_CPR = "personal-id.cpr"
 RULE_PERSONNUMMER = "personal-id.personnummer"

@@ -2,7 +2,7 @@
 
 - a column named like a person's identifier (``IID``, ``FID``, ``sample_id``, ``participant``,
   ``patient_id``, ``eid``, ...);
-- a cell or column name equal to a sample ID of the node's datasets (``config.sample_ids``);
+- a cell or column name equal to a sample ID of the node's datasets (``context.sample_ids``);
 - a genotype-like matrix: many columns of 0/1/2 dosages (with at least one 2, so tables of
   0/1 flags do not trip it) or of VCF calls such as ``0/1`` and ``0|1``;
 - principal component scores (``PC1``, ``PC2``, ... without a count column): one row per person.
@@ -20,9 +20,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from airlock.checks import Location, Verdict
 from airlock.checks.cells import Chunk, TableContext, report_cells, tokens
-from airlock.checks.findings import FindingSink
+from airlock.checks.findings import FindingSink, Location, Verdict
 
 RULE_ID_COLUMN = "individual-level.id-column"
 RULE_SAMPLE_ID = "individual-level.sample-id"
@@ -57,7 +56,7 @@ def sample_ids_in(text_parts: list[str], ids: frozenset[str]) -> list[str]:
 class IndividualRules:
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
-        self.ids = matchable_ids(ctx.config.sample_ids)
+        self.ids = matchable_ids(ctx.context.sample_ids)
         self.numeric_ids = {int(s) for s in self.ids if s.isdigit()}
         sink = ctx.sink
         for name in ctx.names:

@@ -15,12 +15,11 @@ import warnings
 
 import pandas as pd
 
-from airlock.checks import Verdict
 from airlock.checks.cells import Chunk, plain_columns
-from airlock.checks.config import CheckConfig
-from airlock.checks.findings import FindingSink
+from airlock.checks.context import CheckContext
+from airlock.checks.findings import FindingSink, Verdict
 from airlock.checks.reading import Unreadable
-from airlock.checks.tables import check_table
+from airlock.checks.tabular import check_table
 from airlock.checks.text import scan_text
 
 RULE_NOTEBOOK = "notebook"
@@ -71,14 +70,14 @@ def as_table(doc: object) -> pd.DataFrame | None:
 
 
 def check_frame(
-    frame: pd.DataFrame, config: CheckConfig, sink: FindingSink, *, where: str = ""
+    frame: pd.DataFrame, context: CheckContext, sink: FindingSink, *, where: str = ""
 ) -> None:
     """All table rules on an in-memory table (JSON, notebook output), with its index."""
     names = [_column_name(c) for c in frame.columns]
     frame = plain_columns(frame)
     before, sink.where = sink.where, where
     try:
-        check_table(names, [Chunk(frame, 1)], config, sink)
+        check_table(names, [Chunk(frame, 1)], context, sink)
     finally:
         sink.where = before
 
@@ -91,13 +90,13 @@ def _column_name(label: object) -> str:
     return " ".join(kept)
 
 
-def check_json(data: bytes, encoding: str, config: CheckConfig, sink: FindingSink) -> None:
+def check_json(data: bytes, encoding: str, context: CheckContext, sink: FindingSink) -> None:
     doc = parse_json(data, encoding)
     table = as_table(doc)
     if table is not None:
-        check_frame(table, config, sink)
+        check_frame(table, context, sink)
         return
-    scan_text(data, data.decode(encoding), 1, config, sink)
+    scan_text(data, data.decode(encoding), 1, context, sink)
 
 
 # -- notebooks ----------------------------------------------------------------------------------
@@ -109,7 +108,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def check_notebook(data: bytes, encoding: str, config: CheckConfig, sink: FindingSink) -> None:
+def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: FindingSink) -> None:
     doc = parse_json(data, encoding)
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
         raise Unreadable("it is not a Jupyter notebook (no list of cells); save it again")
@@ -118,15 +117,15 @@ def check_notebook(data: bytes, encoding: str, config: CheckConfig, sink: Findin
         if not isinstance(cell, dict):
             continue
         source = _text(cell.get("source"))
-        _scan(source, config, sink, f"cell {i} source")
+        _scan(source, context, sink, f"cell {i} source")
         images += len(cell.get("attachments") or {})
         for j, output in enumerate(cell.get("outputs") or [], start=1):
             if not isinstance(output, dict):
                 continue
             outputs += 1
             where = f"cell {i} output {j}"
-            _scan(_text(output.get("text")), config, sink, where)
-            _scan("\n".join(_text(t) for t in output.get("traceback") or []), config, sink, where)
+            _scan(_text(output.get("text")), context, sink, where)
+            _scan("\n".join(_text(t) for t in output.get("traceback") or []), context, sink, where)
             bundle = output.get("data") if isinstance(output.get("data"), dict) else {}
             for mime, value in bundle.items():
                 if mime.startswith("image/"):
@@ -140,12 +139,12 @@ def check_notebook(data: bytes, encoding: str, config: CheckConfig, sink: Findin
                     )
                 elif mime == "text/html":
                     html = _text(value)
-                    _scan(html, config, sink, where)
+                    _scan(html, context, sink, where)
                     if "<table" in html:
-                        _html_tables(html, config, sink, where)
+                        _html_tables(html, context, sink, where)
                 elif mime.startswith("text/") or mime.endswith("json"):
                     text = _text(value) if mime.startswith("text/") else json.dumps(value)
-                    _scan(text, config, sink, where)
+                    _scan(text, context, sink, where)
     sink.add(
         RULE_NOTEBOOK,
         Verdict.REVIEW,
@@ -154,12 +153,12 @@ def check_notebook(data: bytes, encoding: str, config: CheckConfig, sink: Findin
     )
 
 
-def _scan(text: str, config: CheckConfig, sink: FindingSink, where: str) -> None:
+def _scan(text: str, context: CheckContext, sink: FindingSink, where: str) -> None:
     if text:
-        scan_text(text.encode("utf-8"), text, 1, config, sink, column=where)
+        scan_text(text.encode("utf-8"), text, 1, context, sink, column=where)
 
 
-def _html_tables(html: str, config: CheckConfig, sink: FindingSink, where: str) -> None:
+def _html_tables(html: str, context: CheckContext, sink: FindingSink, where: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -167,4 +166,4 @@ def _html_tables(html: str, config: CheckConfig, sink: FindingSink, where: str) 
     except (ValueError, ImportError):
         return
     for k, table in enumerate(tables, start=1):
-        check_frame(table, config, sink, where=f"{where} table {k}")
+        check_frame(table, context, sink, where=f"{where} table {k}")

@@ -18,9 +18,8 @@ import struct
 import zlib
 from typing import BinaryIO
 
-from airlock.checks import Location, Verdict
-from airlock.checks.config import CheckConfig
-from airlock.checks.findings import FindingSink
+from airlock.checks.context import CheckContext
+from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.reading import Unreadable
 from airlock.checks.text import scan_text
 
@@ -33,7 +32,7 @@ RULE_SVG_DATA = "svg.embedded-data"
 _TEXT_CHUNK_LIMIT = 1024 * 1024
 
 
-def check_png(f: BinaryIO, size: int, config: CheckConfig, sink: FindingSink) -> None:
+def check_png(f: BinaryIO, size: int, context: CheckContext, sink: FindingSink) -> None:
     sink.add(
         RULE_IMAGE,
         Verdict.REVIEW,
@@ -52,7 +51,7 @@ def check_png(f: BinaryIO, size: int, config: CheckConfig, sink: FindingSink) ->
             data = f.read(length)
             f.seek(4, 1)
             text = _png_text(kind, data)
-            scan_text(text.encode("utf-8"), text, 0, config, sink, column=f"PNG {kind.decode()}")
+            scan_text(text.encode("utf-8"), text, 0, context, sink, column=f"PNG {kind.decode()}")
             continue
         if kind == b"IEND":
             end = f.seek(length + 4, 1)
@@ -96,7 +95,7 @@ _URL_IN_CSS = re.compile(r"url\(\s*['\"]?\s*([^)'\"]+)|@import", re.I)
 _DATA_IMAGE = re.compile(r"^\s*data:image/(png|jpeg|gif|webp)[;,]", re.I)
 
 
-def check_svg(data: bytes, config: CheckConfig, sink: FindingSink) -> None:
+def check_svg(data: bytes, context: CheckContext, sink: FindingSink) -> None:
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, fromstring
 
@@ -157,7 +156,7 @@ def check_svg(data: bytes, config: CheckConfig, sink: FindingSink) -> None:
             "(a heat map of individuals is individual-level data).",
         )
     text = "\n".join(texts)
-    scan_text(text.encode("utf-8"), text, 1, config, sink, column="SVG text")
+    scan_text(text.encode("utf-8"), text, 1, context, sink, column="SVG text")
 
 
 def _active(sink: FindingSink, what: str) -> None:

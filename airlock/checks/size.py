@@ -3,15 +3,14 @@ per table]."""
 
 from __future__ import annotations
 
-from airlock.checks import Verdict
-from airlock.checks.config import CheckConfig
-from airlock.checks.findings import FindingSink
+from airlock.checks.findings import FindingSink, Verdict
+from tresor.core.airlock_config import AirlockConfig
 
 RULE = "file-size"
 RULE_ROWS = "table-rows"
 
 
-def check_size(size: int, config: CheckConfig, sink: FindingSink) -> None:
+def check_size(size: int, config: AirlockConfig, sink: FindingSink) -> None:
     if config.max_file_bytes and size > config.max_file_bytes:
         sink.add(
             RULE,
@@ -26,7 +25,7 @@ def _mb(size: int) -> str:
     return f"{size / 1024 / 1024:,.1f} MB"
 
 
-def check_rows(rows: int, config: CheckConfig, sink: FindingSink) -> None:
+def check_rows(rows: int, config: AirlockConfig, sink: FindingSink) -> None:
     if config.max_table_rows and rows > config.max_table_rows:
         sink.add(
             RULE_ROWS,

@@ -1,5 +1,4 @@
-"""Table rules: small counts, rounding, dominance (p% and N-k), model degrees of freedom; and
-the driver that streams a table's chunks through every table rule.
+"""Table rules: small counts, rounding, dominance (p% and N-k), model degrees of freedom.
 
 Count columns are found by name (``n``, ``count``, ``*_ct``, ``cases`` ...) when their values
 are whole non-negative numbers; in a table without such names (a cross-tabulation such as
@@ -17,14 +16,12 @@ The definitions follow ACRO so that its verdicts and ours agree on the same tabl
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
-from airlock.checks import Location, Verdict
 from airlock.checks.cells import (
     Chunk,
     TableContext,
@@ -34,9 +31,7 @@ from airlock.checks.cells import (
     show,
     tokens,
 )
-from airlock.checks.config import CheckConfig
-from airlock.checks.findings import FindingSink
-from airlock.checks.size import check_rows
+from airlock.checks.findings import Location, Verdict
 
 RULE_MIN_CELL = "min-cell-count"
 RULE_ROUNDING = "rounding"
@@ -116,49 +111,6 @@ def excluded_from_counts(name: str) -> bool:
     )
 
 
-# -- the driver -------------------------------------------------------------------------------
-
-
-def check_table(
-    names: list[str],
-    chunks: Iterable[Chunk],
-    config: CheckConfig,
-    sink: FindingSink,
-    *,
-    delimiter: str | None = None,
-    encoding: str = "utf-8",
-    header_row: bool = False,
-) -> int:
-    """Run every table rule over ``chunks`` (bounded state); returns the number of data rows.
-    ``header_row``: the names were read from the file's first row (which could be data)."""
-    from airlock.checks import formulas, genomics, identifiers, individuals
-
-    chunks = iter(chunks)
-    first = next(chunks, None)
-    frame = first.frame if first is not None else pd.DataFrame(columns=range(len(names)))
-    ctx = TableContext(names, frame, config, sink, delimiter=delimiter, encoding=encoding)
-    ctx.per_variant = genomics.is_per_variant(ctx.normed)
-    factories = (
-        individuals.table_rules,
-        identifiers.table_rules,
-        formulas.table_rules,
-        genomics.table_rules,
-        table_rules,
-    )
-    rules = [rule for factory in factories for rule in factory(ctx)]
-    if header_row:
-        _check_numeric_names(ctx)
-    rows = 0
-    for chunk in itertools.chain([first] if first is not None else [], chunks):
-        for rule in rules:
-            rule.feed(chunk)
-        rows += len(chunk.frame)
-    for rule in rules:
-        rule.finish(rows)
-    check_rows(rows, config, sink)
-    return rows
-
-
 def table_rules(ctx: TableContext) -> Iterator[object]:
     counts = _count_columns(ctx)
     if counts:
@@ -172,7 +124,7 @@ def table_rules(ctx: TableContext) -> Iterator[object]:
     yield TextDof(ctx)
 
 
-def _check_numeric_names(ctx: TableContext) -> None:
+def check_numeric_names(ctx: TableContext) -> None:
     """A first row read as the header may be data (a table written without a header): a column
     name that is a small count, over a column of counts, needs a reviewer's look."""
     t = ctx.config.min_cell_count

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import BinaryIO
 
-from airlock.checks import Location, Verdict
-from airlock.checks.config import CheckConfig
-from airlock.checks.findings import FindingSink
+from airlock.checks.context import CheckContext
+from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.identifiers import find_identifiers
 from airlock.checks.individuals import find_sample_ids
 from airlock.checks.reading import iter_text_blocks
@@ -19,7 +18,7 @@ def scan_text(
     raw: bytes,
     text: str,
     first_line: int,
-    config: CheckConfig,
+    context: CheckContext,
     sink: FindingSink,
     *,
     column: str | None = None,
@@ -28,14 +27,14 @@ def scan_text(
     for hit in find_identifiers(raw):
         line = first_line + raw.count(b"\n", 0, hit.start)
         sink.add(hit.rule, hit.verdict, hit.message(), Location(line, column, hit.masked))
-    find_sample_ids(text, config.sample_ids, sink, first_line, column)
+    find_sample_ids(text, context.sample_ids, sink, first_line, column)
     for offset, dof in dof_in_text(raw):
-        if dof < config.min_residual_dof:
+        if dof < context.config.min_residual_dof:
             line = first_line + raw.count(b"\n", 0, offset)
             sink.add(
                 RULE_DOF,
                 Verdict.BLOCK,
-                dof_message(dof, config.min_residual_dof),
+                dof_message(dof, context.config.min_residual_dof),
                 Location(line, column, str(dof)),
             )
 
@@ -44,11 +43,15 @@ def check_text(
     f: BinaryIO,
     *,
     encoding: str,
-    config: CheckConfig,
+    context: CheckContext,
     sink: FindingSink,
     on_bytes: Callable[[int], None] | None = None,
 ) -> None:
     for block in iter_text_blocks(
-        f, encoding=encoding, max_line_bytes=config.max_line_bytes, quoted=False, on_bytes=on_bytes
+        f,
+        encoding=encoding,
+        max_line_bytes=context.config.max_line_bytes,
+        quoted=False,
+        on_bytes=on_bytes,
     ):
-        scan_text(block.raw, block.text, block.first_line, config, sink)
+        scan_text(block.raw, block.text, block.first_line, context, sink)

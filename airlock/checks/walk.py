@@ -12,29 +12,31 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from airlock.checks import FileReport, Finding, Verdict, check_file
+from airlock.checks.context import CheckContext
 from airlock.checks.filetypes import is_zarr_metadata_name
+from airlock.checks.findings import FileReport, Finding, Verdict
+from airlock.checks.run import check_file
 
 _ZARR_MARKERS = (".zgroup", ".zarray", "zarr.json")
 
 
 def check_paths(
     paths: Iterable[str | os.PathLike],
-    config=None,
+    context: CheckContext | None = None,
     *,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[FileReport]:
     """One report per file under ``paths``, in a stable (sorted) order; each report's path is
     shown as the path given plus the part below it."""
     for given in paths:
-        yield from _check(Path(given), str(given), config, on_bytes)
+        yield from _check(Path(given), str(given), context, on_bytes)
 
 
 def _blocked(shown: str, rule: str, message: str) -> FileReport:
     return FileReport(shown, (Finding(rule, Verdict.BLOCK, message),))
 
 
-def _check(path: Path, shown: str, config, on_bytes) -> Iterator[FileReport]:
+def _check(path: Path, shown: str, context, on_bytes) -> Iterator[FileReport]:
     if path.is_symlink():
         yield _blocked(
             shown,
@@ -57,9 +59,9 @@ def _check(path: Path, shown: str, config, on_bytes) -> Iterator[FileReport]:
             yield _blocked(shown, "unreadable", f"This directory cannot be read ({e.strerror}).")
             return
         for entry in entries:
-            yield from _check(Path(entry.path), os.path.join(shown, entry.name), config, on_bytes)
+            yield from _check(Path(entry.path), os.path.join(shown, entry.name), context, on_bytes)
     elif path.is_file():
-        report = check_file(path, config, display_path=shown, on_bytes=on_bytes)
+        report = check_file(path, context, display_path=shown, on_bytes=on_bytes)
         if is_zarr_metadata_name(path.name) and report.verdict is not Verdict.BLOCK:
             report = FileReport(
                 shown,

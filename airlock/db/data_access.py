@@ -19,8 +19,7 @@ import sqlalchemy.exc
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from airlock.audit import canonical_json, entry_hash
-from airlock.config import RuntimeConfig
+from airlock.audit import ChainReport, canonical_json, entry_hash, verify_chain
 from airlock.db.engine import WRITE_OPTION
 from airlock.db.models import (
     AuditHeadRow,
@@ -42,6 +41,7 @@ from airlock.domain import (
 )
 from airlock.enums import Decision, RequestStatus
 from airlock.exceptions import ConcurrentChange, FileNotFoundInRequest, RequestNotFound
+from tresor.core.airlock_config import AirlockConfig
 
 
 def _audit_time() -> str:
@@ -114,7 +114,7 @@ _LOAD = (
 class Reader:
     """Queries inside one transaction."""
 
-    def __init__(self, session: Session, defaults: RuntimeConfig) -> None:
+    def __init__(self, session: Session, defaults: AirlockConfig) -> None:
         self.session = session
         self.defaults = defaults
 
@@ -164,15 +164,20 @@ class Reader:
             raise RuntimeError("the audit log has no head row: was the database migrated?")
         return head.seq, head.hash
 
+    def verify_audit_chain(self) -> ChainReport:
+        """The audit log's hash chain recomputed, up to the head row (airlock.audit)."""
+        seq, head = self.audit_head()
+        return verify_chain(self.audit_entries(), head_seq=seq, head_hash=head)
+
     def last_audit(self, type: str) -> AuditEntry | None:
         row = self.session.scalars(
             select(AuditRow).where(AuditRow.type == type).order_by(AuditRow.seq.desc()).limit(1)
         ).first()
         return _entry(row) if row else None
 
-    def runtime_config(self) -> RuntimeConfig:
+    def runtime_config(self) -> AirlockConfig:
         stored = {r.key: json.loads(r.value) for r in self.session.scalars(select(ConfigRow))}
-        known = {k: v for k, v in stored.items() if k in RuntimeConfig.model_fields}
+        known = {k: v for k, v in stored.items() if k in AirlockConfig.ADMIN_SETTINGS}
         return self.defaults.model_copy(update=known)
 
 
@@ -334,7 +339,7 @@ class Writer(Reader):
         self.session.flush()
         self.append_audit(audit)
 
-    def set_runtime_config(self, values: dict[str, Any], *, audit: AuditEvent) -> RuntimeConfig:
+    def set_runtime_config(self, values: dict[str, Any], *, audit: AuditEvent) -> AirlockConfig:
         for key, value in values.items():
             row = self.session.get(ConfigRow, key)
             if row is None:
@@ -349,9 +354,9 @@ class Writer(Reader):
 class DataAccess:
     """Opens transactions. One instance per service (it holds the engine)."""
 
-    def __init__(self, engine: Engine, defaults: RuntimeConfig | None = None) -> None:
+    def __init__(self, engine: Engine, defaults: AirlockConfig | None = None) -> None:
         self.engine = engine
-        self.defaults = defaults or RuntimeConfig()
+        self.defaults = defaults or AirlockConfig()
         self._postgres = engine.dialect.name == "postgresql"
 
     @contextlib.contextmanager

@@ -155,7 +155,7 @@ class AuditHeadRow(Base):
 
 
 class ConfigRow(Base):
-    """Run-time settings changed by admins (airlock.config.RuntimeConfig), JSON values."""
+    """Run-time settings changed by admins (``AirlockConfig.ADMIN_SETTINGS``), JSON values."""
 
     __tablename__ = "runtime_config"
 

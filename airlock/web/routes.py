@@ -18,16 +18,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from airlock import permissions, policies
+from airlock import permissions
 from airlock.api.deps import NotAuthenticated, identify
 from airlock.api.routes.files import attachment
 from airlock.api.routes.params import FileId, RequestId
-from airlock.domain import ReleaseRequest, User
-from airlock.enums import Decision, RequestStatus
+from airlock.domain import MAX_FILE_NAME, MAX_PATH, MAX_TEXT, ReleaseRequest, User
+from airlock.enums import Decision
 from airlock.exceptions import InvalidInput, PermissionDenied
 from airlock.web.previews import make_preview
 from airlock.web.sessions import SESSION_COOKIE, STATE_COOKIE, Session
-from airlock.workflow import VALID_STATE_TRANSITIONS, Airlock
+from airlock.workflow import Airlock
+from tresor.core.airlock_config import AirlockConfig, MiB
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -140,7 +141,7 @@ def logout(request: Request):
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, web: WebDep):
     airlock = web.airlock
-    queue = airlock.queue(web.user) if web.user.is_reviewer else None
+    queue = airlock.queue(web.user) if permissions.user_can_see_queue(web.user) else None
     requests = airlock.list_requests(web.user)
     return render(
         request,
@@ -174,26 +175,10 @@ def request_page(request: Request, request_id: RequestId, web: WebDep):
 
 
 def _abilities(user: User, r: ReleaseRequest, airlock: Airlock) -> dict:
-    is_requester = permissions.user_is_requester(user, r)
-    can_edit = is_requester and policies.can_edit_files(r)
-    config = airlock.config()
+    """What the page shows: the user's abilities (the API's too) and the approvals needed."""
     return {
-        "is_requester": is_requester,
-        "can_edit": can_edit,
-        "can_submit": can_edit and bool(r.files),
-        "can_withdraw": is_requester
-        and RequestStatus.WITHDRAWN in VALID_STATE_TRANSITIONS[r.status],
-        "can_review": permissions.user_can_review(user, r)
-        and policies.can_review(r)
-        and all(x.reviewer != user.name for x in r.current_reviews),
-        "can_preview": permissions.user_can_preview_file(user, r),
-        "can_download": is_requester and r.status == RequestStatus.RELEASED,
-        "can_comment": permissions.user_can_comment(user, r)
-        and r.status
-        not in (RequestStatus.RELEASED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN),
-        "can_release": permissions.user_can_review(user, r) and r.status == RequestStatus.APPROVED,
-        "approvals_required": config.approvals_required,
-        "hide_values": is_requester and r.status != RequestStatus.RELEASED,
+        **dataclasses.asdict(airlock.abilities(user, r)),
+        "approvals_required": airlock.config().approvals_required,
     }
 
 
@@ -201,11 +186,11 @@ def _abilities(user: User, r: ReleaseRequest, airlock: Airlock) -> dict:
 def add_file(
     request_id: RequestId,
     web: WebDep,
-    path: Annotated[str, Form(max_length=1024)] = "",
-    name: Annotated[str, Form(max_length=255)] = "",
-    description: Annotated[str, Form(max_length=10_000)] = "",
-    disclosure_control: Annotated[str, Form(max_length=10_000)] = "",
-    exception: Annotated[str, Form(max_length=10_000)] = "",
+    path: Annotated[str, Form(max_length=MAX_PATH)] = "",
+    name: Annotated[str, Form(max_length=MAX_FILE_NAME)] = "",
+    description: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    disclosure_control: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    exception: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     csrf: Annotated[str, Form()] = "",
 ):
     _csrf_ok(web, csrf)
@@ -226,9 +211,9 @@ def edit_file(
     request_id: RequestId,
     file_id: FileId,
     web: WebDep,
-    description: Annotated[str, Form(max_length=10_000)] = "",
-    disclosure_control: Annotated[str, Form(max_length=10_000)] = "",
-    exception: Annotated[str, Form(max_length=10_000)] = "",
+    description: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    disclosure_control: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    exception: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     refresh: Annotated[bool, Form()] = False,
     csrf: Annotated[str, Form()] = "",
 ):
@@ -259,7 +244,7 @@ def review(
     request_id: RequestId,
     web: WebDep,
     decision: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form(max_length=10_000)] = "",
+    reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     acknowledge: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies defaults
     csrf: Annotated[str, Form()] = "",
 ):
@@ -276,7 +261,7 @@ def review(
 def comment(
     request_id: RequestId,
     web: WebDep,
-    body: Annotated[str, Form(max_length=10_000)] = "",
+    body: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     file_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
     csrf: Annotated[str, Form()] = "",
 ):
@@ -355,22 +340,27 @@ def audit_page(request: Request, web: WebDep, after: int = 0):
 @router.get("/config", response_class=HTMLResponse)
 def config_page(request: Request, web: WebDep):
     permissions.check_user_can_configure(web.user)
-    return render(request, web, "config.html", config=web.airlock.config())
+    low, high = AirlockConfig.bounds("max_file_bytes")
+    bounds = {name: AirlockConfig.bounds(name) for name in AirlockConfig.ADMIN_SETTINGS}
+    bounds["max_file_mb"] = (max(1, low // MiB), high // MiB)
+    return render(request, web, "config.html", config=web.airlock.config(), bounds=bounds)
 
 
 @router.post("/config")
 def config_update(
     web: WebDep,
-    approvals_required: Annotated[int, Form(ge=2, le=10)],
-    max_file_mb: Annotated[int, Form(ge=1, le=256)],
-    max_files_per_request: Annotated[int, Form(ge=1, le=1000)],
+    approvals_required: Annotated[int, Form()],
+    max_file_mb: Annotated[int, Form()],
+    max_files_per_request: Annotated[int, Form()],
     csrf: Annotated[str, Form()] = "",
 ):
+    """Validated by set_config, through the one declaration of the limits (422 when out of
+    bounds, as the API)."""
     _csrf_ok(web, csrf)
     web.airlock.set_config(
         web.user,
         approvals_required=approvals_required,
-        max_file_bytes=max_file_mb * 2**20,
+        max_file_bytes=max_file_mb * MiB,
         max_files_per_request=max_files_per_request,
     )
     return RedirectResponse(f"{web.prefix}config", status_code=303)

@@ -85,6 +85,11 @@ def test_airlock_api__whole_lifecycle(service):
 
     r = api.as_("researcher1").post(f"/requests/{rid}/submit")
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["round"] == 1
+    mine = r.json()["abilities"]  # the same abilities the web page shows (airlock.abilities)
+    assert mine["can_withdraw"] and not (mine["can_edit"] or mine["can_review"])
+    assert mine["hide_values"]
+    theirs = api.as_("reviewer1").get(f"/requests/{rid}").json()["abilities"]
+    assert theirs["can_review"] and theirs["can_preview"] and not theirs["can_withdraw"]
     assert api.as_("reviewer1").get("/queue").json()["count"] == 1
     assert [q["id"] for q in api.as_("researcher1").get("/requests").json()] == [rid]
 
@@ -520,6 +525,21 @@ def test_airlock_api__size_limit_and_missing_files(service):
     assert api.as_("researcher1").post(f"/requests/{rid}/submit").status_code == 409  # no files
 
 
+def test_airlock_api__one_file_size_limit_refuses_and_blocks(service):
+    """max_file_bytes is one setting: files above it are refused when added, and the checks
+    block a file above it (when an admin lowers it after the file was added)."""
+    api, _, settings = service
+    rid, _ = _new_request(api, settings)  # TABLE: 58 bytes, passes
+    [f] = api.as_("researcher1").get(f"/requests/{rid}").json()["files"]
+    assert f["verdict"] == "pass" and f["size"] == len(TABLE)
+    assert api.as_("admin1").patch("/config", json={"max_file_bytes": 50}).status_code == 200
+    r = api.as_("researcher1").post(f"/requests/{rid}/submit")
+    [f] = r.json()["files"]
+    assert f["verdict"] == "block"
+    assert "file-size" in {x["rule"] for x in f["findings"]}
+    assert api.as_("admin1").get("/config").json()["max_file_bytes"] == 50
+
+
 def test_airlock_api__values_naming_the_nodes_samples_are_blocked(
     tmp_path, airlock_databases, demo_cohorts
 ):
@@ -532,6 +552,9 @@ def test_airlock_api__values_naming_the_nodes_samples_are_blocked(
     register_cohorts([demo_cohorts["dk"]], settings.catalogue_dir, {"dk": ["nordic-gwas"]})
     sample = str(open_store(demo_cohorts["dk"].store)["sample_id"].values[7])
     airlock = make_airlock(settings)
+    [dk] = airlock.samples().datasets  # the sample-ID provider: the catalogue and its stores
+    assert (dk.id, dk.grants, dk.n_samples) == ("dk", {"nordic-gwas"}, demo_cohorts["dk"].n_samples)
+    assert sample in dk.sample_ids
     api = Api(make_app(airlock), settings.base_url)
     named = f"cohort,outlier\ndk,{sample}\n".encode()
     unnamed = b"cohort,outlier\ndk,none\n"

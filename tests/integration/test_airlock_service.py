@@ -78,15 +78,22 @@ def test_startup__configuration_is_audited_when_it_changes(tmp_path):
     airlock.dal.engine.dispose()
 
 
-def test_recover__finishes_an_interrupted_release(tmp_path, monkeypatch):
-    settings = make_settings(tmp_path / "node")
-    airlock = make_airlock(settings)
+def _approved_once(airlock, settings):
+    """A submitted request with reviewer1's approval: the next approval releases it."""
     researcher = user("researcher1")
     request = airlock.create_request(researcher, "nordic-gwas")
     write_workspace_file(settings, "researcher1", "t.csv", b"variant,ALT_CT\n1:1:A:G,40\n")
     airlock.add_file(researcher, request.id, path="t.csv", description="d", disclosure_control="c")
     airlock.submit(researcher, request.id)
     airlock.decide(user("reviewer1"), request.id, Decision.APPROVE)
+    return request
+
+
+def test_recover__finishes_an_interrupted_release(tmp_path, monkeypatch):
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    researcher = user("researcher1")
+    request = _approved_once(airlock, settings)
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # the process dies after the approval's commit
@@ -112,6 +119,79 @@ def test_recover__finishes_an_interrupted_release(tmp_path, monkeypatch):
     assert report.ok
     assert restarted.recover() == []  # nothing left to do
     restarted.dal.engine.dispose()
+
+
+def _approved_with_the_bundle_write_failing(airlock, settings, monkeypatch) -> str:
+    """A request approved by reviewer1 and reviewer2 whose release failed at the bundle write
+    (a full disk): it stays approved, with no bundle in the outbox."""
+    request = _approved_once(airlock, settings)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(bundles, "write_bundle", full_disk)
+        with pytest.raises(OSError, match="No space left"):
+            airlock.decide(user("reviewer2"), request.id, Decision.APPROVE)
+    assert airlock.get_request(user("researcher1"), request.id).status == RequestStatus.APPROVED
+    return request.id
+
+
+def test_recover__approvals_required_raised_before_the_release_sends_it_back_to_review(
+    tmp_path, monkeypatch
+):
+    """Two approvals, the release interrupted, then approvals_required raised to 3: recovery
+    does not release with two; the request goes back to review, where a third approval
+    releases it."""
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    rid = _approved_with_the_bundle_write_failing(airlock, settings, monkeypatch)
+    admin = user("admin1")
+    airlock.set_config(admin, approvals_required=3)
+    airlock.dal.engine.dispose()
+
+    restarted = make_airlock(settings)
+    done = restarted.recover()
+    assert f"released {rid}" not in done
+    assert [line for line in done if rid in line] == [
+        f"returned {rid} to review: 2 approvals, 3 needed"
+    ]
+    request = restarted.get_request(user("researcher1"), rid)
+    assert request.status == RequestStatus.IN_REVIEW and request.bundle_name is None
+    assert list(settings.outbox_dir.iterdir()) == []
+    back = restarted.audit_entries(admin, request_id=rid)[-1]
+    assert back.type == "request_in_review" and back.actor == "airlock-system"
+    assert back.details["previous"] == "approved"
+    assert back.details["approvals"] == ["reviewer1", "reviewer2"]
+    assert back.details["approvals_required"] == 3
+    assert "one more approval" in back.details["reason"]
+    assert restarted.recover() == []  # nothing left to do
+    released = restarted.decide(user("reviewer3"), rid, Decision.APPROVE)
+    assert released.status == RequestStatus.RELEASED
+    restarted.dal.engine.dispose()
+
+
+def test_finish_release__approvals_required_raised_before_the_release_is_refused(
+    tmp_path, monkeypatch
+):
+    """The reviewer's retry ("Finish release") after approvals_required was raised is refused
+    with what is missing, and the request goes back to review."""
+    from airlock.exceptions import PolicyViolation
+
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    rid = _approved_with_the_bundle_write_failing(airlock, settings, monkeypatch)
+    airlock.set_config(user("admin1"), approvals_required=3)
+    with pytest.raises(PolicyViolation, match="2 approvals; 3 are needed") as refused:
+        airlock.release(user("reviewer1"), rid)
+    assert "back in review" in str(refused.value) and "one more" in str(refused.value)
+    assert airlock.get_request(user("researcher1"), rid).status == RequestStatus.IN_REVIEW
+    assert list(settings.outbox_dir.iterdir()) == []
+    with pytest.raises(PolicyViolation):  # and it stays refused
+        airlock.release(user("reviewer1"), rid)
+    released = airlock.decide(user("reviewer3"), rid, Decision.APPROVE)
+    assert released.status == RequestStatus.RELEASED
+    airlock.dal.engine.dispose()
 
 
 def test_python_m_airlock__migrate_and_refuse_to_serve_without_the_hub(tmp_path):

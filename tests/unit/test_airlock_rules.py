@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
 import pytest
 
 from airlock import diagram, permissions, policies
+from airlock.abilities import abilities
 from airlock.domain import ReleaseRequest, RequestFile, Review, User
 from airlock.enums import Decision, RequestStatus
 from airlock.exceptions import InvalidStateTransition, PermissionDenied, PolicyViolation
-from airlock.workflow import STATUS_AUDIT_EVENT, VALID_STATE_TRANSITIONS, check_status
+from airlock.states import CLOSED, STATUS_AUDIT_EVENT, VALID_STATE_TRANSITIONS, check_status
 from tests.airlock_support import PROJECTS, USERS
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -157,6 +159,56 @@ def test_policies__release_counts_distinct_reviewers_other_than_the_requester():
     assert not policies.can_release(request(approved, reviews=[approval("reviewer1")]), 1)
     with pytest.raises(PolicyViolation):
         policies.check_can_release(request(S.IN_REVIEW, reviews=[approval("a"), approval("b")]), 2)
+
+
+def test_state_machine__closed_states_are_the_final_ones():
+    assert {S.REJECTED, S.RELEASED, S.WITHDRAWN} == CLOSED
+    for status in RequestStatus:
+        assert policies.can_comment(request(status)) == (status not in CLOSED)
+
+
+def _approval(reviewer):
+    return Review(reviewer, 1, Decision.APPROVE, "", (), NOW)
+
+
+#: (user, status, requester, reviews) -> the abilities that are true (all others false)
+ABILITIES = [
+    ("researcher1", S.DRAFT, "researcher1", (), {"is_requester", "can_edit", "can_submit",
+     "can_withdraw", "can_comment", "hide_values"}),
+    ("researcher1", S.IN_REVIEW, "researcher1", (), {"is_requester", "can_withdraw",
+     "can_comment", "hide_values"}),
+    ("reviewer1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview"}),
+    ("reviewer1", S.IN_REVIEW, "researcher1", (_approval("reviewer1"),),
+     {"can_comment", "can_preview"}),
+    ("reviewer2", S.IN_REVIEW, "researcher1", (_approval("reviewer1"),),
+     {"can_review", "can_comment", "can_preview"}),
+    ("reviewer1", S.APPROVED, "researcher1", (), {"can_release", "can_comment", "can_preview"}),
+    ("researcher1", S.APPROVED, "researcher1", (), {"is_requester", "can_comment",
+     "hide_values"}),
+    ("researcher1", S.RELEASED, "researcher1", (), {"is_requester", "can_download"}),
+    ("reviewer1", S.RELEASED, "researcher1", (), {"can_preview"}),
+    ("researcher1", S.REJECTED, "researcher1", (), {"is_requester", "hide_values"}),
+    ("both1", S.SUBMITTED, "both1", (), {"is_requester", "can_withdraw", "can_comment",
+     "hide_values"}),
+    ("both1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview"}),
+    # a requester who has left the project can no longer change the request
+    ("researcher2", S.DRAFT, "researcher2", (), {"is_requester", "can_withdraw", "can_comment",
+     "hide_values"}),
+    ("admin1", S.SUBMITTED, "researcher1", (), set()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "status", "requester", "reviews", "expected"), ABILITIES)
+def test_abilities__table(name, status, requester, reviews, expected):
+    r = request(
+        status,
+        requester=requester,
+        round=0 if status == S.DRAFT else 1,
+        files=[_file(1)],
+        reviews=reviews,
+    )
+    got = abilities(user(name), r, PROJECTS)
+    assert {k for k, v in dataclasses.asdict(got).items() if v} == expected
 
 
 def test_docs__state_diagram_is_generated_from_the_table():

@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from airlock.checks import Verdict, check_file, check_paths
-from airlock.checks.config import CheckConfig, load_check_config
+from airlock.config import load_check_config
 from tests.checks_support import write
 from tresor.cli import cli
+from tresor.core.airlock_config import AirlockConfig
 from tresor.core.errors import ConfigError
 
 
@@ -60,7 +61,7 @@ def test_check_paths__zarr_store_directory_is_one_block(tmp_path):
 
 
 def test_config__defaults_are_the_brief(tmp_path):
-    c = CheckConfig()
+    c = AirlockConfig()
     assert (c.min_cell_count, c.min_minor_allele_count, c.rounding_base) == (10, 10, 5)
     assert (c.p_percent, c.nk_n, c.nk_k, c.min_residual_dof) == (0.10, 2, 0.90, 10)
     assert (c.max_file_bytes, c.max_table_rows) == (16 * 1024 * 1024, 5000)

@@ -22,7 +22,8 @@ def airlock_group() -> None:
     "--config",
     "config_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML with the node's thresholds (top level, or [airlock.checks] of a site config) "
+    help="TOML with the node's limits (a site config's [airlock] and [airlock.checks], or "
+    "thresholds at top level) "
     "[default: the brief's defaults].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -38,35 +39,33 @@ def check_command(paths, config_path, as_json, catalogue):
     whenever the check ran, whatever the verdict (read it from the output); 2 on usage errors.
     """
     from airlock.checks import overall_verdict
-    from airlock.checks.config import CheckConfig, load_check_config
-    from airlock.checks.samples import catalogue_sample_ids
+    from airlock.service import node_check_context
     from tresor.core.errors import ConfigError
 
     for path in paths:
         if not os.path.lexists(path):
             raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
     try:
-        config = load_check_config(config_path) if config_path else CheckConfig()
+        context, notes = node_check_context(config_file=config_path, catalogue=catalogue)
     except ConfigError as e:
         raise click.BadParameter(str(e), param_hint="--config") from None
-    samples = catalogue_sample_ids(catalogue)
-    config = config.with_sample_ids(samples.ids)
-    click.echo(f"note: {samples.note}", err=True)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
 
-    reports = _run(paths, config)
+    reports = _run(paths, context)
     verdict = overall_verdict(reports)
     if as_json:
         document = {
             "verdict": verdict.value,
             "files": [r.to_dict() for r in reports],
-            "notes": [samples.note],
+            "notes": notes,
         }
         click.echo(json.dumps(document, indent=2))
     else:
         click.echo(format_reports(reports, verdict))
 
 
-def _run(paths, config):
+def _run(paths, context):
     """All reports, with a progress bar on a terminal (bytes read)."""
     from tqdm import tqdm
 
@@ -81,7 +80,7 @@ def _run(paths, config):
         disable=not sys.stderr.isatty(),
         file=sys.stderr,
     ) as bar:
-        return list(check_paths(paths, config, on_bytes=bar.update))
+        return list(check_paths(paths, context, on_bytes=bar.update))
 
 
 def _size(path: Path) -> int:
@@ -155,9 +154,9 @@ def verify_bundle_command(bundle: Path, public_key: Path) -> None:
 
     Exit 0 when the bundle verifies, 1 when it does not (each problem is printed).
     """
-    from airlock.bundles import load_public_key, verify_bundle
+    from airlock.service import verify_bundle
 
-    report = verify_bundle(bundle, load_public_key(public_key))
+    report = verify_bundle(bundle, public_key)
     if report.ok:
         manifest = report.manifest or {}
         request = manifest.get("request", {})
@@ -186,31 +185,12 @@ def audit_group() -> None:
 )
 def audit_verify_command(database_url: str | None) -> None:
     """Recompute the audit log's hash chain; exit 1 if an entry was edited, deleted or moved."""
-    from airlock.audit import verify_chain
-    from airlock.db.data_access import DataAccess
-    from airlock.db.engine import make_engine
+    from airlock.service import AuditLogUnavailable, verify_audit_log
 
-    if not database_url:
-        from airlock.config import Settings
-        from tresor.core.site import load_site_config
-
-        database_url = Settings.from_site(load_site_config()).database_url
-    import sqlalchemy.exc
-
-    if database_url.startswith("sqlite:///") and not Path(database_url[10:]).is_file():
-        raise click.ClickException(f"there is no airlock database at {database_url[10:]}")
-    engine = make_engine(database_url)
     try:
-        with DataAccess(engine).read() as r:
-            seq, head = r.audit_head()
-            report = verify_chain(r.audit_entries(), head_seq=seq, head_hash=head)
-    except (sqlalchemy.exc.SQLAlchemyError, RuntimeError) as e:
-        raise click.ClickException(
-            f"cannot read the audit log ({e.__class__.__name__}: {e}); is this an airlock "
-            "database, migrated with `python -m airlock migrate`?"
-        ) from None
-    finally:
-        engine.dispose()
+        report = verify_audit_log(database_url)
+    except AuditLogUnavailable as e:
+        raise click.ClickException(str(e)) from None
     if report.ok:
         click.echo(f"audit log verifies: {report.entries} entries, head {report.head}")
         return

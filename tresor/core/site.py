@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from tresor.core.airlock_config import AirlockConfig, CheckThresholds, MiB, ReviewLimits
 from tresor.core.errors import ConfigError
 from tresor.core.paths import DEFAULT_SITE_CONFIG, default_state_dir
 
@@ -101,12 +102,14 @@ class DemoSettings(_Section):
     grants: dict[str, list[str]] = {}
 
 
-class AirlockSettings(_Section):
+class AirlockSettings(ReviewLimits):
     """The airlock service, registered with the hub as a managed service (``airlock/``).
 
     Paths left empty live under ``<state_dir>/airlock``; relative paths are relative to the site
     config file. A database password never goes here: set ``TRESOR_AIRLOCK_DATABASE_URL`` in the
-    service's environment instead.
+    service's environment instead. The limits (``approvals_required``, ``max_file_mb``,
+    ``max_files_per_request``, and ``[airlock.checks]``) are declared, with their bounds, in
+    :mod:`tresor.core.airlock_config`; ``config`` is them as the airlock reads them.
     """
 
     port: int = Field(8090, ge=1, le=65535)
@@ -114,9 +117,6 @@ class AirlockSettings(_Section):
         None,
         description="address the service listens on; default: 127.0.0.1 in the local profile, "
         "docker.airlock_hostname (its address on the internal network) in the docker profile",
-    )
-    approvals_required: int = Field(
-        2, ge=2, description="distinct reviewers (never the requester) who must approve"
     )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite in the state dir"
@@ -126,10 +126,40 @@ class AirlockSettings(_Section):
     signing_key: Path | None = Field(
         None, description="the node's Ed25519 private key (PEM, mode 0600), made at first start"
     )
-    max_file_mb: int = Field(16, ge=1, le=256, description="largest file a request may hold")
-    max_files_per_request: int = Field(50, ge=1, le=1000)
-    #: ``[airlock.checks]``: disclosure-check thresholds, validated by airlock.checks.config
-    checks: dict[str, int | float] = {}
+    #: ``[airlock.checks]``: disclosure-check thresholds
+    checks: CheckThresholds = CheckThresholds()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_size_in_mib(cls, data):
+        """The file writes the file-size limit in MiB (``max_file_mb``); it is one setting,
+        so ``[airlock.checks]`` does not have it."""
+        if not isinstance(data, dict):
+            return data
+        checks = data.get("checks")
+        if isinstance(checks, dict) and "max_file_bytes" in checks:
+            raise ValueError(
+                "airlock.checks.max_file_bytes is now one setting of the whole airlock (files "
+                "above it are refused when added and blocked by the checks): write it as "
+                "[airlock] max_file_mb"
+            )
+        if "max_file_mb" not in data:
+            return data
+        data = dict(data)
+        mb = data.pop("max_file_mb")
+        low, high = AirlockConfig.bounds("max_file_bytes")
+        if isinstance(mb, bool) or not isinstance(mb, int) or not low <= mb * MiB <= high:
+            raise ValueError(
+                f"airlock.max_file_mb must be a whole number of MiB from {max(1, low // MiB)} to "
+                f"{high // MiB}, not {mb!r}"
+            )
+        data["max_file_bytes"] = mb * MiB
+        return data
+
+    @property
+    def config(self) -> AirlockConfig:
+        """Every limit of the airlock, from this section and ``[airlock.checks]``."""
+        return AirlockConfig.of(self, self.checks)
 
     @field_validator("ip")
     @classmethod

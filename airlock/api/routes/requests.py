@@ -34,7 +34,9 @@ ERRORS = {
 
 def _public(airlock: Airlock, request: ReleaseRequest, user: User) -> RequestPublic:
     return RequestPublic.of(
-        request, viewer=user, approvals_required=airlock.config().approvals_required
+        request,
+        abilities=airlock.abilities(user, request),
+        approvals_required=airlock.config().approvals_required,
     )
 
 

@@ -1,0 +1,58 @@
+"""Everything a check knows besides the file: one frozen object, built by the caller.
+
+The rules are pure functions of a file and a :class:`CheckContext`: the thresholds (the
+airlock's configuration), and what the node knows about its datasets (their sample IDs, the
+projects granted each, their sample counts). The airlock service builds it for each check from
+the configuration in force and its sample-ID provider (airlock.checking, airlock.samples);
+``tresor airlock check`` builds it the same way; a test or a notebook passes its own. Later
+additions (streaming readers, a ledger of what was released before) belong here too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Iterable
+
+from tresor.core.airlock_config import AirlockConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSamples:
+    """One dataset of the node as the checks see it."""
+
+    id: str
+    #: the dataset's sample IDs; cells, headers and words equal to one are blocked
+    sample_ids: frozenset[str] = frozenset()
+    #: projects (hub groups) that hold a grant to the dataset
+    grants: frozenset[str] = frozenset()
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.sample_ids)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckContext:
+    """The thresholds and the node's datasets (defaults: the brief's thresholds, no datasets)."""
+
+    config: AirlockConfig = dataclasses.field(default_factory=AirlockConfig)
+    datasets: tuple[DatasetSamples, ...] = ()
+
+    @classmethod
+    def with_sample_ids(
+        cls, sample_ids: Iterable[str], config: AirlockConfig | None = None
+    ) -> CheckContext:
+        """A context whose only dataset has ``sample_ids`` (tests, notebooks)."""
+        dataset = DatasetSamples("samples", frozenset(str(s) for s in sample_ids))
+        return cls(config or AirlockConfig(), (dataset,))
+
+    @functools.cached_property
+    def sample_ids(self) -> frozenset[str]:
+        """The sample IDs of every dataset of the node."""
+        return frozenset().union(*(d.sample_ids for d in self.datasets))
+
+    @property
+    def sample_counts(self) -> dict[str, int]:
+        """Dataset id -> number of samples."""
+        return {d.id: d.n_samples for d in self.datasets}
