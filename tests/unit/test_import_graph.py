@@ -10,6 +10,8 @@ from __future__ import annotations
 import grimp
 import pytest
 
+from tests.conftest import REPO
+
 #: part -> module prefixes (a module belongs to the first part with a matching prefix)
 PARTS: dict[str, tuple[str, ...]] = {
     "core": ("tresor.core",),
@@ -108,3 +110,34 @@ def test_the_core_loads_no_other_part():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
     assert {part_of(m) for m in loaded if m != "tresor"} == {"core"}, loaded
+
+
+def lines_of_code() -> dict[str, int]:
+    """Non-blank lines of Python per part."""
+    counts = dict.fromkeys(PARTS, 0)
+    for root in ("tresor", "airlock"):
+        for path in (REPO / root).rglob("*.py"):
+            module = ".".join(path.relative_to(REPO).with_suffix("").parts)
+            module = module.removesuffix(".__init__")
+            part = "airlock service" if ".migrations." in module else part_of(module)
+            counts[part] += sum(1 for line in path.read_text().splitlines() if line.strip())
+    return counts
+
+
+def test_architecture_doc__parts_table_is_true():
+    """docs/architecture.md's table of parts: the same parts, the allowed imports, and line
+    counts within 25% of the code's."""
+    text = (REPO / "docs" / "architecture.md").read_text()
+    section = text.split("## Parts", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| part ")
+    ]
+    table = {row[0]: row for row in rows}
+    assert set(table) == set(PARTS)
+    measured = lines_of_code()
+    for part, (_, _, lines, may_import, _) in table.items():
+        allowed = set() if may_import == "—" else set(may_import.split(", "))
+        assert allowed == ALLOWED[part], part
+        assert abs(int(lines) - measured[part]) <= 0.25 * measured[part], (part, measured[part])
