@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
 
-import pandas as pd
 import pytest
 
-from tests.conftest import require_tool
+from tests.conftest import bcftools_counts
 from tresor.core.catalogue import load_catalogue
 
 pytestmark = pytest.mark.slow
@@ -28,21 +25,6 @@ print(json.dumps({"positions": ds.variant_position.values.tolist(),
                   "ac": ac.tolist(), "an": an.tolist(),
                   "chunked": isinstance(ds.call_genotype.data, type(g))}))
 """
-
-
-def bcftools_counts(vcf) -> pd.DataFrame:
-    bcftools = require_tool("bcftools")
-    text = subprocess.run(
-        f"{bcftools} +fill-tags {vcf} -- -t AC,AN | "
-        f"{bcftools} query -f '%CHROM\\t%POS\\t%AC\\t%AN\\n'",
-        shell=True,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return pd.read_csv(
-        io.StringIO(text), sep="\t", names=["chrom", "pos", "ac", "an"], dtype={"ac": str}
-    )
 
 
 def test_hub__only_allowed_accounts_and_no_allow_all(local_node):

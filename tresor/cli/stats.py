@@ -21,8 +21,22 @@ OUT = click.option(
 )
 
 
+#: Keyword arguments of tresor.stats and the options that set them, for error messages.
+OPTIONS = {
+    "n_components": "--components",
+    "min_maf": "--min-maf",
+    "min_call_rate": "--min-call-rate",
+    "ld_r2": "--ld-r2",
+}
+
+
+def _as_option(name: str, value: object) -> str:
+    return f"{OPTIONS[name]} {value:g}" if isinstance(value, float) else f"{OPTIONS[name]} {value}"
+
+
 def _store_options(fn):
-    """STORE, --keep, --region, --threads: what every command reads."""
+    """STORE, --keep, --region, --threads: what every command reads. A ParameterError comes
+    out as one line naming the option to change."""
 
     @click.argument("store", type=click.Path(path_type=Path))
     @click.option(
@@ -46,6 +60,7 @@ def _store_options(fn):
         import dask
         import dask.threaded
 
+        from tresor.core.errors import ParameterError, TresorError
         from tresor.io import open_store
         from tresor.stats.selection import keep_samples, read_sample_ids, select_regions
 
@@ -57,7 +72,10 @@ def _store_options(fn):
         # the threaded scheduler as a function: the name "threads" makes Dask import
         # distributed (0.1 to 0.2 s) only to look for a Client the CLI never has
         with dask.config.set(scheduler=dask.threaded.get, num_workers=threads):
-            return fn(ds=ds, progress=not quiet, **kwargs)
+            try:
+                return fn(ds=ds, progress=not quiet, **kwargs)
+            except ParameterError as e:
+                raise TresorError(e.render(_as_option)) from None
 
     return wrapper
 
@@ -106,8 +124,17 @@ def freq(ds, progress, out, min_maf, min_call_rate, counts):
 def hardy(ds, progress, out, min_maf, min_call_rate):
     """Hardy-Weinberg exact test per variant: PREFIX.hardy (plink2 --hardy)."""
     from tresor.stats.reports import write_hardy
+    from tresor.stats.tables import notes_path
 
-    _report(write_hardy(ds, out, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress))
+    path = write_hardy(ds, out, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress)
+    _report(path)
+    if (notes := notes_path(path)).exists():
+        n = len(notes.read_text().splitlines()) - 1
+        click.echo(
+            f"note: {n} variant{'s' if n != 1 else ''} with haploid or polyploid calls: those "
+            f"calls are left out of the test (HWE is defined on diploid calls); see {notes}",
+            err=True,
+        )
 
 
 @click.command("missing")
