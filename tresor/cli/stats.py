@@ -27,11 +27,21 @@ OPTIONS = {
     "min_maf": "--min-maf",
     "min_call_rate": "--min-call-rate",
     "ld_r2": "--ld-r2",
+    "pheno": "--pheno",
+    "pheno_names": "--pheno-name",
+    "covar": "--covar",
+    "covar_names": "--covar-name",
 }
 
 
 def _as_option(name: str, value: object) -> str:
-    return f"{OPTIONS[name]} {value:g}" if isinstance(value, float) else f"{OPTIONS[name]} {value}"
+    if value is None:
+        return OPTIONS[name]
+    if isinstance(value, float):
+        value = f"{value:g}"
+    elif isinstance(value, list | tuple):
+        value = ",".join(map(str, value))
+    return f"{OPTIONS[name]} {value}"
 
 
 def _store_options(fn):
@@ -62,13 +72,24 @@ def _store_options(fn):
 
         from tresor.core.errors import ParameterError, TresorError
         from tresor.io import open_store
-        from tresor.stats.selection import keep_samples, read_sample_ids, select_regions
+        from tresor.stats.selection import (
+            SelectionError,
+            keep_samples,
+            read_sample_ids,
+            select_regions,
+        )
 
         ds = open_store(store)
-        if keep:
-            ds = keep_samples(ds, read_sample_ids(keep), source=str(keep))
-        if regions:
-            ds = select_regions(ds, regions)
+        try:
+            if keep:
+                ds = keep_samples(ds, read_sample_ids(keep), source=str(keep))
+        except SelectionError as e:
+            raise TresorError(f"--keep {keep}: {e}") from None
+        try:
+            if regions:
+                ds = select_regions(ds, regions)
+        except SelectionError as e:
+            raise TresorError(f"--region: {e}") from None
         # the threaded scheduler as a function: the name "threads" makes Dask import
         # distributed (0.1 to 0.2 s) only to look for a Client the CLI never has
         with dask.config.set(scheduler=dask.threaded.get, num_workers=threads):
@@ -196,7 +217,9 @@ def gwas(ds, progress, out, min_maf, min_call_rate, pheno, pheno_name, covar, co
     from tresor.stats.reports import write_gwas
 
     if covar_name and covar is None:
-        raise click.UsageError("--covar-name needs --covar")
+        from tresor.core.errors import TresorError
+
+        raise TresorError("--covar-name needs --covar, the file that holds those columns")
     _report(
         write_gwas(
             ds,

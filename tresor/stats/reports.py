@@ -7,6 +7,7 @@ only parses options and calls these; notebooks can call them too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -171,6 +172,22 @@ def write_het(
     return path
 
 
+@contextlib.contextmanager
+def _naming(column_parameter: str, column_value, file_parameter: str, file_value):
+    """Turn a PhenotypeError into a ParameterError naming the parameter to change: the column
+    names for a problem with a column, the file otherwise."""
+    from tresor.stats.phenotypes import PhenotypeError
+
+    try:
+        yield
+    except PhenotypeError as e:
+        parameter, value = (
+            (column_parameter, column_value) if e.column else (file_parameter, str(file_value))
+        )
+        text = str(e).replace("{", "{{").replace("}", "}}")
+        raise ParameterError(f"{{{parameter}}}: {text}", **{parameter: value}) from None
+
+
 def write_gwas(
     ds: xr.Dataset,
     out: str | os.PathLike,
@@ -191,12 +208,16 @@ def write_gwas(
     from tresor.stats.association import gwas_linear, gwas_logistic
     from tresor.stats.phenotypes import load_covariates, load_phenotype
 
-    covariates = load_covariates(ds, covar, covar_names) if covar is not None else None
+    covariates = None
+    if covar is not None:
+        with _naming("covar_names", covar_names, "covar", covar):
+            covariates = load_covariates(ds, covar, covar_names)
     base = variant_stats(ds)
     keep = variant_filter(base, min_maf=min_maf, min_call_rate=min_call_rate)
     written = []
     for name in pheno_names:
-        phenotype, binary = load_phenotype(ds, pheno, name)
+        with _naming("pheno_names", name, "pheno", pheno):
+            phenotype, binary = load_phenotype(ds, pheno, name)
         result = (gwas_logistic if binary else gwas_linear)(base, phenotype, covariates)
         result["variant_keep"] = keep
         path = _path(out, f".{name}.glm.logistic.hybrid" if binary else f".{name}.glm.linear")
