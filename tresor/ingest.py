@@ -386,14 +386,6 @@ class AddRequest:
     workers: int = 1
 
 
-def datasets_dir(site: SiteConfig) -> Path:
-    """Where ``tresor datasets add`` puts stores: ``<state>/datasets`` on the embedded node,
-    ``docker.data_root`` in the docker profile."""
-    if site.docker is not None:
-        return site.docker.data_root
-    return site.state_path / "datasets"
-
-
 def work_dir(site: SiteConfig, dataset_id: str) -> Path:
     return site.state_path / "ingest" / dataset_id
 
@@ -517,7 +509,7 @@ def prepare_store(
     datasets directory; returns the catalogue entry (not yet registered)."""
     catalogue = load_catalogue(site.catalogue_path)
     _check_request(site, request, catalogue)
-    root = datasets_dir(site)
+    root = site.datasets_path
     final_dir = root / request.dataset_id
     if final_dir.exists():
         raise IngestError(
@@ -639,7 +631,7 @@ def remove_dataset(site: SiteConfig, dataset_id: str) -> DatasetEntry | None:
     """Unregister a dataset (first, so nobody opens it any more), then delete the store if
     ``tresor datasets add`` made it (it lies in the datasets directory). A conversion that was
     interrupted and never finished is removed too; returns None when that was all."""
-    unfinished = [work_dir(site, dataset_id), datasets_dir(site) / f".{dataset_id}.partial"]
+    unfinished = [work_dir(site, dataset_id), site.datasets_path / f".{dataset_id}.partial"]
     found = [p for p in unfinished if p.exists()]
     for path in found:
         remove_tree(path)
@@ -647,7 +639,7 @@ def remove_dataset(site: SiteConfig, dataset_id: str) -> DatasetEntry | None:
         return None
     entry = dataset_entry(site, dataset_id)
     (site.catalogue_path / f"{dataset_id}.toml").unlink()
-    owned = datasets_dir(site) / dataset_id
+    owned = site.datasets_path / dataset_id
     if entry.store.parent == owned:
         remove_tree(owned)
     return entry

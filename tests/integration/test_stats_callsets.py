@@ -134,8 +134,11 @@ def test_freq_and_missing__equal_plink2_with_its_sex_rules(vcf_fixtures, ours, p
         if name == "gvcf":  # plink2's $a is the first ALT only; ours the whole ALT column
             a, b = a.drop(columns="ID"), b.drop(columns="ID")
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
-        if name in ("triploid", "chrm"):
-            continue  # plink2 reads the triploid call as missing; chrM as above
+        if name == "triploid":  # plink2 reads T1's 0/1/1 as missing; we count it as called
+            ours_t1 = read(suffix(prefix, ".smiss")).set_index("#IID").loc["T1", "MISSING_CT"]
+            theirs_t1 = read(suffix(qc, ".smiss")).set_index("#IID").loc["T1", "MISSING_CT"]
+            assert (ours_t1, theirs_t1) == (0, 1)
+            continue
         for table in (".smiss", ".vmiss"):
             pd.testing.assert_frame_equal(
                 read(suffix(prefix, table)).drop(columns="ID", errors="ignore"),
@@ -402,3 +405,32 @@ def test_prune_in__without_ids_names_variants_so_plink2_extract_keeps_them(
     np.testing.assert_allclose(
         np.loadtxt(suffix(out, ".eigenval")), np.loadtxt(suffix(theirs, ".eigenval")), rtol=0.01
     )
+
+
+def test_het__diploid_calls_as_plink2_haploid_and_polyploid_calls_left_out(
+    vcf_fixtures, plink, tmp_path
+):
+    """F is defined on diploid calls. On chr21 of the mixed store ours equals plink2 --het
+    (given the allele counts, as it wants 50 samples to estimate them); a man's chrY has no
+    diploid call (OBS_CT 0, F NA); the triploid call is outside O(HOM) and OBS_CT."""
+    ds = open_store(vcf_fixtures["sex_chromosomes"].store)
+    ours = tmp_path / "sex"
+    chr21 = np.flatnonzero(ds.variant_contig.values == 0)
+    reports.write_het(ds.isel(variants=chr21), ours, progress=False, digits=DIGITS)
+    freq = plink.analyse("sex.freq", "sex_chromosomes", "--chr", "chr21", "--freq", "counts")
+    theirs = plink.analyse("sex.het", "sex_chromosomes", "--chr", "chr21", "--read-freq",
+                           str(suffix(freq, ".acount")), "--het")  # fmt: skip
+    a, b = read(suffix(ours, ".het")), read(suffix(theirs, ".het"))
+    assert (a[["#IID", "O(HOM)", "OBS_CT"]] == b[["#IID", "O(HOM)", "OBS_CT"]]).all().all()
+    for col in ("E(HOM)", "F"):
+        assert_matches_printed(a[col], b[col], rtol=1e-9)
+
+    reports.write_het(open_store(vcf_fixtures["haploid"].store), tmp_path / "hap", progress=False)
+    hap = read(tmp_path / "hap.het")
+    assert (hap["OBS_CT"] == 0).all() and (hap["O(HOM)"] == 0).all() and hap["F"].isna().all()
+
+    reports.write_het(open_store(vcf_fixtures["triploid"].store), tmp_path / "tri", progress=False)
+    tri = read(tmp_path / "tri.het").set_index("#IID")
+    # T1: 0/0 (hom), 0/1/1 (left out), 0/1 (het); T5: 0/0, ./. (missing), 1/1
+    assert tri.loc["T1", ["O(HOM)", "OBS_CT"]].tolist() == [1, 2]
+    assert tri.loc["T5", ["O(HOM)", "OBS_CT"]].tolist() == [2, 2]

@@ -131,7 +131,8 @@ def sample_stats(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
             variables.sample_heterozygosity: n_het / n_called.where(n_called > 0),
             variables.sample_n_hom: n_hom,
             variables.sample_expected_hom: e_hom,
-            variables.sample_inbreeding: (n_hom - e_hom) / (n_diploid - e_hom),
+            # no diploid call (a man's chrY): no F, and no 0/0 warning
+            variables.sample_inbreeding: (n_hom - e_hom) / (n_diploid - e_hom).where(n_diploid > 0),
         }
     )
     return variables.conditional_merge(ds, new, merge)
