@@ -69,6 +69,15 @@ def call_dosages(g: np.ndarray, v: int, s: int, dosage: np.ndarray) -> bool:  # 
     return n_valid > 0
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _add_copy(xtx, xty, covariates, s: int, column: int, ys: float) -> None:  # pragma: no cover
+    """One copy of the allele in ``column`` for sample ``s`` (its square's own part)."""
+    xty[column] += ys
+    xtx[column, column] += 1.0
+    for i in range(covariates.shape[1]):
+        xtx[i, column] += covariates[s, i]
+
+
 def linreg_stats(
     g: np.ndarray, covariates: np.ndarray, y: np.ndarray, include: np.ndarray, n_alleles: int
 ) -> np.ndarray:
@@ -127,15 +136,36 @@ def _linreg_stats(
         yy = yty
         n = n_inc
         for s in range(n_samples):
-            if not include[s] or (fast and pairs[v, s] == 0):
+            if not include[s]:
                 continue
-            called = call_dosages(g, v, s, dosage)
-            if called and dosage[0] == 2.0 and dosage.sum() == 2.0:
-                continue  # hom-REF diploid in a store of higher ploidy
-            ys = y[s]
-            for i in range(k):
-                other_c[i] += 1.0 * covariates[s, i]
-            other_y += 1.0 * ys
+            if fast:
+                if pairs[v, s] == 0:
+                    continue  # hom-REF diploid: counted at the end
+                a = g[v, s, 0]
+                b = g[v, s, 1]
+                called = a != -1 and b != -1
+                ys = y[s]
+                for i in range(k):
+                    other_c[i] += 1.0 * covariates[s, i]
+                other_y += 1.0 * ys
+                if called:
+                    # one copy of each allele present; the same allele twice makes 2 and 4
+                    if a >= 0:
+                        _add_copy(xtx, xty, covariates, s, k + a, ys)
+                    if b >= 0:
+                        _add_copy(xtx, xty, covariates, s, k + b, ys)
+                        if a >= 0:
+                            xtx[k + a, k + b] += 1.0
+                            xtx[k + b, k + a] += 1.0
+                    continue
+            else:
+                called = call_dosages(g, v, s, dosage)
+                if called and dosage[0] == 2.0 and dosage.sum() == 2.0:
+                    continue  # hom-REF diploid in a store of higher ploidy
+                ys = y[s]
+                for i in range(k):
+                    other_c[i] += 1.0 * covariates[s, i]
+                other_y += 1.0 * ys
             if not called:
                 n -= 1
                 yy -= ys * ys

@@ -26,6 +26,16 @@ def call_code(g: np.ndarray, v: int, s: int) -> int:  # pragma: no cover
     """Code of call (v, s) of a (variants, samples, ploidy) block for a biallelic row: diploid
     dosage 0-2, ``HAPLOID`` + dosage, -1 missing, ``POLYPLOID`` for three or more alleles.
     Alleles above 1 count as ALT (callers check the row is biallelic)."""
+    if g.shape[2] == 2:  # the usual store: both slots at once
+        a = g[v, s, 0]
+        b = g[v, s, 1]
+        if a == -1 or b == -1:
+            return -1
+        if b == -2:
+            return HAPLOID + (a > 0) if a >= 0 else -1
+        if a == -2:
+            return HAPLOID + (b > 0)
+        return (a > 0) + (b > 0)
     n_valid = 0
     dosage = 0
     for p in range(g.shape[2]):
