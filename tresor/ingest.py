@@ -66,6 +66,7 @@ class Repair:
 #: gVCFs: keep the sites where some sample carries an ALT allele, without the unobserved
 #: symbolic allele (reference blocks go; their calls are all REF).
 GVCF_REPAIR = Repair("gVCF", ("view", "--trim-alt-alleles", "--min-ac", "1"))
+GVCF_REASON = "a gVCF (<NON_REF> on every record); tresor analyses called sites"
 
 _BIO2ZARR_NUMBER = re.compile(
     r"Max number of values (?P<found>\d+) exceeds max (?P<what>alt alleles|alleles|genotypes) "
@@ -522,6 +523,11 @@ def prepare_store(
     store = partial / f"{request.dataset_id}.vcz"
     sources = [v.resolve() for v in request.vcfs]
 
+    genome_build = _resolve_build(request, sources)
+    gvcf = next((v for v in sources if is_gvcf(v)), None)
+    if gvcf is not None and not request.fix:
+        raise _refusal(gvcf, GVCF_REPAIR, GVCF_REASON)
+
     state_file = _State(work)
     state = state_file.load()
     identity = [[str(v), v.stat().st_size, v.stat().st_mtime_ns] for v in sources]
@@ -540,15 +546,8 @@ def prepare_store(
         state_file.save(state)
     repairs = [Repair(r["name"], tuple(r["args"])) for r in state["repairs"]]
 
-    if GVCF_REPAIR not in repairs:
-        for source in sources:
-            if is_gvcf(source):
-                reason = "a gVCF (<NON_REF> on every record); tresor analyses called sites"
-                if not request.fix:
-                    raise _refusal(source, GVCF_REPAIR, reason)
-                repairs.append(GVCF_REPAIR)
-                break
-    genome_build = _resolve_build(request, sources)
+    if gvcf is not None and GVCF_REPAIR not in repairs:
+        repairs.append(GVCF_REPAIR)
     root.mkdir(parents=True, exist_ok=True)
     while True:
         state["repairs"] = [dataclasses.asdict(r) for r in repairs]
