@@ -434,3 +434,18 @@ def test_het__diploid_calls_as_plink2_haploid_and_polyploid_calls_left_out(
     # T1: 0/0 (hom), 0/1/1 (left out), 0/1 (het); T5: 0/0, ./. (missing), 1/1
     assert tri.loc["T1", ["O(HOM)", "OBS_CT"]].tolist() == [1, 2]
     assert tri.loc["T5", ["O(HOM)", "OBS_CT"]].tolist() == [2, 2]
+
+
+def test_pca__triploid_call_left_out_and_noted(vcf_fixtures, tmp_path):
+    """The triploid call is missing to PCA (mean-imputed) and P.pca.notes says so."""
+    ds = open_store(vcf_fixtures["triploid"].store)
+    out = tmp_path / "tri"
+    reports.write_pca(ds, out, n_components=1, prune=False, min_maf=0.0, min_call_rate=0.0,
+                      plot=False, progress=False)  # fmt: skip
+    notes = read(suffix(out, ".pca.notes"))
+    assert notes["ID"].tolist() == ["rs2"]
+    assert notes["NOTE"].item().startswith("1 calls with more than two alleles left out")
+    g = ds.call_genotype.values.copy()
+    g[1, 0] = -1  # T1's 0/1/1, as PCA reads it
+    values, _ = exact_pca(g[:, :, :2], 1)
+    assert np.loadtxt(suffix(out, ".eigenval")).item() == pytest.approx(values[0], rel=1e-6)
