@@ -12,8 +12,10 @@ say() { printf 'tresor bootstrap: %s\n' "$*" >&2; }
 
 # --- Debian packages ------------------------------------------------------------
 # command -> Debian package that provides it
-declare -A node_pkgs=([python3]=python3 [node]=nodejs [npm]=npm)
-declare -A test_pkgs=([plink2]=plink2 [bcftools]=bcftools [tabix]=tabix [bgzip]=tabix
+# bcftools: `tresor datasets add --fix` repairs copies of VCFs with it
+declare -A node_pkgs=([python3]=python3 [node]=nodejs [npm]=npm [bcftools]=bcftools [tabix]=tabix
+                      [bgzip]=tabix)
+declare -A test_pkgs=([plink2]=plink2
                       [chromium]=chromium [chromedriver]=chromium-driver
                       [/usr/lib/postgresql/15/bin/initdb]=postgresql
                       [/usr/bin/python3]=python3 [unshare]=util-linux [systemd-escape]=systemd)

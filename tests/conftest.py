@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -17,6 +21,28 @@ def require_tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed; run: bash scripts/bootstrap.sh --test")
     return path
+
+
+def bcftools_counts(vcf) -> pd.DataFrame:
+    """bcftools' AC and AN per record (+fill-tags): columns chrom, pos, ac (text, comma-joined
+    for several ALT alleles), an."""
+    import io
+    import subprocess
+
+    import pandas as pd
+
+    bcftools = require_tool("bcftools")
+    text = subprocess.run(
+        f"{bcftools} +fill-tags {vcf} -- -t AC,AN | "
+        f"{bcftools} query -f '%CHROM\\t%POS\\t%AC\\t%AN\\n'",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return pd.read_csv(
+        io.StringIO(text), sep="\t", names=["chrom", "pos", "ac", "an"], dtype={"ac": str}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +61,20 @@ def demo_cohorts(tmp_path_factory):
     params = DemoParameters(samples_per_cohort=120, contigs=2, contig_length=1_000_000, seed=7)
     written = simulate_cohorts(out, params)
     return {c.cohort: c for c in written}
+
+
+@pytest.fixture(scope="session")
+def vcf_fixtures(tmp_path_factory):
+    """The small purpose-written VCFs of tests/vcf_fixtures.py, bgzipped and indexed, each but
+    the malformed one converted to VCF Zarr: name -> vcf_fixtures.Written."""
+    from tests import vcf_fixtures as vf
+
+    out = tmp_path_factory.mktemp("vcf-fixtures")
+    result = {}
+    for make in vf.FIXTURES:
+        written = vf.write(make(), out)
+        result[written.name] = written if written.name in vf.UNREADABLE else vf.convert(written)
+    return result
 
 
 @pytest.fixture(scope="session")

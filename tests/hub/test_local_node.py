@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
+import os
 import subprocess
+import sys
 
-import pandas as pd
 import pytest
 
-from tests.conftest import require_tool
+from tests.conftest import bcftools_counts
 from tresor.core.catalogue import load_catalogue
+from tresor.ingest import STOP_AFTER_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -28,21 +29,6 @@ print(json.dumps({"positions": ds.variant_position.values.tolist(),
                   "ac": ac.tolist(), "an": an.tolist(),
                   "chunked": isinstance(ds.call_genotype.data, type(g))}))
 """
-
-
-def bcftools_counts(vcf) -> pd.DataFrame:
-    bcftools = require_tool("bcftools")
-    text = subprocess.run(
-        f"{bcftools} +fill-tags {vcf} -- -t AC,AN | "
-        f"{bcftools} query -f '%CHROM\\t%POS\\t%AC\\t%AN\\n'",
-        shell=True,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return pd.read_csv(
-        io.StringIO(text), sep="\t", names=["chrom", "pos", "ac", "an"], dtype={"ac": str}
-    )
 
 
 def test_hub__only_allowed_accounts_and_no_allow_all(local_node):
@@ -129,3 +115,44 @@ def test_reviewer__cannot_start_a_server(local_node):
     token = local_node.user_token("reviewer1")
     r = local_node.api("POST", "/users/reviewer1/server", token=token)
     assert r.status_code == 403
+
+
+def test_datasets_add__on_the_running_node_granted_researcher_sees_it_others_refused(
+    local_node, vcf_fixtures
+):
+    """An admin adds a VCF to the running embedded node; the conversion, interrupted after
+    its first partition, finishes on the rerun; researcher1 (project nordic-gwas) finds the
+    dataset in tresor.datasets() and opens it, researcher2 (uk-study only) is refused."""
+    vcf = vcf_fixtures["sex_chromosomes"].vcf
+    argv = [sys.executable, "-m", "tresor", "datasets", "add", str(vcf), "--id", "sexchr",
+            "--title", "chr21 and chrX", "--grant", "nordic-gwas", "--workers", "1"]  # fmt: skip
+    env = {**os.environ, "TRESOR_SITE_CONFIG": str(local_node.site.source)}
+    stopped = subprocess.run(
+        argv, env={**env, STOP_AFTER_ENV: "explode-partition"}, capture_output=True, text=True
+    )
+    assert stopped.returncode == 130, stopped.stderr
+    assert "sexchr" not in load_catalogue(local_node.site.catalogue_path)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "resuming: 1 of 2 partitions already exploded" in done.stderr
+    assert "registered sexchr" in done.stdout
+
+    code = (
+        "import tresor\n"
+        'print(",".join(tresor.datasets()["id"]))\n'
+        'ds = tresor.open_dataset("sexchr")\n'
+        'print(ds.sizes["samples"], ds.sizes["variants"], int((ds.call_genotype == -2).sum()))'
+    )
+    local_node.start_server("researcher1")
+    seen = local_node.run_in_kernel("researcher1", local_node.user_token("researcher1"), code)
+    assert seen["error"] is None, seen
+    listed, sizes = seen["stdout"].strip().splitlines()
+    assert "sexchr" in listed.split(",")
+    # 20 men x 80 chrX variants: haploid calls hold -2 in the second slot
+    assert sizes.split() == ["40", "280", "1600"]
+
+    local_node.start_server("researcher2")
+    refused = local_node.run_in_kernel("researcher2", local_node.user_token("researcher2"), code)
+    assert refused["error"]["ename"] == "AccessDeniedError"
+    assert "researcher2 has no grant for dataset 'sexchr'" in refused["error"]["evalue"]
+    assert "sexchr" not in refused["stdout"]

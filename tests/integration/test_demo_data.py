@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import require_tool
+from tests.conftest import bcftools_counts, require_tool
 from tresor.io import open_store
 
 
@@ -74,22 +74,8 @@ def test_demo_data__registers_cohorts_with_grants(cli_demo):
 
 
 def test_demo_data__zarr_genotypes_equal_bcftools_counts(demo_cohorts, tmp_path):
-    bcftools = require_tool("bcftools")
     dk = demo_cohorts["dk"]
-    query = subprocess.run(
-        f"{bcftools} +fill-tags {dk.vcf} -- -t AC,AN | "
-        f"{bcftools} query -f '%CHROM\\t%POS\\t%AC\\t%AN\\n'",
-        shell=True,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    ref = pd.read_csv(
-        pd.io.common.StringIO(query),
-        sep="\t",
-        names=["chrom", "pos", "ac", "an"],
-        dtype={"ac": str},
-    )
+    ref = bcftools_counts(dk.vcf)
     ds = open_store(dk.store)
     g = ds.call_genotype.values
     assert len(ref) == g.shape[0]

@@ -145,3 +145,52 @@ def test_genotype_dask_array__scikit_allel_view_of_a_store(demo_cohorts):
     from tresor.stats import variant_stats
 
     np.testing.assert_array_equal(counts, variant_stats(ds).variant_allele_count.values)
+
+
+def _constant_covariate(path, ids):
+    path.write_text("#IID\tage\n" + "".join(f"{i}\t50\n" for i in ids))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "says"),
+    [
+        (["pca", "no_ids", "--components", "80"], "--components 80", "ask for 1 to 59"),
+        # the default --min-call-rate 0.95 removes every variant, not a lack of variants
+        (["pca", "half_calls", "--components", "1"], "--min-call-rate 0.95", "lower the call-rate"),
+        (["pca", "chrm", "--components", "2"], "--components 2", "monomorphic"),
+        (["pca", "no_ids", "--min-maf", "0.5"], "--min-maf 0.5", "lower the MAF threshold"),
+        (["pca", "triploid", "--components", "2"], "--ld-r2 0.2", "raise the r^2 threshold"),
+        (["freq", "half_calls", "--min-call-rate", "0.9"], "--min-call-rate 0.9", "is 0.833"),
+        (["hardy", "triploid", "--min-maf", "0.46"], "--min-maf 0.46", "highest is 0.455"),
+        (["gwas", "haploid", "--pheno-name", "bmi"], "--pheno-name bmi", "no column 'bmi'"),
+        (["gwas", "haploid", "--pheno-name", "qt", "--covar-name", "age"], "--covar", "needs"),
+        (["gwas", "haploid", "--pheno-name", "qt", "--covar", "{const}"], "--covar-name", "age"),
+        (["freq", "haploid", "--keep", "{nobody}"], "--keep", "none of the 1 sample IDs"),
+        (["freq", "haploid", "--region", "chr9"], "--region", "no contig 'chr9'"),
+    ],
+)  # fmt: skip
+def test_cli__researcher_fixable_errors_are_one_line_naming_the_option(
+    vcf_fixtures, tmp_path, command, option, says
+):
+    """Each error a researcher can fix by changing an option: exit status 1, one line on
+    stderr that names the option (with its value), no traceback, no output file left."""
+    name, w = command[1], vcf_fixtures[command[1]]
+    files = {
+        "{const}": _constant_covariate(tmp_path / "c.covar", [f"M{i:03d}" for i in range(40)]),
+        "{nobody}": tmp_path / "nobody.txt",
+    }
+    files["{nobody}"].write_text("X1\n")
+    args = [str(files.get(a, a)) for a in command[2:]]
+    if command[0] == "gwas":
+        args += ["--pheno", str(w.pheno)]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, [command[0], str(w.store), *args, "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and option in lines[0] and says in lines[0], lines[0]
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert not list(tmp_path.glob("out*")), name

@@ -33,6 +33,32 @@ def test_register_dataset__replaces_atomically(tmp_path, entry):
     assert sorted(p.name for p in (tmp_path / "cat").iterdir()) == ["dk.toml"]
 
 
+def test_register_dataset__metadata_round_trip_and_old_entries_still_load(tmp_path, entry):
+    described = DatasetEntry(
+        **{
+            **entry.__dict__,
+            "contigs": ("chr21", "chrX"),
+            "ploidy": {"chr21": (2,), "chrX": (1, 2)},
+            "missing_rate": 0.0125,
+            "sources": {"cohort.vcf.gz": "ab" * 32},
+            "repairs": ("bcftools annotate -x INFO/AF",),
+            "store_sha256": "cd" * 32,
+        }
+    )
+    register_dataset(described, tmp_path / "cat")
+    assert load_catalogue(tmp_path / "cat") == {"dk": described}
+    # an entry written before the metadata existed (as the demo and Ansible write them)
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "se.toml").write_text(
+        'id = "se"\ntitle = "Swedish cohort"\nstore = "/data/se.vcz"\ngenome_build = "GRCh38"\n'
+        'description = ""\nn_samples = 3\nn_variants = 4\ngrants = ["nordic"]\n'
+        'contact = "dac"\n\n[phenotypes]\n'
+    )
+    se = load_catalogue(old)["se"]
+    assert (se.contigs, se.ploidy, se.missing_rate, se.sources) == ((), {}, None, {})
+
+
 def test_dataset_entry__id_is_validated(tmp_path):
     with pytest.raises(ConfigError, match="dataset id"):
         DatasetEntry(id="../etc", title="x", store=tmp_path)

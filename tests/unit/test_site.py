@@ -66,6 +66,7 @@ def test_load_site_config__relative_state_dir_is_relative_to_the_file(tmp_path):
     site = load_site_config(write(tmp_path, 'state_dir = "state"\n'))
     assert site.state_path == (tmp_path / "state").resolve()
     assert site.catalogue_path == (tmp_path / "state" / "catalogue").resolve()
+    assert site.datasets_path == (tmp_path / "state" / "datasets").resolve()
 
 
 DOCKER = (

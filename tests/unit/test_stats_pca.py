@@ -87,19 +87,19 @@ def test_ld_prune__equals_scikit_allel_within_each_chunk():
 
 def test_pca__needs_enough_components_and_variants():
     g = structured_genotypes(np.random.default_rng(13), n_variants=20, per_pop=4)
-    with pytest.raises(ValueError, match="n_components"):
+    with pytest.raises(ValueError, match="n_components=12 is not possible with 12 samples"):
         pca(dataset(g), n_components=12, progress=False)
 
 
 def test_prune_and_standardize__one_pass_equals_prune_then_pca():
     g = structured_genotypes(np.random.default_rng(14), n_variants=300)
     ds = dataset(g, variant_chunk=64)
-    keep, z = prune_and_standardize(ds, min_maf=0.05, batch=2)
+    keep, z, _ = prune_and_standardize(ds, min_maf=0.05, batch=2)
     expected = ld_prune(ds, min_maf=0.05).variant_ld_keep.values
     np.testing.assert_array_equal(keep, expected)
     selected = ds.isel(variants=np.flatnonzero(keep))
     fused = pca(selected, n_components=4, standardized=z, progress=False)
     read = pca(selected, n_components=4, memory_limit=0, progress=False)
     np.testing.assert_allclose(fused.pca_eigenvalue, read.pca_eigenvalue, rtol=1e-5)
-    _, none = prune_and_standardize(ds, min_maf=0.05, memory_limit=1000)
+    _, none, _ = prune_and_standardize(ds, min_maf=0.05, memory_limit=1000)
     assert none is None

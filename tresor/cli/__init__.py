@@ -1,6 +1,7 @@
 """The ``tresor`` command. Each idea has its own module of subcommands:
 
-- :mod:`tresor.cli.node`: demo-data, datasets, node start, accounts, kernel
+- :mod:`tresor.cli.node`: demo-data, node start, accounts, kernel
+- :mod:`tresor.cli.datasets`: datasets (list; admins: add, show, grant, revoke, remove)
 - :mod:`tresor.cli.stats`: freq, hardy, gwas, pca (genomics over VCF Zarr)
 - :mod:`tresor.cli.airlock`: airlock check / verify / audit
 """
@@ -33,9 +34,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tresor.cli import airlock, node, stats
+    from tresor.cli import airlock, datasets, node, stats
 
-    for module in (node, stats, airlock):
+    for module in (node, datasets, stats, airlock):
         module.register(cli)
 
 

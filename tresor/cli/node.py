@@ -1,4 +1,4 @@
-"""Node commands: bring up a node, make demo data, list datasets, manage accounts and kernel."""
+"""Node commands: bring up a node, make demo data, manage accounts and kernel."""
 
 from __future__ import annotations
 
@@ -80,41 +80,6 @@ def demo_data(out, samples, contigs, contig_length, seed, catalogue, no_register
         grant_map = grant_map or (dict(site.demo.grants) if site else {})
     paths = register_cohorts(written, catalogue, grant_map)
     click.echo(f"registered {len(paths)} datasets in {catalogue}")
-
-
-@click.command("datasets")
-@click.option(
-    "--all",
-    "show_all",
-    is_flag=True,
-    help="Every dataset with its grants (node admins; no hub session needed).",
-)
-def datasets(show_all):
-    """List the datasets you may open (in a hub session), or all of them with --all."""
-    import pandas as pd
-
-    from tresor.catalogue import datasets_table
-    from tresor.core.catalogue import load_catalogue
-
-    if show_all:
-        table = pd.DataFrame(
-            [
-                {
-                    "id": e.id,
-                    "title": e.title,
-                    "samples": e.n_samples,
-                    "variants": e.n_variants,
-                    "grants": ", ".join(e.grants),
-                }
-                for e in load_catalogue().values()
-            ]
-        )
-    else:
-        table = datasets_table()
-    if table.empty:
-        click.echo("no datasets")
-    else:
-        click.echo(table.to_string(index=False))
 
 
 @click.group("node")
@@ -204,5 +169,5 @@ def kernel_install(prefix, catalogue):
 
 
 def register(cli: click.Group) -> None:
-    for command in (demo_data, datasets, node, accounts, kernel):
+    for command in (demo_data, node, accounts, kernel):
         cli.add_command(command)

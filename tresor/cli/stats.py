@@ -21,8 +21,32 @@ OUT = click.option(
 )
 
 
+#: Keyword arguments of tresor.stats and the options that set them, for error messages.
+OPTIONS = {
+    "n_components": "--components",
+    "min_maf": "--min-maf",
+    "min_call_rate": "--min-call-rate",
+    "ld_r2": "--ld-r2",
+    "pheno": "--pheno",
+    "pheno_names": "--pheno-name",
+    "covar": "--covar",
+    "covar_names": "--covar-name",
+}
+
+
+def _as_option(name: str, value: object) -> str:
+    if value is None:
+        return OPTIONS[name]
+    if isinstance(value, float):
+        value = f"{value:g}"
+    elif isinstance(value, list | tuple):
+        value = ",".join(map(str, value))
+    return f"{OPTIONS[name]} {value}"
+
+
 def _store_options(fn):
-    """STORE, --keep, --region, --threads: what every command reads."""
+    """STORE, --keep, --region, --threads: what every command reads. A ParameterError comes
+    out as one line naming the option to change."""
 
     @click.argument("store", type=click.Path(path_type=Path))
     @click.option(
@@ -46,18 +70,33 @@ def _store_options(fn):
         import dask
         import dask.threaded
 
+        from tresor.core.errors import ParameterError, TresorError
         from tresor.io import open_store
-        from tresor.stats.selection import keep_samples, read_sample_ids, select_regions
+        from tresor.stats.selection import (
+            SelectionError,
+            keep_samples,
+            read_sample_ids,
+            select_regions,
+        )
 
         ds = open_store(store)
-        if keep:
-            ds = keep_samples(ds, read_sample_ids(keep), source=str(keep))
-        if regions:
-            ds = select_regions(ds, regions)
+        try:
+            if keep:
+                ds = keep_samples(ds, read_sample_ids(keep), source=str(keep))
+        except SelectionError as e:
+            raise TresorError(f"--keep {keep}: {e}") from None
+        try:
+            if regions:
+                ds = select_regions(ds, regions)
+        except SelectionError as e:
+            raise TresorError(f"--region: {e}") from None
         # the threaded scheduler as a function: the name "threads" makes Dask import
         # distributed (0.1 to 0.2 s) only to look for a Client the CLI never has
         with dask.config.set(scheduler=dask.threaded.get, num_workers=threads):
-            return fn(ds=ds, progress=not quiet, **kwargs)
+            try:
+                return fn(ds=ds, progress=not quiet, **kwargs)
+            except ParameterError as e:
+                raise TresorError(e.render(_as_option)) from None
 
     return wrapper
 
@@ -106,8 +145,17 @@ def freq(ds, progress, out, min_maf, min_call_rate, counts):
 def hardy(ds, progress, out, min_maf, min_call_rate):
     """Hardy-Weinberg exact test per variant: PREFIX.hardy (plink2 --hardy)."""
     from tresor.stats.reports import write_hardy
+    from tresor.stats.tables import notes_path
 
-    _report(write_hardy(ds, out, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress))
+    path = write_hardy(ds, out, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress)
+    _report(path)
+    if (notes := notes_path(path)).exists():
+        n = len(notes.read_text().splitlines()) - 1
+        click.echo(
+            f"note: {n} variant{'s' if n != 1 else ''} with haploid or polyploid calls: those "
+            f"calls are left out of the test (HWE is defined on diploid calls); see {notes}",
+            err=True,
+        )
 
 
 @click.command("missing")
@@ -169,7 +217,9 @@ def gwas(ds, progress, out, min_maf, min_call_rate, pheno, pheno_name, covar, co
     from tresor.stats.reports import write_gwas
 
     if covar_name and covar is None:
-        raise click.UsageError("--covar-name needs --covar")
+        from tresor.core.errors import TresorError
+
+        raise TresorError("--covar-name needs --covar, the file that holds those columns")
     _report(
         write_gwas(
             ds,

@@ -26,7 +26,11 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 @dataclasses.dataclass(frozen=True)
 class DatasetEntry:
-    """One catalogue entry. Paths are absolute once loaded."""
+    """One catalogue entry. Paths are absolute once loaded.
+
+    The fields after ``contact`` describe the data; ``tresor datasets add`` fills them in, and
+    entries written before they existed load with them empty.
+    """
 
     id: str
     title: str
@@ -38,6 +42,18 @@ class DatasetEntry:
     phenotypes: dict[str, Path] = dataclasses.field(default_factory=dict)
     grants: tuple[str, ...] = ()
     contact: str = "the node's data access committee"
+    #: contigs with variants, in store order
+    contigs: tuple[str, ...] = ()
+    #: contig -> ploidies of its called calls, e.g. {"chrX": (1, 2)} with men haploid
+    ploidy: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    #: missing calls / all calls; None when not measured
+    missing_rate: float | None = None
+    #: source VCF file name -> SHA-256
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: bcftools commands applied to copies of the sources before conversion
+    repairs: tuple[str, ...] = ()
+    #: SHA-256 over the store's files (tresor.ingest.tree_sha256); "" when not measured
+    store_sha256: str = ""
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -54,6 +70,11 @@ class DatasetEntry:
         d["store"] = str(self.store)
         d["phenotypes"] = {k: str(v) for k, v in self.phenotypes.items()}
         d["grants"] = list(self.grants)
+        d["contigs"] = list(self.contigs)
+        d["ploidy"] = {k: list(v) for k, v in self.ploidy.items()}
+        d["repairs"] = list(self.repairs)
+        if self.missing_rate is None:  # TOML has no null
+            del d["missing_rate"]
         return d
 
     @classmethod
@@ -67,6 +88,9 @@ class DatasetEntry:
             k: (base / v).resolve() for k, v in data.get("phenotypes", {}).items()
         }
         data["grants"] = tuple(data.get("grants", ()))
+        data["contigs"] = tuple(data.get("contigs", ()))
+        data["ploidy"] = {k: tuple(v) for k, v in data.get("ploidy", {}).items()}
+        data["repairs"] = tuple(data.get("repairs", ()))
         return cls(**data)
 
 

@@ -552,6 +552,12 @@ class SiteConfig(_Section):
         return self.state_path / "demo-data"
 
     @property
+    def datasets_path(self) -> Path:
+        """Where ``tresor datasets add`` writes stores: ``<state>/datasets`` on the embedded
+        node, ``docker.data_root`` in the docker profile (what the hub may mount)."""
+        return self.docker.data_root if self.docker is not None else self.state_path / "datasets"
+
+    @property
     def hub_groups(self) -> dict[str, list[str]]:
         """Every hub group with its members: the role groups, then one group per project."""
         groups = self.accounts.role_groups

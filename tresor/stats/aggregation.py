@@ -7,6 +7,10 @@ come from one numba kernel per Zarr chunk (:mod:`tresor.stats.aggregation_kernel
 
 Multi-allelic sites are counted per allele, as plink2 does: ``variant_allele_count`` has one
 column per allele (REF first) and ``.afreq`` lists every ALT frequency.
+
+Ploidy is taken per call, from the alleles it holds: a haploid call (chrX of a man, chrM, chrY)
+adds one allele, a diploid call two, a triploid call three, as bcftools counts them; genotype
+classes (homozygous, heterozygous, for HWE and F) are diploid calls only.
 """
 
 from __future__ import annotations
@@ -26,16 +30,23 @@ def count_genotypes(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     """Per-variant allele counts, homozygous and heterozygous counts per allele, called calls.
 
     Returns ``variant_allele_count``, ``variant_allele_total``, ``variant_allele_hom_count``,
-    ``variant_allele_het_count``, ``variant_n_called`` (all int).
+    ``variant_allele_het_count``, ``variant_n_called``, ``variant_n_haploid`` and
+    ``variant_n_polyploid`` (all int).
     """
-    from tresor.stats.aggregation_kernels import genotype_counts
+    from tresor.stats.aggregation_kernels import (
+        CALLED,
+        HAPLOID,
+        POLYPLOID,
+        counts_width,
+        genotype_counts,
+    )
 
     variables.validate(ds, variables.call_genotype)
     a = _n_alleles(ds)
     counts = map_variant_blocks(
         ds[variables.call_genotype].data,
         lambda block: genotype_counts(block, a),
-        width=3 * a + 1,
+        width=counts_width(a),
         dtype=np.int64,
     )
     allele_count = counts[:, 0:a]
@@ -48,7 +59,9 @@ def count_genotypes(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
                 ("variants", "alleles"),
                 counts[:, 2 * a : 3 * a],
             ),
-            variables.variant_n_called: (("variants",), counts[:, 3 * a]),
+            variables.variant_n_called: (("variants",), counts[:, 3 * a + CALLED]),
+            variables.variant_n_haploid: (("variants",), counts[:, 3 * a + HAPLOID]),
+            variables.variant_n_polyploid: (("variants",), counts[:, 3 * a + POLYPLOID]),
         }
     )
     return variables.conditional_merge(ds, new, merge)
@@ -78,8 +91,8 @@ def variant_stats(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
             variables.variant_call_rate: counts[variables.variant_n_called] / ds.sizes["samples"],
             variables.variant_minor_allele_frequency: 1.0 - freq.max("alleles"),
             variables.variant_major_allele: major,
-            variables.variant_n_het: counts[variables.variant_n_called]
-            - counts[variables.variant_allele_hom_count].sum("alleles"),
+            # each heterozygous diploid call counts once for each of its two alleles
+            variables.variant_n_het: counts[variables.variant_allele_het_count].sum("alleles") // 2,
         }
     )
     return variables.conditional_merge(ds, new, merge)
@@ -118,7 +131,8 @@ def sample_stats(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
             variables.sample_heterozygosity: n_het / n_called.where(n_called > 0),
             variables.sample_n_hom: n_hom,
             variables.sample_expected_hom: e_hom,
-            variables.sample_inbreeding: (n_hom - e_hom) / (n_diploid - e_hom),
+            # no diploid call (a man's chrY): no F, and no 0/0 warning
+            variables.sample_inbreeding: (n_hom - e_hom) / (n_diploid - e_hom).where(n_diploid > 0),
         }
     )
     return variables.conditional_merge(ds, new, merge)

@@ -2,8 +2,10 @@
 
 No xarray or Dask here: plain arrays in, plain arrays out, so the kernels can be tested alone.
 A call counts as called when none of its alleles is -1 (missing); -2 (fill, lower ploidy) is
-skipped, so a haploid call adds one allele and no genotype class. This is plink2's rule for
-hard calls: a half-missing call such as ``./1`` is missing.
+skipped, so the ploidy of each call is its number of alleles, whatever the store's ploidy: a
+haploid call adds one allele and no genotype class, a triploid call three alleles. Genotype
+classes (homozygous, heterozygous) are counted for diploid calls only. This is plink2's rule
+for hard calls: a half-missing call such as ``./1`` is missing.
 """
 
 from __future__ import annotations
@@ -14,8 +16,16 @@ import numba
 import numpy as np
 
 #: Layout of the columns returned by :func:`genotype_counts` for ``A`` alleles:
-#: [allele counts (A) | homozygous counts (A) | heterozygous counts (A) | n_called (1)]
+#: [allele counts (A) | homozygous counts (A) | heterozygous counts (A) | n_called |
+#: n_haploid | n_polyploid]: called calls, and those of them with one allele or more than two.
 ALLELE, HOM, HET = 0, 1, 2
+CALLED, HAPLOID, POLYPLOID = 0, 1, 2
+N_TAIL = 3
+
+
+def counts_width(n_alleles: int) -> int:
+    """Number of columns :func:`genotype_counts` returns for ``n_alleles`` alleles."""
+    return 3 * n_alleles + N_TAIL
 
 
 @numba.njit(nogil=True, cache=True)
@@ -125,7 +135,8 @@ def _genotype_counts(
 ) -> np.ndarray:  # pragma: no cover
     """:func:`genotype_counts`; ``pairs`` is ``g`` as uint16 calls, or empty if not diploid."""
     n_variants, n_samples, ploidy = g.shape
-    out = np.zeros((n_variants, 3 * n_alleles + 1), dtype=np.int32)
+    out = np.zeros((n_variants, 3 * n_alleles + N_TAIL), dtype=np.int32)
+    tail = 3 * n_alleles
     if ploidy == 2:
         width = n_alleles + 2
         table = np.zeros((4, width * width), dtype=np.int32)
@@ -151,11 +162,13 @@ def _genotype_counts(
                             row[2 * n_alleles + b] += k
                     elif a >= 0:  # haploid call: allele and fill
                         row[a] += k
+                        row[tail + HAPLOID] += k
                     elif b >= 0:
                         row[b] += k
+                        row[tail + HAPLOID] += k
                     else:
                         continue
-                    row[3 * n_alleles] += k
+                    row[tail + CALLED] += k
         return out
     for v in range(n_variants):
         row = out[v]
@@ -188,15 +201,20 @@ def _genotype_counts(
                         x = g[v, s, p]
                         if x >= 0:
                             row[2 * n_alleles + x] += 1
-            row[3 * n_alleles] += 1
+            elif n_valid == 1:
+                row[tail + HAPLOID] += 1
+            else:
+                row[tail + POLYPLOID] += 1
+            row[tail + CALLED] += 1
     return out
 
 
 @numba.njit(nogil=True, cache=True)
 def sample_counts(g: np.ndarray, expected_hom: np.ndarray) -> np.ndarray:  # pragma: no cover
     """Per-sample sums over a (variants, samples, ploidy) block: called calls, heterozygous
-    calls, homozygous diploid calls, and ``expected_hom`` (per variant) summed over the
-    sample's called diploid calls (for plink2 --het's E(HOM)).
+    diploid calls, homozygous diploid calls, and ``expected_hom`` (per variant) summed over the
+    sample's called diploid calls (for plink2 --het's E(HOM)). Haploid and polyploid calls
+    count as called and nothing else.
     """
     n_variants, n_samples, ploidy = g.shape
     out = np.zeros((n_samples, 4), dtype=np.float64)
@@ -220,10 +238,11 @@ def sample_counts(g: np.ndarray, expected_hom: np.ndarray) -> np.ndarray:  # pra
             if missing or n_valid == 0:
                 continue
             out[s, 0] += 1.0
+            if n_valid != 2:
+                continue
             if het:
                 out[s, 1] += 1.0
-            elif n_valid == 2:
+            else:
                 out[s, 2] += 1.0
-            if n_valid == 2:
-                out[s, 3] += e
+            out[s, 3] += e
     return out

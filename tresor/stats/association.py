@@ -4,13 +4,15 @@ Firth fallback for binary ones, covariates, one result per tested allele.
 plink2's model, reproduced here: per variant, samples with a missing call are left out; the
 predictors are an intercept, the covariates and the dosage of every allele except the major
 one (so a biallelic site tests the minor allele, A1, and a multi-allelic site is fitted
-jointly with one row per non-major allele); alleles with constant dosage are dropped and
+jointly with one row per non-major allele); a dosage is the copies of the allele in the call,
+so 0/1 for a haploid call, as plink2 codes men on chrX (add sex as a covariate where haploid
+and diploid calls mix); alleles with constant dosage are dropped and
 reported as CONST_ALLELE; collinear predictors give CORR_TOO_HIGH / VIF_INFINITE /
 VIF_TOO_HIGH. Only the genotype rows are reported (plink2's ``hide-covar``).
 
 Linear regression is split in two so federation can reuse the first half:
 :func:`linear_regression_statistics` gives per-variant sufficient statistics (n, X'X, X'y, y'y
-over covariates and ALT dosages) that add up across sample blocks and across nodes;
+over covariates and allele dosages) that add up across sample blocks and across nodes;
 :func:`solve_linear_regression` turns (possibly pooled) statistics into plink2's results.
 """
 
@@ -59,7 +61,12 @@ def _design(
     design = np.column_stack(columns)
     include = ~np.isnan(y) & ~np.isnan(design).any(axis=1)
     if include.sum() < 2:
-        raise ValueError("fewer than two samples have the phenotype and every covariate")
+        from tresor.stats.phenotypes import PhenotypeError
+
+        raise PhenotypeError(
+            f"only {int(include.sum())} samples have the phenotype and every covariate; a "
+            "regression needs more: check the phenotype and covariate files (or --covar-name)"
+        )
     design = np.where(include[:, None], design, 0.0)
     y = np.where(include, y, 0.0)
     return design, y, include, names
@@ -81,7 +88,7 @@ def linear_regression_statistics(
 ) -> xr.Dataset:
     """Per-variant sufficient statistics of the linear model, lazily, one pass over genotypes.
 
-    Predictors are ``[intercept, covariates..., ALT1, ALT2, ...]`` (dosages); samples lacking
+    Predictors are ``[intercept, covariates..., REF, ALT1, ALT2, ...]`` (dosages); samples lacking
     the phenotype or a covariate are excluded, and per variant so are samples with a missing
     call. Returns ``variant_linreg_n``, ``variant_linreg_xtx``, ``variant_linreg_xty``,
     ``variant_linreg_yty``, with a ``predictors`` coordinate. These add up exactly across
@@ -93,7 +100,7 @@ def linear_regression_statistics(
     design, y, include, names = _design(ds, phenotype, covariates)
     a = ds.sizes["alleles"]
     k = design.shape[1]
-    p = k + a - 1
+    p = k + a
     width = stats_width(k, a)
     flat = map_variant_blocks(
         ds[variables.call_genotype].data,
@@ -104,7 +111,7 @@ def linear_regression_statistics(
         y,
         include,
     )
-    predictors = names + [f"ALT{i}" for i in range(1, a)]
+    predictors = [*names, "REF", *(f"ALT{i}" for i in range(1, a))]
     new = variables.create_dataset(
         {
             variables.variant_linreg_n: (("variants",), flat[:, 0].astype(np.int64)),
@@ -176,7 +183,7 @@ def solve_linear_regression(
         variables.variant_allele_count,
     )
     width = ds.sizes["alleles"]
-    k = ds.sizes["predictors"] - width + 1
+    k = ds.sizes["predictors"] - width
 
     def lazy(name: str) -> da.Array:
         """Dask array of a variable (statistics pooled in memory come as NumPy)."""

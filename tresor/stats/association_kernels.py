@@ -3,13 +3,18 @@
 
 Conventions shared by all kernels: ``covariates`` is (samples, k) with the intercept (all ones)
 as column 0; ``include`` marks samples with a phenotype and every covariate; a sample whose call
-has a missing (-1) or fill (-2) allele is left out of that variant's regression, as plink2
-does. Genotype predictors are allele dosages (copies of the allele in the call).
+has a missing allele (-1, including half-calls such as ``./1``) is left out of that variant's
+regression, as plink2 does. Genotype predictors are allele dosages: copies of the allele in the
+call, whatever its ploidy, so a haploid call (chrX of a man, chrY, chrM) has dosage 0 or 1 (as
+plink2 codes men on chrX) and a triploid call 0 to 3. Each call is read slot by slot up to the
+block's ploidy (``-2`` fill marks a lower-ploidy call).
 
 The linear model is built from per-variant sufficient statistics over the predictors
-``[covariates..., ALT1 dosage, ALT2 dosage, ...]``: n, X'X, X'y, y'y. They add up over sample
-blocks and over federation nodes, and any plink2 parametrisation (omit the major allele instead
-of REF) is a linear map of them, because the dosages of all alleles sum to 2.
+``[covariates..., REF dosage, ALT1 dosage, ALT2 dosage, ...]``: n, X'X, X'y, y'y. They add up
+over sample blocks and over federation nodes, and any plink2 parametrisation (omit the major
+allele instead of REF) is a choice of their rows and columns. The dosages of all alleles sum to
+each call's ploidy, which is not the same for every sample when haploid and diploid calls mix,
+so REF has its own column.
 """
 
 from __future__ import annotations
@@ -44,24 +49,65 @@ MAX_VIF = 50.0
 
 def stats_width(n_covariates: int, n_alleles: int) -> int:
     """Length of one variant's flattened statistics: n, X'X, X'y, y'y."""
-    p = n_covariates + n_alleles - 1
+    p = n_covariates + n_alleles
     return 1 + p * p + p + 1
 
 
 @numba.njit(nogil=True, cache=True)
+def call_dosages(g: np.ndarray, v: int, s: int, dosage: np.ndarray) -> bool:  # pragma: no cover
+    """Copies of each allele in call (v, s) into ``dosage`` (zeroed first); False when the call
+    is missing (any -1 allele, or no allele at all)."""
+    dosage[:] = 0.0
+    n_valid = 0
+    for p in range(g.shape[2]):
+        x = g[v, s, p]
+        if x == -1:
+            return False
+        if x >= 0:
+            dosage[x] += 1.0
+            n_valid += 1
+    return n_valid > 0
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _add_copy(xtx, xty, covariates, s: int, column: int, ys: float) -> None:  # pragma: no cover
+    """One copy of the allele in ``column`` for sample ``s`` (its square's own part)."""
+    xty[column] += ys
+    xtx[column, column] += 1.0
+    for i in range(covariates.shape[1]):
+        xtx[i, column] += covariates[s, i]
+
+
 def linreg_stats(
     g: np.ndarray, covariates: np.ndarray, y: np.ndarray, include: np.ndarray, n_alleles: int
-) -> np.ndarray:  # pragma: no cover
-    """Per-variant [n, X'X (flat), X'y, y'y] over included samples with a diploid call.
+) -> np.ndarray:
+    """Per-variant [n, X'X (flat), X'y, y'y] over included samples with a called call."""
+    fast = g.ndim == 3 and g.shape[2] == 2 and g.flags.c_contiguous
+    # both alleles of a diploid call as one 16-bit word: 0 means 0/0, tested in one comparison
+    pairs = g.reshape(g.shape[0], -1).view(np.uint16) if fast else np.zeros((0, 0), np.uint16)
+    return _linreg_stats(g, pairs, covariates, y, include, n_alleles)
 
-    Hom-REF calls add nothing to the genotype sums, so only ALT and missing calls cost work
-    beyond one comparison.
+
+@numba.njit(nogil=True, cache=True)
+def _linreg_stats(
+    g: np.ndarray,
+    pairs: np.ndarray,
+    covariates: np.ndarray,
+    y: np.ndarray,
+    include: np.ndarray,
+    n_alleles: int,
+) -> np.ndarray:  # pragma: no cover
+    """:func:`linreg_stats`; ``pairs`` is ``g`` as uint16 calls, or empty if not diploid.
+
+    Every included sample counts as a hom-REF diploid call (REF dosage 2) unless its call is
+    something else: only those calls cost work beyond one comparison. Their covariates and
+    phenotype are summed apart and taken off the hom-REF part at the end, in the same order as
+    the totals were summed, so a REF column that no sample has comes out exactly 0.
     """
     n_variants, n_samples, _ = g.shape
-    # both alleles of a call as one 16-bit word: 0 means 0/0, tested with one comparison
-    pairs = np.ascontiguousarray(g).view(np.uint16).reshape((n_variants, n_samples))
     k = covariates.shape[1]
-    p = k + n_alleles - 1
+    r = k  # column of the REF dosage
+    p = k + n_alleles
     out = np.zeros((n_variants, 1 + p * p + p + 1))
     ctc = np.zeros((k, k))
     cty = np.zeros(k)
@@ -77,21 +123,50 @@ def linreg_stats(
                     ctc[i, j] += covariates[s, i] * covariates[s, j]
     xtx = np.zeros((p, p))
     xty = np.zeros(p)
+    other_c = np.zeros(k)  # sums over included samples that are not hom-REF diploid
+    dosage = np.zeros(n_alleles)
+    fast = pairs.shape[0] == n_variants
     for v in range(n_variants):
         xtx[:] = 0.0
         xty[:] = 0.0
+        other_c[:] = 0.0
+        other_y = 0.0
         xtx[:k, :k] = ctc
         xty[:k] = cty
         yy = yty
         n = n_inc
-        row = pairs[v]
         for s in range(n_samples):
-            if row[s] == 0 or not include[s]:  # hom-REF (both bytes 0) or left out
+            if not include[s]:
                 continue
-            a = g[v, s, 0]
-            b = g[v, s, 1]
-            ys = y[s]
-            if a < 0 or b < 0:
+            if fast:
+                if pairs[v, s] == 0:
+                    continue  # hom-REF diploid: counted at the end
+                a = g[v, s, 0]
+                b = g[v, s, 1]
+                called = a != -1 and b != -1
+                ys = y[s]
+                for i in range(k):
+                    other_c[i] += 1.0 * covariates[s, i]
+                other_y += 1.0 * ys
+                if called:
+                    # one copy of each allele present; the same allele twice makes 2 and 4
+                    if a >= 0:
+                        _add_copy(xtx, xty, covariates, s, k + a, ys)
+                    if b >= 0:
+                        _add_copy(xtx, xty, covariates, s, k + b, ys)
+                        if a >= 0:
+                            xtx[k + a, k + b] += 1.0
+                            xtx[k + b, k + a] += 1.0
+                    continue
+            else:
+                called = call_dosages(g, v, s, dosage)
+                if called and dosage[0] == 2.0 and dosage.sum() == 2.0:
+                    continue  # hom-REF diploid in a store of higher ploidy
+                ys = y[s]
+                for i in range(k):
+                    other_c[i] += 1.0 * covariates[s, i]
+                other_y += 1.0 * ys
+            if not called:
                 n -= 1
                 yy -= ys * ys
                 for i in range(k):
@@ -100,22 +175,21 @@ def linreg_stats(
                     for j in range(k):
                         xtx[i, j] -= ci * covariates[s, j]
                 continue
-            if a > 0:
-                ja = k + a - 1
-                xty[ja] += ys
-                xtx[ja, ja] += 1.0
+            for a in range(n_alleles):
+                da = dosage[a]
+                if da == 0.0:
+                    continue
+                xty[k + a] += da * ys
                 for i in range(k):
-                    xtx[i, ja] += covariates[s, i]
-            if b > 0:
-                jb = k + b - 1
-                xty[jb] += ys
-                xtx[jb, jb] += 1.0
-                for i in range(k):
-                    xtx[i, jb] += covariates[s, i]
-                if a > 0:
-                    ja = k + a - 1
-                    xtx[ja, jb] += 1.0
-                    xtx[jb, ja] += 1.0
+                    xtx[i, k + a] += da * covariates[s, i]
+                for b in range(n_alleles):
+                    if dosage[b] != 0.0:
+                        xtx[k + a, k + b] += da * dosage[b]
+        # the hom-REF calls: REF dosage 2 for every included sample not summed apart
+        for i in range(k):
+            xtx[i, r] += 2.0 * (ctc[0, i] - other_c[i])  # column 0 is the intercept
+        xtx[r, r] += 4.0 * (ctc[0, 0] - other_c[0])
+        xty[r] += 2.0 * (cty[0] - other_y)
         for i in range(k):
             for j in range(k, p):
                 xtx[j, i] = xtx[i, j]
@@ -152,22 +226,6 @@ def _cholesky_inverse(m: np.ndarray) -> tuple[np.ndarray, bool]:  # pragma: no c
                 acc -= low[i, q] * inv_low[q, j]
             inv_low[i, j] = acc / low[i, i]
     return inv_low.T @ inv_low, True
-
-
-@numba.njit(nogil=True, cache=True)
-def _allele_map(p: int, k: int, n_alleles: int) -> np.ndarray:  # pragma: no cover
-    """(p, k + n_alleles): columns = covariates, then the dosage of every allele (REF first).
-
-    REF dosage = 2 * intercept - sum of ALT dosages, which holds for every diploid call.
-    """
-    t = np.zeros((p, k + n_alleles))
-    for i in range(k):
-        t[i, i] = 1.0
-    t[0, k] = 2.0
-    for a in range(1, n_alleles):
-        t[k + a - 1, k] = -1.0
-        t[k + a - 1, k + a] = 1.0
-    return t
 
 
 @numba.njit(nogil=True, cache=True)
@@ -234,14 +292,11 @@ def linreg_solve(
     for v in range(n_variants):
         row = stats[v]
         na = n_alleles[v]
-        p = k + width - 1
+        p = k + width
         n = row[0]
-        xtx = row[1 : 1 + p * p].copy().reshape((p, p))
-        xty = row[1 + p * p : 1 + p * p + p]
+        gram = row[1 : 1 + p * p].copy().reshape((p, p))
+        rhs = row[1 + p * p : 1 + p * p + p]
         yty = row[1 + p * p + p]
-        t_all = _allele_map(p, k, na)
-        gram = t_all.T @ xtx @ t_all
-        rhs = t_all.T @ xty
         const, err = _tested_alleles(gram, n, k, na, major[v])
         for a in range(na):
             if a != major[v]:
@@ -467,26 +522,21 @@ def logreg_block(
     n_variants, n_samples, _ = g.shape
     k = covariates.shape[1]
     out = np.full((n_variants, 4 * width + 2), np.nan)
-    counts = np.zeros(width, dtype=np.int64)
+    counts = np.zeros(width)
     rows = np.empty(n_samples, dtype=np.int64)
     dosage = np.zeros((n_samples, width))
+    call = np.zeros(width)
     for v in range(n_variants):
         na = n_alleles[v]
-        counts[:] = 0
+        counts[:] = 0.0
         n_obs = 0
         for s in range(n_samples):
-            a = g[v, s, 0]
-            b = g[v, s, 1]
-            if a == -1 or b == -1:
+            if not call_dosages(g, v, s, call):
                 continue
-            if a >= 0:
-                counts[a] += 1
-            if b >= 0:
-                counts[b] += 1
-            if include[s] and a >= 0 and b >= 0:
+            counts += call
+            if include[s]:
                 rows[n_obs] = s
-                for j in range(na):
-                    dosage[n_obs, j] = (a == j) + (b == j)
+                dosage[n_obs] = call
                 n_obs += 1
         major = 0
         for j in range(1, na):

@@ -1,9 +1,12 @@
 """PCA of samples as plink2 --pca approx: variant selection, LD pruning, randomized PCA on Dask.
 
 The matrix is plink2's variance-standardized relationship matrix G = Z'Z / M, where Z holds
-(dosage - 2p) / sqrt(2p(1 - p)) per biallelic variant and sample, 0 for a missing call (mean
-imputation, which plink2 --pca approx and --pca meanimpute use too), and M is the number of
-variants. Its top eigenvectors are found by a randomized block Krylov method (as Galinsky et
+(dosage - 2p) / sqrt(2p(1 - p)) per biallelic variant and diploid call, 0 for a missing call
+(mean imputation, which plink2 --pca approx and --pca meanimpute use too), and M is the number
+of variants. A haploid call (chrX of a man, chrY, chrM) is standardized as one allele,
+(dosage - p) / sqrt(p(1 - p)), so it weighs as much as a diploid call; p counts each call's
+alleles. Calls with more than two alleles are left out (as missing), and counted per variant.
+Its top eigenvectors are found by a randomized block Krylov method (as Galinsky et
 al.'s FastPCA that plink2 approx implements): every pass over the genotypes multiplies G by a
 thin (samples x block) matrix, chunk by chunk, so memory stays flat in the number of variants;
 each pass decompresses each chunk once.
@@ -15,10 +18,13 @@ products of standardized dosages (scikit-allel's own loop was the slowest step o
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import dask.array as da
 import numpy as np
 import xarray as xr
 
+from tresor.core.errors import ParameterError
 from tresor.stats import variables
 from tresor.stats.aggregation import variant_n_alleles, variant_stats
 from tresor.stats.blocks import genotype_blocks
@@ -39,9 +45,11 @@ def select_pca_variants(
     )
     index = np.flatnonzero(keep.values)
     if len(index) < 2:
-        raise ValueError(
-            f"only {len(index)} biallelic variants have MAF >= {min_maf} and call rate >= "
-            f"{min_call_rate}; PCA needs more"
+        raise ParameterError(
+            f"only {len(index)} biallelic variants have MAF >= {{min_maf}} and call rate >= "
+            "{min_call_rate}; PCA needs at least 2: lower either",
+            min_maf=min_maf,
+            min_call_rate=min_call_rate,
         )
     return ds.isel(variants=index)
 
@@ -76,7 +84,7 @@ def ld_prune(
 
     def prune(block: np.ndarray, two: np.ndarray) -> np.ndarray:
         keep = np.zeros(block.shape[0], dtype=bool)
-        rows, z = filtered_standardized(block, two[:, 0, 0], min_maf, min_call_rate)
+        rows, z, _ = filtered_standardized(block, two[:, 0, 0], min_maf, min_call_rate)
         kept = np.ones(len(rows), dtype=bool)
         prune_windows(z, kept, window, step, threshold)
         keep[rows] = kept
@@ -89,6 +97,14 @@ def ld_prune(
     return variables.conditional_merge(ds, new, merge)
 
 
+class Pruned(NamedTuple):
+    """What :func:`prune_and_standardize` found, per variant of the input unless said."""
+
+    keep: np.ndarray  # bool: kept by selection and LD pruning
+    standardized: np.ndarray | None  # (kept variants, samples) float32, or None if too big
+    left_out: np.ndarray  # int: calls with more than two alleles, left out of PCA
+
+
 def prune_and_standardize(
     ds: xr.Dataset,
     *,
@@ -99,13 +115,13 @@ def prune_and_standardize(
     min_call_rate: float = 0.0,
     memory_limit: float = 1e9,
     batch: int = 16,
-) -> tuple[np.ndarray, np.ndarray | None]:
+) -> Pruned:
     """:func:`ld_prune` and the standardized dosages of the kept variants, in one pass.
 
-    Returns (keep, z): ``keep`` a boolean per variant, ``z`` the (kept variants, samples)
-    float32 matrix that :func:`pca` takes as ``standardized``, or None once it would pass
-    ``memory_limit`` bytes (then :func:`pca` reads the kept variants itself). Chunks are
-    computed ``batch`` at a time.
+    Returns :class:`Pruned`: ``keep`` a boolean per variant, ``standardized`` the (kept
+    variants, samples) float32 matrix that :func:`pca` takes as ``standardized``, or None once
+    it would pass ``memory_limit`` bytes (then :func:`pca` reads the kept variants itself), and
+    ``left_out``. Chunks are computed ``batch`` at a time.
     """
     import dask
 
@@ -119,14 +135,14 @@ def prune_and_standardize(
 
     def one(block: np.ndarray, two: np.ndarray):
         keep = np.zeros(block.shape[0], dtype=bool)
-        rows, z = filtered_standardized(block, two, min_maf, min_call_rate)
+        rows, z, left_out = filtered_standardized(block, two, min_maf, min_call_rate)
         kept = np.ones(len(rows), dtype=bool)
         prune_windows(z, kept, window, step, threshold)
         keep[rows] = kept
-        return keep, z[kept]
+        return keep, z[kept], left_out
 
     blocks = gt.to_delayed().ravel()
-    keeps, zs, size = [], [], 0
+    keeps, zs, left, size = [], [], [], 0
     for start in range(0, len(blocks), batch):
         parts = [
             dask.delayed(one)(block, two)
@@ -134,20 +150,23 @@ def prune_and_standardize(
                 blocks[start : start + batch], biallelic[start : start + batch], strict=True
             )
         ]
-        for keep, z in dask.compute(*parts):
+        for keep, z, left_out in dask.compute(*parts):
             keeps.append(keep)
+            left.append(left_out)
             size += z.nbytes
             if zs is not None and size <= memory_limit:
                 zs.append(z)
             else:
                 zs = None
     z = np.concatenate(zs, axis=0) if zs else None
-    return np.concatenate(keeps), z
+    if not keeps:
+        return Pruned(np.zeros(0, bool), z, np.zeros(0, np.int32))
+    return Pruned(np.concatenate(keeps), z, np.concatenate(left))
 
 
 def _gram_product(rows: np.ndarray, basis: np.ndarray, standardized: bool) -> np.ndarray:
-    """[Z' (Z basis) | polymorphic variants] for one block of ALT dosages (every sample), or of
-    rows already standardized."""
+    """[Z' (Z basis) | polymorphic variants] for one block of call codes (every sample; see
+    :mod:`tresor.stats.pca_kernels`), or of rows already standardized."""
     from tresor.stats.pca_kernels import standardize
 
     z = rows if standardized else standardize(rows)
@@ -155,6 +174,21 @@ def _gram_product(rows: np.ndarray, basis: np.ndarray, standardized: bool) -> np
     out[0, :, :-1] = z.T @ (z @ basis.astype(np.float32))
     out[0, :, -1] = np.count_nonzero(z.any(axis=1))
     return out
+
+
+def check_components(n_components: int, n_samples: int) -> None:
+    """Raise :class:`ParameterError` unless PCA of ``n_samples`` can give ``n_components``."""
+    if n_samples < 2:
+        raise ParameterError(
+            f"PCA needs at least 2 samples, this selection has {n_samples} ({{n_components}})",
+            n_components=n_components,
+        )
+    if not 1 <= n_components < n_samples:
+        raise ParameterError(
+            f"{{n_components}} is not possible with {n_samples} samples: PCA of n samples has "
+            f"at most n - 1 components; ask for 1 to {n_samples - 1}",
+            n_components=n_components,
+        )
 
 
 def pca(
@@ -172,8 +206,9 @@ def pca(
     """Top principal components of the samples (plink2 --pca approx semantics).
 
     ``ds`` should hold the variants to use (e.g. those :func:`ld_prune` keeps); multi-allelic
-    variants are ignored (a site where a second ALT allele occurs counts as monomorphic). The
-    ALT dosages (one byte per genotype) are read once and kept in
+    variants are ignored (a site where a second ALT allele occurs counts as monomorphic).
+    Haploid calls count as one allele, calls with more than two alleles are left out (see the
+    module). The calls (one byte per genotype) are read once and kept in
     memory when they take at most ``memory_limit`` bytes, else re-read from the store on each
     of the ``n_iter + 1`` passes; or pass ``standardized`` rows from
     :func:`prune_and_standardize` to skip reading. Returns ``sample_pca_projection``
@@ -185,8 +220,7 @@ def pca(
     from tresor.stats.pca_kernels import biallelic_dosage
 
     n_samples = ds.sizes["samples"]
-    if not 1 <= n_components < n_samples:
-        raise ValueError(f"n_components must be between 1 and {n_samples - 1}")
+    check_components(n_components, n_samples)
     block_size = block_size or max(2 * n_components, n_components + 10)
     block_size = min(block_size, n_samples)
     if standardized is not None:
@@ -216,7 +250,11 @@ def pca(
         total = parts.sum(axis=0).compute()
         polymorphic = int(total[0, -1])
         if polymorphic < n_components:
-            raise ValueError(f"only {polymorphic} polymorphic biallelic variants; PCA needs more")
+            raise ParameterError(
+                f"only {polymorphic} polymorphic biallelic variants for {{n_components}}: PCA "
+                "needs at least one variant per component; ask for fewer components",
+                n_components=n_components,
+            )
         return total[:, :-1] / polymorphic
 
     rng = np.random.default_rng(seed)

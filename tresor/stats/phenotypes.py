@@ -24,7 +24,12 @@ MISSING = ("NA", "na", "nan", "NaN", "-9", "-9.0")
 
 
 class PhenotypeError(TresorError, ValueError):
-    """A phenotype or covariate file that cannot be used, with what to fix."""
+    """A phenotype or covariate file that cannot be used, with what to fix. ``column`` is
+    True when the problem is a column (absent, constant, not numeric), False for the file."""
+
+    def __init__(self, message: str, *, column: bool = False) -> None:
+        super().__init__(message)
+        self.column = column
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -58,14 +63,15 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 def _numeric(table: pd.DataFrame, name: str, path: Path) -> pd.Series:
     if name not in table:
         available = ", ".join(table.columns) or "none"
-        raise PhenotypeError(f"{path} has no column {name!r} (columns: {available})")
+        raise PhenotypeError(f"{path} has no column {name!r} (columns: {available})", column=True)
     text = table[name].where(~table[name].isin(MISSING))
     values = pd.to_numeric(text, errors="coerce")
     bad = text.notna() & values.isna()
     if bad.any():
         raise PhenotypeError(
             f"{path}: column {name!r} has non-numeric values such as {text[bad].iloc[0]!r}; "
-            "categorical covariates are not supported, code them as 0/1 columns"
+            "categorical covariates are not supported, code them as 0/1 columns",
+            column=True,
         )
     return values.astype(float)
 
@@ -103,11 +109,14 @@ def load_phenotype(ds: xr.Dataset, path: str | os.PathLike, name: str) -> tuple[
         values = values.where(values != 0) - 1.0
     observed = values.dropna()
     if len(observed) == 0:
-        raise PhenotypeError(f"phenotype {name!r} in {path} is missing for every sample")
+        raise PhenotypeError(
+            f"phenotype {name!r} in {path} is missing for every sample", column=True
+        )
     if observed.nunique() < 2:
         raise PhenotypeError(
             f"phenotype {name!r} in {path} is constant ({observed.iloc[0]:g} for all "
-            f"{len(observed)} samples with a value); nothing can be associated with it"
+            f"{len(observed)} samples with a value); nothing can be associated with it",
+            column=True,
         )
     return xr.DataArray(values.to_numpy(), dims=("samples",), name=name), binary
 
@@ -126,7 +135,7 @@ def load_covariates(
         values = _numeric(table, name, path)
         if values.dropna().nunique() < 2:
             raise PhenotypeError(
-                f"covariate {name!r} in {path} is constant; leave it out (--covar-name)"
+                f"covariate {name!r} in {path} is constant; leave it out", column=True
             )
         columns.append(values.to_numpy())
     return xr.DataArray(

@@ -7,13 +7,16 @@ only parses options and calls these; notebooks can call them too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import dask
 import numpy as np
 import xarray as xr
 
+from tresor.core.errors import ParameterError
 from tresor.stats import tables, variables
 from tresor.stats.aggregation import sample_stats, variant_stats
 from tresor.stats.selection import variant_filter
@@ -26,6 +29,33 @@ def _path(prefix: str | os.PathLike, suffix: str) -> Path:
 
 def _sample_ids(ds: xr.Dataset) -> list[str]:
     return [str(x) for x in np.asarray(ds[variables.sample_id].values).tolist()]
+
+
+def _nothing_passed(
+    ds: xr.Dataset, paths: Sequence[Path], min_maf: float, min_call_rate: float
+) -> ParameterError:
+    """Remove ``paths`` (tables with a header only) and say which filter kept no variant."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+        tables.notes_path(path).unlink(missing_ok=True)
+    stats = ds[[variables.variant_call_rate, variables.variant_minor_allele_frequency]].compute()
+    rate = stats[variables.variant_call_rate].values
+    maf = np.nan_to_num(stats[variables.variant_minor_allele_frequency].values, nan=-1.0)
+    if len(rate) == 0:
+        return ParameterError("the selection holds no variant")
+    if not (rate >= min_call_rate).any():
+        return ParameterError(
+            f"no variant has call rate >= {{min_call_rate}} (the highest is {rate.max():.3g}); "
+            "lower the threshold",
+            min_call_rate=min_call_rate,
+        )
+    best = maf[rate >= min_call_rate].max()
+    return ParameterError(
+        f"no variant with call rate >= {{min_call_rate}} has MAF >= {{min_maf}} (the highest "
+        f"is {max(best, 0):.3g}); lower the MAF threshold",
+        min_call_rate=min_call_rate,
+        min_maf=min_maf,
+    )
 
 
 def write_freq(
@@ -42,7 +72,7 @@ def write_freq(
     ds = variant_stats(ds)
     ds["variant_keep"] = variant_filter(ds, min_maf=min_maf, min_call_rate=min_call_rate)
     path = _path(out, ".acount" if counts else ".afreq")
-    tables.write_variant_table(
+    written = tables.write_variant_table(
         path,
         ds,
         tables.AFREQ_VARIABLES,
@@ -52,6 +82,8 @@ def write_freq(
         progress=progress,
         digits=digits,
     )
+    if written == 0:
+        raise _nothing_passed(ds, [path], min_maf, min_call_rate)
     return path
 
 
@@ -64,22 +96,26 @@ def write_hardy(
     progress: bool = True,
     digits: int = tables.DIGITS,
 ) -> Path:
-    """PREFIX.hardy: genotype counts and exact HWE p-values per variant (and allele)."""
+    """PREFIX.hardy: genotype counts and exact HWE p-values per variant (and allele), over
+    diploid calls; PREFIX.hardy.notes lists the variants whose other calls were left out."""
     from tresor.stats.hwe import hardy_weinberg_test
 
     ds = hardy_weinberg_test(variant_stats(ds))
     ds["variant_keep"] = variant_filter(ds, min_maf=min_maf, min_call_rate=min_call_rate)
     path = _path(out, ".hardy")
-    tables.write_variant_table(
+    written = tables.write_variant_table(
         path,
         ds,
         tables.HARDY_VARIABLES,
         tables.HARDY_HEADER,
         tables.hardy_rows,
         keep="variant_keep",
+        notes=tables.hardy_notes,
         progress=progress,
         digits=digits,
     )
+    if written == 0:
+        raise _nothing_passed(ds, [path], min_maf, min_call_rate)
     return path
 
 
@@ -136,6 +172,22 @@ def write_het(
     return path
 
 
+@contextlib.contextmanager
+def _naming(column_parameter: str, column_value, file_parameter: str, file_value):
+    """Turn a PhenotypeError into a ParameterError naming the parameter to change: the column
+    names for a problem with a column, the file otherwise."""
+    from tresor.stats.phenotypes import PhenotypeError
+
+    try:
+        yield
+    except PhenotypeError as e:
+        parameter, value = (
+            (column_parameter, column_value) if e.column else (file_parameter, str(file_value))
+        )
+        text = str(e).replace("{", "{{").replace("}", "}}")
+        raise ParameterError(f"{{{parameter}}}: {text}", **{parameter: value}) from None
+
+
 def write_gwas(
     ds: xr.Dataset,
     out: str | os.PathLike,
@@ -156,17 +208,21 @@ def write_gwas(
     from tresor.stats.association import gwas_linear, gwas_logistic
     from tresor.stats.phenotypes import load_covariates, load_phenotype
 
-    covariates = load_covariates(ds, covar, covar_names) if covar is not None else None
+    covariates = None
+    if covar is not None:
+        with _naming("covar_names", covar_names, "covar", covar):
+            covariates = load_covariates(ds, covar, covar_names)
     base = variant_stats(ds)
     keep = variant_filter(base, min_maf=min_maf, min_call_rate=min_call_rate)
     written = []
     for name in pheno_names:
-        phenotype, binary = load_phenotype(ds, pheno, name)
+        with _naming("pheno_names", name, "pheno", pheno):
+            phenotype, binary = load_phenotype(ds, pheno, name)
         result = (gwas_logistic if binary else gwas_linear)(base, phenotype, covariates)
         result["variant_keep"] = keep
         path = _path(out, f".{name}.glm.logistic.hybrid" if binary else f".{name}.glm.linear")
         names = [*tables.GLM_VARIABLES, *([variables.variant_glm_firth] if binary else [])]
-        tables.write_variant_table(
+        rows = tables.write_variant_table(
             path,
             result,
             names,
@@ -176,6 +232,8 @@ def write_gwas(
             progress=progress,
             digits=digits,
         )
+        if rows == 0:
+            raise _nothing_passed(base, [*written, path], min_maf, min_call_rate)
         written.append(path)
         if plots:
             from tresor.stats.plots import save_gwas_plots
@@ -183,6 +241,80 @@ def write_gwas(
             kind = "logistic" if binary else "linear"
             written += save_gwas_plots(path, title=f"{name} ({kind})")
     return written
+
+
+def _too_few_for_pca(
+    ds: xr.Dataset,
+    kept: int,
+    n_components: int,
+    min_maf: float,
+    min_call_rate: float,
+    ld_r2: float | None,
+) -> ParameterError:
+    """Why fewer than ``n_components`` variants are left for PCA, naming the parameter that
+    removed them (one more pass over the counts; only on this error path)."""
+    from tresor.stats.aggregation import variant_n_alleles
+
+    stats = variant_stats(ds, merge=False)
+    stats = stats[[variables.variant_call_rate, variables.variant_minor_allele_frequency]]
+    stats = stats.assign(n_alleles=variant_n_alleles(ds)).compute()
+    biallelic = stats["n_alleles"].values == 2
+    rate = stats[variables.variant_call_rate].values
+    maf = stats[variables.variant_minor_allele_frequency].values
+    rate_ok = biallelic & (rate >= min_call_rate)
+    varies = rate_ok & (maf > 0)
+    maf_ok = varies & (maf >= min_maf)
+    n, n_bi, n_rate = ds.sizes["variants"], biallelic.sum(), rate_ok.sum()
+    n_var, n_maf = varies.sum(), maf_ok.sum()
+    need = f"PCA with {{n_components}} needs at least {n_components}"
+    values: dict = {"n_components": n_components}
+    if n_bi < n_components:
+        text = f"only {n_bi} of {n} variants are biallelic; {need}: ask for fewer components"
+    elif n_rate < n_components:
+        best = f"{rate[biallelic].max():.3g}"
+        text = (
+            f"only {n_rate} of {n_bi} biallelic variants have call rate >= {{min_call_rate}} "
+            f"(the highest is {best}); {need}: lower the call-rate threshold"
+        )
+        values["min_call_rate"] = min_call_rate
+    elif n_var < n_components:
+        text = (
+            f"only {n_var} of the {n_rate} biallelic variants with call rate >= "
+            f"{{min_call_rate}} vary (the others are monomorphic); {need}: ask for fewer "
+            "components"
+        )
+        values["min_call_rate"] = min_call_rate
+    elif n_maf < n_components:
+        text = (
+            f"only {n_maf} of {n_var} variants that vary have MAF >= {{min_maf}}; {need}: "
+            "lower the MAF threshold"
+        )
+        values["min_maf"] = min_maf
+    elif ld_r2 is not None:
+        text = (
+            f"only {kept} of {n_maf} variants are left after LD pruning at {{ld_r2}}; {need}: "
+            "raise the r^2 threshold or ask for fewer components"
+        )
+        values["ld_r2"] = ld_r2
+    else:
+        text = f"only {kept} variants are left; {need}: ask for fewer components"
+    return ParameterError(text, **values)
+
+
+def _pca_notes(path: Path, labels: tables.VariantLabels, left_out: np.ndarray) -> int:
+    """PREFIX.pca.notes: variants of the PCA whose calls with more than two alleles were left
+    out; returns how many (the file is removed when none)."""
+    rows = np.flatnonzero(left_out > 0)
+    if len(rows) == 0:
+        path.unlink(missing_ok=True)
+        return 0
+    lines = [
+        f"{prefix}\t{left_out[i]} calls with more than two alleles left out (as missing): PCA "
+        "standardizes haploid and diploid calls only"
+        for i, prefix in zip(rows.tolist(), labels.prefix(rows), strict=True)
+    ]
+    tables.write_lines(path, tables.NOTES_HEADER, lines)
+    return len(rows)
 
 
 def write_pca(
@@ -210,8 +342,10 @@ def write_pca(
     Pruning and reading the kept genotypes are one pass when the kept genotypes, as float32,
     fit in ``memory_limit`` bytes, two otherwise.
     """
-    from tresor.stats.pca import pca, prune_and_standardize, select_pca_variants
+    from tresor.stats.aggregation import variant_n_alleles
+    from tresor.stats.pca import check_components, pca, prune_and_standardize
 
+    check_components(n_components, ds.sizes["samples"])
     standardized = None
     if prune:
         options = {
@@ -222,11 +356,25 @@ def write_pca(
             "min_call_rate": min_call_rate,
         }
         with tables.progress_bar(progress, "selecting and LD-pruning variants for PCA"):
-            keep, standardized = prune_and_standardize(ds, memory_limit=memory_limit, **options)
-        selected = ds.isel(variants=np.flatnonzero(keep))
+            keep, standardized, left_out = prune_and_standardize(
+                ds, memory_limit=memory_limit, **options
+            )
     else:
         with tables.progress_bar(progress, "selecting variants for PCA"):
-            selected = select_pca_variants(ds, min_maf=min_maf, min_call_rate=min_call_rate)
+            stats = variant_stats(ds, merge=False).assign(n_alleles=variant_n_alleles(ds))
+            keep = (
+                (stats["n_alleles"] == 2)
+                & (stats[variables.variant_minor_allele_frequency] >= min_maf)
+                & (stats[variables.variant_minor_allele_frequency] > 0)
+                & (stats[variables.variant_call_rate] >= min_call_rate)
+            )
+            keep, left_out = dask.compute(keep.data, stats[variables.variant_n_polyploid].data)
+    index = np.flatnonzero(keep)
+    if len(index) < n_components:
+        raise _too_few_for_pca(
+            ds, len(index), n_components, min_maf, min_call_rate, ld_r2 if prune else None
+        )
+    selected = ds.isel(variants=index)
     result = pca(
         selected,
         n_components=n_components,
@@ -248,10 +396,14 @@ def write_pca(
     eigenval = _path(out, ".eigenval")
     eigenval.write_text("\n".join(tables.fmt(values, digits)) + "\n")
     prune_in = _path(out, ".prune.in")
-    ids = selected[[v for v in ("variant_id", "variant_id_mask") if v in selected]].compute()
-    labels = tables.VariantLabels.ids(ids)
-    prune_in.write_text("\n".join(labels) + "\n")
+    labels = tables.VariantLabels(
+        selected[tables.label_variables(selected)].compute(),
+        [str(c) for c in ds["contig_id"].values],
+    )
+    prune_in.write_text("\n".join(labels.id) + "\n")
     written = [eigenvec, eigenval, prune_in]
+    if _pca_notes(_path(out, ".pca.notes"), labels, np.asarray(left_out)[index]):
+        written.append(_path(out, ".pca.notes"))
     if plot:
         from tresor.stats.plots import save_pca_plot
 

@@ -1,10 +1,11 @@
 """plink2-format output tables (.afreq, .acount, .hardy, .glm.*, .smiss, .vmiss, .het, .eigen*).
 
 Column names, order and number format are plink2's (6 significant digits, ``NA`` for missing),
-so a researcher can ``diff`` our files against plink2's. Two deliberate differences, stated in
+so a researcher can ``diff`` our files against plink2's. Three deliberate differences, stated in
 docs/stats.md: ``#CHROM`` is the contig name as stored (plink2 prints ``21`` for ``chr21``
-unless given ``--output-chr chrM``), and POS is included after ``#CHROM`` (plink2's
-``cols=+pos``).
+unless given ``--output-chr chrM``), POS is included after ``#CHROM`` (plink2's
+``cols=+pos``), and a variant without an ID in the VCF gets ``CHROM:POS:REF:ALT`` (plink2's
+``--set-missing-var-ids @:#:$r:$a``), so that lists of variants (``.prune.in``) name them.
 
 Per-variant tables are written block by block: each block of variants is computed, formatted
 and appended, so memory does not grow with the number of variants, and a progress bar shows
@@ -66,7 +67,6 @@ class VariantLabels:
     def __init__(self, block: xr.Dataset, contig_names: Sequence[str]):
         self.contig = np.asarray(contig_names, dtype=object)[block["variant_contig"].values]
         self.pos = fmt_int(block["variant_position"].values)
-        self.id = self.ids(block)
         alleles = _strings(block["variant_allele"].values)
         self.n_alleles = (alleles != "").sum(axis=1)
         self.alleles = _AlleleRows(alleles, self.n_alleles)
@@ -75,16 +75,22 @@ class VariantLabels:
         self.alt = (alleles[:, 1] if alleles.shape[1] > 1 else alleles[:, 0]).tolist()
         for i in np.flatnonzero(self.n_alleles != 2).tolist():
             self.alt[i] = ",".join(self.alleles[i][1:]) or "."
+        self.id = self._ids(block)
 
-    @staticmethod
-    def ids(block: xr.Dataset) -> list[str]:
-        """Variant IDs as in the VCF ('.' where the store masks them)."""
-        if "variant_id" not in block:
-            return ["."] * block.sizes["variants"]
-        ids = _strings(block["variant_id"].values)
-        if "variant_id_mask" in block:
-            ids = np.where(block["variant_id_mask"].values, ".", ids)
-        return ids.tolist()
+    def _ids(self, block: xr.Dataset) -> list[str]:
+        """Variant IDs as in the VCF; ``CHROM:POS:REF:ALT`` where the VCF has none ('.')."""
+        n = block.sizes["variants"]
+        if "variant_id" in block:
+            ids = _strings(block["variant_id"].values)
+            absent = (ids == ".") | (ids == "")
+            if "variant_id_mask" in block:
+                absent |= block["variant_id_mask"].values
+        else:
+            ids, absent = np.full(n, ".", dtype=object), np.ones(n, dtype=bool)
+        out = ids.tolist()
+        for i in np.flatnonzero(absent).tolist():
+            out[i] = f"{self.contig[i]}:{self.pos[i]}:{self.ref[i]}:{self.alt[i]}"
+        return out
 
     def prefix(self, rows: np.ndarray | None = None) -> list[str]:
         """'CHROM<TAB>POS<TAB>ID' for each (selected) variant."""
@@ -136,6 +142,15 @@ def iter_blocks(
             bar.update(block.sizes["variants"])
 
 
+NOTES_HEADER = ("#CHROM", "POS", "ID", "NOTE")
+
+
+def notes_path(path: str | os.PathLike) -> Path:
+    """Where the per-variant notes of the table at ``path`` go: ``path`` + ``.notes``."""
+    path = Path(path)
+    return path.with_name(path.name + ".notes")
+
+
 def write_variant_table(
     path: str | os.PathLike,
     ds: xr.Dataset,
@@ -144,34 +159,50 @@ def write_variant_table(
     rows: Callable[[xr.Dataset, VariantLabels, int], list[str]],
     *,
     keep: str | None = None,
+    notes: Callable[[xr.Dataset, VariantLabels], list[str]] | None = None,
     progress: bool = True,
     digits: int = DIGITS,
 ) -> int:
     """Stream a per-variant table to ``path``; returns the number of data lines written.
 
     ``rows(block, labels, digits)`` turns a computed block into lines; ``keep`` names a boolean
-    variable that selects the variants to write. The file appears complete or not at all.
+    variable that selects the variants to write. ``notes(block, labels)`` gives lines
+    (``CHROM, POS, ID, NOTE``) for variants that need a word of explanation (calls left out of
+    a test), written to :func:`notes_path` when there is at least one. Files appear complete
+    or not at all.
     """
     path = Path(path)
     contig_names = [str(c) for c in ds["contig_id"].values]
     needed = [*label_variables(ds), *names, *([keep] if keep else [])]
     tmp = path.with_name(path.name + ".part")
-    written = 0
+    side = notes_path(path)
+    side_tmp = side.with_name(side.name + ".part")
+    written = noted = 0
     try:
-        with open(tmp, "w") as f:
+        with open(tmp, "w") as f, open(side_tmp, "w") as g:
             f.write("\t".join(header) + "\n")
+            g.write("\t".join(NOTES_HEADER) + "\n")
             for block in iter_blocks(ds, needed, progress=progress, desc=path.name):
                 if keep and not block[keep].values.all():
                     block = block.isel(variants=np.flatnonzero(block[keep].values))
                     if block.sizes["variants"] == 0:
                         continue
-                lines = rows(block, VariantLabels(block, contig_names), digits)
+                labels = VariantLabels(block, contig_names)
+                lines = rows(block, labels, digits)
                 if lines:
                     f.write("\n".join(lines) + "\n")
                     written += len(lines)
+                if notes is not None and (extra := notes(block, labels)):
+                    g.write("\n".join(extra) + "\n")
+                    noted += len(extra)
         tmp.replace(path)
+        if noted:
+            side_tmp.replace(side)
+        else:
+            side.unlink(missing_ok=True)
     finally:
         tmp.unlink(missing_ok=True)
+        side_tmp.unlink(missing_ok=True)
     return written
 
 
@@ -239,6 +270,8 @@ HARDY_VARIABLES = (
     variables.variant_allele_hom_count,
     variables.variant_allele_het_count,
     variables.variant_hwe_p_value,
+    variables.variant_n_haploid,
+    variables.variant_n_polyploid,
 )
 
 
@@ -276,7 +309,34 @@ def hardy_rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
     return out
 
 
+def hardy_notes(block: xr.Dataset, lab: VariantLabels) -> list[str]:
+    """A note for each variant whose haploid or polyploid calls the test left out."""
+    haploid = block[variables.variant_n_haploid].values
+    polyploid = block[variables.variant_n_polyploid].values
+    untested = np.isnan(block[variables.variant_hwe_p_value].values[:, 0])
+    rows = np.flatnonzero((haploid > 0) | (polyploid > 0))
+    out = []
+    for i, prefix in zip(rows.tolist(), lab.prefix(rows), strict=True):
+        left = [f"{haploid[i]} haploid calls"] if haploid[i] else []
+        if polyploid[i]:
+            left.append(f"{polyploid[i]} calls with more than two alleles")
+        note = f"{' and '.join(left)} left out: the HWE test is defined on diploid calls"
+        out.append(f"{prefix}\t{note}" + ("; no diploid call, so P is NA" if untested[i] else ""))
+    return out
+
+
 # --- sample tables ---------------------------------------------------------------------------
+def write_lines(path: str | os.PathLike, header: Sequence[str], lines: Sequence[str]) -> None:
+    """Write a small table (header, then ``lines``) atomically."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_text("\t".join(header) + "\n" + "".join(f"{line}\n" for line in lines))
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_sample_table(
     path: str | os.PathLike, sample_ids: Sequence[str], header: Sequence[str], columns: list
 ) -> None:

@@ -69,6 +69,12 @@ variant_n_alleles = _spec(
     "variant_n_alleles", ("variants",), "iu", "Number of alleles of the site (REF included)."
 )
 variant_n_called = _spec("variant_n_called", ("variants",), "iu", "Called genotypes.")
+variant_n_haploid = _spec(
+    "variant_n_haploid", ("variants",), "iu", "Called calls with one allele (haploid)."
+)
+variant_n_polyploid = _spec(
+    "variant_n_polyploid", ("variants",), "iu", "Called calls with more than two alleles."
+)
 variant_call_rate = _spec(
     "variant_call_rate", ("variants",), "f", "variant_n_called / number of samples."
 )
@@ -102,7 +108,7 @@ sample_n_missing = _spec("sample_n_missing", ("samples",), "iu", "Missing calls 
 sample_call_rate = _spec(
     "sample_call_rate", ("samples",), "f", "sample_n_called / number of variants."
 )
-sample_n_het = _spec("sample_n_het", ("samples",), "iu", "Heterozygous calls per sample.")
+sample_n_het = _spec("sample_n_het", ("samples",), "iu", "Heterozygous diploid calls per sample.")
 sample_heterozygosity = _spec(
     "sample_heterozygosity", ("samples",), "f", "sample_n_het / sample_n_called."
 )
@@ -138,7 +144,7 @@ variant_linreg_xtx = _spec(
     "variant_linreg_xtx",
     ("variants", "predictors", "predictors_2"),
     "f",
-    "X'X over predictors [covariates (intercept first), ALT allele dosages].",
+    "X'X over predictors [covariates (intercept first), REF and ALT allele dosages].",
 )
 variant_linreg_xty = _spec(
     "variant_linreg_xty", ("variants", "predictors"), "f", "X'y over the same predictors."
