@@ -16,7 +16,7 @@ from tests.conftest import REPO
 PARTS: dict[str, tuple[str, ...]] = {
     "core": ("tresor.core",),
     "node runtime": ("tresor.node",),
-    "tooling": ("tresor.cli", "tresor.demo", "tresor.__main__"),
+    "tooling": ("tresor.cli", "tresor.demo", "tresor.ingest", "tresor.__main__"),
     "airlock checks": ("airlock.checks",),
     "airlock service": ("airlock",),
     "researcher library": ("tresor",),
