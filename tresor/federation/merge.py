@@ -173,15 +173,15 @@ def check_bundles(
     nodes = [_analysis_manifest(b) for b in bundles]
     first = nodes[0].analysis
     for field, what in (
-        ("analysis", "analysis"),
-        ("version", "analysis version"),
+        ("analysis", "analyses"),
+        ("version", "analysis versions"),
         ("parameters", "parameters"),
-        ("missing_genotype_rule", "missing-genotype rule"),
+        ("missing_genotype_rule", "missing-genotype rules"),
     ):
         for nb in nodes[1:]:
             if nb.analysis.get(field) != first.get(field):
                 raise MergeError(
-                    f"{nodes[0].node} and {nb.node} ran different {what}s "
+                    f"{nodes[0].node} and {nb.node} ran different {what} "
                     f"({first.get(field)!r} and {nb.analysis.get(field)!r}); they cannot be merged"
                 )
     builds = {nb.node: nb.analysis.get("dataset", {}).get("genome_build") for nb in nodes}
