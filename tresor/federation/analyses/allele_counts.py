@@ -101,6 +101,10 @@ def count_table(
 
 class AlleleCounts(Analysis):
     name = "allele_counts"
+    description = (
+        "Federated allele counts: AC, AN and genotype counts per variant, rows below the "
+        "node's minor allele count threshold not written"
+    )
     version = "1"
     Parameters = AlleleCountParameters
     missing_genotype_rule = "not-counted"

@@ -105,6 +105,8 @@ class Analysis:
 
     name: ClassVar[str]
     version: ClassVar[str]
+    #: one sentence for reviewers (the agent uses it as the files' context in the airlock)
+    description: ClassVar[str] = ""
     Parameters: ClassVar[type[Parameters]]
     outputs: ClassVar[tuple[OutputKind, ...]]
     missing_genotype_rule: ClassVar[str]

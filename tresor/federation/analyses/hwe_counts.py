@@ -38,6 +38,9 @@ class HweParameters(Parameters):
 
 class HweCounts(Analysis):
     name = "hwe_counts"
+    description = (
+        "Federated Hardy-Weinberg: genotype counts per variant, rows with small cells not written"
+    )
     version = "1"
     Parameters = HweParameters
     missing_genotype_rule = "not-counted"

@@ -95,6 +95,10 @@ def imputed_statistics(
 
 class LinearGwasSufficientStatistics(Analysis):
     name = "linear_gwas_sufficient_statistics"
+    description = (
+        "Federated linear GWAS: the node's n, C'C, C'y, y'y once and C'g, g'g, g'y per "
+        "variant above the minor allele count threshold"
+    )
     version = "1"
     Parameters = GwasParameters
     missing_genotype_rule = "mean-imputed-within-node"

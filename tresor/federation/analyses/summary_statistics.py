@@ -49,6 +49,10 @@ SCHEMA = pa.schema(
 
 class GwasSummaryStatistics(Analysis):
     name = "gwas_summary_statistics"
+    description = (
+        "Federated GWAS meta-analysis: BETA, SE, P, N and allele frequency per variant "
+        "above the minor allele count threshold"
+    )
     version = "1"
     Parameters = GwasParameters
     missing_genotype_rule = "excluded-per-variant"
