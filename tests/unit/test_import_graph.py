@@ -19,6 +19,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "tooling": ("tresor.cli", "tresor.demo", "tresor.ingest", "tresor.__main__"),
     "airlock checks": ("airlock.checks",),
     "airlock service": ("airlock",),
+    "federation": ("tresor.federation",),
     "researcher library": ("tresor",),
 }
 
@@ -29,7 +30,15 @@ ALLOWED: dict[str, set[str]] = {
     "node runtime": {"core"},
     "airlock checks": {"core"},
     "airlock service": {"core", "airlock checks"},
-    "tooling": {"core", "researcher library", "node runtime", "airlock checks", "airlock service"},
+    "federation": {"core", "researcher library", "airlock checks"},
+    "tooling": {
+        "core",
+        "researcher library",
+        "node runtime",
+        "airlock checks",
+        "airlock service",
+        "federation",
+    },
 }
 
 #: packages whose modules must not import each other in a circle
@@ -40,6 +49,7 @@ ACYCLIC_PACKAGES = (
     "airlock.db",
     "airlock.web",
     "tresor",
+    "tresor.federation",
     "tresor.node",
     "tresor.stats",
 )

@@ -4,6 +4,7 @@
 - :mod:`tresor.cli.datasets`: datasets (list; admins: add, show, grant, revoke, remove)
 - :mod:`tresor.cli.stats`: freq, hardy, gwas, pca (genomics over VCF Zarr)
 - :mod:`tresor.cli.airlock`: airlock check / verify / audit
+- :mod:`tresor.cli.federation`: federation merge
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tresor.cli import airlock, datasets, node, stats
+    from tresor.cli import airlock, datasets, federation, node, stats
 
-    for module in (node, datasets, stats, airlock):
+    for module in (node, datasets, stats, airlock, federation):
         module.register(cli)
 
 
