@@ -75,21 +75,24 @@ def variant_statistics_schema(predictors: tuple[str, ...]) -> pa.Schema:
 def imputed_statistics(
     xtx: np.ndarray, xty: np.ndarray, n_called: np.ndarray, ctc: np.ndarray, cty: np.ndarray, n: int
 ) -> dict[str, np.ndarray]:
-    """Mean-imputed C'g (variants, k), g'g, g'y and the ALT count from the per-variant
-    statistics over the samples with a call (predictors: covariates, then ALT1)."""
+    """Mean-imputed C'g (variants, k), g'g, g'y and the allele counts from the per-variant
+    statistics over the samples with a call (tresor.stats.linear_regression_statistics'
+    predictors: the k covariates, then the REF and ALT1 dosages of a biallelic site)."""
     k = ctc.shape[0]
-    sum_g = xtx[:, 0, k]
+    ref, g = k, k + 1
+    sum_g = xtx[:, 0, g]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n_called > 0, sum_g / np.maximum(n_called, 1), 0.0)
     missing_c = ctc[:, 0][None, :] - xtx[:, :k, 0]  # sum of each covariate over missing samples
     missing_y = cty[0] - xty[:, 0]
     n_missing = n - n_called
     return {
-        "CG": xtx[:, :k, k] + mean[:, None] * missing_c,
-        "GG": xtx[:, k, k] + mean**2 * n_missing,
-        "GY": xty[:, k] + mean * missing_y,
+        "CG": xtx[:, :k, g] + mean[:, None] * missing_c,
+        "GG": xtx[:, g, g] + mean**2 * n_missing,
+        "GY": xty[:, g] + mean * missing_y,
         "AC": np.rint(sum_g).astype(np.int64),
-        "AN": 2 * n_called.astype(np.int64),
+        # REF + ALT dosages of a call are its ploidy: a haploid call adds one allele
+        "AN": np.rint(xtx[:, 0, ref] + sum_g).astype(np.int64),
     }
 
 
@@ -162,6 +165,9 @@ class LinearGwasSufficientStatistics(Analysis):
         ds = linear_regression_statistics(
             ds, design.phenotype(), design.covariate_array(params.covariates)
         )
+        k = len(predictors)
+        if list(ds["predictors"].values[k : k + 2]) != ["REF", "ALT1"]:  # pragma: no cover
+            raise RuntimeError("tresor.stats' regression predictors changed: update this analysis")
         writer = TableWriter(out / variant_kind.file, variant_statistics_schema(predictors))
         names = ["variant_linreg_n", "variant_linreg_xtx", "variant_linreg_xty"]
         tally = Tally()
