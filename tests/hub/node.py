@@ -278,14 +278,15 @@ class NodeCommand:
     """``tresor node start`` (or scripts/local-node.sh) as a person runs it in a terminal: in a
     process group of its own, so :meth:`ctrl_c` delivers SIGINT to the group as a terminal does.
 
-    Every process seen under it is remembered (:meth:`processes`), so a failed test can still
-    stop the proxy and services, which run in sessions of their own.
+    Every process seen under it is remembered with its command line (:meth:`processes`), so a
+    failed test can still stop the proxy and services, which run in sessions of their own.
     """
 
     site: SiteConfig
     log_path: Path
     process: subprocess.Popen | None = None
     seen: dict[int, psutil.Process] = field(default_factory=dict)
+    commands: dict[int, str] = field(default_factory=dict)  # of the processes seen
 
     def start(self, argv: list[str], cwd: Path, **popen) -> NodeCommand:
         env = popen.pop("env", None) or dict(os.environ)
@@ -320,6 +321,14 @@ class NodeCommand:
             time.sleep(0.5)
         raise TimeoutError(f"the node did not come up in {timeout}s:\n{self.output()[-6000:]}")
 
+    def wait_exit(self, timeout: float) -> int:
+        """The command's exit status, noting the processes under it meanwhile."""
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            self.processes()
+            time.sleep(0.1)
+        return self.process.wait(1)
+
     def serves(self) -> bool:
         """The hub's API and the airlock's public key answer through the proxy."""
         try:
@@ -337,7 +346,9 @@ class NodeCommand:
         except psutil.NoSuchProcess:
             found = []
         for p in found:
-            self.seen.setdefault(p.pid, p)
+            if p.pid not in self.seen:
+                self.seen[p.pid] = p
+                self.commands[p.pid] = command_line(p)
         return found
 
     def find(self, *parts: str) -> psutil.Process:

@@ -223,7 +223,7 @@ def test_node_life__ctrl_c_restart_elsewhere_airlock_crash_stale_processes(tmp_p
         held = listeners(node_ports(site))
         assert held  # what the next start trips on
         refused = command("refused").start([TRESOR, "node", "start"], cwd=elsewhere)
-        assert refused.process.wait(60) != 0
+        assert refused.wait_exit(60) != 0
         message = refused.output()
         for port, pid in held.items():
             assert str(port) in message and f"pid {pid}" in message, message
@@ -276,7 +276,7 @@ def ordinary_user() -> dict:
 
 def test_node_life__ordinary_user_start_stop_start():
     """As an ordinary user: start, Ctrl-C (a frozen airlock does not hold the stop up beyond
-    10 s), start again from another directory, Ctrl-C."""
+    10 s), start again from another directory, Ctrl-C; a start that fails half-way."""
     as_user = ordinary_user()
     home = Path(tempfile.mkdtemp(prefix="tresor-user-"))  # pytest's tmp_path is root's only
     try:
@@ -300,6 +300,19 @@ def test_node_life__ordinary_user_start_stop_start():
             nodes[-1].start([TRESOR, "node", "start"], cwd=elsewhere, env=dict(env), **as_user)
             nodes[-1].wait_up()
             stop_and_check(nodes[-1])
+
+            # a start that fails half-way (the airlock cannot start, so the hub exits) leaves
+            # no proxy or service behind on the node's ports
+            outbox = site.state_path / "airlock" / "outbox"
+            shutil.rmtree(outbox)
+            outbox.write_text("not a directory")
+            nodes.append(NodeCommand(site, home / "failed.log"))
+            nodes[-1].start([TRESOR, "node", "start"], cwd=elsewhere, env=dict(env), **as_user)
+            assert nodes[-1].wait_exit(120) != 0
+            assert "the hub exited with status 1" in nodes[-1].output()
+            assert "configurable-http-proxy" in " ".join(nodes[-1].commands.values())
+            assert [p for p in nodes[-1].seen.values() if p.is_running()] == []
+            assert [p for p in node_ports(site) if not port_free(p)] == []
         finally:
             for node in nodes:
                 node.kill_all()
