@@ -221,7 +221,8 @@ def test_node_life__ctrl_c_restart_elsewhere_airlock_crash_stale_processes(tmp_p
         second.process.wait(10)
         stale = [p for p in second.seen.values() if p.is_running() and p.pid != second.process.pid]
         held = listeners(node_ports(site))
-        assert held  # what the next start trips on
+        assert set(held) == node_ports(site)  # what the next start trips on: the hub runs on
+        assert set(held.values()) <= {p.pid for p in stale}
         refused = command("refused").start([TRESOR, "node", "start"], cwd=elsewhere)
         assert refused.wait_exit(60) != 0
         message = refused.output()
