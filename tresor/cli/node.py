@@ -93,21 +93,37 @@ def node() -> None:
     type=click.Path(dir_okay=False, exists=True),
     help="Site config TOML [default: $TRESOR_SITE_CONFIG or config/site.local.toml].",
 )
-def node_start(site_config):
-    """Prepare the node (accounts, demo data, kernel) and run the hub until Ctrl-C."""
+@click.option(
+    "--stop-stale",
+    is_flag=True,
+    help="First stop what an earlier start of this node left running (from the state dir's "
+    "pid records); never another program's processes.",
+)
+def node_start(site_config, stop_stale):
+    """Prepare the node (accounts, demo data, kernel) and run the hub until Ctrl-C.
+
+    Refuses to start, naming them, while an earlier start's processes still run or another
+    program holds the node's ports. Ctrl-C stops every process the node started (a second
+    Ctrl-C kills them at once)."""
     import subprocess
 
-    from tresor.node.start import exec_hub
+    from tresor.node.processes import python_module
+    from tresor.node.start import clear_previous
+    from tresor.node.supervisor import run_hub
 
     site = _site(site_config)
+    clear_previous(site, stop_stale=stop_stale, echo=lambda m: click.echo(m, err=True))
     # prepare in a child process: simulation and conversion leave no helper processes behind
-    # (multiprocessing's resource tracker would otherwise outlive the exec as a zombie)
-    argv = [sys.executable, "-m", "tresor", "node", "prepare"]
+    # (multiprocessing's resource tracker would otherwise outlive them as a zombie)
+    argv = python_module("tresor", "node", "prepare")
     if site.source:
         argv += ["--site-config", str(site.source)]
-    if subprocess.run(argv, check=False).returncode != 0:
-        sys.exit(1)
-    exec_hub(site)
+    try:
+        if subprocess.run(argv, check=False).returncode != 0:
+            sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(run_hub(site))
 
 
 @node.command("prepare")

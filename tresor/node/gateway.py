@@ -25,6 +25,7 @@ from traitlets.config import Config
 
 from tresor.core.secrets import ensure_private_dir, ensure_secret, read_secret
 from tresor.core.site import SiteConfig
+from tresor.node.processes import python_module
 from tresor.node.roles import GATEWAY_SERVICE, gateway_service_role
 
 #: where the hub's proxy sends gateway traffic; the gateway's own proxy serves under it too
@@ -222,7 +223,7 @@ def gateway_service(site: SiteConfig) -> dict:
         return service | {"url": site.gateway.url}
     return service | {
         "url": f"http://127.0.0.1:{site.gateway.port}",
-        "command": [sys.executable, "-m", "dask_gateway_server", "-f", str(CONFIG_FILE)],
+        "command": python_module("dask_gateway_server", "-f", str(CONFIG_FILE)),
         "environment": {
             "TRESOR_SITE_CONFIG": str(site.source or ""),
             "TRESOR_STATE_DIR": str(site.state_path),

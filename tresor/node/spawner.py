@@ -15,6 +15,7 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Unicode, default
 
 from tresor.core.paths import REPO_ROOT
+from tresor.node.processes import python_module
 
 #: Jupyter server and JupyterLab settings for every single-user server (no news, no update check)
 SINGLEUSER_CONFIG = REPO_ROOT / "config" / "jupyter"
@@ -45,7 +46,8 @@ class TresorLocalSpawner(SimpleLocalProcessSpawner):
 
     @default("cmd")
     def _default_cmd(self) -> list[str]:
-        return [sys.executable, "-m", "jupyterhub.singleuser"]
+        # -P: a folder in the workspace (the working directory) never stands in for a module
+        return python_module("jupyterhub.singleuser")
 
     def get_args(self) -> list[str]:
         args = super().get_args()

@@ -8,7 +8,6 @@ A profile passes in what it does differently (:class:`Profile`); nothing is undo
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tresor.core.paths import REPO_ROOT
 from tresor.core.secrets import ensure_private_dir, ensure_secret, read_secret
 from tresor.core.site import SiteConfig
 from tresor.node import gateway, roles
+from tresor.node.processes import python_module
 
 #: the airlock's path, on the hub's public URL and on the service itself
 AIRLOCK_PREFIX = "/services/airlock/"
@@ -63,6 +63,9 @@ def state_paths(site: SiteConfig) -> dict[str, Path]:
         "airlock_token": state / "secrets" / "airlock_service_token",
         "culler_token": state / "secrets" / "idle_culler_token",
         "airlock_dir": state / "airlock",
+        # the working directory of the services the hub starts: empty, so that nothing a
+        # service or its children run relative to it finds data (they also run python -P)
+        "services_cwd": state / "services",
         "internal_ssl": state / "internal-ssl",  # JupyterHub's certificates (docker profile)
     }
 
@@ -78,7 +81,8 @@ def prepare(site: SiteConfig) -> dict[str, Path]:
     """Private state, secrets and workspaces directories, and the secrets :func:`configure`
     reads (generated once, mode 0600). Returns the paths."""
     paths = state_paths(site)
-    for directory in (paths["state"], paths["secrets"], site.workspaces_path):
+    private = ("state", "secrets", "services_cwd")
+    for directory in (*(paths[key] for key in private), site.workspaces_path):
         ensure_private_dir(directory)
     for key in GENERATED_SECRETS:
         ensure_secret(paths[key])
@@ -137,17 +141,17 @@ def configure(c, site: SiteConfig, profile: Profile) -> dict[str, Path]:
         {
             "name": "idle-culler",
             "api_token": secrets["culler_token"],
-            "command": [
-                sys.executable,
-                "-m",
-                "jupyterhub_idle_culler",
-                f"--timeout={site.hub.idle_timeout_seconds}",
-            ],
+            "command": python_module(
+                "jupyterhub_idle_culler", f"--timeout={site.hub.idle_timeout_seconds}"
+            ),
         },
     ]
     # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
     c.Spawner.environment = {"TRESOR_AIRLOCK_URL": f"{site.airlock_url}{AIRLOCK_PREFIX}"}
     gateway.configure_hub(c, site)
+    for service in c.JupyterHub.services:
+        if "command" in service:  # the hub starts it: never in a directory holding data
+            service["cwd"] = str(paths["services_cwd"])
     return paths
 
 
@@ -163,7 +167,7 @@ def airlock_service(site: SiteConfig, api_token: str, *, hub_runs_it: bool) -> d
     if not hub_runs_it:
         return service
     return service | {
-        "command": [sys.executable, "-m", "airlock", "serve", "--port", str(site.airlock.port)],
+        "command": python_module("airlock", "serve", "--port", str(site.airlock.port)),
         "environment": {
             "TRESOR_SITE_CONFIG": str(site.source or ""),
             "TRESOR_STATE_DIR": str(site.state_path),
