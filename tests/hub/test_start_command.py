@@ -9,13 +9,13 @@ One scenario per user, to start as few nodes as possible.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -249,30 +249,61 @@ def test_node_life__ctrl_c_restart_elsewhere_airlock_crash_stale_processes(tmp_p
 
 
 def ordinary_user() -> dict:
-    """Popen arguments that run a command as an ordinary user (the tests' own user if it is
-    one); skips when this checkout cannot be read by that user (then README's note holds)."""
+    """Popen arguments that run a command as an ordinary user (``nobody`` when the tests run
+    as root, else the tests' own user)."""
     if os.geteuid() != 0:
         return {}
     entry = pwd.getpwnam("nobody")
-    as_user = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+def can_run(python: Path, as_user: dict) -> bool:
     try:
         probe = subprocess.run(
-            [sys.executable, "-c", "import tresor.node.start, airlock, jupyterhub"],
+            [str(python), "-c", "import tresor.node.start, airlock, jupyterhub"],
             cwd="/",
             capture_output=True,
-            text=True,
             check=False,
             **as_user,
         )
-        problem = probe.stderr[-500:] if probe.returncode else ""
-    except OSError as e:  # e.g. the interpreter lives under a directory only root may enter
-        problem = str(e)
-    if problem:
-        pytest.skip(
-            f"user nobody cannot run this checkout's environment ({sys.executable}): a node "
-            f"runs as an ordinary user only from a runtime that user can read: {problem}"
+    except OSError:  # e.g. the interpreter lives under a directory only root may enter
+        return False
+    return probe.returncode == 0
+
+
+def readable_runtime(as_user: dict, into: Path) -> Path:
+    """A checkout with its runtime that ``as_user`` can read and execute, as README says a node
+    run by an ordinary user needs: this one if it is (an ordinary user's own checkout), else a
+    copy of its files with a venv made from Debian's python3.11 and exactly constraints.txt (CI
+    clones into a directory only root may enter, with a venv on root's pyenv Python)."""
+    if not as_user or can_run(REPO_ROOT / ".venv" / "bin" / "python", as_user):
+        return REPO_ROOT
+    root = into / "tresor"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, (n.decode() for n in listed)):
+        if (REPO_ROOT / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO_ROOT / name, root / name)
+    shutil.copytree(REPO_ROOT / "node_modules", root / "node_modules", symlinks=True)
+    uv = str(REPO_ROOT / ".venv" / "bin" / "uv")
+    python = root / ".venv" / "bin" / "python"
+    subprocess.run(
+        [uv, "venv", "-q", "--python", "/usr/bin/python3.11", str(python.parent.parent)], check=True
+    )
+    for args in (["-r", "constraints.txt"], ["--no-deps", "-e", "."]):
+        subprocess.run(
+            [uv, "pip", "install", "-q", "--compile-bytecode", "--python", str(python), *args],
+            cwd=root,
+            check=True,
         )
-    return as_user
+    # what scripts/bootstrap.sh records, so that local-node.sh finds the venv current
+    lock = (root / "constraints.txt").read_bytes() + (root / "pyproject.toml").read_bytes()
+    (root / ".venv" / ".tresor-lock-sha256").write_text(hashlib.sha256(lock).hexdigest() + "\n")
+    subprocess.run(["chmod", "-R", "a+rX", str(into)], check=True)
+    assert can_run(python, as_user), f"{as_user} cannot run the runtime in {root}"
+    return root
 
 
 def test_node_life__ordinary_user_start_stop_start():
@@ -280,7 +311,12 @@ def test_node_life__ordinary_user_start_stop_start():
     10 s), start again from another directory, Ctrl-C; a start that fails half-way."""
     as_user = ordinary_user()
     home = Path(tempfile.mkdtemp(prefix="tresor-user-"))  # pytest's tmp_path is root's only
+    copies = Path(tempfile.mkdtemp(prefix="tresor-runtime-"))
     try:
+        os.chmod(copies, 0o755)
+        runtime = readable_runtime(as_user, copies)
+        local_node = ["bash", str(runtime / "scripts" / "local-node.sh")]
+        tresor = str(runtime / ".venv" / "bin" / "tresor")
         site = load_site_config(write_site_config(home, demo=False))
         elsewhere = home / "elsewhere"
         shadowing_folders(elsewhere)
@@ -291,14 +327,14 @@ def test_node_life__ordinary_user_start_stop_start():
         nodes = []
         try:
             nodes.append(NodeCommand(site, home / "first.log"))
-            nodes[-1].start(LOCAL_NODE, cwd=elsewhere, env=dict(env), **as_user).wait_up()
+            nodes[-1].start(local_node, cwd=elsewhere, env=dict(env), **as_user).wait_up()
             if as_user:
                 assert {p.uids().real for p in nodes[-1].processes()} == {as_user["user"]}
             nodes[-1].find("-m airlock").suspend()
             stop_and_check(nodes[-1])
             shadowing_folders(site.state_path)
             nodes.append(NodeCommand(site, home / "second.log"))
-            nodes[-1].start([TRESOR, "node", "start"], cwd=elsewhere, env=dict(env), **as_user)
+            nodes[-1].start([tresor, "node", "start"], cwd=elsewhere, env=dict(env), **as_user)
             nodes[-1].wait_up()
             stop_and_check(nodes[-1])
 
@@ -308,7 +344,7 @@ def test_node_life__ordinary_user_start_stop_start():
             shutil.rmtree(outbox)
             outbox.write_text("not a directory")
             nodes.append(NodeCommand(site, home / "failed.log"))
-            nodes[-1].start([TRESOR, "node", "start"], cwd=elsewhere, env=dict(env), **as_user)
+            nodes[-1].start([tresor, "node", "start"], cwd=elsewhere, env=dict(env), **as_user)
             assert nodes[-1].wait_exit(120) != 0
             assert "the hub exited with status 1" in nodes[-1].output()
             assert "configurable-http-proxy" in " ".join(nodes[-1].commands.values())
@@ -319,3 +355,4 @@ def test_node_life__ordinary_user_start_stop_start():
                 node.kill_all()
     finally:
         shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(copies, ignore_errors=True)
