@@ -15,6 +15,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "core": ("tresor.core",),
     "node runtime": ("tresor.node",),
     "tooling": ("tresor.cli", "tresor.demo", "tresor.__main__"),
+    "federation": ("tresor.federation",),
     "airlock checks": ("airlock.checks",),
     "airlock service": ("airlock",),
     "researcher library": ("tresor",),
@@ -27,7 +28,17 @@ ALLOWED: dict[str, set[str]] = {
     "node runtime": {"core"},
     "airlock checks": {"core"},
     "airlock service": {"core", "airlock checks"},
-    "tooling": {"core", "researcher library", "node runtime", "airlock checks", "airlock service"},
+    # the coordinator, the node agent and the registered analyses: the airlock only through
+    # its REST API (the researcher library's client) and its pure checks
+    "federation": {"core", "researcher library", "airlock checks"},
+    "tooling": {
+        "core",
+        "researcher library",
+        "node runtime",
+        "airlock checks",
+        "airlock service",
+        "federation",
+    },
 }
 
 #: packages whose modules must not import each other in a circle
@@ -38,6 +49,8 @@ ACYCLIC_PACKAGES = (
     "airlock.db",
     "airlock.web",
     "tresor",
+    "tresor.federation",
+    "tresor.federation.coordinator",
     "tresor.node",
     "tresor.stats",
 )
