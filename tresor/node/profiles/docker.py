@@ -144,7 +144,7 @@ def configure(c, site: SiteConfig) -> None:
     auth.manage_groups = True
     auth.site_groups = {
         user: sorted(g for g, members in site.hub_groups.items() if user in members)
-        for user in site.accounts.all_users
+        for user in site.login_users
     }
 
     # -- single-user containers ----------------------------------------------------------------
