@@ -3,6 +3,7 @@
 - :mod:`tresor.cli.node`: demo-data, datasets, node start, accounts, kernel
 - :mod:`tresor.cli.stats`: freq, hardy, gwas, pca (genomics over VCF Zarr)
 - :mod:`tresor.cli.airlock`: airlock check / verify / audit
+- :mod:`tresor.cli.federation`: federation keys, agent, coordinator, requests
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tresor.cli import airlock, node, stats
+    from tresor.cli import airlock, federation, node, stats
 
-    for module in (node, stats, airlock):
+    for module in (node, stats, airlock, federation):
         module.register(cli)
 
 
