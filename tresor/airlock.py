@@ -144,9 +144,9 @@ def _contexts(paths: list[str], context: Mapping[str, Any]) -> dict[str, dict[st
                 'context={"description": "...", "disclosure_control": "..."} for all files, '
                 "or a dict of such dicts keyed by path"
             )
-        out[path] = {k: str(ctx[k]).strip() for k in CONTEXT_KEYS} | (
-            {"exception": str(ctx["exception"])} if ctx.get("exception") else {}
-        )
+        out[path] = {k: str(ctx[k]).strip() for k in CONTEXT_KEYS} | {
+            k: str(ctx[k]) for k in ("exception", "name") if ctx.get(k)
+        }
     return out
 
 
@@ -174,7 +174,8 @@ def submit(
 
     ``context`` is ``{"description": ..., "disclosure_control": ...}`` for every file, or a
     dict of such dicts keyed by path (add ``"exception"`` to explain why a file the checks
-    block should still be released). ``project`` defaults to your only project.
+    block should still be released, ``"name"`` for its name in the bundle instead of its path
+    in the workspace). ``project`` defaults to your only project.
     ``workspace`` defaults to ``TRESOR_WORKSPACE`` (else the current directory).
     ``federation`` (``{"request_id", "crate_sha256"}``) binds the request to the federated
     request it answers; only the node's federation agent may.

@@ -87,11 +87,12 @@ def allele_counts(dataset) -> pd.DataFrame:
     return table[biallelic].reset_index(drop=True)
 
 
-def stub_merge(bundles, out_dir: Path):
+def stub_merge(bundles, out_dir: Path, *, request_id=None, crate_sha256=None):
     """STUB of ``tresor.federation.merge.merge``: sums per variant over the nodes' bundles."""
     merged = None
     for bundle in bundles:
-        table = pd.read_parquet(bundle.files_dir / "allele_counts.parquet")[KEY + COLUMNS[5:]]
+        (path,) = bundle.files_dir.rglob("allele_counts.parquet")
+        table = pd.read_parquet(path)[KEY + COLUMNS[5:]]
         table = table.rename(
             columns={"ALT_CTS": f"AC_{bundle.node}", "OBS_CT": f"AN_{bundle.node}"}
         )

@@ -295,8 +295,14 @@ class Agent:
             "node's minor allele count threshold "
             f"({self.site.airlock.checks.min_minor_allele_count}) is reached"
         )
+        what = getattr(analysis, "description", "") or "output"
+        out_dir = self.workspace / "federation" / request.request_id
         context = {
-            str(p): {"description": f"{p.name}: {about}", "disclosure_control": control}
+            str(p): {
+                "description": f"{p.name}: {what}; {about}",
+                "disclosure_control": control,
+                "name": p.relative_to(out_dir).as_posix(),  # the outputs as the analysis named them
+            }
             for p in paths
         }
         submission = tresor.airlock.submit(

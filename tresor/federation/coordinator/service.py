@@ -614,7 +614,7 @@ class Coordinator:
             from tresor.federation import merge
 
             tmp.mkdir(parents=True)
-            merge.merge(bundles, tmp)
+            merge.merge(bundles, tmp, request_id=row.id, crate_sha256=row.crate_sha256)
             refused = [t.node for t in row.targets if t.status == TargetStatus.REFUSED]
             if out.exists():
                 shutil.rmtree(out)
