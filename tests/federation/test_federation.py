@@ -193,6 +193,15 @@ def test_refusals__each_says_which_check_and_why(federation: Federation, counted
     # none of these moved the request on
     assert fed.status(other.id, **kw).nodes["dk"] in ("waiting", "running", "in_review")
 
+    # a node's policy: dk does not offer se's dataset; its agent says so, nothing runs
+    unwanted = fed.request("allele_counts", project=PROJECT, targets={"dk": "se"}, **kw)
+    refused = wait_until(
+        lambda: (s := fed.status(unwanted.id, **kw)).done and s, "dk to refuse the request"
+    )
+    assert refused.state == "failed" and refused.nodes == {"dk": "refused"}
+    assert "does not offer dataset se to the federation" in refused.reasons["dk"]
+    assert not (dk.state / "workspaces" / "federation" / "federation" / unwanted.id).exists()
+
 
 def test_offline_node__crates_in_and_bundles_out_as_files(federation: Federation, tmp_path):
     kw = federation.client_kw()

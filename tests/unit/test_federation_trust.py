@@ -192,3 +192,26 @@ def test_crate__bad_signature_other_federation_retired_key_are_refused(tmp_path,
         verify_signed_crate(signed, retired, now=NOW)
     with pytest.raises(CrateError, match="more than 30 days ago"):
         verify_signed_crate(signed, registry, now=NOW + dt.timedelta(days=31))
+
+
+def test_tresor_federation_keys__new_and_public_print_registry_entries(tmp_path):
+    from click.testing import CliRunner
+
+    from airlock.bundles import load_or_create_signing_key
+    from tresor.cli import cli
+
+    runner = CliRunner()
+    made = runner.invoke(cli, ["federation", "keys", "new", str(tmp_path / "agent.pem")])
+    assert made.exit_code == 0, made.output
+    text = made.output.strip()
+    assert signing.parse_public_key(text)  # what the registry takes
+    again = runner.invoke(cli, ["federation", "keys", "public", str(tmp_path / "agent.pem")])
+    assert again.output.strip() == text
+    refused = runner.invoke(cli, ["federation", "keys", "new", str(tmp_path / "agent.pem")])
+    assert refused.exit_code == 1 and "never overwritten" in refused.output
+    # the airlock's release key: its published .pub file
+    release = load_or_create_signing_key(tmp_path / "airlock_signing_key.pem")
+    shown = runner.invoke(
+        cli, ["federation", "keys", "public", str(tmp_path / "airlock_signing_key.pub")]
+    )
+    assert shown.output.strip() == signing.public_key_text(release)
