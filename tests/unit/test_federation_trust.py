@@ -215,3 +215,16 @@ def test_tresor_federation_keys__new_and_public_print_registry_entries(tmp_path)
         cli, ["federation", "keys", "public", str(tmp_path / "airlock_signing_key.pub")]
     )
     assert shown.output.strip() == signing.public_key_text(release)
+
+
+def test_docs__node_states_diagram_is_generated_from_the_table():
+    from pathlib import Path
+
+    from tresor.federation.coordinator import states
+
+    assert set(states.VALID_TRANSITIONS) == set(states.TargetStatus)
+    assert states.REPORTABLE | {states.TargetStatus.RELEASED} == (
+        set(states.TargetStatus) - {states.TargetStatus.WAITING}
+    )
+    text = (Path(__file__).resolve().parents[2] / "docs" / "federation.md").read_text()
+    assert states.block() in text, "paste tresor.federation.coordinator.states.block() there"

@@ -57,10 +57,23 @@ def check_transition(current: TargetStatus, new: TargetStatus) -> None:
         )
 
 
+START = "<!-- federation-states:start (generated from tresor.federation.coordinator.states) -->"
+END = "<!-- federation-states:end -->"
+
+
 def mermaid() -> str:
-    """The diagram of docs/federation.md, from :data:`VALID_TRANSITIONS`."""
-    lines = ["stateDiagram-v2", "    [*] --> waiting"]
+    """The diagram of docs/federation.md, from :data:`VALID_TRANSITIONS`: who moves each step
+    (the node's agent reports; only a verified bundle releases)."""
+    lines = ["```mermaid", "stateDiagram-v2", f"    [*] --> {T.WAITING}"]
     for source, targets in VALID_TRANSITIONS.items():
-        lines += [f"    {source} --> {target}" for target in sorted(targets)]
-    lines += [f"    {s} --> [*]" for s in sorted(ANSWERED)]
+        for target in sorted(targets, key=list(TargetStatus).index):
+            who = "verified bundle" if target == T.RELEASED else "agent reports"
+            lines.append(f"    {source} --> {target}: {who}")
+        if not targets:
+            lines.append(f"    {source} --> [*]")
+    lines.append("```")
     return "\n".join(lines)
+
+
+def block() -> str:
+    return f"{START}\n{mermaid()}\n{END}"
