@@ -124,8 +124,9 @@ def install() -> list[str]:
     import tresor.federation
 
     stubbed = []
-    try:
-        importlib.import_module("tresor.federation.analyses")
+    try:  # a directory left without __init__.py would import as an empty namespace package
+        if not hasattr(importlib.import_module("tresor.federation.analyses"), "REGISTRY"):
+            raise ModuleNotFoundError("tresor.federation.analyses")
     except ModuleNotFoundError:
         analyses = types.ModuleType("tresor.federation.analyses")
         analyses.REGISTRY = {"allele_counts": StubAlleleCounts()}
@@ -133,7 +134,8 @@ def install() -> list[str]:
         tresor.federation.analyses = analyses
         stubbed.append("analyses")
     try:
-        importlib.import_module("tresor.federation.merge")
+        if not hasattr(importlib.import_module("tresor.federation.merge"), "merge"):
+            raise ModuleNotFoundError("tresor.federation.merge")
     except ModuleNotFoundError:
         merge = types.ModuleType("tresor.federation.merge")
         merge.merge = stub_merge
