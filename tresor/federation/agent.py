@@ -135,6 +135,10 @@ class Agent:
         self.airlock_url, self.airlock_token = airlock_url, airlock_token
         self.outbox = outbox
         self.records = Records(site.federation_state_path / "requests.json")
+        for record in list(self.records.items.values()):  # a run a stop interrupted: again
+            if record.status in (WAITING, RUNNING) and not record.airlock_request:
+                del self.records.items[record.request_id]
+        self.records.save()
         self.workspace = site.workspaces_path / site.federation.account
         self.coordinator = None
         if outbox is None:
@@ -229,16 +233,15 @@ class Agent:
         self.records.save()
         try:
             accepted = decide(request, self.site, load_catalogue(self.site.catalogue_path))
+            self.records.set(record, RUNNING)
+            if self.coordinator is not None:
+                self.poll_quietly()  # say it is running before the long part
+            paths = self.run_analysis(request, accepted)
+            record.airlock_request = self.submit(request, accepted, paths, signed.sha256)
         except Refused as e:
             log.info("request %s refused: %s", request.request_id, e)
             self.records.set(record, REFUSED, str(e))
             return
-        self.records.set(record, RUNNING)
-        if self.coordinator is not None:
-            self.poll_quietly()  # tell the coordinator it is running before the long part
-        try:
-            paths = self.run_analysis(request, accepted)
-            record.airlock_request = self.submit(request, accepted, paths, signed.sha256)
         except Exception as e:
             log.exception("request %s failed at node %s", request.request_id, self.node)
             self.records.set(record, REFUSED, f"node {self.node} could not run it: {e}"[:2000])
