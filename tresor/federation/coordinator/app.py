@@ -147,8 +147,14 @@ async def signed_node(request: Request) -> SignedCall:
     path = request.scope.get("root_path", "") + request.scope["path"]
     if query := request.scope.get("query_string", b"").decode():
         path = f"{path}?{query}"
-    return request.app.state.coordinator.authenticate_call(
-        request.headers, request.method, path, body
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(  # the nonce is written to the database
+        request.app.state.coordinator.authenticate_call,
+        request.headers,
+        request.method,
+        path,
+        body,
     )
 
 
