@@ -45,6 +45,12 @@ class Settings(BaseModel):
     projects: tuple[str, ...] = ()
     #: the limits from the site config; admins' changes in the database take precedence
     defaults: AirlockConfig = AirlockConfig()
+    #: the node's federation agent (``[federation]`` of the site config): the hub service whose
+    #: token acts as the account ``federation_account`` with the hub groups
+    #: ``federation_groups``; only that account makes requests bound to a federated request
+    federation_service: str | None = None
+    federation_account: str | None = None
+    federation_groups: tuple[str, ...] = ()
 
     @field_validator("base_url")
     @classmethod
@@ -69,6 +75,15 @@ class Settings(BaseModel):
             return (value if value.is_absolute() else base / value).resolve()
 
         url = os.environ.get(DATABASE_URL_ENV) or a.database_url
+        federation = site.federation
+        if federation.enabled:
+            fed = {
+                "federation_service": federation.hub_service,
+                "federation_account": federation.account,
+                "federation_groups": tuple(sorted(site.groups_of(federation.account))),
+            }
+        else:
+            fed = {}
         return cls(
             node_name=site.node_name,
             base_url=base_url or os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/airlock/"),
@@ -83,6 +98,7 @@ class Settings(BaseModel):
             catalogue_dir=site.catalogue_path,
             projects=tuple(sorted(site.projects)),
             defaults=a.config,
+            **fed,
         )
 
 

@@ -29,6 +29,8 @@ class User:
 
     name: str
     groups: frozenset[str] = frozenset()
+    #: identified by the node's federation agent's hub service (airlock.api.deps), not a login
+    federation_agent: bool = False
 
     @property
     def is_researcher(self) -> bool:
@@ -96,6 +98,19 @@ class Comment:
 
 
 @dataclasses.dataclass(frozen=True)
+class FederationBinding:
+    """What a request answers when the node's federation agent made it: the coordinator's
+    request id and the SHA-256 of its signed request crate. Shown to reviewers and written
+    into the signed manifest, so a released bundle answers one federated request only."""
+
+    request_id: str
+    crate_sha256: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"request_id": self.request_id, "crate_sha256": self.crate_sha256}
+
+
+@dataclasses.dataclass(frozen=True)
 class ReleaseRequest:
     """A request to release files from a project, with everything said about it so far."""
 
@@ -112,6 +127,7 @@ class ReleaseRequest:
     files: tuple[RequestFile, ...] = ()
     reviews: tuple[Review, ...] = ()
     comments: tuple[Comment, ...] = ()
+    federation: FederationBinding | None = None
 
     def file(self, file_id: int) -> RequestFile | None:
         return next((f for f in self.files if f.id == file_id), None)

@@ -56,5 +56,6 @@ class AuditEventType(enum.StrEnum):
     FILE_CHECKED = "file_checked"
     FILE_VIEWED = "file_viewed"
     FILE_DOWNLOADED = "file_downloaded"
+    BUNDLE_DOWNLOADED = "bundle_downloaded"
     FILE_COMMENTED = "file_commented"
     CONFIG_CHANGED = "config_changed"

@@ -45,6 +45,20 @@ def check_user_can_create_request(user: User, project: str, projects: Collection
         )
 
 
+def user_can_bind_federation(user: User) -> bool:
+    """Only the node's federation agent (its hub service, acting as the federation account)
+    makes requests that answer a federated request."""
+    return user.federation_agent
+
+
+def check_user_can_bind_federation(user: User) -> None:
+    if not user_can_bind_federation(user):
+        raise PermissionDenied(
+            f"{user.name} is not this node's federation agent, so cannot bind a request to a "
+            "federated request (only the agent's own hub service token does that)"
+        )
+
+
 def user_is_requester(user: User, request: ReleaseRequest) -> bool:
     return user.name == request.requester
 

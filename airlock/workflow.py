@@ -30,6 +30,7 @@ from airlock.domain import (
     SYSTEM,
     AuditEntry,
     AuditEvent,
+    FederationBinding,
     ReleaseRequest,
     RequestFile,
     User,
@@ -154,17 +155,24 @@ class Airlock:
         )
 
     # -- the requester ----------------------------------------------------------------------
-    def create_request(self, user: User, project: str) -> ReleaseRequest:
+    def create_request(
+        self, user: User, project: str, *, federation: FederationBinding | None = None
+    ) -> ReleaseRequest:
+        """A draft for one of the user's projects; the federation agent's account binds it to
+        the federated request it answers (``federation``)."""
         permissions.check_user_can_create_request(user, project, self.settings.projects)
+        details: dict[str, Any] = {"project": project}
+        if federation is not None:
+            permissions.check_user_can_bind_federation(user)
+            details["federation"] = federation.to_dict()
         request_id = uuid.uuid4().hex[:16]
         with self.dal.write() as tx:
             return tx.create_request(
                 request_id=request_id,
                 project=project,
                 requester=user.name,
-                audit=AuditEvent(
-                    AuditEventType.REQUEST_CREATED, user.name, request_id, {"project": project}
-                ),
+                federation=federation,
+                audit=AuditEvent(AuditEventType.REQUEST_CREATED, user.name, request_id, details),
             )
 
     def _editable(self, tx: Writer, user: User, request_id: str) -> ReleaseRequest:
@@ -485,7 +493,8 @@ class Airlock:
 
         by_id = {f.id: f.name for f in request.files}
         _, audit_head = tx.audit_head()
-        return {
+        bound = {"federation": request.federation.to_dict()} if request.federation else {}
+        return bound | {
             "node": self.settings.node_name,
             "bundle": self.bundle_name(request),
             "request": {
@@ -638,6 +647,32 @@ class Airlock:
                 )
             )
         return FileContent(request, file, data)
+
+    def download_bundle(self, user: User, request_id: str) -> tuple[ReleaseRequest, Path]:
+        """The requester takes the whole signed bundle (manifest, signature, files), e.g. to
+        send it to a federation coordinator: checked against the node's key first, audited."""
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_download_release(user, request)
+            policies.check_can_download(request)
+            path = self.settings.outbox_dir / request.bundle_name
+            report = bundles.verify_bundle(path, self.signing_key.public_key())
+            if not report.ok:
+                raise IntegrityError(
+                    f"bundle {request.bundle_name} in the outbox does not verify "
+                    f"({'; '.join(report.problems)}); an admin must inspect it"
+                )
+            tx.append_audit(
+                AuditEvent.for_request(
+                    AuditEventType.BUNDLE_DOWNLOADED,
+                    user,
+                    request_id,
+                    bundle=request.bundle_name,
+                    manifest_sha256=SnapshotStore.hash_file(path / bundles.MANIFEST),
+                )
+            )
+        return request, path
 
     # -- admins -----------------------------------------------------------------------------
     def audit_entries(

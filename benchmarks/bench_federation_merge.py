@@ -136,7 +136,7 @@ def _write_node(out: Path, node: int, n_sites: int, analysis: str) -> None:
 
 
 def _bundle(root: Path, node: int, outputs: Path):
-    from tresor.federation.bundle_types import VerifiedBundle
+    from tresor.core.bundles import VerifiedBundle
 
     files = [
         {"name": f"out/{p.name}", "sha256": "-", "size": p.stat().st_size}

@@ -49,16 +49,23 @@ USERS: dict[str, frozenset[str]] = {
 
 #: token prefix for tokens of a real user that lack the airlock's access scope
 NO_SCOPE = "noscope-"
+#: token prefix for hub services' tokens (with the access scope): ``service-<name>``
+SERVICE = "service-"
+#: the token of the node's federation agent (the hub service tresor.core.site.FEDERATION_SERVICE)
+AGENT_TOKEN = f"{SERVICE}federation-agent"
 
 
 class FixedIdentities:
     """Stands in for the hub where none runs: token -> the hub's user model, or None.
 
     A token is the user's name; ``noscope-<name>`` is that user's token without
-    ``access:services!service=airlock``.
+    ``access:services!service=airlock``; ``service-<name>`` is hub service ``name``'s token.
     """
 
     async def user_for_token(self, token: str) -> dict[str, Any] | None:
+        if token.startswith(SERVICE):
+            name = token.removeprefix(SERVICE)
+            return {"kind": "service", "name": name, "scopes": [ACCESS_SCOPE]}
         name = token.removeprefix(NO_SCOPE)
         if name not in USERS:
             return None
@@ -88,10 +95,14 @@ def marker_checker(path: Path, name: str, context=None) -> FileReport:
     return FileReport(path=name)
 
 
-def make_settings(root: Path, database_url: str | None = None, **runtime: Any) -> Settings:
+def make_settings(
+    root: Path, database_url: str | None = None, node_name: str = "testnode", **runtime: Any
+) -> Settings:
+    """Settings of a node whose federation agent acts as the account ``federation``, a
+    researcher of project nordic-gwas."""
     root.mkdir(parents=True, exist_ok=True)
     return Settings(
-        node_name="testnode",
+        node_name=node_name,
         database_url=database_url or f"sqlite:///{root / 'airlock.sqlite'}",
         workspaces_dir=root / "workspaces",
         store_dir=root / "store",
@@ -101,6 +112,9 @@ def make_settings(root: Path, database_url: str | None = None, **runtime: Any) -
         catalogue_dir=root / "catalogue",
         projects=PROJECTS,
         defaults=AirlockConfig(**runtime),
+        federation_service="federation-agent",
+        federation_account="federation",
+        federation_groups=("nordic-gwas", "researchers"),
     )
 
 

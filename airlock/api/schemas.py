@@ -55,8 +55,21 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FederationBindingIn(_In):
+    request_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] = Field(
+        description="the federation coordinator's request id"
+    )
+    crate_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="SHA-256 of the coordinator's signed request crate"
+    )
+
+
 class RequestCreate(_In):
     project: ShortName = Field(description="one of your project groups")
+    federation: FederationBindingIn | None = Field(
+        None,
+        description="the federated request this answers (only the node's federation account)",
+    )
 
 
 class FileCreate(_In):
@@ -170,6 +183,11 @@ class CommentPublic(BaseModel):
         return cls.model_validate(dataclasses.asdict(c))
 
 
+class FederationBindingPublic(BaseModel):
+    request_id: str
+    crate_sha256: str
+
+
 class RequestSummary(BaseModel):
     id: str
     project: str
@@ -182,6 +200,7 @@ class RequestSummary(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     submitted_at: dt.datetime | None
+    federation: FederationBindingPublic | None = None
 
     @classmethod
     def of(cls, r: ReleaseRequest) -> RequestSummary:
@@ -189,6 +208,7 @@ class RequestSummary(BaseModel):
             id=r.id,
             project=r.project,
             requester=r.requester,
+            federation=_binding(r),
             status=r.status,
             round=r.round,
             files=len(r.files),
@@ -211,6 +231,9 @@ class RequestPublic(BaseModel):
     submitted_at: dt.datetime | None
     released_at: dt.datetime | None
     bundle_name: str | None
+    federation: FederationBindingPublic | None = Field(
+        None, description="the federated request this answers, when the federation agent made it"
+    )
     approvals: list[str] = Field(description="reviewers who approved this round")
     approvals_required: int
     files: list[FilePublic]
@@ -233,6 +256,7 @@ class RequestPublic(BaseModel):
             submitted_at=r.submitted_at,
             released_at=r.released_at,
             bundle_name=r.bundle_name,
+            federation=_binding(r),
             approvals=sorted(r.approvers),
             approvals_required=approvals_required,
             files=[FilePublic.of(f, hide_values=abilities.hide_values) for f in r.files],
@@ -240,6 +264,10 @@ class RequestPublic(BaseModel):
             comments=[CommentPublic.of(c) for c in r.comments],
             abilities=abilities,
         )
+
+
+def _binding(r: ReleaseRequest) -> FederationBindingPublic | None:
+    return FederationBindingPublic(**r.federation.to_dict()) if r.federation else None
 
 
 class QueuePublic(BaseModel):

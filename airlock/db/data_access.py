@@ -34,6 +34,7 @@ from airlock.domain import (
     AuditEntry,
     AuditEvent,
     Comment,
+    FederationBinding,
     ReleaseRequest,
     RequestFile,
     Review,
@@ -87,6 +88,11 @@ def _request(row: RequestRow) -> ReleaseRequest:
                 created_at=c.created_at,
             )
             for c in row.comments
+        ),
+        federation=(
+            FederationBinding(row.federation_request_id, row.federation_crate_sha256)
+            if row.federation_request_id and row.federation_crate_sha256
+            else None
         ),
     )
 
@@ -206,7 +212,13 @@ class Writer(Reader):
         return _entry(row)
 
     def create_request(
-        self, *, request_id: str, project: str, requester: str, audit: AuditEvent
+        self,
+        *,
+        request_id: str,
+        project: str,
+        requester: str,
+        audit: AuditEvent,
+        federation: FederationBinding | None = None,
     ) -> ReleaseRequest:
         now = utcnow()
         self.session.add(
@@ -218,6 +230,8 @@ class Writer(Reader):
                 round=0,
                 created_at=now,
                 updated_at=now,
+                federation_request_id=federation.request_id if federation else None,
+                federation_crate_sha256=federation.crate_sha256 if federation else None,
             )
         )
         self.session.flush()

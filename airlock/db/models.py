@@ -14,51 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the airlock database")
-            value = value.astimezone(dt.UTC)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value
+from tresor.core.database import UTCDateTime, metadata
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = metadata()
 
 
 class RequestRow(Base):
@@ -74,6 +37,9 @@ class RequestRow(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     bundle_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    #: the federated request it answers (migration 0003_federation_binding); both or neither
+    federation_request_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    federation_crate_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     files: Mapped[list[FileRow]] = relationship(
         back_populates="request", order_by="FileRow.id", cascade="all, delete-orphan"

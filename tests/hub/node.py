@@ -97,8 +97,9 @@ class LocalNode:
         ensure_demo_cohorts(site, progress=lambda m: None)
         return cls(site=site, passwords=passwords, admin_token=secrets.token_hex(32))
 
-    def start(self, timeout: float = 90) -> None:
-        env = dict(os.environ)
+    def start(self, timeout: float = 90, env: dict[str, str] | None = None) -> None:
+        """Start the hub (``env``: more environment, e.g. a federation agent's proxy)."""
+        env = {**os.environ, **(env or {})}
         env.update(
             TRESOR_SITE_CONFIG=str(self.site.source),
             TRESOR_REAL_HUB_CONFIG=str(REPO_ROOT / "jupyterhub_config.py"),

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import xarray as xr
 
+from tresor.core.bundles import VerifiedBundle
 from tresor.federation.analyses import REGISTRY, phenotype_table
-from tresor.federation.bundle_types import VerifiedBundle
 from tresor.io import open_store
 
 REQUEST = "req-0001"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -35,4 +36,81 @@ def test_migrations__downgrade_and_upgrade_again(tmp_path):
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     upgrade(url)
     assert is_current(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_migration_0003_federation_binding__upgrades_a_database_with_data(
+    tmp_path, backend, request
+):
+    """A database of the schema before 0003, holding a released request, its file, review and
+    audit entry, upgrades: every row is kept, the request has no binding, and bound requests
+    can be stored after."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from airlock.db.data_access import DataAccess
+    from airlock.domain import AuditEvent, FederationBinding
+    from airlock.enums import AuditEventType
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    previous = scripts.get_revision("0003_federation_binding").down_revision
+    upgrade(url, previous)
+    engine = make_engine(url)
+    rows = {
+        "requests": "INSERT INTO requests (id, project, requester, status, round, created_at, "
+        "updated_at, submitted_at, released_at, bundle_name) VALUES ('0123456789abcdef', "
+        "'nordic-gwas', 'researcher1', 'released', 1, :t, :t, :t, :t, 'dk-0123456789abcdef')",
+        "request_files": "INSERT INTO request_files (request_id, name, source_path, description, "
+        "disclosure_control, sha256, size, verdict, report, exception, added_at, updated_at) "
+        "VALUES ('0123456789abcdef', 'freq.csv', 'results/freq.csv', 'counts', 'n >= 10', "
+        "'ab', 2, 'pass', '{}', NULL, :t, :t)",
+        "reviews": "INSERT INTO reviews (request_id, round, reviewer, decision, reason, "
+        "acknowledged, created_at) VALUES ('0123456789abcdef', 1, 'reviewer1', 'approve', '', "
+        "'[]', :t)",
+    }
+    import datetime as dt
+
+    now = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
+    stamp = now.replace(tzinfo=None) if backend == "sqlite" else now
+    with engine.begin() as conn:
+        for sql in rows.values():
+            conn.execute(text(sql), {"t": stamp})
+    dal = DataAccess(engine)
+    with dal.write() as tx:
+        tx.append_audit(AuditEvent(AuditEventType.CONFIG_CHANGED, "admin1", None, {"x": 1}))
+    with engine.connect() as conn:
+        before = {t: conn.execute(text(f"SELECT * FROM {t}")).all() for t in [*rows, "audit_log"]}
+    engine.dispose()
+
+    upgrade(url)
+    engine = make_engine(url)
+    assert is_current(engine)
+    with engine.connect() as conn:
+        for table, old in before.items():
+            new = conn.execute(text(f"SELECT * FROM {table}")).all()
+            width = len(old[0])
+            assert [tuple(r)[:width] for r in new] == [tuple(r) for r in old], table
+    dal = DataAccess(engine)
+    with dal.read() as r:
+        old_request = r.get_request("0123456789abcdef")
+        assert old_request.federation is None and old_request.files[0].name == "freq.csv"
+        assert r.verify_audit_chain().ok
+    binding = FederationBinding("f" * 32, "c" * 64)
+    with dal.write() as tx:
+        tx.create_request(
+            request_id="fedfedfedfedfed0",
+            project="nordic-gwas",
+            requester="federation",
+            federation=binding,
+            audit=AuditEvent(AuditEventType.REQUEST_CREATED, "federation", "fedfedfedfedfed0"),
+        )
+    with dal.read() as r:
+        assert r.get_request("fedfedfedfedfed0").federation == binding
     engine.dispose()

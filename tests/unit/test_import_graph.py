@@ -17,9 +17,9 @@ PARTS: dict[str, tuple[str, ...]] = {
     "core": ("tresor.core",),
     "node runtime": ("tresor.node",),
     "tooling": ("tresor.cli", "tresor.demo", "tresor.ingest", "tresor.__main__"),
+    "federation": ("tresor.federation",),
     "airlock checks": ("airlock.checks",),
     "airlock service": ("airlock",),
-    "federation": ("tresor.federation",),
     "researcher library": ("tresor",),
 }
 
@@ -30,6 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "node runtime": {"core"},
     "airlock checks": {"core"},
     "airlock service": {"core", "airlock checks"},
+    # the coordinator, the node agent and the registered analyses: the airlock only through
+    # its REST API (the researcher library's client) and its pure checks
     "federation": {"core", "researcher library", "airlock checks"},
     "tooling": {
         "core",
@@ -50,6 +52,7 @@ ACYCLIC_PACKAGES = (
     "airlock.web",
     "tresor",
     "tresor.federation",
+    "tresor.federation.coordinator",
     "tresor.node",
     "tresor.stats",
 )

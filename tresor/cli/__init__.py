@@ -4,7 +4,7 @@
 - :mod:`tresor.cli.datasets`: datasets (list; admins: add, show, grant, revoke, remove)
 - :mod:`tresor.cli.stats`: freq, hardy, gwas, pca (genomics over VCF Zarr)
 - :mod:`tresor.cli.airlock`: airlock check / verify / audit
-- :mod:`tresor.cli.federation`: federation merge
+- :mod:`tresor.cli.federation`: federation keys, agent, coordinator, requests, merge
 """
 
 from __future__ import annotations

@@ -33,11 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tresor.core.bundles import VerifiedBundle
 from tresor.core.errors import TresorError
 from tresor.core.version import __version__
 from tresor.federation.alignment import AlignmentError, align
 from tresor.federation.analyses import MANIFEST, REGISTRY
-from tresor.federation.bundle_types import VerifiedBundle
 from tresor.federation.pooling import (
     NodeCovariates,
     centre_variants,

@@ -99,6 +99,21 @@ def hub_roles() -> list[dict]:
     ]
 
 
+#: the federation agent's service token acts in the airlock as the node's federation account
+#: (airlock.api.deps); on the hub it may do nothing else
+FEDERATION_AGENT_SCOPES = ["access:services!service=airlock"]
+
+
+def federation_agent_role(service: str) -> dict:
+    """The federation agent service's role; loaded only when the site is in a federation."""
+    return {
+        "name": "tresor-federation-agent",
+        "description": "Submit the federation agent's outputs to the airlock.",
+        "scopes": FEDERATION_AGENT_SCOPES,
+        "services": [service],
+    }
+
+
 def gateway_service_role() -> dict:
     """The gateway service's role; loaded only when the site enables the gateway (a role may
     not name a service the hub does not have)."""

@@ -20,7 +20,7 @@ def prepare(site: SiteConfig) -> dict[str, str]:
 def login_banner(site: SiteConfig, new_passwords: dict[str, str]) -> str:
     """What the start command prints: the URL and who can log in."""
     lines = [f"tresor node '{site.node_name}' ({site.profile} profile): {site.public_url}", ""]
-    for name in site.accounts.all_users:
+    for name in site.login_users:
         groups = [g for g, members in site.hub_groups.items() if name in members]
         if site.profile == "docker":  # no local accounts: people log in with OIDC
             login = f"logs in with {site.docker.oidc.display_name}"
@@ -29,6 +29,11 @@ def login_banner(site: SiteConfig, new_passwords: dict[str, str]) -> str:
         else:
             login = "password shown at first start"
         lines.append(f"  {name:<14} {login:<34} {', '.join(groups)}")
+    if site.federation.enabled:
+        lines.append(
+            f"  {site.federation.account:<14} {'never logs in':<34} the federation agent's "
+            "account (docs/federation.md)"
+        )
     if new_passwords:
         lines += [
             "",

@@ -18,8 +18,9 @@ from airlock.api.schemas import (
     RequestSummary,
     ReviewCreate,
 )
-from airlock.domain import ReleaseRequest, User
+from airlock.domain import FederationBinding, ReleaseRequest, User
 from airlock.workflow import Airlock
+from tresor.core.bundles import ARCHIVE_MEDIA_TYPE, pack_bundle_bytes
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 
@@ -50,8 +51,10 @@ def list_requests(user: CurrentUser, airlock: AirlockDep):
     "", response_model=RequestPublic, status_code=status.HTTP_201_CREATED, responses=ERRORS
 )
 def create_request(body: RequestCreate, user: CurrentUser, airlock: AirlockDep):
-    """Start a draft request for one of your projects."""
-    return _public(airlock, airlock.create_request(user, body.project), user)
+    """Start a draft request for one of your projects (the node's federation agent also names
+    the federated request it answers)."""
+    binding = FederationBinding(**body.federation.model_dump()) if body.federation else None
+    return _public(airlock, airlock.create_request(user, body.project, federation=binding), user)
 
 
 @router.get("/{request_id}", response_model=RequestPublic, responses=ERRORS)
@@ -112,6 +115,26 @@ def download(request_id: RequestId, file_id: FileId, user: CurrentUser, airlock:
     """The requester downloads a released file from the signed bundle (audited)."""
     content = airlock.download(user, request_id, file_id)
     return attachment(content.data, content.file.name)
+
+
+@router.get(
+    "/{request_id}/bundle",
+    response_class=Response,
+    responses={**ERRORS, 200: {"content": {ARCHIVE_MEDIA_TYPE: {}}}},
+)
+def download_bundle(request_id: RequestId, user: CurrentUser, airlock: AirlockDep):
+    """The requester downloads the whole signed bundle of a released request (manifest.json,
+    manifest.sig, files/) as one tar archive (audited)."""
+    request, path = airlock.download_bundle(user, request_id)
+    return Response(
+        content=pack_bundle_bytes(path),
+        media_type=ARCHIVE_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{request.bundle_name}.tar"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/{request_id}/submit", response_model=RequestPublic, responses=ERRORS)

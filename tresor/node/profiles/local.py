@@ -18,7 +18,7 @@ def prepare(site: SiteConfig) -> dict[str, str]:
 
     Returns new accounts' passwords (shown once, stored only as hashes)."""
     paths = common.prepare(site)
-    new_passwords = AccountStore(paths["accounts"]).ensure(site.accounts.all_users)
+    new_passwords = AccountStore(paths["accounts"]).ensure(site.login_users)
     install_kernelspec(paths["jupyter"], catalogue=site.catalogue_path)
     return new_passwords
 
