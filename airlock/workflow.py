@@ -33,6 +33,7 @@ from airlock.domain import (
     ReleaseRequest,
     RequestFile,
     User,
+    release_name,
     utcnow,
 )
 from airlock.enums import AuditEventType, Decision, RequestStatus
@@ -195,7 +196,7 @@ class Airlock:
     ) -> RequestFile:
         """Snapshot a workspace file into the request and run the checks on the snapshot."""
         path = clean_relative_path(path, "path")
-        name = clean_relative_path(name or path, "file name")
+        name = release_name(name or path)
         description = _nonempty(description, "what the file is (description)")
         disclosure_control = _nonempty(
             disclosure_control, "how disclosure was controlled (disclosure_control)"

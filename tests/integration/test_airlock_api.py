@@ -332,7 +332,28 @@ def _forbidden_cases():
             json={"path": "/etc/passwd", "description": "d", "disclosure_control": "c"},
         )
 
+    def name_is_a_file_and_a_directory(api, s):
+        """The bundle is a tree: `out` cannot be a file and hold `out/b.tsv` (issue 12)."""
+        rid, _ = _new_request(api, s, files={})
+        write_workspace_file(s, "researcher1", "a.tsv", TABLE)
+        context = {"path": "a.tsv", "description": "d", "disclosure_control": "c"}
+        r = api.as_("researcher1").post(f"/requests/{rid}/files", json={**context, "name": "out"})
+        assert r.status_code == 201, r.text
+        return lambda: api.as_("researcher1").post(
+            f"/requests/{rid}/files", json={**context, "name": "out/b.tsv"}
+        )
+
+    def names_differ_only_in_case(api, s):
+        rid, _ = _new_request(api, s)  # results/freq.csv, released as freq.csv
+        return lambda: api.as_("researcher1").post(
+            f"/requests/{rid}/files",
+            json={"path": "results/freq.csv", "name": "./Freq.CSV", "description": "d",
+                  "disclosure_control": "c"},
+        )  # fmt: skip
+
     return [
+        ("name_is_a_file_and_a_directory", name_is_a_file_and_a_directory, 409),
+        ("names_differ_only_in_case", names_differ_only_in_case, 409),
         ("self_review", self_review, 403),
         ("approve_twice", approve_twice, 409),
         ("approve_blocked_without_acknowledging", approve_blocked_without_acknowledging, 409),
