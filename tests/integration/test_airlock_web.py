@@ -132,6 +132,21 @@ def test_airlock_web__preview_shows_content_as_text_never_markup(web):
     ]
 
 
+def test_airlock_web__a_preview_that_fails_is_a_page_with_a_note(web):
+    """A deeply nested .json or .ipynb used to give a 500 (RecursionError): the reviewer gets
+    the file's page with its raw size and a note (issue 12, defect 4)."""
+    browser, airlock, settings = web
+    nested = b"[" * 50_000 + b"]" * 50_000
+    files = {"deep.json": nested, "deep.ipynb": b'{"cells": ' + nested + b"}"}
+    rid, ids = submitted(airlock, settings, files)
+    reviewer = browser("reviewer1")
+    for name, fid in ids.items():
+        page = reviewer.get(f"{PREFIX}requests/{rid}/files/{fid}")
+        assert page.status_code == 200, name
+        assert f"{len(files[name])} bytes" in page.text and "No preview" in page.text
+        assert f"files/{fid}/raw" in page.text  # the way to inspect it
+
+
 def test_airlock_web__refusals_are_pages_with_the_api_status(web):
     browser, airlock, settings = web
     rid, ids = submitted(airlock, settings, {"t.csv": PASSES})
