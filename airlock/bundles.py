@@ -152,10 +152,15 @@ def write_bundle(
         (tmp / FILES).mkdir()
         for entry in manifest["files"]:
             target = tmp / FILES / _safe_name(entry["name"])
-            if target.parent != tmp / FILES:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                directories.update(p for p in target.parents if tmp in p.parents)
-            _copy_verified(sources[entry["name"]], target, entry["sha256"])
+            try:
+                if target.parent != tmp / FILES:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    directories.update(p for p in target.parents if tmp in p.parents)
+                _copy_verified(sources[entry["name"]], target, entry["sha256"])
+            except OSError as e:  # say which file, not the temporary directory's path
+                raise type(e)(
+                    e.errno, f"cannot write {entry['name']!r} into bundle {name}: {e.strerror}"
+                ) from e
         data = manifest_bytes(manifest)
         for filename, content in (
             (MANIFEST, data),

@@ -23,6 +23,8 @@ MAX_PATH = 1024
 #: what file systems limit)
 MAX_FILE_NAME = 255
 MAX_NAME_PART_BYTES = 255
+#: the longest reason kept for a failed release
+MAX_RELEASE_ERROR = 2000
 #: invisible characters that change how a name is displayed (bidirectional controls)
 _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -172,6 +174,8 @@ class ReleaseRequest:
     files: tuple[RequestFile, ...] = ()
     reviews: tuple[Review, ...] = ()
     comments: tuple[Comment, ...] = ()
+    #: why the last release attempt failed, while the status is release_failed
+    release_error: str | None = None
 
     def file(self, file_id: int) -> RequestFile | None:
         return next((f for f in self.files if f.id == file_id), None)

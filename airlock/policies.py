@@ -20,6 +20,8 @@ EDITABLE = frozenset({RequestStatus.DRAFT, RequestStatus.RETURNED})
 REVIEWABLE = frozenset({RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW})
 #: statuses waiting for a reviewer (the queue)
 QUEUE = REVIEWABLE
+#: statuses with enough approvals whose release has not finished (a crash, a failed write)
+RELEASABLE = frozenset({RequestStatus.APPROVED, RequestStatus.RELEASE_FAILED})
 
 
 def can_edit_files(request: ReleaseRequest) -> bool:
@@ -197,16 +199,14 @@ def has_enough_approvals(request: ReleaseRequest, approvals_required: int) -> bo
 
 
 def can_release(request: ReleaseRequest, approvals_required: int) -> bool:
-    return request.status == RequestStatus.APPROVED and has_enough_approvals(
-        request, approvals_required
-    )
+    return request.status in RELEASABLE and has_enough_approvals(request, approvals_required)
 
 
 def check_can_release(request: ReleaseRequest, approvals_required: int) -> None:
-    """Approved, by enough distinct reviewers other than the requester (counted again here,
-    against the configuration in force at the release)."""
+    """Approved (or its release failed), by enough distinct reviewers other than the requester
+    (counted again here, against the configuration in force at the release)."""
     needed = approvals_needed(approvals_required)
-    if request.status != RequestStatus.APPROVED:
+    if request.status not in RELEASABLE:
         raise PolicyViolation(
             f"request {request.id} is {request.status.value}; only an approved request is "
             f"released (it needs {needed} approvals)"
@@ -220,7 +220,21 @@ def check_can_release(request: ReleaseRequest, approvals_required: int) -> None:
 def can_finish_release(request: ReleaseRequest) -> bool:
     """An approved request whose release has not finished (a crash, a failed bundle write):
     a reviewer may retry it. The retry counts the approvals again (check_can_release)."""
-    return request.status == RequestStatus.APPROVED
+    return request.status in RELEASABLE
+
+
+def can_return_release(request: ReleaseRequest) -> bool:
+    """A failed release may go back to the requester, who changes the request (a file's name,
+    say) and submits it again for a new round of review."""
+    return request.status == RequestStatus.RELEASE_FAILED
+
+
+def check_can_return_release(request: ReleaseRequest) -> None:
+    if not can_return_release(request):
+        raise PolicyViolation(
+            f"request {request.id} is {request.status.value}; only a request whose release "
+            "failed is returned this way (a request in review is returned with a decision)"
+        )
 
 
 def can_download(request: ReleaseRequest) -> bool:

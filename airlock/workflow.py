@@ -26,6 +26,7 @@ from airlock.checks.context import CheckContext
 from airlock.config import Settings
 from airlock.db.data_access import DataAccess, Writer
 from airlock.domain import (
+    MAX_RELEASE_ERROR,
     MAX_TEXT,
     SYSTEM,
     AuditEntry,
@@ -534,23 +535,89 @@ class Airlock:
         are counted again against the configuration in force: if ``approvals_required`` was
         raised after them, the release is refused (:class:`ReturnedToReview`) and the request
         goes back to review, where more reviewers can approve it.
+
+        Whatever fails once the writing has begun (the disk, the outbox, the store, the commit)
+        fails this request only: it becomes release_failed with the reason (audited), and is
+        returned; a reviewer retries it ("Finish release") or returns it to the requester.
         """
+        writing = False
+        try:
+            with self.dal.write(request_id) as tx:
+                request = tx.get_request(request_id)
+                if user is not SYSTEM:
+                    permissions.check_user_can_view_request(user, request)
+                    permissions.check_user_can_review(user, request)
+                if request.status == S.RELEASED:
+                    return request
+                required = tx.runtime_config().approvals_required
+                if policies.can_finish_release(request) and not policies.has_enough_approvals(
+                    request, required
+                ):
+                    refusal = self._back_to_review(tx, request, user, required)
+                else:
+                    policies.check_can_release(request, required)
+                    writing = True
+                    return self._write_release(tx, request, user)
+        except Exception as error:
+            if not writing:
+                raise
+            return self._release_failed(user, request_id, error)
+        raise refusal
+
+    def _release_failed(self, user: User, request_id: str, error: Exception) -> ReleaseRequest:
+        """Record why a release failed (its transaction was rolled back; a bundle renamed into
+        the outbox before a failed commit stays, and the retry adopts it)."""
+        reason = f"{type(error).__name__}: {error}"[:MAX_RELEASE_ERROR]
+        log.error("the release of request %s failed: %s", request_id, reason, exc_info=error)
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
-            if user is not SYSTEM:
-                permissions.check_user_can_view_request(user, request)
-                permissions.check_user_can_review(user, request)
-            if request.status == S.RELEASED:
-                return request
-            required = tx.runtime_config().approvals_required
-            if policies.can_finish_release(request) and not policies.has_enough_approvals(
-                request, required
-            ):
-                refusal = self._back_to_review(tx, request, user, required)
-            else:
-                policies.check_can_release(request, required)
-                return self._write_release(tx, request, user)
-        raise refusal
+            if request.status == S.APPROVED:
+                return set_status(
+                    tx,
+                    request,
+                    S.RELEASE_FAILED,
+                    user,
+                    release_error=reason,
+                    details={"reason": reason},
+                )
+            if request.status == S.RELEASE_FAILED:
+                tx.set_release_error(
+                    request_id,
+                    reason,
+                    audit=AuditEvent.for_request(
+                        STATUS_AUDIT_EVENT[S.RELEASE_FAILED],
+                        user,
+                        request_id,
+                        previous=request.status.value,
+                        reason=reason,
+                    ),
+                )
+            return tx.get_request(request_id)  # or released: the commit failed after it was made
+
+    def return_release(self, user: User, request_id: str, *, reason: str) -> ReleaseRequest:
+        """A reviewer sends a request whose release failed back to the requester, who changes
+        it (a file's name, say) and submits it again for a new round of review."""
+        reason = _nonempty(reason, "a reason to return the request")
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_review(user, request)
+            policies.check_can_return_release(request)
+            return set_status(
+                tx,
+                request,
+                S.RETURNED,
+                user,
+                details={"reason": reason, "release_error": request.release_error},
+            )
+
+    def failed_releases(self, user: User) -> list[ReleaseRequest]:
+        """Requests whose release failed, oldest failure first: for reviewers (who retry or
+        return them) and admins (who fix the cause)."""
+        permissions.check_user_can_see_failed_releases(user)
+        with self.dal.read() as r:
+            failed = r.list_requests(statuses=[S.RELEASE_FAILED])
+        return sorted(failed, key=lambda q: q.updated_at)
 
     def _back_to_review(
         self, tx: Writer, request: ReleaseRequest, user: User, required: int
@@ -708,7 +775,9 @@ class Airlock:
         Removes half-written bundle directories; finishes the release of every approved
         request (adopting its bundle if the rename happened before the crash), or sends it back
         to review if it has fewer approvals than are now required; reports a released request
-        whose bundle is missing.
+        whose bundle is missing. A request that fails is logged and left (release_failed, or
+        as it was), and recovery goes on with the others: it never stops the service. Failed
+        releases are not retried here: they wait for a reviewer.
         """
         done = [f"removed {p.name}" for p in bundles.remove_incomplete(self.settings.outbox_dir)]
         with self.dal.read() as r:
@@ -716,7 +785,7 @@ class Airlock:
             released = r.list_requests(statuses=[S.RELEASED])
         for request in approved:
             try:
-                self.release(SYSTEM, request.id)
+                result = self.release(SYSTEM, request.id)
             except ReturnedToReview:
                 needed = policies.approvals_needed(self.config().approvals_required)
                 done.append(
@@ -724,7 +793,14 @@ class Airlock:
                     f"{needed} needed"
                 )
                 continue
-            done.append(f"released {request.id}")
+            except Exception as e:  # the database itself failing: the next start tries again
+                log.exception("recovery could not finish the release of %s", request.id)
+                done.append(f"could not finish the release of {request.id}: {e!r}")
+                continue
+            if result.status == S.RELEASE_FAILED:
+                done.append(f"the release of {request.id} failed: {result.release_error}")
+            else:
+                done.append(f"released {request.id}")
         for request in released:
             if not (self.settings.outbox_dir / (request.bundle_name or "")).is_dir():
                 log.error("released request %s has no bundle in the outbox", request.id)

@@ -207,6 +207,34 @@ class _As:
         return self.request("DELETE", path, **kw)
 
 
+def with_colliding_names(airlock: Airlock, settings: Settings) -> str:
+    """A submitted request with files named `out` and `out/b.tsv`, as a database written before
+    names were checked may hold them (a bundle cannot hold both: issue 12), approved once.
+    Returns its id."""
+    from sqlalchemy import text
+
+    from airlock.domain import User
+    from airlock.enums import Decision, RequestStatus
+    from airlock.workflow import set_status
+
+    researcher = User("researcher1", USERS["researcher1"])
+    request = airlock.create_request(researcher, "nordic-gwas")
+    for name in ("a.tsv", "b.tsv"):
+        data = b"variant,ALT_CT\n1:1:A:G,40\n" + name.encode()
+        write_workspace_file(settings, "researcher1", name, data)
+        airlock.add_file(researcher, request.id, path=name, description="d", disclosure_control="c")
+    with airlock.dal.engine.begin() as conn:
+        for old, new in (("a.tsv", "out"), ("b.tsv", "out/b.tsv")):
+            conn.execute(
+                text("UPDATE request_files SET name = :new WHERE request_id = :id AND name = :old"),
+                {"new": new, "old": old, "id": request.id},
+            )
+    with airlock.dal.write(request.id) as tx:  # submitted, as the older version allowed
+        set_status(tx, tx.get_request(request.id), RequestStatus.SUBMITTED, researcher, round=1)
+    airlock.decide(User("reviewer1", USERS["reviewer1"]), request.id, Decision.APPROVE)
+    return request.id
+
+
 def database_dump(airlock: Airlock) -> dict[str, list]:
     """Every row of every airlock table, for "this refused action changed nothing"."""
     dump = {}
@@ -252,6 +280,10 @@ class Service:
     def post(self, token: str, path: str, **kw) -> httpx.Response:
         headers = {"Authorization": f"token {token}"}
         return httpx.post(f"{self.url}{path}", headers=headers, timeout=120, **kw)
+
+    def get(self, token: str, path: str, **kw) -> httpx.Response:
+        headers = {"Authorization": f"token {token}"}
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=120, **kw)
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -84,6 +84,10 @@ class ReviewCreate(_In):
     )
 
 
+class ReturnCreate(_In):
+    reason: RequiredProse = Field(description="what the requester should change")
+
+
 class CommentCreate(_In):
     body: RequiredProse
     file_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
@@ -182,6 +186,7 @@ class RequestSummary(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     submitted_at: dt.datetime | None
+    release_error: str | None = Field(description="why the release failed (release_failed)")
 
     @classmethod
     def of(cls, r: ReleaseRequest) -> RequestSummary:
@@ -197,6 +202,7 @@ class RequestSummary(BaseModel):
             created_at=r.created_at,
             updated_at=r.updated_at,
             submitted_at=r.submitted_at,
+            release_error=r.release_error,
         )
 
 
@@ -211,6 +217,7 @@ class RequestPublic(BaseModel):
     submitted_at: dt.datetime | None
     released_at: dt.datetime | None
     bundle_name: str | None
+    release_error: str | None = Field(description="why the release failed (release_failed)")
     approvals: list[str] = Field(description="reviewers who approved this round")
     approvals_required: int
     files: list[FilePublic]
@@ -233,6 +240,7 @@ class RequestPublic(BaseModel):
             submitted_at=r.submitted_at,
             released_at=r.released_at,
             bundle_name=r.bundle_name,
+            release_error=r.release_error,
             approvals=sorted(r.approvers),
             approvals_required=approvals_required,
             files=[FilePublic.of(f, hide_values=abilities.hide_values) for f in r.files],

@@ -65,6 +65,7 @@ def _request(row: RequestRow) -> ReleaseRequest:
         submitted_at=row.submitted_at,
         released_at=row.released_at,
         bundle_name=row.bundle_name,
+        release_error=row.release_error,
         files=tuple(_file(f) for f in row.files),
         reviews=tuple(
             Review(
@@ -237,13 +238,26 @@ class Writer(Reader):
         audit: AuditEvent,
         **fields: Any,
     ) -> None:
-        """Set the status (the workflow has validated the transition) and other columns."""
+        """Set the status (the workflow has validated the transition) and other columns.
+        ``release_error`` is kept only with the release_failed status."""
         row = self._touch(request_id)
         row.status = status.value
+        row.release_error = None
         for key, value in fields.items():
-            if key not in ("round", "submitted_at", "released_at", "bundle_name"):
+            if key not in ("round", "submitted_at", "released_at", "bundle_name", "release_error"):
                 raise ValueError(f"set_status cannot set {key}")
             setattr(row, key, value)
+        if (row.release_error is None) != (status != RequestStatus.RELEASE_FAILED):
+            raise ValueError("release_error goes with the release_failed status, and only there")
+        self.session.flush()
+        self.append_audit(audit)
+
+    def set_release_error(self, request_id: str, error: str, *, audit: AuditEvent) -> None:
+        """A failed release failed again: the newest reason replaces the last."""
+        row = self._touch(request_id)
+        if row.status != RequestStatus.RELEASE_FAILED.value:
+            raise ValueError(f"request {request_id} is {row.status}, not release_failed")
+        row.release_error = error
         self.session.flush()
         self.append_audit(audit)
 

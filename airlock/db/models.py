@@ -74,6 +74,8 @@ class RequestRow(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     bundle_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    #: why the last release attempt failed (status release_failed only); migration 0003
+    release_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     files: Mapped[list[FileRow]] = relationship(
         back_populates="request", order_by="FileRow.id", cascade="all, delete-orphan"

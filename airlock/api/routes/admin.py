@@ -1,4 +1,5 @@
-"""``/api/audit`` and ``/api/config``: for node admins."""
+"""``/api/audit`` and ``/api/config``: for node admins; ``/api/failed-releases``: for admins
+and reviewers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from fastapi import APIRouter, Query
 
 from airlock.api.deps import AirlockDep, CurrentUser
 from airlock.api.routes.requests import ERRORS
-from airlock.api.schemas import AuditEntryPublic, AuditVerifyPublic, ConfigPublic, ConfigUpdate
+from airlock.api.schemas import (
+    AuditEntryPublic,
+    AuditVerifyPublic,
+    ConfigPublic,
+    ConfigUpdate,
+    RequestSummary,
+)
 
 router = APIRouter(tags=["admin"])
 
@@ -33,6 +40,12 @@ def audit_verify(user: CurrentUser, airlock: AirlockDep):
     return AuditVerifyPublic(
         ok=report.ok, entries=report.entries, head=report.head, problems=list(report.problems)
     )
+
+
+@router.get("/failed-releases", response_model=list[RequestSummary], responses=ERRORS)
+def failed_releases(user: CurrentUser, airlock: AirlockDep):
+    """Requests whose release failed, with the reason (reviewers and admins)."""
+    return [RequestSummary.of(r) for r in airlock.failed_releases(user)]
 
 
 @router.get("/config", response_model=ConfigPublic, responses=ERRORS)
