@@ -293,6 +293,19 @@ def verify_bundle(path: Path, public_key: Ed25519PublicKey) -> BundleReport:
     return BundleReport(path, manifest, tuple(problems))
 
 
+def signed_manifest(path: Path, public_key: Ed25519PublicKey) -> dict[str, Any] | None:
+    """A bundle's manifest if its signature verifies with ``public_key`` (the files are not
+    read: :func:`verify_bundle` checks those), else None."""
+    try:
+        data = (Path(path) / MANIFEST).read_bytes()
+        signature = base64.b64decode((Path(path) / SIGNATURE).read_bytes().strip(), validate=True)
+        public_key.verify(signature, data)
+        manifest = json.loads(data)
+    except (OSError, ValueError, InvalidSignature):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
 def read_released_file(bundle: Path, name: str, sha256: str) -> bytes:
     """A released file's bytes, after checking them against the hash recorded at release."""
     data = (Path(bundle) / FILES / _safe_name(name)).read_bytes()

@@ -19,8 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from airlock import bundles, permissions, policies
+from airlock import anchors, bundles, permissions, policies
 from airlock.abilities import Abilities, abilities
+from airlock.audit import ChainReport
 from airlock.checking import Checker, check_context, run_checker
 from airlock.checks.context import CheckContext
 from airlock.config import Settings
@@ -120,6 +121,9 @@ class Airlock:
             settings.signing_key_path
         )
         settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+        #: every committed audit entry is checkpointed outside the database, signed
+        self.checkpoints = anchors.CheckpointLog(settings.audit_checkpoints_path, self.signing_key)
+        dal.anchor = self.checkpoints.append
 
     # -- reading ----------------------------------------------------------------------------
     def config(self) -> AirlockConfig:
@@ -486,7 +490,7 @@ class Airlock:
         from tresor.core.version import __version__
 
         by_id = {f.id: f.name for f in request.files}
-        _, audit_head = tx.audit_head()
+        audit_seq, audit_head = tx.audit_head()
         return {
             "node": self.settings.node_name,
             "bundle": self.bundle_name(request),
@@ -522,7 +526,10 @@ class Airlock:
                 for r in request.reviews
             ],
             "released_at": utcnow().isoformat(),
+            # the audit chain's head (committed) before the release, signed with the manifest:
+            # the log before it cannot be rewritten unnoticed (airlock.anchors)
             "audit_head_before_release": audit_head,
+            "audit_head_seq_before_release": audit_seq,
             "tresor_version": __version__,
         }
 
@@ -715,10 +722,16 @@ class Airlock:
         with self.dal.read() as r:
             return r.audit_entries(after=after, limit=limit, request_id=request_id)
 
-    def verify_audit(self, user: User):
+    def verify_audit(self, user: User) -> ChainReport:
+        """The hash chain, against the checkpoints and the released bundles' signed heads."""
         permissions.check_user_can_read_audit(user)
         with self.dal.read() as r:
-            return r.verify_audit_chain()
+            return anchors.verify_audit_log(
+                r,
+                checkpoints=self.settings.audit_checkpoints_path,
+                outbox=self.settings.outbox_dir,
+                public_key=self.signing_key.public_key(),
+            )
 
     def set_config(self, user: User, **values: Any) -> AirlockConfig:
         """Change what admins may change while the service runs, validated by the one
@@ -753,6 +766,14 @@ class Airlock:
             )
 
     # -- the service itself -----------------------------------------------------------------
+    def anchor_audit_head(self) -> int:
+        """Checkpoint the audit log's head at start, so that entries a crash (or a version
+        before checkpoints) left without one are vouched for; returns its number."""
+        with self.dal.read() as r:
+            seq, head = r.audit_head()
+        self.checkpoints.append_head(seq, head)
+        return seq
+
     def record_startup_config(self) -> None:
         """Audit the effective configuration when it differs from the last one recorded
         (a changed site config file is a config change too)."""

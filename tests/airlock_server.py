@@ -4,12 +4,12 @@ tests.airlock_support.FixedIdentities.
 
     python -m tests.airlock_server SETTINGS_JSON PORT
 
-At start it recovers as ``python -m airlock serve`` does (``Airlock.recover``). For the crash
-tests, ``AIRLOCK_TEST_EVENTS=FILE`` appends the name of every durable step taken while serving
-a request (fsync, rename, database commit) to FILE, and ``AIRLOCK_TEST_PAUSE_AT=N`` makes the
-N-th such step write ``FILE.paused`` and wait there, so the test can kill the process with
-SIGKILL at exactly that point; ``AIRLOCK_TEST_FAIL_ON=NAME`` makes the first step of that name
-(e.g. ``before rename``) raise OSError as on a full disk.
+At start it recovers and checkpoints the audit log as ``python -m airlock serve`` does. For
+the crash tests, ``AIRLOCK_TEST_EVENTS=FILE`` appends the name of every durable step taken
+while serving a request (fsync, rename, database commit) to FILE, and
+``AIRLOCK_TEST_PAUSE_AT=N`` makes the N-th such step write ``FILE.paused`` and wait there, so
+the test can kill the process with SIGKILL at exactly that point; ``AIRLOCK_TEST_FAIL_ON=NAME``
+makes the first step of that name (e.g. ``before rename``) raise OSError as on a full disk.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def main() -> None:
     airlock = make_airlock(settings)
     for line in airlock.recover():
         print(f"recovery: {line}", file=sys.stderr, flush=True)
+    airlock.anchor_audit_head()
     for name in ("fsync", "rename", "replace"):
         _wrap(os, name)
     event.listen(airlock.dal.engine, "commit", lambda conn: _step("before commit"))

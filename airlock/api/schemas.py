@@ -284,6 +284,8 @@ class AuditVerifyPublic(BaseModel):
     entries: int
     head: str
     problems: list[str]
+    first_bad_entry: int | None = Field(description="the first entry known to be wrong")
+    notes: list[str] = Field(description="not failures: e.g. entries newer than any checkpoint")
 
 
 #: every limit in force: the site config's, with admins' changes

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy.exc
@@ -185,6 +185,11 @@ class Reader:
 class Writer(Reader):
     """Changes inside one transaction; each takes the audit event that explains it."""
 
+    def __init__(self, session: Session, defaults: AirlockConfig) -> None:
+        super().__init__(session, defaults)
+        #: the audit entries this transaction appended, in order
+        self.appended: list[AuditEntry] = []
+
     def append_audit(self, event: AuditEvent) -> AuditEntry:
         """Append ``event`` to the chain (locks the head row until commit)."""
         head = self.session.execute(
@@ -204,7 +209,8 @@ class Writer(Reader):
         self.session.add(row)
         head.seq, head.hash = row.seq, row.hash
         self.session.flush()
-        return _entry(row)
+        self.appended.append(_entry(row))
+        return self.appended[-1]
 
     def create_request(
         self, *, request_id: str, project: str, requester: str, audit: AuditEvent
@@ -372,6 +378,9 @@ class DataAccess:
         self.engine = engine
         self.defaults = defaults or AirlockConfig()
         self._postgres = engine.dialect.name == "postgresql"
+        #: called after each commit with the audit entries it appended (the airlock
+        #: checkpoints them outside the database: airlock.anchors); must not raise
+        self.anchor: Callable[[Sequence[AuditEntry]], None] | None = None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Reader]:
@@ -383,7 +392,7 @@ class DataAccess:
         """A write transaction, holding the lock of ``request_id`` (if given) until it ends.
 
         Commits when the block ends normally, rolls back on any exception (so a refused action
-        changes nothing).
+        changes nothing). After the commit, the entries it appended go to :attr:`anchor`.
         """
         with self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
@@ -394,4 +403,7 @@ class DataAccess:
                     ).first()
                     if locked is None:
                         raise RequestNotFound(f"there is no request {request_id!r}")
-                yield Writer(session, self.defaults)
+                writer = Writer(session, self.defaults)
+                yield writer
+        if writer.appended and self.anchor is not None:
+            self.anchor(writer.appended)

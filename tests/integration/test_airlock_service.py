@@ -19,8 +19,10 @@ from airlock.domain import User
 from airlock.enums import Decision, RequestStatus
 from tests.airlock_support import (
     USERS,
+    audit_verify_args,
     make_airlock,
     make_settings,
+    rewrite_audit_log,
     with_colliding_names,
     write_workspace_file,
 )
@@ -340,8 +342,8 @@ def test_tresor_airlock_audit_verify__finds_a_tampered_database(tmp_path):
     for _ in range(3):
         airlock.create_request(researcher, "nordic-gwas")
     runner = CliRunner()
-    url = settings.database_url
-    ok = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    args = audit_verify_args(settings)
+    ok = runner.invoke(cli, args)
     assert ok.exit_code == 0 and "3 entries" in ok.output
     for statement in (
         "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2",
@@ -357,17 +359,75 @@ def test_tresor_airlock_audit_verify__finds_a_tampered_database(tmp_path):
         conn.execute(text("DROP TRIGGER audit_log_no_update"))
         conn.execute(text("DROP TRIGGER audit_log_no_delete"))
         conn.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2"))
-    bad = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    bad = runner.invoke(cli, args)
     assert bad.exit_code == 1 and "entry 2" in bad.output and "edited" in bad.output
     with airlock.dal.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'researcher1' WHERE seq = 2"))
         conn.execute(text("DELETE FROM audit_log WHERE seq = 3"))
-    bad = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    bad = runner.invoke(cli, args)
     assert bad.exit_code == 1 and "deleted from the end" in bad.output
     missing = runner.invoke(
         cli, ["airlock", "audit", "verify", "--database-url", f"sqlite:///{tmp_path}/none.sqlite"]
     )
     assert missing.exit_code == 1 and "no airlock database" in missing.output
+    airlock.dal.engine.dispose()
+
+
+def _history_with_a_release(tmp_path):
+    """An airlock whose log holds a released request (its bundle carries the signed head
+    before its release) and entries after it."""
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    request = _approved_once(airlock, settings)
+    assert airlock.decide(user("reviewer2"), request.id, Decision.APPROVE).status == "released"
+    for _ in range(2):
+        airlock.create_request(user("researcher1"), "nordic-gwas")
+    assert airlock.verify_audit(user("admin1")).ok
+    return settings, airlock
+
+
+def test_audit_verify__a_rewritten_entry_is_found_with_the_first_bad_entry(tmp_path):
+    """Issue 12, defect 3: someone with the database but not the key edits the actor of a review
+    decision, recomputes every later hash and moves the head. The chain alone verifies; the
+    signed checkpoints outside the database, and the released bundle's signed head, do not."""
+    settings, airlock = _history_with_a_release(tmp_path)
+    admin = user("admin1")
+    decision = next(
+        e for e in airlock.audit_entries(admin) if e.type == "review_decision"
+    )  # reviewer1's approval, before the release
+    rewrite_audit_log(settings.database_url, edit={decision.seq: {"actor": "reviewer3"}})
+    with airlock.dal.read() as r:
+        assert r.verify_audit_chain().ok  # the hash chain alone is fooled
+    report = airlock.verify_audit(admin)  # the admin's page and GET /api/audit/verify
+    assert not report.ok and report.first_bad == decision.seq
+    runner = CliRunner()
+    result = runner.invoke(cli, audit_verify_args(settings))
+    assert result.exit_code == 1, result.output
+    assert f"first bad entry: {decision.seq}" in result.output
+    assert f"entry {decision.seq} (review_decision by reviewer3)" in result.output
+    assert "checkpoint" in result.output and "bundle testnode-" in result.output
+    # without the checkpoint file, the released bundle's signed head still tells
+    settings.audit_checkpoints_path.rename(tmp_path / "elsewhere.jsonl")
+    result = runner.invoke(cli, audit_verify_args(settings))
+    assert result.exit_code == 1 and "bundle testnode-" in result.output
+    assert "no checkpoint file" in result.output
+    airlock.dal.engine.dispose()
+
+
+def test_audit_verify__a_deleted_tail_is_found_with_the_first_bad_entry(tmp_path):
+    """Delete the last entries and move the head back: the chain verifies, the checkpoints of
+    the deleted entries do not."""
+    settings, airlock = _history_with_a_release(tmp_path)
+    admin = user("admin1")
+    last = airlock.audit_entries(admin)[-1].seq
+    rewrite_audit_log(settings.database_url, keep=last - 2)
+    with airlock.dal.read() as r:
+        assert r.verify_audit_chain().ok
+    report = airlock.verify_audit(admin)
+    assert not report.ok and report.first_bad == last - 1
+    result = CliRunner().invoke(cli, audit_verify_args(settings))
+    assert result.exit_code == 1 and f"first bad entry: {last - 1}" in result.output
+    assert f"entries {last - 1}..{last} were deleted" in result.output
     airlock.dal.engine.dispose()
 
 

@@ -3,8 +3,9 @@
 After every step: nothing is released without two distinct approvals by reviewers other than
 the requester in the final round; released bytes equal the bytes submitted; a blocked file in a
 release carries an exception every approver acknowledged; the outbox holds exactly the released
-requests' bundles (and what a fault put there); the audit chain verifies. A refused action
-changes nothing (database, outbox, snapshot store).
+requests' bundles (and what a fault put there); the audit log verifies against its hash chain,
+its signed checkpoints and the released bundles' signed heads. A refused action
+changes nothing (database, outbox, snapshot store, audit checkpoints).
 
 Faults: a release fails (a snapshot in the store is damaged, or something that is not the
 request's bundle lies under its name in the outbox) until they are repaired; the service
@@ -104,10 +105,12 @@ class AirlockMachine(RuleBasedStateMachine):
             return None
 
     def _state(self):
+        checkpoints = self.settings.audit_checkpoints_path
         return (
             database_dump(self.airlock),
             tree(self.settings.outbox_dir),
             tree(self.settings.store_dir),
+            checkpoints.read_bytes() if checkpoints.exists() else b"",
         )
 
     def pick(self, index: int) -> str:

@@ -35,10 +35,17 @@ def audit_log(
 
 @router.get("/audit/verify", response_model=AuditVerifyPublic, responses=ERRORS)
 def audit_verify(user: CurrentUser, airlock: AirlockDep):
-    """Recompute the hash chain: ``ok`` is false if any entry was edited, deleted or moved."""
+    """Recompute the hash chain and check it against the signed checkpoints and the released
+    bundles' signed heads: ``ok`` is false if any entry was edited, deleted or moved, even with
+    every later hash recomputed."""
     report = airlock.verify_audit(user)
     return AuditVerifyPublic(
-        ok=report.ok, entries=report.entries, head=report.head, problems=list(report.problems)
+        ok=report.ok,
+        entries=report.entries,
+        head=report.head,
+        problems=list(report.problems),
+        first_bad_entry=report.first_bad,
+        notes=list(report.notes),
     )
 
 
