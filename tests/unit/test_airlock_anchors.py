@@ -25,8 +25,9 @@ def test_checkpoint_log__appends_signed_checkpoints_in_a_private_file(tmp_path):
     lines = path.read_text().splitlines()
     assert [json.loads(line)["seq"] for line in lines] == [1, 2, 3]
     assert json.loads(lines[0])["hash"] == chain[0].hash
-    reading = anchors.read_checkpoints(path, key.public_key())
-    assert reading.exists and not reading.problems and not reading.notes
+    assert anchors.read_checkpoints(path).exists
+    reading = anchors.read_checkpoints(path).check(key.public_key())
+    assert not reading.problems and not reading.notes
     assert [(a.seq, a.hash) for a in reading.anchors] == [(e.seq, e.hash) for e in chain]
     assert "checkpoint" in reading.anchors[0].source
 
@@ -42,7 +43,7 @@ def test_checkpoint_log__two_processes_append_whole_lines(tmp_path):
     for entry in chain[:20]:
         anchors.CheckpointLog(path, key).append([entry])
     os.waitpid(pid, 0)
-    reading = anchors.read_checkpoints(path, key.public_key())
+    reading = anchors.read_checkpoints(path).check(key.public_key())
     assert not reading.problems and not reading.notes
     assert sorted(a.seq for a in reading.anchors) == list(range(1, 41))
 
@@ -58,11 +59,17 @@ def test_read_checkpoints__edited_or_foreign_checkpoints_are_problems(tmp_path):
     edited["hash"] = "f" * 64
     lines[1] = json.dumps(edited)
     path.write_text("\n".join(lines) + "\n")
-    reading = anchors.read_checkpoints(path, key.public_key())
+    reading = anchors.read_checkpoints(path).check(key.public_key())
     assert [a.seq for a in reading.anchors] == [1]
     assert len(reading.problems) == 2
     assert "line 2" in reading.problems[0] and "does not verify" in reading.problems[0]
     assert "line 3" in reading.problems[1] and "another key" in reading.problems[1]
+    # checking only what disagrees with the log: the edited line disagrees, the foreign one
+    # agrees (it can hide nothing) and counts
+    log = {e.seq: e.hash for e in chain}
+    quick = anchors.read_checkpoints(path).check(key.public_key(), log)
+    assert [a.seq for a in quick.anchors] == [1, 3] and len(quick.problems) == 1
+    assert "line 2" in quick.problems[0]
 
 
 def test_checkpoint_log__a_line_cut_short_by_a_crash_is_a_note(tmp_path):
@@ -74,7 +81,7 @@ def test_checkpoint_log__a_line_cut_short_by_a_crash_is_a_note(tmp_path):
     with open(path, "ab") as f:
         f.write(b'{"format": "tresor-airlock-audit-che')  # the crash
     log.append(chain[1:])  # starts on a line of its own
-    reading = anchors.read_checkpoints(path, key.public_key())
+    reading = anchors.read_checkpoints(path).check(key.public_key())
     assert [a.seq for a in reading.anchors] == [1, 2] and not reading.problems
     assert len(reading.notes) == 1 and "line 2" in reading.notes[0]
 
@@ -85,7 +92,7 @@ def test_checkpoint_log__a_failure_to_write_is_logged_never_raised(tmp_path, cap
     path.mkdir()  # nothing can be appended there
     anchors.CheckpointLog(path, key).append(make_chain(1))
     assert "could not write the audit checkpoint" in caplog.text
-    assert not anchors.read_checkpoints(tmp_path / "none.jsonl", key.public_key()).exists
+    assert not anchors.read_checkpoints(tmp_path / "none.jsonl").exists
 
 
 def test_bundle_anchors__the_signed_head_of_each_released_bundle(tmp_path):
@@ -127,5 +134,5 @@ def test_genesis_checkpoint_anchors_an_empty_log(tmp_path):
     key = Ed25519PrivateKey.generate()
     path = tmp_path / "audit-checkpoints.jsonl"
     anchors.CheckpointLog(path, key).append_head(0, GENESIS_HASH)
-    reading = anchors.read_checkpoints(path, key.public_key())
+    reading = anchors.read_checkpoints(path).check(key.public_key())
     assert [(a.seq, a.hash) for a in reading.anchors] == [(0, GENESIS_HASH)]
