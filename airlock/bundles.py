@@ -39,6 +39,7 @@ from tresor.core.bundles import (
     manifest_bytes,
     public_key_pem,
     safe_name,
+    signed_manifest,
     verify_bundle,
 )
 
@@ -55,6 +56,7 @@ __all__ = [
     "public_key_pem",
     "read_released_file",
     "remove_incomplete",
+    "signed_manifest",
     "verify_bundle",
     "write_bundle",
 ]
@@ -146,10 +148,15 @@ def write_bundle(
         (tmp / FILES).mkdir()
         for entry in manifest["files"]:
             target = tmp / FILES / _bundle_name(entry["name"])
-            if target.parent != tmp / FILES:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                directories.update(p for p in target.parents if tmp in p.parents)
-            _copy_verified(sources[entry["name"]], target, entry["sha256"])
+            try:
+                if target.parent != tmp / FILES:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    directories.update(p for p in target.parents if tmp in p.parents)
+                _copy_verified(sources[entry["name"]], target, entry["sha256"])
+            except OSError as e:  # say which file, not the temporary directory's path
+                raise type(e)(
+                    e.errno, f"cannot write {entry['name']!r} into bundle {name}: {e.strerror}"
+                ) from e
         data = manifest_bytes(manifest)
         for filename, content in (
             (MANIFEST, data),

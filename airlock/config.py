@@ -39,6 +39,8 @@ class Settings(BaseModel):
     store_dir: Path
     outbox_dir: Path
     signing_key_path: Path
+    #: the signed checkpoints of the audit log, outside the database (airlock.anchors)
+    audit_checkpoints_path: Path
     cookie_secret_path: Path
     catalogue_dir: Path | None = None
     #: project groups declared by the site; a request belongs to one of the requester's
@@ -94,6 +96,7 @@ class Settings(BaseModel):
             signing_key_path=path(
                 a.signing_key, site.state_path / "secrets" / "airlock_signing_key.pem"
             ),
+            audit_checkpoints_path=home / "audit-checkpoints.jsonl",
             cookie_secret_path=site.state_path / "secrets" / "airlock_cookie_secret",
             catalogue_dir=site.catalogue_path,
             projects=tuple(sorted(site.projects)),

@@ -7,20 +7,82 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import unicodedata
 from collections.abc import Collection
+from pathlib import PurePosixPath
 from typing import Any
 
 from airlock.enums import AuditEventType, Decision, RequestStatus, Role
+from airlock.exceptions import InvalidInput
 
 #: the longest text a user writes (a description, an exception, a reason, a comment)
 MAX_TEXT = 10_000
-#: the longest path a user gives: in the workspace, and a file's name in the bundle
+#: the longest path a user gives in the workspace
 MAX_PATH = 1024
+#: the longest name of a file in a bundle (characters), and of each of its parts (UTF-8 bytes:
+#: what file systems limit)
 MAX_FILE_NAME = 255
+MAX_NAME_PART_BYTES = 255
+#: the longest reason kept for a failed release
+MAX_RELEASE_ERROR = 2000
+#: invisible characters that change how a name is displayed (bidirectional controls)
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def release_name(value: str) -> str:
+    """A file's name in a bundle in its one stored spelling (Unicode NFC, parts joined by one
+    ``/``, no ``.`` parts, no trailing ``/``), or :class:`InvalidInput` saying what is wrong.
+
+    Whether it fits with the request's other names is a policy (``policies.check_can_name_file``).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("the file name is empty")
+    value = unicodedata.normalize("NFC", value)
+    if any(unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS for c in value):
+        raise InvalidInput(
+            f"the file name {value!r} contains a control character (or an invisible character "
+            "that changes how it is displayed); use printable characters only"
+        )
+    if "\\" in value:
+        raise InvalidInput(
+            f"the file name {value!r} contains a backslash; separate directories with /"
+        )
+    path = PurePosixPath(value)
+    if path.is_absolute():
+        raise InvalidInput(
+            f"the file name {value!r} is absolute; name it inside the release, "
+            "e.g. 'results/freq.csv'"
+        )
+    parts = [p for p in path.parts if p != "."]
+    if not parts:
+        raise InvalidInput(f"the file name {value!r} names no file")
+    if ".." in parts:
+        raise InvalidInput(
+            f"the file name {value!r} contains '..'; a name stays inside the release"
+        )
+    if long := [p for p in parts if len(p.encode()) > MAX_NAME_PART_BYTES]:
+        raise InvalidInput(
+            f"the part {long[0][:40]!r}... of the file name is longer than {MAX_NAME_PART_BYTES} "
+            "bytes (UTF-8), which file systems refuse; shorten it"
+        )
+    name = "/".join(parts)
+    if len(name) > MAX_FILE_NAME:
+        raise InvalidInput(
+            f"the file name {name[:40]!r}... is longer than {MAX_FILE_NAME} characters; shorten it"
+        )
+    return name
+
+
+def release_name_key(name: str) -> str:
+    """What two names must differ in to be two files everywhere the bundle may be unpacked:
+    letter case and Unicode spelling do not count (case-insensitive file systems)."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +190,8 @@ class ReleaseRequest:
     reviews: tuple[Review, ...] = ()
     comments: tuple[Comment, ...] = ()
     federation: FederationBinding | None = None
+    #: why the last release attempt failed, while the status is release_failed
+    release_error: str | None = None
 
     def file(self, file_id: int) -> RequestFile | None:
         return next((f for f in self.files if f.id == file_id), None)

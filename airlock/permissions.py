@@ -25,6 +25,7 @@ STATUS_OWNERS: dict[RequestStatus, str] = {
     RequestStatus.REJECTED: "nobody",
     RequestStatus.RELEASED: "nobody",
     RequestStatus.WITHDRAWN: "nobody",
+    RequestStatus.RELEASE_FAILED: "reviewers",  # retry the release, or return the request
 }
 
 
@@ -174,6 +175,18 @@ def user_can_see_queue(user: User) -> bool:
 def check_user_can_see_queue(user: User) -> None:
     if not user_can_see_queue(user):
         raise PermissionDenied(f"{user.name} is not in the airlock-reviewers group")
+
+
+def user_can_see_failed_releases(user: User) -> bool:
+    """Reviewers retry or return them; admins fix what made them fail (disk, outbox, store)."""
+    return user.is_reviewer or user.is_admin
+
+
+def check_user_can_see_failed_releases(user: User) -> None:
+    if not user_can_see_failed_releases(user):
+        raise PermissionDenied(
+            f"{user.name} is neither a reviewer nor an admin, so does not see failed releases"
+        )
 
 
 def user_can_read_audit(user: User) -> bool:

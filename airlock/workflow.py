@@ -19,13 +19,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from airlock import bundles, permissions, policies
+from airlock import anchors, bundles, permissions, policies
 from airlock.abilities import Abilities, abilities
+from airlock.audit import ChainReport
 from airlock.checking import Checker, check_context, run_checker
 from airlock.checks.context import CheckContext
 from airlock.config import Settings
 from airlock.db.data_access import DataAccess, Writer
 from airlock.domain import (
+    MAX_RELEASE_ERROR,
     MAX_TEXT,
     SYSTEM,
     AuditEntry,
@@ -34,6 +36,7 @@ from airlock.domain import (
     ReleaseRequest,
     RequestFile,
     User,
+    release_name,
     utcnow,
 )
 from airlock.enums import AuditEventType, Decision, RequestStatus
@@ -119,6 +122,9 @@ class Airlock:
             settings.signing_key_path
         )
         settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+        #: every committed audit entry is checkpointed outside the database, signed
+        self.checkpoints = anchors.CheckpointLog(settings.audit_checkpoints_path, self.signing_key)
+        dal.anchor = self.checkpoints.append
 
     # -- reading ----------------------------------------------------------------------------
     def config(self) -> AirlockConfig:
@@ -203,7 +209,7 @@ class Airlock:
     ) -> RequestFile:
         """Snapshot a workspace file into the request and run the checks on the snapshot."""
         path = clean_relative_path(path, "path")
-        name = clean_relative_path(name or path, "file name")
+        name = release_name(name or path)
         description = _nonempty(description, "what the file is (description)")
         disclosure_control = _nonempty(
             disclosure_control, "how disclosure was controlled (disclosure_control)"
@@ -492,7 +498,7 @@ class Airlock:
         from tresor.core.version import __version__
 
         by_id = {f.id: f.name for f in request.files}
-        _, audit_head = tx.audit_head()
+        audit_seq, audit_head = tx.audit_head()
         bound = {"federation": request.federation.to_dict()} if request.federation else {}
         return bound | {
             "node": self.settings.node_name,
@@ -529,7 +535,10 @@ class Airlock:
                 for r in request.reviews
             ],
             "released_at": utcnow().isoformat(),
+            # the audit chain's head (committed) before the release, signed with the manifest:
+            # the log before it cannot be rewritten unnoticed (airlock.anchors)
             "audit_head_before_release": audit_head,
+            "audit_head_seq_before_release": audit_seq,
             "tresor_version": __version__,
         }
 
@@ -542,23 +551,89 @@ class Airlock:
         are counted again against the configuration in force: if ``approvals_required`` was
         raised after them, the release is refused (:class:`ReturnedToReview`) and the request
         goes back to review, where more reviewers can approve it.
+
+        Whatever fails once the writing has begun (the disk, the outbox, the store, the commit)
+        fails this request only: it becomes release_failed with the reason (audited), and is
+        returned; a reviewer retries it ("Finish release") or returns it to the requester.
         """
+        writing = False
+        try:
+            with self.dal.write(request_id) as tx:
+                request = tx.get_request(request_id)
+                if user is not SYSTEM:
+                    permissions.check_user_can_view_request(user, request)
+                    permissions.check_user_can_review(user, request)
+                if request.status == S.RELEASED:
+                    return request
+                required = tx.runtime_config().approvals_required
+                if policies.can_finish_release(request) and not policies.has_enough_approvals(
+                    request, required
+                ):
+                    refusal = self._back_to_review(tx, request, user, required)
+                else:
+                    policies.check_can_release(request, required)
+                    writing = True
+                    return self._write_release(tx, request, user)
+        except Exception as error:
+            if not writing:
+                raise
+            return self._release_failed(user, request_id, error)
+        raise refusal
+
+    def _release_failed(self, user: User, request_id: str, error: Exception) -> ReleaseRequest:
+        """Record why a release failed (its transaction was rolled back; a bundle renamed into
+        the outbox before a failed commit stays, and the retry adopts it)."""
+        reason = f"{type(error).__name__}: {error}"[:MAX_RELEASE_ERROR]
+        log.error("the release of request %s failed: %s", request_id, reason, exc_info=error)
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
-            if user is not SYSTEM:
-                permissions.check_user_can_view_request(user, request)
-                permissions.check_user_can_review(user, request)
-            if request.status == S.RELEASED:
-                return request
-            required = tx.runtime_config().approvals_required
-            if policies.can_finish_release(request) and not policies.has_enough_approvals(
-                request, required
-            ):
-                refusal = self._back_to_review(tx, request, user, required)
-            else:
-                policies.check_can_release(request, required)
-                return self._write_release(tx, request, user)
-        raise refusal
+            if request.status == S.APPROVED:
+                return set_status(
+                    tx,
+                    request,
+                    S.RELEASE_FAILED,
+                    user,
+                    release_error=reason,
+                    details={"reason": reason},
+                )
+            if request.status == S.RELEASE_FAILED:
+                tx.set_release_error(
+                    request_id,
+                    reason,
+                    audit=AuditEvent.for_request(
+                        STATUS_AUDIT_EVENT[S.RELEASE_FAILED],
+                        user,
+                        request_id,
+                        previous=request.status.value,
+                        reason=reason,
+                    ),
+                )
+            return tx.get_request(request_id)  # or released: the commit failed after it was made
+
+    def return_release(self, user: User, request_id: str, *, reason: str) -> ReleaseRequest:
+        """A reviewer sends a request whose release failed back to the requester, who changes
+        it (a file's name, say) and submits it again for a new round of review."""
+        reason = _nonempty(reason, "a reason to return the request")
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_review(user, request)
+            policies.check_can_return_release(request)
+            return set_status(
+                tx,
+                request,
+                S.RETURNED,
+                user,
+                details={"reason": reason, "release_error": request.release_error},
+            )
+
+    def failed_releases(self, user: User) -> list[ReleaseRequest]:
+        """Requests whose release failed, oldest failure first: for reviewers (who retry or
+        return them) and admins (who fix the cause)."""
+        permissions.check_user_can_see_failed_releases(user)
+        with self.dal.read() as r:
+            failed = r.list_requests(statuses=[S.RELEASE_FAILED])
+        return sorted(failed, key=lambda q: q.updated_at)
 
     def _back_to_review(
         self, tx: Writer, request: ReleaseRequest, user: User, required: int
@@ -682,10 +757,19 @@ class Airlock:
         with self.dal.read() as r:
             return r.audit_entries(after=after, limit=limit, request_id=request_id)
 
-    def verify_audit(self, user: User):
+    def verify_audit(self, user: User) -> ChainReport:
+        """The hash chain, against the checkpoints and the released bundles' signed heads (for
+        the admin's page, quickly: the signatures of checkpoints that agree with the log are
+        left to ``tresor airlock audit verify``)."""
         permissions.check_user_can_read_audit(user)
         with self.dal.read() as r:
-            return r.verify_audit_chain()
+            return anchors.verify_audit_log(
+                r,
+                checkpoints=self.settings.audit_checkpoints_path,
+                outbox=self.settings.outbox_dir,
+                public_key=self.signing_key.public_key(),
+                every_signature=False,
+            )
 
     def set_config(self, user: User, **values: Any) -> AirlockConfig:
         """Change what admins may change while the service runs, validated by the one
@@ -720,6 +804,14 @@ class Airlock:
             )
 
     # -- the service itself -----------------------------------------------------------------
+    def anchor_audit_head(self) -> int:
+        """Checkpoint the audit log's head at start, so that entries a crash (or a version
+        before checkpoints) left without one are vouched for; returns its number."""
+        with self.dal.read() as r:
+            seq, head = r.audit_head()
+        self.checkpoints.append_head(seq, head)
+        return seq
+
     def record_startup_config(self) -> None:
         """Audit the effective configuration when it differs from the last one recorded
         (a changed site config file is a config change too)."""
@@ -742,7 +834,9 @@ class Airlock:
         Removes half-written bundle directories; finishes the release of every approved
         request (adopting its bundle if the rename happened before the crash), or sends it back
         to review if it has fewer approvals than are now required; reports a released request
-        whose bundle is missing.
+        whose bundle is missing. A request that fails is logged and left (release_failed, or
+        as it was), and recovery goes on with the others: it never stops the service. Failed
+        releases are not retried here: they wait for a reviewer.
         """
         done = [f"removed {p.name}" for p in bundles.remove_incomplete(self.settings.outbox_dir)]
         with self.dal.read() as r:
@@ -750,7 +844,7 @@ class Airlock:
             released = r.list_requests(statuses=[S.RELEASED])
         for request in approved:
             try:
-                self.release(SYSTEM, request.id)
+                result = self.release(SYSTEM, request.id)
             except ReturnedToReview:
                 needed = policies.approvals_needed(self.config().approvals_required)
                 done.append(
@@ -758,7 +852,14 @@ class Airlock:
                     f"{needed} needed"
                 )
                 continue
-            done.append(f"released {request.id}")
+            except Exception as e:  # the database itself failing: the next start tries again
+                log.exception("recovery could not finish the release of %s", request.id)
+                done.append(f"could not finish the release of {request.id}: {e!r}")
+                continue
+            if result.status == S.RELEASE_FAILED:
+                done.append(f"the release of {request.id} failed: {result.release_error}")
+            else:
+                done.append(f"released {request.id}")
         for request in released:
             if not (self.settings.outbox_dir / (request.bundle_name or "")).is_dir():
                 log.error("released request %s has no bundle in the outbox", request.id)

@@ -29,6 +29,7 @@ from airlock.checks import FileReport, Finding, Location, Verdict
 from airlock.config import Settings
 from airlock.db.models import Base
 from airlock.db.schema import upgrade
+from airlock.domain import AuditEntry
 from airlock.web.sessions import Sessions
 from airlock.workflow import Airlock
 from tresor.core.airlock_config import AirlockConfig
@@ -75,6 +76,26 @@ class FixedIdentities:
         return {"kind": "user", "name": name, "groups": sorted(USERS[name]), "scopes": scopes}
 
 
+def make_chain(n: int) -> list[AuditEntry]:
+    """A valid audit hash chain of ``n`` entries (no database)."""
+    from airlock.audit import GENESIS_HASH, canonical_json, entry_hash
+
+    entries, prev = [], GENESIS_HASH
+    for seq in range(1, n + 1):
+        fields = {
+            "seq": seq,
+            "time": f"2026-01-01T00:00:{seq:02d}.000000Z",
+            "type": "file_viewed",
+            "actor": f"reviewer{seq % 3}",
+            "request_id": "0123456789abcdef",
+            "details": {"file": f"f{seq}.csv", "n": seq},
+        }
+        h = entry_hash(**{**fields, "details": canonical_json(fields["details"])}, prev_hash=prev)
+        entries.append(AuditEntry(**fields, prev_hash=prev, hash=h))
+        prev = h
+    return entries
+
+
 def marker_checker(path: Path, name: str, context=None) -> FileReport:
     """Workflow-test checker: a file containing ``BLOCK`` (or ``REVIEW``) gets that verdict,
     with a finding at row 1, column 1. The checks' own tests cover the real rules."""
@@ -108,6 +129,7 @@ def make_settings(
         store_dir=root / "store",
         outbox_dir=root / "outbox",
         signing_key_path=root / "secrets" / "signing_key.pem",
+        audit_checkpoints_path=root / "audit-checkpoints.jsonl",
         cookie_secret_path=root / "secrets" / "cookie_secret",
         catalogue_dir=root / "catalogue",
         projects=PROJECTS,
@@ -221,6 +243,88 @@ class _As:
         return self.request("DELETE", path, **kw)
 
 
+def with_colliding_names(airlock: Airlock, settings: Settings) -> str:
+    """A submitted request with files named `out` and `out/b.tsv`, as a database written before
+    names were checked may hold them (a bundle cannot hold both: issue 12), approved once.
+    Returns its id."""
+    from sqlalchemy import text
+
+    from airlock.domain import User
+    from airlock.enums import Decision, RequestStatus
+    from airlock.workflow import set_status
+
+    researcher = User("researcher1", USERS["researcher1"])
+    request = airlock.create_request(researcher, "nordic-gwas")
+    for name in ("a.tsv", "b.tsv"):
+        data = b"variant,ALT_CT\n1:1:A:G,40\n" + name.encode()
+        write_workspace_file(settings, "researcher1", name, data)
+        airlock.add_file(researcher, request.id, path=name, description="d", disclosure_control="c")
+    with airlock.dal.engine.begin() as conn:
+        for old, new in (("a.tsv", "out"), ("b.tsv", "out/b.tsv")):
+            conn.execute(
+                text("UPDATE request_files SET name = :new WHERE request_id = :id AND name = :old"),
+                {"new": new, "old": old, "id": request.id},
+            )
+    with airlock.dal.write(request.id) as tx:  # submitted, as the older version allowed
+        set_status(tx, tx.get_request(request.id), RequestStatus.SUBMITTED, researcher, round=1)
+    airlock.decide(User("reviewer1", USERS["reviewer1"]), request.id, Decision.APPROVE)
+    return request.id
+
+
+def rewrite_audit_log(
+    database_url: str, *, edit: dict[int, dict[str, Any]] | None = None, keep: int | None = None
+) -> None:
+    """What someone with write access to the airlock's SQLite database (but not its signing
+    key) can do to the audit log: drop the append-only triggers, change entries (``edit``:
+    seq -> fields) or delete all after entry ``keep``, recompute every later hash with the
+    project's own ``entry_hash``, and move the head, so that the chain itself verifies."""
+    import sqlalchemy as sa
+
+    from airlock.audit import GENESIS_HASH, entry_hash
+
+    edit = edit or {}
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_delete")
+        if keep is not None:
+            conn.exec_driver_sql(f"DELETE FROM audit_log WHERE seq > {int(keep)}")
+        rows = conn.exec_driver_sql(
+            "SELECT seq, time, type, actor, request_id, details FROM audit_log ORDER BY seq"
+        ).all()
+        prev, first = GENESIS_HASH, min(edit, default=None)
+        for seq, time_, type_, actor, request_id, details in rows:
+            stored = {"seq": seq, "time": time_, "type": type_, "actor": actor,
+                      "request_id": request_id, "details": details}  # fmt: skip
+            fields = {**stored, **edit.get(seq, {})}
+            new = entry_hash(**fields, prev_hash=prev)
+            if first is not None and seq >= first:
+                conn.execute(
+                    sa.text(
+                        "UPDATE audit_log SET actor = :actor, details = :details, "
+                        "prev_hash = :prev, hash = :new WHERE seq = :seq"
+                    ),
+                    {**fields, "prev": prev, "new": new},
+                )
+            prev = new
+        conn.execute(
+            sa.text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"),
+            {"seq": rows[-1][0] if rows else 0, "hash": prev},
+        )
+    engine.dispose()
+
+
+def audit_verify_args(settings: Settings) -> list[str]:
+    """``tresor airlock audit verify`` for the airlock of ``settings``."""
+    return [
+        "airlock", "audit", "verify",
+        "--database-url", settings.database_url,
+        "--checkpoints", str(settings.audit_checkpoints_path),
+        "--outbox", str(settings.outbox_dir),
+        "--public-key", str(settings.public_key_path),
+    ]  # fmt: skip
+
+
 def database_dump(airlock: Airlock) -> dict[str, list]:
     """Every row of every airlock table, for "this refused action changed nothing"."""
     dump = {}
@@ -266,6 +370,10 @@ class Service:
     def post(self, token: str, path: str, **kw) -> httpx.Response:
         headers = {"Authorization": f"token {token}"}
         return httpx.post(f"{self.url}{path}", headers=headers, timeout=120, **kw)
+
+    def get(self, token: str, path: str, **kw) -> httpx.Response:
+        headers = {"Authorization": f"token {token}"}
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=120, **kw)
 
     def kill(self) -> None:
         if self.process.poll() is None:

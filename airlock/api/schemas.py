@@ -97,6 +97,10 @@ class ReviewCreate(_In):
     )
 
 
+class ReturnCreate(_In):
+    reason: RequiredProse = Field(description="what the requester should change")
+
+
 class CommentCreate(_In):
     body: RequiredProse
     file_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
@@ -201,6 +205,7 @@ class RequestSummary(BaseModel):
     updated_at: dt.datetime
     submitted_at: dt.datetime | None
     federation: FederationBindingPublic | None = None
+    release_error: str | None = Field(description="why the release failed (release_failed)")
 
     @classmethod
     def of(cls, r: ReleaseRequest) -> RequestSummary:
@@ -217,6 +222,7 @@ class RequestSummary(BaseModel):
             created_at=r.created_at,
             updated_at=r.updated_at,
             submitted_at=r.submitted_at,
+            release_error=r.release_error,
         )
 
 
@@ -234,6 +240,7 @@ class RequestPublic(BaseModel):
     federation: FederationBindingPublic | None = Field(
         None, description="the federated request this answers, when the federation agent made it"
     )
+    release_error: str | None = Field(description="why the release failed (release_failed)")
     approvals: list[str] = Field(description="reviewers who approved this round")
     approvals_required: int
     files: list[FilePublic]
@@ -257,6 +264,7 @@ class RequestPublic(BaseModel):
             released_at=r.released_at,
             bundle_name=r.bundle_name,
             federation=_binding(r),
+            release_error=r.release_error,
             approvals=sorted(r.approvers),
             approvals_required=approvals_required,
             files=[FilePublic.of(f, hide_values=abilities.hide_values) for f in r.files],
@@ -304,6 +312,8 @@ class AuditVerifyPublic(BaseModel):
     entries: int
     head: str
     problems: list[str]
+    first_bad_entry: int | None = Field(description="the first entry known to be wrong")
+    notes: list[str] = Field(description="not failures: e.g. entries newer than any checkpoint")
 
 
 #: every limit in force: the site config's, with admins' changes

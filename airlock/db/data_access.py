@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy.exc
@@ -66,6 +66,7 @@ def _request(row: RequestRow) -> ReleaseRequest:
         submitted_at=row.submitted_at,
         released_at=row.released_at,
         bundle_name=row.bundle_name,
+        release_error=row.release_error,
         files=tuple(_file(f) for f in row.files),
         reviews=tuple(
             Review(
@@ -190,6 +191,11 @@ class Reader:
 class Writer(Reader):
     """Changes inside one transaction; each takes the audit event that explains it."""
 
+    def __init__(self, session: Session, defaults: AirlockConfig) -> None:
+        super().__init__(session, defaults)
+        #: the audit entries this transaction appended, in order
+        self.appended: list[AuditEntry] = []
+
     def append_audit(self, event: AuditEvent) -> AuditEntry:
         """Append ``event`` to the chain (locks the head row until commit)."""
         head = self.session.execute(
@@ -209,7 +215,8 @@ class Writer(Reader):
         self.session.add(row)
         head.seq, head.hash = row.seq, row.hash
         self.session.flush()
-        return _entry(row)
+        self.appended.append(_entry(row))
+        return self.appended[-1]
 
     def create_request(
         self,
@@ -251,13 +258,26 @@ class Writer(Reader):
         audit: AuditEvent,
         **fields: Any,
     ) -> None:
-        """Set the status (the workflow has validated the transition) and other columns."""
+        """Set the status (the workflow has validated the transition) and other columns.
+        ``release_error`` is kept only with the release_failed status."""
         row = self._touch(request_id)
         row.status = status.value
+        row.release_error = None
         for key, value in fields.items():
-            if key not in ("round", "submitted_at", "released_at", "bundle_name"):
+            if key not in ("round", "submitted_at", "released_at", "bundle_name", "release_error"):
                 raise ValueError(f"set_status cannot set {key}")
             setattr(row, key, value)
+        if (row.release_error is None) != (status != RequestStatus.RELEASE_FAILED):
+            raise ValueError("release_error goes with the release_failed status, and only there")
+        self.session.flush()
+        self.append_audit(audit)
+
+    def set_release_error(self, request_id: str, error: str, *, audit: AuditEvent) -> None:
+        """A failed release failed again: the newest reason replaces the last."""
+        row = self._touch(request_id)
+        if row.status != RequestStatus.RELEASE_FAILED.value:
+            raise ValueError(f"request {request_id} is {row.status}, not release_failed")
+        row.release_error = error
         self.session.flush()
         self.append_audit(audit)
 
@@ -372,6 +392,9 @@ class DataAccess:
         self.engine = engine
         self.defaults = defaults or AirlockConfig()
         self._postgres = engine.dialect.name == "postgresql"
+        #: called after each commit with the audit entries it appended (the airlock
+        #: checkpoints them outside the database: airlock.anchors); must not raise
+        self.anchor: Callable[[Sequence[AuditEntry]], None] | None = None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Reader]:
@@ -383,7 +406,7 @@ class DataAccess:
         """A write transaction, holding the lock of ``request_id`` (if given) until it ends.
 
         Commits when the block ends normally, rolls back on any exception (so a refused action
-        changes nothing).
+        changes nothing). After the commit, the entries it appended go to :attr:`anchor`.
         """
         with self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
@@ -394,4 +417,7 @@ class DataAccess:
                     ).first()
                     if locked is None:
                         raise RequestNotFound(f"there is no request {request_id!r}")
-                yield Writer(session, self.defaults)
+                writer = Writer(session, self.defaults)
+                yield writer
+        if writer.appended and self.anchor is not None:
+            self.anchor(writer.appended)

@@ -37,9 +37,11 @@ class RequestRow(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     bundle_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
-    #: the federated request it answers (migration 0003_federation_binding); both or neither
+    #: the federated request it answers (migration 0004); both or neither
     federation_request_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     federation_crate_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: why the last release attempt failed (status release_failed only); migration 0003
+    release_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     files: Mapped[list[FileRow]] = relationship(
         back_populates="request", order_by="FileRow.id", cascade="all, delete-orphan"

@@ -142,6 +142,11 @@ def logout(request: Request):
 def home(request: Request, web: WebDep):
     airlock = web.airlock
     queue = airlock.queue(web.user) if permissions.user_can_see_queue(web.user) else None
+    failed = (
+        airlock.failed_releases(web.user)
+        if permissions.user_can_see_failed_releases(web.user)
+        else []
+    )
     requests = airlock.list_requests(web.user)
     return render(
         request,
@@ -150,6 +155,7 @@ def home(request: Request, web: WebDep):
         mine=[r for r in requests if r.requester == web.user.name],
         others=[r for r in requests if r.requester != web.user.name],
         queue=queue,
+        failed=failed,
         projects=web.user.projects(airlock.settings.projects),
     )
 
@@ -272,7 +278,19 @@ def comment(
     return _to_request(web, request_id, "#comments")
 
 
-# registered after /review and /comments, which it would otherwise shadow
+@router.post("/requests/{request_id}/return")
+def return_release(
+    request_id: RequestId,
+    web: WebDep,
+    reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    csrf: Annotated[str, Form()] = "",
+):
+    _csrf_ok(web, csrf)
+    web.airlock.return_release(web.user, request_id, reason=reason)
+    return _to_request(web, request_id)
+
+
+# registered after /review, /comments and /return, which it would otherwise shadow
 @router.post("/requests/{request_id}/{action}")
 def request_action(
     request_id: RequestId, action: str, web: WebDep, csrf: Annotated[str, Form()] = ""

@@ -51,11 +51,15 @@ def test_state_machine__final_states_are_only_reached_never_left():
     final = {s for s, targets in VALID_STATE_TRANSITIONS.items() if not targets}
     assert final == {RequestStatus.REJECTED, RequestStatus.RELEASED, RequestStatus.WITHDRAWN}
     assert RequestStatus.RELEASED in VALID_STATE_TRANSITIONS[RequestStatus.APPROVED]
-    # only an approved request is released, and nothing else leads to approved
-    sources = {
-        s for s, targets in VALID_STATE_TRANSITIONS.items() if RequestStatus.RELEASED in targets
-    }
-    assert sources == {RequestStatus.APPROVED}
+
+    def sources(target):
+        return {s for s, targets in VALID_STATE_TRANSITIONS.items() if target in targets}
+
+    # only an approved request is released: from approved, or from release_failed (a retry),
+    # which only approved leads to; and only a review leads to approved
+    assert sources(RequestStatus.RELEASED) == {RequestStatus.APPROVED, RequestStatus.RELEASE_FAILED}
+    assert sources(RequestStatus.RELEASE_FAILED) == {RequestStatus.APPROVED}
+    assert sources(RequestStatus.APPROVED) == {RequestStatus.IN_REVIEW}
 
 
 @pytest.mark.parametrize(
@@ -161,6 +165,22 @@ def test_policies__release_counts_distinct_reviewers_other_than_the_requester():
         policies.check_can_release(request(S.IN_REVIEW, reviews=[approval("a"), approval("b")]), 2)
 
 
+def test_policies__a_failed_release_is_retried_or_returned():
+    def approval(reviewer):
+        return Review(reviewer, 1, Decision.APPROVE, "", (), NOW)
+
+    failed = request(S.RELEASE_FAILED, reviews=[approval("reviewer1"), approval("reviewer2")])
+    assert policies.can_finish_release(failed) and policies.can_release(failed, 2)
+    policies.check_can_release(failed, 2)
+    assert not policies.can_release(failed, 3)  # the approvals are counted again
+    assert policies.can_return_release(failed)
+    policies.check_can_return_release(failed)
+    for status in set(RequestStatus) - {S.RELEASE_FAILED}:
+        assert not policies.can_return_release(request(status))
+        with pytest.raises(PolicyViolation):
+            policies.check_can_return_release(request(status))
+
+
 def test_state_machine__closed_states_are_the_final_ones():
     assert {S.REJECTED, S.RELEASED, S.WITHDRAWN} == CLOSED
     for status in RequestStatus:
@@ -183,6 +203,12 @@ ABILITIES = [
     ("reviewer2", S.IN_REVIEW, "researcher1", (_approval("reviewer1"),),
      {"can_review", "can_comment", "can_preview"}),
     ("reviewer1", S.APPROVED, "researcher1", (), {"can_release", "can_comment", "can_preview"}),
+    # a failed release: a reviewer retries it or returns it to the requester
+    ("reviewer1", S.RELEASE_FAILED, "researcher1", (), {"can_release", "can_return_release",
+     "can_comment", "can_preview"}),
+    ("researcher1", S.RELEASE_FAILED, "researcher1", (), {"is_requester", "can_comment",
+     "hide_values"}),
+    ("admin1", S.RELEASE_FAILED, "researcher1", (), set()),
     ("researcher1", S.APPROVED, "researcher1", (), {"is_requester", "can_comment",
      "hide_values"}),
     ("researcher1", S.RELEASED, "researcher1", (), {"is_requester", "can_download"}),

@@ -42,10 +42,10 @@ def test_migrations__downgrade_and_upgrade_again(tmp_path):
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def test_migration_0003_federation_binding__upgrades_a_database_with_data(
+def test_migration_0004_federation_binding__upgrades_a_database_with_data(
     tmp_path, backend, request
 ):
-    """A database of the schema before 0003, holding a released request, its file, review and
+    """A database of the schema before 0004, holding a released request, its file, review and
     audit entry, upgrades: every row is kept, the request has no binding, and bound requests
     can be stored after."""
     from alembic.script import ScriptDirectory
@@ -60,7 +60,7 @@ def test_migration_0003_federation_binding__upgrades_a_database_with_data(
     else:
         url = request.getfixturevalue("postgres_server").new_database()
     scripts = ScriptDirectory.from_config(alembic_config(url))
-    previous = scripts.get_revision("0003_federation_binding").down_revision
+    previous = scripts.get_revision("0004").down_revision
     upgrade(url, previous)
     engine = make_engine(url)
     rows = {
@@ -113,4 +113,85 @@ def test_migration_0003_federation_binding__upgrades_a_database_with_data(
         )
     with dal.read() as r:
         assert r.get_request("fedfedfedfedfed0").federation == binding
+
+
+def test_migration_0003__a_database_with_requests_gets_release_errors(tmp_path):
+    """A database made by the schema before release failures (0002), with a request, a file,
+    a review and a chain of audit entries, upgrades with all of them intact."""
+    from sqlalchemy import text
+
+    from airlock.audit import GENESIS_HASH, canonical_json, entry_hash
+    from airlock.db.data_access import DataAccess
+
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    upgrade(url, "0002")
+    engine = make_engine(url)
+    now = "2026-11-30 10:00:00.000000"
+    prev = GENESIS_HASH
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO requests (id, project, requester, status, round, created_at, "
+                "updated_at, submitted_at) VALUES ('0123456789abcdef', 'nordic-gwas', "
+                "'researcher1', 'approved', 1, :now, :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO request_files (request_id, name, source_path, description, "
+                "disclosure_control, sha256, size, verdict, report, added_at, updated_at) VALUES "
+                "('0123456789abcdef', 'freq.csv', 'results/freq.csv', 'counts', '>= 10', :sha, "
+                "12, 'pass', '{\"findings\":[]}', :now, :now)"
+            ),
+            {"sha": "a" * 64, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO reviews (request_id, round, reviewer, decision, reason, "
+                "acknowledged, created_at) VALUES ('0123456789abcdef', 1, 'reviewer1', "
+                "'approve', '', '[]', :now)"
+            ),
+            {"now": now},
+        )
+        for seq, kind in enumerate(("request_created", "request_submitted"), start=1):
+            fields = {
+                "seq": seq,
+                "time": f"2026-11-30T10:00:0{seq}.000000Z",
+                "type": kind,
+                "actor": "researcher1",
+                "request_id": "0123456789abcdef",
+                "details": canonical_json({"n": seq}),
+                "prev_hash": prev,
+            }
+            prev = entry_hash(**fields)
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (seq, time, type, actor, request_id, details, "
+                    "prev_hash, hash) VALUES (:seq, :time, :type, :actor, :request_id, "
+                    ":details, :prev_hash, :hash)"
+                ),
+                {**fields, "hash": prev},
+            )
+        conn.execute(text("UPDATE audit_head SET seq = 2, hash = :h WHERE id = 1"), {"h": prev})
+    tables = ("requests", "request_files", "reviews", "audit_log", "audit_head")
+    with engine.connect() as conn:
+        before = {t: conn.execute(text(f"SELECT * FROM {t}")).all() for t in tables}
+
+    upgrade(url, "0003")
+    with engine.connect() as conn:
+        after = {t: conn.execute(text(f"SELECT * FROM {t}")).all() for t in tables}
+        errors = conn.execute(text("SELECT release_error FROM requests")).scalars().all()
+    assert after["requests"] == [(*row, None) for row in before["requests"]]
+    assert {t: after[t] for t in tables[1:]} == {t: before[t] for t in tables[1:]}
+    assert errors == [None]
+    upgrade(url)  # and on to the current schema
+    assert is_current(engine)
+    with DataAccess(engine).read() as r:
+        request = r.get_request("0123456789abcdef")
+        assert request.status == "approved" and request.release_error is None
+        assert [f.name for f in request.files] == ["freq.csv"] and request.approvers == {
+            "reviewer1"
+        }
+        assert r.verify_audit_chain().ok
     engine.dispose()

@@ -183,20 +183,48 @@ def audit_group() -> None:
     envvar="TRESOR_AIRLOCK_DATABASE_URL",
     help="The airlock database [default: the site config's].",
 )
-def audit_verify_command(database_url: str | None) -> None:
-    """Recompute the audit log's hash chain; exit 1 if an entry was edited, deleted or moved."""
+@click.option(
+    "--checkpoints",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The signed checkpoints [default: <state>/airlock/audit-checkpoints.jsonl].",
+)
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The released bundles [default: the site config's outbox].",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The airlock's public key (PEM) [default: <signing key>.pub].",
+)
+def audit_verify_command(
+    database_url: str | None,
+    checkpoints: Path | None,
+    outbox: Path | None,
+    public_key: Path | None,
+) -> None:
+    """Check the audit log's hash chain against the signed checkpoints kept outside the
+    database and the signed head in every released bundle; exit 1 if an entry was edited,
+    deleted or moved, even with every later hash recomputed, and name the first bad entry."""
     from airlock.service import AuditLogUnavailable, verify_audit_log
 
     try:
-        report = verify_audit_log(database_url)
+        report = verify_audit_log(
+            database_url, checkpoints=checkpoints, outbox=outbox, public_key=public_key
+        )
     except AuditLogUnavailable as e:
         raise click.ClickException(str(e)) from None
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     if report.ok:
         click.echo(f"audit log verifies: {report.entries} entries, head {report.head}")
         return
     click.echo(f"audit log does NOT verify ({report.entries} entries read):", err=True)
     for problem in report.problems:
         click.echo(f"  - {problem}", err=True)
+    if report.first_bad is not None:
+        click.echo(f"first bad entry: {report.first_bad}", err=True)
     sys.exit(1)
 
 

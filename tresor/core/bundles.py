@@ -141,6 +141,18 @@ def signature_verifies(path: Path, public_key: Ed25519PublicKey) -> bool:
     return True
 
 
+def signed_manifest(path: Path, public_key: Ed25519PublicKey) -> dict[str, Any] | None:
+    """A bundle's manifest if its signature verifies with ``public_key`` (the files are not
+    read: :func:`verify_bundle` checks those), else None."""
+    if not signature_verifies(path, public_key):
+        return None
+    try:
+        manifest = json.loads((Path(path) / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
 def verify_bundle(path: Path, public_key: Ed25519PublicKey) -> BundleReport:
     """Check a bundle: signature over manifest.json, every file's hash and size, nothing else."""
     path = Path(path)

@@ -16,6 +16,7 @@ from airlock.api.schemas import (
     RequestCreate,
     RequestPublic,
     RequestSummary,
+    ReturnCreate,
     ReviewCreate,
 )
 from airlock.domain import FederationBinding, ReleaseRequest, User
@@ -170,5 +171,15 @@ def comment(request_id: RequestId, body: CommentCreate, user: CurrentUser, airlo
 
 @router.post("/{request_id}/release", response_model=RequestPublic, responses=ERRORS)
 def release(request_id: RequestId, user: CurrentUser, airlock: AirlockDep):
-    """Finish the release of an approved request (it normally follows the last approval)."""
+    """Finish the release of an approved request (it normally follows the last approval), or
+    try again one whose release failed: the result is released, or release_failed again with
+    the reason."""
     return _public(airlock, airlock.release(user, request_id), user)
+
+
+@router.post("/{request_id}/return", response_model=RequestPublic, responses=ERRORS)
+def return_release(
+    request_id: RequestId, body: ReturnCreate, user: CurrentUser, airlock: AirlockDep
+):
+    """Send a request whose release failed back to the requester (reviewers)."""
+    return _public(airlock, airlock.return_release(user, request_id, reason=body.reason), user)

@@ -2,8 +2,8 @@
 
 Both columns are empty for every existing request (none was made by a federation agent).
 
-Revision ID: 0003_federation_binding
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_federation_binding"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
