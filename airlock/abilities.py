@@ -36,6 +36,8 @@ class Abilities:
     can_release: bool
     #: findings are shown without the cell values they flag
     hide_values: bool
+    #: see the reviewer-only findings (matches with datasets the project is not granted)
+    see_reviewer_findings: bool
 
 
 def abilities(user: User, request: ReleaseRequest, projects: Collection[str]) -> Abilities:
@@ -58,4 +60,5 @@ def abilities(user: User, request: ReleaseRequest, projects: Collection[str]) ->
         and policies.can_download(request),
         can_release=reviewer and policies.can_finish_release(request),
         hide_values=not permissions.user_can_see_finding_values(user, request),
+        see_reviewer_findings=permissions.user_can_see_reviewer_findings(user, request),
     )
