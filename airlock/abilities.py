@@ -38,6 +38,8 @@ class Abilities:
     can_return_release: bool
     #: findings are shown without the cell values they flag
     hide_values: bool
+    #: see the reviewer-only findings (matches with datasets the project is not granted)
+    see_reviewer_findings: bool
 
 
 def abilities(user: User, request: ReleaseRequest, projects: Collection[str]) -> Abilities:
@@ -61,4 +63,5 @@ def abilities(user: User, request: ReleaseRequest, projects: Collection[str]) ->
         can_release=reviewer and policies.can_finish_release(request),
         can_return_release=reviewer and policies.can_return_release(request),
         hide_values=not permissions.user_can_see_finding_values(user, request),
+        see_reviewer_findings=permissions.user_can_see_reviewer_findings(user, request),
     )

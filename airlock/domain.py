@@ -131,10 +131,19 @@ class RequestFile:
     exception: str | None  # the requester's written exception for a blocked file
     added_at: dt.datetime
     updated_at: dt.datetime
+    #: findings only reviewers see (Finding.to_dict()): never in what the requester gets
+    reviewer_findings: tuple[dict[str, Any], ...] = ()
+    #: the file's tables with counts of people (TableRecord.to_dict()), for the ledger
+    tables: tuple[dict[str, Any], ...] = ()
 
     @property
     def is_blocked(self) -> bool:
         return self.verdict == "block"
+
+    @property
+    def blocked_for_reviewers(self) -> bool:
+        """A reviewer-only finding blocks it: approving needs a reviewer's acknowledgement."""
+        return any(f["verdict"] == "block" for f in self.reviewer_findings)
 
 
 @dataclasses.dataclass(frozen=True)

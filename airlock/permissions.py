@@ -157,6 +157,12 @@ def user_can_see_finding_values(user: User, request: ReleaseRequest) -> bool:
     return not user_is_requester(user, request) or request.status == RequestStatus.RELEASED
 
 
+def user_can_see_reviewer_findings(user: User, request: ReleaseRequest) -> bool:
+    """Findings about datasets the request's project is not granted are for reviewers only,
+    never the requester: they would tell who is in those datasets (airlock.checking)."""
+    return user_can_review(user, request) and request.round > 0
+
+
 def user_can_download_release(user: User, request: ReleaseRequest) -> bool:
     return user_is_requester(user, request)
 

@@ -188,6 +188,37 @@ def check_blocked_files_acknowledged(
         )
 
 
+def unacknowledged_reviewer_findings(
+    request: ReleaseRequest, acknowledged: Collection[int]
+) -> list[str]:
+    """Files with a blocking reviewer-only finding that an approval would not acknowledge."""
+    return [f.name for f in request.files if f.blocked_for_reviewers and f.id not in acknowledged]
+
+
+def check_reviewer_findings_acknowledged(
+    request: ReleaseRequest, acknowledged: Collection[int]
+) -> None:
+    """A file whose values match sample IDs of datasets the project is not granted is approved
+    only when the approving reviewer acknowledges the match (a coincidence); the requester is
+    never asked, nor told (airlock.checking)."""
+    if unseen := unacknowledged_reviewer_findings(request, acknowledged):
+        raise PolicyViolation(
+            f"{', '.join(unseen)}: values match sample IDs of datasets project "
+            f"{request.project} is not granted (reviewer-only findings). Acknowledge each such "
+            "file to approve, if the matches are coincidences; otherwise return or reject the "
+            "request without naming the datasets"
+        )
+
+
+def requester_visible_acknowledgements(
+    request: ReleaseRequest, acknowledged: Collection[int]
+) -> list[int]:
+    """The acknowledgements the review record (which the requester sees) keeps: of files the
+    checks blocked; those of reviewer-only findings stay in the audit log."""
+    blocked = {f.id for f in request.blocked_files}
+    return sorted(i for i in acknowledged if i in blocked)
+
+
 def approvals_needed(approvals_required: int) -> int:
     """The configured number of approvals, never fewer than two."""
     return max(2, approvals_required)

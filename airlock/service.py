@@ -2,7 +2,8 @@
 commands call these, never the service's database layer or settings.
 
 - :func:`node_check_context`: the context the node's checks run with (thresholds from a file or
-  the defaults, the sample IDs of the node's datasets), for ``tresor airlock check``; the checks
+  the defaults, the sample IDs of the datasets the user's projects are granted), for ``tresor
+  airlock check``; the checks
   themselves are :func:`airlock.checks.check_paths` and :func:`airlock.checks.check_file`;
 - :func:`verify_bundle`: a released bundle's signature and files;
 - :func:`verify_audit_log`: the audit log's hash chain, against the signed checkpoints outside
@@ -11,6 +12,7 @@ commands call these, never the service's database layer or settings.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,19 +28,25 @@ if TYPE_CHECKING:
 
 
 def node_check_context(
-    *, config_file: Path | None = None, catalogue: Path | None = None
+    *,
+    config_file: Path | None = None,
+    catalogue: Path | None = None,
+    groups: Collection[str] | None = None,
 ) -> tuple[CheckContext, list[str]]:
     """The check context on this node, and notes for the user (where the sample IDs came
     from, or why there are none). ``config_file``: limits in TOML (a site config, or thresholds
     at top level; the defaults without one), errors raise ``ConfigError``; ``catalogue``:
-    another catalogue than the node's."""
+    another catalogue than the node's; ``groups``: the user's hub groups, so that only the
+    datasets their projects are granted are matched (no oracle: what a check tells a
+    researcher never depends on a dataset they may not open). None: every dataset the
+    catalogue lists (a node admin)."""
     from airlock.checks.context import CheckContext
     from airlock.config import load_check_config
     from airlock.samples import catalogue_samples
     from tresor.core.airlock_config import AirlockConfig
 
     config = load_check_config(config_file) if config_file else AirlockConfig()
-    samples = catalogue_samples(catalogue)
+    samples = catalogue_samples(catalogue, groups)
     return CheckContext(config=config, datasets=samples.datasets), [samples.note]
 
 

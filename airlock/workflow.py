@@ -22,8 +22,13 @@ from pydantic import ValidationError
 from airlock import anchors, bundles, permissions, policies
 from airlock.abilities import Abilities, abilities
 from airlock.audit import ChainReport
-from airlock.checking import Checker, check_context, run_checker
-from airlock.checks.context import CheckContext
+from airlock.checking import (
+    Checker,
+    RequestContexts,
+    granted_datasets,
+    request_contexts,
+    run_checker,
+)
 from airlock.config import Settings
 from airlock.db.data_access import DataAccess, Writer
 from airlock.domain import (
@@ -192,9 +197,9 @@ class Airlock:
         root = workspace_root(self.settings.workspaces_dir, user.name)
         return self.store.snapshot_workspace_file(root, path, max_bytes=max_bytes)
 
-    def _check(self, sha256: str, name: str, context: CheckContext):
+    def _check(self, sha256: str, name: str, contexts: RequestContexts):
         with self.store.checkable(sha256, name) as path:
-            return run_checker(self.checker, path, name, context)
+            return run_checker(self.checker, path, name, contexts)
 
     def add_file(
         self,
@@ -222,7 +227,8 @@ class Airlock:
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_add_file(request, name, config.max_files_per_request)
         snapshot = self._snapshot(user, path, config.max_file_bytes)
-        report = self._check(snapshot.sha256, name, check_context(config, self.samples))
+        contexts = request_contexts(config, self.samples, request, self.dal)
+        report = self._check(snapshot.sha256, name, contexts)
         with self.dal.write(request_id) as tx:
             request = self._editable(tx, user, request_id)
             policies.check_can_add_file(request, name, config.max_files_per_request)
@@ -235,8 +241,7 @@ class Airlock:
                 exception=exception,
                 sha256=snapshot.sha256,
                 size=snapshot.size,
-                verdict=report.verdict.value,
-                report=report.to_dict(),
+                **report.stored(),
                 audit=AuditEvent.for_request(
                     AuditEventType.FILE_ADDED,
                     user,
@@ -279,12 +284,12 @@ class Airlock:
         if refresh:
             config = self.config()
             snapshot = self._snapshot(user, current.source_path, config.max_file_bytes)
-            report = self._check(snapshot.sha256, current.name, check_context(config, self.samples))
+            contexts = request_contexts(config, self.samples, request, self.dal)
+            report = self._check(snapshot.sha256, current.name, contexts)
             changes.update(
                 sha256=snapshot.sha256,
                 size=snapshot.size,
-                verdict=report.verdict.value,
-                report=report.to_dict(),
+                **report.stored(),
             )
         if not changes:
             return current
@@ -292,7 +297,11 @@ class Airlock:
             request = self._editable(tx, user, request_id)
             if request.file(file_id) is None or request.file(file_id).sha256 != current.sha256:
                 raise ConcurrentChange(f"{current.name} changed meanwhile; reload and try again")
-            shown = {k: v for k, v in changes.items() if k != "report"}
+            shown = {
+                k: v
+                for k, v in changes.items()
+                if k not in ("report", "reviewer_findings", "tables")
+            }
             return tx.update_file(
                 request_id,
                 file_id,
@@ -322,8 +331,8 @@ class Airlock:
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_submit(request)
         check_status(request, S.SUBMITTED)
-        context = check_context(self.config(), self.samples)
-        reports = {f.id: self._check(f.sha256, f.name, context) for f in request.files}
+        contexts = request_contexts(self.config(), self.samples, request, self.dal)
+        reports = {f.id: self._check(f.sha256, f.name, contexts) for f in request.files}
         with self.dal.write(request_id) as tx:
             now = self._editable(tx, user, request_id)
             policies.check_can_submit(now)
@@ -334,8 +343,7 @@ class Airlock:
                 tx.update_file(
                     request_id,
                     f.id,
-                    verdict=report.verdict.value,
-                    report=report.to_dict(),
+                    **report.stored(),
                     audit=AuditEvent.for_request(
                         AuditEventType.FILE_CHECKED,
                         user,
@@ -447,6 +455,7 @@ class Airlock:
                 raise InvalidInput(f"request {request_id} has no files {unknown}")
             if decision == Decision.APPROVE:
                 policies.check_blocked_files_acknowledged(request, acknowledge)
+                policies.check_reviewer_findings_acknowledged(request, acknowledge)
             request = self._start_review(tx, request, user)
             acknowledged_names = [request.file(i).name for i in acknowledge]
             tx.add_review(
@@ -455,7 +464,7 @@ class Airlock:
                 round=request.round,
                 decision=decision,
                 reason=reason,
-                acknowledged=acknowledge,
+                acknowledged=policies.requester_visible_acknowledgements(request, acknowledge),
                 audit=AuditEvent.for_request(
                     AuditEventType.REVIEW_DECISION,
                     user,
@@ -676,6 +685,9 @@ class Airlock:
                 self.signing_key,
             )
         manifest_sha = SnapshotStore.hash_file(path / bundles.MANIFEST)
+        tx.record_release(
+            request, datasets=granted_datasets(self.samples().datasets, request.project)
+        )
         return set_status(
             tx,
             request,

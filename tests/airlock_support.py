@@ -200,6 +200,26 @@ def make_app(airlock: Airlock):
     return create_app(airlock, identity=FixedIdentities(), sessions=sessions)
 
 
+def register_samples(
+    catalogue: Path, dataset: str, sample_ids: list[str], grants: tuple[str, ...]
+) -> Path:
+    """A dataset in a catalogue: a Zarr store holding just its ``sample_id`` array (what the
+    airlock reads of a VCF Zarr store) and its catalogue entry granted to ``grants``."""
+    import numpy as np
+    import zarr
+
+    from tresor.core.catalogue import DatasetEntry, register_dataset
+
+    store = catalogue.parent / "stores" / f"{dataset}.vcz"
+    group = zarr.open_group(str(store), mode="w")
+    array = group.create_array("sample_id", shape=(len(sample_ids),), dtype=str)
+    array[:] = np.array(sample_ids, dtype=object)
+    entry = DatasetEntry(
+        id=dataset, title=dataset, store=store, n_samples=len(sample_ids), grants=grants
+    )
+    return register_dataset(entry, catalogue)
+
+
 def write_workspace_file(settings: Settings, user: str, relative: str, data: bytes) -> Path:
     path = settings.workspaces_dir / user / relative
     path.parent.mkdir(parents=True, exist_ok=True)

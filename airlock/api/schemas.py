@@ -93,7 +93,10 @@ class ReviewCreate(_In):
     decision: Decision
     reason: Prose = Field("", description="required to reject or return")
     acknowledge_exceptions: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
-        [], max_length=1000, description="ids of blocked files whose exception you accept"
+        [],
+        max_length=1000,
+        description="ids of blocked files whose exception you accept, and of files whose "
+        "reviewer-only findings you accept as coincidences",
     )
 
 
@@ -147,18 +150,31 @@ class FilePublic(BaseModel):
     size: int
     verdict: str
     findings: list[FindingPublic]
+    reviewer_findings: list[FindingPublic] | None = Field(
+        None,
+        description="reviewers only (null for the requester): values matching sample IDs of "
+        "datasets the request's project is not granted; they never change the verdict",
+    )
     added_at: dt.datetime
     updated_at: dt.datetime
 
     @classmethod
-    def of(cls, f: RequestFile, *, hide_values: bool = False) -> FilePublic:
-        findings = []
-        for item in f.report.get("findings", []):
-            finding = dict(item)
-            if hide_values and finding.get("location"):
-                finding["location"] = {**finding["location"], "value": None}
-            findings.append(finding)
-        return cls.model_validate({**dataclasses.asdict(f), "findings": findings})
+    def of(cls, f: RequestFile, *, hide_values: bool = False, reviewer: bool = False) -> FilePublic:
+        """``reviewer``: include the reviewer-only findings."""
+
+        def shown(items) -> list[dict]:
+            out = []
+            for item in items:
+                finding = dict(item)
+                if hide_values and finding.get("location"):
+                    finding["location"] = {**finding["location"], "value": None}
+                out.append(finding)
+            return out
+
+        fields = {k: v for k, v in dataclasses.asdict(f).items() if k not in ("tables",)}
+        fields["findings"] = shown(f.report.get("findings", []))
+        fields["reviewer_findings"] = shown(f.reviewer_findings) if reviewer else None
+        return cls.model_validate(fields)
 
 
 class ReviewPublic(BaseModel):
@@ -267,7 +283,12 @@ class RequestPublic(BaseModel):
             release_error=r.release_error,
             approvals=sorted(r.approvers),
             approvals_required=approvals_required,
-            files=[FilePublic.of(f, hide_values=abilities.hide_values) for f in r.files],
+            files=[
+                FilePublic.of(
+                    f, hide_values=abilities.hide_values, reviewer=abilities.see_reviewer_findings
+                )
+                for f in r.files
+            ],
             reviews=[ReviewPublic.of(x) for x in r.reviews],
             comments=[CommentPublic.of(c) for c in r.comments],
             abilities=abilities,

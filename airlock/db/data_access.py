@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy.exc
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from airlock.audit import ChainReport, canonical_json, entry_hash, verify_chain
@@ -27,6 +28,8 @@ from airlock.db.models import (
     CommentRow,
     ConfigRow,
     FileRow,
+    ReleasedTableDatasetRow,
+    ReleasedTableRow,
     RequestRow,
     ReviewRow,
 )
@@ -49,9 +52,24 @@ def _audit_time() -> str:
     return utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_JSON_FIELDS = ("report", "reviewer_findings", "tables")
+
+
 def _file(row: FileRow) -> RequestFile:
     fields = {f.name: getattr(row, f.name) for f in dataclasses.fields(RequestFile)}
-    return RequestFile(**{**fields, "report": json.loads(row.report)})
+    return RequestFile(
+        **{
+            **fields,
+            "report": json.loads(row.report),
+            "reviewer_findings": tuple(json.loads(row.reviewer_findings)),
+            "tables": tuple(json.loads(row.tables)),
+        }
+    )
+
+
+def _json_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with the JSON columns of a request file serialised."""
+    return {k: canonical_json(v) if k in _JSON_FIELDS else v for k, v in fields.items()}
 
 
 def _request(row: RequestRow) -> ReleaseRequest:
@@ -110,6 +128,21 @@ def _entry(row: AuditRow) -> AuditEntry:
         hash=row.hash,
     )
 
+
+@dataclasses.dataclass(frozen=True)
+class LedgerRow:
+    """A table that new ones are compared with: released, or in a request under review."""
+
+    request_id: str
+    project: str
+    file_name: str
+    record: dict[str, Any]  # TableRecord.to_dict()
+    status: RequestStatus
+    released_at: dt.datetime | None = None
+
+
+#: requests whose tables count for differencing before they are released
+PENDING = (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW, RequestStatus.APPROVED)
 
 _LOAD = (
     selectinload(RequestRow.files),
@@ -181,6 +214,53 @@ class Reader:
             select(AuditRow).where(AuditRow.type == type).order_by(AuditRow.seq.desc()).limit(1)
         ).first()
         return _entry(row) if row else None
+
+    def ledger(
+        self, *, project: str, datasets: Collection[str], projects: Collection[str], request_id: str
+    ) -> list[LedgerRow]:
+        """The tables relevant to a request of ``project``: released by it, or while their
+        project was granted one of ``datasets``; in requests under review of ``projects``
+        (those sharing a dataset with it); and the other files of request ``request_id``."""
+        shared = select(ReleasedTableDatasetRow.table_id).where(
+            ReleasedTableDatasetRow.dataset.in_(list(datasets))
+        )
+        released = self.session.scalars(
+            select(ReleasedTableRow)
+            .where(or_(ReleasedTableRow.project == project, ReleasedTableRow.id.in_(shared)))
+            .order_by(ReleasedTableRow.id)
+        )
+        rows = [
+            LedgerRow(
+                request_id=r.request_id,
+                project=r.project,
+                file_name=r.file_name,
+                record=json.loads(r.record),
+                status=RequestStatus.RELEASED,
+                released_at=r.released_at,
+            )
+            for r in released
+        ]
+        pending = self.session.execute(
+            select(
+                FileRow.name, FileRow.tables, RequestRow.id, RequestRow.project, RequestRow.status
+            )
+            .join(RequestRow, FileRow.request_id == RequestRow.id)
+            .where(FileRow.tables != "[]")
+            .where(
+                or_(
+                    RequestRow.id == request_id,
+                    RequestRow.status.in_([s.value for s in PENDING])
+                    & RequestRow.project.in_([project, *projects]),
+                )
+            )
+            .order_by(FileRow.id)
+        )
+        for name, tables, rid, rproject, status in pending:
+            rows.extend(
+                LedgerRow(rid, rproject, name, record, RequestStatus(status))
+                for record in json.loads(tables)
+            )
+        return rows
 
     def runtime_config(self) -> AirlockConfig:
         stored = {r.key: json.loads(r.value) for r in self.session.scalars(select(ConfigRow))}
@@ -284,8 +364,7 @@ class Writer(Reader):
     def add_file(self, request_id: str, *, audit: AuditEvent, **fields: Any) -> RequestFile:
         self._touch(request_id)
         now = utcnow()
-        fields["report"] = canonical_json(fields["report"])
-        row = FileRow(request_id=request_id, added_at=now, updated_at=now, **fields)
+        row = FileRow(request_id=request_id, added_at=now, updated_at=now, **_json_columns(fields))
         self.session.add(row)
         self.session.flush()
         self.append_audit(audit)
@@ -302,9 +381,7 @@ class Writer(Reader):
     ) -> RequestFile:
         self._touch(request_id)
         row = self._file_row(request_id, file_id)
-        if "report" in fields:
-            fields["report"] = canonical_json(fields["report"])
-        for key, value in fields.items():
+        for key, value in _json_columns(fields).items():
             setattr(row, key, value)
         row.updated_at = utcnow()
         self.session.flush()
@@ -372,6 +449,32 @@ class Writer(Reader):
         )
         self.session.flush()
         self.append_audit(audit)
+
+    def record_release(self, request: ReleaseRequest, *, datasets: Collection[str]) -> int:
+        """Add the tables of ``request``'s files to the release ledger, with the datasets its
+        project is granted now; returns how many. Part of the release's transaction, whose
+        audit entry (the status change) covers it."""
+        now = utcnow()
+        count = 0
+        for f in request.files:
+            for table in f.tables:
+                self.session.add(
+                    ReleasedTableRow(
+                        request_id=request.id,
+                        project=request.project,
+                        file_name=f.name,
+                        sha256=f.sha256,
+                        kind=table["kind"],
+                        record=canonical_json(table),
+                        released_at=now,
+                        datasets=[
+                            ReleasedTableDatasetRow(dataset=d) for d in sorted(set(datasets))
+                        ],
+                    )
+                )
+                count += 1
+        self.session.flush()
+        return count
 
     def set_runtime_config(self, values: dict[str, Any], *, audit: AuditEvent) -> AirlockConfig:
         for key, value in values.items():

@@ -311,7 +311,8 @@ def request_action(
 def file_page(request: Request, request_id: RequestId, file_id: FileId, web: WebDep):
     """A reviewer's view of one file: the preview beside the findings (audited)."""
     content = web.airlock.view_file(web.user, request_id, file_id, how="preview")
-    preview = make_preview(content.file.name, content.data, content.file.report["findings"])
+    findings = [*content.file.report["findings"], *content.file.reviewer_findings]  # reviewers'
+    preview = make_preview(content.file.name, content.data, findings)
     return render(
         request,
         web,

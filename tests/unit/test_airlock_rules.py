@@ -144,6 +144,20 @@ def test_policies__blocked_file_needs_exception_and_acknowledgement():
     policies.check_blocked_files_acknowledged(excused, [2])
 
 
+def test_policies__reviewer_only_findings_need_a_reviewers_acknowledgement_only():
+    """No requester exception (they must not learn of the match), and the review record the
+    requester reads keeps only the acknowledgements of files the checks blocked for them."""
+    match = {"rule": "individual-level.sample-id.not-granted", "verdict": "block",
+             "message": "m", "location": None}  # fmt: skip
+    flagged = dataclasses.replace(_file(2), reviewer_findings=(match,))
+    r = request(files=[_file(1), flagged, _file(3, "block", "aggregate of 3 cohorts")])
+    assert flagged.blocked_for_reviewers and not flagged.is_blocked
+    with pytest.raises(PolicyViolation, match=r"f2\.csv: values match sample IDs"):
+        policies.check_reviewer_findings_acknowledged(r, [3])
+    policies.check_reviewer_findings_acknowledged(r, [2, 3])
+    assert policies.requester_visible_acknowledgements(r, [2, 3]) == [3]
+
+
 def test_policies__release_counts_distinct_reviewers_other_than_the_requester():
     def approval(reviewer, round=1):
         return Review(reviewer, round, Decision.APPROVE, "", (), NOW)
@@ -197,26 +211,29 @@ ABILITIES = [
      "can_withdraw", "can_comment", "hide_values"}),
     ("researcher1", S.IN_REVIEW, "researcher1", (), {"is_requester", "can_withdraw",
      "can_comment", "hide_values"}),
-    ("reviewer1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview"}),
+    ("reviewer1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview",
+     "see_reviewer_findings"}),
     ("reviewer1", S.IN_REVIEW, "researcher1", (_approval("reviewer1"),),
-     {"can_comment", "can_preview"}),
+     {"can_comment", "can_preview", "see_reviewer_findings"}),
     ("reviewer2", S.IN_REVIEW, "researcher1", (_approval("reviewer1"),),
-     {"can_review", "can_comment", "can_preview"}),
-    ("reviewer1", S.APPROVED, "researcher1", (), {"can_release", "can_comment", "can_preview"}),
+     {"can_review", "can_comment", "can_preview", "see_reviewer_findings"}),
+    ("reviewer1", S.APPROVED, "researcher1", (), {"can_release", "can_comment", "can_preview",
+     "see_reviewer_findings"}),
     # a failed release: a reviewer retries it or returns it to the requester
     ("reviewer1", S.RELEASE_FAILED, "researcher1", (), {"can_release", "can_return_release",
-     "can_comment", "can_preview"}),
+     "can_comment", "can_preview", "see_reviewer_findings"}),
     ("researcher1", S.RELEASE_FAILED, "researcher1", (), {"is_requester", "can_comment",
      "hide_values"}),
     ("admin1", S.RELEASE_FAILED, "researcher1", (), set()),
     ("researcher1", S.APPROVED, "researcher1", (), {"is_requester", "can_comment",
      "hide_values"}),
     ("researcher1", S.RELEASED, "researcher1", (), {"is_requester", "can_download"}),
-    ("reviewer1", S.RELEASED, "researcher1", (), {"can_preview"}),
+    ("reviewer1", S.RELEASED, "researcher1", (), {"can_preview", "see_reviewer_findings"}),
     ("researcher1", S.REJECTED, "researcher1", (), {"is_requester", "hide_values"}),
     ("both1", S.SUBMITTED, "both1", (), {"is_requester", "can_withdraw", "can_comment",
      "hide_values"}),
-    ("both1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview"}),
+    ("both1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview",
+     "see_reviewer_findings"}),
     # a requester who has left the project can no longer change the request
     ("researcher2", S.DRAFT, "researcher2", (), {"is_requester", "can_withdraw", "can_comment",
      "hide_values"}),

@@ -195,3 +195,38 @@ def test_migration_0003__a_database_with_requests_gets_release_errors(tmp_path):
         }
         assert r.verify_audit_chain().ok
     engine.dispose()
+
+
+def test_migrations__the_release_ledger_keeps_the_files_checked_before_it(tmp_path):
+    """0005 (release ledger, reviewer-only findings) on a database with a request in it: its
+    file keeps its report, has no reviewer-only findings or tables, and nothing is in the
+    ledger until something is released."""
+    from airlock.db.data_access import DataAccess
+
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    upgrade(url, "0004")
+    engine = make_engine(url)
+    now = "2026-11-30 12:00:00.000000"
+    report = '{"findings":[],"path":"counts.csv","verdict":"pass"}'
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO requests (id, project, requester, status, round, created_at, "
+            "updated_at) VALUES ('r1', 'nordic-gwas', 'researcher1', 'submitted', 1, ?, ?)",
+            (now, now),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO request_files (request_id, name, source_path, description, "
+            "disclosure_control, sha256, size, verdict, report, added_at, updated_at) "
+            "VALUES ('r1', 'counts.csv', 'out/counts.csv', 'd', 'c', ?, 42, 'pass', ?, ?, ?)",
+            ("ab" * 32, report, now, now),
+        )
+    upgrade(url)
+    assert is_current(engine)
+    with DataAccess(engine).read() as r:
+        [f] = r.get_request("r1").files
+        assert r.ledger(project="nordic-gwas", datasets=["dk"], projects=[], request_id="r2") == []
+    assert (f.name, f.size, f.verdict, f.report["path"]) == ("counts.csv", 42, "pass", "counts.csv")
+    assert (f.reviewer_findings, f.tables) == ((), ())
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM released_tables").scalar() == 0
+    engine.dispose()

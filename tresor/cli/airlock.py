@@ -30,7 +30,8 @@ def airlock_group() -> None:
 @click.option(
     "--catalogue",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Catalogue whose datasets' sample IDs are matched [default: the node's catalogue].",
+    help="Catalogue whose datasets' sample IDs are matched (in a hub session: those your "
+    "projects are granted) [default: the node's catalogue].",
 )
 def check_command(paths, config_path, as_json, catalogue):
     """Check output files for disclosure risk: each gets pass, review or block.
@@ -45,8 +46,11 @@ def check_command(paths, config_path, as_json, catalogue):
     for path in paths:
         if not os.path.lexists(path):
             raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
+    groups = _hub_groups()
     try:
-        context, notes = node_check_context(config_file=config_path, catalogue=catalogue)
+        context, notes = node_check_context(
+            config_file=config_path, catalogue=catalogue, groups=groups
+        )
     except ConfigError as e:
         raise click.BadParameter(str(e), param_hint="--config") from None
     for note in notes:
@@ -63,6 +67,23 @@ def check_command(paths, config_path, as_json, catalogue):
         click.echo(json.dumps(document, indent=2))
     else:
         click.echo(format_reports(reports, verdict))
+
+
+def _hub_groups() -> frozenset[str] | None:
+    """The hub groups of the user in a hub session (a kernel), whose projects' grants decide
+    whose sample IDs are matched; None outside one (a node admin's shell: every dataset)."""
+    if not (os.environ.get("JUPYTERHUB_API_URL") and os.environ.get("JUPYTERHUB_API_TOKEN")):
+        return None
+    from tresor.core.errors import AccessDeniedError
+    from tresor.identity import current_identity
+
+    try:
+        return current_identity().groups
+    except AccessDeniedError as e:
+        raise click.ClickException(
+            f"{e}. The check matches values against the sample IDs of the datasets your "
+            "projects are granted, so it must know who you are."
+        ) from None
 
 
 def _run(paths, context):
