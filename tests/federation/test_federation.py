@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from tests.federation.fixture import PROJECT, Federation, wait_until
 from tests.federation.stubs import allele_counts, install
 from tresor.core.bundles import unpack_bundle, verify_bundle
 from tresor.federation.coordinator.states import REPORTABLE
+from tresor.federation.refusal import SignedRefusal
 from tresor.federation.signing import sign_call, verify_call
 from tresor.io import open_store
 
@@ -203,22 +205,27 @@ def test_refusals__each_says_which_check_and_why(federation: Federation, counted
     assert not (dk.state / "workspaces" / "federation" / "federation" / unwanted.id).exists()
 
 
-def test_offline_node__crates_in_and_bundles_out_as_files(federation: Federation, tmp_path):
+def test_offline_node__crates_in_and_bundles_and_signed_refusals_out_as_files(
+    federation: Federation, tmp_path
+):
     kw = federation.client_kw()
     se = federation.nodes["se"]
     made = fed.request("allele_counts", project=PROJECT, targets={"se": "se"}, **kw)
     federation.stop_agent(se)  # se now takes requests as files only
     try:
+        # and one se refuses: it does not offer dataset dk
+        unwanted = fed.request("allele_counts", project=PROJECT, targets={"se": "dk"}, **kw)
         inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
         inbox.mkdir()
-        federation.tresor(
-            "federation",
-            "export-crate",
-            made.id,
-            "--out",
-            str(inbox / f"{made.id}.crate.json"),
-            *federation._coordinator_args(),
-        )
+        for request_id in (made.id, unwanted.id):
+            federation.tresor(
+                "federation",
+                "export-crate",
+                request_id,
+                "--out",
+                str(inbox / f"{request_id}.crate.json"),
+                *federation._coordinator_args(),
+            )
         # and a crate whose signature does not verify: another request id written into it
         document = json.loads((inbox / f"{made.id}.crate.json").read_text())
         forged_id = "f" * 32
@@ -240,9 +247,30 @@ def test_offline_node__crates_in_and_bundles_out_as_files(federation: Federation
                 env=env,
             )
 
+        def import_(path: Path, request_id: str, check: bool = True):
+            return federation.tresor("federation", "import", str(path), "--request", request_id,
+                                     *federation._coordinator_args(), check=check)  # fmt: skip
+
         offline_cycle()
-        refused = json.loads((outbox / f"{forged_id}.refused.json").read_text())
-        assert refused["status"] == "refused" and "signature does not verify" in refused["reason"]
+        # refusals leave as statements signed with se's agent key
+        forged = outbox / f"{forged_id}.refused.json"
+        statement = SignedRefusal.from_bytes(forged.read_bytes()).refusal
+        assert statement.node == "se" and "signature does not verify" in statement.reason
+        done = import_(forged, made.id, check=False)  # it says nothing about the real crate
+        assert done.returncode == 1 and "refusal not accepted (replayed)" in done.stderr
+        refusal = outbox / f"{unwanted.id}.refused.json"
+        document = json.loads(refusal.read_text())
+        changed = tmp_path / f"changed-{refusal.name}"
+        changed.write_text(json.dumps({**document, "statement": document["statement"].replace(
+            "does not offer", "offers")}))  # fmt: skip
+        done = import_(changed, unwanted.id, check=False)
+        assert done.returncode == 1 and "refusal not accepted (signature)" in done.stderr
+        assert "does not verify with any agent key of node se" in done.stderr
+        assert "accepted the refusal of node se" in import_(refusal, unwanted.id).stdout
+        final = fed.status(unwanted.id, **kw)
+        assert final.state == "failed" and final.nodes == {"se": "refused"}
+        assert "does not offer dataset dk to the federation" in final.reasons["se"]
+
         assert federation.queue(se, made.id), "the offline agent submitted nothing"
         federation.approve_all("se", made.id)
         offline_cycle()
@@ -250,15 +278,7 @@ def test_offline_node__crates_in_and_bundles_out_as_files(federation: Federation
         assert bundle.is_file()
         received = unpack_bundle(bundle.read_bytes(), tmp_path / "check")
         assert verify_bundle(received, se.keys.release.public_key()).ok
-        imported = federation.tresor(
-            "federation",
-            "import",
-            str(bundle),
-            "--request",
-            made.id,
-            *federation._coordinator_args(),
-        )
-        assert "accepted the bundle of node se" in imported.stdout
+        assert "accepted the bundle of node se" in import_(bundle, made.id).stdout
         final = wait_until(lambda: (s := fed.status(made.id, **kw)).done and s, "the merge")
         assert final.state == "merged" and final.nodes == {"se": "released"}
         assert not [e for e in se.proxy.recorded() if made.id in e.body.decode(errors="ignore")]

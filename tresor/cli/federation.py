@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 
 import click
@@ -184,22 +183,23 @@ def export_crate(request_id: str, out: Path, **options) -> None:
 
 
 @federation_group.command("import")
-@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--request", "request_id", required=True, help="The request it answers.")
 @_coordinator_options
-def import_bundle(bundle: Path, request_id: str, **options) -> None:
-    """Import a bundle archive an offline node wrote (NODE-REQUEST.bundle.tar): verified as an
-    uploaded one; refused with the reason otherwise (exit 1)."""
-    from tresor.federation.verify import BundleRefused
-
+def import_answer(path: Path, request_id: str, **options) -> None:
+    """Import what an offline node's agent wrote: a bundle archive (NODE-REQUEST.bundle.tar),
+    verified as an upload, or a refusal its agent signed (REQUEST.refused.json). Refused with
+    which check and why otherwise (exit 1)."""
     coordinator = _coordinator(**options)
-    try:
-        verified = coordinator.receive_bundle(
-            request_id, bundle.read_bytes(), poster=None, actor="import"
+    if path.name.endswith(".json"):
+        refusal = coordinator.receive_refusal(request_id, path.read_bytes(), actor="import")
+        click.echo(
+            f"accepted the refusal of node {refusal.node} for request {request_id}: "
+            f"{refusal.reason}"
         )
-    except BundleRefused as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        return
+    verified = coordinator.receive_bundle(request_id, path.read_bytes(), poster=None,
+                                          actor="import")  # fmt: skip
     click.echo(f"accepted the bundle of node {verified.node} for request {request_id}")
 
 
