@@ -79,10 +79,11 @@ def test_federated_allele_count__end_to_end_exact_and_only_released_bytes_leave(
     assert final.state == "merged", final
     assert final.nodes == dict.fromkeys(("dk", "se", "uk"), "released")
 
-    # merged AC and AN equal the pooled count over the concatenated cohorts, exactly, on every
-    # variant that every node reports (the others are merged over fewer nodes, marked)
+    # merged AC and AN equal the pooled count over the concatenated cohorts (as simulated),
+    # exactly, on every variant that every node reports (the others are merged over fewer
+    # nodes, marked), also where uk's store has REF and ALT swapped: uk's counts were flipped
     merged = merged_counts(counted["result"])
-    stores = {n: open_store(federation.catalogue_entry(n).store) for n in ("dk", "se", "uk")}
+    stores = {n: open_store(federation.cohorts[n].store) for n in ("dk", "se", "uk")}
     threshold = federation.nodes["dk"].site.airlock.checks.min_minor_allele_count
     pooled = pooled_counts(stores, threshold)
     assert len(pooled) > 50, "too few variants shared by the three cohorts to test anything"
@@ -90,6 +91,10 @@ def test_federated_allele_count__end_to_end_exact_and_only_released_bytes_leave(
     assert (joined["_merge"] == "both").all(), joined[joined["_merge"] != "both"].head()
     assert (joined["ALT_CTS_merged"].astype(np.int64) == joined["ALT_CTS"]).all()
     assert (joined["OBS_CT_merged"].astype(np.int64) == joined["OBS_CT"]).all()
+    swapped = joined.merge(federation.swapped, on=KEY)
+    assert len(swapped) == len(federation.swapped) > 0
+    assert (swapped["FLAGS"] == "flipped=uk").all() and (swapped["NODES"] == "dk,se,uk").all()
+    assert (joined["FLAGS"] == "flipped=uk").sum() == len(swapped), "flipped where not swapped"
 
     # the result names every node's bundle by the SHA-256 of its signed manifest
     text = "".join(p.read_text(errors="ignore") for p in counted["result"].rglob("*.json"))
