@@ -11,7 +11,11 @@
   key, catalogue with one demo cohort (dk, se, uk, simulated once for the session), and a
   recording HTTP proxy (tests.federation.proxy) through which its agent reaches the
   coordinator;
-- a registry naming the three nodes (dk also with a retired release key) and the coordinator.
+- a registry naming the three nodes (dk also with a retired release key) and the coordinator;
+- uk's store has REF and ALT exchanged (and every call's 0 and 1) at some sites that every node
+  reports (:attr:`Federation.swapped`, in the other nodes' orientation), as a node whose
+  pipeline chose the other allele as reference: the merge must flip uk's statistics there.
+  ``Federation.cohorts`` keeps the stores as simulated, for the pooled references.
 
 Reviewers act through each airlock's API with their own tokens (:meth:`Federation.approve_all`).
 The agent and coordinator run ``tests.federation.run_tresor``: ``tresor`` with the STUB analyses
@@ -25,7 +29,9 @@ import dataclasses
 import datetime as dt
 import os
 import secrets
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -35,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
+import pandas as pd
 import psutil
 import tomli_w
 
@@ -50,12 +58,15 @@ from tresor.core.site import SiteConfig, load_site_config
 from tresor.demo import register_cohorts
 from tresor.federation.registry import Registry
 from tresor.federation.signing import generate_private_key
+from tresor.io import open_store
 
 FEDERATION = "tresor-test"
 PROJECT = "nordic-gwas"
 ANALYSES = ["allele_counts", "hwe_counts", "linear_gwas_sufficient_statistics",
             "gwas_summary_statistics"]  # fmt: skip
 RUNNER = [sys.executable, "-m", "tests.federation.run_tresor"]
+KEY = ["#CHROM", "POS", "REF", "ALT"]
+SWAPPED_NODE = "uk"
 
 
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 180, every: float = 0.5):
@@ -115,6 +126,7 @@ class Federation:
         self.researcher_token = ""
         self.registry: Registry | None = None
         self.monitor: ConnectionMonitor | None = None
+        self.swapped = pd.DataFrame(columns=KEY)  # the sites swapped in uk's store
 
     # -- building ----------------------------------------------------------------------------
     def build(self) -> Federation:
@@ -174,13 +186,36 @@ class Federation:
         base.mkdir(parents=True)
         (base / "site.toml").write_text(self._site_text(name, hub=name == "uk"))
         site = load_site_config(base / "site.toml")
-        register_cohorts([self.cohorts[name]], site.catalogue_path, {name: [PROJECT]})
+        cohort = self.cohorts[name]
+        if name == SWAPPED_NODE:
+            store = base / "swapped" / cohort.store.name
+            self.swapped = swap_alleles(cohort.store, store, self._sites_to_swap(site))
+            cohort = dataclasses.replace(cohort, store=store)
+        register_cohorts([cohort], site.catalogue_path, {name: [PROJECT]})
         agent = generate_private_key(site.federation_agent_key_path)
         release = load_or_create_signing_key(
             site.state_path / "secrets" / "airlock_signing_key.pem"
         )
         keys = NodeKeys(name, name.upper() if name != "uk" else "GB", release, agent)
         return Node(name=name, site=site, keys=keys, proxy=RecordingProxy(name))
+
+    def _sites_to_swap(self, site: SiteConfig, count: int = 40) -> pd.DataFrame:
+        """Sites every node reports with room to spare (minor allele count at least twice the
+        threshold in each cohort), not strand-ambiguous (A/T, C/G: never flipped), spread
+        over the genome: KEY columns in the simulated orientation."""
+        from tests.federation.stubs import allele_counts
+
+        threshold = 2 * site.airlock.checks.min_minor_allele_count
+        common = None
+        for cohort in self.cohorts.values():
+            counts = allele_counts(open_store(cohort.store))
+            minor = np.minimum(counts["ALT_CTS"], counts["OBS_CT"] - counts["ALT_CTS"])
+            keys = counts.loc[minor >= threshold, KEY]
+            common = keys if common is None else common.merge(keys)
+        pair = common["REF"] + common["ALT"]
+        plain = common[~pair.isin(["AT", "TA", "CG", "GC"])].reset_index(drop=True)
+        assert len(plain) >= count, "too few common variants in the demo cohorts to swap"
+        return plain.iloc[:: len(plain) // count].head(count).reset_index(drop=True)
 
     def _coordinator_args(self) -> list[str]:
         return [
@@ -351,6 +386,42 @@ class Federation:
             node.proxy.stop()
         if self.monitor is not None:
             self.monitor.stop()
+
+
+def swap_alleles(source: Path, target: Path, sites: pd.DataFrame) -> pd.DataFrame:
+    """Copy VCF Zarr store ``source`` to ``target`` with REF and ALT exchanged at ``sites``
+    (KEY columns): the alleles, each call's 0 and 1, and the variant ID. Returns ``sites``."""
+    import zarr
+
+    shutil.copytree(source, target)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    root = zarr.open_group(target, mode="r+")
+    contigs = np.asarray(root["contig_id"][:]).astype(object)
+    alleles = np.asarray(root["variant_allele"][:])
+    index = pd.DataFrame(
+        {
+            "#CHROM": contigs[np.asarray(root["variant_contig"][:])],
+            "POS": np.asarray(root["variant_position"][:]),
+            "REF": alleles[:, 0].astype(object),
+            "ALT": alleles[:, 1].astype(object),
+        }
+    )
+    index["row"] = np.arange(len(index))
+    rows = np.sort(index.merge(sites, on=KEY)["row"].to_numpy())
+    assert len(rows) == len(sites), "a site to swap is not in the store"
+    alleles[rows, 0], alleles[rows, 1] = alleles[rows, 1], alleles[rows, 0]
+    root["variant_allele"][:] = alleles
+    ids = np.asarray(root["variant_id"][:])
+    ids[rows] = [f"{c}:{p}:{a[0]}:{a[1]}" for c, p, a in zip(
+        index["#CHROM"].to_numpy()[rows], index["POS"].to_numpy()[rows], alleles[rows],
+        strict=True)]  # fmt: skip
+    root["variant_id"][:] = ids
+    calls = np.asarray(root["call_genotype"][:])
+    part = calls[rows]
+    calls[rows] = np.where(part == 0, 1, np.where(part == 1, 0, part))
+    root["call_genotype"][:] = calls
+    return sites
 
 
 class ConnectionMonitor:

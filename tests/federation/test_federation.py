@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,9 @@ from tests.federation.fixture import PROJECT, Federation, wait_until
 from tests.federation.stubs import allele_counts, install
 from tresor.core.bundles import unpack_bundle, verify_bundle
 from tresor.federation.coordinator.states import REPORTABLE
-from tresor.federation.signing import sign_call, verify_call
+from tresor.federation.crate import SignedCrate
+from tresor.federation.refusal import SignedRefusal
+from tresor.federation.signing import fingerprint, sign_call, verify_call
 from tresor.io import open_store
 
 pytestmark = pytest.mark.slow
@@ -77,10 +80,11 @@ def test_federated_allele_count__end_to_end_exact_and_only_released_bytes_leave(
     assert final.state == "merged", final
     assert final.nodes == dict.fromkeys(("dk", "se", "uk"), "released")
 
-    # merged AC and AN equal the pooled count over the concatenated cohorts, exactly, on every
-    # variant that every node reports (the others are merged over fewer nodes, marked)
+    # merged AC and AN equal the pooled count over the concatenated cohorts (as simulated),
+    # exactly, on every variant that every node reports (the others are merged over fewer
+    # nodes, marked), also where uk's store has REF and ALT swapped: uk's counts were flipped
     merged = merged_counts(counted["result"])
-    stores = {n: open_store(federation.catalogue_entry(n).store) for n in ("dk", "se", "uk")}
+    stores = {n: open_store(federation.cohorts[n].store) for n in ("dk", "se", "uk")}
     threshold = federation.nodes["dk"].site.airlock.checks.min_minor_allele_count
     pooled = pooled_counts(stores, threshold)
     assert len(pooled) > 50, "too few variants shared by the three cohorts to test anything"
@@ -88,6 +92,10 @@ def test_federated_allele_count__end_to_end_exact_and_only_released_bytes_leave(
     assert (joined["_merge"] == "both").all(), joined[joined["_merge"] != "both"].head()
     assert (joined["ALT_CTS_merged"].astype(np.int64) == joined["ALT_CTS"]).all()
     assert (joined["OBS_CT_merged"].astype(np.int64) == joined["OBS_CT"]).all()
+    swapped = joined.merge(federation.swapped, on=KEY)
+    assert len(swapped) == len(federation.swapped) > 0
+    assert (swapped["FLAGS"] == "flipped=uk").all() and (swapped["NODES"] == "dk,se,uk").all()
+    assert (joined["FLAGS"] == "flipped=uk").sum() == len(swapped), "flipped where not swapped"
 
     # the result names every node's bundle by the SHA-256 of its signed manifest
     text = "".join(p.read_text(errors="ignore") for p in counted["result"].rglob("*.json"))
@@ -98,7 +106,7 @@ def test_federated_allele_count__end_to_end_exact_and_only_released_bytes_leave(
     # every byte that left a node is a signed poll or a bundle its two reviewers released
     for name in ("dk", "se", "uk"):
         polls, bundles = check_traffic(federation, name)
-        assert polls >= 2 and bundles == 1, (name, polls, bundles)
+        assert polls >= 2 and bundles.count(made.id) == 1, (name, polls, bundles)
     # and the coordinator opened no connection to anyone: it only accepted
     assert federation.monitor.outgoing == []
     assert federation.monitor.accepted > 0
@@ -203,12 +211,16 @@ def test_refusals__each_says_which_check_and_why(federation: Federation, counted
     assert not (dk.state / "workspaces" / "federation" / "federation" / unwanted.id).exists()
 
 
-def test_offline_node__crates_in_and_bundles_out_as_files(federation: Federation, tmp_path):
+def test_offline_node__crates_in_and_bundles_and_signed_refusals_out_as_files(
+    federation: Federation, tmp_path
+):
     kw = federation.client_kw()
     se = federation.nodes["se"]
     made = fed.request("allele_counts", project=PROJECT, targets={"se": "se"}, **kw)
     federation.stop_agent(se)  # se now takes requests as files only
     try:
+        # and one se refuses: it does not offer dataset dk
+        unwanted = fed.request("allele_counts", project=PROJECT, targets={"se": "dk"}, **kw)
         inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
         inbox.mkdir()
         federation.tresor(
@@ -219,6 +231,9 @@ def test_offline_node__crates_in_and_bundles_out_as_files(federation: Federation
             str(inbox / f"{made.id}.crate.json"),
             *federation._coordinator_args(),
         )
+        # the researcher's API gives the same signed crate
+        crate = fed.client.Client(**kw).call("GET", f"requests/{unwanted.id}/crate")
+        SignedCrate.from_json(crate).write(inbox / f"{unwanted.id}.crate.json")
         # and a crate whose signature does not verify: another request id written into it
         document = json.loads((inbox / f"{made.id}.crate.json").read_text())
         forged_id = "f" * 32
@@ -240,9 +255,24 @@ def test_offline_node__crates_in_and_bundles_out_as_files(federation: Federation
                 env=env,
             )
 
+        def import_(path: Path, request_id: str):
+            return federation.tresor("federation", "import", str(path), "--request", request_id,
+                                     *federation._coordinator_args())  # fmt: skip
+
         offline_cycle()
-        refused = json.loads((outbox / f"{forged_id}.refused.json").read_text())
-        assert refused["status"] == "refused" and "signature does not verify" in refused["reason"]
+        # refusals leave as statements signed with se's agent key (each refusal to import one
+        # is tested without this federation: test_federation_trust, test_federation_coordinator)
+        forged = SignedRefusal.from_bytes((outbox / f"{forged_id}.refused.json").read_bytes())
+        assert forged.refusal.node == "se" and "signature does not verify" in forged.refusal.reason
+        refusal = outbox / f"{unwanted.id}.refused.json"
+        assert SignedRefusal.from_bytes(refusal.read_bytes()).signed_by == fingerprint(
+            se.keys.agent
+        )
+        assert "accepted the refusal of node se" in import_(refusal, unwanted.id).stdout
+        final = fed.status(unwanted.id, **kw)
+        assert final.state == "failed" and final.nodes == {"se": "refused"}
+        assert "does not offer dataset dk to the federation" in final.reasons["se"]
+
         assert federation.queue(se, made.id), "the offline agent submitted nothing"
         federation.approve_all("se", made.id)
         offline_cycle()
@@ -250,15 +280,7 @@ def test_offline_node__crates_in_and_bundles_out_as_files(federation: Federation
         assert bundle.is_file()
         received = unpack_bundle(bundle.read_bytes(), tmp_path / "check")
         assert verify_bundle(received, se.keys.release.public_key()).ok
-        imported = federation.tresor(
-            "federation",
-            "import",
-            str(bundle),
-            "--request",
-            made.id,
-            *federation._coordinator_args(),
-        )
-        assert "accepted the bundle of node se" in imported.stdout
+        assert "accepted the bundle of node se" in import_(bundle, made.id).stdout
         final = wait_until(lambda: (s := fed.status(made.id, **kw)).done and s, "the merge")
         assert final.state == "merged" and final.nodes == {"se": "released"}
         assert not [e for e in se.proxy.recorded() if made.id in e.body.decode(errors="ignore")]
@@ -316,13 +338,14 @@ def allele_rows(ds) -> np.ndarray:
 BUNDLE_PATH = re.compile(r"^/api/node/requests/([0-9a-f]{32})/bundle$")
 
 
-def check_traffic(federation: Federation, name: str) -> tuple[int, int]:
-    """Every request node ``name``'s agent sent through its proxy: a poll (statuses only) or a
-    bundle that verifies with the node's release key and that two of its reviewers, neither
-    the requester, approved; each a call signed with the node's agent key. Returns the counts."""
+def check_traffic(federation: Federation, name: str) -> tuple[int, list[str]]:
+    """Every request node ``name``'s agent sent through its proxy (for every test so far): a
+    poll (statuses only) or a bundle that verifies with the node's release key and that two of
+    its reviewers, neither the requester, approved; each a call signed with the node's agent
+    key. Returns the number of polls and the request ids the bundles answered."""
     node = federation.nodes[name]
     release = node.keys.release.public_key()
-    polls = bundles = 0
+    polls, bundles = 0, []
     for n, exchange in enumerate(node.proxy.recorded()):
         assert exchange.url.startswith(federation.coordinator_url + "/api/node/"), exchange.url
         timestamp = float(
@@ -345,7 +368,8 @@ def check_traffic(federation: Federation, name: str) -> tuple[int, int]:
                 assert status["status"] in REPORTABLE and len(status.get("reason", "")) <= 2000
             polls += 1
             continue
-        assert BUNDLE_PATH.match(exchange.path), exchange.path
+        bundle_of = BUNDLE_PATH.match(exchange.path)
+        assert bundle_of, exchange.path
         received = unpack_bundle(exchange.body, federation.root / f"sent-{name}-{n}")
         report = verify_bundle(received, release)
         assert report.ok, report.problems
@@ -360,5 +384,6 @@ def check_traffic(federation: Federation, name: str) -> tuple[int, int]:
         assert len(approvers) >= 2 and approvers <= set(node.reviewers), approvers
         assert manifest["request"]["requester"] not in approvers
         assert dt.datetime.fromisoformat(manifest["released_at"])
-        bundles += 1
+        assert manifest["federation"]["request_id"] == bundle_of[1]
+        bundles.append(bundle_of[1])
     return polls, bundles

@@ -170,6 +170,54 @@ def test_coordinator__request_polls_bundles_merge(world, tmp_path):
     assert kinds.count("status_reported") == 3
 
 
+def test_coordinator__imports_the_signed_refusal_of_an_offline_node(world, tmp_path):
+    from tresor.federation.coordinator.service import Conflict
+    from tresor.federation.refusal import Refusal, RefusalNotAccepted, sign_refusal
+
+    service, client, _, nodes, alice = world
+    body = {
+        "project": "nordic-gwas",
+        "analysis": "allele_counts",
+        "targets": [{"node": "dk", "dataset": "dk"}, {"node": "se", "dataset": "se"}],
+    }
+    request = client.post("/api/requests", json=body, headers=alice).json()
+    rid, crate_sha256 = request["id"], request["crate_sha256"]
+
+    def refusal(node: str, key, **changes) -> bytes:
+        fields = dict(federation="test", request_id=rid, crate_sha256=crate_sha256, node=node,
+                      reason=f"node {node} does not offer dataset {node} to the federation",
+                      refused_at=dt.datetime.now(dt.UTC))  # fmt: skip
+        return sign_refusal(Refusal(**{**fields, **changes}), key).to_bytes()
+
+    # signed with se's release key, or about another crate: not accepted, and recorded
+    with pytest.raises(RefusalNotAccepted, match=r"\(signature\)"):
+        service.receive_refusal(rid, refusal("se", nodes["se"].release), actor="import")
+    with pytest.raises(RefusalNotAccepted, match=r"\(other crate\)"):
+        service.receive_refusal(
+            rid, refusal("se", nodes["se"].agent, crate_sha256="0" * 64), actor="import"
+        )
+    status = client.get(f"/api/requests/{rid}", headers=alice).json()
+    assert {t["node"]: t["status"] for t in status["targets"]} == {"dk": "waiting", "se": "waiting"}
+
+    said = service.receive_refusal(rid, refusal("se", nodes["se"].agent), actor="import")
+    assert said.node == "se"
+    status = client.get(f"/api/requests/{rid}", headers=alice).json()
+    se = next(t for t in status["targets"] if t["node"] == "se")
+    assert se["status"] == "refused" and "does not offer dataset se" in se["reason"]
+    assert status["state"] == "open"  # dk has not answered
+    # once dk has released, it cannot refuse any more
+    bundle = make_bundle(
+        tmp_path / "dk", nodes["dk"].release, node="dk", request_id=rid,
+        crate_sha256=crate_sha256, files={"allele_counts.parquet": table()},
+    )  # fmt: skip
+    service.receive_bundle(rid, archive_of(bundle), poster="dk", actor="node:dk")
+    with pytest.raises(Conflict, match="dk has already answered"):
+        service.receive_refusal(rid, refusal("dk", nodes["dk"].agent), actor="import")
+    events = [(e.kind, e.actor) for e in _events(service, rid)]
+    assert events.count(("refusal_not_accepted", "import")) == 2
+    assert ("refusal_imported", "import") in events
+
+
 def _events(service, rid):
     with service.store.transaction() as s:
         return s.scalars(

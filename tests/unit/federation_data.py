@@ -12,6 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import xarray as xr
 
 from tresor.core.bundles import VerifiedBundle
@@ -67,3 +69,56 @@ def make_bundle(
     data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     (directory / "manifest.json").write_bytes(data)
     return VerifiedBundle(node, directory, manifest, hashlib.sha256(data).hexdigest())
+
+
+# -- the pooled references -------------------------------------------------------------------
+def genotypes(cohort) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per biallelic site of the cohort's store: key and ALT dosage per sample (NaN
+    for a missing call), computed directly from the arrays (the reference, not tresor.stats)."""
+    ds = open_cohort(cohort).load()
+    alleles = ds["variant_allele"].values.astype(object)
+    biallelic = (alleles != "").sum(axis=1) == 2
+    g = ds["call_genotype"].values.astype(float)
+    g[g < 0] = np.nan
+    dosage = g.sum(axis=2)  # NaN when either allele is missing
+    contigs = ds["contig_id"].values.astype(object)[ds["variant_contig"].values]
+    keys = pd.DataFrame(
+        {
+            "CHROM": contigs,
+            "POS": ds["variant_position"].values,
+            "REF": alleles[:, 0],
+            "ALT": alleles[:, 1],
+        }
+    )[biallelic].reset_index(drop=True)
+    return keys, dosage[biallelic], ds["sample_id"].values.astype(object).astype(str)
+
+
+def pooled_fit(
+    cohort_data, phenotypes, key, nodes, phenotype: str = "ldl", covariates=("age", "sex")
+):
+    """statsmodels OLS over the concatenated cohorts in ``nodes`` (``cohort_data[node]``: what
+    :func:`genotypes` returns): one intercept per cohort, the covariates and the dosage
+    mean-imputed within each cohort (over its analysed samples). (BETA, SE) of the dosage."""
+    import statsmodels.api as sm
+
+    xs, ys = [], []
+    for i, c in enumerate(nodes):
+        keys, dosage, ids = cohort_data[c]
+        row = np.flatnonzero(
+            (keys["CHROM"] == key[0])
+            & (keys["POS"] == key[1])
+            & (keys["REF"] == key[2])
+            & (keys["ALT"] == key[3])
+        )[0]
+        table = phenotypes[c].reindex(ids)
+        y = pd.to_numeric(table[phenotype], errors="coerce").to_numpy()
+        z = table[list(covariates)].astype(float).to_numpy()
+        keep = ~np.isnan(y)
+        g = dosage[row][keep]
+        g = np.where(np.isnan(g), np.nanmean(g), g)
+        cohort = np.zeros((keep.sum(), len(nodes)))
+        cohort[:, i] = 1
+        xs.append(np.column_stack([cohort, z[keep], g]))
+        ys.append(y[keep])
+    fit = sm.OLS(np.concatenate(ys), np.concatenate(xs)).fit()
+    return fit.params[-1], fit.bse[-1]

@@ -8,9 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 
-from tests.unit.federation_data import make_bundle, open_cohort
+from tests.unit.federation_data import genotypes, make_bundle, open_cohort, pooled_fit
 from tresor.federation.alignment import align
 from tresor.federation.analyses import phenotype_table
 from tresor.federation.merge import MergeError, merge
@@ -22,27 +21,6 @@ MAC = 10
 
 def read(path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA"])
-
-
-def genotypes(cohort) -> pd.DataFrame:
-    """One row per biallelic site of the cohort's store: key and ALT dosage per sample (NaN
-    for a missing call), computed directly from the arrays (the reference, not tresor.stats)."""
-    ds = open_cohort(cohort).load()
-    alleles = ds["variant_allele"].values.astype(object)
-    biallelic = (alleles != "").sum(axis=1) == 2
-    g = ds["call_genotype"].values.astype(float)
-    g[g < 0] = np.nan
-    dosage = g.sum(axis=2)  # NaN when either allele is missing
-    contigs = ds["contig_id"].values.astype(object)[ds["variant_contig"].values]
-    keys = pd.DataFrame(
-        {
-            "CHROM": contigs,
-            "POS": ds["variant_position"].values,
-            "REF": alleles[:, 0],
-            "ALT": alleles[:, 1],
-        }
-    )[biallelic].reset_index(drop=True)
-    return keys, dosage[biallelic], ds["sample_id"].values.astype(object).astype(str)
 
 
 @pytest.fixture(scope="module")
@@ -185,32 +163,6 @@ def test_merge_hwe_counts__sums_genotype_counts_and_tests_them(outputs, tmp_path
 
 
 # -- linear GWAS ---------------------------------------------------------------------------
-def pooled_fit(cohort_data, phenotypes, key, nodes):
-    """statsmodels OLS over the concatenated cohorts in ``nodes``: one intercept per cohort,
-    age, sex and the dosage mean-imputed within each cohort (over its analysed samples)."""
-    xs, ys = [], []
-    for i, c in enumerate(nodes):
-        keys, dosage, ids = cohort_data[c]
-        row = np.flatnonzero(
-            (keys["CHROM"] == key[0])
-            & (keys["POS"] == key[1])
-            & (keys["REF"] == key[2])
-            & (keys["ALT"] == key[3])
-        )[0]
-        table = phenotypes[c].reindex(ids)
-        y = pd.to_numeric(table["ldl"], errors="coerce").to_numpy()
-        z = table[["age", "sex"]].astype(float).to_numpy()
-        keep = ~np.isnan(y)
-        g = dosage[row][keep]
-        g = np.where(np.isnan(g), np.nanmean(g), g)
-        cohort = np.zeros((keep.sum(), len(nodes)))
-        cohort[:, i] = 1
-        xs.append(np.column_stack([cohort, z[keep], g]))
-        ys.append(y[keep])
-    fit = sm.OLS(np.concatenate(ys), np.concatenate(xs)).fit()
-    return fit.params[-1], fit.bse[-1]
-
-
 def test_merge_linear_gwas__equals_the_pooled_fit_with_a_cohort_covariate(
     outputs, cohort_data, phenotypes, tmp_path
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import stat
 
@@ -192,6 +193,57 @@ def test_crate__bad_signature_other_federation_retired_key_are_refused(tmp_path,
         verify_signed_crate(signed, retired, now=NOW)
     with pytest.raises(CrateError, match="more than 30 days ago"):
         verify_signed_crate(signed, registry, now=NOW + dt.timedelta(days=31))
+
+
+# -- refusals of nodes that work offline --------------------------------------------------
+def test_refusal__signed_by_the_agent_key_and_bound_to_the_request_and_crate(tmp_path, world):
+    from tresor.federation.refusal import (
+        Refusal,
+        RefusalNotAccepted,
+        SignedRefusal,
+        sign_refusal,
+        verify_refusal,
+    )
+
+    registry, coordinator, nodes, document = world
+    crate = sign_request(request(), coordinator)
+    said = Refusal("demo", "a" * 32, crate.sha256, "dk", "dk does not offer dataset se", NOW)
+    signed = sign_refusal(said, nodes["dk"].agent)
+
+    def check(refusal, reg=registry, now=NOW + dt.timedelta(hours=1)):
+        received = SignedRefusal.from_bytes(refusal.to_bytes())
+        return verify_refusal(received, reg, request_id="a" * 32, crate_sha256=crate.sha256,
+                              not_before=NOW, now=now)  # fmt: skip
+
+    assert check(signed) == said
+
+    def refused(refusal, check_name, message, **kw):
+        with pytest.raises(RefusalNotAccepted, match=message) as e:
+            check(refusal, **kw)
+        assert e.value.check == check_name and f"({check_name})" in str(e.value)
+
+    changed = SignedRefusal(
+        signed.data.replace(b"does not offer", b"offers"), signed.signature, signed.signed_by
+    )
+    refused(changed, "signature", "does not verify with any agent key of node dk")
+    refused(sign_refusal(said, nodes["dk"].release), "signature", "any agent key of node dk")
+    refused(sign_refusal(said, nodes["se"].agent), "signature", "any agent key of node dk")
+    other_crate = dataclasses.replace(said, crate_sha256="0" * 64)
+    refused(sign_refusal(other_crate, nodes["dk"].agent), "other crate", "never judged this")
+    other_request = dataclasses.replace(said, request_id="b" * 32)
+    refused(sign_refusal(other_request, nodes["dk"].agent), "replayed", "not request aaaa")
+    stranger = dataclasses.replace(said, node="fi")
+    refused(sign_refusal(stranger, new_key()), "unknown node", "'fi', which the registry")
+    early = dataclasses.replace(said, refused_at=NOW - dt.timedelta(hours=1))
+    refused(sign_refusal(early, nodes["dk"].agent), "refusal time", "outside the life")
+    document["nodes"]["dk"]["agent_keys"][0]["valid_until"] = NOW - dt.timedelta(days=1)
+    rotated = write_registry(tmp_path / "rotated.toml", document)
+    refused(signed, "retired key", "was not valid at its time", reg=rotated)
+    with pytest.raises(
+        RefusalNotAccepted,
+        match=r"\(format\): not a statement signed as",
+    ):
+        SignedRefusal.from_bytes(crate.data)
 
 
 def test_tresor_federation_keys__new_and_public_print_registry_entries(tmp_path):

@@ -5,15 +5,14 @@
 - on the coordinator: ``serve``, ``migrate``, ``users add``, ``export-crate`` and ``import``
   (requests and bundles of nodes that work offline);
 - for researchers where the coordinator is reachable: ``request``, ``status``, ``result``;
-- anywhere: ``merge`` (the released bundles of one request, each verified with its node's key).
+- anywhere: ``merge`` (the released bundles of one request, verified against the registry and
+  the request's signed crate).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import sys
 from pathlib import Path
 
 import click
@@ -184,22 +183,23 @@ def export_crate(request_id: str, out: Path, **options) -> None:
 
 
 @federation_group.command("import")
-@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--request", "request_id", required=True, help="The request it answers.")
 @_coordinator_options
-def import_bundle(bundle: Path, request_id: str, **options) -> None:
-    """Import a bundle archive an offline node wrote (NODE-REQUEST.bundle.tar): verified as an
-    uploaded one; refused with the reason otherwise (exit 1)."""
-    from tresor.federation.verify import BundleRefused
-
+def import_answer(path: Path, request_id: str, **options) -> None:
+    """Import what an offline node's agent wrote: a bundle archive (NODE-REQUEST.bundle.tar),
+    verified as an upload, or a refusal its agent signed (REQUEST.refused.json). Refused with
+    which check and why otherwise (exit 1)."""
     coordinator = _coordinator(**options)
-    try:
-        verified = coordinator.receive_bundle(
-            request_id, bundle.read_bytes(), poster=None, actor="import"
+    if path.name.endswith(".json"):
+        refusal = coordinator.receive_refusal(request_id, path.read_bytes(), actor="import")
+        click.echo(
+            f"accepted the refusal of node {refusal.node} for request {request_id}: "
+            f"{refusal.reason}"
         )
-    except BundleRefused as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        return
+    verified = coordinator.receive_bundle(request_id, path.read_bytes(), poster=None,
+                                          actor="import")  # fmt: skip
     click.echo(f"accepted the bundle of node {verified.node} for request {request_id}")
 
 
@@ -258,21 +258,6 @@ def result_command(request_id, out, wait, url, token) -> None:
 
 
 # -- merging released bundles ----------------------------------------------------------------
-def _verified(path: Path, keys: dict[str, Path]):
-    """The bundle as a VerifiedBundle of the one node whose release key signed it."""
-    from tresor.core.bundles import MANIFEST, VerifiedBundle, load_public_key, verify_bundle
-
-    problems = {}
-    for node, key in keys.items():
-        report = verify_bundle(path, load_public_key(key))
-        if report.ok:
-            data = (path / MANIFEST).read_bytes()
-            return VerifiedBundle(node, path, report.manifest, hashlib.sha256(data).hexdigest())
-        problems[node] = "; ".join(report.problems)
-    listed = "\n".join(f"  {node}: {why}" for node, why in problems.items())
-    raise click.ClickException(f"{path} is not a bundle signed by any given node:\n{listed}")
-
-
 @federation_group.command("merge")
 @click.argument(
     "bundles", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path)
@@ -285,30 +270,51 @@ def _verified(path: Path, keys: dict[str, Path]):
     help="Directory for the merged tables, merge.json and ro-crate-metadata.json.",
 )
 @click.option(
-    "--public-key",
-    "public_keys",
-    multiple=True,
+    "--registry",
+    envvar="TRESOR_FEDERATION_REGISTRY",
     required=True,
-    metavar="NODE=PEM",
-    help="A node's airlock release key (PEM); one per node. Each bundle must verify with one.",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The federation registry (TOML): the nodes' release keys, the coordinator's keys.",
 )
-@click.option("--request-id", help="Refuse bundles that answer another request.")
-@click.option("--crate-sha256", help="Refuse bundles made for another request crate.")
-def merge_command(bundles, out_dir, public_keys, request_id, crate_sha256):
+@click.option(
+    "--crate",
+    "crate_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The request's signed crate (REQUEST.crate.json, from `tresor federation "
+    "export-crate` or GET /api/requests/ID/crate): which request the bundles must answer.",
+)
+def merge_command(bundles, out_dir, registry, crate_file):
     """Merge the released bundles of one federated request (one per node) into plink2-style
-    tables, after verifying every bundle's signature."""
+    tables. Each bundle is verified as the coordinator verifies an upload: against the registry
+    and the request crate (itself verified with the coordinator's keys); a refused bundle stops
+    the merge with which check and why."""
+    from tresor.federation.crate import CrateError, SignedCrate, verify_signed_crate
     from tresor.federation.merge import merge
+    from tresor.federation.registry import load_registry
+    from tresor.federation.verify import BundleRefused, verify_federated_bundle
 
-    keys = {}
-    for item in public_keys:
-        node, sep, pem = item.partition("=")
-        if not sep or not node or not Path(pem).is_file():
-            raise click.BadParameter(
-                f"{item!r}: give NODE=PATH to a PEM file", param_hint="--public-key"
+    federation = load_registry(registry)
+    try:
+        signed = SignedCrate.read(crate_file)
+        request = verify_signed_crate(signed, federation, max_age=None)
+    except CrateError as e:
+        raise click.ClickException(f"{crate_file}: {e}") from None
+    verified = []
+    for path in bundles:
+        try:
+            verified.append(
+                verify_federated_bundle(
+                    path,
+                    federation,
+                    request_id=request.request_id,
+                    crate_sha256=signed.sha256,
+                    not_before=request.created_at,
+                )
             )
-        keys[node] = Path(pem)
-    verified = [_verified(path, keys) for path in bundles]
-    result = merge(verified, out_dir, request_id=request_id, crate_sha256=crate_sha256)
+        except BundleRefused as e:
+            raise click.ClickException(f"{path}: {e}") from None
+    result = merge(verified, out_dir, request_id=request.request_id, crate_sha256=signed.sha256)
     for table in result.tables:
         verdict = result.verdicts.get(table.name, "not checked")
         click.echo(f"{table}\t(airlock checks: {verdict})")

@@ -15,8 +15,8 @@ statuses of its requests), and for every new request:
 It reports ``running``, ``in_review`` and ``refused`` (with the reason) with its polls; a
 bundle the coordinator verifies makes the node's part ``released``. Nothing connects to the
 node. Offline (``--offline --inbox DIR --outbox DIR``), crates arrive as ``*.crate.json`` files
-and bundles leave as ``<node>-<request>.bundle.tar`` files (refusals as
-``<request>.refused.json``), carried by people.
+and bundles leave as ``<node>-<request>.bundle.tar`` files, refusals as
+``<request>.refused.json`` signed with the agent key (:mod:`.refusal`), carried by people.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from tresor.core.errors import ConfigError, TresorError
 from tresor.core.site import SiteConfig
 from tresor.federation.crate import CrateError, FederatedRequest, SignedCrate, verify_signed_crate
 from tresor.federation.policy import Accepted, Refused, decide
+from tresor.federation.refusal import Refusal, sign_refusal
 from tresor.federation.registry import Registry, load_registry
 from tresor.federation.signing import SignedCalls, fingerprint, load_private_key
 from tresor.federation.verify import BundleRefused, verify_federated_bundle
@@ -336,13 +337,23 @@ class Agent:
                 elif mapped == RELEASED:
                     self.send(record)
             if record.status == REFUSED and self.outbox is not None and not record.sent:
-                self._write(
-                    self.outbox / f"{record.request_id}.refused.json",
-                    json.dumps({"request_id": record.request_id, "node": self.node,
-                                "status": REFUSED, "reason": record.reason}, indent=1).encode(),
-                )  # fmt: skip
+                self._write(self.outbox / f"{record.request_id}.refused.json", self.refusal(record))
                 record.sent = True
                 self.records.save()
+
+    def refusal(self, record: Record) -> bytes:
+        """The refusal as a file the coordinator imports: a statement signed with the agent key."""
+        return sign_refusal(
+            Refusal(
+                federation=self.registry.federation,
+                request_id=record.request_id,
+                crate_sha256=record.crate_sha256,
+                node=self.node,
+                reason=record.reason,
+                refused_at=dt.datetime.now(dt.UTC),
+            ),
+            self.key,
+        ).to_bytes()
 
     def _why_not(self, record: Record, status: str) -> str:
         import tresor.airlock

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import re
 import warnings
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tresor.core.errors import TresorError
 from tresor.federation.registry import Registry, as_utc
-from tresor.federation.signing import fingerprint, sign, verifies
+from tresor.federation.signing import SignedDocument, verifies
 
 PROFILE = "https://w3id.org/5s-crate/0.4"
 SIGNED_FORMAT = "tresor-signed-crate/1"
@@ -261,64 +260,45 @@ def read_request(data: bytes) -> FederatedRequest:
 
 
 # -- signing ----------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class SignedCrate:
+class SignedCrate(SignedDocument):
     """A crate's canonical bytes with the coordinator's detached signature."""
 
-    data: bytes
-    signature: str
-    signed_by: str  # the key's fingerprint
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "format": SIGNED_FORMAT,
-            "crate": self.data.decode(),
-            "signature": self.signature,
-            "signed_by": self.signed_by,
-        }
+    FORMAT = SIGNED_FORMAT
+    FIELD = "crate"
 
     @classmethod
-    def from_json(cls, document: dict[str, Any]) -> SignedCrate:
-        if not isinstance(document, dict) or document.get("format") != SIGNED_FORMAT:
-            raise CrateError(f"not a signed crate ({SIGNED_FORMAT})")
-        try:
-            return cls(
-                data=document["crate"].encode(),
-                signature=document["signature"],
-                signed_by=document["signed_by"],
-            )
-        except (KeyError, AttributeError) as e:
-            raise CrateError(f"the signed crate lacks {e}") from None
+    def unreadable(cls, message: str) -> CrateError:
+        return CrateError(message)
 
     def write(self, path: Path) -> Path:
         """A ``.crate.json`` file, for nodes that receive requests as files (offline)."""
-        Path(path).write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n")
+        Path(path).write_bytes(self.to_bytes())
         return Path(path)
 
     @classmethod
     def read(cls, path: Path) -> SignedCrate:
         try:
-            return cls.from_json(json.loads(Path(path).read_text("utf-8")))
-        except ValueError as e:
-            raise CrateError(f"{path} is not a signed crate: {e}") from None
+            return cls.from_bytes(Path(path).read_bytes())
+        except CrateError as e:
+            raise CrateError(f"{path}: {e}") from None
 
 
 def sign_request(request: FederatedRequest, key: Ed25519PrivateKey) -> SignedCrate:
     """The coordinator writes the request as a crate and signs its canonical bytes."""
-    data = canonical_bytes(build_metadata(request))
-    return SignedCrate(data=data, signature=sign(key, data), signed_by=fingerprint(key))
+    return SignedCrate.signed(key, canonical_bytes(build_metadata(request)))
 
 
 def verify_signed_crate(
-    signed: SignedCrate, registry: Registry, *, now: dt.datetime | None = None
+    signed: SignedCrate,
+    registry: Registry,
+    *,
+    now: dt.datetime | None = None,
+    max_age: dt.timedelta | None = MAX_AGE,
 ) -> FederatedRequest:
     """Check the coordinator's signature with the registry's coordinator keys valid when the
     crate was made, and that it belongs to this federation; returns the request. Refusals
-    (CrateError) say which and why."""
+    (CrateError) say which and why. ``max_age=None``: any age (a node runs no crate older than
+    :data:`MAX_AGE`; a merge of an old request's bundles still needs its crate)."""
     now = as_utc(now or dt.datetime.now(dt.UTC))
     keys = {k.fingerprint: k for k in registry.coordinator.keys}
     period = keys.get(signed.signed_by)
@@ -352,9 +332,9 @@ def verify_signed_crate(
             f"the request crate says it was made at {request.created_at.isoformat()}, in the "
             "future; check the clocks; refused"
         )
-    if now - request.created_at > MAX_AGE:
+    if max_age is not None and now - request.created_at > max_age:
         raise CrateError(
             f"the request crate was made at {request.created_at.isoformat()}, more than "
-            f"{MAX_AGE.days} days ago; ask the coordinator for a new request; refused"
+            f"{max_age.days} days ago; ask the coordinator for a new request; refused"
         )
     return request

@@ -24,11 +24,13 @@ import base64
 import binascii
 import dataclasses
 import hashlib
+import json
 import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any, ClassVar, Self
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -149,6 +151,61 @@ def verifies(key: Ed25519PublicKey, data: bytes, signature: str) -> bool:
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedDocument:
+    """Canonical bytes with a detached signature and the signing key's fingerprint, travelling
+    as one JSON object: ``{"format": FORMAT, FIELD: <the bytes as text>, "signature",
+    "signed_by"}``. Subclasses name the format and field and the error a bad one raises."""
+
+    FORMAT: ClassVar[str]
+    FIELD: ClassVar[str]
+
+    data: bytes
+    signature: str
+    signed_by: str  # the key's fingerprint
+
+    @classmethod
+    def signed(cls, key: Ed25519PrivateKey, data: bytes) -> Self:
+        return cls(data=data, signature=sign(key, data), signed_by=fingerprint(key))
+
+    @classmethod
+    def unreadable(cls, message: str) -> TresorError:
+        """The error for a document that is not one of these (subclasses: their own)."""
+        return SignatureError(message)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "format": self.FORMAT,
+            self.FIELD: self.data.decode(),
+            "signature": self.signature,
+            "signed_by": self.signed_by,
+        }
+
+    def to_bytes(self) -> bytes:
+        """The document as a file's content."""
+        return (json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, document: Any) -> Self:
+        if not isinstance(document, dict) or document.get("format") != cls.FORMAT:
+            raise cls.unreadable(f"not a {cls.FIELD} signed as {cls.FORMAT}")
+        try:
+            return cls(document[cls.FIELD].encode(), document["signature"], document["signed_by"])
+        except (KeyError, AttributeError) as e:
+            raise cls.unreadable(f"the signed {cls.FIELD} lacks {e}") from None
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        try:
+            return cls.from_json(json.loads(data))
+        except ValueError as e:
+            raise cls.unreadable(f"not a signed {cls.FIELD} (JSON): {e}") from None
 
 
 # -- signed calls -----------------------------------------------------------------------------

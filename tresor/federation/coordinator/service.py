@@ -46,6 +46,12 @@ from tresor.federation.coordinator.states import (
     check_transition,
 )
 from tresor.federation.crate import FederatedRequest, SignedCrate, Target, sign_request
+from tresor.federation.refusal import (
+    Refusal,
+    RefusalNotAccepted,
+    SignedRefusal,
+    verify_refusal,
+)
 from tresor.federation.registry import Registry, load_registry
 from tresor.federation.signing import (
     SignatureError,
@@ -461,7 +467,9 @@ class Coordinator:
             raise NotFound(f"request {row.id} does not ask node {node}")
         return target
 
-    def _report(self, node: str, report: StatusReport) -> None:
+    def _report(
+        self, node: str, report: StatusReport, *, actor: str = "", kind: str = "status_reported"
+    ) -> None:
         if report.status not in REPORTABLE:
             raise Invalid(
                 f"a node reports {', '.join(sorted(REPORTABLE))}; {report.status} comes only with "
@@ -484,8 +492,8 @@ class Coordinator:
             )
             self.store.event(
                 s,
-                "status_reported",
-                f"node:{node}",
+                kind,
+                actor or f"node:{node}",
                 request_id=row.id,
                 node=node,
                 status=report.status,
@@ -568,6 +576,39 @@ class Coordinator:
             shutil.rmtree(incoming, ignore_errors=True)
         self.run_later(lambda: self.merge_if_complete(request_id))
         return verified
+
+    def receive_refusal(self, request_id: str, document: bytes, *, actor: str) -> Refusal:
+        """Import a refusal an offline node's agent signed (``<request>.refused.json``): verified
+        against the registry and the request, the node's part is then refused. Raises
+        RefusalNotAccepted (recorded as an event) or Conflict."""
+        row = self._request(request_id)
+        try:
+            refusal = verify_refusal(
+                SignedRefusal.from_bytes(document),
+                self.registry,
+                request_id=row.id,
+                crate_sha256=row.crate_sha256,
+                not_before=row.created_at,
+            )
+            target = next((t for t in row.targets if t.node == refusal.node), None)
+            if target is None:
+                raise RefusalNotAccepted(
+                    "not asked", f"request {request_id} does not ask node {refusal.node}"
+                )
+        except RefusalNotAccepted as e:
+            with self.store.transaction() as s:
+                self.store.event(s, "refusal_not_accepted", actor, request_id=request_id,
+                                 check=e.check, message=str(e))  # fmt: skip
+            raise
+        if target.status == TargetStatus.RELEASED:
+            raise Conflict(f"node {refusal.node} has already answered request {request_id}")
+        self._report(
+            refusal.node,
+            StatusReport(request_id, TargetStatus.REFUSED, refusal.reason),
+            actor=actor,
+            kind="refusal_imported",
+        )
+        return refusal
 
     # -- the merge ----------------------------------------------------------------------------
     def merge_if_complete(self, request_id: str) -> None:
