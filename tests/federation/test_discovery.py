@@ -8,66 +8,16 @@ from __future__ import annotations
 import re
 
 import httpx
-import numpy as np
 import pandas as pd
 import pytest
 
-import tresor.federation as fed
 from tests.discovery_support import shacl
-from tests.federation.fixture import PROJECT, Federation, wait_until
+from tests.federation.conftest import KEY, NODES
+from tests.federation.fixture import Federation
 from tresor.discovery import beacon_models as m
 from tresor.discovery import dcat
-from tresor.io import open_store
-from tresor.stats.phenotypes import read_table
 
 pytestmark = pytest.mark.slow
-NODES = ("dk", "se", "uk")
-KEY = ["CHROM", "POS", "REF", "ALT"]
-
-
-@pytest.fixture(scope="module")
-def published(federation: Federation):
-    """A summary request to the three nodes, released by each node's two reviewers."""
-    kw = federation.client_kw()
-    made = fed.request(
-        "allele_frequency_summary", project=PROJECT, targets={n: n for n in NODES}, **kw
-    )
-    federation.wait_in_review(made.id, list(NODES))
-    released = {n: federation.approve_all(n, made.id) for n in NODES}
-    final = wait_until(lambda: (s := fed.status(made.id, **kw)).done and s, "the summaries")
-    return {"request": made, "released": released, "final": final}
-
-
-@pytest.fixture(scope="module")
-def stores(federation: Federation) -> dict[str, pd.DataFrame]:
-    """Per node: AC, AN of every biallelic variant over all samples and by sex, directly from
-    the store and the phenotype file."""
-    out = {}
-    for name in NODES:
-        entry = federation.catalogue_entry(name)
-        ds = open_store(entry.store)
-        g = np.asarray(ds["call_genotype"].values)
-        alleles = np.asarray(ds["variant_allele"].values).astype(object).astype(str)
-        contigs = np.asarray(ds["contig_id"].values).astype(object).astype(str)
-        ids = [str(s) for s in ds["sample_id"].values.tolist()]
-        sex = read_table(entry.phenotypes["covar"]).reindex(ids)["sex"].to_numpy()
-        table = pd.DataFrame(
-            {
-                "CHROM": contigs[np.asarray(ds["variant_contig"].values)],
-                "POS": np.asarray(ds["variant_position"].values),
-                "REF": alleles[:, 0],
-                "ALT": alleles[:, 1],
-                "AC": (g == 1).sum(axis=(1, 2)),
-                "AN": (g >= 0).sum(axis=(1, 2)),
-            }
-        )
-        for code, label in (("1", "male"), ("2", "female")):
-            part = g[:, sex == code]
-            table[f"AC_{label}"] = (part == 1).sum(axis=(1, 2))
-            table[f"AN_{label}"] = (part >= 0).sum(axis=(1, 2))
-        biallelic = (alleles[:, 2:] == "").all(axis=1) if alleles.shape[1] > 2 else True
-        out[name] = table[biallelic].reset_index(drop=True)
-    return out
 
 
 def beacon(federation: Federation, path: str = "g_variants", token: str | None = None, **params):
@@ -346,7 +296,7 @@ def test_registry_holds_no_node_address_and_the_coordinator_connects_to_no_node(
 ):
     from tresor.federation.registry import NodeEntry
 
-    assert set(NodeEntry.model_fields) == {"country", "release_keys", "agent_keys"}
+    assert set(NodeEntry.model_fields) == {"country", "description", "release_keys", "agent_keys"}
     text = federation.registry_path.read_text()
     ports = federation.node_ports()
     assert not [p for p in ports if re.search(rf"\b{p}\b", text)], "a node's port in the registry"
