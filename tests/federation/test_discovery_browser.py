@@ -42,9 +42,9 @@ def test_portal__search_open_and_look_up_a_variant(
 
     # search and filter: one word, a data use condition, a size
     form = page.get_by_test_id("search-form")
-    form.get_by_label("Search").fill("Swedish")
-    form.get_by_label("Data use (DUO)").select_option("DUO:0000042")
-    form.get_by_label("At least samples").fill("100")
+    form.get_by_label("Search", exact=True).fill("Swedish")
+    form.get_by_label("Data use (DUO)", exact=True).select_option("DUO:0000042")
+    form.get_by_label("At least samples", exact=True).fill("100")
     form.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("se")
@@ -72,10 +72,10 @@ def test_portal__search_open_and_look_up_a_variant(
     row = shown.iloc[0]
     page.goto(f"{federation.coordinator_url}/portal/")
     lookup = page.get_by_test_id("variant-form")
-    lookup.get_by_label("Chromosome").fill(str(row["CHROM"]))
-    lookup.get_by_label("Position (VCF, 1-based)").fill(str(row["POS"]))
-    lookup.get_by_label("REF").fill(row["REF"])
-    lookup.get_by_label("ALT").fill(row["ALT"])
+    lookup.get_by_label("Chromosome", exact=True).fill(str(row["CHROM"]))
+    lookup.get_by_label("Position (VCF, 1-based)", exact=True).fill(str(row["POS"]))
+    lookup.get_by_label("REF", exact=True).fill(row["REF"])
+    lookup.get_by_label("ALT", exact=True).fill(row["ALT"])
     lookup.get_by_role("button", name="Look up").click()
     countries = page.get_by_test_id("country-row")
     expect(countries).to_have_count(3)
