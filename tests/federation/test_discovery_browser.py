@@ -43,7 +43,7 @@ def test_portal__search_open_and_look_up_a_variant(
     # search and filter: one word, a data use condition, a size
     form = page.get_by_test_id("search-form")
     form.get_by_label("Search", exact=True).fill("Swedish")
-    form.get_by_label("Data use (DUO)", exact=True).select_option("DUO:0000042")
+    form.locator("select[name=duo]").select_option("DUO:0000042")
     form.get_by_label("At least samples", exact=True).fill("100")
     form.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(1)
