@@ -63,7 +63,7 @@ from tresor.io import open_store
 FEDERATION = "tresor-test"
 PROJECT = "nordic-gwas"
 ANALYSES = ["allele_counts", "hwe_counts", "linear_gwas_sufficient_statistics",
-            "gwas_summary_statistics"]  # fmt: skip
+            "gwas_summary_statistics", "allele_frequency_summary"]  # fmt: skip
 RUNNER = [sys.executable, "-m", "tests.federation.run_tresor"]
 KEY = ["#CHROM", "POS", "REF", "ALT"]
 SWAPPED_NODE = "uk"
@@ -370,6 +370,17 @@ class Federation:
             released.append(r.json())
         return released
 
+    def node_ports(self) -> set[int]:
+        """Every port a node listens on (hub, proxy, airlock): none is the coordinator's to
+        connect to."""
+        ports = set()
+        for node in self.nodes.values():
+            hub = node.site.hub
+            ports |= {hub.port, hub.hub_port, hub.proxy_api_port, node.site.airlock.port}
+            if node.airlock is not None:
+                ports.add(node.airlock.port)
+        return ports
+
     def catalogue_entry(self, name: str):
         return load_catalogue(self.nodes[name].site.catalogue_path)[name]
 
@@ -456,6 +467,10 @@ class ConnectionMonitor:
                 else:
                     self.outgoing.append(f"{c.laddr} -> {c.raddr} ({c.status})")
             time.sleep(self.every)
+
+    def to_ports(self, ports: set[int]) -> list[str]:
+        """The recorded outgoing connections whose far end is one of ``ports``."""
+        return [c for c in self.outgoing if any(f"port={p})" in c for p in ports)]
 
     def stop(self) -> None:
         self._stop.set()

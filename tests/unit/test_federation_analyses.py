@@ -29,6 +29,7 @@ def test_registry__every_analysis_declares_version_parameters_and_output_kinds()
         "hwe_counts",
         "linear_gwas_sufficient_statistics",
         "gwas_summary_statistics",
+        "allele_frequency_summary",
     }
     kinds = output_kinds()
     for analysis in REGISTRY.values():

@@ -18,6 +18,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "node runtime": ("tresor.node",),
     "tooling": ("tresor.cli", "tresor.demo", "tresor.ingest", "tresor.__main__"),
     "federation": ("tresor.federation",),
+    "discovery": ("tresor.discovery",),
     "airlock checks": ("airlock.checks",),
     "airlock service": ("airlock",),
     "researcher library": ("tresor",),
@@ -32,7 +33,10 @@ ALLOWED: dict[str, set[str]] = {
     "airlock service": {"core", "airlock checks"},
     # the coordinator, the node agent and the registered analyses: the airlock only through
     # its REST API (the researcher library's client) and its pure checks
-    "federation": {"core", "researcher library", "airlock checks"},
+    "federation": {"core", "researcher library", "airlock checks", "discovery"},
+    # dataset descriptions, summaries' disclosure rules, Beacon and portal: the federation
+    # carries them (registered analysis, coordinator), the node serves them
+    "discovery": {"core", "researcher library"},
     "tooling": {
         "core",
         "researcher library",
@@ -40,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
         "airlock checks",
         "airlock service",
         "federation",
+        "discovery",
     },
 }
 
@@ -51,6 +56,7 @@ ACYCLIC_PACKAGES = (
     "airlock.db",
     "airlock.web",
     "tresor",
+    "tresor.discovery",
     "tresor.federation",
     "tresor.federation.coordinator",
     "tresor.node",

@@ -266,7 +266,11 @@ class Agent:
         out_dir.mkdir(parents=True, mode=0o700)
         dataset = open_store(entry.store)
         dataset.attrs.update(
-            tresor_dataset_id=entry.id, tresor_title=entry.title, genome_build=entry.genome_build
+            tresor_dataset_id=entry.id,
+            tresor_title=entry.title,
+            genome_build=entry.genome_build,
+            tresor_node=self.node,
+            tresor_catalogue_entry=entry,  # what a dataset description is written from
         )
         log.info("running %s on %s for request %s", request.analysis, entry.id, request.request_id)
         accepted.analysis.run(

@@ -31,6 +31,11 @@ def _flip_allele_counts(f: pd.DataFrame, nodes: dict) -> None:
     f["HOM_REF_CT"], f["TWO_ALT_GENO_CTS"] = f["TWO_ALT_GENO_CTS"].copy(), f["HOM_REF_CT"].copy()
 
 
+def _flip_summary_counts(f: pd.DataFrame, nodes: dict) -> None:
+    _flip_allele_counts(f, nodes)
+    f["HAP_REF_CT"], f["HAP_ALT_CT"] = f["HAP_ALT_CT"].copy(), f["HAP_REF_CT"].copy()
+
+
 def _flip_genotype_counts(f: pd.DataFrame, nodes: dict) -> None:
     f["HOM_REF_CT"], f["TWO_ALT_GENO_CTS"] = f["TWO_ALT_GENO_CTS"].copy(), f["HOM_REF_CT"].copy()
 
@@ -60,6 +65,7 @@ def _flip_summary_statistics(f: pd.DataFrame, nodes: dict) -> None:
 #: what swapping REF and ALT does to each analysis' per-variant statistics
 FLIPS: dict[str, Callable[[pd.DataFrame, dict], None]] = {
     "allele_counts": _flip_allele_counts,
+    "allele_frequency_summary": _flip_summary_counts,
     "hwe_counts": _flip_genotype_counts,
     "linear_gwas_sufficient_statistics": _flip_sufficient_statistics,
     "gwas_summary_statistics": _flip_summary_statistics,

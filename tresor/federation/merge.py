@@ -407,6 +407,14 @@ MERGERS = {
         merge_allele_counts,
         ("STRATUM",),
     ),
+    # discovery summaries: the pooled counts per variant and stratum, as for allele_counts
+    "allele_frequency_summary": Merger(
+        "discovery.allele_frequencies",
+        ".acount",
+        (*plink2.ACOUNT_HEADER[:5], "STRATUM", *ACOUNT, *FEDERATION),
+        merge_allele_counts,
+        ("STRATUM",),
+    ),
     "hwe_counts": Merger(
         "federation.hwe_counts", ".hardy", (*plink2.HARDY_HEADER, *FEDERATION), merge_hwe_counts
     ),

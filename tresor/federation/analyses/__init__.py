@@ -14,6 +14,7 @@ counts, the missing-genotype rule) into ``out_dir``.
 from __future__ import annotations
 
 from tresor.federation.analyses.allele_counts import AlleleCounts
+from tresor.federation.analyses.allele_frequency_summary import AlleleFrequencySummary
 from tresor.federation.analyses.base import (
     MANIFEST,
     Analysis,
@@ -32,6 +33,7 @@ REGISTRY: dict[str, Analysis] = {
         HweCounts(),
         LinearGwasSufficientStatistics(),
         GwasSummaryStatistics(),
+        AlleleFrequencySummary(),
     )
 }
 

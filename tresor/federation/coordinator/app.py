@@ -258,6 +258,45 @@ def pack_directory(directory: Path, name: str) -> bytes:
     return buffer.getvalue()
 
 
+def discovery_routers(c: Coordinator) -> list[APIRouter]:
+    """The Beacon v2 API (``/beacon``) and the portal (``/portal``) over the summaries nodes
+    released (registered analysis ``allele_frequency_summary``); docs/discovery.md."""
+    from tresor.discovery import beacon, portal
+
+    def releases() -> list[beacon.Release]:
+        return [
+            beacon.Release(node, c.registry.nodes[node].country, directory, at.isoformat(), sha)
+            for node, _, directory, at, sha in c.released_outputs(beacon.ANALYSIS)
+            if node in c.registry.nodes
+        ]
+
+    summaries = beacon.ReleasedSummaries(releases)
+    access = c.settings.beacon_access()
+
+    def identify(request: Request) -> str | None:
+        token = _token(request.headers.get("Authorization"))
+        if token is None:
+            return None
+        try:
+            return c.authenticate(token).name
+        except CoordinatorError:
+            raise beacon.BeaconError(401, "the coordinator does not know this token") from None
+
+    federation = c.registry.federation
+    info = beacon.BeaconInfo(
+        id=f"org.tresor.{federation}",
+        name=f"{federation} allele-frequency beacon",
+        organization=f"{federation} coordinator",
+        description=(
+            "Allele frequencies per node from summaries each node released through its airlock"
+        ),
+    )
+    return [
+        beacon.router(summaries, info, access=access, identify=identify),
+        portal.router(summaries, federation=federation, access=access),
+    ]
+
+
 def create_app(c: Coordinator) -> FastAPI:
     from tresor.core.version import __version__
 
@@ -271,6 +310,8 @@ def create_app(c: Coordinator) -> FastAPI:
     app.state.coordinator = c
     app.include_router(research)
     app.include_router(nodes)
+    for router in discovery_routers(c):
+        app.include_router(router)
 
     @app.get("/api/federation")
     def federation() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +28,20 @@ class CoordinatorSettings(BaseModel):
         None, description=f"SQLAlchemy URL (default: SQLite in data_dir; or ${DATABASE_URL_ENV})"
     )
     max_skew: int = Field(DEFAULT_MAX_SKEW, ge=10, le=3600, description="signed calls' clock")
+    beacon_anonymous_granularity: Literal["boolean", "count", "record"] = Field(
+        "count", description="the most an anonymous Beacon or portal caller gets"
+    )
+    beacon_daily_budget: int = Field(1000, ge=1, description="Beacon queries per caller a day")
+    beacon_per_minute: int = Field(60, ge=1, description="Beacon queries per caller a minute")
+
+    def beacon_access(self):
+        from tresor.discovery.beacon import Access
+
+        return Access(
+            anonymous_granularity=self.beacon_anonymous_granularity,
+            daily_budget=self.beacon_daily_budget,
+            per_minute=self.beacon_per_minute,
+        )
 
     @property
     def url(self) -> str:

@@ -698,5 +698,32 @@ class Coordinator:
                 self.merge_if_complete(request_id)
         return done
 
+    # -- discovery: released summaries for the portal and Beacon --------------------------
+    def released_outputs(self, analysis: str) -> list[tuple[str, str, Path, dt.datetime, str]]:
+        """Every verified, released bundle of ``analysis``: (node, dataset, the directory of
+        its outputs, when it was received, its manifest SHA-256). Read from what nodes sent;
+        the coordinator asks no node for anything."""
+        with self.store.transaction() as s:
+            rows = s.execute(
+                select(TargetRow, RequestRow.analysis)
+                .join(RequestRow, RequestRow.id == TargetRow.request_id)
+                .where(RequestRow.analysis == analysis, TargetRow.status == TargetStatus.RELEASED)
+                .order_by(TargetRow.updated_at)
+            ).all()
+        out = []
+        for target, _ in rows:
+            if not target.bundle or not target.manifest_sha256:
+                continue
+            files = self.settings.data_dir / target.bundle / "files"
+            for manifest in sorted(files.rglob("manifest.json")):
+                try:
+                    if json.loads(manifest.read_text()).get("analysis") == analysis:
+                        out.append((target.node, target.dataset, manifest.parent,
+                                    target.updated_at, target.manifest_sha256))  # fmt: skip
+                        break
+                except (OSError, ValueError):
+                    continue
+        return out
+
     def close(self) -> None:
         self.engine.dispose()
