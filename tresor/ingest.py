@@ -662,9 +662,14 @@ def revoke(site: SiteConfig, dataset_id: str, projects: Sequence[str]) -> Datase
 
 
 def _set_grants(site: SiteConfig, entry: DatasetEntry, grants: Sequence[str]) -> DatasetEntry:
+    """Write the grants; on an isolated node the dataset groups follow at once, and the
+    processes of whoever lost access are stopped (:func:`tresor.node.isolation.apply_grants`)."""
+    from tresor.node.isolation import apply_grants
+
     _check_groups(site, grants, "project")
     entry = dataclasses.replace(entry, grants=tuple(sorted(set(grants))))
     register_dataset(entry, site.catalogue_path)  # atomic, like every catalogue write
+    apply_grants(site)
     return entry
 
 

@@ -131,11 +131,12 @@ def node_start(site_config, stop_stale):
 def node_prepare(site_config):
     """Prepare the node without starting the hub; prints new accounts' passwords."""
     from tresor.demo import ensure_demo_cohorts
-    from tresor.node.start import login_banner, prepare
+    from tresor.node.start import guard_datasets, login_banner, prepare
 
     site = _site(site_config)
     passwords = prepare(site)
     ensure_demo_cohorts(site, progress=lambda m: click.echo(m, err=True))
+    guard_datasets(site)
     click.echo(login_banner(site, passwords))
 
 

@@ -1,10 +1,13 @@
-"""Jupyter server extension for the notebook image: no file download routes.
+"""Jupyter server extension of every single-user server: no file download routes.
 
 Outputs leave a node only through the airlock. JupyterLab's download menu items are disabled
-and locked in the image's page config; this extension closes the server routes behind them:
-``/files/`` (raw file download) and ``/nbconvert/`` (export as HTML, PDF, ...), for every HTTP
-method. Terminals are switched off in the image's server config. The contents API still serves
-file bodies to the editor, so what a researcher can see on screen is not controlled here.
+and locked in the page config (``images/notebook/jupyter``, used by the notebook image and put
+on ``JUPYTER_CONFIG_PATH`` by the local spawner); this extension closes the server routes behind
+them: ``/files/`` (raw file download), ``/nbconvert/`` (export as HTML, PDF, ...) and
+jupyter-server-proxy's generic ``/proxy/<port>/`` (any web server a kernel starts, which could
+serve any file), for every HTTP method. Terminals are switched off in the same server config.
+The contents API still serves file bodies to the editor, so what a researcher can see on screen
+is not controlled here.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 #: route prefixes refused by the single-user server, under its base URL
-REFUSED_PREFIXES = ("files", "nbconvert")
+REFUSED_PREFIXES = ("files", "nbconvert", "proxy")
 
 MESSAGE = (
     "File downloads are turned off on this node. Results leave through the airlock: submit "
