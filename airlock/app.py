@@ -73,6 +73,7 @@ def create_app(
     sessions: Sessions,
     hub_auth=None,
     access_scopes: set[str] | None = None,
+    hub_groups=None,
 ) -> FastAPI:
     settings = airlock.settings
     prefix = settings.base_url
@@ -89,6 +90,7 @@ def create_app(
     app.state.settings = settings
     app.state.identity = identity
     app.state.hub_auth = hub_auth
+    app.state.hub_groups = hub_groups  # airlock.reviewers.HubGroups: the reviewers group
     app.state.sessions = sessions
     app.state.access_scopes = access_scopes or {ACCESS_SCOPE}
 

@@ -58,3 +58,4 @@ class AuditEventType(enum.StrEnum):
     FILE_DOWNLOADED = "file_downloaded"
     FILE_COMMENTED = "file_commented"
     CONFIG_CHANGED = "config_changed"
+    REVIEWERS_CHANGED = "reviewers_changed"

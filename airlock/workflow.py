@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from airlock import bundles, permissions, policies
+from airlock import bundles, permissions, policies, reviewers
 from airlock.abilities import Abilities, abilities
 from airlock.checking import Checker, check_context, run_checker
 from airlock.checks.context import CheckContext
@@ -435,6 +435,7 @@ class Airlock:
                 policies.check_blocked_files_acknowledged(request, acknowledge)
             request = self._start_review(tx, request, user)
             acknowledged_names = [request.file(i).name for i in acknowledge]
+            self_made = reviewers.self_appointed(tx)  # their approvals do not count
             tx.add_review(
                 request_id,
                 reviewer=user.name,
@@ -450,6 +451,10 @@ class Airlock:
                     decision=decision.value,
                     reason=reason,
                     acknowledged_exceptions=acknowledged_names,
+                    # the membership the decision relied on, as the hub showed it (an OIDC
+                    # claim's groups, the site config's, or the airlock's own changes)
+                    reviewer_groups=sorted(user.groups),
+                    counts=user.name not in self_made,
                 ),
             )
             request = tx.get_request(request_id)
@@ -458,7 +463,7 @@ class Airlock:
                 request = set_status(tx, request, S.REJECTED, user, details={"reason": reason})
             elif decision == Decision.RETURN:
                 request = set_status(tx, request, S.RETURNED, user, details={"reason": reason})
-            elif policies.has_enough_approvals(request, required):
+            elif policies.has_enough_approvals(request, required, not_counting=self_made):
                 request = set_status(
                     tx,
                     request,
@@ -651,6 +656,12 @@ class Airlock:
         permissions.check_user_can_read_audit(user)
         with self.dal.read() as r:
             return r.verify_audit_chain()
+
+    def self_appointed_reviewers(self, user: User) -> set[str]:
+        """Reviewers who added themselves (their approvals do not count; airlock.reviewers)."""
+        permissions.check_user_can_manage_reviewers(user)
+        with self.dal.read() as r:
+            return reviewers.self_appointed(r)
 
     def set_config(self, user: User, **values: Any) -> AirlockConfig:
         """Change what admins may change while the service runs, validated by the one

@@ -2,33 +2,28 @@
 as the researcher's own account, grants are file permissions, the node's secrets are out of
 reach, and researchers' accounts reach nothing but the node's services.
 
-One node for the whole module (started as root with ``isolation = "required"``, in a directory
-every account can enter, as /var/lib/tresor is); every probe runs in a real kernel of a real
-server, as an attacker with a researcher's login would.
+On the session's node (started as root in a directory every account can enter, as
+/var/lib/tresor is); every probe runs in a real kernel of a real server, as an attacker with a
+researcher's login would.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
-import tempfile
 import textwrap
 import time
-from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from tests.hub.node import LocalNode, write_site_config
+from tests.hub.node import LocalNode
 from tresor.core.catalogue import load_catalogue
-from tresor.core.site import load_site_config
-from tresor.demo import ensure_demo_cohorts
 from tresor.ingest import grant, revoke
+from tresor.node import isolation
 from tresor.node.accounts_os import airlock_account, user_account
-from tresor.node.start import guard_datasets, prepare
 
 pytestmark = [
     pytest.mark.slow,
@@ -37,22 +32,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def node():
-    top = Path(tempfile.mkdtemp(prefix="tresor-iso-"))
-    os.chmod(top, 0o755)  # noqa: S103 - like /var/lib: accounts pass through to their workspace
-    path = write_site_config(top, demo_samples=30)
-    path.write_text('isolation = "required"\n' + path.read_text())
-    site = load_site_config(path)
-    passwords = prepare(site)
-    ensure_demo_cohorts(site, progress=lambda m: None)
-    guard_datasets(site)
-    local = LocalNode(site=site, passwords=passwords, admin_token=os.urandom(32).hex())
-    local.start()
-    try:
-        yield local
-    finally:
-        local.stop()
-        shutil.rmtree(top, ignore_errors=True)
+def node(local_node):
+    """The session's node (tests/conftest.py), which the tests, run as root, start isolated."""
+    assert isolation.active(local_node.site), isolation.assess(local_node.site).reasons
+    return local_node
 
 
 def run(node: LocalNode, user: str, code: str) -> dict:

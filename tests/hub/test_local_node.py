@@ -156,3 +156,32 @@ def test_datasets_add__on_the_running_node_granted_researcher_sees_it_others_ref
     assert refused["error"]["ename"] == "AccessDeniedError"
     assert "researcher2 has no grant for dataset 'sexchr'" in refused["error"]["evalue"]
     assert "sexchr" not in refused["stdout"]
+
+
+def test_lockdown__no_download_routes_no_proxy_no_terminals(local_node):
+    """The local profile locks single-user servers down as the notebook image does: files leave
+    through the airlock only (tresor.node.lockdown, images/notebook/jupyter)."""
+    import httpx
+
+    token = local_node.user_token("researcher1")
+    local_node.start_server("researcher1")
+    server = f"{local_node.url}user/researcher1/"
+    headers = {"Authorization": f"token {token}"}
+    with httpx.Client(headers=headers, timeout=30) as web:
+        web.put(server + "api/contents/result.csv", json={
+            "type": "file", "format": "text", "content": "a,b\n1,2\n"
+        }).raise_for_status()  # fmt: skip
+        assert web.get(server + "api/contents/result.csv").status_code == 200  # the editor's
+        for path in (
+            "files/result.csv",
+            "files/result.csv?download=1",
+            "nbconvert/html/result.csv",
+            f"proxy/{local_node.site.hub.hub_port}/hub/api/",
+            f"proxy/127.0.0.1:{local_node.site.hub.hub_port}/hub/api/",
+            f"proxy/absolute/{local_node.site.hub.hub_port}/",
+        ):
+            answer = web.get(server + path)
+            assert answer.status_code in (403, 404), (path, answer.status_code)
+            assert "a,b" not in answer.text
+        assert web.get(server + "api/terminals").status_code == 404
+        assert web.post(server + "api/terminals").status_code == 404

@@ -75,6 +75,17 @@ def apply(node: str, uids: Iterable[int], service_ports: Iterable[int]) -> None:
         raise ConfigError(f"nft refused the node's firewall rules: {done.stderr.strip()}")
 
 
+def add_researcher(node: str, uid: int) -> None:
+    """Put one more account under the rules (a hub user made after the node started)."""
+    done = subprocess.run(
+        ["nft", "add", "element", "inet", table_name(node), "researchers", f"{{ {uid} }}"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise ConfigError(f"nft could not add uid {uid} to the node's rules: {done.stderr}")
+
+
 def remove(node: str) -> None:
     subprocess.run(
         ["nft", "delete", "table", "inet", table_name(node)], capture_output=True, check=False

@@ -169,6 +169,7 @@ def prepare_workspace(site: SiteConfig, user: str) -> Path:
     airlock = accounts_os.lookup(accounts_os.airlock_account(site.node_name))
     if airlock is None:
         raise ConfigError("the airlock's account is missing: start the node (tresor node start)")
+    firewall.add_researcher(site.node_name, account.uid)  # idempotent; new hub users too
     workspace = site.workspaces_path / user
     workspace.mkdir(mode=0o700, exist_ok=True)
     if workspace.is_symlink() or not workspace.is_dir():

@@ -44,8 +44,12 @@ def _load_jupyter_server_extension(serverapp) -> None:
     handlers = [
         (url_path_join(base_url, prefix, ".*"), RefusedHandler) for prefix in REFUSED_PREFIXES
     ]
-    # tornado consults rules added later for the same host pattern before the default ones
-    serverapp.web_app.add_handlers(".*$", handlers)
+    # tornado tries host rules in the order they were added, and extensions loaded after this
+    # one (jupyter-server-proxy) add theirs later: put this rule first, wherever it was added
+    web_app = serverapp.web_app
+    web_app.add_handlers(".*$", handlers)
+    rules = web_app.default_router.rules
+    rules.insert(0, rules.pop(-2))  # add_handlers put it just before the fallback rule
     serverapp.log.info(
         "tresor lockdown: refusing %s", ", ".join(f"/{p}/" for p in REFUSED_PREFIXES)
     )
