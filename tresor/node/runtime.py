@@ -126,8 +126,10 @@ def copy_code() -> Path:
     """A copy of the node's code by content, made if missing; returns its directory."""
     target = RUNTIME_ROOT / f"code-{_code_digest()}"
     if (target / ".tresor-complete").exists():
+        os.utime(target)  # in use: kept by _prune
         return target
     RUNTIME_ROOT.mkdir(mode=0o755, parents=True, exist_ok=True)
+    _prune()
     with _locked():
         if (target / ".tresor-complete").exists():
             return target
@@ -140,6 +142,18 @@ def copy_code() -> Path:
         _world_readable(target)
         (target / ".tresor-complete").write_text("")
     return target
+
+
+#: code copies unused this long are removed when another is made
+KEEP_SECONDS = 14 * 24 * 3600
+
+
+def _prune() -> None:
+    import time
+
+    for old in RUNTIME_ROOT.glob("code-*"):
+        if time.time() - old.stat().st_mtime > KEEP_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def ensure_runtime() -> Runtime:
