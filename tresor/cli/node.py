@@ -160,6 +160,26 @@ def reset_password(name, site_config):
     click.echo(f"{name}: {password}")
 
 
+@accounts.command("system")
+@click.option("--site-config", type=click.Path(dir_okay=False, exists=True))
+def system_accounts(site_config):
+    """Create (as root) and list the OS account of every hub user and the airlock's, as a
+    start would; new hub users get theirs when their server first starts."""
+    from tresor.node import accounts_os, isolation
+
+    site = _site(site_config)
+    found = isolation.assess(site)
+    if not found.enabled:
+        raise click.ClickException("; ".join(found.reasons))
+    made = isolation.user_accounts(site)
+    airlock = accounts_os.ensure_account(
+        accounts_os.airlock_account(site.node_name), site.state_path / "airlock"
+    )
+    for user, account in sorted(made.items()):
+        click.echo(f"{user:<16} {account.name:<32} uid {account.uid}")
+    click.echo(f"{'(airlock)':<16} {airlock.name:<32} uid {airlock.uid}")
+
+
 @click.group("kernel")
 def kernel() -> None:
     """The "tresor (genomics)" Jupyter kernel."""

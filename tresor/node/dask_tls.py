@@ -19,19 +19,31 @@ RENEW_BEFORE = datetime.timedelta(days=30)
 
 
 def _valid(path: Path) -> bool:
+    """A current certificate in ``path``, read as root from a directory the researcher owns:
+    a regular file only (no link, FIFO or device), its first 16 KiB."""
+    import stat
+
     from cryptography import x509
 
     try:
-        cert = x509.load_pem_x509_certificate(path.read_bytes())
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        cert = x509.load_pem_x509_certificate(os.read(fd, 16384))
     except (OSError, ValueError):
         return False
+    finally:
+        os.close(fd)
     now = datetime.datetime.now(datetime.UTC)
     return cert.not_valid_after_utc - now > RENEW_BEFORE
 
 
 def ensure_certificate(path: Path, *, owner: os.stat_result) -> Path:
     """Key and self-signed certificate in one PEM file (mode 0600, the owner's of ``owner``)."""
-    if path.exists() and _valid(path):
+    if _valid(path):
         return path
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -59,10 +71,11 @@ def ensure_certificate(path: Path, *, owner: os.stat_result) -> Path:
     ) + cert.public_bytes(serialization.Encoding.PEM)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # the directory is the researcher's: never follow a name they may swap (O_EXCL, fchown)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb") as f:
+        os.fchown(f.fileno(), owner.st_uid, owner.st_gid)
         f.write(pem)
-    os.chown(tmp, owner.st_uid, owner.st_gid)
     os.replace(tmp, path)
     return path
 

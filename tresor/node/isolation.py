@@ -358,9 +358,14 @@ def prepare(site: SiteConfig) -> Record:
     for directory in (state / "jupyter", state / "catalogue"):
         for path in directory.rglob("*"):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    for name in ("demo-data", "datasets"):
+    for name in ("demo-data", "datasets"):  # entered, not listed; each dataset's dir guarded
         if (state / name).is_dir():
-            _set(state / name, 0o755)
+            _set(state / name, 0o711)
+            for path in (state / name).iterdir():  # causal variants, conversions in progress
+                if path.name.startswith(".") or path.is_file():
+                    os.chmod(path, 0o700 if path.is_dir() else 0o600)
+    if (state / "ingest").is_dir():
+        _set(state / "ingest", 0o700)
     _set(site.workspaces_path, 0o711)
     clusters = state / "dask-gateway" / "clusters"
     if clusters.is_dir():  # gateway clusters run as researchers in their directories there
