@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from airlock import permissions, reviewers
 from airlock.api.deps import NotAuthenticated, identify
-from airlock.api.routes.admin import hub_groups
+from airlock.api.errors import HubUnavailable
 from airlock.api.routes.files import attachment
 from airlock.api.routes.params import FileId, RequestId
 from airlock.domain import MAX_FILE_NAME, MAX_PATH, MAX_TEXT, ReleaseRequest, User
@@ -368,7 +368,9 @@ def reviewers_update(
 ):
     """Add or remove a member of airlock-reviewers through the hub (audited)."""
     _csrf_ok(web, csrf)
-    hub = hub_groups(request)
+    hub = request.app.state.hub_groups
+    if hub is None:
+        raise HubUnavailable("this airlock runs without the hub, which keeps the reviewers")
     reviewers.change(web.airlock, web.user, name.strip(), add=action == "add", hub=hub)
     return RedirectResponse(f"{web.prefix}config", status_code=303)
 
