@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from airlock.domain import AuditEvent, User
 from airlock.enums import AuditEventType, Role
-from airlock.exceptions import InvalidInput
+from airlock.exceptions import HubRefused, InvalidInput
 from airlock.permissions import check_user_can_manage_reviewers
 
 GROUP = Role.REVIEWER.value
@@ -46,17 +46,23 @@ class HubGroupsApi:
     def _call(self, method: str, path: str, **kwargs):
         import httpx
 
-        response = httpx.request(
-            method,
-            f"{self.api_url}{path}",
-            headers={"Authorization": f"token {self.token}"},
-            timeout=30,
-            **kwargs,
-        )
+        try:
+            response = httpx.request(
+                method,
+                f"{self.api_url}{path}",
+                headers={"Authorization": f"token {self.token}"},
+                timeout=30,
+                **kwargs,
+            )
+        except httpx.HTTPError as e:
+            raise HubRefused(f"the hub did not answer ({e}); try again in a minute") from None
         if response.status_code == 404:
             kind, name = path.split("/")[1].rstrip("s"), path.rsplit("/", 1)[-1]
             raise InvalidInput(f"the hub has no {kind} {name!r}")
-        response.raise_for_status()
+        if response.is_error:
+            raise HubRefused(
+                f"the hub refused {method} {path} ({response.status_code}): {response.text[:200]}"
+            )
         return response
 
     def members(self, group: str) -> set[str]:

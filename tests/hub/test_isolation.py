@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import textwrap
+import threading
 import time
 
 import httpx
@@ -181,11 +182,69 @@ here = int(ds.call_genotype.sum().compute(scheduler="synchronous"))
 with LocalCluster(n_workers=1, threads_per_worker=1, processes=True) as cluster, Client(cluster):
     there = int(ds.call_genotype.sum().compute())
     address = cluster.scheduler_address
-print(json.dumps({"here": here, "there": there, "address": address}))
+import ipykernel  # the kernel talks to its server over Unix sockets, not loopback ports
+with open(ipykernel.get_connection_file()) as f:
+    transport = json.load(f)["transport"]
+print(json.dumps({"here": here, "there": there, "address": address, "transport": transport}))
 """,
     )
     assert found["here"] == found["there"] > 0
     assert found["address"].startswith("tls://")  # only researcher1's certificate gets in
+    assert found["transport"] == "ipc"
+
+
+def test_researcher2_cannot_use_researcher1s_local_cluster(node):
+    """A LocalCluster researcher1 left running listens on loopback, which researcher2 may
+    reach; its TLS wants researcher1's own certificate, so researcher2's client gets nowhere."""
+    workspace = node.site.workspaces_path / "researcher1"
+    address_file, done_file = workspace / ".cluster-address", workspace / ".cluster-done"
+    for path in (address_file, done_file):
+        path.unlink(missing_ok=True)
+    hold = f"""
+import pathlib, time
+from dask.distributed import LocalCluster
+with LocalCluster(n_workers=1, threads_per_worker=1, processes=True) as cluster:
+    pathlib.Path({str(address_file)!r}).write_text(cluster.scheduler_address)
+    deadline = time.monotonic() + 150
+    while not pathlib.Path({str(done_file)!r}).exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+print("{{}}")
+"""
+    holder = threading.Thread(target=run, args=(node, "researcher1", hold), daemon=True)
+    holder.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        address = address_file.read_text()
+        host, port = address.split("://")[1].rsplit(":", 1)
+        found = run(
+            node,
+            "researcher2",
+            PROBE
+            + f"""
+from distributed import Client
+
+def client(address):
+    try:
+        Client(address, timeout=15).close()
+        return "connected"
+    except Exception as e:
+        return f"{{type(e).__name__}}: {{e}}"[:300]
+
+print(json.dumps({{
+    "port": can(connect, {host!r}, {int(port)}),
+    "client": client({address!r}),
+    "plain tcp": client({address.replace("tls://", "tcp://")!r}),
+}}))
+""",
+        )
+    finally:
+        done_file.touch()
+        holder.join(180)
+    assert found["port"] is True  # the firewall lets loopback ephemeral ports through
+    assert found["client"].startswith("FatalCommClosedError: TLS certificate does not match")
+    assert found["plain tcp"].startswith("RuntimeError: encryption required")
 
 
 def test_grant_counts_from_the_next_start_and_revocation_stops_the_server(node):
