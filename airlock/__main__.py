@@ -92,7 +92,7 @@ def serve(port: int | None) -> None:
         identity=HubIdentity(auth),
         sessions=sessions,
         hub_auth=auth,
-        hub_groups=HubGroupsApi(),
+        hub_groups=HubGroupsApi.like(auth),
     )
     uvicorn.run(
         app, log_level="info", proxy_headers=False, **listen_options(site, dict(os.environ), port)

@@ -14,8 +14,8 @@ allows exactly that group (``groups!group=airlock-reviewers``, tresor.node.roles
 
 from __future__ import annotations
 
-import os
 import re
+import ssl
 from typing import Protocol
 from urllib.parse import quote
 
@@ -37,11 +37,22 @@ class HubGroups(Protocol):
 
 
 class HubGroupsApi:
-    """The hub's REST API with the airlock's service token (``JUPYTERHUB_API_*``)."""
+    """The hub's REST API with the airlock's service token, as its HubOAuth reaches the hub
+    (the same URL and, with internal SSL, the same client certificate)."""
 
-    def __init__(self, api_url: str | None = None, token: str | None = None) -> None:
-        self.api_url = (api_url or os.environ["JUPYTERHUB_API_URL"]).rstrip("/")
-        self.token = token or os.environ["JUPYTERHUB_API_TOKEN"]
+    def __init__(self, api_url: str, token: str, *, tls: ssl.SSLContext | bool = True) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.token = token
+        self.tls = tls
+
+    @classmethod
+    def like(cls, auth) -> HubGroupsApi:
+        """From the service's :class:`jupyterhub.services.auth.HubOAuth`."""
+        tls: ssl.SSLContext | bool = True
+        if auth.certfile and auth.keyfile:
+            tls = ssl.create_default_context(cafile=auth.client_ca or None)
+            tls.load_cert_chain(auth.certfile, auth.keyfile)
+        return cls(auth.api_url, auth.api_token, tls=tls)
 
     def _call(self, method: str, path: str, **kwargs):
         import httpx
@@ -52,6 +63,7 @@ class HubGroupsApi:
                 f"{self.api_url}{path}",
                 headers={"Authorization": f"token {self.token}"},
                 timeout=30,
+                verify=self.tls,
                 **kwargs,
             )
         except httpx.HTTPError as e:
