@@ -627,7 +627,7 @@ def add_dataset(
     except BaseException:
         remove_tree(entry.store.parent)
         raise
-    apply_grants(site)  # an isolated node: the dataset's group, members and mode, now
+    apply_grants(site, None, entry)  # an isolated node: the dataset's group and mode, now
     return entry, True
 
 
@@ -670,9 +670,9 @@ def _set_grants(site: SiteConfig, entry: DatasetEntry, grants: Sequence[str]) ->
     """Write the grants; on an isolated node the dataset groups follow at once, and the
     processes of whoever lost access are stopped (:func:`tresor.node.isolation.apply_grants`)."""
     _check_groups(site, grants, "project")
-    entry = dataclasses.replace(entry, grants=tuple(sorted(set(grants))))
+    before, entry = entry, dataclasses.replace(entry, grants=tuple(sorted(set(grants))))
     register_dataset(entry, site.catalogue_path)  # atomic, like every catalogue write
-    apply_grants(site)
+    apply_grants(site, before, entry)
     return entry
 
 

@@ -268,25 +268,20 @@ def dataset_directory(entry: DatasetEntry) -> Path:
     return parent if parent.name == entry.id else entry.store
 
 
-def sync_datasets(site: SiteConfig, hub_groups: dict[str, list[str]] | None = None) -> set[str]:
-    """Each dataset's group holds exactly the accounts of its granted projects' members (from
-    the site config, or ``hub_groups``) and the airlock; its directory and phenotype files are
-    readable by that group only. Returns the hub users who lost access to some dataset."""
-    groups = hub_groups if hub_groups is not None else site.hub_groups
+def sync_datasets(site: SiteConfig) -> None:
+    """At a start: each dataset's group holds exactly the accounts of its granted projects'
+    members (the site config's, which the hub loads) and the airlock; its directory and
+    phenotype files are readable by that group only. (A server's start then adds what its
+    user's hub groups grant: :func:`sync_user`.)"""
+    groups = site.hub_groups
     airlock = accounts_os.airlock_account(site.node_name)
-    every = {*site.accounts.all_users, *(u for members in groups.values() for u in members)}
-    user_of = {accounts_os.user_account(site.node_name, u): u for u in every}
-    lost: set[str] = set()
     for entry in load_catalogue(site.catalogue_path).values():
         group = accounts_os.dataset_group(site.node_name, entry.id)
         gid = accounts_os.ensure_group(group)
         users = {u for g in entry.grants for u in groups.get(g, [])}
-        before = {user_of[name] for name in _members(group) if name in user_of}
         accounts = [accounts_os.user_account(site.node_name, u) for u in users]
         accounts_os.set_members(group, [*accounts, airlock])
-        lost |= before - users
         _guard(site, entry, gid)
-    return lost
 
 
 def _guard(site: SiteConfig, entry: DatasetEntry, gid: int) -> None:
@@ -301,15 +296,6 @@ def _guard(site: SiteConfig, entry: DatasetEntry, gid: int) -> None:
     for path in entry.phenotypes.values():
         if path.exists() and top not in path.parents:
             _set(path, 0o440, 0, gid)
-
-
-def _members(group: str) -> list[str]:
-    import grp
-
-    try:
-        return list(grp.getgrnam(group).gr_mem)
-    except KeyError:
-        return []
 
 
 def apply_firewall(site: SiteConfig) -> None:
@@ -396,13 +382,30 @@ def active(site: SiteConfig) -> bool:
     return Record.load(site) is not None and assess(site).enabled
 
 
-def apply_grants(site: SiteConfig) -> set[str]:
-    """After the catalogue's grants changed: dataset groups follow them, and whoever lost
-    access has every process stopped (servers, kernels, Dask clusters: a process keeps the
-    groups it started with). Returns those users; nothing on a node that is not isolated."""
+def apply_grants(site: SiteConfig, before: DatasetEntry | None, after: DatasetEntry) -> set[str]:
+    """After a dataset's grants changed (``before``: None for a new dataset): the members of
+    newly granted projects join its group; the members of revoked projects who hold it through
+    no other granted project leave it and have every process stopped (servers, kernels, Dask
+    clusters: a process keeps the groups it started with). Returns those users; nothing on a
+    node that is not isolated. Memberships made on the hub alone follow at the next start."""
     if not active(site):
         return set()
-    lost = sync_datasets(site)
+    groups = site.hub_groups
+    group = accounts_os.dataset_group(site.node_name, after.id)
+    gid = accounts_os.ensure_group(group)
+    accounts_os.add_member(group, accounts_os.airlock_account(site.node_name))
+    keep = {u for g in after.grants for u in groups.get(g, [])}
+    revoked = set(before.grants if before else ()) - set(after.grants)
+    lost = {u for g in revoked for u in groups.get(g, [])} - keep
+    for user in keep:
+        accounts_os.ensure_account(
+            accounts_os.user_account(site.node_name, user), site.workspaces_path / user
+        )
+        accounts_os.add_member(group, accounts_os.user_account(site.node_name, user))
+    for user in lost:
+        with contextlib.suppress(KeyError):
+            accounts_os.remove_member(group, accounts_os.user_account(site.node_name, user))
+    _guard(site, after, gid)
     if lost:
         stop_processes_of(site, lost)
     return lost
