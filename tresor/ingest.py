@@ -35,7 +35,7 @@ from pathlib import Path
 from tresor.core.catalogue import DatasetEntry, load_catalogue, register_dataset
 from tresor.core.errors import ConfigError, TresorError
 from tresor.core.site import SiteConfig
-from tresor.node.isolation import apply_grants
+from tresor.node.isolation import apply_grants, forget_dataset
 
 #: Test hook: stop (as Ctrl-C would) right after this phase, to test resuming. One of PHASES.
 STOP_AFTER_ENV = "TRESOR_TEST_INGEST_STOP_AFTER"
@@ -643,6 +643,7 @@ def remove_dataset(site: SiteConfig, dataset_id: str) -> DatasetEntry | None:
         return None
     entry = dataset_entry(site, dataset_id)
     (site.catalogue_path / f"{dataset_id}.toml").unlink()
+    forget_dataset(site, dataset_id)
     owned = site.datasets_path / dataset_id
     if entry.store.parent == owned:
         remove_tree(owned)

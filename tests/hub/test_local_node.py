@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import bcftools_counts
 from tresor.core.catalogue import load_catalogue
 from tresor.ingest import STOP_AFTER_ENV
+from tresor.node import isolation
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +123,10 @@ def test_datasets_add__on_the_running_node_granted_researcher_sees_it_others_ref
 ):
     """An admin adds a VCF to the running embedded node; the conversion, interrupted after
     its first partition, finishes on the rerun; researcher1 (project nordic-gwas) finds the
-    dataset in tresor.datasets() and opens it, researcher2 (uk-study only) is refused."""
+    dataset in tresor.datasets() and opens it, from the next start of her server on a node
+    started as root (a running server keeps the groups it started with); researcher2
+    (uk-study only) is refused."""
+    local_node.start_server("researcher1")  # runs while the dataset is added
     vcf = vcf_fixtures["sex_chromosomes"].vcf
     argv = [sys.executable, "-m", "tresor", "datasets", "add", str(vcf), "--id", "sexchr",
             "--title", "chr21 and chrX", "--grant", "nordic-gwas", "--workers", "1"]  # fmt: skip
@@ -143,8 +147,13 @@ def test_datasets_add__on_the_running_node_granted_researcher_sees_it_others_ref
         'ds = tresor.open_dataset("sexchr")\n'
         'print(ds.sizes["samples"], ds.sizes["variants"], int((ds.call_genotype == -2).sum()))'
     )
+    token = local_node.user_token("researcher1")
+    if isolation.active(local_node.site):
+        early = local_node.run_in_kernel("researcher1", token, code)
+        assert early["error"]["ename"] == "PermissionError", early
+        local_node.stop_server("researcher1")
     local_node.start_server("researcher1")
-    seen = local_node.run_in_kernel("researcher1", local_node.user_token("researcher1"), code)
+    seen = local_node.run_in_kernel("researcher1", token, code)
     assert seen["error"] is None, seen
     listed, sizes = seen["stdout"].strip().splitlines()
     assert "sexchr" in listed.split(",")

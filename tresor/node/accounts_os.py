@@ -123,6 +123,11 @@ def set_members(group: str, members: Iterable[str]) -> bool:
     return True
 
 
+def groups_of(account: str) -> list[str]:
+    """The supplementary groups ``account`` is a member of."""
+    return [g.gr_name for g in grp.getgrall() if account in g.gr_mem]
+
+
 def add_member(group: str, account: str) -> None:
     if account not in grp.getgrnam(group).gr_mem:
         _run(["gpasswd", "-a", account, group])

@@ -311,7 +311,7 @@ def sync_user(site: SiteConfig, user: str, groups: set[str]) -> list[str]:
     Returns the datasets they may read."""
     account = accounts_os.user_account(site.node_name, user)
     airlock = accounts_os.airlock_account(site.node_name)
-    readable = []
+    readable, granted = [], set()
     for entry in load_catalogue(site.catalogue_path).values():
         group = accounts_os.dataset_group(site.node_name, entry.id)
         gid = accounts_os.ensure_group(group)
@@ -319,9 +319,15 @@ def sync_user(site: SiteConfig, user: str, groups: set[str]) -> list[str]:
         if entry.granted_to(groups):
             accounts_os.add_member(group, account)
             readable.append(entry.id)
+            granted.add(group)
         else:
             accounts_os.remove_member(group, account)
         _guard(site, entry, gid)
+    # and no dataset group beyond these (one of a dataset since removed, or made by hand)
+    prefix = accounts_os.dataset_group(site.node_name, "")
+    for name in accounts_os.groups_of(account):
+        if name.startswith(prefix) and name not in granted:
+            accounts_os.remove_member(name, account)
     return readable
 
 
@@ -401,7 +407,11 @@ def apply_grants(site: SiteConfig, before: DatasetEntry | None, after: DatasetEn
         accounts_os.ensure_account(
             accounts_os.user_account(site.node_name, user), site.workspaces_path / user
         )
-        accounts_os.add_member(group, accounts_os.user_account(site.node_name, user))
+    accounts = [accounts_os.user_account(site.node_name, u) for u in keep]
+    if before is None:  # a new dataset: no member of a removed one by the same id stays
+        accounts_os.set_members(group, [*accounts, accounts_os.airlock_account(site.node_name)])
+    for account in accounts:
+        accounts_os.add_member(group, account)
     for user in lost:
         with contextlib.suppress(KeyError):
             accounts_os.remove_member(group, accounts_os.user_account(site.node_name, user))
@@ -409,6 +419,15 @@ def apply_grants(site: SiteConfig, before: DatasetEntry | None, after: DatasetEn
     if lost:
         stop_processes_of(site, lost)
     return lost
+
+
+def forget_dataset(site: SiteConfig, dataset_id: str) -> None:
+    """A removed dataset's group keeps no members (a dataset added later under the same id
+    starts from its grants alone)."""
+    if active(site):
+        group = accounts_os.dataset_group(site.node_name, dataset_id)
+        with contextlib.suppress(KeyError):
+            accounts_os.set_members(group, [])
 
 
 def stop_processes_of(site: SiteConfig, users: set[str]) -> list[int]:
