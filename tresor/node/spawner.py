@@ -167,6 +167,7 @@ class TresorLocalSpawner(LocalProcessSpawner):
 
     async def start(self):
         if self.isolated:
+            from tresor.node.accounts_os import user_account
             from tresor.node.isolation import prepare_workspace, sync_user
 
             site = self._site()
@@ -175,7 +176,7 @@ class TresorLocalSpawner(LocalProcessSpawner):
             self.log.info(
                 "%s starts as %s; datasets readable: %s",
                 self.user.name,
-                self.user.name,
+                user_account(site.node_name, self.user.name),
                 ", ".join(readable) or "none",
             )
         else:
