@@ -59,6 +59,7 @@ def serve(port: int | None) -> None:
     from airlock.api.deps import HubIdentity
     from airlock.app import build_airlock, create_app
     from airlock.db.schema import upgrade
+    from airlock.reviewers import HubGroupsApi
     from airlock.web.sessions import Sessions
     from tresor.core.secrets import ensure_private_dir, ensure_secret
     from tresor.core.site import load_site_config
@@ -88,7 +89,13 @@ def serve(port: int | None) -> None:
         path=settings.base_url,
         secure=public.startswith("https:"),
     )
-    app = create_app(airlock, identity=HubIdentity(auth), sessions=sessions, hub_auth=auth)
+    app = create_app(
+        airlock,
+        identity=HubIdentity(auth),
+        sessions=sessions,
+        hub_auth=auth,
+        hub_groups=HubGroupsApi.like(auth),
+    )
     uvicorn.run(
         app, log_level="info", proxy_headers=False, **listen_options(site, dict(os.environ), port)
     )

@@ -62,3 +62,4 @@ class AuditEventType(enum.StrEnum):
     BUNDLE_DOWNLOADED = "bundle_downloaded"
     FILE_COMMENTED = "file_commented"
     CONFIG_CHANGED = "config_changed"
+    REVIEWERS_CHANGED = "reviewers_changed"

@@ -211,3 +211,12 @@ def user_can_configure(user: User) -> bool:
 def check_user_can_configure(user: User) -> None:
     if not user_can_configure(user):
         raise PermissionDenied(f"{user.name} is not an admin; only admins change the airlock")
+
+
+def user_can_manage_reviewers(user: User) -> bool:
+    return user.is_admin
+
+
+def check_user_can_manage_reviewers(user: User) -> None:
+    if not user_can_manage_reviewers(user):
+        raise PermissionDenied(f"{user.name} is not an admin; only admins change the reviewers")

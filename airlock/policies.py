@@ -224,9 +224,12 @@ def approvals_needed(approvals_required: int) -> int:
     return max(2, approvals_required)
 
 
-def has_enough_approvals(request: ReleaseRequest, approvals_required: int) -> bool:
-    """Enough distinct reviewers other than the requester approved in this round."""
-    return len(request.approvers) >= approvals_needed(approvals_required)
+def has_enough_approvals(
+    request: ReleaseRequest, approvals_required: int, not_counting: Collection[str] = ()
+) -> bool:
+    """Enough distinct reviewers other than the requester approved in this round; approvals
+    of ``not_counting`` (reviewers who made themselves one, airlock.reviewers) do not count."""
+    return len(set(request.approvers) - set(not_counting)) >= approvals_needed(approvals_required)
 
 
 def can_release(request: ReleaseRequest, approvals_required: int) -> bool:

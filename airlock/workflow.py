@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from airlock import anchors, bundles, permissions, policies
+from airlock import anchors, bundles, permissions, policies, reviewers
 from airlock.abilities import Abilities, abilities
 from airlock.audit import ChainReport
 from airlock.checking import (
@@ -458,6 +458,7 @@ class Airlock:
                 policies.check_reviewer_findings_acknowledged(request, acknowledge)
             request = self._start_review(tx, request, user)
             acknowledged_names = [request.file(i).name for i in acknowledge]
+            self_made = reviewers.self_appointed(tx)  # their approvals do not count
             tx.add_review(
                 request_id,
                 reviewer=user.name,
@@ -473,6 +474,10 @@ class Airlock:
                     decision=decision.value,
                     reason=reason,
                     acknowledged_exceptions=acknowledged_names,
+                    # the membership the decision relied on, as the hub showed it (an OIDC
+                    # claim's groups, the site config's, or the airlock's own changes)
+                    reviewer_groups=sorted(user.groups),
+                    counts=user.name not in self_made,
                 ),
             )
             request = tx.get_request(request_id)
@@ -481,7 +486,7 @@ class Airlock:
                 request = set_status(tx, request, S.REJECTED, user, details={"reason": reason})
             elif decision == Decision.RETURN:
                 request = set_status(tx, request, S.RETURNED, user, details={"reason": reason})
-            elif policies.has_enough_approvals(request, required):
+            elif policies.has_enough_approvals(request, required, not_counting=self_made):
                 request = set_status(
                     tx,
                     request,
@@ -782,6 +787,12 @@ class Airlock:
                 public_key=self.signing_key.public_key(),
                 every_signature=False,
             )
+
+    def self_appointed_reviewers(self, user: User) -> set[str]:
+        """Reviewers who added themselves (their approvals do not count; airlock.reviewers)."""
+        permissions.check_user_can_manage_reviewers(user)
+        with self.dal.read() as r:
+            return reviewers.self_appointed(r)
 
     def set_config(self, user: User, **values: Any) -> AirlockConfig:
         """Change what admins may change while the service runs, validated by the one

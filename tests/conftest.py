@@ -85,14 +85,15 @@ def local_node(tmp_path_factory):
     See tests/hub/node.py for what it offers: url, site, passwords, api(), user_token(),
     start_server(), run_in_kernel().
     """
-    from tests.hub.node import LocalNode
+    from tests.hub.node import LocalNode, open_directory
 
-    node = LocalNode.create(tmp_path_factory.mktemp("node"), gateway=True)
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
+    with open_directory("tresor-node-") as directory:
+        node = LocalNode.create(directory, gateway=True)
+        node.start()
+        try:
+            yield node
+        finally:
+            node.stop()
 
 
 @pytest.fixture(scope="session")

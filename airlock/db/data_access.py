@@ -209,6 +209,11 @@ class Reader:
         seq, head = self.audit_head()
         return verify_chain(self.audit_entries(), head_seq=seq, head_hash=head)
 
+    def audit_of_type(self, type: str) -> list[AuditEntry]:
+        """Every entry of one type, in order."""
+        query = select(AuditRow).where(AuditRow.type == type).order_by(AuditRow.seq)
+        return [_entry(r) for r in self.session.scalars(query)]
+
     def last_audit(self, type: str) -> AuditEntry | None:
         row = self.session.scalars(
             select(AuditRow).where(AuditRow.type == type).order_by(AuditRow.seq.desc()).limit(1)

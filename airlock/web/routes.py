@@ -18,8 +18,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from airlock import permissions
+from airlock import permissions, reviewers
 from airlock.api.deps import NotAuthenticated, identify
+from airlock.api.errors import HubUnavailable
 from airlock.api.routes.files import attachment
 from airlock.api.routes.params import FileId, RequestId
 from airlock.domain import MAX_FILE_NAME, MAX_PATH, MAX_TEXT, ReleaseRequest, User
@@ -362,7 +363,35 @@ def config_page(request: Request, web: WebDep):
     low, high = AirlockConfig.bounds("max_file_bytes")
     bounds = {name: AirlockConfig.bounds(name) for name in AirlockConfig.ADMIN_SETTINGS}
     bounds["max_file_mb"] = (max(1, low // MiB), high // MiB)
-    return render(request, web, "config.html", config=web.airlock.config(), bounds=bounds)
+    hub = request.app.state.hub_groups
+    members = sorted(hub.members(reviewers.GROUP)) if hub is not None else []
+    self_made = web.airlock.self_appointed_reviewers(web.user)
+    return render(
+        request,
+        web,
+        "config.html",
+        config=web.airlock.config(),
+        bounds=bounds,
+        reviewers=members,
+        self_appointed=self_made,
+    )
+
+
+@router.post("/reviewers")
+def reviewers_update(
+    request: Request,
+    web: WebDep,
+    name: Annotated[str, Form()],
+    action: Annotated[str, Form(pattern="^(add|remove)$")],
+    csrf: Annotated[str, Form()] = "",
+):
+    """Add or remove a member of airlock-reviewers through the hub (audited)."""
+    _csrf_ok(web, csrf)
+    hub = request.app.state.hub_groups
+    if hub is None:
+        raise HubUnavailable("this airlock runs without the hub, which keeps the reviewers")
+    reviewers.change(web.airlock, web.user, name.strip(), add=action == "add", hub=hub)
+    return RedirectResponse(f"{web.prefix}config", status_code=303)
 
 
 @router.post("/config")

@@ -11,9 +11,11 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,9 +28,22 @@ from tresor.core.paths import REPO_ROOT
 from tresor.core.site import SiteConfig, load_site_config
 from tresor.demo import ensure_demo_cohorts
 from tresor.node.processes import listeners, python_module
-from tresor.node.start import prepare
+from tresor.node.start import guard_datasets, prepare
 
 HERE = Path(__file__).resolve().parent
+
+
+@contextlib.contextmanager
+def open_directory(prefix: str):
+    """A new directory every account may enter (not list), removed afterwards: started as
+    root, a node in it isolates researchers with OS accounts, which pytest's root-only
+    temporary directories would not let through (tresor.node.isolation.assess)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(path, 0o711)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -95,6 +110,7 @@ class LocalNode:
         site = load_site_config(write_site_config(directory, gateway=gateway))
         passwords = prepare(site)
         ensure_demo_cohorts(site, progress=lambda m: None)
+        guard_datasets(site)  # as tresor node prepare does after the demo cohorts
         return cls(site=site, passwords=passwords, admin_token=secrets.token_hex(32))
 
     def start(self, timeout: float = 90, env: dict[str, str] | None = None) -> None:

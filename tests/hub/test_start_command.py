@@ -330,6 +330,10 @@ def test_node_life__ordinary_user_start_stop_start():
             nodes[-1].start(local_node, cwd=elsewhere, env=dict(env), **as_user).wait_up()
             if as_user:
                 assert {p.uids().real for p in nodes[-1].processes()} == {as_user["user"]}
+            # it cannot isolate researchers, and says so loudly (tresor.node.isolation.warning)
+            said = nodes[-1].output()
+            assert "researchers are NOT isolated" in said, said[-3000:]
+            assert "not started as root" in said and "every dataset" in said
             nodes[-1].find("-m airlock").suspend()
             stop_and_check(nodes[-1])
             shadowing_folders(site.state_path)

@@ -131,11 +131,12 @@ def node_start(site_config, stop_stale):
 def node_prepare(site_config):
     """Prepare the node without starting the hub; prints new accounts' passwords."""
     from tresor.demo import ensure_demo_cohorts
-    from tresor.node.start import login_banner, prepare
+    from tresor.node.start import guard_datasets, login_banner, prepare
 
     site = _site(site_config)
     passwords = prepare(site)
     ensure_demo_cohorts(site, progress=lambda m: click.echo(m, err=True))
+    guard_datasets(site)
     click.echo(login_banner(site, passwords))
 
 
@@ -157,6 +158,26 @@ def reset_password(name, site_config):
     except KeyError as e:
         raise click.ClickException(str(e.args[0])) from None
     click.echo(f"{name}: {password}")
+
+
+@accounts.command("system")
+@click.option("--site-config", type=click.Path(dir_okay=False, exists=True))
+def system_accounts(site_config):
+    """Create (as root) and list the OS account of every hub user and the airlock's, as a
+    start would; new hub users get theirs when their server first starts."""
+    from tresor.node import accounts_os, isolation
+
+    site = _site(site_config)
+    found = isolation.assess(site)
+    if not found.enabled:
+        raise click.ClickException("; ".join(found.reasons))
+    made = isolation.user_accounts(site)
+    airlock = accounts_os.ensure_account(
+        accounts_os.airlock_account(site.node_name), site.state_path / "airlock"
+    )
+    for user, account in sorted(made.items()):
+        click.echo(f"{user:<16} {account.name:<32} uid {account.uid}")
+    click.echo(f"{'(airlock)':<16} {airlock.name:<32} uid {airlock.uid}")
 
 
 @click.group("kernel")

@@ -494,6 +494,10 @@ class SiteConfig(_Section):
     node_name: str = "demo"
     state_dir: Path | None = None
     catalogue_dir: Path | None = None
+    #: the embedded node's OS isolation (tresor.node.isolation): "auto" gives each hub user an
+    #: OS account when the node starts as root and can, else warns loudly; "required" refuses
+    #: to start without it; "off" never isolates (and still warns)
+    isolation: Literal["auto", "required", "off"] = "auto"
     hub: HubSettings = HubSettings()
     accounts: AccountsSettings = AccountsSettings()
     projects: dict[str, ProjectSettings] = {}

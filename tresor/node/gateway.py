@@ -124,7 +124,16 @@ def configure_gateway(
 
 
 def _local_backend(c: Config, site: SiteConfig, python: str) -> None:
-    """Scheduler and workers are processes of the gateway's OS user, in this environment."""
+    """Scheduler and workers are processes of the gateway's OS user, in this environment; on an
+    isolated node, of the researcher's account, in the shared runtime."""
+    from tresor.node.isolation import Record, assess
+
+    record = Record.load(site) if not site.gateway.url else None
+    if record is not None and assess(site).enabled:
+        c.DaskGateway.backend_class = "tresor.node.gateway_backends.TresorAccountsLocalBackend"
+        c.TresorAccountsLocalBackend.node_name = site.node_name
+        c.TresorAccountsLocalBackend.python_path = record.code
+        python = record.python
     bin_dir = Path(python).parent
     # loopback when the hub runs the gateway; its own container's interfaces when it is external
     host = "" if site.gateway.url else "127.0.0.1"

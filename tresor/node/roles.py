@@ -53,7 +53,14 @@ SERVER_TOKEN_SCOPES = [
     GATEWAY_ACCESS,  # tresor.cluster() in a kernel asks the gateway with this token
 ]
 
-AIRLOCK_SERVICE_SCOPES = ["list:users", "read:users:name", "read:users:groups", "read:groups"]
+AIRLOCK_SERVICE_SCOPES = [
+    "list:users",
+    "read:users:name",
+    "read:users:groups",
+    "read:groups",
+    # reviewers are managed from the airlock, which logs who changed them (airlock.reviewers)
+    "groups!group=airlock-reviewers",
+]
 
 IDLE_CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 

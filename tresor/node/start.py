@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from tresor.core.errors import TresorError
 from tresor.core.site import SiteConfig
-from tresor.node import processes, profiles
+from tresor.node import isolation, processes, profiles
 
 
 def prepare(site: SiteConfig) -> dict[str, str]:
     """Everything the hub needs before it starts: the profile's secrets, accounts, kernelspec
     and certificates (:func:`tresor.node.profiles.prepare`). Returns new accounts' passwords."""
     return profiles.prepare(site)
+
+
+def guard_datasets(site: SiteConfig) -> None:
+    """After datasets were added (the demo cohorts at first start): on an isolated node, each
+    dataset's group and modes (:func:`tresor.node.isolation.sync_datasets`)."""
+    if isolation.Record.load(site) is not None and isolation.assess(site).enabled:
+        isolation.sync_datasets(site)
 
 
 def login_banner(site: SiteConfig, new_passwords: dict[str, str]) -> str:
@@ -41,6 +48,12 @@ def login_banner(site: SiteConfig, new_passwords: dict[str, str]) -> str:
             "one: tresor accounts reset-password NAME",
         ]
     if site.profile == "local":  # the docker profile's hub stops with its container
+        assessment = isolation.assess(site)
+        if assessment.enabled:
+            lines += ["", "Researchers are isolated: each server runs as tresor-"
+                      f"{site.node_name}-<user>, reaching only the node's services."]  # fmt: skip
+        else:
+            lines += ["", isolation.warning(site, assessment)]
         lines += ["", "Stop the node with Ctrl-C."]
     return "\n".join(lines)
 
