@@ -177,6 +177,16 @@ class AirlockSettings(ReviewLimits):
             raise ValueError(f"airlock.ip {v!r} is neither an IP address nor a host name") from None
 
 
+class TermsSettings(_Section):
+    """The node's data use terms (the "safe people" declaration): every researcher accepts the
+    current version before their first server starts, and again when ``version`` changes
+    (tresor.node.terms). Change ``version`` whenever the text changes."""
+
+    version: str = Field("1", min_length=1, max_length=64)
+    #: a text file with the terms (relative paths: to the site config); default: tresor's own
+    file: Path | None = None
+
+
 class FederationSettings(_Section):
     """This node as a member of a federation (docs/federation.md): the agent and its policy.
 
@@ -492,6 +502,8 @@ class SiteConfig(_Section):
 
     profile: Literal["local", "docker"] = "local"
     node_name: str = "demo"
+    #: shown with the node's name on the login page
+    country: str = ""
     state_dir: Path | None = None
     catalogue_dir: Path | None = None
     #: the embedded node's OS isolation (tresor.node.isolation): "auto" gives each hub user an
@@ -505,6 +517,7 @@ class SiteConfig(_Section):
     airlock: AirlockSettings = AirlockSettings()
     gateway: GatewaySettings = GatewaySettings()
     federation: FederationSettings = FederationSettings()
+    terms: TermsSettings = TermsSettings()
     #: settings of the production profile, read by tresor.node.profiles.docker
     docker: DockerSettings | None = None
     #: where this config was read from (set by load_site_config)
@@ -739,4 +752,7 @@ def load_site_config(path: str | os.PathLike | None = None) -> SiteConfig:
         value = getattr(config, key)
         if value is not None and not value.expanduser().is_absolute():
             updates[key] = (path.parent / value).resolve()
+    terms = config.terms.file
+    if terms is not None and not terms.expanduser().is_absolute():
+        updates["terms"] = config.terms.model_copy(update={"file": (path.parent / terms).resolve()})
     return config.model_copy(update=updates)

@@ -69,7 +69,8 @@ def genotype_dask_array(ds: xr.Dataset):
 
 def compute(*objects, progress: bool = True) -> tuple:
     """Compute Datasets / DataArrays / Dask arrays, with a progress bar: the distributed one
-    when a Client is active (e.g. dask-gateway), else Dask's local ProgressBar.
+    when a Client is active (e.g. dask-gateway), else tqdm's (a widget in a notebook, text
+    elsewhere).
 
     Each object is computed with its own ``.compute()`` (xarray's path; ``dask.compute`` on a
     multi-variable Dataset trips over a graph-optimization bug in this Dask release).
@@ -88,9 +89,9 @@ def compute(*objects, progress: bool = True) -> tuple:
         persisted = [obj.persist() for obj in objects]
         distributed_progress(*persisted)
         return tuple(obj.compute() for obj in persisted)
-    from dask.diagnostics import ProgressBar
+    from tqdm.dask import TqdmCallback
 
-    with ProgressBar():
+    with TqdmCallback(desc="computing"):
         return tuple(obj.compute() for obj in objects)
 
 

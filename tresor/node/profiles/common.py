@@ -16,7 +16,7 @@ from tresor.core.errors import ConfigError
 from tresor.core.paths import REPO_ROOT
 from tresor.core.secrets import ensure_private_dir, ensure_secret, read_secret
 from tresor.core.site import SiteConfig
-from tresor.node import gateway, roles
+from tresor.node import gateway, roles, terms
 from tresor.node.processes import python_module
 
 #: the secrets every profile reads (keys of :func:`state_paths`), with the Ansible role that
@@ -137,6 +137,7 @@ def configure(c, site: SiteConfig, profile: Profile) -> dict[str, Path]:
     c.Authenticator.admin_users = set()  # the admins group has a scoped role instead
     c.Spawner.server_token_scopes = roles.SERVER_TOKEN_SCOPES
     c.Spawner.default_url = "/lab"
+    terms.configure(c, site)  # login page; no server before the data use terms are accepted
     # -- services --------------------------------------------------------------------------
     c.JupyterHub.services = [
         airlock_service(site, secrets["airlock_token"], hub_runs_it=profile.hub_runs_airlock),

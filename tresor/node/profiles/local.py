@@ -10,7 +10,7 @@ from tresor.core.errors import ConfigError
 from tresor.core.site import SiteConfig
 from tresor.node import isolation
 from tresor.node.accounts import AccountStore
-from tresor.node.kernelspec import install_kernelspec
+from tresor.node.kernelspec import install_kernelspec, install_labextension
 from tresor.node.profiles import common
 
 PROFILE = common.Profile(
@@ -39,6 +39,7 @@ def prepare(site: SiteConfig) -> dict[str, str]:
         python = None
     kernelspec = {"python": python} if python else {}
     install_kernelspec(paths["jupyter"], catalogue=site.catalogue_path, **kernelspec)
+    install_labextension(paths["jupyter"])
     return new_passwords
 
 
