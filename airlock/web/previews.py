@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import difflib
 import io
 import json
 import logging
@@ -277,3 +278,32 @@ def _parquet(data: bytes, findings, sort: tuple[int, bool] | None) -> Preview:
     records = [columns] + [["" if r[c] is None else str(r[c]) for c in columns] for r in rows]
     note = f"showing {len(rows)} of {total} rows" if total > len(rows) else ""
     return _table(records, findings, note, sort)
+
+
+#: lines of a diff shown; a longer one ends with a note
+MAX_DIFF_LINES = 400
+
+
+@dataclasses.dataclass(frozen=True)
+class Diff:
+    lines: tuple[tuple[str, str], ...] = ()  # (kind: add | remove | context | hunk, text)
+    note: str = ""
+
+
+def make_diff(before: bytes, after: bytes, name: str) -> Diff:
+    """The previous round's file against this round's, line by line, for text files."""
+    old, new = _decode(before[:MAX_TEXT_BYTES]), _decode(after[:MAX_TEXT_BYTES])
+    if old is None or new is None or before.startswith(b"\x89PNG") or after.startswith(b"\x89PNG"):
+        return Diff(note=f"binary content: {len(before)} bytes before, {len(after)} bytes now")
+    kinds = {"+": "add", "-": "remove", " ": "context", "@": "hunk"}
+    lines = [
+        (kinds.get(line[:1], "context"), line)
+        for line in difflib.unified_diff(
+            old.splitlines(), new.splitlines(), f"{name} (before)", f"{name} (now)", lineterm=""
+        )
+    ][2:]  # the two file header lines
+    note = ""
+    if len(lines) > MAX_DIFF_LINES:
+        note = f"showing the first {MAX_DIFF_LINES} of {len(lines)} lines of the difference"
+        lines = lines[:MAX_DIFF_LINES]
+    return Diff(lines=tuple(lines), note=note)

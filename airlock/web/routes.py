@@ -27,7 +27,7 @@ from airlock.domain import MAX_FILE_NAME, MAX_PATH, MAX_TEXT, ReleaseRequest, Us
 from airlock.enums import Decision
 from airlock.exceptions import InvalidInput, PermissionDenied
 from airlock.web.findings import group_findings
-from airlock.web.previews import make_preview
+from airlock.web.previews import make_diff, make_preview
 from airlock.web.sessions import SESSION_COOKIE, STATE_COOKIE, Session
 from airlock.workflow import Airlock
 from tresor.core.airlock_config import AirlockConfig, MiB
@@ -182,8 +182,16 @@ def request_page(request: Request, request_id: RequestId, web: WebDep):
         groups={f.id: group_findings(f.report["findings"]) for f in files},
         reviewer_groups={f.id: group_findings(f.reviewer_findings) for f in files},
         images={f.id for f in files if f.name.lower().endswith(IMAGE_SUFFIXES)},
+        changes=_round_changes(web, release_request),
         **_abilities(web.user, release_request, airlock),
     )
+
+
+def _round_changes(web: Web, r: ReleaseRequest):
+    """What changed since the previous round, for those who preview files."""
+    if r.round < 2 or not permissions.user_can_preview_file(web.user, r):
+        return None
+    return web.airlock.round_changes(web.user, r.id)
 
 
 #: files shown inline on the request's page (the raw route serves only real images inline)
@@ -334,6 +342,7 @@ def file_page(
     findings = [*content.file.report["findings"], *content.file.reviewer_findings]  # reviewers'
     order = (sort - 1, desc) if sort else None
     preview = make_preview(content.file.name, content.data, findings, order)
+    before = web.airlock.previous_version(web.user, request_id, file_id)
     ids = [f.id for f in content.request.files]
     at = ids.index(file_id)
     return render(
@@ -345,6 +354,8 @@ def file_page(
         preview=preview,
         groups=group_findings(content.file.report["findings"], first=20),
         reviewer_groups=group_findings(content.file.reviewer_findings, first=20),
+        diff=None if before is None else make_diff(before, content.data, content.file.name),
+        previous_round=content.request.round - 1,
         previous_file=ids[at - 1] if at > 0 else None,
         next_file=ids[at + 1] if at + 1 < len(ids) else None,
         comments=[c for c in content.request.comments if c.file_id == file_id],
