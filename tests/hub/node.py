@@ -186,7 +186,12 @@ class LocalNode:
             self.api("POST", f"/groups/{group}/users", json={"users": [name]}).raise_for_status()
 
     def start_server(self, name: str, timeout: float = 120) -> None:
-        r = self.api("POST", f"/users/{name}/server")
+        """Start ``name``'s server through the REST API, accepting the node's data use terms
+        for them (the start's ``user_options``), as the spawn page's checkbox would."""
+        from tresor.node import terms
+
+        accept = {terms.FIELD: terms.current(self.site).version}
+        r = self.api("POST", f"/users/{name}/server", json=accept)
         if r.status_code not in (201, 202, 400):  # 400: already running
             raise RuntimeError(f"spawn failed ({r.status_code}): {r.text}\n{self.log_tail()}")
         deadline = time.monotonic() + timeout
@@ -199,6 +204,18 @@ class LocalNode:
                 raise RuntimeError(f"server of {name} did not start:\n{self.log_tail()}")
             time.sleep(0.5)
         raise TimeoutError(f"server of {name} not ready in {timeout}s:\n{self.log_tail()}")
+
+    def forget_terms(self, *users: str) -> None:
+        """As on their first day: ``users`` have no server and have accepted no terms."""
+        from tresor.node import terms
+
+        for user in users:
+            if self.api("GET", f"/users/{user}").json().get("servers"):
+                self.stop_server(user)
+        store = self.state_dir / terms.STORE
+        if store.exists():
+            keep = [a for a in store.read_text().splitlines() if json.loads(a)["user"] not in users]
+            store.write_text("".join(line + "\n" for line in keep))
 
     def stop_server(self, name: str) -> None:
         r = self.api("DELETE", f"/users/{name}/server")
