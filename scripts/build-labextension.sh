@@ -9,8 +9,12 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 src=tresor/lab/js
 out=${1:-tresor/lab/labextension}
-work=${TRESOR_LABEXTENSION_WORK:-$repo/.cache/labextension}
+# Always the same build directory: webpack's module ids depend on the absolute path it builds
+# in, and the committed build must come out byte for byte the same wherever the checkout is.
+work=${TRESOR_LABEXTENSION_WORK:-/tmp/tresor-labextension-build}
 mkdir -p "$work"
+exec 9>"$work.lock"
+flock 9  # one build at a time in that directory
 rm -rf "$work/src" "$work/style" "$work/lib" "$work/labextension"
 cp -r "$src/." "$work/"
 cd "$work"

@@ -1,6 +1,6 @@
 """tresor.lab, the researchers' server extension: the workspace's examples (copied, updated only
 while untouched), the dashboard route's narrowness, and the committed built JupyterLab extension
-matching its sources (tests/integration/test_labextension.py rebuilds it with npm)."""
+matching its sources (tests/integration/test_labextension.py rebuilds it with npm and compares)."""
 
 from __future__ import annotations
 
