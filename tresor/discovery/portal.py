@@ -31,6 +31,7 @@ from tresor.discovery.beacon import (
     Summaries,
     Summary,
     VariantQuery,
+    caller_key,
     frequencies,
     search,
 )
@@ -115,9 +116,12 @@ def router(
     beacon_path: str = "/beacon",
     access: Access | None = None,
     prefix: str = "/portal",
+    budget: Budget | None = None,
 ) -> APIRouter:
+    """The portal's pages under ``prefix``; a variant lookup spends an anonymous query of
+    ``budget`` (share the Beacon's, so the portal is no way around its limits)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-    budget = Budget(access or Access())
+    budget = budget or Budget(access or Access())
     api = APIRouter(prefix=prefix, tags=["portal"])
 
     def page(name: str, **context) -> HTMLResponse:
@@ -189,7 +193,7 @@ def router(
         lookup_ = {"chrom": chrom, "pos": pos, "ref": ref.upper(), "alt": alt.upper()}
         label = f"{chrom}:{pos} {ref.upper()}>{alt.upper()}"
         try:
-            budget.spend(f"portal:{request.client.host if request.client else '?'}")
+            budget.spend(caller_key(request, None))
             rows, pooled, unpooled = lookup(summaries(), chrom, pos, ref.upper(), alt.upper())
         except BeaconError as e:
             return page("variant.html", label=label, lookup=lookup_, error=str(e), rows=[])
