@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from tests.hub.node import write_site_config
+from tresor.core.errors import ConfigError
 from tresor.core.site import load_site_config
 from tresor.node import accounts_os, firewall, isolation
 
@@ -21,6 +22,14 @@ def test_account_names__node_scoped_and_at_most_32_characters():
     assert long == accounts_os.user_account("a-rather-long-node-name", "a-rather-long-user-name")
     other = accounts_os.user_account("a-rather-long-node-name", "a-rather-long-user-name2")
     assert other != long
+
+
+@pytest.mark.parametrize("user", ["airlock", "beacon", "d-uk"])
+def test_account_names__a_user_named_like_a_service_or_a_dataset_group_has_none(user):
+    """User "beacon" would run as the Beacon's account, "d-uk" in dataset uk's group."""
+    with pytest.raises(ConfigError, match=f"hub user {user!r} cannot have an account"):
+        accounts_os.user_account("dk", user)
+    assert accounts_os.beacon_account("dk") == "tresor-dk-beacon"
 
 
 def test_firewall_rules__researchers_reach_the_node_services_and_nothing_else():

@@ -155,7 +155,7 @@ def summary_from_outputs(
         raise ValueError(f"{directory}: the description holds {len(cards)} datasets, not one")
     return Summary(
         node=node,
-        country=country,
+        country=country or ", ".join(cards[0].countries),
         card=cards[0],
         table=SummaryFile(table),
         floor=int(manifest["floor"]),
@@ -186,7 +186,11 @@ class ReleasedSummaries:
 
     def __call__(self) -> list[Summary]:
         newest: dict[str, Summary] = {}
-        for release in sorted(self.releases(), key=lambda r: r.released_at):
+        releases = sorted(self.releases(), key=lambda r: r.released_at)
+        with self._lock:  # summaries no longer listed (replaced by a refresh) are let go
+            current = {r.source for r in releases}
+            self._loaded = {k: v for k, v in self._loaded.items() if k in current}
+        for release in releases:
             with self._lock:
                 summary = self._loaded.get(release.source)
                 if summary is None:
@@ -382,7 +386,8 @@ def variant_record(key: tuple, hits: dict[str, Hit], build: str) -> dict:
         if shown:
             populations.append(
                 {
-                    "source": f"tresor node {hit.summary.node} ({hit.summary.country})",
+                    "source": f"tresor node {hit.summary.node}"
+                    + (f" ({hit.summary.country})" if hit.summary.country else ""),
                     "sourceReference": hit.summary.card.iri,
                     "frequencies": shown,
                 }
@@ -508,6 +513,16 @@ class BeaconInfo:
     organization: str
     description: str
     environment: str = "prod"
+
+
+def error_response(info: BeaconInfo, status: int, message: str) -> JSONResponse:
+    """A Beacon error (the framework's errorResponse) with HTTP status ``status``."""
+    meta = {"beaconId": info.id, "apiVersion": m.API_VERSION, "returnedSchemas": []}
+    body = m.ErrorResponse.model_validate(
+        {"meta": meta, "error": {"errorCode": status, "errorMessage": message}}
+    )
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(by_alias=True, exclude_none=True), status, headers=headers)
 
 
 def router(
@@ -742,10 +757,7 @@ def router(
         ).model_dump(by_alias=True, exclude_none=True)
 
     def error(status: int, message: str) -> JSONResponse:
-        body = m.ErrorResponse.model_validate(
-            {"meta": informational(), "error": {"errorCode": status, "errorMessage": message}}
-        )
-        return JSONResponse(body.model_dump(by_alias=True, exclude_none=True), status)
+        return error_response(info, status, message)
 
     def page_of(params: dict) -> dict:
         skip, limit = params.get("skip", 0), params.get("limit", 10)

@@ -299,10 +299,34 @@ def _guard(site: SiteConfig, entry: DatasetEntry, gid: int) -> None:
 
 
 def apply_firewall(site: SiteConfig) -> None:
-    """Researchers' accounts reach the node's services but not the proxy's API."""
-    accounts = user_accounts(site)
+    """Researchers' accounts, and the Beacon's, reach the node's services but not the proxy's
+    API (the Beacon only asks the hub who holds a token)."""
+    uids = [a.uid for a in user_accounts(site).values()]
+    if site.discovery.enabled and (beacon := accounts_os.lookup(_beacon(site))):
+        uids.append(beacon.uid)
     ports = set(node_ports(site)) - {site.hub.proxy_api_port}
-    firewall.apply(site.node_name, [a.uid for a in accounts.values()], ports)
+    firewall.apply(site.node_name, uids, ports)
+
+
+def _beacon(site: SiteConfig) -> str:
+    return accounts_os.beacon_account(site.node_name)
+
+
+def guard_discovery(site: SiteConfig) -> None:
+    """``<state>/discovery``, the node's own summaries: written by root, readable by the
+    Beacon's account only (directories 0750, files 0640, group the Beacon's); nothing on a node
+    that is not isolated (its owner's, mode 0700)."""
+    top = site.discovery_path
+    top.mkdir(mode=0o700, exist_ok=True)
+    if not active(site) or not site.discovery.enabled:
+        return
+    beacon = accounts_os.ensure_account(_beacon(site), top)
+    _set(top, 0o750, 0, beacon.gid)
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in (*dirnames, *filenames):
+            path = Path(dirpath) / name
+            if not path.is_symlink():  # the analysis writes none; never follow one
+                _set(path, 0o750 if path.is_dir() else 0o640, 0, beacon.gid)
 
 
 def sync_user(site: SiteConfig, user: str, groups: set[str]) -> list[str]:
@@ -372,6 +396,8 @@ def prepare(site: SiteConfig) -> Record:
     os.chmod(airlock_dir, 0o700)
     _airlock_secrets(site, airlock.uid, airlock.gid)
     sync_datasets(site)
+    if site.discovery.enabled:
+        accounts_os.ensure_account(_beacon(site), site.discovery_path)
     apply_firewall(site)
     record = Record(
         python=str(built.python),
@@ -380,6 +406,7 @@ def prepare(site: SiteConfig) -> Record:
         site_config=str(service_site_config(site)),
     )
     _write_record(site, record)
+    guard_discovery(site)  # after the record: it applies only to an isolated node
     return record
 
 
