@@ -11,13 +11,23 @@ import httpx
 import pandas as pd
 import pytest
 
+import tresor.federation as fed
 from tests.discovery_support import shacl
 from tests.federation.conftest import KEY, NODES
-from tests.federation.fixture import Federation
+from tests.federation.fixture import PROJECT, Federation, wait_until
 from tresor.discovery import beacon_models as m
 from tresor.discovery import dcat
 
 pytestmark = pytest.mark.slow
+
+#: the airlock's verdict on each file of a summary: the disclosure rules leave its checks
+#: nothing to find but the table's size (more rows than a reviewer reads); a refresh of the
+#: same data, no differencing either
+VERDICTS = {
+    "allele_frequencies.parquet": ("review", ["table-rows"]),
+    "dataset.jsonld": ("pass", []),
+    "manifest.json": ("pass", []),
+}
 
 
 def beacon(federation: Federation, path: str = "g_variants", token: str | None = None, **params):
@@ -50,10 +60,21 @@ def frequencies_by_population(record: dict) -> dict[str, dict]:
     }
 
 
+def summary_verdicts(released: dict) -> dict[str, tuple[str, list[str]]]:
+    """The airlock's verdict on each file of a released summary request and the rules behind
+    it; no reviewer had to acknowledge an exception (nothing blocked)."""
+    assert [r["acknowledged_files"] for r in released["reviews"]] == [[], []], released["reviews"]
+    return {
+        f["name"]: (f["verdict"], sorted(x["rule"] for x in f["findings"]))
+        for f in released["files"]
+    }
+
+
 def test_summaries__released_through_each_airlock_by_two_reviewers(federation, published):
     for name, released in published["released"].items():
         assert len(released) == 1, name
         assert sorted(released[0]["approvals"]) == ["reviewer1", "reviewer2"], name
+        assert summary_verdicts(released[0]) == VERDICTS, name
     final = published["final"]
     assert final.state == "merged" and final.nodes == dict.fromkeys(NODES, "released"), final
     datasets = beacon(federation, "datasets").json()
@@ -289,6 +310,34 @@ def test_portal__harvest_endpoint_is_a_valid_merged_catalogue(federation, publis
     from rdflib.compare import isomorphic
 
     assert isomorphic(g, dcat.parse(jsonld, "jsonld"))
+
+
+def test_refresh__a_node_asks_again_and_the_portal_serves_the_new_release(federation, published):
+    """``tresor discovery refresh`` (what a node's timer runs) files a summary request for the
+    node's own dataset; its agent runs it, its two reviewers release it (the same verdicts:
+    the data did not change) and the coordinator serves the newer release."""
+    node = federation.nodes["dk"]
+    page = f"{federation.coordinator_url}/portal/datasets/dk/dk"
+
+    def released_at() -> str:
+        return re.search(r"<dt>Released</dt><dd>([^<]+)</dd>", httpx.get(page).text).group(1)
+
+    before = released_at()
+    kw = federation.client_kw()
+    out = federation.tresor(
+        "discovery", "refresh", "--project", PROJECT, "--site-config", str(node.site.source),
+        "--url", kw["url"], "--token", kw["token"],
+    ).stdout  # fmt: skip
+    ((request_id, target),) = [line.split() for line in out.strip().splitlines()]
+    assert target == "dk:dk"
+    federation.wait_in_review(request_id, ["dk"])
+    (released,) = federation.approve_all("dk", request_id)
+    assert summary_verdicts(released) == VERDICTS
+    final = wait_until(lambda: (s := fed.status(request_id, **kw)).done and s, "the refresh")
+    assert final.state == "merged" and final.nodes == {"dk": "released"}, final
+    assert released_at() > before
+    datasets = beacon(federation, "datasets").json()["response"]["collections"]
+    assert sorted(d["id"] for d in datasets) == [f"{n}:{n}" for n in NODES]  # one per dataset
 
 
 def test_registry_holds_no_node_address_and_the_coordinator_connects_to_no_node(

@@ -144,3 +144,20 @@ def _catalogue(site):
     from tresor.core.catalogue import load_catalogue
 
     return load_catalogue(site.catalogue_path)
+
+
+def test_refresh__refuses_what_the_node_agent_would_refuse_before_asking(node):
+    """``tresor discovery refresh`` on a node whose federation would not run the request stops
+    before it reaches a coordinator, naming each reason (the real coordinator, the agent and
+    the airlock: tests/federation/test_discovery.py)."""
+    result = CliRunner().invoke(
+        cli,
+        ["discovery", "refresh", "--project", "nordic-gwas", "--site-config", str(node.source),
+         "--url", "http://127.0.0.1:9", "--token", "t"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    for reason in ("[federation] is not enabled on this node",
+                   "[federation] analyses does not list allele_frequency_summary",
+                   "[federation] projects does not map coordinator project 'nordic-gwas'",
+                   "no dataset: give --dataset or list [federation] datasets"):  # fmt: skip
+        assert reason in result.output, result.output
