@@ -380,7 +380,9 @@ def test_coordinator__migration_0002_upgrades_a_database_with_data(database):
 
 def test_serve__beacon_options_reach_the_coordinator_and_are_validated(world, tmp_path):
     """``tresor federation serve --beacon-...`` (and their environment variables) set the
-    Beacon's access; a bad value stops it before it starts, saying which."""
+    Beacon's access; a bad value stops it before it starts, saying which. The running service
+    limits anonymous callers to the configured granularity, each caller's rate, and each
+    caller's day as counted in the database (a day spent before it started stays spent)."""
     import os
     import subprocess
     import sys
@@ -392,9 +394,10 @@ def test_serve__beacon_options_reach_the_coordinator_and_are_validated(world, tm
     from tests.postgres import free_port
     from tresor.cli import cli
     from tresor.cli.federation import BEACON_OPTIONS
+    from tresor.federation.coordinator.budget import DatabaseDailyCounts
     from tresor.federation.coordinator.config import CoordinatorSettings
 
-    service, *_ = world
+    service, *_, alice = world
     fields = CoordinatorSettings.model_fields
     assert {k: v[2] for k, v in BEACON_OPTIONS.items()} == {k: fields[k].default
                                                              for k in BEACON_OPTIONS}  # fmt: skip
@@ -411,10 +414,10 @@ def test_serve__beacon_options_reach_the_coordinator_and_are_validated(world, tm
         assert result.exit_code == 2 and why in result.output, result.output
 
     port = free_port()
-    env = {**os.environ, "TRESOR_BEACON_PER_MINUTE": "1"}
+    env = {**os.environ, "TRESOR_BEACON_PER_MINUTE": "1"}  # and the day's budget an option
     process = subprocess.Popen(
         [sys.executable, "-m", "tresor", *common, "--port", str(port),
-         "--beacon-anonymous-granularity", "boolean"],
+         "--beacon-anonymous-granularity", "boolean", "--beacon-daily-budget", "3"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -434,6 +437,10 @@ def test_serve__beacon_options_reach_the_coordinator_and_are_validated(world, tm
         assert first["meta"]["returnedGranularity"] == "boolean"
         again = httpx.get(query, timeout=10)
         assert again.status_code == 429 and "1 queries a minute" in again.text
+        today = int(time.time() // 86400)
+        assert all(DatabaseDailyCounts(service.store).spend("alice", today, 3) for _ in range(3))
+        spent = httpx.get(query, headers=alice, timeout=10)
+        assert spent.status_code == 429 and "3 queries a day" in spent.text, spent.text
     finally:
         process.terminate()
         process.wait(30)
