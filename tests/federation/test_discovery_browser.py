@@ -7,27 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS
-from tests.conftest import require_tool
 from tests.federation.conftest import NODES
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def page():
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_tool("chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        try:
-            yield page
-        finally:
-            browser.close()
 
 
 def test_portal__search_open_and_look_up_a_variant(
