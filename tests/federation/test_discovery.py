@@ -37,6 +37,16 @@ def beacon(federation: Federation, path: str = "g_variants", token: str | None =
     )
 
 
+def portal_variant(url: str, row, token: str | None = None) -> str:
+    """The portal's variant page for ``row`` (CHROM, POS, REF, ALT), as an account holder when
+    ``token`` is given (the coordinator token, as the Beacon takes it), else anonymously."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    params = {"chrom": row["CHROM"], "pos": int(row["POS"]), "ref": row["REF"], "alt": row["ALT"]}
+    answer = httpx.get(f"{url}/portal/variant", params=params, headers=headers, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
 def sequence(row, granularity: str) -> dict:
     return {
         "referenceName": row["CHROM"],
@@ -111,16 +121,8 @@ def test_g_variants__a_variant_in_all_three_equals_the_stores(federation, publis
             total = frequencies_by_population(record)[node]
             assert total["alleleCount"] == row[f"AC{suffix}"], (node, row.to_dict())
             assert total["alleleNumber"] == row[f"AN{suffix}"], (node, row.to_dict())
-        # the portal shows the same, side by side, and pools them
-        page = httpx.get(
-            f"{federation.coordinator_url}/portal/variant",
-            params={
-                "chrom": row["CHROM"],
-                "pos": int(row["POS"]),
-                "ref": row["REF"],
-                "alt": row["ALT"],
-            },
-        ).text
+        # the portal shows an account holder the same, side by side, and pools them
+        page = portal_variant(federation.coordinator_url, row, token=token)
         for node in NODES:
             suffix = "" if node == "dk" else f"_{node}"
             assert re.search(rf'data-node="{node}".*?{row[f"AC{suffix}"]}</td>', page, re.S)
@@ -172,15 +174,7 @@ def test_g_variants__strata_below_the_floor_collapse_and_rare_sides_are_suppress
     (record,) = next(s for s in body["response"]["resultSets"] if s["id"] == "dk:dk")["results"]
     assert "dk" not in frequencies_by_population(record)
     assert record["info"]["suppressed"]["dk:dk"] == ["dk"]
-    page = httpx.get(
-        f"{federation.coordinator_url}/portal/variant",
-        params={
-            "chrom": row["CHROM"],
-            "pos": int(row["POS"]),
-            "ref": row["REF"],
-            "alt": row["ALT"],
-        },
-    ).text
+    page = portal_variant(federation.coordinator_url, row, token=token)
     dk_row = page.split('data-node="dk"')[1].split("</tr>")[0]
     assert "suppressed" in dk_row and ">0<" not in dk_row
     # seen fewer than F times: answered exactly as an absent variant
@@ -222,6 +216,74 @@ def test_g_variants__absent_everywhere_answers_exists_false(federation, publishe
     body = beacon(federation, requestedGranularity="record", **params).json()
     m.CountResponse.model_validate(body)
     assert body["meta"]["returnedGranularity"] == "count" and "response" not in body
+
+
+def test_portal__anonymous_visitors_see_what_the_configured_granularity_allows(
+    federation, published, stores
+):
+    """The portal's lookup decides as the Beacon does: at ``count`` (this federation's default)
+    an anonymous visitor sees which datasets have a variant, not its counts or frequencies, and
+    is told how to get more; at ``boolean`` only whether any dataset has it; at ``record`` the
+    frequencies."""
+    f = 10
+    joined = stores["dk"].merge(stores["se"], on=KEY, suffixes=("", "_se"))
+    joined = joined.merge(
+        stores["uk"].add_suffix("_uk").rename(columns={f"{k}_uk": k for k in KEY}), on=KEY
+    )
+    everywhere = joined[
+        [all(ok(f, r[f"AC{s}"], r[f"AN{s}"]) and r[f"AC{s}"] >= f for s in ("", "_se", "_uk"))
+         for _, r in joined.iterrows()]
+    ].iloc[0]  # fmt: skip
+    elsewhere = pd.concat([stores["se"], stores["uk"]])[KEY]
+    dk = stores["dk"].merge(elsewhere, on=KEY, how="left", indicator=True)
+    dk_only = dk[(dk["_merge"] == "left_only") & (dk["AC"] >= f) & (dk["AN"] - dk["AC"] >= f)]
+    assert len(dk_only) > 0, "no variant only the dk cohort has"
+    dk_only = dk_only.iloc[0]
+    numbers = {str(everywhere[f"{c}{s}"]) for c in ("AC", "AN") for s in ("", "_se", "_uk")}
+
+    def no_counts(page: str) -> None:
+        body = page.split("<h2", 1)[1].split('class="note">Counts come from')[0]
+        for marker in ('data-testid="ac"', 'data-testid="af"', 'data-testid="pooled"',
+                       "Frequency", 'class="num"'):  # fmt: skip
+            assert marker not in body, marker
+        assert not [n for n in numbers if f">{n}<" in body], body
+
+    def note(page: str) -> str:
+        assert 'data-testid="granularity-note"' in page, page
+        return page.split('data-testid="granularity-note">')[1].split("</p>")[0]
+
+    url = federation.coordinator_url
+    page = portal_variant(url, everywhere)
+    no_counts(page)
+    assert "Found in 3 of 3 datasets." in page
+    assert page.count('data-testid="found-in">found<') == 3
+    assert "which datasets have a variant" in note(page) and "Authorization: Bearer" in note(page)
+    assert "how to apply for access" in note(page)
+    page = portal_variant(url, dk_only)
+    no_counts(page)
+    assert "Found in 1 of 3 datasets." in page
+    dk_row = page.split('data-node="dk"')[1].split("</tr>")[0]
+    assert 'data-testid="found-in"' in dk_row
+    for node in ("se", "uk"):
+        assert 'data-testid="absent"' in page.split(f'data-node="{node}"')[1].split("</tr>")[0]
+    # an account holder sees the frequencies, and no note
+    page = portal_variant(url, everywhere, token=federation.researcher_token)
+    assert 'data-testid="ac"' in page and 'data-testid="granularity-note"' not in page
+
+    with federation.another_coordinator("--beacon-anonymous-granularity", "boolean") as other:
+        page = portal_variant(other, everywhere)
+        no_counts(page)
+        assert "Found in at least one dataset of the federation." in page
+        assert 'data-testid="country-row"' not in page and "of 3 datasets" not in page
+        assert "only whether a variant is found" in note(page)
+        page = portal_variant(other, dk_only)
+        assert "Found in at least one dataset" in page and "of 3 datasets" not in page
+    with federation.another_coordinator("--beacon-anonymous-granularity", "record") as other:
+        page = portal_variant(other, everywhere)
+        assert 'data-testid="granularity-note"' not in page
+        for node, suffix in zip(NODES, ("", "_se", "_uk"), strict=True):
+            row = page.split(f'data-node="{node}"')[1].split("</tr>")[0]
+            assert f'data-testid="ac">{everywhere[f"AC{suffix}"]}</td>' in row, row
 
 
 def test_beacon__framework_endpoints_and_range_and_bracket_queries(federation, published, stores):

@@ -296,7 +296,9 @@ def discovery_routers(c: Coordinator) -> list[APIRouter]:
     )
     return [
         beacon.router(summaries, info, access=access, identify=identify, budget=budget),
-        portal.router(summaries, federation=federation, access=access, budget=budget),
+        portal.router(
+            summaries, federation=federation, access=access, identify=identify, budget=budget
+        ),
     ]
 
 
