@@ -151,6 +151,22 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
     os.chown(root, uid, gid)
 
 
+def adopt_workspace_tree(root: Path, uid: int, gid: int) -> None:
+    """Hand a workspace made before its account existed to the account, as if its servers had
+    made it: every directory group-readable and setgid (so what the researcher writes there later
+    belongs to the airlock's group, as in a fresh workspace), every file group-readable. Symbolic
+    links are handed over but never followed, and nothing becomes readable by others."""
+    _chown_tree(root, uid, gid)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (*dirnames, *filenames):
+            path = os.path.join(dirpath, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode):
+                os.chmod(path, (stat.S_IMODE(mode) | 0o2050) & ~0o007)
+            elif stat.S_ISREG(mode):
+                os.chmod(path, (stat.S_IMODE(mode) | 0o040) & ~0o007)
+
+
 def user_accounts(site: SiteConfig) -> dict[str, accounts_os.Account]:
     """Every configured hub user's account, created if needed (home: the workspace)."""
     return {
@@ -175,7 +191,7 @@ def prepare_workspace(site: SiteConfig, user: str) -> Path:
     if workspace.is_symlink() or not workspace.is_dir():
         raise ConfigError(f"{workspace} is not a directory")
     if os.stat(workspace).st_uid != account.uid:  # made before the account existed
-        _chown_tree(workspace, account.uid, airlock.gid)
+        adopt_workspace_tree(workspace, account.uid, airlock.gid)
     _set(workspace, 0o2750, account.uid, airlock.gid)
     return workspace
 
