@@ -75,6 +75,14 @@ def accept_terms_and_open_lab(page: Page, shots: Shots | None) -> None:
     page.locator(".jp-DirListing-content").wait_for(timeout=120_000)
 
 
+def show_launcher(page: Page, node, user: str) -> None:
+    """JupyterLab as on a first start: an earlier test's layout (open notebooks whose kernels
+    have gone, with their kernel dialogs) is reset."""
+    if not page.locator(".jp-Launcher").is_visible():
+        page.goto(f"{node.url}user/{user}/lab?reset")
+        page.locator(".jp-Launcher").wait_for(timeout=60_000)
+
+
 def open_airlock_panel(page: Page):
     panel = page.locator("#tresor-airlock")
     if not panel.is_visible():  # clicking the open panel's tab would close it
@@ -91,8 +99,7 @@ def researcher_runs_the_example(page: Page, node, shots: Shots) -> None:
     accepted = terms.latest(node.site)["researcher1"]  # recorded: version, text's hash, time
     current = terms.current(node.site)
     assert (accepted.version, accepted.sha256) == (current.version, current.sha256)
-    if not page.locator(".jp-Launcher").is_visible():  # JupyterLab restored an earlier layout
-        page.locator('[data-command="launcher:create"]').first.click()
+    show_launcher(page, node, "researcher1")
     # one launcher card per kernel: the tresor kernel, no console twins, no plain Python
     cards = page.locator(".jp-LauncherCard[data-category='Notebook']")
     expect(cards).to_have_count(1)
@@ -111,6 +118,7 @@ def researcher_runs_the_example(page: Page, node, shots: Shots) -> None:
     assert not [x for x in labels if "Download" in x or "Export" in x], labels
 
     listing.get_by_text("notebooks", exact=True).dblclick()
+    expect(page.locator(".jp-BreadCrumbs")).to_contain_text("notebooks")
     listing.get_by_text("gwas.ipynb", exact=True).dblclick()
     notebook = page.locator(".jp-NotebookPanel:visible")
     expect(notebook.locator(".jp-NotebookPanel-toolbar")).to_contain_text("tresor (genomics)")
@@ -184,8 +192,11 @@ def researcher_opens_the_dask_dashboard(page: Page, node, shots: Shots) -> None:
 def researcher_submits(page: Page, shots: Shots) -> str:
     listing = page.locator(".jp-DirListing-content")
     page.locator(".jp-BreadCrumbs-home").click()
+    crumbs = page.locator(".jp-BreadCrumbs")
     listing.get_by_text("notebooks", exact=True).dblclick()
+    expect(crumbs).to_contain_text("notebooks")  # not the top's own "results" (other tests')
     listing.get_by_text("results", exact=True).dblclick()
+    expect(crumbs).to_contain_text("results")
     listing.get_by_text(TABLE, exact=True).click()
     listing.get_by_text(PLOT, exact=True).click(modifiers=["Control"])
     listing.get_by_text(PLOT, exact=True).click(button="right")
@@ -229,6 +240,7 @@ def another_researcher_sees_nothing(browser, node, request_id: str) -> None:
     try:
         sign_in(page, node, "researcher2")
         accept_terms_and_open_lab(page, None)
+        show_launcher(page, node, "researcher2")
         panel = open_airlock_panel(page)
         expect(panel).to_contain_text("No requests yet.")
         expect(panel.locator(f'[data-id="{request_id}"]')).to_have_count(0)
@@ -267,7 +279,7 @@ def reviewer_approves(browser, node, request_id: str, n: int, shots: Shots) -> N
         numbers = [float(v) for v in values[:20]]
         assert numbers == sorted(numbers), numbers
         if n == 1:
-            shots(page, "reviewer-preview", full_page=True)
+            shots(page, "reviewer-preview")
         page.goto(f"{node.url}services/airlock/requests/{request_id}")
         review = page.get_by_test_id("review")
         expect(review.get_by_test_id("approve")).to_be_enabled()
