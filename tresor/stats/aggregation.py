@@ -19,7 +19,13 @@ import numpy as np
 import xarray as xr
 
 from tresor.stats import variables
-from tresor.stats.blocks import map_sample_blocks, map_variant_blocks
+from tresor.stats.blocks import (
+    map_packed_sample_blocks,
+    map_packed_variant_blocks,
+    map_sample_blocks,
+    map_variant_blocks,
+)
+from tresor.stats.packed import packed_view
 
 
 def _n_alleles(ds: xr.Dataset) -> int:
@@ -33,22 +39,11 @@ def count_genotypes(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     ``variant_allele_het_count``, ``variant_n_called``, ``variant_n_haploid`` and
     ``variant_n_polyploid`` (all int).
     """
-    from tresor.stats.aggregation_kernels import (
-        CALLED,
-        HAPLOID,
-        POLYPLOID,
-        counts_width,
-        genotype_counts,
-    )
+    from tresor.stats.aggregation_kernels import CALLED, HAPLOID, POLYPLOID
 
     variables.validate(ds, variables.call_genotype)
     a = _n_alleles(ds)
-    counts = map_variant_blocks(
-        ds[variables.call_genotype].data,
-        lambda block: genotype_counts(block, a),
-        width=counts_width(a),
-        dtype=np.int64,
-    )
+    counts = _count_blocks(ds, a)
     allele_count = counts[:, 0:a]
     new = variables.create_dataset(
         {
@@ -62,6 +57,97 @@ def count_genotypes(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
             variables.variant_n_called: (("variants",), counts[:, 3 * a + CALLED]),
             variables.variant_n_haploid: (("variants",), counts[:, 3 * a + HAPLOID]),
             variables.variant_n_polyploid: (("variants",), counts[:, 3 * a + POLYPLOID]),
+        }
+    )
+    return variables.conditional_merge(ds, new, merge)
+
+
+def _count_blocks(ds: xr.Dataset, n_alleles: int):
+    """(variants, counts_width) counts per variant, from the packed companion when there is a
+    current one (the same numbers), else from call_genotype."""
+    from tresor.stats.aggregation_kernels import counts_width, genotype_counts
+
+    width = counts_width(n_alleles)
+    view = packed_view(ds)
+    if view is None:
+        return map_variant_blocks(
+            ds[variables.call_genotype].data,
+            lambda block: genotype_counts(block, n_alleles),
+            width=width,
+            dtype=np.int64,
+        )
+    from tresor.stats import packed_kernels
+
+    def kernel(rows, chunk):
+        exceptions = np.zeros((0, width), dtype=np.int32)
+        if len(rows.exception_calls):
+            exceptions = genotype_counts(rows.exception_calls, n_alleles)
+        return packed_kernels.genotype_counts(
+            rows.codes,
+            rows.haploid,
+            rows.has_haploid,
+            rows.exception,
+            exceptions,
+            chunk.mask,
+            n_alleles,
+        )
+
+    return map_packed_variant_blocks(view, kernel, width, np.int64)
+
+
+def _sample_sums(ds: xr.Dataset, expected_hom: xr.DataArray):
+    """(samples, 4) float: called, heterozygous, homozygous diploid calls and the sum of
+    ``expected_hom`` over called diploid calls, per sample (one pass)."""
+    from tresor.stats.aggregation_kernels import sample_counts
+
+    view = packed_view(ds)
+    if view is None:
+        return map_sample_blocks(
+            ds[variables.call_genotype].data, sample_counts, 4, np.float64, expected_hom.data
+        )
+    from tresor.stats import packed_kernels
+
+    def kernel(rows, chunk, e):
+        return packed_kernels.sample_counts(
+            rows.codes,
+            rows.haploid,
+            rows.exception,
+            packed_kernels.call_classes(rows.exception_calls),
+            chunk.positions,
+            e,
+        )
+
+    return map_packed_sample_blocks(view, kernel, 4, np.float64, expected_hom.data)
+
+
+def sample_call_rate(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
+    """Per-sample called and missing calls and call rate (plink2 --missing's .smiss), in one
+    pass that needs no allele frequencies: ``sample_n_called``, ``sample_n_missing``,
+    ``sample_call_rate``."""
+    view = packed_view(ds)
+    if view is None:
+        zeros = xr.DataArray(np.zeros(ds.sizes["variants"]), dims="variants").chunk(
+            {"variants": ds[variables.call_genotype].chunks[0]}
+        )
+        n_called = _sample_sums(ds, zeros)[:, 0].astype(np.int64)
+    else:
+        from tresor.stats import packed_kernels
+
+        def kernel(rows, chunk):
+            missing = packed_kernels.call_classes(rows.exception_calls) < 0
+            _, per_sample = packed_kernels.missing_counts(
+                rows.codes, missing, rows.exception, chunk.mask, chunk.positions
+            )
+            return per_sample[:, None]
+
+        n_missing = map_packed_sample_blocks(view, kernel, 1, np.int64)[:, 0]
+        n_called = ds.sizes["variants"] - n_missing
+    n_called = xr.DataArray(n_called, dims=("samples",))
+    new = variables.create_dataset(
+        {
+            variables.sample_n_called: n_called,
+            variables.sample_n_missing: ds.sizes["variants"] - n_called,
+            variables.sample_call_rate: n_called / ds.sizes["variants"],
         }
     )
     return variables.conditional_merge(ds, new, merge)
@@ -108,15 +194,11 @@ def sample_stats(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     ``sample_inbreeding`` (F = (O - E) / (N - E)). Allele frequencies are over the samples
     of ``ds``. One pass over the genotypes.
     """
-    from tresor.stats.aggregation_kernels import sample_counts
-
     counts = count_genotypes(ds, merge=False)
     total = counts[variables.variant_allele_total]
     freq = counts[variables.variant_allele_count] / total.where(total > 0)
     expected_hom = (freq**2).sum("alleles").fillna(0.0)
-    sums = map_sample_blocks(
-        ds[variables.call_genotype].data, sample_counts, 4, np.float64, expected_hom.data
-    )
+    sums = _sample_sums(ds, expected_hom)
     n_called = xr.DataArray(sums[:, 0], dims=("samples",)).astype(np.int64)
     n_het = xr.DataArray(sums[:, 1], dims=("samples",)).astype(np.int64)
     n_hom = xr.DataArray(sums[:, 2], dims=("samples",)).astype(np.int64)

@@ -18,7 +18,7 @@ import xarray as xr
 
 from tresor.core.errors import ParameterError
 from tresor.stats import tables, variables
-from tresor.stats.aggregation import sample_stats, variant_stats
+from tresor.stats.aggregation import sample_call_rate, sample_stats, variant_stats
 from tresor.stats.selection import variant_filter
 
 
@@ -124,7 +124,7 @@ def write_missing(
 ) -> list[Path]:
     """PREFIX.smiss and PREFIX.vmiss: missing calls per sample and per variant."""
     with tables.progress_bar(progress, "missing calls per sample"):
-        per_sample = sample_stats(ds, merge=False).compute()
+        per_sample = sample_call_rate(ds, merge=False).compute()
     n_variants = ds.sizes["variants"]
     smiss = _path(out, ".smiss")
     tables.write_sample_table(

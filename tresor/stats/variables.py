@@ -46,6 +46,20 @@ variant_position = _spec("variant_position", ("variants",), "i", "1-based positi
 variant_contig = _spec("variant_contig", ("variants",), "i", "Index into contig_id.")
 sample_id = _spec("sample_id", ("samples",), "OUT", "Sample identifier.")
 
+# --- where each variant and sample lies in the store (tresor.stats.packed) ----------------
+variant_store_index = _spec(
+    "variant_store_index",
+    ("variants",),
+    "iu",
+    "Row of the variant in the store, kept by isel: where its packed genotypes are.",
+)
+sample_store_index = _spec(
+    "sample_store_index",
+    ("samples",),
+    "iu",
+    "Column of the sample in the store, kept by isel: where its packed genotypes are.",
+)
+
 # --- allele and genotype counts (aggregation) ---------------------------------------------
 variant_allele_count = _spec(
     "variant_allele_count",
