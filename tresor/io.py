@@ -65,6 +65,9 @@ def open_store(path: str | os.PathLike, *, packed: bool = True) -> xr.Dataset:
             "(variants, samples, ploidy) as in the VCF Zarr specification"
         )
     ds.attrs["tresor_store_path"] = str(path.resolve())
+    from tresor.stats.lineage import link
+
+    ds = link(ds)
     if packed:
         from tresor.stats.packed import attach, open_companion
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import shutil
 import stat
@@ -50,7 +49,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from tresor.stats.variables import sample_store_index, variant_store_index
+from tresor.stats.chunks import ChunkFiles
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.array as da
@@ -61,12 +60,8 @@ VERSION = 1
 SUFFIX = ".packed"
 #: Rows per chunk of ``exceptions`` (a few per source chunk, read by neighbouring tasks).
 EXCEPTION_ROWS = 16
-#: Dataset attribute naming the companion of an opened store, and the source array's Dask name.
+#: Dataset attribute naming the companion of an opened store.
 COMPANION_ATTR = "tresor_packed"
-SOURCE_ATTR = "tresor_packed_source"
-#: Dataset variables: the store's row of each variant and sample (kept by ``isel``).
-VARIANT_INDEX = variant_store_index
-SAMPLE_INDEX = sample_store_index
 
 
 class StalePackWarning(UserWarning):
@@ -170,58 +165,6 @@ def _source_metadata_digest(store: Path) -> str:
 
 
 # --- reading the companion ----------------------------------------------------------------
-class _Chunks:
-    """Whole chunks of one Zarr v2 array of the companion, read straight from their files.
-
-    Zarr's own reader costs a millisecond or so per call in its asynchronous pipeline, as much
-    as counting a chunk; this is a file read and an LZ4 decode.
-    """
-
-    def __init__(self, root: Path, name: str):
-        import numcodecs
-
-        meta = json.loads((root / name / ".zarray").read_text())
-        self.root = root / name
-        self.shape = tuple(meta["shape"])
-        self.chunks = tuple(meta["chunks"])
-        self.dtype = np.dtype(meta["dtype"])
-        self.fill = meta["fill_value"]
-        self.separator = meta.get("dimension_separator", ".")
-        self.codec = numcodecs.get_codec(meta["compressor"]) if meta["compressor"] else None
-
-    def read(self, *index: int) -> np.ndarray:
-        """Chunk ``index`` (full chunk shape, as Zarr v2 stores edge chunks)."""
-        path = self.root / self.separator.join(map(str, index))
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return np.full(self.chunks, self.fill, dtype=self.dtype)
-        if self.codec is not None:
-            raw = self.codec.decode(raw)
-        return np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
-
-    def rows(self, rows: np.ndarray, column_chunk: int | None = None) -> np.ndarray:
-        """Rows ``rows`` (store order) of the array's first axis; of one chunk of the second
-        axis when given. A run of rows within one chunk is a view of it."""
-        size = self.chunks[0]
-        rest = () if column_chunk is None else (column_chunk,)
-        if len(rows) == 0:
-            return np.empty((0, *self.chunks[1:]), dtype=self.dtype)
-        lo, hi = int(rows[0]), int(rows[-1]) + 1
-        if lo // size == (hi - 1) // size and hi - lo == len(rows) and np.all(np.diff(rows) == 1):
-            start = lo // size * size
-            return self.read(lo // size, *rest, *(0,) * (len(self.chunks) - 1 - len(rest)))[
-                lo - start : hi - start
-            ]
-        out = np.empty((len(rows), *self.chunks[1:]), dtype=self.dtype)
-        which = rows // size
-        for c in np.unique(which).tolist():
-            here = which == c
-            chunk = self.read(c, *rest, *(0,) * (len(self.chunks) - 1 - len(rest)))
-            out[here] = chunk[rows[here] - c * size]
-        return out
-
-
 class PackedRows(NamedTuple):
     """Some rows of the companion, for one sample chunk."""
 
@@ -245,7 +188,7 @@ class Companion:
             raise ValueError(f"not a {FORMAT} version {VERSION} group")
         self.attrs = attrs
         self.layout = Layout(**attrs["layout"])
-        self._arrays: dict[str, _Chunks] = {}
+        self._arrays: dict[str, ChunkFiles] = {}
 
     def __getstate__(self):
         return {"path": self.path, "attrs": self.attrs, "layout": self.layout}
@@ -253,9 +196,12 @@ class Companion:
     def __setstate__(self, state):
         self.__dict__.update(state, _arrays={})
 
-    def array(self, name: str) -> _Chunks:
+    def array(self, name: str) -> ChunkFiles:
         if name not in self._arrays:
-            self._arrays[name] = _Chunks(self.path, name)
+            array = ChunkFiles.open(self.path, name)
+            if array is None:
+                raise ValueError(f"{self.path} has no readable array {name!r}")
+            self._arrays[name] = array
         return self._arrays[name]
 
     def rows(self, rows: np.ndarray, j: int) -> PackedRows:
@@ -560,33 +506,9 @@ def pack_store(
 
 # --- a Dataset and its companion ----------------------------------------------------------
 def attach(ds: xr.Dataset, companion: Companion) -> xr.Dataset:
-    """Link ``ds`` (just opened from the companion's store) to it: the store index of each
-    variant and sample, which ``isel`` keeps, and the companion's path."""
-    import dask.array as da
-
-    gt = ds["call_genotype"].data
-    ds = ds.assign(
-        {
-            VARIANT_INDEX: ("variants", da.arange(gt.shape[0], chunks=(gt.chunks[0],))),
-            SAMPLE_INDEX: ("samples", np.arange(gt.shape[1])),
-        }
-    )
+    """Link ``ds``, opened from the companion's store by :func:`tresor.io.open_store`, to it."""
     ds.attrs[COMPANION_ATTR] = str(companion.path)
-    ds.attrs[SOURCE_ATTR] = gt.name
     return ds
-
-
-#: Layers a selection of the store's genotypes may add (``isel``, ``sel``, ``chunk``).
-_SELECTION_LAYERS = ("getitem-", "rechunk-")
-
-
-def _selected_from(gt: da.Array, source: str) -> bool:
-    """True when ``gt`` is the array named ``source`` or a selection of it (no other op)."""
-    layers = set(gt.__dask_graph__().layers)
-    allowed = {source, f"original-{source}"}
-    return source in layers and all(
-        name in allowed or name.startswith(_SELECTION_LAYERS) for name in layers
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -631,16 +553,13 @@ def packed_view(ds: xr.Dataset) -> PackedView | None:
     (no companion, or ``call_genotype`` is no longer the store's own calls)."""
     import dask.array as da
 
+    from tresor.stats.lineage import SAMPLE_INDEX, VARIANT_INDEX, store_variables
     from tresor.stats.packed_kernels import sample_mask
 
     path = ds.attrs.get(COMPANION_ATTR)
-    if path is None or VARIANT_INDEX not in ds or SAMPLE_INDEX not in ds:
-        return None
-    if "call_genotype" not in ds:
+    if path is None or not store_variables(ds, "call_genotype", VARIANT_INDEX):
         return None
     gt = ds["call_genotype"].data
-    if not isinstance(gt, da.Array) or not _selected_from(gt, ds.attrs.get(SOURCE_ATTR, "")):
-        return None
     companion = _OPENED.get(path)
     if companion is None:  # a Dataset from another process: check the companion again
         companion = open_companion(Path(path).with_name(Path(path).name[: -len(SUFFIX)]))

@@ -396,11 +396,8 @@ def write_pca(
     eigenval = _path(out, ".eigenval")
     eigenval.write_text("\n".join(tables.fmt(values, digits)) + "\n")
     prune_in = _path(out, ".prune.in")
-    labels = tables.VariantLabels(
-        selected[tables.label_variables(selected)].compute(),
-        [str(c) for c in ds["contig_id"].values],
-    )
-    prune_in.write_text("\n".join(labels.id) + "\n")
+    labels = tables.variant_labels(selected)
+    prune_in.write_text("\n".join(labels.ids()) + "\n")
     written = [eigenvec, eigenval, prune_in]
     if _pca_notes(_path(out, ".pca.notes"), labels, np.asarray(left_out)[index]):
         written.append(_path(out, ".pca.notes"))
