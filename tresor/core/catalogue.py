@@ -61,6 +61,11 @@ class DatasetEntry:
                 f"dataset id {self.id!r} is not allowed: use lowercase letters, digits, '-', '_'"
             )
 
+    @property
+    def packed(self) -> Path:
+        """The store's packed genotype companion (:func:`packed_companion_path`)."""
+        return packed_companion_path(self.store)
+
     def granted_to(self, groups: Collection[str]) -> bool:
         """True when one of ``groups`` (a user's hub groups) holds a grant for the dataset."""
         return not set(groups).isdisjoint(self.grants)
@@ -92,6 +97,19 @@ class DatasetEntry:
         data["ploidy"] = {k: tuple(v) for k, v in data.get("ploidy", {}).items()}
         data["repairs"] = tuple(data.get("repairs", ()))
         return cls(**data)
+
+
+#: Name of a store's packed genotype companion, beside it: ``<store name>`` + this.
+PACKED_SUFFIX = ".packed"
+
+
+def packed_companion_path(store: Path) -> Path:
+    """Where the packed genotype companion of ``store`` lives (:mod:`tresor.stats.packed`):
+    beside the store, never inside it. It holds the same individual-level data, so whoever
+    mounts or copies a store does the same with it (read-only); without it analyses read the
+    store, only slower."""
+    store = Path(store)
+    return store.with_name(store.name + PACKED_SUFFIX)
 
 
 def catalogue_dir() -> Path:

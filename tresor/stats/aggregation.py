@@ -154,8 +154,23 @@ def sample_call_rate(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
 
 
 def variant_n_alleles(ds: xr.Dataset) -> xr.DataArray:
-    """Number of alleles at each site (REF included), from ``variant_allele`` padding."""
+    """Number of alleles at each site (REF included), from ``variant_allele`` padding.
+
+    Read from the lengths in the store's chunks when the alleles are the store's own (no
+    Python string per allele), else from the strings.
+    """
+    from tresor.stats.chunks import ChunkFiles
+    from tresor.stats.lineage import VARIANT_INDEX, store_path, store_variables
+
     variables.validate(ds, variables.variant_allele)
+    if store_variables(ds, VARIANT_INDEX, variables.variant_allele):
+        alleles = ChunkFiles.open(store_path(ds), variables.variant_allele)
+        if alleles is not None and alleles.strings and alleles.shape[1:] == (ds.sizes["alleles"],):
+            counts = ds[VARIANT_INDEX].data.map_blocks(
+                lambda rows: (alleles.string_sizes(rows) > 0).sum(axis=1).astype(np.int32),
+                dtype=np.int32,
+            )
+            return xr.DataArray(counts, dims=("variants",))
     return (ds[variables.variant_allele] != "").sum("alleles").astype(np.int32)
 
 

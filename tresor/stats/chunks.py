@@ -72,6 +72,23 @@ class ChunkFiles:
             return Column(np.zeros(0, np.uint8), np.zeros(size + 1, np.int64))
         return Column(*vlen_utf8(np.frombuffer(raw, dtype=np.uint8)))
 
+    def string_sizes(self, rows: np.ndarray) -> np.ndarray:
+        """(rows, values per row) byte lengths of a string array's values, without the text."""
+        from tresor.stats.text_kernels import vlen_sizes
+
+        size = self.chunks[0]
+        width = int(np.prod(self.chunks[1:])) if len(self.chunks) > 1 else 1
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), width), dtype=np.int64)
+        which = rows // size
+        for c in np.unique(which).tolist():
+            here = which == c
+            raw = self._raw((c, *(0,) * (len(self.chunks) - 1)))
+            if raw is not None:
+                sizes = vlen_sizes(np.frombuffer(raw, dtype=np.uint8)).reshape(size, width)
+                out[here] = sizes[rows[here] - c * size]
+        return out
+
     def rows(self, rows: np.ndarray, column_chunk: int | None = None) -> np.ndarray:
         """Rows ``rows`` of a numeric array (of one chunk of the second axis when given);
         a run of rows within one chunk is a view of it."""

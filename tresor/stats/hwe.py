@@ -12,6 +12,8 @@ variants with what was left out in ``PREFIX.hardy.notes``.
 
 from __future__ import annotations
 
+import threading
+
 import dask.array as da
 import numpy as np
 import xarray as xr
@@ -26,7 +28,7 @@ def hardy_weinberg_test(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     Uses ``variant_allele_hom_count`` and ``variant_allele_het_count`` when present (from
     :func:`~tresor.stats.aggregation.count_genotypes`), else counts them.
     """
-    from tresor.stats.hwe_kernels import hwe_exact_per_allele
+    from tresor.stats.hwe_kernels import hwe_exact_cached, new_cache
 
     if variables.variant_n_haploid not in ds:
         ds = count_genotypes(ds)
@@ -34,8 +36,15 @@ def hardy_weinberg_test(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     hom = ds[variables.variant_allele_hom_count].data
     het = ds[variables.variant_allele_het_count].data
     n_alleles = variant_n_alleles(ds).data.rechunk((hom.chunks[0],))
+    caches = threading.local()  # p-values by counts, one cache per thread of the scheduler
+
+    def test(h, e, k):
+        if not hasattr(caches, "cache"):
+            caches.cache = new_cache()
+        return hwe_exact_cached(h, e, k[:, 0], caches.cache)
+
     p = da.map_blocks(
-        lambda h, e, k: hwe_exact_per_allele(h, e, k[:, 0]),
+        test,
         hom,
         het.rechunk(hom.chunks),
         n_alleles[:, None],

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from tresor.core.catalogue import PACKED_SUFFIX, packed_companion_path
 from tresor.stats.chunks import ChunkFiles
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,7 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FORMAT = "tresor packed genotypes"
 VERSION = 1
-SUFFIX = ".packed"
+SUFFIX = PACKED_SUFFIX
 #: Rows per chunk of ``exceptions`` (a few per source chunk, read by neighbouring tasks).
 EXCEPTION_ROWS = 16
 #: Dataset attribute naming the companion of an opened store.
@@ -70,8 +71,7 @@ class StalePackWarning(UserWarning):
 
 def companion_path(store: str | os.PathLike) -> Path:
     """Where the companion of ``store`` lives: beside it (``STORE.packed``), never inside."""
-    store = Path(store)
-    return store.with_name(store.name + SUFFIX)
+    return packed_companion_path(Path(store))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -483,7 +483,7 @@ def pack_store(
             "stored as a/a and marked in 'haploid'; rows 2 bits cannot hold are in "
             "'exceptions' (int8)",
             "layout": dataclasses.asdict(layout),
-            "source": str(store),
+            "source": store.name,
             "source_metadata": _source_metadata_digest(store),
             "exceptions": n_exceptions,
             "tresor_version": __version__,

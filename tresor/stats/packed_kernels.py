@@ -32,7 +32,6 @@ from numba import types
 from numba.extending import intrinsic
 
 from tresor.stats.aggregation_kernels import HAPLOID, N_TAIL
-from tresor.stats.pca_kernels import HAPLOID as PCA_HAPLOID
 
 #: Calls per uint64 word.
 CALLS_PER_WORD = 32
@@ -82,16 +81,19 @@ def _call_code(g: np.ndarray, v: int, s: int) -> tuple[int, bool, bool]:  # prag
     n_valid = 0
     dosage = 0
     other = False
+    missing = False
     for p in range(g.shape[2]):
         x = g[v, s, p]
         if x == -1:
-            return MISSING, False, True  # missing whatever else the call holds
-        if x >= 0:
+            missing = True
+        elif x >= 0:
             n_valid += 1
             dosage += x
             other |= x > 1
-    if other:
+    if other:  # an allele above 1, even in a missing call: PCA's row check reads it
         return 0, False, False
+    if missing:
+        return MISSING, False, True
     if n_valid == 2:
         return dosage, False, True
     if n_valid == 1:
@@ -298,36 +300,6 @@ def decode_calls(
             else:
                 out[v, i, 0] = 1 if code == HOM_ALT else 0
                 out[v, i, 1] = 0 if code == HOM_REF else 1
-    return out
-
-
-@numba.njit(nogil=True, cache=True)
-def pca_codes(
-    codes: np.ndarray,
-    haploid: np.ndarray,
-    exception: np.ndarray,
-    exception_codes: np.ndarray,
-    positions: np.ndarray,
-) -> np.ndarray:  # pragma: no cover
-    """PCA call codes (:mod:`tresor.stats.pca_kernels`: diploid dosage 0-2, haploid
-    ``HAPLOID`` + dosage, -1 missing) of the samples at ``positions``; exception rows from
-    ``exception_codes`` (their :func:`~tresor.stats.pca_kernels.call_code` values)."""
-    n_variants = codes.shape[0]
-    n = positions.shape[0]
-    out = np.empty((n_variants, n), dtype=np.int8)
-    for v in range(n_variants):
-        e = exception[v]
-        if e >= 0:
-            out[v] = exception_codes[e]
-            continue
-        for i in range(n):
-            code, is_haploid = _decode_code(codes, haploid, v, positions[i])
-            if code == MISSING:
-                out[v, i] = -1
-            elif is_haploid:
-                out[v, i] = PCA_HAPLOID + code // 2
-            else:
-                out[v, i] = code
     return out
 
 

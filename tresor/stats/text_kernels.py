@@ -334,3 +334,18 @@ def join_fields(
                 at += 1
     new[n] = at
     return out[:at], new
+
+
+@numba.njit(nogil=True, cache=True)
+def vlen_sizes(raw: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """The byte length of each value of numcodecs' VLenUTF8 encoding (no copy of the text)."""
+    n = np.int64(raw[0]) | (np.int64(raw[1]) << 8) | (np.int64(raw[2]) << 16)
+    n |= np.int64(raw[3]) << 24
+    sizes = np.empty(n, dtype=np.int64)
+    at = 4
+    for i in range(n):
+        size = np.int64(raw[at]) | (np.int64(raw[at + 1]) << 8) | (np.int64(raw[at + 2]) << 16)
+        size |= np.int64(raw[at + 3]) << 24
+        sizes[i] = size
+        at += 4 + size
+    return sizes
