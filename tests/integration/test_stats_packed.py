@@ -119,25 +119,11 @@ def test_packed__sample_masks_and_variant_selections_identical_too(stores, name,
         run_all(plain, tmp_path / f"u{i}", pheno=None, covar=None, pca=pca)
         assert_same_files(tmp_path / f"p{i}", tmp_path / f"u{i}")
         if pheno is not None and "samples" not in selection:
-            reports.write_gwas(
-                packed,
-                tmp_path / f"gp{i}",
-                pheno,
-                ["qt"] if name != "demo" else ["ldl", "t2d"],
-                covar=covar,
-                plots=False,
-                progress=False,
-            )
-            reports.write_gwas(
-                plain,
-                tmp_path / f"gu{i}",
-                pheno,
-                ["qt"] if name != "demo" else ["ldl", "t2d"],
-                covar=covar,
-                plots=False,
-                progress=False,
-            )
-            assert_same_files(tmp_path / f"gp{i}", tmp_path / f"gu{i}")  # fmt: skip
+            names = ["qt"] if name != "demo" else ["ldl", "t2d"]
+            for prefix, ds in ((f"gp{i}", packed), (f"gu{i}", plain)):
+                reports.write_gwas(ds, tmp_path / prefix, pheno, names, covar=covar,
+                                   plots=False, progress=False)  # fmt: skip
+            assert_same_files(tmp_path / f"gp{i}", tmp_path / f"gu{i}")
 
 
 def test_companion__beside_the_store_read_only_with_its_permissions(stores):

@@ -56,6 +56,14 @@ def _list(show_all: bool) -> None:
         click.echo(table.to_string(index=False))
 
 
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Processes (conversion) and threads (packing) [default: the node's cores].",
+)
+
 ALL = click.option(
     "--all",
     "show_all",
@@ -107,13 +115,7 @@ def list_(show_all: bool) -> None:
     is_flag=True,
     help="Repair what bio2zarr cannot read (a malformed field, a gVCF) on a copy with bcftools.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default=True,
-    help="Processes for the conversion [default: the node's cores].",
-)
+@WORKERS
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @SITE_CONFIG
 def add(
@@ -175,13 +177,7 @@ def add(
 
 @datasets.command("pack")
 @click.argument("dataset_id")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default=True,
-    help="Threads [default: the node's cores].",
-)
+@WORKERS
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @SITE_CONFIG
 def pack(dataset_id, workers, quiet, site_config):

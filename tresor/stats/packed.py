@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -108,28 +109,48 @@ class Layout:
 
 
 # --- the source ---------------------------------------------------------------------------
-def _source_array(store: Path):
+class _Source(NamedTuple):
+    """The source's call_genotype: its shape, chunks, dtype and where its chunks are."""
+
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]
+    dtype: np.dtype
+    key: Callable[[tuple[int, ...]], str]  # chunk index -> file path within call_genotype
+
+
+def _source_array(store: Path) -> _Source:
+    """From the metadata file of a Zarr v2 array (no Zarr import: the CLI reads this before
+    every analysis), else through Zarr."""
+    meta_path = store / "call_genotype" / ".zarray"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        separator = meta.get("dimension_separator") or "."
+        return _Source(
+            tuple(meta["shape"]),
+            tuple(meta["chunks"]),
+            np.dtype(meta["dtype"]),
+            lambda index: separator.join(map(str, index)),
+        )
     import zarr
 
-    return zarr.open_array(zarr.storage.LocalStore(store, read_only=True), path="call_genotype")
+    array = zarr.open_array(zarr.storage.LocalStore(store, read_only=True), path="call_genotype")
+    return _Source(array.shape, array.chunks, array.dtype, array.metadata.encode_chunk_key)
 
 
-def _source_layout(array) -> Layout:
-    if array.ndim != 3 or array.dtype != np.int8:
+def _source_layout(array: _Source) -> Layout:
+    if len(array.shape) != 3 or array.dtype != np.int8:
         raise ValueError(
-            f"call_genotype is {array.dtype} with {array.ndim} dimensions; expected int8 "
+            f"call_genotype is {array.dtype} with {len(array.shape)} dimensions; expected int8 "
             "(variants, samples, ploidy) as bio2zarr writes it"
         )
     n_variants, n_samples, ploidy = array.shape
     return Layout(n_variants, n_samples, ploidy, array.chunks[0], array.chunks[1])
 
 
-def _source_files(store: Path, array, i: int, j: int) -> list[Path]:
+def _source_files(store: Path, array: _Source, i: int, j: int) -> list[Path]:
     """The chunk files of source chunk (i, j) (one per chunk of the ploidy axis)."""
     n_k = -(-array.shape[2] // array.chunks[2])
-    return [
-        store / "call_genotype" / array.metadata.encode_chunk_key((i, j, k)) for k in range(n_k)
-    ]
+    return [store / "call_genotype" / array.key((i, j, k)) for k in range(n_k)]
 
 
 def _stat(files: list[Path]) -> tuple[int, int]:
@@ -179,11 +200,8 @@ class Companion:
     """An opened companion; :meth:`rows` reads what a task needs. Picklable (paths only)."""
 
     def __init__(self, path: Path):
-        import zarr
-
         self.path = Path(path)
-        group = zarr.open_group(zarr.storage.LocalStore(self.path, read_only=True), mode="r")
-        attrs = dict(group.attrs)
+        attrs = json.loads((self.path / ".zattrs").read_text())
         if attrs.get("format") != FORMAT or attrs.get("version") != VERSION:
             raise ValueError(f"not a {FORMAT} version {VERSION} group")
         self.attrs = attrs
@@ -261,9 +279,10 @@ class Companion:
 _OPENED: dict[str, Companion] = {}
 
 
-def open_companion(store: str | os.PathLike) -> Companion | None:
+def open_companion(store: str | os.PathLike, *, warn: bool = True) -> Companion | None:
     """The companion of ``store`` if there is one and it holds the store's genotypes as they
-    are now; None otherwise (with a :class:`StalePackWarning` when it exists but does not)."""
+    are now; None otherwise (with a :class:`StalePackWarning`, if ``warn``, when it exists but
+    does not)."""
     store = Path(store).resolve()
     path = companion_path(store)
     if not path.is_dir():
@@ -274,6 +293,8 @@ def open_companion(store: str | os.PathLike) -> Companion | None:
     except (OSError, ValueError, KeyError, TypeError) as e:
         reason = f"it cannot be read ({e})"
     if reason is not None:
+        if not warn:
+            return None
         warnings.warn(
             f"the packed genotypes {path} are not used: {reason}. The analyses read the store "
             "instead (slower); a node admin refreshes them with: tresor datasets pack ID",
@@ -296,7 +317,9 @@ class _PackedChunk(NamedTuple):
     digests: np.ndarray  # (sample chunks, 16)
 
 
-def _pack_variant_chunk(store: Path, array, layout: Layout, i: int) -> _PackedChunk:
+def _pack_variant_chunk(
+    store: Path, source: _Source, array, layout: Layout, i: int
+) -> _PackedChunk:
     """Pack source variant chunk ``i`` (every sample chunk), with its fingerprints."""
     from tresor.stats.packed_kernels import decode_calls, pack_block
 
@@ -310,7 +333,7 @@ def _pack_variant_chunk(store: Path, array, layout: Layout, i: int) -> _PackedCh
     stats = np.zeros((layout.n_sample_chunks, 2), dtype=np.int64)
     digests = np.zeros((layout.n_sample_chunks, 16), dtype=np.uint8)
     for j in range(layout.n_sample_chunks):
-        files = _source_files(store, array, i, j)
+        files = _source_files(store, source, i, j)
         stats[j] = _stat(files)
         digests[j] = np.frombuffer(_digest(files), dtype=np.uint8)
         s0, s1 = layout.samples(j)
@@ -388,8 +411,9 @@ def pack_store(
     from tqdm.auto import tqdm
 
     store = Path(store).resolve()
-    array = _source_array(store)
-    layout = _source_layout(array)
+    source = _source_array(store)
+    layout = _source_layout(source)
+    array = zarr.open_array(zarr.storage.LocalStore(store, read_only=True), path="call_genotype")
     target = companion_path(store)
     partial = target.with_name(target.name + ".partial")
     _remove(partial)
@@ -444,7 +468,7 @@ def pack_store(
     n_exceptions = 0
 
     def one(i: int) -> _PackedChunk:
-        return _pack_variant_chunk(store, array, layout, i)
+        return _pack_variant_chunk(store, source, array, layout, i)
 
     from concurrent.futures import ThreadPoolExecutor
 

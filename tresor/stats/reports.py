@@ -19,7 +19,7 @@ import xarray as xr
 from tresor.core.errors import ParameterError
 from tresor.stats import tables, variables
 from tresor.stats.aggregation import sample_call_rate, sample_stats, variant_stats
-from tresor.stats.selection import variant_filter
+from tresor.stats.selection import nothing_passed, variant_filter
 
 
 def _path(prefix: str | os.PathLike, suffix: str) -> Path:
@@ -39,22 +39,11 @@ def _nothing_passed(
         path.unlink(missing_ok=True)
         tables.notes_path(path).unlink(missing_ok=True)
     stats = ds[[variables.variant_call_rate, variables.variant_minor_allele_frequency]].compute()
-    rate = stats[variables.variant_call_rate].values
-    maf = np.nan_to_num(stats[variables.variant_minor_allele_frequency].values, nan=-1.0)
-    if len(rate) == 0:
-        return ParameterError("the selection holds no variant")
-    if not (rate >= min_call_rate).any():
-        return ParameterError(
-            f"no variant has call rate >= {{min_call_rate}} (the highest is {rate.max():.3g}); "
-            "lower the threshold",
-            min_call_rate=min_call_rate,
-        )
-    best = maf[rate >= min_call_rate].max()
-    return ParameterError(
-        f"no variant with call rate >= {{min_call_rate}} has MAF >= {{min_maf}} (the highest "
-        f"is {max(best, 0):.3g}); lower the MAF threshold",
-        min_call_rate=min_call_rate,
-        min_maf=min_maf,
+    return nothing_passed(
+        stats[variables.variant_call_rate].values,
+        stats[variables.variant_minor_allele_frequency].values,
+        min_maf,
+        min_call_rate,
     )
 
 

@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from tresor.stats import text, variables
 from tresor.stats.text import Column
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+#: A computed block of variants: variable name -> NumPy array (variants first).
+Block = Mapping[str, np.ndarray]
 
 #: Target number of variants per computed block when streaming a table.
 BLOCK_VARIANTS = 16_384
@@ -88,15 +94,15 @@ class VariantLabels:
         self.id = ids
 
     @classmethod
-    def from_block(cls, block: xr.Dataset, contig_names: Sequence[str]) -> VariantLabels:
-        """From a computed block holding the label variables (Python strings)."""
+    def from_block(cls, block: Block, contig_names: Sequence[str]) -> VariantLabels:
+        """From a computed block holding the label variables (strings of any kind)."""
         names = np.asarray([str(c) for c in contig_names], dtype=object)
-        alleles = np.asarray(block["variant_allele"].values).astype(object)
+        alleles = np.asarray(block["variant_allele"]).astype(object)
         return cls(
-            text.strings(names[np.asarray(block["variant_contig"].values, dtype=np.int64)]),
-            text.ints(block["variant_position"].values),
-            text.strings(block["variant_id"].values) if "variant_id" in block else None,
-            block["variant_id_mask"].values if "variant_id_mask" in block else None,
+            text.strings(names[np.asarray(block["variant_contig"], dtype=np.int64)]),
+            text.ints(block["variant_position"]),
+            text.strings(block["variant_id"]) if "variant_id" in block else None,
+            np.asarray(block["variant_id_mask"]) if "variant_id_mask" in block else None,
             text.strings(alleles.ravel()),
             alleles.shape[1],
         )
@@ -131,33 +137,49 @@ def label_variables(ds: xr.Dataset) -> list[str]:
 
 
 class StoreLabels:
-    """Labels of any rows of the store, read from its chunk files (Zarr v2, as bio2zarr writes),
-    decoding only those rows' strings. :meth:`open` says None when the Dataset's labels are
-    not the store's own or the store is not read this way."""
+    """Labels of any rows of a store, read from its chunk files (Zarr v2, as bio2zarr writes),
+    decoding only those rows' strings. :meth:`for_store` and :meth:`for_dataset` say None when
+    the store is not read this way (or the Dataset's labels are no longer the store's)."""
 
-    def __init__(self, store: Path, arrays: dict, contig_names: Sequence[str]):
-        self.store, self.arrays = store, arrays
+    def __init__(self, arrays: dict, contig_names: Sequence[str]):
+        self.arrays = arrays
         self.contig_names = text.strings([str(c) for c in contig_names])
 
     @classmethod
-    def open(cls, ds: xr.Dataset) -> StoreLabels | None:
+    def for_store(cls, store: Path, names: Sequence[str] | None = None) -> StoreLabels | None:
         from tresor.stats.chunks import ChunkFiles
+
+        if names is None:
+            names = [*LABEL_VARIABLES, *(n for n in OPTIONAL_LABELS if (store / n).is_dir())]
+        arrays = {name: ChunkFiles.open(store, name) for name in [*names, "contig_id"]}
+        if any(a is None for a in arrays.values()):
+            return None
+        alleles, ids, contigs = (
+            arrays["variant_allele"],
+            arrays.get("variant_id"),
+            arrays.pop("contig_id"),
+        )
+        if not alleles.strings or len(alleles.shape) != 2 or alleles.chunks[1] != alleles.shape[1]:
+            return None
+        if (ids is not None and not ids.strings) or not contigs.strings:
+            return None
+        return cls(arrays, contigs.string_rows(np.arange(contigs.shape[0])).strings())
+
+    @classmethod
+    def for_dataset(cls, ds: xr.Dataset) -> StoreLabels | None:
         from tresor.stats.lineage import VARIANT_INDEX, store_path, store_variables
 
         names = label_variables(ds)
         if not store_variables(ds, VARIANT_INDEX, *names):
             return None
-        store = store_path(ds)
-        arrays = {name: ChunkFiles.open(store, name) for name in names}
-        if any(a is None for a in arrays.values()):
+        reader = cls.for_store(store_path(ds), names)
+        if reader is None or reader.width != ds.sizes["alleles"]:
             return None
-        alleles = arrays["variant_allele"]
-        if not alleles.strings or alleles.shape[1:] != (ds.sizes["alleles"],):
-            return None
-        ids = arrays.get("variant_id")
-        if alleles.chunks[1:] != alleles.shape[1:] or (ids is not None and not ids.strings):
-            return None
-        return cls(store, arrays, [str(c) for c in ds["contig_id"].values])
+        return reader
+
+    @property
+    def width(self) -> int:
+        return self.arrays["variant_allele"].shape[1]
 
     def labels(self, rows: np.ndarray) -> VariantLabels:
         """The labels of store rows ``rows``."""
@@ -169,7 +191,7 @@ class StoreLabels:
             a["variant_id"].string_rows(rows) if "variant_id" in a else None,
             a["variant_id_mask"].rows(rows).astype(bool) if "variant_id_mask" in a else None,
             a["variant_allele"].string_rows(rows),
-            a["variant_allele"].shape[1],
+            self.width,
         )
 
 
@@ -177,11 +199,12 @@ def variant_labels(ds: xr.Dataset) -> VariantLabels:
     """The labels of every variant of ``ds`` (for a selection: PCA's variants)."""
     from tresor.stats.lineage import VARIANT_INDEX
 
-    reader = StoreLabels.open(ds)
+    reader = StoreLabels.for_dataset(ds)
     if reader is not None:
         return reader.labels(np.asarray(ds[VARIANT_INDEX].values))
     block = ds[label_variables(ds)].compute()
-    return VariantLabels.from_block(block, [str(c) for c in ds["contig_id"].values])
+    values = {name: block[name].values for name in block.data_vars}
+    return VariantLabels.from_block(values, [str(c) for c in ds["contig_id"].values])
 
 
 def iter_blocks(
@@ -229,33 +252,24 @@ def notes_path(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + ".notes")
 
 
-def write_variant_table(
+def write_table(
     path: str | os.PathLike,
-    ds: xr.Dataset,
-    names: Sequence[str],
     header: Sequence[str],
-    rows: Callable[[xr.Dataset, VariantLabels, int], bytes],
+    blocks: Iterable[tuple[Block, VariantLabels]],
+    rows: Callable[[Block, VariantLabels, int], bytes],
     *,
-    keep: str | None = None,
-    notes: Callable[[xr.Dataset, VariantLabels], list[str]] | None = None,
-    progress: bool = True,
+    notes: Callable[[Block, VariantLabels], list[str]] | None = None,
     digits: int = DIGITS,
 ) -> int:
-    """Stream a per-variant table to ``path``; returns the number of data lines written.
+    """Write a per-variant table from computed blocks and their labels; returns the number of
+    data lines written.
 
-    ``rows(block, labels, digits)`` turns a computed block into the bytes of its lines;
-    ``keep`` names a boolean variable that selects the variants to write (only their labels
-    are read). ``notes(block, labels)`` gives lines (``CHROM, POS, ID, NOTE``) for variants
-    that need a word of explanation (calls left out of a test), written to :func:`notes_path`
-    when there is at least one. Files appear complete or not at all.
+    ``rows(block, labels, digits)`` turns a block into the bytes of its lines; ``notes(block,
+    labels)`` gives lines (``CHROM, POS, ID, NOTE``) for variants that need a word of
+    explanation (calls left out of a test), written to :func:`notes_path` when there is at
+    least one. Files appear complete or not at all.
     """
-    from tresor.stats.lineage import VARIANT_INDEX
-
     path = Path(path)
-    contig_names = [str(c) for c in ds["contig_id"].values]
-    reader = StoreLabels.open(ds)
-    labels_from = [VARIANT_INDEX] if reader is not None else label_variables(ds)
-    needed = [*labels_from, *names, *([keep] if keep else [])]
     tmp = path.with_name(path.name + ".part")
     side = notes_path(path)
     side_tmp = side.with_name(side.name + ".part")
@@ -264,15 +278,7 @@ def write_variant_table(
         with open(tmp, "wb") as f, open(side_tmp, "w") as g:
             f.write(("\t".join(header) + "\n").encode())
             g.write("\t".join(NOTES_HEADER) + "\n")
-            for block in iter_blocks(ds, needed, progress=progress, desc=path.name):
-                if keep and not block[keep].values.all():
-                    block = block.isel(variants=np.flatnonzero(block[keep].values))
-                    if block.sizes["variants"] == 0:
-                        continue
-                if reader is not None:
-                    labels = reader.labels(block[VARIANT_INDEX].values)
-                else:
-                    labels = VariantLabels.from_block(block, contig_names)
+            for block, labels in blocks:
                 data = rows(block, labels, digits)
                 f.write(data)
                 written += data.count(b"\n")
@@ -290,6 +296,44 @@ def write_variant_table(
     return written
 
 
+def write_variant_table(
+    path: str | os.PathLike,
+    ds: xr.Dataset,
+    names: Sequence[str],
+    header: Sequence[str],
+    rows: Callable[[Block, VariantLabels, int], bytes],
+    *,
+    keep: str | None = None,
+    notes: Callable[[Block, VariantLabels], list[str]] | None = None,
+    progress: bool = True,
+    digits: int = DIGITS,
+) -> int:
+    """Stream a per-variant table of ``ds``'s variables ``names`` to ``path`` (see
+    :func:`write_table`); ``keep`` names a boolean variable that selects the variants to
+    write (only their labels are read)."""
+    from tresor.stats.lineage import VARIANT_INDEX
+
+    contig_names = [str(c) for c in ds["contig_id"].values]
+    reader = StoreLabels.for_dataset(ds)
+    labels_from = [VARIANT_INDEX] if reader is not None else label_variables(ds)
+    needed = [*labels_from, *names, *([keep] if keep else [])]
+
+    def blocks() -> Iterator[tuple[Block, VariantLabels]]:
+        for computed in iter_blocks(ds, needed, progress=progress, desc=Path(path).name):
+            block = {name: computed[name].values for name in needed}
+            if keep and not block[keep].all():
+                chosen = np.flatnonzero(block[keep])
+                if len(chosen) == 0:
+                    continue
+                block = {name: values[chosen] for name, values in block.items()}
+            if reader is not None:
+                yield block, reader.labels(block[VARIANT_INDEX])
+            else:
+                yield block, VariantLabels.from_block(block, contig_names)
+
+    return write_table(path, header, blocks(), rows, notes=notes, digits=digits)
+
+
 # --- .afreq / .acount ----------------------------------------------------------------------
 AFREQ_HEADER = ("#CHROM", "POS", "ID", "REF", "ALT", "ALT_FREQS", "OBS_CT")
 ACOUNT_HEADER = ("#CHROM", "POS", "ID", "REF", "ALT", "ALT_CTS", "OBS_CT")
@@ -305,12 +349,12 @@ def _alt_values(values: np.ndarray, n_alleles: np.ndarray, digits: int | None) -
     return text.joined(column, k, empty="0")
 
 
-def afreq_rows(counts: bool = False) -> Callable[[xr.Dataset, VariantLabels, int], bytes]:
+def afreq_rows(counts: bool = False) -> Callable[[Block, VariantLabels, int], bytes]:
     """Rows of .afreq (``counts=False``: ALT frequencies) or .acount (ALT counts)."""
 
-    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> bytes:
-        ac = block[variables.variant_allele_count].values
-        total = block[variables.variant_allele_total].values
+    def rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
+        ac = block[variables.variant_allele_count]
+        total = block[variables.variant_allele_total]
         if counts:
             values = _alt_values(ac[:, 1:], lab.n_alleles, None)
         else:
@@ -345,11 +389,11 @@ HARDY_VARIABLES = (
 )
 
 
-def hardy_rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> bytes:
+def hardy_rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
     """One line per biallelic site (A1 = REF) and one per allele of a multi-allelic site."""
-    hom = block[variables.variant_allele_hom_count].values
-    het = block[variables.variant_allele_het_count].values
-    p = block[variables.variant_hwe_p_value].values
+    hom = block[variables.variant_allele_hom_count]
+    het = block[variables.variant_allele_het_count]
+    p = block[variables.variant_hwe_p_value]
     n = (2 * hom.sum(axis=1) + het.sum(axis=1)) // 2  # diploid calls
     # (variant, allele) pairs in file order: allele 0 only for biallelic sites
     lines_per_variant = np.where(lab.n_alleles <= 2, 1, lab.n_alleles)
@@ -382,11 +426,11 @@ def hardy_rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> bytes:
     )
 
 
-def hardy_notes(block: xr.Dataset, lab: VariantLabels) -> list[str]:
+def hardy_notes(block: Block, lab: VariantLabels) -> list[str]:
     """A note for each variant whose haploid or polyploid calls the test left out."""
-    haploid = block[variables.variant_n_haploid].values
-    polyploid = block[variables.variant_n_polyploid].values
-    untested = np.isnan(block[variables.variant_hwe_p_value].values[:, 0])
+    haploid = block[variables.variant_n_haploid]
+    polyploid = block[variables.variant_n_polyploid]
+    untested = np.isnan(block[variables.variant_hwe_p_value][:, 0])
     rows = np.flatnonzero((haploid > 0) | (polyploid > 0))
     out = []
     for i, prefix in zip(rows.tolist(), lab.prefix(rows), strict=True):
@@ -469,28 +513,28 @@ GLM_VARIABLES = (
 )
 
 
-def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels, int], bytes]:
+def glm_rows(logistic: bool) -> Callable[[Block, VariantLabels, int], bytes]:
     """Rows of .glm.linear or .glm.logistic.hybrid: one ADD row per tested allele (A1)."""
     from tresor.stats.association_kernels import ERRCODES, UNFINISHED
 
-    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> bytes:
-        v, a = np.nonzero(block[variables.variant_glm_a1].values)
-        err = block[variables.variant_glm_error].values[v, a].astype(int)
+    def rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
+        v, a = np.nonzero(block[variables.variant_glm_a1])
+        err = block[variables.variant_glm_error][v, a].astype(int)
         shown = (err == 0) | (err == UNFINISHED)
-        beta = block[variables.variant_glm_beta].values[v, a]
+        beta = block[variables.variant_glm_beta][v, a]
         effect = np.exp(beta) if logistic else beta
         values = [
             text.floats(np.where(shown, x, np.nan), digits)
             for x in (
                 effect,
-                block[variables.variant_glm_se].values[v, a],
-                block[variables.variant_glm_stat].values[v, a],
-                block[variables.variant_glm_p_value].values[v, a],
+                block[variables.variant_glm_se][v, a],
+                block[variables.variant_glm_stat][v, a],
+                block[variables.variant_glm_p_value][v, a],
             )
         ]
         firth = []
         if logistic:
-            firth = [text.choose(("N", "Y"), block[variables.variant_glm_firth].values[v])]
+            firth = [text.choose(("N", "Y"), block[variables.variant_glm_firth][v])]
         return text.lines(
             [
                 *lab.prefix_columns(v),
@@ -499,7 +543,7 @@ def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels, int], bytes
                 lab.allele(v, a),
                 *firth,
                 text.repeat("ADD", len(v)),
-                text.ints(block[variables.variant_glm_n].values[v]),
+                text.ints(block[variables.variant_glm_n][v]),
                 *values,
                 text.choose(ERRCODES, err),
             ]
@@ -512,11 +556,11 @@ def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels, int], bytes
 VMISS_HEADER = ("#CHROM", "POS", "ID", "MISSING_CT", "OBS_CT", "F_MISS")
 
 
-def vmiss_rows(n_samples: int) -> Callable[[xr.Dataset, VariantLabels, int], bytes]:
+def vmiss_rows(n_samples: int) -> Callable[[Block, VariantLabels, int], bytes]:
     """Rows of plink2's .vmiss (with POS) for ``n_samples`` samples."""
 
-    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> bytes:
-        missing = n_samples - block[variables.variant_n_called].values
+    def rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
+        missing = n_samples - block[variables.variant_n_called]
         return text.lines(
             [
                 *lab.prefix_columns(),

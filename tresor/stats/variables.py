@@ -10,8 +10,10 @@ does not match its declaration is an error at the boundary, not a wrong number l
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import xarray as xr
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,6 +224,8 @@ def validate(ds: xr.Dataset, *names: str) -> None:
 
 def create_dataset(data_vars: dict[str, xr.DataArray], attrs: dict | None = None) -> xr.Dataset:
     """A Dataset of declared variables, each checked against its declaration."""
+    import xarray as xr
+
     ds = xr.Dataset(data_vars, attrs=attrs or {})
     validate(ds, *(name for name in data_vars if name in SPECS))
     for name in data_vars:
