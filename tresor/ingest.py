@@ -676,12 +676,14 @@ def pack_dataset(
     dataset_id: str,
     *,
     workers: int = 1,
+    codec: str = "lz4",
     progress: bool = True,
     say: Callable[[str], None] = lambda message: None,
 ) -> Path:
     """Write (or rewrite) the packed genotype companion of a registered dataset, beside its
-    store; returns its path. For datasets added before companions existed, or whose store
-    changed (analyses then warn that the companion is stale and read the store)."""
+    store, with ``codec`` (:func:`tresor.stats.packed.pack_store`); returns its path. For
+    datasets added before companions existed, or whose store changed (analyses then warn that
+    the companion is stale and read the store)."""
     catalogue = load_catalogue(site.catalogue_path)
     if dataset_id not in catalogue:
         raise IngestError(
@@ -694,7 +696,7 @@ def pack_dataset(
     if not store.is_dir():
         raise IngestError(f"{dataset_id}: its store {store} does not exist")
     with _writable(store.parent):
-        return pack_store(store, workers=workers, progress=progress, say=say)
+        return pack_store(store, workers=workers, codec=codec, progress=progress, say=say)
 
 
 def grant(site: SiteConfig, dataset_id: str, projects: Sequence[str]) -> DatasetEntry:

@@ -178,9 +178,16 @@ def add(
 @datasets.command("pack")
 @click.argument("dataset_id")
 @WORKERS
+@click.option(
+    "--codec",
+    type=click.Choice(["lz4", "none"]),
+    default="lz4",
+    show_default=True,
+    help="lz4: about a fifth of the 2-bit size; none: read fastest, several times larger.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @SITE_CONFIG
-def pack(dataset_id, workers, quiet, site_config):
+def pack(dataset_id, workers, codec, quiet, site_config):
     """Write the packed genotypes (2 bits per call) beside a dataset's store.
 
     tresor datasets add does it for new datasets; run this for a dataset added before, or
@@ -189,7 +196,7 @@ def pack(dataset_id, workers, quiet, site_config):
     from tresor.ingest import pack_dataset
 
     path = pack_dataset(
-        _site(site_config), dataset_id, workers=workers, progress=not quiet, say=_say
+        _site(site_config), dataset_id, workers=workers, codec=codec, progress=not quiet, say=_say
     )
     click.echo(f"{dataset_id}: packed genotypes in {path}")
 

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from tresor.core.errors import ParameterError
-from tresor.stats import tables, variables
+from tresor.stats import direct, tables, variables
 from tresor.stats.aggregation import sample_call_rate, sample_stats, variant_stats
 from tresor.stats.selection import nothing_passed, variant_filter
 
@@ -47,6 +47,37 @@ def _nothing_passed(
     )
 
 
+def _direct(ds: xr.Dataset) -> tuple[direct.PackedStore, np.ndarray, np.ndarray] | None:
+    """(store, rows, samples) when freq, hardy and missing of ``ds`` can run straight on its
+    store's packed companion (:mod:`tresor.stats.direct`, the same tables without Dask's tasks):
+    a current companion, ``ds``'s calls and labels the store's own (selected with ``isel``),
+    its samples in store order, and no distributed Client (whose cluster does the work)."""
+    from tresor.stats.lineage import SAMPLE_INDEX, VARIANT_INDEX, store_path, store_variables
+    from tresor.stats.packed import COMPANION_ATTR
+
+    if COMPANION_ATTR not in ds.attrs or _distributed():
+        return None
+    names = [variables.call_genotype, VARIANT_INDEX, *tables.label_variables(ds)]
+    if not store_variables(ds, *names) or SAMPLE_INDEX not in ds:
+        return None
+    samples = np.asarray(ds[SAMPLE_INDEX].values, dtype=np.int64)
+    if len(samples) > 1 and np.any(np.diff(samples) <= 0):
+        return None
+    store = direct.PackedStore.open(store_path(ds))
+    if store is None or store.labels.width != ds.sizes["alleles"]:
+        return None
+    rows = ds[VARIANT_INDEX].data.compute(scheduler="synchronous", optimize_graph=False)
+    return store, np.asarray(rows, dtype=np.int64), samples
+
+
+def _distributed() -> bool:
+    """True when Dask's scheduler is a distributed Client's (dask-gateway's, a LocalCluster's)."""
+    from dask.base import get_scheduler
+
+    owner = getattr(get_scheduler(), "__self__", None)
+    return owner is not None and type(owner).__module__.startswith("distributed")
+
+
 def write_freq(
     ds: xr.Dataset,
     out: str | os.PathLike,
@@ -58,6 +89,11 @@ def write_freq(
     digits: int = tables.DIGITS,
 ) -> Path:
     """PREFIX.afreq (ALT frequencies) or, with ``counts``, PREFIX.acount (ALT counts)."""
+    if (way := _direct(ds)) is not None:
+        store, rows, samples = way
+        return direct.write_freq(store, out, counts=counts, rows=rows, samples=samples,
+                                 min_maf=min_maf, min_call_rate=min_call_rate, progress=progress,
+                                 digits=digits)  # fmt: skip
     ds = variant_stats(ds)
     ds["variant_keep"] = variant_filter(ds, min_maf=min_maf, min_call_rate=min_call_rate)
     path = _path(out, ".acount" if counts else ".afreq")
@@ -87,6 +123,11 @@ def write_hardy(
 ) -> Path:
     """PREFIX.hardy: genotype counts and exact HWE p-values per variant (and allele), over
     diploid calls; PREFIX.hardy.notes lists the variants whose other calls were left out."""
+    if (way := _direct(ds)) is not None:
+        store, rows, samples = way
+        return direct.write_hardy(store, out, rows=rows, samples=samples, min_maf=min_maf,
+                                  min_call_rate=min_call_rate, progress=progress,
+                                  digits=digits)  # fmt: skip
     from tresor.stats.hwe import hardy_weinberg_test
 
     ds = hardy_weinberg_test(variant_stats(ds))
@@ -112,6 +153,10 @@ def write_missing(
     ds: xr.Dataset, out: str | os.PathLike, *, progress: bool = True, digits: int = tables.DIGITS
 ) -> list[Path]:
     """PREFIX.smiss and PREFIX.vmiss: missing calls per sample and per variant."""
+    if (way := _direct(ds)) is not None:
+        store, rows, samples = way
+        return direct.write_missing(store, out, rows=rows, samples=samples, progress=progress,
+                                    digits=digits)  # fmt: skip
     with tables.progress_bar(progress, "missing calls per sample"):
         per_sample = sample_call_rate(ds, merge=False).compute()
     n_variants = ds.sizes["variants"]

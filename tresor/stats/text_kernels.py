@@ -232,9 +232,9 @@ def vlen_utf8(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no c
     for i in range(n):
         offsets[i] = pos
         end = starts[i + 1] - 4 if i + 1 < n else starts[n]
-        for j in range(starts[i], end):
-            data[pos] = raw[j]
-            pos += 1
+        size = end - starts[i]
+        data[pos : pos + size] = raw[starts[i] : end]
+        pos += size
     offsets[n] = pos
     return data, offsets
 
@@ -253,9 +253,10 @@ def take(
     at = 0
     for i in range(n):
         new[i] = at
-        for j in range(offsets[index[i]], offsets[index[i] + 1]):
-            out[at] = data[j]
-            at += 1
+        a = offsets[index[i]]
+        b = offsets[index[i] + 1]
+        out[at : at + b - a] = data[a:b]
+        at += b - a
     new[n] = at
     return out, new
 
@@ -273,9 +274,10 @@ def join_lines(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:  # pragma: 
     at = 0
     for i in range(n):
         for c in range(n_columns):
-            for j in range(offsets[c, i], offsets[c, i + 1]):
-                out[at] = data[j]
-                at += 1
+            a = offsets[c, i]
+            b = offsets[c, i + 1]
+            out[at : at + b - a] = data[a:b]
+            at += b - a
             out[at] = 9 if c + 1 < n_columns else 10
             at += 1
     return out[:at]
@@ -301,9 +303,10 @@ def join_values(
             if k:
                 out[at] = separator
                 at += 1
-            for j in range(offsets[v], offsets[v + 1]):
-                out[at] = data[j]
-                at += 1
+            a = offsets[v]
+            b = offsets[v + 1]
+            out[at : at + b - a] = data[a:b]
+            at += b - a
             v += 1
     new[n] = at
     return out[:at], new
@@ -329,9 +332,10 @@ def join_fields(
             if c:
                 out[at] = separator
                 at += 1
-            for j in range(offsets[c, i], offsets[c, i + 1]):
-                out[at] = data[j]
-                at += 1
+            a = offsets[c, i]
+            b = offsets[c, i + 1]
+            out[at : at + b - a] = data[a:b]
+            at += b - a
     new[n] = at
     return out[:at], new
 
