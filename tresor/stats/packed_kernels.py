@@ -25,6 +25,8 @@ masked words count the calls of each class, as plink2 does.
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -101,15 +103,86 @@ def _call_code(g: np.ndarray, v: int, s: int) -> tuple[int, bool, bool]:  # prag
     return 0, False, False  # no allele at all, or more than two
 
 
-@numba.njit(nogil=True, cache=True)
-def pack_block(
-    g: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+def pack_block(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pack an int8 (variants, samples, ploidy) block: (codes, haploid plane, fits, has_haploid).
 
     ``codes`` and ``haploid`` are (variants, words) uint64; a row that does not fit is all 0 in
-    both, and ``fits`` is False for it (its int8 calls must be kept as an exception).
+    both, and ``fits`` is False for it (its int8 calls must be kept as an exception). Diploid
+    stores read each call as one 16-bit word through a table of all 65,536 pairs, made by the
+    same rule as every other call.
     """
+    if g.ndim == 3 and g.shape[2] == 2 and g.flags.c_contiguous and sys.byteorder == "little":
+        return _pack_pairs(g.reshape(g.shape[0], -1).view(np.uint16), _pair_table())
+    return _pack_calls(g)
+
+
+_PAIRS: list[np.ndarray] = []
+
+
+def _pair_table() -> np.ndarray:
+    """uint8 per diploid call read as a little-endian uint16: code | haploid << 2, 8 if the
+    call does not fit."""
+    if not _PAIRS:
+        pairs = np.arange(65536, dtype=np.uint16).view(np.int8).reshape(1, 65536, 2)
+        codes, haploid, fits = _each_call(pairs)
+        _PAIRS.append(np.where(fits, codes | (haploid << 2), 8).astype(np.uint8)[0])
+    return _PAIRS[0]
+
+
+@numba.njit(nogil=True, cache=True)
+def _each_call(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """(code, haploid, fits) of every call of a block, as uint8 / bool arrays."""
+    n_variants, n_samples, _ = g.shape
+    codes = np.zeros((n_variants, n_samples), dtype=np.uint8)
+    haploid = np.zeros((n_variants, n_samples), dtype=np.uint8)
+    fits = np.zeros((n_variants, n_samples), dtype=np.bool_)
+    for v in range(n_variants):
+        for s in range(n_samples):
+            code, is_haploid, ok = _call_code(g, v, s)
+            codes[v, s] = code
+            haploid[v, s] = is_haploid
+            fits[v, s] = ok
+    return codes, haploid, fits
+
+
+@numba.njit(nogil=True, cache=True)
+def _pack_pairs(
+    pairs: np.ndarray, table: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """:func:`pack_block` of diploid calls read as uint16, through ``table``."""
+    n_variants, n_samples = pairs.shape
+    width = (n_samples + CALLS_PER_WORD - 1) // CALLS_PER_WORD
+    codes = np.zeros((n_variants, width), dtype=np.uint64)
+    haploid = np.zeros((n_variants, width), dtype=np.uint64)
+    fits = np.ones(n_variants, dtype=np.bool_)
+    has_haploid = np.zeros(n_variants, dtype=np.bool_)
+    for v in range(n_variants):
+        bad = 0
+        for w in range(width):
+            word = np.uint64(0)
+            hap = np.uint64(0)
+            for t in range(min(CALLS_PER_WORD, n_samples - w * CALLS_PER_WORD)):
+                x = table[pairs[v, w * CALLS_PER_WORD + t]]
+                bad |= x
+                word |= np.uint64(x & 3) << np.uint64(2 * t)
+                hap |= np.uint64((x >> 2) & 1) << np.uint64(2 * t)
+            codes[v, w] = word
+            haploid[v, w] = hap
+            if hap != 0:
+                has_haploid[v] = True
+        if bad & 8:
+            fits[v] = False
+            codes[v] = 0
+            haploid[v] = 0
+            has_haploid[v] = False
+    return codes, haploid, fits, has_haploid
+
+
+@numba.njit(nogil=True, cache=True)
+def _pack_calls(
+    g: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """:func:`pack_block` of calls of any ploidy, call by call."""
     n_variants, n_samples, _ = g.shape
     width = (n_samples + CALLS_PER_WORD - 1) // CALLS_PER_WORD
     codes = np.zeros((n_variants, width), dtype=np.uint64)
