@@ -12,6 +12,8 @@ caller reads through Zarr.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +56,33 @@ class ChunkFiles:
             return None
         return self.codec.decode(raw) if self.codec is not None else raw
 
-    def read(self, *index: int) -> np.ndarray:
-        """Chunk ``index`` of a numeric array, whole."""
-        raw = self._raw(index)
-        if raw is None:
-            return np.full(self.chunks, self.fill, dtype=self.dtype)
-        return np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
+    def read(self, *index: int, reuse: bool = False) -> np.ndarray:
+        """Chunk ``index`` of a numeric array, whole.
+
+        ``reuse``: into this thread's buffer for this array, which the next such read of the
+        array in the thread overwrites. Memory fresh from the system costs a page fault per
+        4 KiB on first touch, as much as decoding a chunk of packed words; a buffer touched
+        before costs nothing.
+        """
+        if not reuse:
+            raw = self._raw(index)
+            if raw is None:
+                return np.full(self.chunks, self.fill, dtype=self.dtype)
+            return np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
+        path = self.root / self.separator.join(map(str, index))
+        out = _buffer(("chunk", str(self.root)), int(np.prod(self.chunks)) * self.dtype.itemsize)
+        try:
+            with open(path, "rb", buffering=0) as f:
+                size = os.fstat(f.fileno()).st_size
+                raw = _buffer(("file", str(self.root)), size) if self.codec else out
+                if f.readinto(memoryview(raw)[:size]) != size:
+                    raise OSError(f"{path}: short read")
+        except FileNotFoundError:
+            out.view(self.dtype)[:] = self.fill
+        else:
+            if self.codec is not None:
+                self.codec.decode(raw[:size], out=out)
+        return out.view(self.dtype).reshape(self.chunks)
 
     def read_strings(self, i: int) -> Column:
         """Chunk ``i`` (first axis; one chunk along the others) of a string array, flat in C
@@ -89,9 +112,12 @@ class ChunkFiles:
                 out[here] = sizes[rows[here] - c * size]
         return out
 
-    def rows(self, rows: np.ndarray, column_chunk: int | None = None) -> np.ndarray:
+    def rows(
+        self, rows: np.ndarray, column_chunk: int | None = None, *, reuse: bool = False
+    ) -> np.ndarray:
         """Rows ``rows`` of a numeric array (of one chunk of the second axis when given);
-        a run of rows within one chunk is a view of it."""
+        a run of rows within one chunk is a view of it (of this thread's buffer with
+        ``reuse``, see :meth:`read`)."""
         size = self.chunks[0]
         rest = () if column_chunk is None else (column_chunk,)
         rest = rest + (0,) * (len(self.chunks) - 1 - len(rest))
@@ -101,7 +127,7 @@ class ChunkFiles:
         lo, hi = int(rows[0]), int(rows[-1]) + 1
         if lo // size == (hi - 1) // size and hi - lo == len(rows) and np.all(np.diff(rows) == 1):
             start = lo // size * size
-            return self.read(lo // size, *rest)[lo - start : hi - start]
+            return self.read(lo // size, *rest, reuse=reuse)[lo - start : hi - start]
         out = np.empty((len(rows), *self.chunks[1:]), dtype=self.dtype)
         which = rows // size
         for c in np.unique(which).tolist():
@@ -116,6 +142,13 @@ class ChunkFiles:
         size = self.chunks[0]
         width = int(np.prod(self.chunks[1:])) if len(self.chunks) > 1 else 1
         rows = np.asarray(rows, dtype=np.int64)
+        if (
+            len(rows)
+            and rows[0] // size == rows[-1] // size
+            and (rows[-1] - rows[0] + 1 == len(rows) and np.all(np.diff(rows) == 1))
+        ):  # a run within one chunk (the usual case): a slice of it
+            start = int(rows[0] % size) * width
+            return _slice(self.read_strings(int(rows[0] // size)), start, start + len(rows) * width)
         which = rows // size
         parts, order = [], []
         for c in np.unique(which).tolist():
@@ -143,9 +176,29 @@ class ChunkFiles:
         return merged.take(index)
 
 
+def _slice(column: Column, lo: int, hi: int) -> Column:
+    """Values ``lo`` to ``hi`` of a column (its bytes a view)."""
+    a, b = column.offsets[lo], column.offsets[hi]
+    return Column(column.data[a:b], column.offsets[lo : hi + 1] - a)
+
+
 def _starts(parts: list[Column]) -> list[int]:
     starts, at = [], 0
     for p in parts:
         starts.append(at)
         at += len(p.data)
     return starts
+
+
+_BUFFERS = threading.local()
+
+
+def _buffer(key: tuple[str, str], size: int) -> np.ndarray:
+    """This thread's byte buffer ``key`` of at least ``size`` bytes (grown, never shrunk)."""
+    buffers = getattr(_BUFFERS, "buffers", None)
+    if buffers is None:
+        buffers = _BUFFERS.buffers = {}
+    buffer = buffers.get(key)
+    if buffer is None or len(buffer) < size:
+        buffer = buffers[key] = np.empty(size, dtype=np.uint8)
+    return buffer[:size]

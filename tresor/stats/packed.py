@@ -198,6 +198,18 @@ class PackedRows(NamedTuple):
     exception_calls: np.ndarray  # (exception rows, samples of the chunk, ploidy) int8
 
 
+def _zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """Read-only zero words of ``shape``, made once per shape (fresh zeros cost page faults)."""
+    found = _ZEROS.get(shape)
+    if found is None:
+        found = _ZEROS[shape] = np.zeros(shape, dtype=np.uint64)
+        found.flags.writeable = False
+    return found
+
+
+_ZEROS: dict[tuple[int, ...], np.ndarray] = {}
+
+
 class Companion:
     """An opened companion; :meth:`rows` reads what a task needs. Picklable (paths only)."""
 
@@ -225,16 +237,16 @@ class Companion:
         return self._arrays[name]
 
     def rows(self, rows: np.ndarray, j: int) -> PackedRows:
-        """Store rows ``rows`` of sample chunk ``j``."""
+        """Store rows ``rows`` of sample chunk ``j``. The packed words may be a view of this
+        thread's buffer: use them before the thread reads rows again."""
         rows = np.asarray(rows, dtype=np.int64)
         exception = self.array("variant_exception").rows(rows)
         has_haploid = self.array("variant_haploid").rows(rows)
-        codes = self.array("genotypes").rows(rows, j)
-        haploid = (
-            self.array("haploid").rows(rows, j)
-            if has_haploid.any()
-            else np.zeros_like(codes, shape=codes.shape)
-        )
+        codes = self.array("genotypes").rows(rows, j, reuse=True)
+        if has_haploid.any():
+            haploid = self.array("haploid").rows(rows, j, reuse=True)
+        else:
+            haploid = _zeros(codes.shape)
         local = np.full(len(rows), -1, dtype=np.int32)
         found = exception >= 0
         start, stop = self.layout.samples(j)
@@ -245,7 +257,7 @@ class Companion:
             size = exceptions.chunks[0]
             for c in np.unique(wanted // size).tolist():
                 here = wanted // size == c
-                calls[here] = exceptions.read(c, j, 0)[wanted[here] - c * size]
+                calls[here] = exceptions.read(c, j, 0, reuse=True)[wanted[here] - c * size]
             local[found] = np.arange(len(wanted), dtype=np.int32)
             calls = calls[:, : stop - start]
         else:
