@@ -196,3 +196,41 @@ def test_packed_view__not_for_genotypes_that_are_no_longer_the_stores(stores, tm
         progress=False,
     )
     assert (tmp_path / "changed.afreq").read_bytes() == (tmp_path / "expected.afreq").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["demo", "sex_chromosomes_chunked", "triploid", "multiallelic"])
+def test_packed__dataset_functions_identical_to_the_stores(stores, name):
+    """tresor.stats on a Dataset (what a notebook and a dask-gateway cluster run: tables go
+    the direct way only without a distributed Client): the same arrays from either path."""
+    import xarray as xr
+
+    from tresor.stats import (
+        hardy_weinberg_test,
+        linear_regression_statistics,
+        sample_stats,
+        variant_stats,
+    )
+    from tresor.stats.aggregation import sample_call_rate
+
+    store, _, _ = stores[name]
+    n = open_store(store).sizes["samples"]
+    rng = np.random.default_rng(0)
+    phenotype = xr.DataArray(rng.normal(size=n), dims="samples")
+    for selection in ({}, {"samples": np.arange(0, n, 3)}, {"variants": slice(2, None, 2)}):
+        results = []
+        for packed in (True, False):
+            ds = open_store(store, packed=packed).isel(**selection)
+            assert (packed_view(ds) is not None) == packed
+            y = phenotype.isel(samples=selection.get("samples", slice(None)))
+            computed = xr.merge(
+                [
+                    hardy_weinberg_test(variant_stats(ds), merge=False),
+                    variant_stats(ds, merge=False),
+                    sample_stats(ds, merge=False),
+                    sample_call_rate(ds, merge=False),
+                    linear_regression_statistics(ds, y, merge=False),
+                ],
+                compat="no_conflicts",
+            ).compute()
+            results.append(computed)
+        xr.testing.assert_identical(results[0], results[1])

@@ -76,21 +76,10 @@ def _count_blocks(ds: xr.Dataset, n_alleles: int):
             width=width,
             dtype=np.int64,
         )
-    from tresor.stats import packed_kernels
+    from tresor.stats.direct import count_rows
 
-    def kernel(rows, chunk):
-        exceptions = np.zeros((0, width), dtype=np.int32)
-        if len(rows.exception_calls):
-            exceptions = genotype_counts(rows.exception_calls, n_alleles)
-        return packed_kernels.genotype_counts(
-            rows.codes,
-            rows.haploid,
-            rows.has_haploid,
-            rows.exception,
-            exceptions,
-            chunk.mask,
-            n_alleles,
-        )
+    def kernel(rows, block):
+        return count_rows(rows, block.mask, n_alleles)
 
     return map_packed_variant_blocks(view, kernel, width, np.int64)
 
@@ -107,13 +96,13 @@ def _sample_sums(ds: xr.Dataset, expected_hom: xr.DataArray):
         )
     from tresor.stats import packed_kernels
 
-    def kernel(rows, chunk, e):
+    def kernel(rows, block, e):
         return packed_kernels.sample_counts(
             rows.codes,
             rows.haploid,
             rows.exception,
             packed_kernels.call_classes(rows.exception_calls),
-            chunk.positions,
+            block.positions,
             e,
         )
 
@@ -131,14 +120,10 @@ def sample_call_rate(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
         )
         n_called = _sample_sums(ds, zeros)[:, 0].astype(np.int64)
     else:
-        from tresor.stats import packed_kernels
+        from tresor.stats.direct import missing_rows
 
-        def kernel(rows, chunk):
-            missing = packed_kernels.call_classes(rows.exception_calls) < 0
-            _, per_sample = packed_kernels.missing_counts(
-                rows.codes, missing, rows.exception, chunk.mask, chunk.positions
-            )
-            return per_sample[:, None]
+        def kernel(rows, block):
+            return missing_rows(rows, block.mask, block.positions)[1][:, None]
 
         n_missing = map_packed_sample_blocks(view, kernel, 1, np.int64)[:, 0]
         n_called = ds.sizes["variants"] - n_missing

@@ -142,24 +142,20 @@ def _packed_linreg(view, include: np.ndarray, n_alleles: int, width: int):
     int8 kernel's sums (the same additions in the same order) from the packed words."""
     from tresor.stats import packed_kernels
     from tresor.stats.association_kernels import linreg_stats
+    from tresor.stats.packed import words_mask
 
-    layout = view.layout
-    per_chunk = {}
-    for chunk in view.sample_chunks:
-        included = np.zeros(layout.samples(chunk.index)[1] - layout.samples(chunk.index)[0], bool)
-        included[chunk.positions] = include[chunk.start : chunk.stop]
-        per_chunk[chunk.index] = (
-            chunk.rank(layout.sample_chunk),
-            packed_kernels.sample_mask(included),
-        )
+    per_block = {}
+    for block in view.sample_blocks:
+        included = block.positions[include[block.start : block.stop]]
+        per_block[block.start] = (block.rank(), words_mask(included, len(block.mask)))
     # the int8 kernel adds one copy at a time in diploid stores, dosage times value otherwise
-    pairwise = layout.ploidy == 2
+    pairwise = view.layout.ploidy == 2
 
-    def kernel(rows, chunk, c, yy, inc):
+    def kernel(rows, block, c, yy, inc):
         exceptions = np.zeros((0, width))
         if len(rows.exception_calls):
             exceptions = linreg_stats(rows.exception_calls, c, yy, inc, n_alleles)
-        rank, include_mask = per_chunk[chunk.index]
+        rank, include_mask = per_block[block.start]
         return packed_kernels.linreg_stats(
             rows.codes,
             rows.haploid,

@@ -115,22 +115,23 @@ def map_sample_blocks(
 def map_packed_variant_blocks(
     view, kernel: Callable[..., np.ndarray], width: int, dtype, *sample_arrays
 ) -> da.Array:
-    """(variants, width): ``kernel(rows, chunk, *sample_rows)`` per block and sample chunk.
+    """(variants, width): ``kernel(rows, block, *sample_rows)`` per block of variants and of
+    samples (the Dataset's chunks).
 
-    ``rows`` is a :class:`~tresor.stats.packed.PackedRows`, ``chunk`` its
-    :class:`~tresor.stats.packed.SampleChunk` and ``sample_rows`` the rows of each per-sample
-    array (in the Dataset's sample order) for the chunk's selected samples. Summed over sample
-    chunks, as :func:`map_variant_blocks` sums over sample blocks.
+    ``rows`` is a :class:`~tresor.stats.packed.PackedRows`, ``block`` its
+    :class:`~tresor.stats.packed.SampleBlock` and ``sample_rows`` the rows of each per-sample
+    array (in the Dataset's sample order) for the block's samples. Summed over sample blocks,
+    as :func:`map_variant_blocks` sums them.
     """
     from tresor.stats.packed import read_rows
 
     arrays = [np.asarray(a) for a in sample_arrays]
     parts = []
-    for chunk in view.sample_chunks:
-        rows_of = [a[chunk.start : chunk.stop] for a in arrays]
+    for block in view.sample_blocks:
+        rows_of = [a[block.start : block.stop] for a in arrays]
 
-        def run(index, chunk=chunk, rows_of=rows_of):
-            return kernel(read_rows(view, index, chunk), chunk, *rows_of)
+        def run(index, block=block, rows_of=rows_of):
+            return kernel(read_rows(view, index, block), block, *rows_of)
 
         parts.append(
             da.map_blocks(
@@ -150,8 +151,8 @@ def map_packed_variant_blocks(
 def map_packed_sample_blocks(
     view, kernel: Callable[..., np.ndarray], width: int, dtype, *variant_arrays
 ) -> da.Array:
-    """(samples, width): ``kernel(rows, chunk, *variant_rows)`` per block and sample chunk,
-    returning (selected samples of the chunk, width); summed over variant blocks as
+    """(samples, width): ``kernel(rows, block, *variant_rows)`` per block of variants and of
+    samples, returning (samples of the block, width); summed over variant blocks as
     :func:`map_sample_blocks` sums them."""
     from tresor.stats.packed import read_rows
 
@@ -160,10 +161,10 @@ def map_packed_sample_blocks(
         args.append(da.asarray(arr).rechunk((view.variants.chunks[0],)))
     parts = []
     n_blocks = len(view.variants.chunks[0])
-    for chunk in view.sample_chunks:
+    for block in view.sample_blocks:
 
-        def run(index, *rows, chunk=chunk):
-            return kernel(read_rows(view, index, chunk), chunk, *rows)[None]
+        def run(index, *rows, block=block):
+            return kernel(read_rows(view, index, block), block, *rows)[None]
 
         parts.append(
             da.map_blocks(
@@ -171,7 +172,7 @@ def map_packed_sample_blocks(
                 view.variants,
                 *args,
                 new_axis=(1, 2),
-                chunks=((1,) * n_blocks, (len(chunk.positions),), (width,)),
+                chunks=((1,) * n_blocks, (block.stop - block.start,), (width,)),
                 dtype=dtype,
                 meta=np.empty((0, 0, 0), dtype=dtype),
             )
@@ -191,15 +192,15 @@ def packed_genotypes(view) -> da.Array:
 
     def run(index):
         parts = []
-        for chunk in view.sample_chunks:
-            rows = read_rows(view, index, chunk)
+        for block in view.sample_blocks:
+            rows = read_rows(view, index, block)
             parts.append(
                 decode_calls(
                     rows.codes,
                     rows.haploid,
                     rows.exception,
                     rows.exception_calls,
-                    chunk.positions,
+                    block.positions,
                     ploidy,
                 )
             )

@@ -152,31 +152,41 @@ def _blocks(
         bar.close()
 
 
+def count_rows(packed: PackedRows, mask: np.ndarray, n_alleles: int) -> np.ndarray:
+    """:func:`tresor.stats.aggregation_kernels.genotype_counts` of packed rows (the int8
+    kernel's for their exception rows), for the samples of ``mask``."""
+    from tresor.stats import packed_kernels
+    from tresor.stats.aggregation_kernels import counts_width, genotype_counts
+
+    exceptions = np.zeros((0, counts_width(n_alleles)), dtype=np.int32)
+    if len(packed.exception_calls):
+        exceptions = genotype_counts(packed.exception_calls, n_alleles)
+    return packed_kernels.genotype_counts(
+        packed.codes,
+        packed.haploid,
+        packed.has_haploid,
+        packed.exception,
+        exceptions,
+        mask,
+        n_alleles,
+    )
+
+
+def missing_rows(
+    packed: PackedRows, mask: np.ndarray, positions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Missing calls of packed rows per variant and per selected sample (``positions``)."""
+    from tresor.stats import packed_kernels
+
+    missing = packed_kernels.call_classes(packed.exception_calls) < 0
+    return packed_kernels.missing_counts(packed.codes, missing, packed.exception, mask, positions)
+
+
 def _counts(
     store: PackedStore, rows: np.ndarray, chunks: list[_Chunk], n_alleles: int
 ) -> np.ndarray:
     """:func:`tresor.stats.aggregation.count_genotypes`'s columns for store rows ``rows``."""
-    from tresor.stats import packed_kernels
-    from tresor.stats.aggregation_kernels import counts_width, genotype_counts
-
-    width = counts_width(n_alleles)
-    parts = []
-    for chunk in chunks:
-        packed = _rows(store, rows, chunk)
-        exceptions = np.zeros((0, width), dtype=np.int32)
-        if len(packed.exception_calls):
-            exceptions = genotype_counts(packed.exception_calls, n_alleles)
-        parts.append(
-            packed_kernels.genotype_counts(
-                packed.codes,
-                packed.haploid,
-                packed.has_haploid,
-                packed.exception,
-                exceptions,
-                chunk.mask,
-                n_alleles,
-            )
-        )
+    parts = [count_rows(_rows(store, rows, chunk), chunk.mask, n_alleles) for chunk in chunks]
     return parts[0] if len(parts) == 1 else np.stack(parts, axis=1).sum(axis=1, dtype=np.int64)
 
 
@@ -311,8 +321,6 @@ def write_missing(
 ) -> list[Path]:
     """:func:`tresor.stats.reports.write_missing` of the store's ``rows`` and ``samples``: both
     tables from one pass (per variant and per sample at once)."""
-    from tresor.stats import packed_kernels
-
     chunks = _chunks(store, samples)
     per_sample = np.zeros(len(samples), dtype=np.int64)
     starts = np.cumsum([0] + [len(c.positions) for c in chunks])
@@ -321,11 +329,7 @@ def write_missing(
         missing = np.zeros(len(task), dtype=np.int64)
         by_sample = []
         for chunk in chunks:
-            packed = _rows(store, task, chunk)
-            classes = packed_kernels.call_classes(packed.exception_calls)
-            variant, sample = packed_kernels.missing_counts(
-                packed.codes, classes < 0, packed.exception, chunk.mask, chunk.positions
-            )
+            variant, sample = missing_rows(_rows(store, task, chunk), chunk.mask, chunk.positions)
             missing += variant
             by_sample.append(sample)
         return {variables.variant_n_called: len(samples) - missing, "by_sample": by_sample}

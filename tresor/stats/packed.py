@@ -38,6 +38,7 @@ store's, selected with ``isel``) and with which rows and samples.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -556,26 +557,48 @@ def attach(ds: xr.Dataset, companion: Companion) -> xr.Dataset:
 
 
 @dataclasses.dataclass(frozen=True)
-class SampleChunk:
-    """The selected samples of one sample chunk of the companion."""
+class SampleBlock:
+    """One chunk of the Dataset's samples (of its call_genotype), as the companion holds them:
+    the selected samples of one or more of its sample chunks, their words side by side.
 
-    index: int  # the chunk
-    start: int  # first of them among the Dataset's samples
-    positions: np.ndarray  # their positions within the chunk, ascending
-    mask: np.ndarray  # mask words: low bit of each selected call
+    The kernels see a block as one chunk: ``positions`` index the words of all parts, in the
+    Dataset's order, so floating-point sums run over the block's samples in the order the
+    int8 kernels take them from the Dataset's chunk.
+    """
 
-    @property
-    def stop(self) -> int:
-        return self.start + len(self.positions)
+    start: int  # first sample of the block among the Dataset's
+    stop: int
+    parts: tuple[tuple[int, np.ndarray], ...]  # (companion sample chunk, positions in it)
+    words: int  # words per part
 
-    def rank(self, chunk_size: int) -> np.ndarray:
-        """Position in the chunk -> index among the selected samples (-1 if not selected)."""
+    @functools.cached_property
+    def positions(self) -> np.ndarray:
         from tresor.stats.packed_kernels import CALLS_PER_WORD
 
-        words = -(-chunk_size // CALLS_PER_WORD)
-        out = np.full(words * CALLS_PER_WORD, -1, dtype=np.int64)
-        out[self.positions] = np.arange(len(self.positions))
+        span = self.words * CALLS_PER_WORD
+        return np.concatenate([k * span + p for k, (_, p) in enumerate(self.parts)])
+
+    @functools.cached_property
+    def mask(self) -> np.ndarray:
+        """Mask words: the low bit of each selected call."""
+        return words_mask(self.positions, len(self.parts) * self.words)
+
+    def rank(self) -> np.ndarray:
+        """Position in the words -> index among the block's samples (-1 if not selected)."""
+        from tresor.stats.packed_kernels import CALLS_PER_WORD
+
+        out = np.full(len(self.parts) * self.words * CALLS_PER_WORD, -1, dtype=np.int64)
+        out[self.positions] = np.arange(self.stop - self.start)
         return out
+
+
+def words_mask(positions: np.ndarray, n_words: int) -> np.ndarray:
+    """Mask words with the low bit of the calls at ``positions`` set."""
+    from tresor.stats.packed_kernels import CALLS_PER_WORD, sample_mask
+
+    keep = np.zeros(n_words * CALLS_PER_WORD, dtype=bool)
+    keep[positions] = True
+    return sample_mask(keep)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -584,7 +607,7 @@ class PackedView:
 
     companion: Companion
     variants: da.Array  # store row of each variant, chunked like the Dataset's call_genotype
-    sample_chunks: tuple[SampleChunk, ...]  # those with selected samples
+    sample_blocks: tuple[SampleBlock, ...]  # as the Dataset's call_genotype chunks its samples
     n_samples: int  # selected
 
     @property
@@ -598,7 +621,6 @@ def packed_view(ds: xr.Dataset) -> PackedView | None:
     import dask.array as da
 
     from tresor.stats.lineage import SAMPLE_INDEX, VARIANT_INDEX, store_variables
-    from tresor.stats.packed_kernels import sample_mask
 
     path = ds.attrs.get(COMPANION_ATTR)
     if path is None or not store_variables(ds, "call_genotype", VARIANT_INDEX):
@@ -620,23 +642,36 @@ def packed_view(ds: xr.Dataset) -> PackedView | None:
     if variants.chunks[0] != gt.chunks[0]:
         variants = variants.rechunk((gt.chunks[0],))
     layout = companion.layout
-    chunks = []
-    which = samples // layout.sample_chunk
-    for j in np.unique(which).tolist():
-        here = np.flatnonzero(which == j)
-        s0, s1 = layout.samples(j)
-        keep = np.zeros(s1 - s0, dtype=bool)
-        positions = samples[here] - s0
-        keep[positions] = True
-        chunks.append(SampleChunk(j, int(here[0]), positions, sample_mask(keep)))
-    return PackedView(companion, variants, tuple(chunks), len(samples))
+    blocks = []
+    bounds = np.cumsum((0, *gt.chunks[1]))
+    for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        here = samples[start:stop]
+        which = here // layout.sample_chunk
+        parts = tuple(
+            (j, here[which == j] - j * layout.sample_chunk) for j in np.unique(which).tolist()
+        )
+        blocks.append(SampleBlock(start, stop, parts, layout.words))
+    return PackedView(companion, variants, tuple(blocks), len(samples))
 
 
-def read_rows(view: PackedView, rows: np.ndarray, chunk: SampleChunk) -> PackedRows:
-    """The companion's rows ``rows`` for the selected samples of ``chunk``: exception calls
-    restricted to those samples (the packed words keep the whole chunk; use ``chunk.mask``)."""
-    packed = view.companion.rows(rows, chunk.index)
-    calls = packed.exception_calls
-    if len(chunk.positions) != calls.shape[1]:
-        calls = np.ascontiguousarray(calls[:, chunk.positions])
-    return packed._replace(exception_calls=calls)
+def read_rows(view: PackedView, rows: np.ndarray, block: SampleBlock) -> PackedRows:
+    """The companion's rows ``rows`` for the samples of ``block``: the words of its parts side
+    by side (a view of this thread's buffer when there is one part: use them at once), and the
+    exception calls of its samples."""
+    parts = []
+    for j, positions in block.parts:
+        packed = view.companion.rows(rows, j)
+        calls = packed.exception_calls
+        if len(positions) != calls.shape[1]:
+            calls = np.ascontiguousarray(calls[:, positions])
+        packed = packed._replace(exception_calls=calls)
+        if len(block.parts) > 1:  # the next part's read reuses the buffer: copy this one
+            packed = packed._replace(codes=packed.codes.copy(), haploid=packed.haploid.copy())
+        parts.append(packed)
+    if len(parts) == 1:
+        return parts[0]
+    return parts[0]._replace(
+        codes=np.hstack([p.codes for p in parts]),
+        haploid=np.hstack([p.haploid for p in parts]),
+        exception_calls=np.concatenate([p.exception_calls for p in parts], axis=1),
+    )
