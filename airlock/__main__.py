@@ -1,7 +1,8 @@
 """Run the airlock as a JupyterHub-managed service: ``python -m airlock [serve] --port 8090``.
 
 ``serve`` (the default) upgrades the database (Alembic), finishes any release a crash
-interrupted, records the configuration in the audit log if it changed, and serves the API and
+interrupted, records the configuration in the audit log if it changed, checkpoints the audit
+log's head (airlock.anchors), and serves the API and
 web UI with uvicorn where the site config says (``[airlock] ip`` and ``port``). ``migrate``
 only upgrades the database; ``diagram`` prints the state diagram. The hub starts it with
 ``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_CLIENT_ID``, ``JUPYTERHUB_SERVICE_PREFIX`` and the site
@@ -58,6 +59,7 @@ def serve(port: int | None) -> None:
     from airlock.api.deps import HubIdentity
     from airlock.app import build_airlock, create_app
     from airlock.db.schema import upgrade
+    from airlock.reviewers import HubGroupsApi
     from airlock.web.sessions import Sessions
     from tresor.core.secrets import ensure_private_dir, ensure_secret
     from tresor.core.site import load_site_config
@@ -75,6 +77,7 @@ def serve(port: int | None) -> None:
     for line in airlock.recover():
         log.warning("recovery: %s", line)
     airlock.record_startup_config()
+    log.info("audit log checkpointed at entry %d", airlock.anchor_audit_head())
     auth = HubOAuth(
         api_token=os.environ["JUPYTERHUB_API_TOKEN"],
         base_url=settings.base_url,
@@ -86,7 +89,13 @@ def serve(port: int | None) -> None:
         path=settings.base_url,
         secure=public.startswith("https:"),
     )
-    app = create_app(airlock, identity=HubIdentity(auth), sessions=sessions, hub_auth=auth)
+    app = create_app(
+        airlock,
+        identity=HubIdentity(auth),
+        sessions=sessions,
+        hub_auth=auth,
+        hub_groups=HubGroupsApi.like(auth),
+    )
     uvicorn.run(
         app, log_level="info", proxy_headers=False, **listen_options(site, dict(os.environ), port)
     )

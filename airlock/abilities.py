@@ -34,8 +34,12 @@ class Abilities:
     can_download: bool
     #: retry the release of an approved request ("Finish release")
     can_release: bool
+    #: send a request whose release failed back to the requester
+    can_return_release: bool
     #: findings are shown without the cell values they flag
     hide_values: bool
+    #: see the reviewer-only findings (matches with datasets the project is not granted)
+    see_reviewer_findings: bool
 
 
 def abilities(user: User, request: ReleaseRequest, projects: Collection[str]) -> Abilities:
@@ -57,5 +61,7 @@ def abilities(user: User, request: ReleaseRequest, projects: Collection[str]) ->
         can_download=permissions.user_can_download_release(user, request)
         and policies.can_download(request),
         can_release=reviewer and policies.can_finish_release(request),
+        can_return_release=reviewer and policies.can_return_release(request),
         hide_values=not permissions.user_can_see_finding_values(user, request),
+        see_reviewer_findings=permissions.user_can_see_reviewer_findings(user, request),
     )

@@ -18,6 +18,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from airlock.api.deps import ACCESS_SCOPE, IdentityProvider, NotAuthenticated
 from airlock.api.errors import status_for
 from airlock.api.routes import admin, me, queue, requests
+from airlock.api.routes import reviewers as reviewer_routes
 from airlock.checking import Checker, node_checker
 from airlock.config import Settings
 from airlock.db.data_access import DataAccess
@@ -73,6 +74,7 @@ def create_app(
     sessions: Sessions,
     hub_auth=None,
     access_scopes: set[str] | None = None,
+    hub_groups=None,
 ) -> FastAPI:
     settings = airlock.settings
     prefix = settings.base_url
@@ -89,12 +91,15 @@ def create_app(
     app.state.settings = settings
     app.state.identity = identity
     app.state.hub_auth = hub_auth
+    app.state.hub_groups = hub_groups  # airlock.reviewers.HubGroups: the reviewers group
     app.state.sessions = sessions
     app.state.access_scopes = access_scopes or {ACCESS_SCOPE}
 
     api = APIRouter(prefix=api_prefix)
     for module in (me, requests, queue, admin):
         api.include_router(module.router)
+    if hub_groups is not None:  # reviewers are the hub's group: managed only through it
+        api.include_router(reviewer_routes.router)
     app.include_router(api)
     app.include_router(web.router, prefix=prefix.rstrip("/"))
     app.mount(

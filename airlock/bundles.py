@@ -1,44 +1,67 @@
-"""Released bundles: the files, ``manifest.json`` and its Ed25519 signature ``manifest.sig``.
+"""Released bundles: the airlock writes and signs them in the shared format
+(:mod:`tresor.core.bundles`: ``files/``, ``manifest.json`` and its Ed25519 signature
+``manifest.sig``).
 
 A bundle is written into a temporary directory of the outbox, every file and directory is
 fsynced, and the directory is renamed to its final name; the rename is the moment of release.
 A bundle directory under its final name is therefore always complete, and a second writer's
 rename fails because the name exists. Anyone with the node's public key verifies a bundle with
-:func:`verify_bundle` (``tresor airlock verify BUNDLE --public-key KEY``): every listed file's
-SHA-256 and size, no unlisted file, and the signature over the exact manifest bytes.
-
-Only ``cryptography`` is needed here, so a federation coordinator can verify without the
-service's dependencies.
+:func:`tresor.core.bundles.verify_bundle` (``tresor airlock verify BUNDLE --public-key KEY``).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import dataclasses
 import hashlib
-import json
 import os
 import secrets
 import shutil
 import stat
-from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from airlock.exceptions import IntegrityError
 from airlock.store import fsync_dir
+from tresor.core.bundles import (
+    CHUNK,
+    FILES,
+    FORMAT,
+    MANIFEST,
+    SIGNATURE,
+    BundleError,
+    BundleReport,
+    key_fingerprint,
+    load_public_key,
+    manifest_bytes,
+    public_key_pem,
+    safe_name,
+    signed_manifest,
+    verify_bundle,
+)
 
-FORMAT = "tresor-airlock-bundle/1"
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.sig"
-FILES = "files"
+__all__ = [
+    "FILES",
+    "FORMAT",
+    "MANIFEST",
+    "SIGNATURE",
+    "TMP_PREFIX",
+    "BundleReport",
+    "key_fingerprint",
+    "load_or_create_signing_key",
+    "load_public_key",
+    "public_key_pem",
+    "read_released_file",
+    "remove_incomplete",
+    "signed_manifest",
+    "verify_bundle",
+    "write_bundle",
+]
+
 TMP_PREFIX = ".tmp-"
-CHUNK = 1 << 20
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -85,34 +108,7 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def public_key_pem(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    """A PEM public key file (as published by the node: ``<signing key>.pub``)."""
-    try:
-        key = serialization.load_pem_public_key(Path(path).read_bytes())
-    except (ValueError, TypeError) as e:
-        raise IntegrityError(f"{path} is not a PEM public key: {e}") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise IntegrityError(f"{path} is not an Ed25519 public key")
-    return key
-
-
-def key_fingerprint(key: Ed25519PublicKey) -> str:
-    """SHA-256 of the raw public key, hex: how a manifest names the key that signed it."""
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()
-
-
 # -- writing ----------------------------------------------------------------------------------
-def manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
 def _copy_verified(source: Path, target: Path, sha256: str) -> None:
     digest = hashlib.sha256()
     with open(source, "rb") as src, open(target, "xb") as dst:
@@ -151,11 +147,16 @@ def write_bundle(
         directories = {tmp, tmp / FILES}
         (tmp / FILES).mkdir()
         for entry in manifest["files"]:
-            target = tmp / FILES / _safe_name(entry["name"])
-            if target.parent != tmp / FILES:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                directories.update(p for p in target.parents if tmp in p.parents)
-            _copy_verified(sources[entry["name"]], target, entry["sha256"])
+            target = tmp / FILES / _bundle_name(entry["name"])
+            try:
+                if target.parent != tmp / FILES:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    directories.update(p for p in target.parents if tmp in p.parents)
+                _copy_verified(sources[entry["name"]], target, entry["sha256"])
+            except OSError as e:  # say which file, not the temporary directory's path
+                raise type(e)(
+                    e.errno, f"cannot write {entry['name']!r} into bundle {name}: {e.strerror}"
+                ) from e
         data = manifest_bytes(manifest)
         for filename, content in (
             (MANIFEST, data),
@@ -197,100 +198,16 @@ def remove_incomplete(outbox: Path) -> list[Path]:
     return removed
 
 
-def _safe_name(name: str) -> str:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise IntegrityError(f"file name {name!r} cannot appear in a bundle")
-    return str(path)
-
-
-# -- verifying --------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class BundleReport:
-    path: Path
-    manifest: dict[str, Any] | None
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _walk(root: Path) -> Iterable[Path]:
-    """Every non-directory entry under root, without following symlinks."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        base = Path(dirpath)
-        for d in dirnames:
-            if (base / d).is_symlink():
-                yield base / d
-        for f in filenames:
-            yield base / f
-
-
-def verify_bundle(path: Path, public_key: Ed25519PublicKey) -> BundleReport:
-    """Check a bundle: signature over manifest.json, every file's hash and size, nothing else."""
-    path = Path(path)
-    problems: list[str] = []
-    manifest: dict[str, Any] | None = None
-    if not path.is_dir() or path.is_symlink():
-        return BundleReport(path, None, (f"{path} is not a bundle directory",))
-    try:
-        data = (path / MANIFEST).read_bytes()
-        signature = base64.b64decode((path / SIGNATURE).read_bytes().strip(), validate=True)
-    except FileNotFoundError as e:
-        return BundleReport(path, None, (f"{Path(e.filename).name} is missing: not a bundle",))
-    except ValueError:
-        return BundleReport(path, None, (f"{SIGNATURE} is not base64",))
-    try:
-        public_key.verify(signature, data)
-    except InvalidSignature:
-        problems.append(
-            "the signature does not match manifest.json and this public key: the manifest was "
-            "changed, or the bundle comes from another node"
-        )
-    try:
-        manifest = json.loads(data)
-        files = manifest["files"]
-        listed = {_safe_name(f["name"]): f for f in files}
-    except (ValueError, KeyError, TypeError, IntegrityError) as e:
-        return BundleReport(path, None, (*problems, f"manifest.json is malformed: {e}"))
-    if manifest.get("format") != FORMAT:
-        problems.append(f"unknown bundle format {manifest.get('format')!r}")
-    root = path / FILES
-    present: set[str] = set()
-    for p in _walk(root) if root.is_dir() else ():
-        rel = p.relative_to(root).as_posix()
-        present.add(rel)
-        if p.is_symlink() or not p.is_file():
-            problems.append(f"{rel} is not a regular file")
-            continue
-        if rel not in listed:
-            problems.append(f"{rel} is in the bundle but not in the manifest")
-            continue
-        sha, size = _sha256_file(p)
-        if sha != listed[rel]["sha256"] or size != listed[rel]["size"]:
-            problems.append(f"{rel} does not match the SHA-256 and size in the manifest")
-    problems.extend(
-        f"{name} is listed in the manifest but missing" for name in sorted(set(listed) - present)
-    )
-    extra = {p.name for p in path.iterdir()} - {MANIFEST, SIGNATURE, FILES}
-    problems.extend(f"{name} is in the bundle but not in the manifest" for name in sorted(extra))
-    return BundleReport(path, manifest, tuple(problems))
-
-
 def read_released_file(bundle: Path, name: str, sha256: str) -> bytes:
     """A released file's bytes, after checking them against the hash recorded at release."""
-    data = (Path(bundle) / FILES / _safe_name(name)).read_bytes()
+    data = (Path(bundle) / FILES / _bundle_name(name)).read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise IntegrityError(f"released file {name} in {bundle} has been altered")
     return data
+
+
+def _bundle_name(name: str) -> str:
+    try:
+        return safe_name(name)
+    except BundleError as e:
+        raise IntegrityError(str(e)) from None

@@ -39,12 +39,20 @@ class Settings(BaseModel):
     store_dir: Path
     outbox_dir: Path
     signing_key_path: Path
+    #: the signed checkpoints of the audit log, outside the database (airlock.anchors)
+    audit_checkpoints_path: Path
     cookie_secret_path: Path
     catalogue_dir: Path | None = None
     #: project groups declared by the site; a request belongs to one of the requester's
     projects: tuple[str, ...] = ()
     #: the limits from the site config; admins' changes in the database take precedence
     defaults: AirlockConfig = AirlockConfig()
+    #: the node's federation agent (``[federation]`` of the site config): the hub service whose
+    #: token acts as the account ``federation_account`` with the hub groups
+    #: ``federation_groups``; only that account makes requests bound to a federated request
+    federation_service: str | None = None
+    federation_account: str | None = None
+    federation_groups: tuple[str, ...] = ()
 
     @field_validator("base_url")
     @classmethod
@@ -69,6 +77,15 @@ class Settings(BaseModel):
             return (value if value.is_absolute() else base / value).resolve()
 
         url = os.environ.get(DATABASE_URL_ENV) or a.database_url
+        federation = site.federation
+        if federation.enabled:
+            fed = {
+                "federation_service": federation.hub_service,
+                "federation_account": federation.account,
+                "federation_groups": tuple(sorted(site.groups_of(federation.account))),
+            }
+        else:
+            fed = {}
         return cls(
             node_name=site.node_name,
             base_url=base_url or os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/airlock/"),
@@ -79,10 +96,12 @@ class Settings(BaseModel):
             signing_key_path=path(
                 a.signing_key, site.state_path / "secrets" / "airlock_signing_key.pem"
             ),
+            audit_checkpoints_path=home / "audit-checkpoints.jsonl",
             cookie_secret_path=site.state_path / "secrets" / "airlock_cookie_secret",
             catalogue_dir=site.catalogue_path,
             projects=tuple(sorted(site.projects)),
             defaults=a.config,
+            **fed,
         )
 
 

@@ -20,6 +20,8 @@ class RequestStatus(enum.StrEnum):
     RETURNED = "returned"
     RELEASED = "released"
     WITHDRAWN = "withdrawn"
+    #: approved, but writing the bundle failed: a reviewer retries or returns it
+    RELEASE_FAILED = "release_failed"
 
 
 class Decision(enum.StrEnum):
@@ -49,6 +51,7 @@ class AuditEventType(enum.StrEnum):
     REQUEST_RETURNED = "request_returned"
     REQUEST_RELEASED = "request_released"
     REQUEST_WITHDRAWN = "request_withdrawn"
+    REQUEST_RELEASE_FAILED = "request_release_failed"
     REVIEW_DECISION = "review_decision"
     FILE_ADDED = "file_added"
     FILE_UPDATED = "file_updated"
@@ -56,5 +59,7 @@ class AuditEventType(enum.StrEnum):
     FILE_CHECKED = "file_checked"
     FILE_VIEWED = "file_viewed"
     FILE_DOWNLOADED = "file_downloaded"
+    BUNDLE_DOWNLOADED = "bundle_downloaded"
     FILE_COMMENTED = "file_commented"
     CONFIG_CHANGED = "config_changed"
+    REVIEWERS_CHANGED = "reviewers_changed"

@@ -63,3 +63,7 @@ class IntegrityError(AirlockError):
 
 class AuditLogUnavailable(AirlockError):
     """There is no airlock database where asked, or it cannot be read (airlock.service)."""
+
+
+class HubRefused(AirlockError):
+    """The hub did not make a change the airlock asked of it (airlock.reviewers)."""

@@ -25,6 +25,7 @@ STATUS_OWNERS: dict[RequestStatus, str] = {
     RequestStatus.REJECTED: "nobody",
     RequestStatus.RELEASED: "nobody",
     RequestStatus.WITHDRAWN: "nobody",
+    RequestStatus.RELEASE_FAILED: "reviewers",  # retry the release, or return the request
 }
 
 
@@ -42,6 +43,20 @@ def check_user_can_create_request(user: User, project: str, projects: Collection
         raise PermissionDenied(
             f"{user.name} is not a member of project {project!r} (your projects: {mine}); "
             "a request belongs to one of your projects"
+        )
+
+
+def user_can_bind_federation(user: User) -> bool:
+    """Only the node's federation agent (its hub service, acting as the federation account)
+    makes requests that answer a federated request."""
+    return user.federation_agent
+
+
+def check_user_can_bind_federation(user: User) -> None:
+    if not user_can_bind_federation(user):
+        raise PermissionDenied(
+            f"{user.name} is not this node's federation agent, so cannot bind a request to a "
+            "federated request (only the agent's own hub service token does that)"
         )
 
 
@@ -142,6 +157,12 @@ def user_can_see_finding_values(user: User, request: ReleaseRequest) -> bool:
     return not user_is_requester(user, request) or request.status == RequestStatus.RELEASED
 
 
+def user_can_see_reviewer_findings(user: User, request: ReleaseRequest) -> bool:
+    """Findings about datasets the request's project is not granted are for reviewers only,
+    never the requester: they would tell who is in those datasets (airlock.checking)."""
+    return user_can_review(user, request) and request.round > 0
+
+
 def user_can_download_release(user: User, request: ReleaseRequest) -> bool:
     return user_is_requester(user, request)
 
@@ -162,6 +183,18 @@ def check_user_can_see_queue(user: User) -> None:
         raise PermissionDenied(f"{user.name} is not in the airlock-reviewers group")
 
 
+def user_can_see_failed_releases(user: User) -> bool:
+    """Reviewers retry or return them; admins fix what made them fail (disk, outbox, store)."""
+    return user.is_reviewer or user.is_admin
+
+
+def check_user_can_see_failed_releases(user: User) -> None:
+    if not user_can_see_failed_releases(user):
+        raise PermissionDenied(
+            f"{user.name} is neither a reviewer nor an admin, so does not see failed releases"
+        )
+
+
 def user_can_read_audit(user: User) -> bool:
     return user.is_admin
 
@@ -178,3 +211,12 @@ def user_can_configure(user: User) -> bool:
 def check_user_can_configure(user: User) -> None:
     if not user_can_configure(user):
         raise PermissionDenied(f"{user.name} is not an admin; only admins change the airlock")
+
+
+def user_can_manage_reviewers(user: User) -> bool:
+    return user.is_admin
+
+
+def check_user_can_manage_reviewers(user: User) -> None:
+    if not user_can_manage_reviewers(user):
+        raise PermissionDenied(f"{user.name} is not an admin; only admins change the reviewers")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
@@ -53,14 +54,21 @@ def read_sample_ids(store: Path) -> frozenset[str]:
     return frozenset(str(s) for s in group["sample_id"][:].tolist())
 
 
-def catalogue_samples(catalogue: Path | None = None) -> NodeSamples:
+def catalogue_samples(
+    catalogue: Path | None = None, groups: Collection[str] | None = None
+) -> NodeSamples:
     """The sample IDs and grants of every dataset in the node's catalogue (``catalogue``
-    overrides where the catalogue is)."""
+    overrides where the catalogue is); with ``groups``, of the datasets granted to one of
+    them only (a user's projects: the others' stores are not even opened)."""
     try:
         where = Path(catalogue) if catalogue else catalogue_dir()
         entries = load_catalogue(where)
     except TresorError as e:
         return NodeSamples((), f"the node's catalogue cannot be read ({e}); " + _NOT)
+    if groups is not None:
+        entries = {k: e for k, e in entries.items() if e.granted_to(groups)}
+        if not entries:
+            return NodeSamples((), "none of your projects is granted a dataset; " + _NOT)
     if not entries:
         return NodeSamples((), f"no datasets in a catalogue at {where}; " + _NOT)
     datasets: list[DatasetSamples] = []

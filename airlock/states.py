@@ -20,8 +20,12 @@ VALID_STATE_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.SUBMITTED: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
     S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RETURNED, S.WITHDRAWN}),
     S.RETURNED: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    # back to review when approvals_required was raised after the approvals (Airlock.release)
-    S.APPROVED: frozenset({S.RELEASED, S.IN_REVIEW}),
+    # back to review when approvals_required was raised after the approvals (Airlock.release);
+    # release_failed when the bundle cannot be written (Airlock.release records why)
+    S.APPROVED: frozenset({S.RELEASED, S.IN_REVIEW, S.RELEASE_FAILED}),
+    # a reviewer's retry ("Finish release": released, or back to review as from approved), or
+    # back to the requester (e.g. to rename a file)
+    S.RELEASE_FAILED: frozenset({S.RELEASED, S.IN_REVIEW, S.RETURNED}),
     S.REJECTED: frozenset(),
     S.RELEASED: frozenset(),
     S.WITHDRAWN: frozenset(),
@@ -40,6 +44,7 @@ STATUS_AUDIT_EVENT: dict[RequestStatus, AuditEventType] = {
     S.RETURNED: AuditEventType.REQUEST_RETURNED,
     S.RELEASED: AuditEventType.REQUEST_RELEASED,
     S.WITHDRAWN: AuditEventType.REQUEST_WITHDRAWN,
+    S.RELEASE_FAILED: AuditEventType.REQUEST_RELEASE_FAILED,
 }
 
 #: the requester's status moves; the others belong to reviewers or the system

@@ -19,20 +19,29 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from airlock import bundles, permissions, policies
+from airlock import anchors, bundles, permissions, policies, reviewers
 from airlock.abilities import Abilities, abilities
-from airlock.checking import Checker, check_context, run_checker
-from airlock.checks.context import CheckContext
+from airlock.audit import ChainReport
+from airlock.checking import (
+    Checker,
+    RequestContexts,
+    granted_datasets,
+    request_contexts,
+    run_checker,
+)
 from airlock.config import Settings
 from airlock.db.data_access import DataAccess, Writer
 from airlock.domain import (
+    MAX_RELEASE_ERROR,
     MAX_TEXT,
     SYSTEM,
     AuditEntry,
     AuditEvent,
+    FederationBinding,
     ReleaseRequest,
     RequestFile,
     User,
+    release_name,
     utcnow,
 )
 from airlock.enums import AuditEventType, Decision, RequestStatus
@@ -118,6 +127,9 @@ class Airlock:
             settings.signing_key_path
         )
         settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+        #: every committed audit entry is checkpointed outside the database, signed
+        self.checkpoints = anchors.CheckpointLog(settings.audit_checkpoints_path, self.signing_key)
+        dal.anchor = self.checkpoints.append
 
     # -- reading ----------------------------------------------------------------------------
     def config(self) -> AirlockConfig:
@@ -154,17 +166,24 @@ class Airlock:
         )
 
     # -- the requester ----------------------------------------------------------------------
-    def create_request(self, user: User, project: str) -> ReleaseRequest:
+    def create_request(
+        self, user: User, project: str, *, federation: FederationBinding | None = None
+    ) -> ReleaseRequest:
+        """A draft for one of the user's projects; the federation agent's account binds it to
+        the federated request it answers (``federation``)."""
         permissions.check_user_can_create_request(user, project, self.settings.projects)
+        details: dict[str, Any] = {"project": project}
+        if federation is not None:
+            permissions.check_user_can_bind_federation(user)
+            details["federation"] = federation.to_dict()
         request_id = uuid.uuid4().hex[:16]
         with self.dal.write() as tx:
             return tx.create_request(
                 request_id=request_id,
                 project=project,
                 requester=user.name,
-                audit=AuditEvent(
-                    AuditEventType.REQUEST_CREATED, user.name, request_id, {"project": project}
-                ),
+                federation=federation,
+                audit=AuditEvent(AuditEventType.REQUEST_CREATED, user.name, request_id, details),
             )
 
     def _editable(self, tx: Writer, user: User, request_id: str) -> ReleaseRequest:
@@ -178,9 +197,9 @@ class Airlock:
         root = workspace_root(self.settings.workspaces_dir, user.name)
         return self.store.snapshot_workspace_file(root, path, max_bytes=max_bytes)
 
-    def _check(self, sha256: str, name: str, context: CheckContext):
+    def _check(self, sha256: str, name: str, contexts: RequestContexts):
         with self.store.checkable(sha256, name) as path:
-            return run_checker(self.checker, path, name, context)
+            return run_checker(self.checker, path, name, contexts)
 
     def add_file(
         self,
@@ -195,7 +214,7 @@ class Airlock:
     ) -> RequestFile:
         """Snapshot a workspace file into the request and run the checks on the snapshot."""
         path = clean_relative_path(path, "path")
-        name = clean_relative_path(name or path, "file name")
+        name = release_name(name or path)
         description = _nonempty(description, "what the file is (description)")
         disclosure_control = _nonempty(
             disclosure_control, "how disclosure was controlled (disclosure_control)"
@@ -208,7 +227,8 @@ class Airlock:
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_add_file(request, name, config.max_files_per_request)
         snapshot = self._snapshot(user, path, config.max_file_bytes)
-        report = self._check(snapshot.sha256, name, check_context(config, self.samples))
+        contexts = request_contexts(config, self.samples, request, self.dal)
+        report = self._check(snapshot.sha256, name, contexts)
         with self.dal.write(request_id) as tx:
             request = self._editable(tx, user, request_id)
             policies.check_can_add_file(request, name, config.max_files_per_request)
@@ -221,8 +241,7 @@ class Airlock:
                 exception=exception,
                 sha256=snapshot.sha256,
                 size=snapshot.size,
-                verdict=report.verdict.value,
-                report=report.to_dict(),
+                **report.stored(),
                 audit=AuditEvent.for_request(
                     AuditEventType.FILE_ADDED,
                     user,
@@ -265,12 +284,12 @@ class Airlock:
         if refresh:
             config = self.config()
             snapshot = self._snapshot(user, current.source_path, config.max_file_bytes)
-            report = self._check(snapshot.sha256, current.name, check_context(config, self.samples))
+            contexts = request_contexts(config, self.samples, request, self.dal)
+            report = self._check(snapshot.sha256, current.name, contexts)
             changes.update(
                 sha256=snapshot.sha256,
                 size=snapshot.size,
-                verdict=report.verdict.value,
-                report=report.to_dict(),
+                **report.stored(),
             )
         if not changes:
             return current
@@ -278,7 +297,11 @@ class Airlock:
             request = self._editable(tx, user, request_id)
             if request.file(file_id) is None or request.file(file_id).sha256 != current.sha256:
                 raise ConcurrentChange(f"{current.name} changed meanwhile; reload and try again")
-            shown = {k: v for k, v in changes.items() if k != "report"}
+            shown = {
+                k: v
+                for k, v in changes.items()
+                if k not in ("report", "reviewer_findings", "tables")
+            }
             return tx.update_file(
                 request_id,
                 file_id,
@@ -308,8 +331,8 @@ class Airlock:
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_submit(request)
         check_status(request, S.SUBMITTED)
-        context = check_context(self.config(), self.samples)
-        reports = {f.id: self._check(f.sha256, f.name, context) for f in request.files}
+        contexts = request_contexts(self.config(), self.samples, request, self.dal)
+        reports = {f.id: self._check(f.sha256, f.name, contexts) for f in request.files}
         with self.dal.write(request_id) as tx:
             now = self._editable(tx, user, request_id)
             policies.check_can_submit(now)
@@ -320,8 +343,7 @@ class Airlock:
                 tx.update_file(
                     request_id,
                     f.id,
-                    verdict=report.verdict.value,
-                    report=report.to_dict(),
+                    **report.stored(),
                     audit=AuditEvent.for_request(
                         AuditEventType.FILE_CHECKED,
                         user,
@@ -433,15 +455,17 @@ class Airlock:
                 raise InvalidInput(f"request {request_id} has no files {unknown}")
             if decision == Decision.APPROVE:
                 policies.check_blocked_files_acknowledged(request, acknowledge)
+                policies.check_reviewer_findings_acknowledged(request, acknowledge)
             request = self._start_review(tx, request, user)
             acknowledged_names = [request.file(i).name for i in acknowledge]
+            self_made = reviewers.self_appointed(tx)  # their approvals do not count
             tx.add_review(
                 request_id,
                 reviewer=user.name,
                 round=request.round,
                 decision=decision,
                 reason=reason,
-                acknowledged=acknowledge,
+                acknowledged=policies.requester_visible_acknowledgements(request, acknowledge),
                 audit=AuditEvent.for_request(
                     AuditEventType.REVIEW_DECISION,
                     user,
@@ -450,6 +474,10 @@ class Airlock:
                     decision=decision.value,
                     reason=reason,
                     acknowledged_exceptions=acknowledged_names,
+                    # the membership the decision relied on, as the hub showed it (an OIDC
+                    # claim's groups, the site config's, or the airlock's own changes)
+                    reviewer_groups=sorted(user.groups),
+                    counts=user.name not in self_made,
                 ),
             )
             request = tx.get_request(request_id)
@@ -458,7 +486,7 @@ class Airlock:
                 request = set_status(tx, request, S.REJECTED, user, details={"reason": reason})
             elif decision == Decision.RETURN:
                 request = set_status(tx, request, S.RETURNED, user, details={"reason": reason})
-            elif policies.has_enough_approvals(request, required):
+            elif policies.has_enough_approvals(request, required, not_counting=self_made):
                 request = set_status(
                     tx,
                     request,
@@ -484,8 +512,9 @@ class Airlock:
         from tresor.core.version import __version__
 
         by_id = {f.id: f.name for f in request.files}
-        _, audit_head = tx.audit_head()
-        return {
+        audit_seq, audit_head = tx.audit_head()
+        bound = {"federation": request.federation.to_dict()} if request.federation else {}
+        return bound | {
             "node": self.settings.node_name,
             "bundle": self.bundle_name(request),
             "request": {
@@ -520,7 +549,10 @@ class Airlock:
                 for r in request.reviews
             ],
             "released_at": utcnow().isoformat(),
+            # the audit chain's head (committed) before the release, signed with the manifest:
+            # the log before it cannot be rewritten unnoticed (airlock.anchors)
             "audit_head_before_release": audit_head,
+            "audit_head_seq_before_release": audit_seq,
             "tresor_version": __version__,
         }
 
@@ -533,23 +565,89 @@ class Airlock:
         are counted again against the configuration in force: if ``approvals_required`` was
         raised after them, the release is refused (:class:`ReturnedToReview`) and the request
         goes back to review, where more reviewers can approve it.
+
+        Whatever fails once the writing has begun (the disk, the outbox, the store, the commit)
+        fails this request only: it becomes release_failed with the reason (audited), and is
+        returned; a reviewer retries it ("Finish release") or returns it to the requester.
         """
+        writing = False
+        try:
+            with self.dal.write(request_id) as tx:
+                request = tx.get_request(request_id)
+                if user is not SYSTEM:
+                    permissions.check_user_can_view_request(user, request)
+                    permissions.check_user_can_review(user, request)
+                if request.status == S.RELEASED:
+                    return request
+                required = tx.runtime_config().approvals_required
+                if policies.can_finish_release(request) and not policies.has_enough_approvals(
+                    request, required
+                ):
+                    refusal = self._back_to_review(tx, request, user, required)
+                else:
+                    policies.check_can_release(request, required)
+                    writing = True
+                    return self._write_release(tx, request, user)
+        except Exception as error:
+            if not writing:
+                raise
+            return self._release_failed(user, request_id, error)
+        raise refusal
+
+    def _release_failed(self, user: User, request_id: str, error: Exception) -> ReleaseRequest:
+        """Record why a release failed (its transaction was rolled back; a bundle renamed into
+        the outbox before a failed commit stays, and the retry adopts it)."""
+        reason = f"{type(error).__name__}: {error}"[:MAX_RELEASE_ERROR]
+        log.error("the release of request %s failed: %s", request_id, reason, exc_info=error)
         with self.dal.write(request_id) as tx:
             request = tx.get_request(request_id)
-            if user is not SYSTEM:
-                permissions.check_user_can_view_request(user, request)
-                permissions.check_user_can_review(user, request)
-            if request.status == S.RELEASED:
-                return request
-            required = tx.runtime_config().approvals_required
-            if policies.can_finish_release(request) and not policies.has_enough_approvals(
-                request, required
-            ):
-                refusal = self._back_to_review(tx, request, user, required)
-            else:
-                policies.check_can_release(request, required)
-                return self._write_release(tx, request, user)
-        raise refusal
+            if request.status == S.APPROVED:
+                return set_status(
+                    tx,
+                    request,
+                    S.RELEASE_FAILED,
+                    user,
+                    release_error=reason,
+                    details={"reason": reason},
+                )
+            if request.status == S.RELEASE_FAILED:
+                tx.set_release_error(
+                    request_id,
+                    reason,
+                    audit=AuditEvent.for_request(
+                        STATUS_AUDIT_EVENT[S.RELEASE_FAILED],
+                        user,
+                        request_id,
+                        previous=request.status.value,
+                        reason=reason,
+                    ),
+                )
+            return tx.get_request(request_id)  # or released: the commit failed after it was made
+
+    def return_release(self, user: User, request_id: str, *, reason: str) -> ReleaseRequest:
+        """A reviewer sends a request whose release failed back to the requester, who changes
+        it (a file's name, say) and submits it again for a new round of review."""
+        reason = _nonempty(reason, "a reason to return the request")
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_review(user, request)
+            policies.check_can_return_release(request)
+            return set_status(
+                tx,
+                request,
+                S.RETURNED,
+                user,
+                details={"reason": reason, "release_error": request.release_error},
+            )
+
+    def failed_releases(self, user: User) -> list[ReleaseRequest]:
+        """Requests whose release failed, oldest failure first: for reviewers (who retry or
+        return them) and admins (who fix the cause)."""
+        permissions.check_user_can_see_failed_releases(user)
+        with self.dal.read() as r:
+            failed = r.list_requests(statuses=[S.RELEASE_FAILED])
+        return sorted(failed, key=lambda q: q.updated_at)
 
     def _back_to_review(
         self, tx: Writer, request: ReleaseRequest, user: User, required: int
@@ -592,6 +690,9 @@ class Airlock:
                 self.signing_key,
             )
         manifest_sha = SnapshotStore.hash_file(path / bundles.MANIFEST)
+        tx.record_release(
+            request, datasets=granted_datasets(self.samples().datasets, request.project)
+        )
         return set_status(
             tx,
             request,
@@ -639,6 +740,32 @@ class Airlock:
             )
         return FileContent(request, file, data)
 
+    def download_bundle(self, user: User, request_id: str) -> tuple[ReleaseRequest, Path]:
+        """The requester takes the whole signed bundle (manifest, signature, files), e.g. to
+        send it to a federation coordinator: checked against the node's key first, audited."""
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_download_release(user, request)
+            policies.check_can_download(request)
+            path = self.settings.outbox_dir / request.bundle_name
+            report = bundles.verify_bundle(path, self.signing_key.public_key())
+            if not report.ok:
+                raise IntegrityError(
+                    f"bundle {request.bundle_name} in the outbox does not verify "
+                    f"({'; '.join(report.problems)}); an admin must inspect it"
+                )
+            tx.append_audit(
+                AuditEvent.for_request(
+                    AuditEventType.BUNDLE_DOWNLOADED,
+                    user,
+                    request_id,
+                    bundle=request.bundle_name,
+                    manifest_sha256=SnapshotStore.hash_file(path / bundles.MANIFEST),
+                )
+            )
+        return request, path
+
     # -- admins -----------------------------------------------------------------------------
     def audit_entries(
         self, user: User, *, after: int = 0, limit: int = 500, request_id: str | None = None
@@ -647,10 +774,25 @@ class Airlock:
         with self.dal.read() as r:
             return r.audit_entries(after=after, limit=limit, request_id=request_id)
 
-    def verify_audit(self, user: User):
+    def verify_audit(self, user: User) -> ChainReport:
+        """The hash chain, against the checkpoints and the released bundles' signed heads (for
+        the admin's page, quickly: the signatures of checkpoints that agree with the log are
+        left to ``tresor airlock audit verify``)."""
         permissions.check_user_can_read_audit(user)
         with self.dal.read() as r:
-            return r.verify_audit_chain()
+            return anchors.verify_audit_log(
+                r,
+                checkpoints=self.settings.audit_checkpoints_path,
+                outbox=self.settings.outbox_dir,
+                public_key=self.signing_key.public_key(),
+                every_signature=False,
+            )
+
+    def self_appointed_reviewers(self, user: User) -> set[str]:
+        """Reviewers who added themselves (their approvals do not count; airlock.reviewers)."""
+        permissions.check_user_can_manage_reviewers(user)
+        with self.dal.read() as r:
+            return reviewers.self_appointed(r)
 
     def set_config(self, user: User, **values: Any) -> AirlockConfig:
         """Change what admins may change while the service runs, validated by the one
@@ -685,6 +827,14 @@ class Airlock:
             )
 
     # -- the service itself -----------------------------------------------------------------
+    def anchor_audit_head(self) -> int:
+        """Checkpoint the audit log's head at start, so that entries a crash (or a version
+        before checkpoints) left without one are vouched for; returns its number."""
+        with self.dal.read() as r:
+            seq, head = r.audit_head()
+        self.checkpoints.append_head(seq, head)
+        return seq
+
     def record_startup_config(self) -> None:
         """Audit the effective configuration when it differs from the last one recorded
         (a changed site config file is a config change too)."""
@@ -707,7 +857,9 @@ class Airlock:
         Removes half-written bundle directories; finishes the release of every approved
         request (adopting its bundle if the rename happened before the crash), or sends it back
         to review if it has fewer approvals than are now required; reports a released request
-        whose bundle is missing.
+        whose bundle is missing. A request that fails is logged and left (release_failed, or
+        as it was), and recovery goes on with the others: it never stops the service. Failed
+        releases are not retried here: they wait for a reviewer.
         """
         done = [f"removed {p.name}" for p in bundles.remove_incomplete(self.settings.outbox_dir)]
         with self.dal.read() as r:
@@ -715,7 +867,7 @@ class Airlock:
             released = r.list_requests(statuses=[S.RELEASED])
         for request in approved:
             try:
-                self.release(SYSTEM, request.id)
+                result = self.release(SYSTEM, request.id)
             except ReturnedToReview:
                 needed = policies.approvals_needed(self.config().approvals_required)
                 done.append(
@@ -723,7 +875,14 @@ class Airlock:
                     f"{needed} needed"
                 )
                 continue
-            done.append(f"released {request.id}")
+            except Exception as e:  # the database itself failing: the next start tries again
+                log.exception("recovery could not finish the release of %s", request.id)
+                done.append(f"could not finish the release of {request.id}: {e!r}")
+                continue
+            if result.status == S.RELEASE_FAILED:
+                done.append(f"the release of {request.id} failed: {result.release_error}")
+            else:
+                done.append(f"released {request.id}")
         for request in released:
             if not (self.settings.outbox_dir / (request.bundle_name or "")).is_dir():
                 log.error("released request %s has no bundle in the outbox", request.id)

@@ -15,6 +15,9 @@ say() { printf 'tresor bootstrap: %s\n' "$*" >&2; }
 # bcftools: `tresor datasets add --fix` repairs copies of VCFs with it
 declare -A node_pkgs=([python3]=python3 [node]=nodejs [npm]=npm [bcftools]=bcftools [tabix]=tabix
                       [bgzip]=tabix)
+# as root the node isolates researchers: OS accounts (passwd), a firewall by account (nftables)
+# and a runtime every account can run, from Debian's python3.11 (tresor.node.isolation)
+if [ "$(id -u)" = 0 ]; then node_pkgs+=([nft]=nftables [useradd]=passwd [/usr/bin/python3.11]=python3.11); fi
 declare -A test_pkgs=([plink2]=plink2
                       [chromium]=chromium [chromedriver]=chromium-driver
                       [/usr/lib/postgresql/15/bin/initdb]=postgresql
@@ -54,6 +57,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r constraints.txt
     .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
     echo "$want" > "$stamp"
+fi
+
+# --- as root: the runtime researchers' accounts run (/opt/tresor, tresor.node.runtime) ----
+if [ "$(id -u)" = 0 ]; then
+    .venv/bin/python -m tresor.node.runtime >/dev/null
 fi
 
 # --- Node.js: configurable-http-proxy for the hub ---------------------------------

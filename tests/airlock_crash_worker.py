@@ -1,15 +1,18 @@
-"""A process that forks one worker per crash point, for the airlock crash tests.
+"""A process that forks one worker per crash point, for the airlock crash and fault tests.
 
 The test starts ``python -m tests.airlock_crash_worker`` once (imports paid once), then writes
-``SETTINGS_JSON REQUEST_ID POINT EVENTS_FILE`` lines to its stdin. For each line it forks a
-worker that opens the airlock afresh and makes the final approval of the request (which
+``SETTINGS_JSON REQUEST_ID POINT EVENTS_FILE MODE`` lines to its stdin. For each line it forks
+a worker that opens the airlock afresh and makes the final approval of the request (which
 releases it). Every durable step the worker takes (each fsync, rename and database commit) is
-numbered in EVENTS_FILE; at step POINT the worker writes ``EVENTS_FILE.paused`` and waits,
-and the test kills it with SIGKILL. The forker answers ``pid N`` and then ``exit STATUS``.
+numbered in EVENTS_FILE. At step POINT, in MODE ``kill`` the worker writes
+``EVENTS_FILE.paused`` and waits, and the test kills it with SIGKILL; in MODE ``fail`` the step
+raises OSError (ENOSPC: the disk is full) once, and the worker goes on (exit 0 when the
+approval returned, 1 when it raised). The forker answers ``pid N`` and then ``exit STATUS``.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -24,7 +27,7 @@ from airlock.enums import Decision
 from tests.airlock_support import USERS, make_airlock
 
 
-def worker(settings_path: str, request_id: str, point: int, events: str) -> None:
+def worker(settings_path: str, request_id: str, point: int, events: str, mode: str) -> None:
     count = 0
 
     def step(name: str) -> None:
@@ -32,6 +35,8 @@ def worker(settings_path: str, request_id: str, point: int, events: str) -> None
         count += 1
         with open(events, "a") as f:
             f.write(f"{count} {name}\n")
+        if count == point and mode == "fail":
+            raise OSError(errno.ENOSPC, f"No space left on device (injected at {name})")
         if count == point:
             Path(events + ".paused").write_text(name)
             time.sleep(3600)  # killed here
@@ -53,11 +58,11 @@ def worker(settings_path: str, request_id: str, point: int, events: str) -> None
 
 def main() -> None:
     for line in sys.stdin:
-        settings_path, request_id, point, events = line.split()
+        settings_path, request_id, point, events, mode = line.split()
         pid = os.fork()
         if pid == 0:
             try:
-                worker(settings_path, request_id, int(point), events)
+                worker(settings_path, request_id, int(point), events, mode)
             except BaseException as e:
                 print(f"worker failed: {e!r}", file=sys.stderr, flush=True)
                 os._exit(1)

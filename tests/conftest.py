@@ -85,14 +85,15 @@ def local_node(tmp_path_factory):
     See tests/hub/node.py for what it offers: url, site, passwords, api(), user_token(),
     start_server(), run_in_kernel().
     """
-    from tests.hub.node import LocalNode
+    from tests.hub.node import LocalNode, open_directory
 
-    node = LocalNode.create(tmp_path_factory.mktemp("node"), gateway=True)
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
+    with open_directory("tresor-node-") as directory:
+        node = LocalNode.create(directory, gateway=True)
+        node.start()
+        try:
+            yield node
+        finally:
+            node.stop()
 
 
 @pytest.fixture(scope="session")
@@ -119,3 +120,40 @@ def airlock_databases(tmp_path_factory, request):
             return super().postgresql()
 
     return Lazy(tmp_path_factory.mktemp("airlock-db"))
+
+
+# -- the one Playwright of the session, driving Debian's Chromium (never a downloaded browser) --
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = require_tool("chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield page
+    finally:
+        context.close()

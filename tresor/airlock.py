@@ -87,7 +87,8 @@ class AirlockClient:
                 "tresor JupyterLab; run this there, or pass url= and token="
             )
         self.base = url.rstrip("/") + "/"
-        self._http = httpx.Client(
+        self._http = httpx.Client(  # the airlock is on the node itself: never via a proxy
+            trust_env=False,
             base_url=self.base + "api/",
             headers={"Authorization": f"token {token}"},
             timeout=300,
@@ -95,6 +96,14 @@ class AirlockClient:
         )
 
     def call(self, method: str, path: str, **kw) -> Any:
+        response = self._request(method, path, **kw)
+        return response.json() if response.content else None
+
+    def raw(self, method: str, path: str, **kw) -> bytes:
+        """The body as bytes (an archive), after the same error handling as :meth:`call`."""
+        return self._request(method, path, **kw).content
+
+    def _request(self, method: str, path: str, **kw):
         import httpx
 
         try:
@@ -113,7 +122,7 @@ class AirlockClient:
                     f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in detail
                 )
             raise AirlockRequestError(f"the airlock refused ({response.status_code}): {detail}")
-        return response.json() if response.content else None
+        return response
 
     def close(self) -> None:
         self._http.close()
@@ -135,9 +144,9 @@ def _contexts(paths: list[str], context: Mapping[str, Any]) -> dict[str, dict[st
                 'context={"description": "...", "disclosure_control": "..."} for all files, '
                 "or a dict of such dicts keyed by path"
             )
-        out[path] = {k: str(ctx[k]).strip() for k in CONTEXT_KEYS} | (
-            {"exception": str(ctx["exception"])} if ctx.get("exception") else {}
-        )
+        out[path] = {k: str(ctx[k]).strip() for k in CONTEXT_KEYS} | {
+            k: str(ctx[k]) for k in ("exception", "name") if ctx.get(k)
+        }
     return out
 
 
@@ -158,12 +167,18 @@ def submit(
     project: str | None = None,
     url: str | None = None,
     token: str | None = None,
+    workspace: str | os.PathLike | None = None,
+    federation: Mapping[str, str] | None = None,
 ) -> Submission:
     """Submit workspace files as one airlock request; returns once the checks have run.
 
     ``context`` is ``{"description": ..., "disclosure_control": ...}`` for every file, or a
     dict of such dicts keyed by path (add ``"exception"`` to explain why a file the checks
-    block should still be released). ``project`` defaults to your only project.
+    block should still be released, ``"name"`` for its name in the bundle instead of its path
+    in the workspace). ``project`` defaults to your only project.
+    ``workspace`` defaults to ``TRESOR_WORKSPACE`` (else the current directory).
+    ``federation`` (``{"request_id", "crate_sha256"}``) binds the request to the federated
+    request it answers; only the node's federation agent may.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -171,7 +186,7 @@ def submit(
     if not paths:
         raise AirlockRequestError("give at least one file to submit")
     contexts = _contexts(paths, context)
-    workspace = Path(os.path.abspath(os.environ.get("TRESOR_WORKSPACE") or Path.cwd()))
+    workspace = Path(os.path.abspath(workspace or os.environ.get("TRESOR_WORKSPACE") or Path.cwd()))
     relative = {p: _workspace_relative(p, workspace) for p in paths}
 
     client = AirlockClient(url, token)
@@ -184,7 +199,10 @@ def submit(
                     "say which one with project="
                 )
             project = mine[0]
-        request = client.call("POST", "requests", json={"project": project})
+        body: dict[str, Any] = {"project": project}
+        if federation is not None:
+            body["federation"] = dict(federation)
+        request = client.call("POST", "requests", json=body)
         try:
             for path in paths:
                 client.call(
@@ -208,6 +226,25 @@ def status(request_id: str, *, url: str | None = None, token: str | None = None)
         return _submission(client.call("GET", f"requests/{request_id}"), client.base)
     finally:
         client.close()
+
+
+def download_bundle(
+    request_id: str, into: str | os.PathLike, *, url: str | None = None, token: str | None = None
+) -> Path:
+    """Take the whole signed bundle of one of your released requests (manifest, signature,
+    files) and unpack it into ``into``; returns the bundle's directory. Anyone with the node's
+    public key can verify it (``tresor airlock verify``)."""
+    from tresor.core.bundles import BundleError, unpack_bundle
+
+    client = AirlockClient(url, token)
+    try:
+        response = client.raw("GET", f"requests/{request_id}/bundle")
+    finally:
+        client.close()
+    try:
+        return unpack_bundle(response, Path(into))
+    except BundleError as e:
+        raise AirlockRequestError(f"the airlock sent no usable bundle: {e}") from None
 
 
 def _submission(request: dict, base: str) -> Submission:

@@ -39,6 +39,7 @@ from pathlib import Path
 from tresor.core.catalogue import DatasetEntry, load_catalogue, register_dataset
 from tresor.core.errors import ConfigError, TresorError
 from tresor.core.site import SiteConfig
+from tresor.node.isolation import apply_grants, forget_dataset
 
 #: Test hook: stop (as Ctrl-C would) right after this phase, to test resuming. One of PHASES.
 STOP_AFTER_ENV = "TRESOR_TEST_INGEST_STOP_AFTER"
@@ -522,7 +523,10 @@ def prepare_store(
             "remove that directory (or choose another --id)"
         )
     work = work_dir(site, request.dataset_id)
-    work.mkdir(parents=True, exist_ok=True)
+    # genotypes in the making: root's only until the dataset's group guards them (an isolated
+    # node's researchers may pass through the state directory)
+    work.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    work.mkdir(mode=0o700, exist_ok=True)
     partial = root / f".{request.dataset_id}.partial"
     store = partial / f"{request.dataset_id}.vcz"
     sources = [v.resolve() for v in request.vcfs]
@@ -540,7 +544,7 @@ def prepare_store(
             say("the VCFs differ from the interrupted run's: starting again")
         remove_tree(work)
         remove_tree(partial)
-        work.mkdir(parents=True)
+        work.mkdir(mode=0o700, parents=True)
         say("computing the VCFs' checksums")
         state = {
             "identity": identity,
@@ -557,7 +561,7 @@ def prepare_store(
         state["repairs"] = [dataclasses.asdict(r) for r in repairs]
         state_file.save(state)
         inputs = _repair_copies(sources, repairs, work)
-        partial.mkdir(exist_ok=True)
+        partial.mkdir(mode=0o700, exist_ok=True)
         try:
             convert_vcfs(inputs, store, work, workers=request.workers, progress=progress, say=say)
             break
@@ -630,6 +634,7 @@ def add_dataset(
     except BaseException:
         remove_tree(entry.store.parent)
         raise
+    apply_grants(site, None, entry)  # an isolated node: the dataset's group and mode, now
     return entry, True
 
 
@@ -645,6 +650,7 @@ def remove_dataset(site: SiteConfig, dataset_id: str) -> DatasetEntry | None:
         return None
     entry = dataset_entry(site, dataset_id)
     (site.catalogue_path / f"{dataset_id}.toml").unlink()
+    forget_dataset(site, dataset_id)
     owned = site.datasets_path / dataset_id
     if entry.store.parent == owned:
         remove_tree(owned)
@@ -717,9 +723,12 @@ def revoke(site: SiteConfig, dataset_id: str, projects: Sequence[str]) -> Datase
 
 
 def _set_grants(site: SiteConfig, entry: DatasetEntry, grants: Sequence[str]) -> DatasetEntry:
+    """Write the grants; on an isolated node the dataset groups follow at once, and the
+    processes of whoever lost access are stopped (:func:`tresor.node.isolation.apply_grants`)."""
     _check_groups(site, grants, "project")
-    entry = dataclasses.replace(entry, grants=tuple(sorted(set(grants))))
+    before, entry = entry, dataclasses.replace(entry, grants=tuple(sorted(set(grants))))
     register_dataset(entry, site.catalogue_path)  # atomic, like every catalogue write
+    apply_grants(site, before, entry)
     return entry
 
 

@@ -4,7 +4,9 @@ Every request is identified by a hub token: the API takes it from ``Authorizatio
 (a researcher's notebook uses its server's ``JUPYTERHUB_API_TOKEN``), the web UI from its
 encrypted session cookie (airlock.web.sessions). The hub answers with the user's name, groups
 and the token's scopes; the token must carry ``access:services!service=airlock``, which the hub
-grants through the roles in tresor.node.roles.
+grants through the roles in tresor.node.roles. One hub service is let in: the node's federation
+agent (``[federation]`` of the site config), which acts as the node's federation account with
+that account's groups from the site config; every other service is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fastapi.security import APIKeyHeader
 from jupyterhub.services.auth import HubOAuth, check_scopes
 
 from airlock.api.errors import HubUnavailable
+from airlock.config import Settings
 from airlock.domain import User
 from airlock.exceptions import PermissionDenied
 from airlock.workflow import Airlock
@@ -53,15 +56,29 @@ class HubIdentity:
             ) from None
 
 
-def user_from_model(model: dict[str, Any], access_scopes: set[str]) -> User:
-    """A :class:`User` from the hub's user model, if the token may use the airlock."""
-    if model.get("kind", "user") != "user":
+def user_from_model(
+    model: dict[str, Any], access_scopes: set[str], settings: Settings | None = None
+) -> User:
+    """A :class:`User` from the hub's user model, if the token may use the airlock. The
+    federation agent's service token (``settings.federation_service``) is the federation
+    account, with that account's groups from the site config."""
+    kind = model.get("kind", "user")
+    agent = settings is not None and settings.federation_service is not None
+    if kind == "service" and agent and model.get("name") == settings.federation_service:
+        user = User(
+            settings.federation_account,
+            frozenset(settings.federation_groups),
+            federation_agent=True,
+        )
+    elif kind != "user":
         raise PermissionDenied("only hub users use the airlock, not services")
+    else:
+        user = User(name=model["name"], groups=frozenset(model.get("groups") or ()))
     if not check_scopes(access_scopes, set(model.get("scopes") or ())):
         raise PermissionDenied(
             f"this token does not allow access to the airlock ({', '.join(sorted(access_scopes))})"
         )
-    return User(name=model["name"], groups=frozenset(model.get("groups") or ()))
+    return user
 
 
 async def identify(request: Request, token: str | None) -> User:
@@ -72,7 +89,7 @@ async def identify(request: Request, token: str | None) -> User:
     model = await identity.user_for_token(token)
     if model is None:
         raise NotAuthenticated("the hub does not know this token")
-    return user_from_model(model, request.app.state.access_scopes)
+    return user_from_model(model, request.app.state.access_scopes, request.app.state.settings)
 
 
 _token_header = APIKeyHeader(

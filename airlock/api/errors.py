@@ -13,6 +13,7 @@ STATUS: list[tuple[type[exc.AirlockError], int]] = [
     (exc.FileNotFoundInRequest, 404),
     (exc.InvalidInput, 422),
     (exc.IntegrityError, 500),
+    (exc.HubRefused, 502),
 ]
 
 

@@ -55,8 +55,21 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FederationBindingIn(_In):
+    request_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] = Field(
+        description="the federation coordinator's request id"
+    )
+    crate_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="SHA-256 of the coordinator's signed request crate"
+    )
+
+
 class RequestCreate(_In):
     project: ShortName = Field(description="one of your project groups")
+    federation: FederationBindingIn | None = Field(
+        None,
+        description="the federated request this answers (only the node's federation account)",
+    )
 
 
 class FileCreate(_In):
@@ -80,8 +93,15 @@ class ReviewCreate(_In):
     decision: Decision
     reason: Prose = Field("", description="required to reject or return")
     acknowledge_exceptions: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
-        [], max_length=1000, description="ids of blocked files whose exception you accept"
+        [],
+        max_length=1000,
+        description="ids of blocked files whose exception you accept, and of files whose "
+        "reviewer-only findings you accept as coincidences",
     )
+
+
+class ReturnCreate(_In):
+    reason: RequiredProse = Field(description="what the requester should change")
 
 
 class CommentCreate(_In):
@@ -130,18 +150,31 @@ class FilePublic(BaseModel):
     size: int
     verdict: str
     findings: list[FindingPublic]
+    reviewer_findings: list[FindingPublic] | None = Field(
+        None,
+        description="reviewers only (null for the requester): values matching sample IDs of "
+        "datasets the request's project is not granted; they never change the verdict",
+    )
     added_at: dt.datetime
     updated_at: dt.datetime
 
     @classmethod
-    def of(cls, f: RequestFile, *, hide_values: bool = False) -> FilePublic:
-        findings = []
-        for item in f.report.get("findings", []):
-            finding = dict(item)
-            if hide_values and finding.get("location"):
-                finding["location"] = {**finding["location"], "value": None}
-            findings.append(finding)
-        return cls.model_validate({**dataclasses.asdict(f), "findings": findings})
+    def of(cls, f: RequestFile, *, hide_values: bool = False, reviewer: bool = False) -> FilePublic:
+        """``reviewer``: include the reviewer-only findings."""
+
+        def shown(items) -> list[dict]:
+            out = []
+            for item in items:
+                finding = dict(item)
+                if hide_values and finding.get("location"):
+                    finding["location"] = {**finding["location"], "value": None}
+                out.append(finding)
+            return out
+
+        fields = {k: v for k, v in dataclasses.asdict(f).items() if k not in ("tables",)}
+        fields["findings"] = shown(f.report.get("findings", []))
+        fields["reviewer_findings"] = shown(f.reviewer_findings) if reviewer else None
+        return cls.model_validate(fields)
 
 
 class ReviewPublic(BaseModel):
@@ -170,6 +203,11 @@ class CommentPublic(BaseModel):
         return cls.model_validate(dataclasses.asdict(c))
 
 
+class FederationBindingPublic(BaseModel):
+    request_id: str
+    crate_sha256: str
+
+
 class RequestSummary(BaseModel):
     id: str
     project: str
@@ -182,6 +220,8 @@ class RequestSummary(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     submitted_at: dt.datetime | None
+    federation: FederationBindingPublic | None = None
+    release_error: str | None = Field(description="why the release failed (release_failed)")
 
     @classmethod
     def of(cls, r: ReleaseRequest) -> RequestSummary:
@@ -189,6 +229,7 @@ class RequestSummary(BaseModel):
             id=r.id,
             project=r.project,
             requester=r.requester,
+            federation=_binding(r),
             status=r.status,
             round=r.round,
             files=len(r.files),
@@ -197,6 +238,7 @@ class RequestSummary(BaseModel):
             created_at=r.created_at,
             updated_at=r.updated_at,
             submitted_at=r.submitted_at,
+            release_error=r.release_error,
         )
 
 
@@ -211,6 +253,10 @@ class RequestPublic(BaseModel):
     submitted_at: dt.datetime | None
     released_at: dt.datetime | None
     bundle_name: str | None
+    federation: FederationBindingPublic | None = Field(
+        None, description="the federated request this answers, when the federation agent made it"
+    )
+    release_error: str | None = Field(description="why the release failed (release_failed)")
     approvals: list[str] = Field(description="reviewers who approved this round")
     approvals_required: int
     files: list[FilePublic]
@@ -233,13 +279,24 @@ class RequestPublic(BaseModel):
             submitted_at=r.submitted_at,
             released_at=r.released_at,
             bundle_name=r.bundle_name,
+            federation=_binding(r),
+            release_error=r.release_error,
             approvals=sorted(r.approvers),
             approvals_required=approvals_required,
-            files=[FilePublic.of(f, hide_values=abilities.hide_values) for f in r.files],
+            files=[
+                FilePublic.of(
+                    f, hide_values=abilities.hide_values, reviewer=abilities.see_reviewer_findings
+                )
+                for f in r.files
+            ],
             reviews=[ReviewPublic.of(x) for x in r.reviews],
             comments=[CommentPublic.of(c) for c in r.comments],
             abilities=abilities,
         )
+
+
+def _binding(r: ReleaseRequest) -> FederationBindingPublic | None:
+    return FederationBindingPublic(**r.federation.to_dict()) if r.federation else None
 
 
 class QueuePublic(BaseModel):
@@ -276,6 +333,8 @@ class AuditVerifyPublic(BaseModel):
     entries: int
     head: str
     problems: list[str]
+    first_bad_entry: int | None = Field(description="the first entry known to be wrong")
+    notes: list[str] = Field(description="not failures: e.g. entries newer than any checkpoint")
 
 
 #: every limit in force: the site config's, with admins' changes

@@ -54,6 +54,12 @@ class TableContext:
     encoding: str = "utf-8"
     per_variant: bool = False
     claimed: set[int] = dataclasses.field(default_factory=set)
+    #: the columns that count people, as the table rules (tables.py) decided; the release
+    #: ledger records them (differencing.py)
+    count_columns: list[int] = dataclasses.field(default_factory=list)
+    #: the table's kind when the kind registry recognises it (the ledger compares tables of
+    #: one kind); None: the ledger names it by its header
+    kind: str | None = None
 
     @property
     def config(self) -> AirlockConfig:

@@ -2,10 +2,14 @@
 
 The rules are pure functions of a file and a :class:`CheckContext`: the thresholds (the
 airlock's configuration), and what the node knows about its datasets (their sample IDs, the
-projects granted each, their sample counts). The airlock service builds it for each check from
-the configuration in force and its sample-ID provider (airlock.checking, airlock.samples);
-``tresor airlock check`` builds it the same way; a test or a notebook passes its own. Later
-additions (streaming readers, a ledger of what was released before) belong here too.
+projects granted each, their sample counts), and the tables released before (the release
+ledger). The airlock service builds it for each check from the configuration in force, its
+sample-ID provider (airlock.checking, airlock.samples) and its database; ``tresor airlock
+check`` builds it the same way, without a ledger; a test or a notebook passes its own.
+
+The service gives a request's check only the datasets granted to the request's project (no
+oracle: airlock.checking), so every rule that reads ``datasets``, ``sample_ids`` or
+``sample_counts`` depends on those alone.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import dataclasses
 import functools
 from collections.abc import Iterable
 
+from airlock.checks.released import LedgerView
 from tresor.core.airlock_config import AirlockConfig
 
 
@@ -38,6 +43,9 @@ class CheckContext:
 
     config: AirlockConfig = dataclasses.field(default_factory=AirlockConfig)
     datasets: tuple[DatasetSamples, ...] = ()
+    #: earlier tables that new ones are compared with (differencing): the release ledger as
+    #: the service finds it relevant to the request (airlock.checking); none by default
+    ledger: LedgerView = dataclasses.field(default_factory=LedgerView)
 
     @classmethod
     def with_sample_ids(

@@ -12,7 +12,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airlock.checks.released import TableRecord
 
 
 class Verdict(enum.Enum):
@@ -63,6 +66,9 @@ class Finding:
 class FileReport:
     path: str
     findings: tuple[Finding, ...] = ()
+    #: the file's tables with counts of people, for the release ledger (not part of the
+    #: verdict, nor of ``to_dict``)
+    tables: tuple[TableRecord, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -81,6 +87,10 @@ def overall_verdict(reports: Iterable[FileReport]) -> Verdict:
     return Verdict.worst(r.verdict for r in reports)
 
 
+#: tables of one file kept for the release ledger
+MAX_TABLES = 20
+
+
 @dataclasses.dataclass
 class _Overflow:
     verdict: Verdict
@@ -93,6 +103,7 @@ class FindingSink:
 
     def __init__(self, cap: int = 20, *, where: str = "") -> None:
         self.cap = cap
+        self._tables: list[TableRecord] = []
         #: prefixed to every location column, e.g. "cell 3 output 1" in a notebook
         self.where = where
         self._kept: list[Finding] = []
@@ -133,6 +144,14 @@ class FindingSink:
     def extend(self, findings: Iterable[Finding]) -> None:
         for f in findings:
             self.add(f.rule, f.verdict, f.message, f.location)
+
+    def add_table(self, record: TableRecord) -> None:
+        """Keep a table's record for the release ledger (the first :data:`MAX_TABLES`)."""
+        if len(self._tables) < MAX_TABLES:
+            self._tables.append(record)
+
+    def tables(self) -> tuple[TableRecord, ...]:
+        return tuple(self._tables)
 
     def has(self, rule: str) -> bool:
         return rule in self._per_rule

@@ -153,6 +153,10 @@ class VariantRules:
                 overall.an = overall.an if overall.an is not None else obs_ct
         self.strata = [s for s in strata.values() if s.ac is not None or s.af is not None
                        or s.geno or s.n is not None]  # fmt: skip
+        # allele, genotype and observation counts, for the release ledger (differencing.py)
+        ctx.count_columns += sorted(
+            {c for s in self.strata for c in (s.ac, s.an, s.n, *s.geno.values()) if c is not None}
+        )
         self.unchecked: list[str] = []
         self.params = 2  # intercept and genotype, unless the table shows its covariates
         if self.gwas and "test" in keys:

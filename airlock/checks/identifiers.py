@@ -1,31 +1,46 @@
 """Personal identifiers: Danish CPR numbers, Swedish personnummer and NHS numbers.
 
-Each candidate must have a real date of birth (CPR, personnummer) and a valid check digit, so
-ordinary numbers such as counts, positions or timestamps do not trip the rule:
+A candidate must have a plausible date of birth (CPR, personnummer: a real date, not in the
+future) and a valid check digit where its scheme has one, so that ordinary numbers such as read
+totals, positions or timestamps do not trip the rule:
 
 - CPR ``DDMMYY-SSSS``: the 7th digit and the year give the century; modulus 11 with weights
-  4,3,2,7,6,5,4,3,2,1. Numbers issued since 2007 may lack the checksum, so a hyphenated number
-  with a real date but no checksum needs a reviewer's look instead of a block.
+  4,3,2,7,6,5,4,3,2,1 holds for numbers issued before 2007 only. A real date without the check
+  needs a reviewer's look where the number is written as an identifier (with a hyphen, a
+  leading zero, or inside a name such as ``sample_0101901234_x`` or ``0101901234.cram``), and is
+  ignored where it is written as a quantity.
 - personnummer ``YYMMDD-NNNC``, ``YYMMDD+NNNC`` (aged 100+), ``YYYYMMDDNNNC``: Luhn over the
   ten digits; samordningsnummer add 60 to the day.
-- NHS number ``NNN NNN NNNN``: modulus 11 with weights 10..2; issued numbers start with 3-9
-  (0-2 are CHI-style dates, and Unix timestamps start with 1).
+- NHS number ``NNN NNN NNNN``: modulus 11 with weights 10..2, in an issued range (first digit
+  3, 4, 6 or 7; 9xx are unissued and 999 the test range, 0-2 Scottish CHI dates).
+- A CPR number or personnummer stored as an integer loses its leading zero: nine digits are
+  read as ``0`` and those nine.
 
-Digits are found with NumPy over the raw bytes, so a 1 GB file is scanned at memory speed; only
-the rare candidates are validated in Python.
+Where a number sits decides how it is read. Words do not join digits: ``_``, ``.``, ``:`` and
+``/`` separate them (``sample_0707614285_x``), letters and digits do not (``rs1234567890``);
+full-width digits (``０７０７６１－４２８５``) are read as digits. A bare number that a word names
+as a quantity (``4010232137 reads``, ``position 123456789``, ``"total_reads": ...``) is that
+quantity, and so is a column named for one (``total_reads``, ``pos``, ``timestamp``, every
+numeric column of a per-variant table) unless most of its numbers are valid identifiers,
+which no quantity is (about 7% of random 10-digit numbers, 12% of 9-digit ones, pass a check
+by chance). Elsewhere a valid check digit and a plausible date are enough.
+
+Digits are found and validated with NumPy over the raw bytes (text) or the parsed values
+(table columns), so a 1 GB file is scanned at memory speed; only the rare valid numbers are
+looked at in Python.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime
-import io
+import re
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 
-from airlock.checks.cells import Chunk, TableContext, numbers
+from airlock.checks.cells import Chunk, TableContext, numbers, tokens
 from airlock.checks.findings import Location, Verdict
 
 RULE_CPR = "personal-id.cpr"
@@ -38,6 +53,172 @@ _WHAT = {
     RULE_NHS: "an NHS number",
 }
 
+#: names of quantities: a bare number named by one of these words is not an identifier
+QUANTITY_WORDS = frozenset(
+    {
+        # positions
+        "pos", "position", "positions", "bp", "start", "end", "stop", "begin", "offset",
+        "coord", "coordinate", "base", "bases", "basepair", "basepairs",
+        # counts and sizes
+        "n", "count", "counts", "ct", "cnt", "num", "total", "totals", "sum", "reads", "read",
+        "bytes", "size", "length", "len", "depth", "dp", "coverage", "cov", "obs", "nobs",
+        "pairs", "alignments", "records", "rows", "lines", "variants", "snps", "sites", "kb",
+        "mb", "gb",
+        # statistics
+        "mean", "median", "sd", "std", "var", "min", "max", "beta", "se", "p", "pval", "stat",
+        "chisq", "z",
+        # time
+        "time", "timestamp", "ts", "epoch", "seconds", "secs", "sec", "ms", "millis", "ns",
+        "duration", "elapsed", "runtime", "date", "created", "modified", "updated",
+    }
+)  # fmt: skip
+#: words that make a name an identifier's, whatever else it says (``sample_id_start``)
+ID_WORDS = frozenset(
+    {"id", "ids", "cpr", "nhs", "pnr", "personnummer", "ssn", "mrn", "eid", "iid", "fid",
+     "person", "patient", "participant", "subject", "individual", "donor", "sample"}
+)  # fmt: skip
+
+
+def quantity_name(name: str) -> bool:
+    """Whether a column name or key says its numbers are quantities (``total_reads``)."""
+    words = set(tokens(name))
+    return bool(words & QUANTITY_WORDS) and not words & ID_WORDS
+
+
+# -- validating numbers, many at once -----------------------------------------------------------
+
+#: what a 10-digit number is, most specific first
+NONE, CPR, PERSONNUMMER, NHS, CPR_DATE = range(5)
+_RULE_OF = {CPR: RULE_CPR, PERSONNUMMER: RULE_PERSONNUMMER, NHS: RULE_NHS, CPR_DATE: RULE_CPR}
+_CPR_WEIGHTS = np.array([4, 3, 2, 7, 6, 5, 4, 3, 2, 1])
+_NHS_WEIGHTS = np.array([10, 9, 8, 7, 6, 5, 4, 3, 2])
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _digits(values: np.ndarray, width: int = 10) -> np.ndarray:
+    """(n, width) decimal digits of non-negative integers, zero-padded on the left."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (values.astype(np.int64)[:, None] // powers) % 10
+
+
+def _two(d: np.ndarray, i: int) -> np.ndarray:
+    return d[:, i] * 10 + d[:, i + 1]
+
+
+def _plausible_date(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Dates that exist and are not in the future: a birth date someone can have."""
+    month_ok = (month >= 1) & (month <= 12)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last = _MONTH_DAYS[np.where(month_ok, month, 0)] + ((month == 2) & leap)
+    today = datetime.date.today()
+    ordinal = year * 10000 + month * 100 + day
+    latest = today.year * 10000 + today.month * 100 + today.day
+    return month_ok & (day >= 1) & (day <= last) & (ordinal <= latest)
+
+
+def _cpr(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(plausible date of birth, modulus 11 holds) of 10-digit CPR candidates."""
+    yy, seventh = _two(d, 4), d[:, 6]
+    century = np.where(
+        seventh <= 3,
+        1900,
+        np.where(
+            (seventh == 4) | (seventh == 9),
+            np.where(yy <= 36, 2000, 1900),
+            np.where(yy <= 57, 2000, 1800),
+        ),
+    )
+    date = _plausible_date(century + yy, _two(d, 2), _two(d, 0))
+    return date, (d @ _CPR_WEIGHTS) % 11 == 0
+
+
+def _luhn(d: np.ndarray) -> np.ndarray:
+    doubled = d[:, 0::2] * 2
+    doubled -= 9 * (doubled > 9)
+    return (doubled.sum(axis=1) + d[:, 1::2].sum(axis=1)) % 10 == 0
+
+
+def _personnummer(d: np.ndarray, century: np.ndarray | None = None) -> np.ndarray:
+    """Valid 10-digit personnummer (or samordningsnummer: day + 60); ``century`` given for
+    the 12-digit form, else either century will do."""
+    yy, month, day = _two(d, 0), _two(d, 2), _two(d, 4)
+    day = np.where(day > 60, day - 60, day)
+    if century is None:
+        date = _plausible_date(1900 + yy, month, day) | _plausible_date(2000 + yy, month, day)
+    else:
+        date = _plausible_date(century + yy, month, day)
+    return date & _luhn(d)
+
+
+def _nhs(d: np.ndarray) -> np.ndarray:
+    check = (11 - (d[:, :9] @ _NHS_WEIGHTS) % 11) % 11
+    issued = np.isin(d[:, 0], (3, 4, 6, 7))
+    repeated = (d == d[:, :1]).all(axis=1)
+    return issued & (check != 10) & (check == d[:, 9]) & ~repeated
+
+
+def classify(values: np.ndarray) -> np.ndarray:
+    """What each integer below 10**10 is when read as a 10-digit identifier (one with nine
+    digits lost its leading zero): CPR, PERSONNUMMER, NHS, CPR_DATE (a CPR date without the
+    check digit) or NONE."""
+    code = np.full(len(values), NONE, dtype=np.int8)
+    if len(values) == 0:
+        return code
+    d = _digits(values)
+    date, mod11 = _cpr(d)
+    code[date] = CPR_DATE
+    code[_nhs(d)] = NHS
+    code[_personnummer(d)] = PERSONNUMMER
+    code[date & mod11] = CPR
+    return code
+
+
+def classify12(values: np.ndarray) -> np.ndarray:
+    """PERSONNUMMER for valid 12-digit personnummer (``YYYYMMDDNNNC``), else NONE."""
+    values = values.astype(np.int64)
+    century = values // 10**10
+    valid = np.isin(century, (18, 19, 20))
+    valid &= _personnummer(_digits(values % 10**10), century * 100)
+    return np.where(valid, PERSONNUMMER, NONE).astype(np.int8)
+
+
+def _one(digits: str) -> int | None:
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+def cpr_verdict(digits: str, hyphenated: bool) -> Verdict | None:
+    """BLOCK for a valid CPR number, REVIEW for a hyphenated one without checksum, else None."""
+    if len(digits) != 10 or (value := _one(digits)) is None:
+        return None
+    date, mod11 = _cpr(_digits(np.array([value])))
+    if not date[0]:
+        return None
+    if mod11[0]:
+        return Verdict.BLOCK
+    return Verdict.REVIEW if hyphenated else None
+
+
+def personnummer_verdict(digits: str) -> Verdict | None:
+    """BLOCK for a valid personnummer or samordningsnummer (10 or 12 digits), else None."""
+    value = _one(digits)
+    if value is None or len(digits) not in (10, 12):
+        return None
+    if len(digits) == 12:
+        valid = classify12(np.array([value]))[0] == PERSONNUMMER
+    else:
+        valid = _personnummer(_digits(np.array([value])))[0]
+    return Verdict.BLOCK if valid else None
+
+
+def nhs_verdict(digits: str) -> Verdict | None:
+    """BLOCK for a valid NHS number in an issued range, else None."""
+    if len(digits) != 10 or (value := _one(digits)) is None:
+        return None
+    return Verdict.BLOCK if _nhs(_digits(np.array([value])))[0] else None
+
+
+# -- finding them in text -------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Hit:
@@ -45,95 +226,37 @@ class Hit:
     end: int
     rule: str
     verdict: Verdict
-    text: str
+    text: str  # as ASCII digits and separators
+    #: a bare number written as a quantity would be (no leading zero, not inside a name)
+    number_like: bool = False
 
     @property
     def masked(self) -> str:
         """The number with all but its first two digits hidden: reports must not leak it."""
         return "".join(c if i < 2 or not c.isdigit() else "*" for i, c in enumerate(self.text))
 
-    def message(self) -> str:
+    def message(self, quantity_hint: bool = False) -> str:
         if self.verdict is Verdict.REVIEW:
             return (
                 f"{self.masked} has the form of {_WHAT[self.rule]} with a real date of birth "
-                "but no checksum (allowed for CPR numbers issued since 2007). If it identifies "
-                "a person, remove it; otherwise explain what it is to the reviewers."
+                "but no modulus-11 check digit (allowed for CPR numbers issued since 2007). If "
+                "it identifies a person, remove it; otherwise explain what it is to the "
+                "reviewers."
             )
+        hint = (
+            " If the column holds a quantity (a count, a position, a time), name it for what "
+            "it holds (for example total_reads, pos or timestamp) and check again."
+            if quantity_hint
+            else ""
+        )
+        why = "valid check digit" if self.rule == RULE_NHS else "real date and valid check digit"
         return (
-            f"{self.masked} is {_WHAT[self.rule]} (real date and valid check digit). Personal "
-            "identifiers must never leave the node: remove the column or value."
+            f"{self.masked} is {_WHAT[self.rule]} ({why}). Personal identifiers must never "
+            f"leave the node: remove the column or value.{hint}"
         )
 
 
-def _date_ok(year: int, month: int, day: int) -> bool:
-    try:
-        datetime.date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def _cpr_century(yy: int, seventh: int) -> int:
-    if seventh <= 3:
-        return 1900
-    if seventh in (4, 9):
-        return 2000 if yy <= 36 else 1900
-    return 2000 if yy <= 57 else 1800
-
-
-def cpr_verdict(digits: str, hyphenated: bool) -> Verdict | None:
-    """BLOCK for a valid CPR number, REVIEW for a hyphenated one without checksum, else None."""
-    if len(digits) != 10:
-        return None
-    dd, mm, yy = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])
-    if not _date_ok(_cpr_century(yy, int(digits[6])) + yy, mm, dd):
-        return None
-    weights = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
-    if sum(int(c) * w for c, w in zip(digits, weights, strict=True)) % 11 == 0:
-        return Verdict.BLOCK
-    return Verdict.REVIEW if hyphenated else None
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, c in enumerate(digits):
-        d = int(c) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def personnummer_verdict(digits: str) -> Verdict | None:
-    """BLOCK for a valid personnummer or samordningsnummer (10 or 12 digits), else None."""
-    if len(digits) == 12:
-        if digits[:2] not in ("18", "19", "20"):
-            return None
-        years = [int(digits[:4])]
-        digits = digits[2:]
-    elif len(digits) == 10:
-        yy = int(digits[:2])
-        years = [1900 + yy, 2000 + yy]
-    else:
-        return None
-    month, day = int(digits[2:4]), int(digits[4:6])
-    if day > 60:
-        day -= 60  # samordningsnummer
-    if not any(_date_ok(y, month, day) for y in years):
-        return None
-    return Verdict.BLOCK if _luhn_ok(digits) else None
-
-
-def nhs_verdict(digits: str) -> Verdict | None:
-    """BLOCK for a valid NHS number, else None."""
-    if len(digits) != 10 or digits[0] in "012" or len(set(digits)) == 1:
-        return None
-    total = sum(int(c) * w for c, w in zip(digits[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return Verdict.BLOCK if check != 10 and check == int(digits[9]) else None
-
-
-def _classify(parts: list[str], seps: list[str]) -> tuple[str, Verdict] | None:
+def _classify_groups(parts: list[str], seps: list[str]) -> tuple[str, Verdict] | None:
     """The identifier formed by digit groups ``parts`` joined by ``seps``, if any."""
     digits = "".join(parts)
     lengths = [len(p) for p in parts]
@@ -151,32 +274,111 @@ def _classify(parts: list[str], seps: list[str]) -> tuple[str, Verdict] | None:
     if lengths == [8, 4]:
         v = personnummer_verdict(digits)
         return (RULE_PERSONNUMMER, v) if v else None
-    if lengths == [10]:
-        for rule, verdict in (
-            (RULE_CPR, cpr_verdict(digits, hyphenated=False)),
-            (RULE_PERSONNUMMER, personnummer_verdict(digits)),
-            (RULE_NHS, nhs_verdict(digits)),
-        ):
-            if verdict is not None:
-                return rule, verdict
-        return None
-    if lengths == [12]:
-        v = personnummer_verdict(digits)
-        return (RULE_PERSONNUMMER, v) if v else None
     return None
 
 
+#: bytes that join digits into a word: letters, digits, non-ASCII letters (UTF-8 or Latin-1)
 _WORD = np.zeros(256, dtype=bool)
-for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
+for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789":
     _WORD[_c] = True
-_WORD[128:] = True  # non-ASCII letters in UTF-8 or Latin-1
+_WORD[128:] = True
+#: bytes that glue a number into a name (``sample_0101901234``, ``x/0101901234/``)
+_GLUE = np.zeros(256, dtype=bool)
+for _c in b"_/.:":
+    _GLUE[_c] = True
+
+# full-width digits, plus and hyphen-minus (U+FF10-FF19, U+FF0B, U+FF0D: EF BC xx in UTF-8)
+# and the ideographic space (U+3000: E3 80 80)
+_FULL_WIDTH = np.zeros(256, dtype=np.uint8)
+_FULL_WIDTH[0x90:0x9A] = np.arange(48, 58)
+_FULL_WIDTH[0x8B] = ord("+")
+_FULL_WIDTH[0x8D] = ord("-")
+
+
+def _ascii_digits(data: bytes) -> tuple[bytes, np.ndarray | None, np.ndarray | None]:
+    """``data`` with full-width digits and separators as ASCII, and for each byte of the
+    result its offset and width in ``data`` (None when nothing changed)."""
+    if b"\xef\xbc" not in data and b"\xe3\x80\x80" not in data:
+        return data, None, None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    a, b, c = arr[:-2], arr[1:-1], arr[2:]
+    wide = (a == 0xEF) & (b == 0xBC) & (_FULL_WIDTH[c] != 0)
+    space = (a == 0xE3) & (b == 0x80) & (c == 0x80)
+    lead = np.flatnonzero(wide | space)
+    if lead.size == 0:
+        return data, None, None
+    out = arr.copy()
+    out[lead] = np.where(wide[lead], _FULL_WIDTH[c[lead]], ord(" "))
+    keep = np.ones(len(arr), dtype=bool)
+    keep[lead + 1] = keep[lead + 2] = False
+    width = np.ones(len(arr), dtype=np.int64)
+    width[lead] = 3
+    return out[keep].tobytes(), np.flatnonzero(keep), width[keep]
+
+
+_KEY = re.compile(rb"([A-Za-z][A-Za-z0-9_]*)[\"']?\s*[:=]?\s*[\"']?$")
+_UNIT = re.compile(rb"[\"']?\s*([A-Za-z][A-Za-z0-9_]*)")
+_CHROMOSOME = re.compile(rb"(?:^|[^A-Za-z0-9])(?:chr)?(?:\d{1,2}|[XYM]|MT)$", re.I)
+
+
+def _alnum(byte: int) -> bool:
+    return bool(_WORD[byte]) and byte < 128
+
+
+def _segment(data: bytes, s: int, e: int) -> tuple[bytes, bytes]:
+    """Up to 48 bytes before and after ``data[s:e]``, within its line (or cell: NUL)."""
+    before = data[max(0, s - 48) : s]
+    cut = max(before.rfind(b"\n"), before.rfind(b"\x00"))
+    after = data[e : e + 48]
+    ends = [i for i in (after.find(b"\n"), after.find(b"\x00")) if i >= 0]
+    return before[cut + 1 :], after[: min(ends)] if ends else after
+
+
+def _bare_hit(data: bytes, s: int, e: int, code: int) -> Hit | None:
+    """A validated bare number as an identifier, or None where its place says otherwise."""
+    before, after = _segment(data, s, e)
+    if before.endswith(b":") and _CHROMOSOME.search(before[:-1]):
+        return None  # chr1:123456789, 1:123456789:A:G
+    key = _KEY.search(before)
+    unit = _UNIT.match(after)
+    named = any(quantity_name(m.group(1).decode()) for m in (key, unit) if m)
+    p = data[s - 1] if s > 0 else 32
+    q = data[e] if e < len(data) else 32
+    glued = (
+        p in b"_/"
+        or q in b"_/"
+        or (p in b".:" and s > 1 and _alnum(data[s - 2]) and not (p == 58 and named))
+        or (q in b".:" and e + 1 < len(data) and _alnum(data[e + 1]))
+    )
+    leading_zero = e - s == 10 and data[s] == 48
+    text = data[s:e].decode()
+    if code == CPR_DATE:
+        if glued or leading_zero:
+            return Hit(s, e, RULE_CPR, Verdict.REVIEW, text)
+        return None
+    if named and not glued:
+        return None
+    return Hit(s, e, _RULE_OF[code], Verdict.BLOCK, text, not glued and not leading_zero)
 
 
 def find_identifiers(data: bytes) -> Iterator[Hit]:
-    """Every CPR number, personnummer and NHS number in ``data``, in order."""
-    if len(data) < 10:
+    """Every CPR number, personnummer and NHS number in ``data``, in order (offsets into
+    ``data``, also where full-width digits were read as ASCII)."""
+    if len(data) < 9:
         return
+    text, offsets, widths = _ascii_digits(data)
+    hits = sorted(_find(text), key=lambda h: h.start)
+    for hit in hits:
+        if offsets is not None:
+            start = int(offsets[hit.start])
+            end = int(offsets[hit.end - 1] + widths[hit.end - 1])
+            hit = dataclasses.replace(hit, start=start, end=end)
+        yield hit
+
+
+def _find(data: bytes) -> Iterator[Hit]:
     arr = np.frombuffer(data, dtype=np.uint8)
+    n = len(arr)
     digit = (arr - np.uint8(48)) < 10
     edges = np.diff(digit.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edges == 1)
@@ -184,30 +386,58 @@ def find_identifiers(data: bytes) -> Iterator[Hit]:
     if starts.size == 0:
         return
     lengths = ends - starts
-    # 10 or 12 digits; 6 or 8 digits, a separator, 4 digits; 3, 3 and 4 digits separated
+    # not part of a word, a decimal fraction or a longer number (a comma is a CSV delimiter
+    # far more often than a decimal mark, so only '.' counts)
+    prev = np.where(starts > 0, arr[np.maximum(starts - 1, 0)], 32)
+    prev2 = np.where(starts > 1, digit[np.maximum(starts - 2, 0)], False)
+    nxt = np.where(ends < n, arr[np.minimum(ends, n - 1)], 32)
+    nxt2 = np.where(ends + 1 < n, digit[np.minimum(ends + 1, n - 1)], False)
+    free_before = ~_WORD[prev] & ~((prev == 46) & prev2)
+    free_after = ~_WORD[nxt] & ~((nxt == 46) & nxt2)
+    yield from _bare(data, arr, starts, lengths, free_before & free_after, prev, nxt)
+    yield from _groups(data, starts, ends, lengths, free_before, free_after)
+
+
+def _bare(data, arr, starts, lengths, free, prev, nxt) -> Iterator[Hit]:
+    """Bare runs of 9, 10 or 12 digits, validated together; context only for valid ones."""
+    glued = _GLUE[prev] | _GLUE[nxt]
+    for width in (9, 10, 12):
+        at = np.flatnonzero(free & (lengths == width))
+        if at.size == 0:
+            continue
+        s = starts[at]
+        d = arr[s[:, None] + np.arange(width)].astype(np.int64) - 48
+        values = d @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
+        code = classify12(values) if width == 12 else classify(values)
+        # a date without a check digit counts only inside a name or after a leading zero
+        plain = ~glued[at] & ((width == 9) | (d[:, 0] != 0))
+        code[(code == CPR_DATE) & plain] = NONE
+        for i in np.flatnonzero(code != NONE).tolist():
+            hit = _bare_hit(data, int(s[i]), int(s[i]) + width, int(code[i]))
+            if hit is not None:
+                yield hit
+
+
+def _groups(data, starts, ends, lengths, free_before, free_after) -> Iterator[Hit]:
+    """Numbers written in groups: 6 or 8 digits, '-' or '+', 4 digits; 3, 3 and 4 digits."""
     gap1 = (starts[1:] - ends[:-1]) == 1
-    candidates = (lengths == 10) | (lengths == 12)
-    candidates[:-1] |= ((lengths[:-1] == 6) | (lengths[:-1] == 8)) & (lengths[1:] == 4) & gap1
-    candidates[:-2] |= (
+    pair = np.zeros(len(starts), dtype=bool)
+    triple = np.zeros(len(starts), dtype=bool)
+    pair[:-1] = ((lengths[:-1] == 6) | (lengths[:-1] == 8)) & (lengths[1:] == 4) & gap1
+    triple[:-2] = (
         (lengths[:-2] == 3) & (lengths[1:-1] == 3) & (lengths[2:] == 4) & gap1[:-1] & gap1[1:]
     )
-    n = len(data)
-    for i in np.flatnonzero(candidates).tolist():
-        length = int(lengths[i])
-        groups = [i] if length >= 10 else [i, i + 1] if length in (6, 8) else [i, i + 1, i + 2]
-        s, e = int(starts[groups[0]]), int(ends[groups[-1]])
+    for i in np.flatnonzero(pair | triple).tolist():
+        groups = [i, i + 1] if pair[i] else [i, i + 1, i + 2]
+        if not (free_before[i] and free_after[groups[-1]]):
+            continue
         seps = [chr(data[int(ends[g])]) for g in groups[:-1]]
-        if length in (6, 8) and seps[0] not in "-+":
+        if pair[i] and seps[0] not in "-+":
             continue
-        if length == 3 and (seps[0] not in " -" or seps[0] != seps[1]):
+        if triple[i] and (seps[0] not in " -" or seps[0] != seps[1]):
             continue
-        # not part of a word, a decimal fraction or a longer number
-        # (a comma is a CSV delimiter far more often than a decimal mark, so only '.' counts)
-        if s > 0 and (_WORD[data[s - 1]] or (data[s - 1] == 46 and s > 1 and digit[s - 2])):
-            continue
-        if e < n and (_WORD[data[e]] or (data[e] == 46 and e + 1 < n and digit[e + 1])):
-            continue
-        found = _classify([data[starts[g] : ends[g]].decode() for g in groups], seps)
+        s, e = int(starts[i]), int(ends[groups[-1]])
+        found = _classify_groups([data[starts[g] : ends[g]].decode() for g in groups], seps)
         if found:
             yield Hit(s, e, found[0], found[1], data[s:e].decode())
 
@@ -215,76 +445,86 @@ def find_identifiers(data: bytes) -> Iterator[Hit]:
 # -- in tables ----------------------------------------------------------------------------------
 
 
+#: 9- to 12-digit numbers in a column chunk enough to tell identifiers (most have a valid
+#: check digit) from quantities (2-5% by chance); below it, every valid one counts
+_CHANCE_SAMPLE = 20
+
+
 class IdentifierRule:
-    """Identifiers in a table's cells and column names, located by row and column."""
+    """Identifiers in a table's column names, text cells and numeric columns, located by row
+    and column. A numeric column whose 9- to 12-digit numbers mostly have a valid check digit
+    and date is a column of identifiers, whatever its name (and its CPR dates without a check
+    digit need a look too). Otherwise its numbers are quantities when its name
+    says so (or the table has one row per variant) or when there are enough of them to see
+    that only chance makes some valid; in a few unnamed numbers every valid one counts."""
 
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
-        self.sep = ctx.delimiter.encode(ctx.encoding) if ctx.delimiter else None
+        self.quantity = [quantity_name(n) for n in ctx.names]
+        self.identifying = [bool(set(tokens(n)) & ID_WORDS) for n in ctx.names]
         for name in ctx.names:
             for hit in find_identifiers(name.encode("utf-8", "replace")):
                 ctx.sink.add(
                     hit.rule, hit.verdict, hit.message(), Location(0, hit.masked, hit.masked)
                 )
 
-    def _add(self, hit: Hit, row: int | None, column: str | None) -> None:
+    def _add(self, hit: Hit, row: int, column: str, *, hint: bool = False) -> None:
         sink = self.ctx.sink
         if sink.room(hit.rule) <= 0:
             sink.more(hit.rule, hit.verdict, 1)
             return
-        sink.add(hit.rule, hit.verdict, hit.message(), Location(row, column, hit.masked))
+        sink.add(hit.rule, hit.verdict, hit.message(hint), Location(row, column, hit.masked))
 
     def feed(self, chunk: Chunk) -> None:
-        if chunk.raw is not None:
-            for hit in find_identifiers(chunk.raw):
-                row, col = (
-                    self._locate(chunk.raw, hit) if self.ctx.sink.room(hit.rule) > 0 else (0, None)
-                )
-                name = (
-                    self.ctx.names[col] if col is not None and col < len(self.ctx.names) else None
-                )
-                self._add(hit, chunk.first_row + row, name)
-            return
         for col in range(chunk.frame.shape[1]):
             series = chunk.frame[col]
             if series.dtype == object:
-                present = np.flatnonzero(series.map(lambda v: isinstance(v, str)).to_numpy())
-                if present.size == 0:
-                    continue
-                joined = "\x00".join(series.iloc[present]).encode("utf-8", "replace")
-                for hit in find_identifiers(joined):
-                    i = present[joined.count(b"\x00", 0, hit.start)]
-                    self._add(hit, chunk.first_row + int(i), self.ctx.names[col])
+                self._text_cells(chunk, col, series)
             elif series.dtype.kind in "iuf":
-                values = numbers(series)
-                with np.errstate(invalid="ignore"):
-                    wide = ((values >= 1e9) & (values < 1e10)) | (
-                        (values >= 1e11) & (values < 1e12)
-                    )
-                for i in np.flatnonzero(wide & (values == np.floor(values))):
-                    for hit in find_identifiers(str(int(values[i])).encode()):
-                        self._add(hit, chunk.first_row + int(i), self.ctx.names[col])
+                self._numbers(chunk, col, series)
 
-    def _locate(self, raw: bytes, hit: Hit) -> tuple[int, int | None]:
-        """(0-based data row within the chunk, column position) of a hit in delimited text."""
-        line_start = raw.rfind(b"\n", 0, hit.start) + 1
-        if raw.find(b'"', 0, hit.start) < 0:
-            blank = raw.count(b"\n\n", 0, line_start) + raw.count(b"\n\r\n", 0, line_start)
-            row = raw.count(b"\n", 0, line_start) - blank
-            before = raw[line_start : hit.start]
-            if self.sep is None:
-                fields = before.split()
-                col = len(fields) - (0 if not before or before[-1:].isspace() else 1)
-            else:
-                col = before.count(self.sep)
-            return row, col
-        line_end = raw.find(b"\n", hit.start)
-        text = raw[: len(raw) if line_end < 0 else line_end].decode(self.ctx.encoding, "replace")
-        records = list(csv.reader(io.StringIO(text), delimiter=self.ctx.delimiter or " "))
-        records = [r for r in records if r]
-        last = records[-1] if records else []
-        col = next((j for j, field in enumerate(last) if hit.text in field), None)
-        return len(records) - 1, col
+    def _text_cells(self, chunk: Chunk, col: int, series) -> None:
+        if pd.api.types.infer_dtype(series, skipna=True) == "string":  # C speed, the usual case
+            present = np.flatnonzero(series.notna().to_numpy())
+        else:
+            present = np.flatnonzero(series.map(lambda v: isinstance(v, str)).to_numpy())
+        if present.size == 0:
+            return
+        joined = "\x00".join(series.to_numpy()[present]).encode("utf-8", "replace")
+        separators = None
+        for hit in find_identifiers(joined):
+            if hit.number_like and self.quantity[col]:
+                continue  # a number in a column named for a quantity
+            if separators is None:
+                separators = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == 0)
+            i = present[np.searchsorted(separators, hit.start)]
+            self._add(hit, chunk.first_row + int(i), self.ctx.names[col])
+
+    def _numbers(self, chunk: Chunk, col: int, series) -> None:
+        values = numbers(series)
+        with np.errstate(invalid="ignore"):
+            whole = values == np.floor(values)
+            ten = np.flatnonzero(whole & (values >= 1e8) & (values < 1e10))
+            twelve = np.flatnonzero(whole & (values >= 1e11) & (values < 1e12))
+        if ten.size == 0 and twelve.size == 0:
+            return
+        at = np.concatenate([ten, twelve])
+        code = np.concatenate([classify(values[ten]), classify12(values[twelve])])
+        valid = np.count_nonzero((code != NONE) & (code != CPR_DATE))
+        quantity = (self.quantity[col] or self.ctx.per_variant) and not self.identifying[col]
+        column_of_ids = 2 * valid >= at.size and valid >= (3 if quantity else 1)
+        if column_of_ids:
+            report = code != NONE  # most of them are identifiers: a column of them
+        elif quantity or at.size >= _CHANCE_SAMPLE:
+            return  # named as quantities, or as many valid ones as chance gives quantities
+        else:
+            report = (code != NONE) & (code != CPR_DATE)
+        name = self.ctx.names[col]
+        for i in np.flatnonzero(report).tolist():
+            text = str(int(values[at[i]]))
+            verdict = Verdict.REVIEW if code[i] == CPR_DATE else Verdict.BLOCK
+            hit = Hit(0, len(text), _RULE_OF[int(code[i])], verdict, text)
+            self._add(hit, chunk.first_row + int(at[i]), name, hint=not column_of_ids)
 
     def finish(self, rows: int) -> None:
         pass

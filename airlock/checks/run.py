@@ -78,4 +78,4 @@ def check_file(
                     f"This file cannot be checked ({type(e).__name__}: {e}); a file the checks "
                     "cannot read cannot leave the node. Save it again in a plain format.",
                 )
-            return FileReport(shown, sink.findings())
+            return FileReport(shown, sink.findings(), sink.tables())

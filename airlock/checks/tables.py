@@ -113,6 +113,7 @@ def excluded_from_counts(name: str) -> bool:
 
 def table_rules(ctx: TableContext) -> Iterator[object]:
     counts = _count_columns(ctx)
+    ctx.count_columns += counts
     if counts:
         yield MinCellCount(ctx, counts)
         if ctx.config.rounding_on:

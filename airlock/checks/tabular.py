@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from airlock.checks import formulas, genomics, identifiers, individuals, tables
+from airlock.checks import differencing, formulas, genomics, identifiers, individuals, tables
 from airlock.checks.cells import Chunk, TableContext
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink
@@ -22,6 +22,7 @@ RULE_FACTORIES = (
     formulas.table_rules,
     genomics.table_rules,
     tables.table_rules,
+    differencing.table_rules,  # after tables: it reads the count columns they decided
 )
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy.exc
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from airlock.audit import ChainReport, canonical_json, entry_hash, verify_chain
@@ -27,6 +28,8 @@ from airlock.db.models import (
     CommentRow,
     ConfigRow,
     FileRow,
+    ReleasedTableDatasetRow,
+    ReleasedTableRow,
     RequestRow,
     ReviewRow,
 )
@@ -34,6 +37,7 @@ from airlock.domain import (
     AuditEntry,
     AuditEvent,
     Comment,
+    FederationBinding,
     ReleaseRequest,
     RequestFile,
     Review,
@@ -48,9 +52,24 @@ def _audit_time() -> str:
     return utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_JSON_FIELDS = ("report", "reviewer_findings", "tables")
+
+
 def _file(row: FileRow) -> RequestFile:
     fields = {f.name: getattr(row, f.name) for f in dataclasses.fields(RequestFile)}
-    return RequestFile(**{**fields, "report": json.loads(row.report)})
+    return RequestFile(
+        **{
+            **fields,
+            "report": json.loads(row.report),
+            "reviewer_findings": tuple(json.loads(row.reviewer_findings)),
+            "tables": tuple(json.loads(row.tables)),
+        }
+    )
+
+
+def _json_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with the JSON columns of a request file serialised."""
+    return {k: canonical_json(v) if k in _JSON_FIELDS else v for k, v in fields.items()}
 
 
 def _request(row: RequestRow) -> ReleaseRequest:
@@ -65,6 +84,7 @@ def _request(row: RequestRow) -> ReleaseRequest:
         submitted_at=row.submitted_at,
         released_at=row.released_at,
         bundle_name=row.bundle_name,
+        release_error=row.release_error,
         files=tuple(_file(f) for f in row.files),
         reviews=tuple(
             Review(
@@ -88,6 +108,11 @@ def _request(row: RequestRow) -> ReleaseRequest:
             )
             for c in row.comments
         ),
+        federation=(
+            FederationBinding(row.federation_request_id, row.federation_crate_sha256)
+            if row.federation_request_id and row.federation_crate_sha256
+            else None
+        ),
     )
 
 
@@ -103,6 +128,21 @@ def _entry(row: AuditRow) -> AuditEntry:
         hash=row.hash,
     )
 
+
+@dataclasses.dataclass(frozen=True)
+class LedgerRow:
+    """A table that new ones are compared with: released, or in a request under review."""
+
+    request_id: str
+    project: str
+    file_name: str
+    record: dict[str, Any]  # TableRecord.to_dict()
+    status: RequestStatus
+    released_at: dt.datetime | None = None
+
+
+#: requests whose tables count for differencing before they are released
+PENDING = (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW, RequestStatus.APPROVED)
 
 _LOAD = (
     selectinload(RequestRow.files),
@@ -169,11 +209,63 @@ class Reader:
         seq, head = self.audit_head()
         return verify_chain(self.audit_entries(), head_seq=seq, head_hash=head)
 
+    def audit_of_type(self, type: str) -> list[AuditEntry]:
+        """Every entry of one type, in order."""
+        query = select(AuditRow).where(AuditRow.type == type).order_by(AuditRow.seq)
+        return [_entry(r) for r in self.session.scalars(query)]
+
     def last_audit(self, type: str) -> AuditEntry | None:
         row = self.session.scalars(
             select(AuditRow).where(AuditRow.type == type).order_by(AuditRow.seq.desc()).limit(1)
         ).first()
         return _entry(row) if row else None
+
+    def ledger(
+        self, *, project: str, datasets: Collection[str], projects: Collection[str], request_id: str
+    ) -> list[LedgerRow]:
+        """The tables relevant to a request of ``project``: released by it, or while their
+        project was granted one of ``datasets``; in requests under review of ``projects``
+        (those sharing a dataset with it); and the other files of request ``request_id``."""
+        shared = select(ReleasedTableDatasetRow.table_id).where(
+            ReleasedTableDatasetRow.dataset.in_(list(datasets))
+        )
+        released = self.session.scalars(
+            select(ReleasedTableRow)
+            .where(or_(ReleasedTableRow.project == project, ReleasedTableRow.id.in_(shared)))
+            .order_by(ReleasedTableRow.id)
+        )
+        rows = [
+            LedgerRow(
+                request_id=r.request_id,
+                project=r.project,
+                file_name=r.file_name,
+                record=json.loads(r.record),
+                status=RequestStatus.RELEASED,
+                released_at=r.released_at,
+            )
+            for r in released
+        ]
+        pending = self.session.execute(
+            select(
+                FileRow.name, FileRow.tables, RequestRow.id, RequestRow.project, RequestRow.status
+            )
+            .join(RequestRow, FileRow.request_id == RequestRow.id)
+            .where(FileRow.tables != "[]")
+            .where(
+                or_(
+                    RequestRow.id == request_id,
+                    RequestRow.status.in_([s.value for s in PENDING])
+                    & RequestRow.project.in_([project, *projects]),
+                )
+            )
+            .order_by(FileRow.id)
+        )
+        for name, tables, rid, rproject, status in pending:
+            rows.extend(
+                LedgerRow(rid, rproject, name, record, RequestStatus(status))
+                for record in json.loads(tables)
+            )
+        return rows
 
     def runtime_config(self) -> AirlockConfig:
         stored = {r.key: json.loads(r.value) for r in self.session.scalars(select(ConfigRow))}
@@ -183,6 +275,11 @@ class Reader:
 
 class Writer(Reader):
     """Changes inside one transaction; each takes the audit event that explains it."""
+
+    def __init__(self, session: Session, defaults: AirlockConfig) -> None:
+        super().__init__(session, defaults)
+        #: the audit entries this transaction appended, in order
+        self.appended: list[AuditEntry] = []
 
     def append_audit(self, event: AuditEvent) -> AuditEntry:
         """Append ``event`` to the chain (locks the head row until commit)."""
@@ -203,10 +300,17 @@ class Writer(Reader):
         self.session.add(row)
         head.seq, head.hash = row.seq, row.hash
         self.session.flush()
-        return _entry(row)
+        self.appended.append(_entry(row))
+        return self.appended[-1]
 
     def create_request(
-        self, *, request_id: str, project: str, requester: str, audit: AuditEvent
+        self,
+        *,
+        request_id: str,
+        project: str,
+        requester: str,
+        audit: AuditEvent,
+        federation: FederationBinding | None = None,
     ) -> ReleaseRequest:
         now = utcnow()
         self.session.add(
@@ -218,6 +322,8 @@ class Writer(Reader):
                 round=0,
                 created_at=now,
                 updated_at=now,
+                federation_request_id=federation.request_id if federation else None,
+                federation_crate_sha256=federation.crate_sha256 if federation else None,
             )
         )
         self.session.flush()
@@ -237,21 +343,33 @@ class Writer(Reader):
         audit: AuditEvent,
         **fields: Any,
     ) -> None:
-        """Set the status (the workflow has validated the transition) and other columns."""
+        """Set the status (the workflow has validated the transition) and other columns.
+        ``release_error`` is kept only with the release_failed status."""
         row = self._touch(request_id)
         row.status = status.value
+        row.release_error = None
         for key, value in fields.items():
-            if key not in ("round", "submitted_at", "released_at", "bundle_name"):
+            if key not in ("round", "submitted_at", "released_at", "bundle_name", "release_error"):
                 raise ValueError(f"set_status cannot set {key}")
             setattr(row, key, value)
+        if (row.release_error is None) != (status != RequestStatus.RELEASE_FAILED):
+            raise ValueError("release_error goes with the release_failed status, and only there")
+        self.session.flush()
+        self.append_audit(audit)
+
+    def set_release_error(self, request_id: str, error: str, *, audit: AuditEvent) -> None:
+        """A failed release failed again: the newest reason replaces the last."""
+        row = self._touch(request_id)
+        if row.status != RequestStatus.RELEASE_FAILED.value:
+            raise ValueError(f"request {request_id} is {row.status}, not release_failed")
+        row.release_error = error
         self.session.flush()
         self.append_audit(audit)
 
     def add_file(self, request_id: str, *, audit: AuditEvent, **fields: Any) -> RequestFile:
         self._touch(request_id)
         now = utcnow()
-        fields["report"] = canonical_json(fields["report"])
-        row = FileRow(request_id=request_id, added_at=now, updated_at=now, **fields)
+        row = FileRow(request_id=request_id, added_at=now, updated_at=now, **_json_columns(fields))
         self.session.add(row)
         self.session.flush()
         self.append_audit(audit)
@@ -268,9 +386,7 @@ class Writer(Reader):
     ) -> RequestFile:
         self._touch(request_id)
         row = self._file_row(request_id, file_id)
-        if "report" in fields:
-            fields["report"] = canonical_json(fields["report"])
-        for key, value in fields.items():
+        for key, value in _json_columns(fields).items():
             setattr(row, key, value)
         row.updated_at = utcnow()
         self.session.flush()
@@ -339,6 +455,32 @@ class Writer(Reader):
         self.session.flush()
         self.append_audit(audit)
 
+    def record_release(self, request: ReleaseRequest, *, datasets: Collection[str]) -> int:
+        """Add the tables of ``request``'s files to the release ledger, with the datasets its
+        project is granted now; returns how many. Part of the release's transaction, whose
+        audit entry (the status change) covers it."""
+        now = utcnow()
+        count = 0
+        for f in request.files:
+            for table in f.tables:
+                self.session.add(
+                    ReleasedTableRow(
+                        request_id=request.id,
+                        project=request.project,
+                        file_name=f.name,
+                        sha256=f.sha256,
+                        kind=table["kind"],
+                        record=canonical_json(table),
+                        released_at=now,
+                        datasets=[
+                            ReleasedTableDatasetRow(dataset=d) for d in sorted(set(datasets))
+                        ],
+                    )
+                )
+                count += 1
+        self.session.flush()
+        return count
+
     def set_runtime_config(self, values: dict[str, Any], *, audit: AuditEvent) -> AirlockConfig:
         for key, value in values.items():
             row = self.session.get(ConfigRow, key)
@@ -358,6 +500,9 @@ class DataAccess:
         self.engine = engine
         self.defaults = defaults or AirlockConfig()
         self._postgres = engine.dialect.name == "postgresql"
+        #: called after each commit with the audit entries it appended (the airlock
+        #: checkpoints them outside the database: airlock.anchors); must not raise
+        self.anchor: Callable[[Sequence[AuditEntry]], None] | None = None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Reader]:
@@ -369,7 +514,7 @@ class DataAccess:
         """A write transaction, holding the lock of ``request_id`` (if given) until it ends.
 
         Commits when the block ends normally, rolls back on any exception (so a refused action
-        changes nothing).
+        changes nothing). After the commit, the entries it appended go to :attr:`anchor`.
         """
         with self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
@@ -380,4 +525,7 @@ class DataAccess:
                     ).first()
                     if locked is None:
                         raise RequestNotFound(f"there is no request {request_id!r}")
-                yield Writer(session, self.defaults)
+                writer = Writer(session, self.defaults)
+                yield writer
+        if writer.appended and self.anchor is not None:
+            self.anchor(writer.appended)

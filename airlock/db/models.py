@@ -7,58 +7,25 @@ Database-level guarantees the workflow relies on:
 - ``requests.bundle_name`` is unique, so a request has at most one bundle;
 - ``audit_log``: ``prev_hash`` and ``hash`` are unique, so the chain cannot fork; appends lock
   the single ``audit_head`` row, which records the last entry (a deleted tail is detected);
-  triggers refuse UPDATE and DELETE on it (migration 0002).
+  triggers refuse UPDATE and DELETE on it (migration 0002);
+- ``released_tables``: the release ledger, one row per released table with counts of people,
+  written in the transaction that marks its request released; with the datasets its project
+  was granted then (``released_table_datasets``), so that the projects sharing one are
+  compared with it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the airlock database")
-            value = value.astimezone(dt.UTC)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value
+from tresor.core.database import UTCDateTime, metadata
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = metadata()
 
 
 class RequestRow(Base):
@@ -74,6 +41,11 @@ class RequestRow(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     bundle_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    #: the federated request it answers (migration 0004); both or neither
+    federation_request_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    federation_crate_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: why the last release attempt failed (status release_failed only); migration 0003
+    release_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     files: Mapped[list[FileRow]] = relationship(
         back_populates="request", order_by="FileRow.id", cascade="all, delete-orphan"
@@ -96,6 +68,10 @@ class FileRow(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     verdict: Mapped[str] = mapped_column(String(8))  # airlock.checks.Verdict
     report: Mapped[str] = mapped_column(Text)  # FileReport.to_dict() as JSON
+    #: findings only reviewers see (airlock.checking): JSON list of Finding.to_dict()
+    reviewer_findings: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    #: the file's tables with counts of people (TableRecord.to_dict()), for the ledger: JSON
+    tables: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     exception: Mapped[str | None] = mapped_column(Text, nullable=True)
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -129,6 +105,34 @@ class CommentRow(Base):
     round: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReleasedTableRow(Base):
+    """The release ledger: a table with counts of people that left the node."""
+
+    __tablename__ = "released_tables"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    project: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(255), index=True)
+    record: Mapped[str] = mapped_column(Text)  # TableRecord.to_dict() as JSON
+    released_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    datasets: Mapped[list[ReleasedTableDatasetRow]] = relationship(
+        order_by="ReleasedTableDatasetRow.dataset", cascade="all, delete-orphan"
+    )
+
+
+class ReleasedTableDatasetRow(Base):
+    """A dataset the releasing project was granted when the table was released."""
+
+    __tablename__ = "released_table_datasets"
+
+    table_id: Mapped[int] = mapped_column(ForeignKey("released_tables.id"), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class AuditRow(Base):

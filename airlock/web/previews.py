@@ -1,6 +1,10 @@
 """Previews for reviewers: tables with the cells the checks point at highlighted, images shown
 through ``<img>`` (an SVG's scripts never run there), everything else as escaped text.
 
+A preview never fails: a file that cannot be shown (a parser's exception of any kind, such as
+RecursionError on deeply nested JSON) gives a note with its size instead, and the reviewer
+downloads it to inspect it.
+
 A preview is data for a template; the template escapes every value (Jinja autoescape), so a
 cell such as ``=HYPERLINK(...)`` or ``<script>`` is shown, never interpreted.
 """
@@ -12,6 +16,7 @@ import csv
 import dataclasses
 import io
 import json
+import logging
 from collections import defaultdict
 from typing import Any
 
@@ -20,6 +25,8 @@ HEAD_ROWS = 200
 MAX_ROWS = 1000
 MAX_TEXT_BYTES = 256 * 1024
 MAX_COLUMNS = 200
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,7 +44,7 @@ class Row:
 
 @dataclasses.dataclass(frozen=True)
 class Preview:
-    kind: str  # table | image | text | pdf | binary | empty
+    kind: str  # table | image | text | pdf | binary | empty | unavailable
     header: tuple[Cell, ...] = ()
     rows: tuple[Row | None, ...] = ()  # None marks rows left out
     text: str = ""
@@ -130,7 +137,23 @@ def _decode(data: bytes) -> str | None:
 
 
 def make_preview(name: str, data: bytes, findings: list[dict[str, Any]]) -> Preview:
-    """What a reviewer sees of a file: chosen by content, the name only breaks ties."""
+    """What a reviewer sees of a file: chosen by content, the name only breaks ties. Never
+    raises: a file no preview can show gets a note with its size."""
+    try:
+        return _preview(name, data, findings)
+    except Exception as e:  # any parser's failure, RecursionError and MemoryError included
+        log.warning("no preview of %s (%d bytes): %r", name, len(data), e)
+        reason = f"{type(e).__name__}: {e}"
+        return Preview(
+            kind="unavailable",
+            note=(
+                f"No preview: the file could not be shown ({reason[:200]}). It is "
+                f"{len(data)} bytes; download it to inspect it."
+            ),
+        )
+
+
+def _preview(name: str, data: bytes, findings: list[dict[str, Any]]) -> Preview:
     if not data:
         return Preview(kind="empty", note="the file is empty")
     if data.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -18,8 +18,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from airlock import permissions
+from airlock import permissions, reviewers
 from airlock.api.deps import NotAuthenticated, identify
+from airlock.api.errors import HubUnavailable
 from airlock.api.routes.files import attachment
 from airlock.api.routes.params import FileId, RequestId
 from airlock.domain import MAX_FILE_NAME, MAX_PATH, MAX_TEXT, ReleaseRequest, User
@@ -142,6 +143,11 @@ def logout(request: Request):
 def home(request: Request, web: WebDep):
     airlock = web.airlock
     queue = airlock.queue(web.user) if permissions.user_can_see_queue(web.user) else None
+    failed = (
+        airlock.failed_releases(web.user)
+        if permissions.user_can_see_failed_releases(web.user)
+        else []
+    )
     requests = airlock.list_requests(web.user)
     return render(
         request,
@@ -150,6 +156,7 @@ def home(request: Request, web: WebDep):
         mine=[r for r in requests if r.requester == web.user.name],
         others=[r for r in requests if r.requester != web.user.name],
         queue=queue,
+        failed=failed,
         projects=web.user.projects(airlock.settings.projects),
     )
 
@@ -272,7 +279,19 @@ def comment(
     return _to_request(web, request_id, "#comments")
 
 
-# registered after /review and /comments, which it would otherwise shadow
+@router.post("/requests/{request_id}/return")
+def return_release(
+    request_id: RequestId,
+    web: WebDep,
+    reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    csrf: Annotated[str, Form()] = "",
+):
+    _csrf_ok(web, csrf)
+    web.airlock.return_release(web.user, request_id, reason=reason)
+    return _to_request(web, request_id)
+
+
+# registered after /review, /comments and /return, which it would otherwise shadow
 @router.post("/requests/{request_id}/{action}")
 def request_action(
     request_id: RequestId, action: str, web: WebDep, csrf: Annotated[str, Form()] = ""
@@ -293,7 +312,8 @@ def request_action(
 def file_page(request: Request, request_id: RequestId, file_id: FileId, web: WebDep):
     """A reviewer's view of one file: the preview beside the findings (audited)."""
     content = web.airlock.view_file(web.user, request_id, file_id, how="preview")
-    preview = make_preview(content.file.name, content.data, content.file.report["findings"])
+    findings = [*content.file.report["findings"], *content.file.reviewer_findings]  # reviewers'
+    preview = make_preview(content.file.name, content.data, findings)
     return render(
         request,
         web,
@@ -343,7 +363,35 @@ def config_page(request: Request, web: WebDep):
     low, high = AirlockConfig.bounds("max_file_bytes")
     bounds = {name: AirlockConfig.bounds(name) for name in AirlockConfig.ADMIN_SETTINGS}
     bounds["max_file_mb"] = (max(1, low // MiB), high // MiB)
-    return render(request, web, "config.html", config=web.airlock.config(), bounds=bounds)
+    hub = request.app.state.hub_groups
+    members = sorted(hub.members(reviewers.GROUP)) if hub is not None else []
+    self_made = web.airlock.self_appointed_reviewers(web.user)
+    return render(
+        request,
+        web,
+        "config.html",
+        config=web.airlock.config(),
+        bounds=bounds,
+        reviewers=members,
+        self_appointed=self_made,
+    )
+
+
+@router.post("/reviewers")
+def reviewers_update(
+    request: Request,
+    web: WebDep,
+    name: Annotated[str, Form()],
+    action: Annotated[str, Form(pattern="^(add|remove)$")],
+    csrf: Annotated[str, Form()] = "",
+):
+    """Add or remove a member of airlock-reviewers through the hub (audited)."""
+    _csrf_ok(web, csrf)
+    hub = request.app.state.hub_groups
+    if hub is None:
+        raise HubUnavailable("this airlock runs without the hub, which keeps the reviewers")
+    reviewers.change(web.airlock, web.user, name.strip(), add=action == "add", hub=hub)
+    return RedirectResponse(f"{web.prefix}config", status_code=303)
 
 
 @router.post("/config")

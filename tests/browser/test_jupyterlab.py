@@ -45,5 +45,30 @@ def test_researcher_login__jupyterlab_with_tresor_kernel(local_node, page, artif
         assert page.locator(".jp-NotebookPanel-toolbar", has_text="tresor (genomics)").is_visible()
         # no egress: JupyterLab must not offer to fetch news
         assert page.get_by_text("official Jupyter news").count() == 0
+        # no way out but the airlock: no download or export entry, in the File menu or on a
+        # file in the file browser (the notebook image's page config, on the local profile too)
+        file_menu = menu_labels(
+            page, lambda: page.locator(".lm-MenuBar-item", has_text="File").click()
+        )
+        assert any(label.startswith("Save") for label in file_menu), file_menu
+        assert not [x for x in file_menu if "Download" in x or "Export" in x], file_menu
+        on_file = menu_labels(
+            page,
+            lambda: page.locator(".jp-DirListing-item", has_text=".ipynb").first.click(
+                button="right"
+            ),
+        )
+        assert any(label.startswith("Rename") for label in on_file), on_file
+        assert not [x for x in on_file if "Download" in x or "Export" in x], on_file
     finally:
         page.screenshot(path=str(artifacts_dir / "jupyterlab-researcher1.png"))
+
+
+def menu_labels(page, open_menu) -> list[str]:
+    """The item labels of the menu ``open_menu`` opens (then closed with Escape)."""
+    open_menu()
+    menu = page.locator(".lm-Menu").first
+    menu.wait_for()
+    labels = [x.strip() for x in menu.locator(".lm-Menu-itemLabel").all_inner_texts()]
+    page.keyboard.press("Escape")
+    return [x for x in labels if x]

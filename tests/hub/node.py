@@ -11,10 +11,11 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
-import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,9 +27,23 @@ import psutil
 from tresor.core.paths import REPO_ROOT
 from tresor.core.site import SiteConfig, load_site_config
 from tresor.demo import ensure_demo_cohorts
-from tresor.node.start import prepare
+from tresor.node.processes import listeners, python_module
+from tresor.node.start import guard_datasets, prepare
 
 HERE = Path(__file__).resolve().parent
+
+
+@contextlib.contextmanager
+def open_directory(prefix: str):
+    """A new directory every account may enter (not list), removed afterwards: started as
+    root, a node in it isolates researchers with OS accounts, which pytest's root-only
+    temporary directories would not let through (tresor.node.isolation.assess)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(path, 0o711)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -37,11 +52,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_site_config(directory: Path, *, demo_samples: int = 60, gateway: bool = False) -> Path:
+def write_site_config(
+    directory: Path, *, demo_samples: int = 60, gateway: bool = False, demo: bool = True
+) -> Path:
     """A site config like config/site.local.toml, with its own state dir, ports and small demo.
 
     ``gateway=True`` enables dask-gateway (local backend) on free ports; it looks for clusters of
     stopped servers every 2 s instead of 15 s, so tests of that rule wait briefly.
+    ``demo=False``: no demo cohorts (a start that needs no data prepares faster).
     """
     text = (REPO_ROOT / "config" / "site.local.toml").read_text()
     base = {
@@ -52,6 +70,8 @@ def write_site_config(directory: Path, *, demo_samples: int = 60, gateway: bool 
         "samples_per_cohort = 300": f"samples_per_cohort = {demo_samples}",
         "contig_length = 2_000_000": "contig_length = 400_000",
     }
+    if not demo:
+        base["[demo]\nenabled = true"] = "[demo]\nenabled = false"
     for old, new in base.items():
         assert old in text, old
         text = text.replace(old, new)
@@ -90,10 +110,12 @@ class LocalNode:
         site = load_site_config(write_site_config(directory, gateway=gateway))
         passwords = prepare(site)
         ensure_demo_cohorts(site, progress=lambda m: None)
+        guard_datasets(site)  # as tresor node prepare does after the demo cohorts
         return cls(site=site, passwords=passwords, admin_token=secrets.token_hex(32))
 
-    def start(self, timeout: float = 90) -> None:
-        env = dict(os.environ)
+    def start(self, timeout: float = 90, env: dict[str, str] | None = None) -> None:
+        """Start the hub (``env``: more environment, e.g. a federation agent's proxy)."""
+        env = {**os.environ, **(env or {})}
         env.update(
             TRESOR_SITE_CONFIG=str(self.site.source),
             TRESOR_REAL_HUB_CONFIG=str(REPO_ROOT / "jupyterhub_config.py"),
@@ -102,7 +124,7 @@ class LocalNode:
         self.log_path = self.state_dir / "jupyterhub-test.log"
         log = open(self.log_path, "wb")  # noqa: SIM115 - kept open for the hub's lifetime
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterhub", "-f", str(HERE / "jupyterhub_test_config.py")],
+            python_module("jupyterhub", "-f", str(HERE / "jupyterhub_test_config.py")),
             cwd=self.state_dir,
             env=env,
             stdout=log,
@@ -250,3 +272,129 @@ class LocalNode:
         finally:
             ws.close()
             httpx.delete(f"{base}/{kernel_id}", headers=headers, timeout=60)
+
+
+def node_ports(site: SiteConfig) -> set[int]:
+    """Every port a local node (without the gateway) listens on: proxy, proxy API, hub, airlock."""
+    return {site.hub.port, site.hub.proxy_api_port, site.hub.hub_port, site.airlock.port}
+
+
+def port_free(port: int) -> bool:
+    """A new node could listen on ``port`` (as the hub and the proxy do: SO_REUSEADDR)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class NodeCommand:
+    """``tresor node start`` (or scripts/local-node.sh) as a person runs it in a terminal: in a
+    process group of its own, so :meth:`ctrl_c` delivers SIGINT to the group as a terminal does.
+
+    Every process seen under it is remembered with its command line (:meth:`processes`), so a
+    failed test can still stop the proxy and services, which run in sessions of their own.
+    """
+
+    site: SiteConfig
+    log_path: Path
+    process: subprocess.Popen | None = None
+    seen: dict[int, psutil.Process] = field(default_factory=dict)
+    commands: dict[int, str] = field(default_factory=dict)  # of the processes seen
+
+    def start(self, argv: list[str], cwd: Path, **popen) -> NodeCommand:
+        env = popen.pop("env", None) or dict(os.environ)
+        env["TRESOR_SITE_CONFIG"] = str(self.site.source)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **popen,
+            )
+        return self
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_up(self, timeout: float = 180) -> None:
+        """Until the hub and the airlock answer through the proxy, from processes under this
+        command (not an earlier node's) on every port of the node."""
+        deadline = time.monotonic() + timeout
+        ports = node_ports(self.site)
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the node exited at start:\n{self.output()[-6000:]}")
+            held = listeners(ports)
+            mine = {p.pid for p in self.processes()}
+            if set(held) == ports and set(held.values()) <= mine and self.serves():
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"the node did not come up in {timeout}s:\n{self.output()[-6000:]}")
+
+    def wait_exit(self, timeout: float) -> int:
+        """The command's exit status, noting the processes under it meanwhile."""
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            self.processes()
+            time.sleep(0.1)
+        return self.process.wait(1)
+
+    def serves(self) -> bool:
+        """The hub's API and the airlock's public key answer through the proxy."""
+        try:
+            hub = httpx.get(self.site.public_url + "hub/api/", timeout=5)
+            key = httpx.get(self.site.public_url + "services/airlock/api/public-key", timeout=5)
+        except httpx.TransportError:
+            return False
+        return hub.status_code == 200 and key.status_code == 200
+
+    def processes(self) -> list[psutil.Process]:
+        """The command's process and its descendants now (and remembers them)."""
+        try:
+            root = psutil.Process(self.process.pid)
+            found = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            found = []
+        for p in found:
+            if p.pid not in self.seen:
+                self.seen[p.pid] = p
+                self.commands[p.pid] = command_line(p)
+        return found
+
+    def find(self, *parts: str) -> psutil.Process:
+        """The one process under the command whose command line contains every part."""
+        matches = [p for p in self.processes() if all(x in command_line(p) for x in parts)]
+        assert len(matches) == 1, [command_line(p) for p in self.processes()]
+        return matches[0]
+
+    def ctrl_c(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def kill_all(self) -> None:
+        """Leave nothing behind (a failed test): every process ever seen under the command."""
+        if self.process is None:
+            return
+        self.processes()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        for p in self.seen.values():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(10)
+
+
+def command_line(p: psutil.Process) -> str:
+    try:
+        return " ".join(p.cmdline())
+    except psutil.ZombieProcess:
+        return f"<zombie {p.pid}>"
+    except psutil.NoSuchProcess:
+        return ""

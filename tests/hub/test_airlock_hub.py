@@ -136,3 +136,62 @@ def test_airlock_hub__browser_login_goes_through_the_hub(local_node):
         assert location.startswith("/hub/api/oauth2/authorize?")
         assert "code_challenge=" in location and "state=" in location
         assert "client_id=service-airlock" in location
+
+
+def test_airlock_hub__admin_who_adds_themself_to_reviewers_does_not_count(local_node):
+    """Separation of duties: admin1 makes themself a reviewer from the airlock (through the hub)
+    and approves; that approval does not count towards the two, and the audit log says who
+    changed the group and what membership each decision relied on."""
+    node = local_node
+    admin = node.user_token("admin1")
+    r = airlock(node, "PUT", "/reviewers/admin1", admin)
+    assert r.status_code == 200, r.text
+    assert "admin1" in r.json()
+    groups = {g["name"]: set(g["users"]) for g in node.api("GET", "/groups").json()}
+    assert "admin1" in groups["airlock-reviewers"]  # the hub's group, not a copy
+    try:
+        not_admin = node.user_token("reviewer1")
+        assert airlock(node, "PUT", "/reviewers/reviewer1", not_admin).status_code == 403
+        researcher = node.user_token("researcher1")
+        workspace = node.state_dir / "workspaces" / "researcher1"
+        node.start_server("researcher1")  # makes the workspace, owned by researcher1's account
+        node.stop_server("researcher1")
+        (workspace / "sod.csv").write_text("cohort,n\ndk,60\n")
+        (workspace / "sod.csv").chmod(0o644)
+        rid = airlock(node, "POST", "/requests", researcher, json={"project": "nordic-gwas"})
+        rid = rid.json()["id"]
+        added = airlock(node, "POST", f"/requests/{rid}/files", researcher, json={
+            "path": "sod.csv", "description": "cohort size", "disclosure_control": "one count",
+            "exception": "a whole-cohort count",
+        })  # fmt: skip
+        assert added.status_code == 201, added.text
+        assert airlock(node, "POST", f"/requests/{rid}/submit", researcher).status_code == 200
+
+        def approve(name: str) -> dict:
+            detail = airlock(node, "GET", f"/requests/{rid}", node.user_token(name)).json()
+            blocked = [f["id"] for f in detail["files"] if f["verdict"] == "block"]
+            decision = {"decision": "approve", "acknowledge_exceptions": blocked}
+            token = node.user_token(name)
+            r = airlock(node, "POST", f"/requests/{rid}/reviews", token, json=decision)
+            assert r.status_code == 200, (name, r.text)
+            return r.json()
+
+        assert approve("admin1")["status"] == "in_review"
+        assert approve("reviewer1")["status"] == "in_review"  # one approval counts of two
+        assert approve("reviewer2")["status"] == "released"
+    finally:
+        r = airlock(node, "DELETE", "/reviewers/admin1", admin)
+        assert r.status_code == 200 and "admin1" not in r.json(), r.text
+    entries = airlock(node, "GET", "/audit", admin).json()
+    changes = [e for e in entries if e["type"] == "reviewers_changed"]
+    assert [(e["actor"], e["details"]["action"], e["details"]["user"]) for e in changes][-2:] == [
+        ("admin1", "added", "admin1"),
+        ("admin1", "removed", "admin1"),
+    ]
+    assert changes[-2]["details"]["by_themself"] is True
+    decisions = [e for e in entries if e["type"] == "review_decision" and e["request_id"] == rid]
+    seen = {e["actor"]: e["details"] for e in decisions}
+    assert seen["admin1"]["counts"] is False
+    assert seen["reviewer1"]["counts"] is True
+    assert "airlock-reviewers" in seen["admin1"]["reviewer_groups"]
+    assert "admins" in seen["admin1"]["reviewer_groups"]

@@ -7,6 +7,7 @@ Two researchers of this module's own: dana (project nordic-gwas, may open dk) an
 from __future__ import annotations
 
 import json
+import pwd
 import re
 import time
 
@@ -16,6 +17,8 @@ import pytest
 
 from tests.hub.test_local_node import ALLELE_COUNTS, bcftools_counts
 from tresor.core.catalogue import load_catalogue
+from tresor.node import isolation
+from tresor.node.accounts_os import user_account
 from tresor.node.gateway import PREFIX, proxy_address
 
 pytestmark = pytest.mark.slow
@@ -59,6 +62,7 @@ print(json.dumps({
     "cluster": client.cluster.name,
     "workers": len(client.scheduler_info()["workers"]),
     "kernel_pid": os.getpid(),
+    "worker_uids": sorted(set(client.run(os.getuid).values())),
     "lineage": list(client.run(lineage).values()),
     "write_through_store": client.submit(write_through_store, source, pure=False).result(),
     "chunk": client.submit(open_chunk_for_writing, ds.attrs["tresor_store_path"]).result(),
@@ -200,13 +204,17 @@ def test_gateway_cluster__two_workers_count_alleles_like_local_cluster_and_bcfto
 
     # two workers, started by the gateway service (not by the kernel), on the gateway's proxy
     assert info["workers"] == 2
+    if isolation.active(local_node.site):  # the researcher's own account, as the kernel's
+        assert info["worker_uids"] == [pwd.getpwnam(user_account("demo", "dana")).pw_uid]
     for parents in info["lineage"]:
         assert any("dask_gateway_server" in cmd for _, cmd in parents), parents
         assert info["kernel_pid"] not in [pid for pid, _ in parents]
     assert info["dashboard"] == f"{PREFIX}/clusters/{info['cluster']}/status"
     assert info["dashboard_status"] == 200
+    # the server's generic /proxy/<port>/ route is closed (tresor.node.lockdown): a LocalCluster's
+    # dashboard is not served through the hub; a gateway cluster's is (above)
     assert local_info["dashboard"].startswith("/user/dana/proxy/")
-    assert local_info["dashboard_status"] == 200 and local_info["dashboard_is_dask"]
+    assert local_info["dashboard_status"] == 403 and not local_info["dashboard_is_dask"]
 
     # workers receive the dataset through a read-only store; its files have no write bits
     assert info["write_through_store"].startswith("ValueError: store was opened in read-only")

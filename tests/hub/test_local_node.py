@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import bcftools_counts
 from tresor.core.catalogue import load_catalogue
 from tresor.ingest import STOP_AFTER_ENV
+from tresor.node import isolation
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +123,10 @@ def test_datasets_add__on_the_running_node_granted_researcher_sees_it_others_ref
 ):
     """An admin adds a VCF to the running embedded node; the conversion, interrupted after
     its first partition, finishes on the rerun; researcher1 (project nordic-gwas) finds the
-    dataset in tresor.datasets() and opens it, researcher2 (uk-study only) is refused."""
+    dataset in tresor.datasets() and opens it, from the next start of her server on a node
+    started as root (a running server keeps the groups it started with); researcher2
+    (uk-study only) is refused."""
+    local_node.start_server("researcher1")  # runs while the dataset is added
     vcf = vcf_fixtures["sex_chromosomes"].vcf
     argv = [sys.executable, "-m", "tresor", "datasets", "add", str(vcf), "--id", "sexchr",
             "--title", "chr21 and chrX", "--grant", "nordic-gwas", "--workers", "1"]  # fmt: skip
@@ -143,8 +147,13 @@ def test_datasets_add__on_the_running_node_granted_researcher_sees_it_others_ref
         'ds = tresor.open_dataset("sexchr")\n'
         'print(ds.sizes["samples"], ds.sizes["variants"], int((ds.call_genotype == -2).sum()))'
     )
+    token = local_node.user_token("researcher1")
+    if isolation.active(local_node.site):
+        early = local_node.run_in_kernel("researcher1", token, code)
+        assert early["error"]["ename"] == "PermissionError", early
+        local_node.stop_server("researcher1")
     local_node.start_server("researcher1")
-    seen = local_node.run_in_kernel("researcher1", local_node.user_token("researcher1"), code)
+    seen = local_node.run_in_kernel("researcher1", token, code)
     assert seen["error"] is None, seen
     listed, sizes = seen["stdout"].strip().splitlines()
     assert "sexchr" in listed.split(",")
@@ -156,3 +165,32 @@ def test_datasets_add__on_the_running_node_granted_researcher_sees_it_others_ref
     assert refused["error"]["ename"] == "AccessDeniedError"
     assert "researcher2 has no grant for dataset 'sexchr'" in refused["error"]["evalue"]
     assert "sexchr" not in refused["stdout"]
+
+
+def test_lockdown__no_download_routes_no_proxy_no_terminals(local_node):
+    """The local profile locks single-user servers down as the notebook image does: files leave
+    through the airlock only (tresor.node.lockdown, images/notebook/jupyter)."""
+    import httpx
+
+    token = local_node.user_token("researcher1")
+    local_node.start_server("researcher1")
+    server = f"{local_node.url}user/researcher1/"
+    headers = {"Authorization": f"token {token}"}
+    with httpx.Client(headers=headers, timeout=30) as web:
+        web.put(server + "api/contents/result.csv", json={
+            "type": "file", "format": "text", "content": "a,b\n1,2\n"
+        }).raise_for_status()  # fmt: skip
+        assert web.get(server + "api/contents/result.csv").status_code == 200  # the editor's
+        for path in (
+            "files/result.csv",
+            "files/result.csv?download=1",
+            "nbconvert/html/result.csv",
+            f"proxy/{local_node.site.hub.hub_port}/hub/api/",
+            f"proxy/127.0.0.1:{local_node.site.hub.hub_port}/hub/api/",
+            f"proxy/absolute/{local_node.site.hub.hub_port}/",
+        ):
+            answer = web.get(server + path)
+            assert answer.status_code in (403, 404), (path, answer.status_code)
+            assert "a,b" not in answer.text
+        assert web.get(server + "api/terminals").status_code == 404
+        assert web.post(server + "api/terminals").status_code == 404

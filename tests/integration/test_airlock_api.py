@@ -332,7 +332,28 @@ def _forbidden_cases():
             json={"path": "/etc/passwd", "description": "d", "disclosure_control": "c"},
         )
 
+    def name_is_a_file_and_a_directory(api, s):
+        """The bundle is a tree: `out` cannot be a file and hold `out/b.tsv` (issue 12)."""
+        rid, _ = _new_request(api, s, files={})
+        write_workspace_file(s, "researcher1", "a.tsv", TABLE)
+        context = {"path": "a.tsv", "description": "d", "disclosure_control": "c"}
+        r = api.as_("researcher1").post(f"/requests/{rid}/files", json={**context, "name": "out"})
+        assert r.status_code == 201, r.text
+        return lambda: api.as_("researcher1").post(
+            f"/requests/{rid}/files", json={**context, "name": "out/b.tsv"}
+        )
+
+    def names_differ_only_in_case(api, s):
+        rid, _ = _new_request(api, s)  # results/freq.csv, released as freq.csv
+        return lambda: api.as_("researcher1").post(
+            f"/requests/{rid}/files",
+            json={"path": "results/freq.csv", "name": "./Freq.CSV", "description": "d",
+                  "disclosure_control": "c"},
+        )  # fmt: skip
+
     return [
+        ("name_is_a_file_and_a_directory", name_is_a_file_and_a_directory, 409),
+        ("names_differ_only_in_case", names_differ_only_in_case, 409),
         ("self_review", self_review, 403),
         ("approve_twice", approve_twice, 409),
         ("approve_blocked_without_acknowledging", approve_blocked_without_acknowledging, 409),
@@ -373,6 +394,41 @@ def test_airlock_api__forbidden_action_is_refused_and_changes_nothing(service, s
     assert r.json()["detail"]  # says why
     after = (database_dump(airlock), tree(settings.outbox_dir), tree(settings.store_dir))
     assert after == before
+
+
+def test_airlock_api__failed_release_is_shown_retried_and_returned(service):
+    """A release that fails (here: something not of this request under the bundle's name in
+    the outbox) is a status with its reason, for reviewers and admins; never a 5xx."""
+    api, _, settings = service
+    rid, _ = _submitted(api, settings)
+    stray = settings.outbox_dir / f"testnode-{rid}"
+    stray.mkdir()
+    (stray / "old.txt").write_text("a copy restored from a backup")
+    api.as_("reviewer1").post(f"/requests/{rid}/reviews", json={"decision": "approve"})
+    r = api.as_("reviewer2").post(f"/requests/{rid}/reviews", json={"decision": "approve"})
+    assert r.status_code == 200 and r.json()["status"] == "release_failed"
+    reason = r.json()["release_error"]
+    assert "does not verify" in reason
+    detail = api.as_("reviewer3").get(f"/requests/{rid}").json()
+    assert detail["abilities"]["can_release"] and detail["abilities"]["can_return_release"]
+    mine = api.as_("researcher1").get(f"/requests/{rid}").json()
+    assert mine["status"] == "release_failed" and mine["release_error"] == reason
+    assert not mine["abilities"]["can_release"] and not mine["abilities"]["can_return_release"]
+    for who in ("admin1", "reviewer3"):
+        listed = api.as_(who).get("/failed-releases")
+        assert listed.status_code == 200, listed.text
+        assert [(x["id"], x["release_error"]) for x in listed.json()] == [(rid, reason)]
+    assert api.as_("researcher1").get("/failed-releases").status_code == 403
+    r = api.as_("reviewer3").post(f"/requests/{rid}/release")  # Finish release: fails again
+    assert r.status_code == 200 and r.json()["status"] == "release_failed"
+    back = f"/requests/{rid}/return"
+    assert api.as_("reviewer3").post(back, json={"reason": ""}).status_code == 422
+    assert api.as_("researcher1").post(back, json={"reason": "x"}).status_code == 403
+    r = api.as_("reviewer3").post(back, json={"reason": "an old copy is in the way; resubmit"})
+    assert r.status_code == 200 and r.json()["status"] == "returned"
+    assert r.json()["release_error"] is None
+    assert api.as_("admin1").get("/failed-releases").json() == []
+    assert api.as_("reviewer3").post(back, json={"reason": "again"}).status_code == 409
 
 
 def test_airlock_api__no_token_is_401(service):

@@ -33,13 +33,16 @@ ROOT = Path(tempfile.mkdtemp(prefix="airlock-schemathesis-"))
 
 
 def seeded_app():
-    """The app over a node with a draft, a submitted, a half-approved and a released request.
+    """The app over a node with a draft, a submitted, a half-approved, a released request and
+    one whose release failed (something else lies under its bundle's name in the outbox).
     Built at import: schemathesis reads the OpenAPI document when it collects the test."""
     settings_ = make_settings(ROOT / "node")
     airlock = make_airlock(settings_)
     researcher = User("researcher1", USERS["researcher1"])
-    for stage in range(4):
+    for stage in range(5):
         request = airlock.create_request(researcher, "nordic-gwas")
+        if stage == 4:
+            (airlock.bundle_path(request) / "files").mkdir(parents=True)
         ids = []
         for name, data in (("t.csv", b"variant,ALT_CT\n1:1:A:G,3\n"), ("x.txt", b"notes\n")):
             write_workspace_file(settings_, "researcher1", name, data)

@@ -17,7 +17,15 @@ from airlock import bundles
 from airlock.config import Settings
 from airlock.domain import User
 from airlock.enums import Decision, RequestStatus
-from tests.airlock_support import USERS, make_airlock, make_settings, write_workspace_file
+from tests.airlock_support import (
+    USERS,
+    audit_verify_args,
+    make_airlock,
+    make_settings,
+    rewrite_audit_log,
+    with_colliding_names,
+    write_workspace_file,
+)
 from tresor.cli import cli
 from tresor.core.site import load_site_config
 
@@ -121,20 +129,137 @@ def test_recover__finishes_an_interrupted_release(tmp_path, monkeypatch):
     restarted.dal.engine.dispose()
 
 
-def _approved_with_the_bundle_write_failing(airlock, settings, monkeypatch) -> str:
-    """A request approved by reviewer1 and reviewer2 whose release failed at the bundle write
-    (a full disk): it stays approved, with no bundle in the outbox."""
+def _approved_with_the_release_interrupted(airlock, settings, monkeypatch) -> str:
+    """A request approved by reviewer1 and reviewer2 whose release was interrupted (the process
+    died while writing the bundle): it stays approved, with no bundle in the outbox."""
     request = _approved_once(airlock, settings)
 
-    def full_disk(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt
 
     with monkeypatch.context() as patched:
-        patched.setattr(bundles, "write_bundle", full_disk)
-        with pytest.raises(OSError, match="No space left"):
+        patched.setattr(bundles, "write_bundle", dies)
+        with pytest.raises(KeyboardInterrupt):
             airlock.decide(user("reviewer2"), request.id, Decision.APPROVE)
     assert airlock.get_request(user("researcher1"), request.id).status == RequestStatus.APPROVED
     return request.id
+
+
+def test_release_failure__marked_audited_visible_retryable_and_returnable(tmp_path):
+    """Two names the bundle cannot hold both used to make every release attempt a 500 and stop
+    the service at its next start (issue 12). The failure is recorded on the request, the
+    service goes on, and reviewers retry it or return it to the requester."""
+    from airlock.exceptions import InvalidInput, PermissionDenied, PolicyViolation
+
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    admin = user("admin1")
+    rid = with_colliding_names(airlock, settings)
+    other = _approved_once(airlock, settings)
+
+    failed = airlock.decide(user("reviewer2"), rid, Decision.APPROVE)
+    assert failed.status == RequestStatus.RELEASE_FAILED and failed.bundle_name is None
+    assert failed.release_error.startswith("FileExistsError: [Errno 17] cannot write 'out/b.tsv'")
+    assert list(settings.outbox_dir.iterdir()) == []  # nothing half-written is left
+    entry = airlock.audit_entries(admin, request_id=rid)[-1]
+    assert (entry.type, entry.actor) == ("request_release_failed", "airlock-system")
+    assert entry.details == {"previous": "approved", "reason": failed.release_error}
+    # one bad request stops nothing: the next approval releases another request
+    assert airlock.decide(user("reviewer2"), other.id, Decision.APPROVE).status == "released"
+    # reviewers and admins see it, with the reason
+    for viewer in ("admin1", "reviewer3"):
+        shown = airlock.failed_releases(user(viewer))
+        assert [(r.id, r.release_error) for r in shown] == [(rid, failed.release_error)]
+    with pytest.raises(PermissionDenied):
+        airlock.failed_releases(user("researcher1"))
+    # "Finish release" fails again for the same reason: recorded again, nothing else changes
+    again = airlock.release(user("reviewer1"), rid)
+    assert again.status == RequestStatus.RELEASE_FAILED
+    entry = airlock.audit_entries(admin, request_id=rid)[-1]
+    assert (entry.type, entry.actor) == ("request_release_failed", "reviewer1")
+    assert entry.details["previous"] == "release_failed"
+    # back to the requester, with a reason, by a reviewer
+    with pytest.raises(InvalidInput, match="reason"):
+        airlock.return_release(user("reviewer1"), rid, reason=" ")
+    with pytest.raises(PermissionDenied):
+        airlock.return_release(user("researcher1"), rid, reason="rename out")
+    with pytest.raises(PolicyViolation):
+        airlock.return_release(user("reviewer1"), other.id, reason="it is released")
+    returned = airlock.return_release(user("reviewer3"), rid, reason="rename out: a directory too")
+    assert returned.status == RequestStatus.RETURNED and returned.release_error is None
+    entry = airlock.audit_entries(admin, request_id=rid)[-1]
+    assert entry.type == "request_returned" and entry.details["reason"].startswith("rename")
+    assert entry.details["release_error"] == again.release_error
+    assert airlock.failed_releases(admin) == []
+    # the requester renames, and the next round releases
+    researcher = user("researcher1")
+    out = returned.file_named("out")
+    airlock.remove_file(researcher, rid, out.id)
+    airlock.add_file(
+        researcher, rid, path="a.tsv", name="out/a.tsv", description="d", disclosure_control="c"
+    )
+    airlock.submit(researcher, rid)
+    airlock.decide(user("reviewer1"), rid, Decision.APPROVE)
+    released = airlock.decide(user("reviewer2"), rid, Decision.APPROVE)
+    assert released.status == RequestStatus.RELEASED and released.release_error is None
+    bundle = settings.outbox_dir / released.bundle_name
+    assert bundles.verify_bundle(bundle, airlock.signing_key.public_key()).ok
+    assert sorted(p.name for p in (bundle / "files" / "out").iterdir()) == ["a.tsv", "b.tsv"]
+    assert airlock.verify_audit(admin).ok
+    airlock.dal.engine.dispose()
+
+
+def test_release_failure__finish_release_after_the_cause_is_fixed(tmp_path):
+    """Something in the outbox under the bundle's name (not a bundle of this request) fails the
+    release; once an admin has removed it, "Finish release" releases."""
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    request = _approved_once(airlock, settings)
+    stray = settings.outbox_dir / airlock.bundle_name(request)
+    stray.mkdir()
+    (stray / "notes.txt").write_text("left by a restore")
+    failed = airlock.decide(user("reviewer2"), request.id, Decision.APPROVE)
+    assert failed.status == RequestStatus.RELEASE_FAILED
+    assert stray.name in failed.release_error and "does not verify" in failed.release_error
+    assert (stray / "notes.txt").read_text() == "left by a restore"  # never overwritten
+    bundles.remove_tree(stray)  # the admin's fix
+    released = airlock.release(user("reviewer3"), request.id)
+    assert released.status == RequestStatus.RELEASED and released.release_error is None
+    assert bundles.verify_bundle(stray, airlock.signing_key.public_key()).ok
+    entries = airlock.audit_entries(user("admin1"), request_id=request.id)
+    assert [e.type for e in entries[-2:]] == ["request_release_failed", "request_released"]
+    assert entries[-1].actor == "reviewer3" and entries[-1].details["previous"] == "release_failed"
+    airlock.dal.engine.dispose()
+
+
+def test_recover__a_release_that_fails_is_marked_and_recovery_goes_on(tmp_path, monkeypatch):
+    """At start, an interrupted release that cannot be written is marked failed, and the other
+    interrupted releases are finished: recovery never stops the service."""
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    bad = with_colliding_names(airlock, settings)
+    good = _approved_once(airlock, settings).id
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(bundles, "write_bundle", dies)
+        for rid in (bad, good):
+            with pytest.raises(KeyboardInterrupt):
+                airlock.decide(user("reviewer2"), rid, Decision.APPROVE)
+    airlock.dal.engine.dispose()
+
+    restarted = make_airlock(settings)
+    done = restarted.recover()
+    failed = restarted.get_request(user("reviewer1"), bad)
+    assert failed.status == RequestStatus.RELEASE_FAILED
+    assert f"the release of {bad} failed: {failed.release_error}" in done
+    assert f"released {good}" in done
+    assert restarted.get_request(user("reviewer1"), good).status == RequestStatus.RELEASED
+    assert restarted.recover() == []  # a failed release waits for a reviewer, not for restarts
+    assert restarted.verify_audit(user("admin1")).ok
+    restarted.dal.engine.dispose()
 
 
 def test_recover__approvals_required_raised_before_the_release_sends_it_back_to_review(
@@ -145,7 +270,7 @@ def test_recover__approvals_required_raised_before_the_release_sends_it_back_to_
     releases it."""
     settings = make_settings(tmp_path / "node")
     airlock = make_airlock(settings)
-    rid = _approved_with_the_bundle_write_failing(airlock, settings, monkeypatch)
+    rid = _approved_with_the_release_interrupted(airlock, settings, monkeypatch)
     admin = user("admin1")
     airlock.set_config(admin, approvals_required=3)
     airlock.dal.engine.dispose()
@@ -180,7 +305,7 @@ def test_finish_release__approvals_required_raised_before_the_release_is_refused
 
     settings = make_settings(tmp_path / "node")
     airlock = make_airlock(settings)
-    rid = _approved_with_the_bundle_write_failing(airlock, settings, monkeypatch)
+    rid = _approved_with_the_release_interrupted(airlock, settings, monkeypatch)
     airlock.set_config(user("admin1"), approvals_required=3)
     with pytest.raises(PolicyViolation, match="2 approvals; 3 are needed") as refused:
         airlock.release(user("reviewer1"), rid)
@@ -217,8 +342,8 @@ def test_tresor_airlock_audit_verify__finds_a_tampered_database(tmp_path):
     for _ in range(3):
         airlock.create_request(researcher, "nordic-gwas")
     runner = CliRunner()
-    url = settings.database_url
-    ok = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    args = audit_verify_args(settings)
+    ok = runner.invoke(cli, args)
     assert ok.exit_code == 0 and "3 entries" in ok.output
     for statement in (
         "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2",
@@ -234,17 +359,75 @@ def test_tresor_airlock_audit_verify__finds_a_tampered_database(tmp_path):
         conn.execute(text("DROP TRIGGER audit_log_no_update"))
         conn.execute(text("DROP TRIGGER audit_log_no_delete"))
         conn.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2"))
-    bad = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    bad = runner.invoke(cli, args)
     assert bad.exit_code == 1 and "entry 2" in bad.output and "edited" in bad.output
     with airlock.dal.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'researcher1' WHERE seq = 2"))
         conn.execute(text("DELETE FROM audit_log WHERE seq = 3"))
-    bad = runner.invoke(cli, ["airlock", "audit", "verify", "--database-url", url])
+    bad = runner.invoke(cli, args)
     assert bad.exit_code == 1 and "deleted from the end" in bad.output
     missing = runner.invoke(
         cli, ["airlock", "audit", "verify", "--database-url", f"sqlite:///{tmp_path}/none.sqlite"]
     )
     assert missing.exit_code == 1 and "no airlock database" in missing.output
+    airlock.dal.engine.dispose()
+
+
+def _history_with_a_release(tmp_path):
+    """An airlock whose log holds a released request (its bundle carries the signed head
+    before its release) and entries after it."""
+    settings = make_settings(tmp_path / "node")
+    airlock = make_airlock(settings)
+    request = _approved_once(airlock, settings)
+    assert airlock.decide(user("reviewer2"), request.id, Decision.APPROVE).status == "released"
+    for _ in range(2):
+        airlock.create_request(user("researcher1"), "nordic-gwas")
+    assert airlock.verify_audit(user("admin1")).ok
+    return settings, airlock
+
+
+def test_audit_verify__a_rewritten_entry_is_found_with_the_first_bad_entry(tmp_path):
+    """Issue 12, defect 3: someone with the database but not the key edits the actor of a review
+    decision, recomputes every later hash and moves the head. The chain alone verifies; the
+    signed checkpoints outside the database, and the released bundle's signed head, do not."""
+    settings, airlock = _history_with_a_release(tmp_path)
+    admin = user("admin1")
+    decision = next(
+        e for e in airlock.audit_entries(admin) if e.type == "review_decision"
+    )  # reviewer1's approval, before the release
+    rewrite_audit_log(settings.database_url, edit={decision.seq: {"actor": "reviewer3"}})
+    with airlock.dal.read() as r:
+        assert r.verify_audit_chain().ok  # the hash chain alone is fooled
+    report = airlock.verify_audit(admin)  # the admin's page and GET /api/audit/verify
+    assert not report.ok and report.first_bad == decision.seq
+    runner = CliRunner()
+    result = runner.invoke(cli, audit_verify_args(settings))
+    assert result.exit_code == 1, result.output
+    assert f"first bad entry: {decision.seq}" in result.output
+    assert f"entry {decision.seq} (review_decision by reviewer3)" in result.output
+    assert "checkpoint" in result.output and "bundle testnode-" in result.output
+    # without the checkpoint file, the released bundle's signed head still tells
+    settings.audit_checkpoints_path.rename(tmp_path / "elsewhere.jsonl")
+    result = runner.invoke(cli, audit_verify_args(settings))
+    assert result.exit_code == 1 and "bundle testnode-" in result.output
+    assert "no checkpoint file" in result.output
+    airlock.dal.engine.dispose()
+
+
+def test_audit_verify__a_deleted_tail_is_found_with_the_first_bad_entry(tmp_path):
+    """Delete the last entries and move the head back: the chain verifies, the checkpoints of
+    the deleted entries do not."""
+    settings, airlock = _history_with_a_release(tmp_path)
+    admin = user("admin1")
+    last = airlock.audit_entries(admin)[-1].seq
+    rewrite_audit_log(settings.database_url, keep=last - 2)
+    with airlock.dal.read() as r:
+        assert r.verify_audit_chain().ok
+    report = airlock.verify_audit(admin)
+    assert not report.ok and report.first_bad == last - 1
+    result = CliRunner().invoke(cli, audit_verify_args(settings))
+    assert result.exit_code == 1 and f"first bad entry: {last - 1}" in result.output
+    assert f"entries {last - 1}..{last} were deleted" in result.output
     airlock.dal.engine.dispose()
 
 

@@ -3,8 +3,14 @@
 After every step: nothing is released without two distinct approvals by reviewers other than
 the requester in the final round; released bytes equal the bytes submitted; a blocked file in a
 release carries an exception every approver acknowledged; the outbox holds exactly the released
-requests' bundles; the audit chain verifies. A refused action changes nothing (database,
-outbox, snapshot store).
+requests' bundles (and what a fault put there); the audit log verifies against its hash chain,
+its signed checkpoints and the released bundles' signed heads. A refused action
+changes nothing (database, outbox, snapshot store, audit checkpoints).
+
+Faults: a release fails (a snapshot in the store is damaged, or something that is not the
+request's bundle lies under its name in the outbox) until they are repaired; the service
+restarts (recovery). A failed release is a status with its reason, never an exception: a
+reviewer retries it or returns it to the requester.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ CONTENTS = st.one_of(
 )
 
 _template: dict[str, Path] = {}
-STATS = {"released": 0}
+STATS = {"released": 0, "release_failed": 0}
 
 
 def fresh_sqlite(target: Path) -> str:
@@ -75,6 +81,10 @@ class AirlockMachine(RuleBasedStateMachine):
         self.snapshots: dict[str, dict[int, bytes]] = {}
         self.submitted: dict[str, dict[str, bytes]] = {}  # at the last submission, by name
         self.refusals = 0
+        #: faults in place: things under a bundle's name in the outbox; damaged snapshots and
+        #: their right bytes
+        self.strays: set[Path] = set()
+        self.damaged: dict[Path, bytes] = {}
 
     def teardown(self) -> None:
         self.airlock.dal.engine.dispose()
@@ -95,10 +105,12 @@ class AirlockMachine(RuleBasedStateMachine):
             return None
 
     def _state(self):
+        checkpoints = self.settings.audit_checkpoints_path
         return (
             database_dump(self.airlock),
             tree(self.settings.outbox_dir),
             tree(self.settings.store_dir),
+            checkpoints.read_bytes() if checkpoints.exists() else b"",
         )
 
     def pick(self, index: int) -> str:
@@ -237,6 +249,63 @@ class AirlockMachine(RuleBasedStateMachine):
         rid = self.pick(index)
         self.attempt(lambda: self.airlock.release(self.user(name), rid))
 
+    @precondition(lambda self: self.requests)
+    @rule(
+        name=st.sampled_from(NAMES),
+        index=st.integers(0, 99),
+        reason=st.sampled_from(["", "rename the file and submit again"]),
+    )
+    def return_release(self, name, index, reason):
+        rid = self.pick(index)
+        self.attempt(lambda: self.airlock.return_release(self.user(name), rid, reason=reason))
+
+    # -- faults -------------------------------------------------------------------------------
+    @precondition(lambda self: self.requests)
+    @rule(index=st.integers(0, 99), which=st.integers(0, 9))
+    def damage_a_snapshot(self, index, which):
+        """The store loses a file's bytes: releasing it fails (its hash is checked)."""
+        files = self.request(self.pick(index)).files
+        if not files:
+            return
+        path = self.airlock.store.path_of(files[which % len(files)].sha256)
+        if path not in self.damaged:
+            self.damaged[path] = path.read_bytes()
+        path.chmod(0o640)
+        path.write_bytes(b"damaged on disk")
+        path.chmod(0o440)
+
+    @precondition(lambda self: self.requests)
+    @rule(index=st.integers(0, 99))
+    def something_in_the_outbox(self, index):
+        """Something that is not the request's bundle lies under its name (a restore, an
+        admin's copy): releasing it fails, and it is never overwritten."""
+        request = self.request(self.pick(index))
+        stray = self.airlock.bundle_path(request)
+        if request.status != RequestStatus.RELEASED and not stray.exists():
+            stray.mkdir(parents=True)
+            (stray / "restored.txt").write_text("an old copy")
+            self.strays.add(stray)
+
+    @rule()
+    def repair(self):
+        """An admin removes what is in the way and restores the damaged snapshots."""
+        for stray in self.strays:
+            assert (stray / "restored.txt").read_text() == "an old copy"  # never overwritten
+            bundles.remove_tree(stray)
+        self.strays.clear()
+        for path, data in self.damaged.items():
+            path.chmod(0o640)
+            path.write_bytes(data)
+            path.chmod(0o440)
+        self.damaged.clear()
+
+    @rule()
+    def restart(self):
+        """The service restarts: recovery finishes what a crash left, and never fails."""
+        self.airlock.dal.engine.dispose()
+        self.airlock = make_airlock(self.settings, marker_checker)
+        self.airlock.recover()
+
     @rule(name=st.sampled_from(NAMES), approvals=st.integers(1, 3))
     def configure(self, name, approvals):
         from pydantic import ValidationError
@@ -262,6 +331,8 @@ class AirlockMachine(RuleBasedStateMachine):
             self.submit(requester.name, index)
         elif request.status in (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW):
             self.decide(reviewer, index, Decision.APPROVE, "", True)
+        elif request.status == RequestStatus.RELEASE_FAILED:
+            self.release(reviewer, index)  # "Finish release": fails again until repaired
 
     # -- invariants ---------------------------------------------------------------------------
     @invariant()
@@ -270,7 +341,13 @@ class AirlockMachine(RuleBasedStateMachine):
         with self.airlock.dal.read() as r:
             released = r.list_requests(statuses=[RequestStatus.RELEASED])
             approved = r.list_requests(statuses=[RequestStatus.APPROVED])
-        assert not approved  # an approval releases at once
+            failed = r.list_requests(statuses=[RequestStatus.RELEASE_FAILED])
+        assert not approved  # an approval releases at once, or the release fails
+        for request in failed:
+            STATS["release_failed"] += 1
+            assert request.release_error and request.bundle_name is None
+        for request in (*released, *approved, *failed):
+            assert bool(request.release_error) == (request.status == RequestStatus.RELEASE_FAILED)
         for request in released:
             approvers = {
                 v.reviewer
@@ -299,6 +376,8 @@ class AirlockMachine(RuleBasedStateMachine):
         assert tree(self.settings.outbox_dir) == sorted(
             [r.bundle_name for r in released]
             + [f"{r.bundle_name}/{p}" for r in released for p in _bundle_tree(self.settings, r)]
+            + [s.name for s in self.strays]
+            + [f"{s.name}/restored.txt" for s in self.strays]
         )
 
     @invariant()
@@ -326,7 +405,8 @@ class TestAirlockStateMachine(AirlockMachine.TestCase):
 
 @pytest.mark.slow
 def test_airlock_statemachine__runs_reached_releases():
-    """The machine above is only meaningful if its runs release things (runs after it)."""
-    if STATS["released"] == 0:
+    """The machine above is only meaningful if its runs release things, and some releases
+    fail (runs after it)."""
+    if STATS["released"] == 0 or STATS["release_failed"] == 0:
         TestAirlockStateMachine("runTest").runTest()
-    assert STATS["released"] > 0
+    assert STATS["released"] > 0 and STATS["release_failed"] > 0

@@ -132,6 +132,49 @@ def test_airlock_web__preview_shows_content_as_text_never_markup(web):
     ]
 
 
+def test_airlock_web__a_preview_that_fails_is_a_page_with_a_note(web):
+    """A deeply nested .json or .ipynb used to give a 500 (RecursionError): the reviewer gets
+    the file's page with its raw size and a note (issue 12, defect 4)."""
+    browser, airlock, settings = web
+    nested = b"[" * 50_000 + b"]" * 50_000
+    files = {"deep.json": nested, "deep.ipynb": b'{"cells": ' + nested + b"}"}
+    rid, ids = submitted(airlock, settings, files)
+    reviewer = browser("reviewer1")
+    for name, fid in ids.items():
+        page = reviewer.get(f"{PREFIX}requests/{rid}/files/{fid}")
+        assert page.status_code == 200, name
+        assert f"{len(files[name])} bytes" in page.text and "No preview" in page.text
+        assert f"files/{fid}/raw" in page.text  # the way to inspect it
+
+
+def test_airlock_web__a_failed_release_is_shown_retried_and_returned(web):
+    browser, airlock, settings = web
+    rid, _ = submitted(airlock, settings, {"t.csv": PASSES})
+    stray = settings.outbox_dir / f"testnode-{rid}"
+    stray.mkdir()
+    for name in ("reviewer1", "reviewer2"):
+        airlock.decide(User(name, USERS[name]), rid, Decision.APPROVE)
+    reviewer = browser("reviewer3")
+    page = reviewer.get(f"{PREFIX}requests/{rid}")
+    assert "release failed" in page.text and "does not verify" in page.text
+    assert 'data-testid="release-error"' in page.text
+    assert "Finish release" in page.text and 'data-testid="return-release"' in page.text
+    for viewer in (reviewer, browser("admin1")):
+        home = viewer.get(PREFIX).text
+        assert 'data-testid="failed-releases"' in home and rid in home and "does not verify" in home
+    assert 'data-testid="failed-releases"' not in browser("researcher1").get(PREFIX).text
+    csrf = csrf_of(page.text)
+    r = reviewer.post(f"{PREFIX}requests/{rid}/release", data={"csrf": csrf})
+    assert r.status_code == 303  # tried again; the page shows that it failed again
+    r = reviewer.post(f"{PREFIX}requests/{rid}/return", data={"reason": "", "csrf": csrf})
+    assert r.status_code == 422
+    r = reviewer.post(
+        f"{PREFIX}requests/{rid}/return", data={"reason": "resubmit, please", "csrf": csrf}
+    )
+    assert r.status_code == 303
+    assert airlock.get_request(User("reviewer3", USERS["reviewer3"]), rid).status == "returned"
+
+
 def test_airlock_web__refusals_are_pages_with_the_api_status(web):
     browser, airlock, settings = web
     rid, ids = submitted(airlock, settings, {"t.csv": PASSES})

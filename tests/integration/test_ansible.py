@@ -31,7 +31,7 @@ from tresor.node.profiles import configure
 ANSIBLE = REPO / "ansible"
 VENV_BIN = Path(sys.executable).parent
 PLAYBOOKS = [ANSIBLE / "site.yml", *sorted((ANSIBLE / "playbooks").glob("*.yml"))]
-CHROOT_TAGS = "data_mounts,hub,airlock,dask_gateway"
+CHROOT_TAGS = "data_mounts,hub,airlock,dask_gateway,federation_agent"
 
 
 def ansible_env(**extra: str) -> dict[str, str]:
@@ -171,8 +171,11 @@ def recap(output: str, host: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def applied_twice(tmp_path_factory):
-    """site.yml's data_mounts, hub and airlock roles applied twice to one throwaway root."""
+    """site.yml's data_mounts, hub, airlock, dask_gateway and federation_agent roles applied
+    twice to one throwaway root."""
     tmp = tmp_path_factory.mktemp("ansible-root")
+    registry = tmp / "registry.toml"  # as the federation's admins ship it
+    write_federation_registry(registry)
     inventory = tmp / "inventory"
     vault_dir = inventory / "group_vars" / "tresor_nodes"
     vault_dir.mkdir(parents=True)
@@ -191,6 +194,23 @@ def applied_twice(tmp_path_factory):
                                 "backend": "slurm",
                                 "max_cores_per_user": 16,
                                 "slurm": {"partition": "genomics"},
+                            },
+                            # and in a federation
+                            "tresor_accounts": {
+                                "researchers": ["anna", "mads", "federation"],
+                                "airlock_reviewers": ["freja", "lars"],
+                                "admins": ["nils"],
+                            },
+                            "tresor_projects": {
+                                "nordic-gwas": {"members": ["anna", "mads", "federation"]},
+                                "dk-cardio": {"members": ["mads"]},
+                            },
+                            "tresor_federation": {
+                                "enabled": True,
+                                "registry_src": str(registry),
+                                "analyses": ["allele_counts"],
+                                "datasets": ["dk-genomes"],
+                                "projects": {"nordic-gwas": "nordic-gwas"},
                             },
                         }
                     }
@@ -270,7 +290,7 @@ def test_roles_in_a_throwaway_root__wrote_a_site_config_tresor_accepts(applied_t
     assert site.node_name == "dk"
     assert site.docker.image == "tresor-notebook:0.1.0"
     assert site.docker.internal_network == "tresor-internal"
-    assert site.hub_groups["nordic-gwas"] == ["anna", "mads"]
+    assert site.hub_groups["nordic-gwas"] == ["anna", "federation", "mads"]
     assert site.docker.oidc.callback_url == "https://tresor.example.dk/hub/oauth_callback"
     assert site.state_path == Path("/srv/tresor/state")
 
@@ -368,3 +388,48 @@ def test_roles_in_a_throwaway_root__hub_unit_runs_the_hardened_container(applied
     assert "--network tresor-internal" in airlock
     assert f"{'/srv/tresor/state/workspaces'}:/srv/tresor/state/workspaces:ro" in airlock
     assert tomllib.loads((applied_twice["upper"] / "etc/tresor/site.toml").read_text())
+
+
+def write_federation_registry(path: Path) -> None:
+    from tests.federation.keys import NodeKeys, new_key, registry_document, write_registry
+
+    node = NodeKeys("dk", "DK", new_key(), new_key())
+    write_registry(path, registry_document("demo", "https://coordinator.example.org", new_key(),
+                                           [node]))  # fmt: skip
+
+
+@pytest.mark.slow
+def test_roles_in_a_throwaway_root__federation_agent_container_key_and_token(applied_twice):
+    from tresor.federation.registry import load_registry
+    from tresor.federation.signing import load_private_key, public_key_text
+
+    upper = applied_twice["upper"]
+    site = site_config_in(upper)
+    f = site.federation
+    assert f.enabled and f.account == "federation" and f.projects == {"nordic-gwas": "nordic-gwas"}
+    assert f.registry == Path("/etc/tresor/federation/registry.toml")
+    assert load_registry(upper / "etc/tresor/federation/registry.toml").nodes["dk"]
+    key = upper / "etc/tresor/federation/agent_key.pem"
+    st = key.stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o600, 10000)
+    assert public_key_text(load_private_key(key)).startswith("ed25519:")  # openssl's, readable
+    for relative in ("srv/tresor/state/federation", "srv/tresor/state/workspaces/federation"):
+        st = (upper / relative).stat()
+        assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o700, 10000), relative
+    c = Config()
+    configure(c, site)
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    env = dict(
+        line.split("=", 1)
+        for line in (upper / "etc/tresor/secrets/federation-agent.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert env["JUPYTERHUB_API_TOKEN"] == services["federation-agent"]["api_token"]
+    assert "command" not in services["federation-agent"]
+    assert env["TRESOR_AIRLOCK_URL"] == "https://tresor-airlock:8090/services/airlock/"
+    unit = (upper / "etc/systemd/system/tresor-federation-agent.service").read_text()
+    assert "--network tresor-edge" in unit and "docker network connect tresor-internal" in unit
+    assert "/srv/tresor/data:/srv/tresor/data:ro" in unit and "--read-only" in unit
+    assert "tresor-notebook:0.1.0 python -P -m tresor federation agent" in unit
+    assert (upper / "etc/systemd/system/multi-user.target.wants/tresor-federation-agent.service"
+            ).is_symlink()  # fmt: skip

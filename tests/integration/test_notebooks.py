@@ -1,24 +1,23 @@
 """The example notebooks run top to bottom with the "tresor" kernel on a demo cohort.
 
-Parameters are injected after the cell tagged ``parameters``, as papermill does; the stores are
-opened directly (STORE), so no hub is needed. Each test then checks what the notebook wrote.
+Parameters are injected after the cell tagged ``parameters``, as papermill does
+(tests/notebooks.py); the stores are opened directly (STORE), so no hub is needed. Each test
+then checks what the notebook wrote. notebooks/federated_gwas.ipynb runs against the test
+federation: tests/federation/test_federated_gwas_notebook.py.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import REPO, require_tool
+from tests.conftest import require_tool
+from tests.notebooks import with_parameters
 from tresor.node.kernelspec import install_kernelspec
-
-NOTEBOOKS = REPO / "notebooks"
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +30,7 @@ def kernel_path(tmp_path_factory):
 def execute(name: str, kernel_path, workdir, monkeypatch, **parameters):
     monkeypatch.setenv("JUPYTER_PATH", str(kernel_path))
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    injected = "\n".join(f"{k} = {json.dumps(v)}" for k, v in parameters.items())
-    cell = nbformat.v4.new_code_cell(f"# Injected parameters\n{injected}")
-    cell.metadata["tags"] = ["injected-parameters"]
-    nb.cells.insert(index + 1, cell)
+    nb = with_parameters(name, **parameters)
     NotebookClient(
         nb, kernel_name="tresor", timeout=600, resources={"metadata": {"path": str(workdir)}}
     ).execute()

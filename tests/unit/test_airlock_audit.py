@@ -7,25 +7,8 @@ import dataclasses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airlock.audit import GENESIS_HASH, canonical_json, entry_hash, hash_of, verify_chain
-from airlock.domain import AuditEntry
-
-
-def make_chain(n: int) -> list[AuditEntry]:
-    entries, prev = [], GENESIS_HASH
-    for seq in range(1, n + 1):
-        fields = {
-            "seq": seq,
-            "time": f"2026-01-01T00:00:{seq:02d}.000000Z",
-            "type": "file_viewed",
-            "actor": f"reviewer{seq % 3}",
-            "request_id": "0123456789abcdef",
-            "details": {"file": f"f{seq}.csv", "n": seq},
-        }
-        h = entry_hash(**{**fields, "details": canonical_json(fields["details"])}, prev_hash=prev)
-        entries.append(AuditEntry(**fields, prev_hash=prev, hash=h))
-        prev = h
-    return entries
+from airlock.audit import GENESIS_HASH, Anchor, hash_of, verify_chain
+from tests.airlock_support import make_chain
 
 
 def test_verify_chain__intact_chain_verifies():
@@ -99,3 +82,61 @@ def test_verify_chain__rehashed_edit_breaks_the_next_link():
     chain[1] = dataclasses.replace(edited, hash=hash_of(edited))
     report = verify_chain(chain, head_seq=4, head_hash=chain[-1].hash)
     assert any(p.startswith("entry 3: its previous-hash") for p in report.problems)
+
+
+def anchors_of(chain, seqs, source="checkpoint") -> list[Anchor]:
+    return [Anchor(e.seq, e.hash, f"{source} of entry {e.seq}") for e in chain if e.seq in seqs]
+
+
+def rehashed(chain, index, **fields):
+    """The chain with entry ``index`` changed and every later hash recomputed, as someone
+    holding the database (not the key) can make it."""
+    out, prev = [], GENESIS_HASH
+    for i, entry in enumerate(chain):
+        entry = dataclasses.replace(entry, prev_hash=prev, **(fields if i == index else {}))
+        entry = dataclasses.replace(entry, hash=hash_of(entry))
+        out.append(entry)
+        prev = entry.hash
+    return out
+
+
+def test_verify_chain__anchors_find_a_rehashed_edit_exactly():
+    chain = make_chain(8)
+    forged = rehashed(chain, 3, actor="mallory")  # entry 4
+    assert verify_chain(forged, head_seq=8, head_hash=forged[-1].hash).ok  # the chain is fooled
+    report = verify_chain(
+        forged, head_seq=8, head_hash=forged[-1].hash, anchors=anchors_of(chain, range(9))
+    )
+    assert not report.ok and report.first_bad == 4
+    assert report.problems[0].startswith("entry 4 (file_viewed by mallory) is not the entry")
+    assert "checkpoint of entry 4" in report.problems[0]
+
+
+def test_verify_chain__sparse_anchors_bound_the_first_bad_entry():
+    chain = make_chain(8)
+    forged = rehashed(chain, 3, actor="mallory")
+    report = verify_chain(
+        forged, head_seq=8, head_hash=forged[-1].hash, anchors=anchors_of(chain, {2, 7})
+    )
+    assert not report.ok and report.first_bad == 3
+    assert "an entry from 3 to 7 was changed" in report.problems[0]
+
+
+def test_verify_chain__anchors_find_a_deleted_tail():
+    chain = make_chain(8)
+    cut = chain[:5]
+    assert verify_chain(cut, head_seq=5, head_hash=cut[-1].hash).ok  # head moved back
+    report = verify_chain(
+        cut, head_seq=5, head_hash=cut[-1].hash, anchors=anchors_of(chain, range(1, 9))
+    )
+    assert not report.ok and report.first_bad == 6
+    assert any("entries 6..8 were deleted" in p for p in report.problems)
+
+
+def test_verify_chain__entries_after_the_last_anchor_are_noted_not_failed():
+    chain = make_chain(8)
+    anchors = [Anchor(0, GENESIS_HASH, "start"), *anchors_of(chain, range(1, 7))]
+    report = verify_chain(chain, head_seq=8, head_hash=chain[-1].hash, anchors=anchors)
+    assert report.ok and report.first_bad is None
+    assert len(report.notes) == 1 and "entries 7..8" in report.notes[0]
+    assert verify_chain([], head_seq=0, head_hash=GENESIS_HASH, anchors=anchors[:1]).ok

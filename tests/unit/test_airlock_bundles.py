@@ -143,3 +143,41 @@ def test_tresor_airlock_verify__exit_codes(tmp_path, key):
     bad = runner.invoke(cli, ["airlock", "verify", str(bundle), "--public-key", str(public)])
     assert bad.exit_code == 1
     assert "signature does not match" in bad.output
+
+
+def test_pack_and_unpack_bundle__round_trip_verifies(tmp_path, key):
+    from tresor.core import bundles as core
+
+    bundle = write(tmp_path, key)
+    archive = core.pack_bundle_bytes(bundle)
+    assert core.pack_bundle_bytes(bundle) == archive  # the same bundle packs to the same bytes
+    unpacked = core.unpack_bundle(archive, tmp_path / "received")
+    assert unpacked == tmp_path / "received" / bundle.name
+    report = core.verify_bundle(unpacked, key.public_key())
+    assert report.ok, report.problems
+    assert (unpacked / "files" / "plots" / "qq.png").read_bytes() == FILES["plots/qq.png"]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "dotdot", "two-roots"])
+def test_unpack_bundle__refuses_what_is_not_a_plain_bundle(tmp_path, kind):
+    import io
+    import tarfile
+
+    from tresor.core import bundles as core
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        ok = tarfile.TarInfo("b/manifest.json")
+        ok.size = 2
+        tar.addfile(ok, io.BytesIO(b"{}"))
+        if kind == "symlink":
+            link = tarfile.TarInfo("b/files/x")
+            link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(link)
+        else:
+            bad = tarfile.TarInfo("b/../../x" if kind == "dotdot" else "c/x")
+            bad.size = 1
+            tar.addfile(bad, io.BytesIO(b"x"))
+    with pytest.raises(core.BundleError):
+        core.unpack_bundle(buffer.getvalue(), tmp_path / "in")
+    assert not (tmp_path / "x").exists()

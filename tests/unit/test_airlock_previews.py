@@ -86,3 +86,14 @@ def test_make_preview__parquet_table():
     assert preview.kind == "table" and flagged_cells(preview) == {(2, "ALT_CT")}
     broken = make_preview("bad.parquet", buffer.getvalue()[:20], [])
     assert broken.kind == "binary" and "cannot be read" in broken.note
+
+
+def test_make_preview__never_fails_deep_nesting_gives_the_size_and_a_note():
+    """json.loads raises RecursionError on deep nesting (not a ValueError): the preview says
+    so, with the raw size, instead of failing the reviewer's page (issue 12, defect 4)."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+    for name, data in (("deep.json", nested), ("deep.ipynb", b'{"cells": ' + nested + b"}")):
+        preview = make_preview(name, data, [])
+        assert preview.kind == "unavailable"
+        assert f"{len(data)} bytes" in preview.note and "RecursionError" in preview.note
+        assert "download" in preview.note.lower()

@@ -51,11 +51,15 @@ def test_state_machine__final_states_are_only_reached_never_left():
     final = {s for s, targets in VALID_STATE_TRANSITIONS.items() if not targets}
     assert final == {RequestStatus.REJECTED, RequestStatus.RELEASED, RequestStatus.WITHDRAWN}
     assert RequestStatus.RELEASED in VALID_STATE_TRANSITIONS[RequestStatus.APPROVED]
-    # only an approved request is released, and nothing else leads to approved
-    sources = {
-        s for s, targets in VALID_STATE_TRANSITIONS.items() if RequestStatus.RELEASED in targets
-    }
-    assert sources == {RequestStatus.APPROVED}
+
+    def sources(target):
+        return {s for s, targets in VALID_STATE_TRANSITIONS.items() if target in targets}
+
+    # only an approved request is released: from approved, or from release_failed (a retry),
+    # which only approved leads to; and only a review leads to approved
+    assert sources(RequestStatus.RELEASED) == {RequestStatus.APPROVED, RequestStatus.RELEASE_FAILED}
+    assert sources(RequestStatus.RELEASE_FAILED) == {RequestStatus.APPROVED}
+    assert sources(RequestStatus.APPROVED) == {RequestStatus.IN_REVIEW}
 
 
 @pytest.mark.parametrize(
@@ -140,6 +144,20 @@ def test_policies__blocked_file_needs_exception_and_acknowledgement():
     policies.check_blocked_files_acknowledged(excused, [2])
 
 
+def test_policies__reviewer_only_findings_need_a_reviewers_acknowledgement_only():
+    """No requester exception (they must not learn of the match), and the review record the
+    requester reads keeps only the acknowledgements of files the checks blocked for them."""
+    match = {"rule": "individual-level.sample-id.not-granted", "verdict": "block",
+             "message": "m", "location": None}  # fmt: skip
+    flagged = dataclasses.replace(_file(2), reviewer_findings=(match,))
+    r = request(files=[_file(1), flagged, _file(3, "block", "aggregate of 3 cohorts")])
+    assert flagged.blocked_for_reviewers and not flagged.is_blocked
+    with pytest.raises(PolicyViolation, match=r"f2\.csv: values match sample IDs"):
+        policies.check_reviewer_findings_acknowledged(r, [3])
+    policies.check_reviewer_findings_acknowledged(r, [2, 3])
+    assert policies.requester_visible_acknowledgements(r, [2, 3]) == [3]
+
+
 def test_policies__release_counts_distinct_reviewers_other_than_the_requester():
     def approval(reviewer, round=1):
         return Review(reviewer, round, Decision.APPROVE, "", (), NOW)
@@ -161,6 +179,22 @@ def test_policies__release_counts_distinct_reviewers_other_than_the_requester():
         policies.check_can_release(request(S.IN_REVIEW, reviews=[approval("a"), approval("b")]), 2)
 
 
+def test_policies__a_failed_release_is_retried_or_returned():
+    def approval(reviewer):
+        return Review(reviewer, 1, Decision.APPROVE, "", (), NOW)
+
+    failed = request(S.RELEASE_FAILED, reviews=[approval("reviewer1"), approval("reviewer2")])
+    assert policies.can_finish_release(failed) and policies.can_release(failed, 2)
+    policies.check_can_release(failed, 2)
+    assert not policies.can_release(failed, 3)  # the approvals are counted again
+    assert policies.can_return_release(failed)
+    policies.check_can_return_release(failed)
+    for status in set(RequestStatus) - {S.RELEASE_FAILED}:
+        assert not policies.can_return_release(request(status))
+        with pytest.raises(PolicyViolation):
+            policies.check_can_return_release(request(status))
+
+
 def test_state_machine__closed_states_are_the_final_ones():
     assert {S.REJECTED, S.RELEASED, S.WITHDRAWN} == CLOSED
     for status in RequestStatus:
@@ -177,20 +211,29 @@ ABILITIES = [
      "can_withdraw", "can_comment", "hide_values"}),
     ("researcher1", S.IN_REVIEW, "researcher1", (), {"is_requester", "can_withdraw",
      "can_comment", "hide_values"}),
-    ("reviewer1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview"}),
+    ("reviewer1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview",
+     "see_reviewer_findings"}),
     ("reviewer1", S.IN_REVIEW, "researcher1", (_approval("reviewer1"),),
-     {"can_comment", "can_preview"}),
+     {"can_comment", "can_preview", "see_reviewer_findings"}),
     ("reviewer2", S.IN_REVIEW, "researcher1", (_approval("reviewer1"),),
-     {"can_review", "can_comment", "can_preview"}),
-    ("reviewer1", S.APPROVED, "researcher1", (), {"can_release", "can_comment", "can_preview"}),
+     {"can_review", "can_comment", "can_preview", "see_reviewer_findings"}),
+    ("reviewer1", S.APPROVED, "researcher1", (), {"can_release", "can_comment", "can_preview",
+     "see_reviewer_findings"}),
+    # a failed release: a reviewer retries it or returns it to the requester
+    ("reviewer1", S.RELEASE_FAILED, "researcher1", (), {"can_release", "can_return_release",
+     "can_comment", "can_preview", "see_reviewer_findings"}),
+    ("researcher1", S.RELEASE_FAILED, "researcher1", (), {"is_requester", "can_comment",
+     "hide_values"}),
+    ("admin1", S.RELEASE_FAILED, "researcher1", (), set()),
     ("researcher1", S.APPROVED, "researcher1", (), {"is_requester", "can_comment",
      "hide_values"}),
     ("researcher1", S.RELEASED, "researcher1", (), {"is_requester", "can_download"}),
-    ("reviewer1", S.RELEASED, "researcher1", (), {"can_preview"}),
+    ("reviewer1", S.RELEASED, "researcher1", (), {"can_preview", "see_reviewer_findings"}),
     ("researcher1", S.REJECTED, "researcher1", (), {"is_requester", "hide_values"}),
     ("both1", S.SUBMITTED, "both1", (), {"is_requester", "can_withdraw", "can_comment",
      "hide_values"}),
-    ("both1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview"}),
+    ("both1", S.SUBMITTED, "researcher1", (), {"can_review", "can_comment", "can_preview",
+     "see_reviewer_findings"}),
     # a requester who has left the project can no longer change the request
     ("researcher2", S.DRAFT, "researcher2", (), {"is_requester", "can_withdraw", "can_comment",
      "hide_values"}),

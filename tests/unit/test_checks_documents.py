@@ -31,7 +31,7 @@ def test_json__lines_are_a_table(tmp_path):
 
 
 def test_json__other_documents_are_scanned_as_text(tmp_path):
-    doc = {"model": "ldl ~ age", "excluded": ["DK000002"], "contact": "943 476 5919"}
+    doc = {"model": "ldl ~ age", "excluded": ["DK000002"], "contact": "401 023 2137"}
     report = check(write(tmp_path, "d.json", json.dumps(doc, indent=1)), sample_ids=["DK000002"])
     assert {"individual-level.sample-id", "personal-id.nhs"} <= rules(report, Verdict.BLOCK)
 
@@ -69,7 +69,7 @@ def test_notebook__dataframe_output_gets_the_table_rules(tmp_path):
 
 def test_notebook__identifiers_in_outputs_and_code(tmp_path):
     cell = nbformat.v4.new_code_cell("drop = ['811218-9876']")
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="NHS 943 476 5919\n")]
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="NHS 401 023 2137\n")]
     report = check(_notebook(tmp_path, cell))
     where = {f.rule: f.location.column for f in report.findings if f.location}
     assert where["personal-id.personnummer"] == "cell 2 source"

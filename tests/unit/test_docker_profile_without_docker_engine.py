@@ -444,3 +444,47 @@ def test_docker_spawner_without_docker_engine__gateway_container_from_the_gatewa
     assert isinstance(backend, TresorLocalBackend)
     context = backend._hub_ssl_context()  # loads the real key pair and CA bundle
     assert len(context.get_ca_certs()) == 3
+
+
+def test_docker_profile__federation_agent_in_its_own_container(node):
+    """[federation]: the hub knows the agent's service token (no command: systemd runs the
+    container, ansible/roles/federation_agent), and the agent gets a certificate the airlock's
+    client-CA bundle accepts."""
+    text = node.source.read_text()
+    text = text.replace(
+        'researchers = ["ann", "bob"]', 'researchers = ["ann", "bob", "federation"]'
+    )
+    text = text.replace('members = ["ann"]', 'members = ["ann", "federation"]')
+    text = text.replace(
+        "[docker]",
+        '[federation]\nenabled = true\nregistry = "/etc/tresor/federation/registry.toml"\n'
+        'projects = { "nordic-gwas" = "nordic-gwas" }\n\n[docker]',
+    )
+    node.source.write_text(text)
+    site = load_site_config(node.source)
+    prepare(site)
+    c = Config()
+    configure(c, site)
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    token = (site.state_path / "secrets" / "federation_agent_token").read_text().strip()
+    assert services["federation-agent"] == {
+        "name": "federation-agent",
+        "api_token": token,
+        "display": False,
+    }
+    assert "federation" not in c.TresorOIDCAuthenticator.site_groups  # it never logs in
+    assert "federation" not in c.Authenticator.allowed_users
+    certs = site.state_path / "internal-ssl" / "federation-agent"
+    assert {p.name for p in certs.iterdir()} >= {
+        "federation-agent.key", "federation-agent.crt", "client-ca.crt"
+    }  # fmt: skip
+    from tresor.airlock import internal_tls
+
+    context = internal_tls(
+        {
+            "JUPYTERHUB_SSL_KEYFILE": str(certs / "federation-agent.key"),
+            "JUPYTERHUB_SSL_CERTFILE": str(certs / "federation-agent.crt"),
+            "JUPYTERHUB_SSL_CLIENT_CA": str(certs / "client-ca.crt"),
+        }
+    )
+    assert len(context.get_ca_certs()) == 3  # it checks the airlock's certificate with them

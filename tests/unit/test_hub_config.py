@@ -81,3 +81,24 @@ def test_hub_roles__least_privilege():
     assert not any(s.startswith("access:servers") for s in by_name["tresor-admin"])
     assert not any("servers" in s for s in by_name["tresor-airlock-reviewer"])
     assert not any(s.startswith("tokens") for scopes in by_name.values() for s in scopes)
+
+
+def test_services_and_servers__python_safe_path_in_an_empty_directory(tmp_path):
+    """Every Python process the hub starts runs ``python -P -m``: a folder named like a module
+    in its working directory is never imported; services run in the empty services dir."""
+    from tresor.node.spawner import TresorLocalSpawner
+
+    path = tmp_path / "site.toml"
+    path.write_text(f'state_dir = "{tmp_path / "state"}"\n[gateway]\nenabled = true\n')
+    site = load_site_config(path)
+    prepare(site)
+    c = Config()
+    configure(c, site)
+    started = [s for s in c.JupyterHub.services if "command" in s]
+    assert {s["name"] for s in started} == {"airlock", "idle-culler", "dask-gateway"}
+    cwd = site.state_path / "services"
+    for service in started:
+        assert service["command"][1:3] == ["-P", "-m"], service
+        assert service["cwd"] == str(cwd)
+    assert cwd.is_dir() and not any(cwd.iterdir())
+    assert TresorLocalSpawner().cmd[1:3] == ["-P", "-m"]

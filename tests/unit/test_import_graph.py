@@ -17,6 +17,8 @@ PARTS: dict[str, tuple[str, ...]] = {
     "core": ("tresor.core",),
     "node runtime": ("tresor.node",),
     "tooling": ("tresor.cli", "tresor.demo", "tresor.ingest", "tresor.__main__"),
+    "federation": ("tresor.federation",),
+    "discovery": ("tresor.discovery",),
     "airlock checks": ("airlock.checks",),
     "airlock service": ("airlock",),
     "researcher library": ("tresor",),
@@ -29,7 +31,21 @@ ALLOWED: dict[str, set[str]] = {
     "node runtime": {"core"},
     "airlock checks": {"core"},
     "airlock service": {"core", "airlock checks"},
-    "tooling": {"core", "researcher library", "node runtime", "airlock checks", "airlock service"},
+    # the coordinator, the node agent and the registered analyses: the airlock only through
+    # its REST API (the researcher library's client) and its pure checks
+    "federation": {"core", "researcher library", "airlock checks", "discovery"},
+    # dataset descriptions, summaries' disclosure rules, Beacon and portal: the federation
+    # carries them (registered analysis, coordinator), the node serves them
+    "discovery": {"core", "researcher library"},
+    "tooling": {
+        "core",
+        "researcher library",
+        "node runtime",
+        "airlock checks",
+        "airlock service",
+        "federation",
+        "discovery",
+    },
 }
 
 #: packages whose modules must not import each other in a circle
@@ -40,6 +56,9 @@ ACYCLIC_PACKAGES = (
     "airlock.db",
     "airlock.web",
     "tresor",
+    "tresor.discovery",
+    "tresor.federation",
+    "tresor.federation.coordinator",
     "tresor.node",
     "tresor.stats",
 )

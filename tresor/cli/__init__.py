@@ -4,6 +4,8 @@
 - :mod:`tresor.cli.datasets`: datasets (list; admins: add, show, grant, revoke, remove)
 - :mod:`tresor.cli.stats`: freq, hardy, gwas, pca (genomics over VCF Zarr)
 - :mod:`tresor.cli.airlock`: airlock check / verify / audit
+- :mod:`tresor.cli.federation`: federation keys, agent, coordinator, requests, merge
+- :mod:`tresor.cli.discovery`: catalogue export (HealthDCAT-AP), the node's summaries and Beacon
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tresor.cli import airlock, datasets, node, stats
+    from tresor.cli import airlock, datasets, discovery, federation, node, stats
 
-    for module in (node, datasets, stats, airlock):
+    for module in (node, datasets, stats, airlock, federation, discovery):
         module.register(cli)
 
 

@@ -30,7 +30,8 @@ def airlock_group() -> None:
 @click.option(
     "--catalogue",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Catalogue whose datasets' sample IDs are matched [default: the node's catalogue].",
+    help="Catalogue whose datasets' sample IDs are matched (in a hub session: those your "
+    "projects are granted) [default: the node's catalogue].",
 )
 def check_command(paths, config_path, as_json, catalogue):
     """Check output files for disclosure risk: each gets pass, review or block.
@@ -45,8 +46,11 @@ def check_command(paths, config_path, as_json, catalogue):
     for path in paths:
         if not os.path.lexists(path):
             raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
+    groups = _hub_groups()
     try:
-        context, notes = node_check_context(config_file=config_path, catalogue=catalogue)
+        context, notes = node_check_context(
+            config_file=config_path, catalogue=catalogue, groups=groups
+        )
     except ConfigError as e:
         raise click.BadParameter(str(e), param_hint="--config") from None
     for note in notes:
@@ -63,6 +67,23 @@ def check_command(paths, config_path, as_json, catalogue):
         click.echo(json.dumps(document, indent=2))
     else:
         click.echo(format_reports(reports, verdict))
+
+
+def _hub_groups() -> frozenset[str] | None:
+    """The hub groups of the user in a hub session (a kernel), whose projects' grants decide
+    whose sample IDs are matched; None outside one (a node admin's shell: every dataset)."""
+    if not (os.environ.get("JUPYTERHUB_API_URL") and os.environ.get("JUPYTERHUB_API_TOKEN")):
+        return None
+    from tresor.core.errors import AccessDeniedError
+    from tresor.identity import current_identity
+
+    try:
+        return current_identity().groups
+    except AccessDeniedError as e:
+        raise click.ClickException(
+            f"{e}. The check matches values against the sample IDs of the datasets your "
+            "projects are granted, so it must know who you are."
+        ) from None
 
 
 def _run(paths, context):
@@ -183,20 +204,48 @@ def audit_group() -> None:
     envvar="TRESOR_AIRLOCK_DATABASE_URL",
     help="The airlock database [default: the site config's].",
 )
-def audit_verify_command(database_url: str | None) -> None:
-    """Recompute the audit log's hash chain; exit 1 if an entry was edited, deleted or moved."""
+@click.option(
+    "--checkpoints",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The signed checkpoints [default: <state>/airlock/audit-checkpoints.jsonl].",
+)
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The released bundles [default: the site config's outbox].",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The airlock's public key (PEM) [default: <signing key>.pub].",
+)
+def audit_verify_command(
+    database_url: str | None,
+    checkpoints: Path | None,
+    outbox: Path | None,
+    public_key: Path | None,
+) -> None:
+    """Check the audit log's hash chain against the signed checkpoints kept outside the
+    database and the signed head in every released bundle; exit 1 if an entry was edited,
+    deleted or moved, even with every later hash recomputed, and name the first bad entry."""
     from airlock.service import AuditLogUnavailable, verify_audit_log
 
     try:
-        report = verify_audit_log(database_url)
+        report = verify_audit_log(
+            database_url, checkpoints=checkpoints, outbox=outbox, public_key=public_key
+        )
     except AuditLogUnavailable as e:
         raise click.ClickException(str(e)) from None
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     if report.ok:
         click.echo(f"audit log verifies: {report.entries} entries, head {report.head}")
         return
     click.echo(f"audit log does NOT verify ({report.entries} entries read):", err=True)
     for problem in report.problems:
         click.echo(f"  - {problem}", err=True)
+    if report.first_bad is not None:
+        click.echo(f"first bad entry: {report.first_bad}", err=True)
     sys.exit(1)
 
 

@@ -167,6 +167,7 @@ def add(
     if registered:
         granted = ", ".join(entry.grants) or "no project yet (tresor datasets grant)"
         click.echo(f"registered {entry.id} ({entry.store}), granted to {granted}")
+        _say("researchers open it from their next server start")
     else:
         click.echo(
             f"# {entry.store} is converted and validated. Add this to the inventory's\n"

@@ -93,21 +93,37 @@ def node() -> None:
     type=click.Path(dir_okay=False, exists=True),
     help="Site config TOML [default: $TRESOR_SITE_CONFIG or config/site.local.toml].",
 )
-def node_start(site_config):
-    """Prepare the node (accounts, demo data, kernel) and run the hub until Ctrl-C."""
+@click.option(
+    "--stop-stale",
+    is_flag=True,
+    help="First stop what an earlier start of this node left running (from the state dir's "
+    "pid records); never another program's processes.",
+)
+def node_start(site_config, stop_stale):
+    """Prepare the node (accounts, demo data, kernel) and run the hub until Ctrl-C.
+
+    Refuses to start, naming them, while an earlier start's processes still run or another
+    program holds the node's ports. Ctrl-C stops every process the node started (a second
+    Ctrl-C kills them at once)."""
     import subprocess
 
-    from tresor.node.start import exec_hub
+    from tresor.node.processes import python_module
+    from tresor.node.start import clear_previous
+    from tresor.node.supervisor import run_hub
 
     site = _site(site_config)
+    clear_previous(site, stop_stale=stop_stale, echo=lambda m: click.echo(m, err=True))
     # prepare in a child process: simulation and conversion leave no helper processes behind
-    # (multiprocessing's resource tracker would otherwise outlive the exec as a zombie)
-    argv = [sys.executable, "-m", "tresor", "node", "prepare"]
+    # (multiprocessing's resource tracker would otherwise outlive them as a zombie)
+    argv = python_module("tresor", "node", "prepare")
     if site.source:
         argv += ["--site-config", str(site.source)]
-    if subprocess.run(argv, check=False).returncode != 0:
-        sys.exit(1)
-    exec_hub(site)
+    try:
+        if subprocess.run(argv, check=False).returncode != 0:
+            sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(run_hub(site))
 
 
 @node.command("prepare")
@@ -115,11 +131,12 @@ def node_start(site_config):
 def node_prepare(site_config):
     """Prepare the node without starting the hub; prints new accounts' passwords."""
     from tresor.demo import ensure_demo_cohorts
-    from tresor.node.start import login_banner, prepare
+    from tresor.node.start import guard_datasets, login_banner, prepare
 
     site = _site(site_config)
     passwords = prepare(site)
     ensure_demo_cohorts(site, progress=lambda m: click.echo(m, err=True))
+    guard_datasets(site)
     click.echo(login_banner(site, passwords))
 
 
@@ -141,6 +158,26 @@ def reset_password(name, site_config):
     except KeyError as e:
         raise click.ClickException(str(e.args[0])) from None
     click.echo(f"{name}: {password}")
+
+
+@accounts.command("system")
+@click.option("--site-config", type=click.Path(dir_okay=False, exists=True))
+def system_accounts(site_config):
+    """Create (as root) and list the OS account of every hub user and the airlock's, as a
+    start would; new hub users get theirs when their server first starts."""
+    from tresor.node import accounts_os, isolation
+
+    site = _site(site_config)
+    found = isolation.assess(site)
+    if not found.enabled:
+        raise click.ClickException("; ".join(found.reasons))
+    made = isolation.user_accounts(site)
+    airlock = accounts_os.ensure_account(
+        accounts_os.airlock_account(site.node_name), site.state_path / "airlock"
+    )
+    for user, account in sorted(made.items()):
+        click.echo(f"{user:<16} {account.name:<32} uid {account.uid}")
+    click.echo(f"{'(airlock)':<16} {airlock.name:<32} uid {airlock.uid}")
 
 
 @click.group("kernel")

@@ -22,6 +22,10 @@ import tomli_w
 from tresor.core.errors import ConfigError
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_DUO = re.compile(r"^DUO:[0-9]{7}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+#: the EU access-right vocabulary (publications.europa.eu/resource/authority/access-right)
+ACCESS_RIGHTS = ("PUBLIC", "RESTRICTED", "NON_PUBLIC")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,10 +59,54 @@ class DatasetEntry:
     #: SHA-256 over the store's files (tresor.ingest.tree_sha256); "" when not measured
     store_sha256: str = ""
 
+    # -- what a data user needs to decide whether to apply (docs/discovery.md) ---------------
+    # Exported as HealthDCAT-AP (tresor.discovery.dcat); entries written before these existed
+    # load with the defaults.
+    #: free words for search
+    keywords: tuple[str, ...] = ()
+    #: EU data themes (publications.europa.eu data-theme codes); HealthDCAT-AP wants HEAL
+    themes: tuple[str, ...] = ("HEAL",)
+    #: who the samples are, in words (e.g. "adults recruited in Denmark")
+    population: str = ""
+    #: ISO 3166-1 alpha-2 country codes the samples come from
+    countries: tuple[str, ...] = ()
+    #: first and last collection dates (ISO 8601, "" when not known)
+    temporal_start: str = ""
+    temporal_end: str = ""
+    #: sequence-variant kinds in the store, e.g. SNV, INDEL
+    variant_types: tuple[str, ...] = ()
+    #: data use conditions as Data Use Ontology codes, e.g. "DUO:0000042" (general research use)
+    duo: tuple[str, ...] = ()
+    #: EU access-right code: PUBLIC, RESTRICTED or NON_PUBLIC
+    access_rights: str = "NON_PUBLIC"
+    #: how to apply for access, in words, and where (a URL; "" -> the contact's e-mail)
+    access_procedure: str = ""
+    access_url: str = ""
+    #: e-mail of the contact point ("" -> the first address found in ``contact``)
+    contact_email: str = ""
+    #: the organisation that publishes the dataset ("" -> the node)
+    publisher: str = ""
+    #: phenotype columns whose groups the node declares for published summaries (e.g. sex)
+    strata: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
             raise ConfigError(
                 f"dataset id {self.id!r} is not allowed: use lowercase letters, digits, '-', '_'"
+            )
+        if self.access_rights not in ACCESS_RIGHTS:
+            raise ConfigError(
+                f"dataset {self.id}: access_rights {self.access_rights!r} is not one of "
+                f"{', '.join(ACCESS_RIGHTS)} (the EU access-right vocabulary)"
+            )
+        if bad := [c for c in self.duo if not _DUO.match(c)]:
+            raise ConfigError(
+                f"dataset {self.id}: data use conditions {bad} are not DUO codes such as "
+                "DUO:0000042 (general research use)"
+            )
+        if bad := [c for c in self.countries if not _COUNTRY.match(c)]:
+            raise ConfigError(
+                f"dataset {self.id}: countries {bad} are not ISO 3166-1 alpha-2 codes such as DK"
             )
 
     @property
@@ -78,6 +126,8 @@ class DatasetEntry:
         d["contigs"] = list(self.contigs)
         d["ploidy"] = {k: list(v) for k, v in self.ploidy.items()}
         d["repairs"] = list(self.repairs)
+        for name in _TUPLES:
+            d[name] = list(d[name])
         if self.missing_rate is None:  # TOML has no null
             del d["missing_rate"]
         return d
@@ -96,7 +146,14 @@ class DatasetEntry:
         data["contigs"] = tuple(data.get("contigs", ()))
         data["ploidy"] = {k: tuple(v) for k, v in data.get("ploidy", {}).items()}
         data["repairs"] = tuple(data.get("repairs", ()))
+        for name in _TUPLES:
+            if name in data:
+                data[name] = tuple(data[name])
         return cls(**data)
+
+
+#: the descriptive fields kept as tuples (TOML lists)
+_TUPLES = ("keywords", "themes", "countries", "variant_types", "duo", "strata")
 
 
 #: Name of a store's packed genotype companion, beside it: ``<store name>`` + this.

@@ -30,6 +30,11 @@ from tresor.core.paths import DEFAULT_SITE_CONFIG, default_state_dir
 
 #: Hub groups with a fixed meaning; each has a least-privilege role (tresor.node.roles).
 ROLE_GROUPS = ("researchers", "airlock-reviewers", "admins")
+#: the airlock's path, on the hub's public URL and on the service itself
+AIRLOCK_PREFIX = "/services/airlock/"
+#: the hub service of the node's federation agent; the airlock lets its token act as the
+#: federation account (airlock.api.deps)
+FEDERATION_SERVICE = "federation-agent"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -170,6 +175,48 @@ class AirlockSettings(ReviewLimits):
             return str(ipaddress.ip_address(v))
         except ValueError:
             raise ValueError(f"airlock.ip {v!r} is neither an IP address nor a host name") from None
+
+
+class FederationSettings(_Section):
+    """This node as a member of a federation (docs/federation.md): the agent and its policy.
+
+    The agent (``tresor federation agent``, a hub-managed service here, a systemd unit in
+    production) polls the coordinator named in the registry, runs the registered analyses this
+    node accepts on the datasets it accepts, and submits the outputs to this node's airlock as
+    ``account`` (a researcher of the local projects that coordinator projects map to); the
+    node's grants of those projects decide which datasets it may read. Nothing connects into
+    the node: the agent only calls out.
+    """
+
+    enabled: bool = False
+    registry: Path | None = Field(
+        None, description="the federation registry (TOML) the federation's admins ship"
+    )
+    agent_key: Path | None = Field(
+        None,
+        description="the agent's Ed25519 private key (PEM, mode 0600); default "
+        "<state_dir>/secrets/federation_agent_key.pem (tresor federation keys new)",
+    )
+    account: str = Field(
+        "federation",
+        description="the local account the agent acts as in the airlock; it never logs in",
+    )
+    poll_seconds: float = Field(30, ge=1, le=3600, description="how often the agent polls")
+    #: registered analyses this node runs (tresor.federation.analyses); none by default
+    analyses: list[str] = []
+    #: catalogue datasets a federated request may read; none by default
+    datasets: list[str] = []
+    #: coordinator project -> local project (a project of this site config)
+    projects: dict[str, str] = {}
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, v: str) -> str:
+        return _check_name(v, "federation.account")
+
+    @property
+    def hub_service(self) -> str:
+        return FEDERATION_SERVICE
 
 
 #: [registry[:port]/]name[:tag][@sha256:digest]
@@ -447,12 +494,17 @@ class SiteConfig(_Section):
     node_name: str = "demo"
     state_dir: Path | None = None
     catalogue_dir: Path | None = None
+    #: the embedded node's OS isolation (tresor.node.isolation): "auto" gives each hub user an
+    #: OS account when the node starts as root and can, else warns loudly; "required" refuses
+    #: to start without it; "off" never isolates (and still warns)
+    isolation: Literal["auto", "required", "off"] = "auto"
     hub: HubSettings = HubSettings()
     accounts: AccountsSettings = AccountsSettings()
     projects: dict[str, ProjectSettings] = {}
     demo: DemoSettings = DemoSettings()
     airlock: AirlockSettings = AirlockSettings()
     gateway: GatewaySettings = GatewaySettings()
+    federation: FederationSettings = FederationSettings()
     #: settings of the production profile, read by tresor.node.profiles.docker
     docker: DockerSettings | None = None
     #: where this config was read from (set by load_site_config)
@@ -534,6 +586,39 @@ class SiteConfig(_Section):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _federation_account_in_mapped_projects(self) -> SiteConfig:
+        f = self.federation
+        if not f.enabled:
+            return self
+        if f.registry is None:
+            raise ValueError(
+                "federation.registry is required when federation.enabled: the registry file "
+                "the federation's admins ship (docs/federation.md)"
+            )
+        if f.account not in self.accounts.researchers:
+            raise ValueError(
+                f"federation.account {f.account!r} must be listed in accounts.researchers (the "
+                "airlock takes requests from researchers only)"
+            )
+        if f.account in (*self.accounts.airlock_reviewers, *self.accounts.admins):
+            raise ValueError(
+                f"federation.account {f.account!r} may not be a reviewer or an admin: it only "
+                "submits the agent's outputs"
+            )
+        for remote, local in sorted(f.projects.items()):
+            if local not in self.projects:
+                raise ValueError(
+                    f"federation.projects maps {remote!r} to {local!r}, which is not a project "
+                    f"of this node ({', '.join(sorted(self.projects)) or 'none'})"
+                )
+            if f.account not in self.projects[local].members:
+                raise ValueError(
+                    f"federation.account {f.account!r} must be a member of project {local!r} "
+                    f"(federation.projects maps {remote!r} to it)"
+                )
+        return self
+
     # -- derived paths -------------------------------------------------------------------
     @property
     def state_path(self) -> Path:
@@ -558,6 +643,40 @@ class SiteConfig(_Section):
         return self.docker.data_root if self.docker is not None else self.state_path / "datasets"
 
     @property
+    def federation_agent_key_path(self) -> Path:
+        key = self.federation.agent_key
+        if key is None:
+            return self.state_path / "secrets" / "federation_agent_key.pem"
+        return key if key.is_absolute() else (self.source_dir / key).resolve()
+
+    @property
+    def federation_registry_path(self) -> Path | None:
+        path = self.federation.registry
+        if path is None or path.is_absolute():
+            return path
+        return (self.source_dir / path).resolve()
+
+    @property
+    def federation_state_path(self) -> Path:
+        """The agent's own records (which requests it has seen, submitted, sent)."""
+        return self.state_path / "federation"
+
+    @property
+    def source_dir(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    @property
+    def login_users(self) -> list[str]:
+        """Accounts that may log in: all but the federation account, which only the agent
+        uses (through its hub service)."""
+        skip = {self.federation.account} if self.federation.enabled else set()
+        return [name for name in self.accounts.all_users if name not in skip]
+
+    def groups_of(self, name: str) -> set[str]:
+        """The hub groups (role groups and projects) the site config puts ``name`` in."""
+        return {group for group, members in self.hub_groups.items() if name in members}
+
+    @property
     def hub_groups(self) -> dict[str, list[str]]:
         """Every hub group with its members: the role groups, then one group per project."""
         groups = self.accounts.role_groups
@@ -574,6 +693,11 @@ class SiteConfig(_Section):
         if self.airlock.ip:
             return self.airlock.ip
         return self.docker.airlock_hostname if self.docker is not None else "127.0.0.1"
+
+    @property
+    def airlock_service_url(self) -> str:
+        """The airlock's base URL for API clients on the node (notebook servers, the agent)."""
+        return f"{self.airlock_url}{AIRLOCK_PREFIX}"
 
     @property
     def airlock_url(self) -> str:

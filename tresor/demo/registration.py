@@ -18,6 +18,31 @@ COHORT_TITLES = {
     "uk": "UK demo cohort (simulated)",
 }
 
+#: what a data user reads about each demo cohort (HealthDCAT-AP, docs/discovery.md)
+COHORT_DESCRIPTIONS = {
+    cohort: {
+        "keywords": ("simulated", "msprime", "LDL cholesterol", "type 2 diabetes", cohort),
+        "population": f"{population} (simulated with msprime)",
+        "countries": (country,),
+        "temporal_start": "2020-01-01",
+        "temporal_end": "2025-12-31",
+        "variant_types": ("SNV",),
+        "duo": ("DUO:0000042", "DUO:0000019"),
+        "access_procedure": (
+            "Send a research proposal to the data access committee; approved projects analyse "
+            "the data inside the node and take results out through its airlock."
+        ),
+        "contact_email": "dac@tresor.invalid",
+        "publisher": f"tresor demo node ({cohort})",
+        "strata": ("sex",),
+    }
+    for cohort, population, country in (
+        ("dk", "adults of a Danish-like population", "DK"),
+        ("se", "adults of a Swedish-like population", "SE"),
+        ("uk", "adults of a British-like population", "GB"),
+    )
+}
+
 
 def register_cohorts(
     written: list[CohortFiles], catalogue: Path, grants: dict[str, list[str]]
@@ -42,6 +67,7 @@ def register_cohorts(
                 phenotypes={"pheno": c.pheno, "covar": c.covar},
                 grants=tuple(grants.get(c.cohort, ())),
                 contact="the demo node's data access committee (dac@tresor.invalid)",
+                **COHORT_DESCRIPTIONS[c.cohort],
             ),
             catalogue,
         )

@@ -25,6 +25,7 @@ from traitlets.config import Config
 
 from tresor.core.secrets import ensure_private_dir, ensure_secret, read_secret
 from tresor.core.site import SiteConfig
+from tresor.node.processes import python_module
 from tresor.node.roles import GATEWAY_SERVICE, gateway_service_role
 
 #: where the hub's proxy sends gateway traffic; the gateway's own proxy serves under it too
@@ -123,7 +124,16 @@ def configure_gateway(
 
 
 def _local_backend(c: Config, site: SiteConfig, python: str) -> None:
-    """Scheduler and workers are processes of the gateway's OS user, in this environment."""
+    """Scheduler and workers are processes of the gateway's OS user, in this environment; on an
+    isolated node, of the researcher's account, in the shared runtime."""
+    from tresor.node.isolation import Record, assess
+
+    record = Record.load(site) if not site.gateway.url else None
+    if record is not None and assess(site).enabled:
+        c.DaskGateway.backend_class = "tresor.node.gateway_backends.TresorAccountsLocalBackend"
+        c.TresorAccountsLocalBackend.node_name = site.node_name
+        c.TresorAccountsLocalBackend.python_path = record.code
+        python = record.python
     bin_dir = Path(python).parent
     # loopback when the hub runs the gateway; its own container's interfaces when it is external
     host = "" if site.gateway.url else "127.0.0.1"
@@ -222,7 +232,7 @@ def gateway_service(site: SiteConfig) -> dict:
         return service | {"url": site.gateway.url}
     return service | {
         "url": f"http://127.0.0.1:{site.gateway.port}",
-        "command": [sys.executable, "-m", "dask_gateway_server", "-f", str(CONFIG_FILE)],
+        "command": python_module("dask_gateway_server", "-f", str(CONFIG_FILE)),
         "environment": {
             "TRESOR_SITE_CONFIG": str(site.source or ""),
             "TRESOR_STATE_DIR": str(site.state_path),

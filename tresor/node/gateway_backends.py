@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pwd
 import ssl
 from urllib.parse import quote
 
 import aiohttp
 from dask_gateway_server.backends.base import PublicException
-from dask_gateway_server.backends.local import UnsafeLocalBackend
+from dask_gateway_server.backends.local import LocalBackend, UnsafeLocalBackend
 from traitlets import Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
@@ -171,6 +172,66 @@ class TresorLocalBackend(TresorClusterPolicy, UnsafeLocalBackend):
     Upstream's ``LocalBackend`` would run them as each researcher's OS account, which the embedded
     node does not have; production uses the Slurm or Kubernetes backend for that separation.
     """
+
+
+class TresorAccountsLocalBackend(TresorClusterPolicy, LocalBackend):
+    """The isolated embedded node: scheduler and workers run as the researcher's own account
+    (``tresor-<node>-<user>``), so they read only the datasets the researcher may.
+
+    Upstream's ``LocalBackend`` maps a hub user to an OS account of the same name; here the
+    node's naming does. Its working-directory setup is replaced too: upstream hands the
+    ownership of every character of the certificate paths to the user (``paths.extend``), the
+    first of which is ``/``.
+    """
+
+    node_name = Unicode(config=True, help="""The node's name, part of every account's name.""")
+    python_path = Unicode(
+        "", config=True, help="""PYTHONPATH of schedulers and workers: the node's code."""
+    )
+
+    def _account(self, username: str) -> pwd.struct_passwd:
+        from tresor.node.accounts_os import user_account
+
+        return pwd.getpwnam(user_account(self.node_name, username))
+
+    def set_file_permissions(self, paths, username):
+        account = self._account(username)
+        for path in paths:
+            os.chown(path, account.pw_uid, account.pw_gid)
+
+    def make_preexec_fn(self, cluster):  # pragma: no cover - runs in the child
+        account = self._account(cluster.username)
+        groups = os.getgrouplist(account.pw_name, account.pw_gid)
+        workdir = cluster.state["workdir"]
+
+        def preexec():
+            os.setgid(account.pw_gid)
+            os.setgroups(groups)
+            os.setuid(account.pw_uid)
+            os.umask(0o077)
+            os.chdir(workdir)
+
+        return preexec
+
+    def setup_working_directory(self, cluster):
+        workdir = os.path.join(self.clusters_directory, cluster.name)
+        certs, logs = self.get_certs_directory(workdir), self.get_logs_directory(workdir)
+        for path in (workdir, certs, logs):
+            os.makedirs(path, 0o700, exist_ok=True)
+        cert_path, key_path = self._get_tls_paths(workdir)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        for path, data in ((cert_path, cluster.tls_cert), (key_path, cluster.tls_key)):
+            with os.fdopen(os.open(path, flags, 0o600), "wb") as f:
+                f.write(data)
+        self.set_file_permissions([workdir, certs, logs, cert_path, key_path], cluster.username)
+        return workdir
+
+    def get_env(self, cluster):
+        env = super().get_env(cluster)
+        env["HOME"] = cluster.state["workdir"]
+        if self.python_path:
+            env["PYTHONPATH"] = self.python_path
+        return env
 
 
 def __getattr__(name: str):

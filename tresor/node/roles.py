@@ -53,7 +53,14 @@ SERVER_TOKEN_SCOPES = [
     GATEWAY_ACCESS,  # tresor.cluster() in a kernel asks the gateway with this token
 ]
 
-AIRLOCK_SERVICE_SCOPES = ["list:users", "read:users:name", "read:users:groups", "read:groups"]
+AIRLOCK_SERVICE_SCOPES = [
+    "list:users",
+    "read:users:name",
+    "read:users:groups",
+    "read:groups",
+    # reviewers are managed from the airlock, which logs who changed them (airlock.reviewers)
+    "groups!group=airlock-reviewers",
+]
 
 IDLE_CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 
@@ -97,6 +104,21 @@ def hub_roles() -> list[dict]:
             "services": ["idle-culler"],
         },
     ]
+
+
+#: the federation agent's service token acts in the airlock as the node's federation account
+#: (airlock.api.deps); on the hub it may do nothing else
+FEDERATION_AGENT_SCOPES = ["access:services!service=airlock"]
+
+
+def federation_agent_role(service: str) -> dict:
+    """The federation agent service's role; loaded only when the site is in a federation."""
+    return {
+        "name": "tresor-federation-agent",
+        "description": "Submit the federation agent's outputs to the airlock.",
+        "scopes": FEDERATION_AGENT_SCOPES,
+        "services": [service],
+    }
 
 
 def gateway_service_role() -> dict:

@@ -1,4 +1,5 @@
-"""``/api/audit`` and ``/api/config``: for node admins."""
+"""``/api/audit`` and ``/api/config``: for node admins; ``/api/failed-releases``: for admins
+and reviewers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from fastapi import APIRouter, Query
 
 from airlock.api.deps import AirlockDep, CurrentUser
 from airlock.api.routes.requests import ERRORS
-from airlock.api.schemas import AuditEntryPublic, AuditVerifyPublic, ConfigPublic, ConfigUpdate
+from airlock.api.schemas import (
+    AuditEntryPublic,
+    AuditVerifyPublic,
+    ConfigPublic,
+    ConfigUpdate,
+    RequestSummary,
+)
 
 router = APIRouter(tags=["admin"])
 
@@ -28,11 +35,24 @@ def audit_log(
 
 @router.get("/audit/verify", response_model=AuditVerifyPublic, responses=ERRORS)
 def audit_verify(user: CurrentUser, airlock: AirlockDep):
-    """Recompute the hash chain: ``ok`` is false if any entry was edited, deleted or moved."""
+    """Recompute the hash chain and check it against the signed checkpoints and the released
+    bundles' signed heads: ``ok`` is false if any entry was edited, deleted or moved, even with
+    every later hash recomputed."""
     report = airlock.verify_audit(user)
     return AuditVerifyPublic(
-        ok=report.ok, entries=report.entries, head=report.head, problems=list(report.problems)
+        ok=report.ok,
+        entries=report.entries,
+        head=report.head,
+        problems=list(report.problems),
+        first_bad_entry=report.first_bad,
+        notes=list(report.notes),
     )
+
+
+@router.get("/failed-releases", response_model=list[RequestSummary], responses=ERRORS)
+def failed_releases(user: CurrentUser, airlock: AirlockDep):
+    """Requests whose release failed, with the reason (reviewers and admins)."""
+    return [RequestSummary.of(r) for r in airlock.failed_releases(user)]
 
 
 @router.get("/config", response_model=ConfigPublic, responses=ERRORS)

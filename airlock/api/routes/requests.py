@@ -16,10 +16,12 @@ from airlock.api.schemas import (
     RequestCreate,
     RequestPublic,
     RequestSummary,
+    ReturnCreate,
     ReviewCreate,
 )
-from airlock.domain import ReleaseRequest, User
+from airlock.domain import FederationBinding, ReleaseRequest, User
 from airlock.workflow import Airlock
+from tresor.core.bundles import ARCHIVE_MEDIA_TYPE, pack_bundle_bytes
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 
@@ -50,8 +52,10 @@ def list_requests(user: CurrentUser, airlock: AirlockDep):
     "", response_model=RequestPublic, status_code=status.HTTP_201_CREATED, responses=ERRORS
 )
 def create_request(body: RequestCreate, user: CurrentUser, airlock: AirlockDep):
-    """Start a draft request for one of your projects."""
-    return _public(airlock, airlock.create_request(user, body.project), user)
+    """Start a draft request for one of your projects (the node's federation agent also names
+    the federated request it answers)."""
+    binding = FederationBinding(**body.federation.model_dump()) if body.federation else None
+    return _public(airlock, airlock.create_request(user, body.project, federation=binding), user)
 
 
 @router.get("/{request_id}", response_model=RequestPublic, responses=ERRORS)
@@ -114,6 +118,26 @@ def download(request_id: RequestId, file_id: FileId, user: CurrentUser, airlock:
     return attachment(content.data, content.file.name)
 
 
+@router.get(
+    "/{request_id}/bundle",
+    response_class=Response,
+    responses={**ERRORS, 200: {"content": {ARCHIVE_MEDIA_TYPE: {}}}},
+)
+def download_bundle(request_id: RequestId, user: CurrentUser, airlock: AirlockDep):
+    """The requester downloads the whole signed bundle of a released request (manifest.json,
+    manifest.sig, files/) as one tar archive (audited)."""
+    request, path = airlock.download_bundle(user, request_id)
+    return Response(
+        content=pack_bundle_bytes(path),
+        media_type=ARCHIVE_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{request.bundle_name}.tar"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.post("/{request_id}/submit", response_model=RequestPublic, responses=ERRORS)
 def submit(request_id: RequestId, user: CurrentUser, airlock: AirlockDep):
     """Run the checks on every file and hand the request to the reviewers."""
@@ -147,5 +171,15 @@ def comment(request_id: RequestId, body: CommentCreate, user: CurrentUser, airlo
 
 @router.post("/{request_id}/release", response_model=RequestPublic, responses=ERRORS)
 def release(request_id: RequestId, user: CurrentUser, airlock: AirlockDep):
-    """Finish the release of an approved request (it normally follows the last approval)."""
+    """Finish the release of an approved request (it normally follows the last approval), or
+    try again one whose release failed: the result is released, or release_failed again with
+    the reason."""
     return _public(airlock, airlock.release(user, request_id), user)
+
+
+@router.post("/{request_id}/return", response_model=RequestPublic, responses=ERRORS)
+def return_release(
+    request_id: RequestId, body: ReturnCreate, user: CurrentUser, airlock: AirlockDep
+):
+    """Send a request whose release failed back to the requester (reviewers)."""
+    return _public(airlock, airlock.return_release(user, request_id, reason=body.reason), user)

@@ -7,8 +7,8 @@ A profile passes in what it does differently (:class:`Profile`); nothing is undo
 
 from __future__ import annotations
 
+import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +17,7 @@ from tresor.core.paths import REPO_ROOT
 from tresor.core.secrets import ensure_private_dir, ensure_secret, read_secret
 from tresor.core.site import SiteConfig
 from tresor.node import gateway, roles
-
-#: the airlock's path, on the hub's public URL and on the service itself
-AIRLOCK_PREFIX = "/services/airlock/"
+from tresor.node.processes import python_module
 
 #: the secrets every profile reads (keys of :func:`state_paths`), with the Ansible role that
 #: also writes each on a production node
@@ -62,7 +60,12 @@ def state_paths(site: SiteConfig) -> dict[str, Path]:
         "proxy_token": state / "secrets" / "proxy_auth_token",
         "airlock_token": state / "secrets" / "airlock_service_token",
         "culler_token": state / "secrets" / "idle_culler_token",
+        # the federation agent's hub service token ([federation] enabled)
+        "federation_token": state / "secrets" / "federation_agent_token",
         "airlock_dir": state / "airlock",
+        # the working directory of the services the hub starts: empty, so that nothing a
+        # service or its children run relative to it finds data (they also run python -P)
+        "services_cwd": state / "services",
         "internal_ssl": state / "internal-ssl",  # JupyterHub's certificates (docker profile)
     }
 
@@ -78,10 +81,13 @@ def prepare(site: SiteConfig) -> dict[str, Path]:
     """Private state, secrets and workspaces directories, and the secrets :func:`configure`
     reads (generated once, mode 0600). Returns the paths."""
     paths = state_paths(site)
-    for directory in (paths["state"], paths["secrets"], site.workspaces_path):
+    private = ("state", "secrets", "services_cwd")
+    for directory in (*(paths[key] for key in private), site.workspaces_path):
         ensure_private_dir(directory)
     for key in GENERATED_SECRETS:
         ensure_secret(paths[key])
+    if site.federation.enabled:
+        ensure_secret(paths["federation_token"])
     if site.gateway.enabled:
         gateway.prepare(site)
     return paths
@@ -127,7 +133,7 @@ def configure(c, site: SiteConfig, profile: Profile) -> dict[str, Path]:
         else {}
     )
     c.Authenticator.allow_all = False
-    c.Authenticator.allowed_users = set(site.accounts.all_users)
+    c.Authenticator.allowed_users = set(site.login_users)
     c.Authenticator.admin_users = set()  # the admins group has a scoped role instead
     c.Spawner.server_token_scopes = roles.SERVER_TOKEN_SCOPES
     c.Spawner.default_url = "/lab"
@@ -137,18 +143,47 @@ def configure(c, site: SiteConfig, profile: Profile) -> dict[str, Path]:
         {
             "name": "idle-culler",
             "api_token": secrets["culler_token"],
-            "command": [
-                sys.executable,
-                "-m",
-                "jupyterhub_idle_culler",
-                f"--timeout={site.hub.idle_timeout_seconds}",
-            ],
+            "command": python_module(
+                "jupyterhub_idle_culler", f"--timeout={site.hub.idle_timeout_seconds}"
+            ),
         },
     ]
+    if site.federation.enabled:
+        token = prepared_secret(paths["federation_token"], "federation_agent")
+        c.JupyterHub.services.append(
+            federation_agent_service(site, token, hub_runs_it=profile.hub_runs_airlock)
+        )
+        c.JupyterHub.load_roles.append(roles.federation_agent_role(site.federation.hub_service))
     # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
-    c.Spawner.environment = {"TRESOR_AIRLOCK_URL": f"{site.airlock_url}{AIRLOCK_PREFIX}"}
+    c.Spawner.environment = {"TRESOR_AIRLOCK_URL": site.airlock_service_url}
     gateway.configure_hub(c, site)
+    for service in c.JupyterHub.services:
+        if "command" in service:  # the hub starts it: never in a directory holding data
+            service["cwd"] = str(paths["services_cwd"])
     return paths
+
+
+#: the node's egress proxy settings, passed on to the federation agent (the hub gives managed
+#: services only the variables it is told to)
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy")
+
+
+def federation_agent_service(site: SiteConfig, api_token: str, *, hub_runs_it: bool) -> dict:
+    """The hub's entry for the federation agent: no web page, a token that the airlock takes as
+    the federation account; with ``hub_runs_it``, the command the hub starts and restarts."""
+    service = {"name": site.federation.hub_service, "api_token": api_token, "display": False}
+    if not hub_runs_it:  # production: a systemd unit (ansible/roles/federation_agent)
+        return service
+    environment = {
+        "TRESOR_SITE_CONFIG": str(site.source or ""),
+        "TRESOR_STATE_DIR": str(site.state_path),
+        "TRESOR_AIRLOCK_URL": site.airlock_service_url,
+    }
+    environment.update({k: os.environ[k] for k in PROXY_VARIABLES if k in os.environ})
+    return service | {
+        "command": python_module("tresor", "federation", "agent"),
+        "environment": environment,
+    }
 
 
 def airlock_service(site: SiteConfig, api_token: str, *, hub_runs_it: bool) -> dict:
@@ -163,7 +198,7 @@ def airlock_service(site: SiteConfig, api_token: str, *, hub_runs_it: bool) -> d
     if not hub_runs_it:
         return service
     return service | {
-        "command": [sys.executable, "-m", "airlock", "serve", "--port", str(site.airlock.port)],
+        "command": python_module("airlock", "serve", "--port", str(site.airlock.port)),
         "environment": {
             "TRESOR_SITE_CONFIG": str(site.source or ""),
             "TRESOR_STATE_DIR": str(site.state_path),

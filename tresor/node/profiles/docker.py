@@ -70,8 +70,9 @@ def container_security(docker: DockerSettings) -> dict:
 
 
 def prepare(site: SiteConfig) -> dict[str, str]:
-    """The shared secrets and, with internal SSL, the certificates of the airlock and gateway
-    containers. No local accounts (people log in with OIDC), so no passwords to show.
+    """The shared secrets and, with internal SSL, the certificates of the airlock, gateway and
+    federation agent containers. No local accounts (people log in with OIDC), so no passwords
+    to show.
 
     The containers' certificates must be signed by the CA the hub then uses. JupyterHub makes
     its CAs at its own start, but only those its store lacks, and has no hook between making
@@ -91,6 +92,9 @@ def prepare(site: SiteConfig) -> dict[str, str]:
         if site.gateway.enabled:
             gateway_host = urlsplit(site.gateway.url).hostname
             external_service_certs(ssl_dir, GATEWAY_SERVICE, [gateway_host])
+        if site.federation.enabled:  # the agent's container calls the airlock with it
+            name = site.federation.hub_service
+            external_service_certs(ssl_dir, name, [name], owner_uid=docker.notebook_uid)
     return {}
 
 
@@ -144,7 +148,7 @@ def configure(c, site: SiteConfig) -> None:
     auth.manage_groups = True
     auth.site_groups = {
         user: sorted(g for g, members in site.hub_groups.items() if user in members)
-        for user in site.accounts.all_users
+        for user in site.login_users
     }
 
     # -- single-user containers ----------------------------------------------------------------

@@ -1,9 +1,14 @@
-"""The embedded default profile: loopback only, local processes, SQLite, local accounts."""
+"""The embedded default profile: loopback only, local processes, SQLite, local accounts.
+
+Started as root it isolates researchers with OS accounts (:mod:`tresor.node.isolation`);
+otherwise it runs every server as its own user and says loudly what that leaves open.
+"""
 
 from __future__ import annotations
 
 from tresor.core.errors import ConfigError
 from tresor.core.site import SiteConfig
+from tresor.node import isolation
 from tresor.node.accounts import AccountStore
 from tresor.node.kernelspec import install_kernelspec
 from tresor.node.profiles import common
@@ -14,12 +19,26 @@ PROFILE = common.Profile(
 
 
 def prepare(site: SiteConfig) -> dict[str, str]:
-    """The shared secrets, the local accounts and the kernelspec the servers use.
+    """The shared secrets, the local accounts and the kernelspec the servers use; started as
+    root, the isolation (accounts, runtime, modes, firewall).
 
     Returns new accounts' passwords (shown once, stored only as hashes)."""
     paths = common.prepare(site)
-    new_passwords = AccountStore(paths["accounts"]).ensure(site.accounts.all_users)
-    install_kernelspec(paths["jupyter"], catalogue=site.catalogue_path)
+    new_passwords = AccountStore(paths["accounts"]).ensure(site.login_users)
+    assessment = isolation.assess(site)
+    if assessment.enabled:
+        record = isolation.prepare(site)
+        python = record.python
+    else:
+        if site.isolation == "required":
+            raise ConfigError(
+                'the site config requires isolation ("required"), which this start cannot '
+                "provide: " + "; ".join(assessment.reasons)
+            )
+        isolation.clear_record(site)
+        python = None
+    kernelspec = {"python": python} if python else {}
+    install_kernelspec(paths["jupyter"], catalogue=site.catalogue_path, **kernelspec)
     return new_passwords
 
 
@@ -44,3 +63,19 @@ def configure(c, site: SiteConfig) -> None:
     c.TresorLocalSpawner.catalogue_dir = str(site.catalogue_path)
     c.Spawner.http_timeout = 60
     c.Spawner.start_timeout = 120
+    record = isolation.Record.load(site) if isolation.assess(site).enabled else None
+    if record is None:
+        return
+    c.TresorLocalSpawner.isolated = True
+    c.TresorLocalSpawner.site_config = str(site.source or "")
+    c.TresorLocalSpawner.runtime_python = record.python
+    c.TresorLocalSpawner.runtime_code = record.code
+    for service in c.JupyterHub.services:
+        if service["name"] == "airlock":  # its own account, from the shared runtime
+            service["user"] = record.airlock_account
+            service["command"] = [record.python, *service["command"][1:]]
+            service["environment"] = {
+                **service["environment"],
+                "TRESOR_SITE_CONFIG": record.site_config,
+                "PYTHONPATH": record.code,
+            }

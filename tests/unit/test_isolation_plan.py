@@ -1,0 +1,67 @@
+"""What the embedded node decides about isolation, before any account exists: names, the
+firewall's rules, and why a start cannot isolate."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.hub.node import write_site_config
+from tresor.core.site import load_site_config
+from tresor.node import accounts_os, firewall, isolation
+
+
+def test_account_names__node_scoped_and_at_most_32_characters():
+    assert accounts_os.user_account("dk", "researcher1") == "tresor-dk-researcher1"
+    assert accounts_os.dataset_group("dk", "uk") == "tresor-dk-d-uk"
+    long = accounts_os.user_account("a-rather-long-node-name", "a-rather-long-user-name")
+    assert len(long) == 32 and long.startswith("tresor-a-rather-long-no-")
+    assert long == accounts_os.user_account("a-rather-long-node-name", "a-rather-long-user-name")
+    other = accounts_os.user_account("a-rather-long-node-name", "a-rather-long-user-name2")
+    assert other != long
+
+
+def test_firewall_rules__researchers_reach_the_node_services_and_nothing_else():
+    rules = firewall.ruleset("dk-1", [1001, 1002], [8000, 8081, 8090])
+    low, high = firewall.ephemeral_range()
+    assert "table inet tresor_dk_1" in rules
+    assert "elements = { 1001, 1002 }" in rules
+    assert "meta skuid @researchers jump researcher_out" in rules
+    assert "tcp dport { 8000, 8081, 8090 } accept" in rules
+    assert f"th dport {low}-{high} accept" in rules
+    assert "counter reject" in rules
+    if os.geteuid() == 0 and firewall.available() is None:  # nft checks the syntax
+        checked = subprocess.run(["nft", "-c", "-f", "-"], input=rules, text=True,
+                                 capture_output=True)  # fmt: skip
+        assert checked.returncode == 0, checked.stderr
+
+
+def test_assess__says_why_a_start_cannot_isolate(tmp_path):
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    path = write_site_config(closed, demo=False)
+    site = load_site_config(path)
+    found = isolation.assess(site)
+    assert not found.enabled
+    if os.geteuid() == 0:
+        assert any(str(closed) in reason and "cannot enter" in reason for reason in found.reasons)
+    else:
+        assert any("not started as root" in reason for reason in found.reasons)
+    text = isolation.warning(site, found)
+    assert "NOT isolated" in text and "every dataset" in text
+    path.write_text('isolation = "off"\n' + path.read_text())
+    off = load_site_config(path)
+    assert isolation.assess(off).reasons == ('the site config says isolation = "off"',)
+
+
+@pytest.mark.parametrize("profile", ["docker"])
+def test_assess__the_docker_profile_isolates_with_containers(profile):
+    from tresor.core.site import SiteConfig
+
+    site = SiteConfig.model_construct(profile=profile, isolation="auto")
+    assert isolation.assess(site) == isolation.Assessment(
+        False, ("the docker profile isolates with containers",)
+    )
+    assert isolation.warning(site, isolation.assess(site)) == ""

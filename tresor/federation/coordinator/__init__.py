@@ -1,0 +1,1 @@
+"""The federation coordinator: queues signed request crates, receives and verifies bundles."""
