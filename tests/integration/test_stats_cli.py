@@ -241,6 +241,38 @@ def test_cli__freq_of_a_packed_store_imports_no_xarray_dask_or_zarr(packed_store
     assert (tmp_path / "x.afreq").stat().st_size > 1000
 
 
+def test_cli__a_stale_companion_is_said_and_not_used(vcf_fixtures, tmp_path):
+    """One changed call in the store: freq says the packed genotypes are stale and how to
+    refresh them, and writes what the store gives."""
+    import subprocess
+    import sys
+
+    import zarr
+
+    from tests.integration.test_stats_packed import copy_store
+    from tresor.stats.packed import pack_store
+
+    plain = vcf_fixtures["sex_chromosomes"].store
+    (tmp_path / "copy").mkdir()
+    store = copy_store(plain, tmp_path / "copy")
+    pack_store(store)
+    array = zarr.open_array(str(store), path="call_genotype", mode="r+")
+    array[3, 5] = [1, 1] if array[3, 5].tolist() != [1, 1] else [0, 0]
+    (tmp_path / "copy" / "keep").mkdir()
+    fresh = copy_store(store, tmp_path / "copy" / "keep")  # the changed store, no companion
+    for name, path in (("stale", store), ("plain", fresh), ("before", plain)):
+        freq = [sys.executable, "-m", "tresor", "freq", str(path), "--out", str(tmp_path / name)]
+        result = subprocess.run([*freq, "--quiet"], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        if name == "stale":
+            assert "StalePackWarning" in result.stderr, result.stderr
+            assert "tresor datasets pack ID" in result.stderr
+        else:
+            assert "StalePackWarning" not in result.stderr
+    stale, fresh_table, before = (tmp_path / f"{n}.afreq" for n in ("stale", "plain", "before"))
+    assert stale.read_bytes() == fresh_table.read_bytes() != before.read_bytes()
+
+
 #: (command, the option the error names, what it says)
 ERRORS = [
         (["pca", "no_ids", "--components", "80"], "--components 80", "ask for 1 to 59"),

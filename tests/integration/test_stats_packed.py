@@ -79,8 +79,16 @@ def stores(vcf_fixtures, demo_cohorts, tmp_path_factory):
         (out / name).mkdir()
         copy = copy_store(store, out / name)
         pack_store(copy)
-        copies[name] = (copy, pheno, covar)
+        copies[name] = (copy, pheno or noise_phenotype(copy, out / name / "qt.pheno"), covar)
     return copies
+
+
+def noise_phenotype(store, path):
+    """A trait for a callset that has none, so GWAS runs on every shape of callset too."""
+    ids = open_store(store, packed=False)["sample_id"].values
+    qt = np.random.default_rng(len(ids)).normal(size=len(ids))
+    path.write_text("#IID\tqt\n" + "".join(f"{i}\t{v:.6f}\n" for i, v in zip(ids, qt, strict=True)))
+    return path
 
 
 @pytest.mark.parametrize(
@@ -95,6 +103,7 @@ def test_packed__every_table_identical_to_the_stores(stores, name, tmp_path):
     run_all(packed, tmp_path / "packed", pheno=pheno, covar=covar)
     run_all(plain, tmp_path / "plain", pheno=pheno, covar=covar)
     assert_same_files(tmp_path / "packed", tmp_path / "plain")
+    assert any(p.name.startswith("packed.") and "glm" in p.name for p in tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("name", ["demo", "sex_chromosomes_chunked", "haploid", "triploid"])
