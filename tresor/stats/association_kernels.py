@@ -91,7 +91,11 @@ def linreg_stats(
         g = np.ascontiguousarray(g)
     fast = g.ndim == 3 and g.shape[2] == 2
     # both alleles of a diploid call as one 16-bit word: 0 means 0/0, tested in one comparison
-    pairs = g.reshape(g.shape[0], -1).view(np.uint16) if fast else np.zeros((0, 0), np.uint16)
+    pairs = (
+        g.reshape(g.shape[0], 2 * g.shape[1]).view(np.uint16)
+        if fast
+        else np.zeros((0, 0), np.uint16)
+    )
     return _linreg_stats(g, pairs, covariates, y, include, n_alleles)
 
 

@@ -112,7 +112,7 @@ def pack_block(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     same rule as every other call.
     """
     if g.ndim == 3 and g.shape[2] == 2 and g.flags.c_contiguous and sys.byteorder == "little":
-        return _pack_pairs(g.reshape(g.shape[0], -1).view(np.uint16), _pair_table())
+        return _pack_pairs(g.reshape(g.shape[0], 2 * g.shape[1]).view(np.uint16), _pair_table())
     return _pack_calls(g)
 
 
