@@ -126,6 +126,11 @@ def main() -> None:
     parser.add_argument(
         "--unpacked", action="store_true", help="Warm runs read the int8 store, not the companion."
     )
+    parser.add_argument(
+        "--no-bcftools",
+        action="store_true",
+        help="Leave bcftools out (it takes minutes per analysis on large cohorts).",
+    )
     args = parser.parse_args()
     for name in ("plink2", "bcftools"):
         tool(name)
@@ -172,7 +177,8 @@ def main() -> None:
                 "plink2",
                 lambda f=plink_flag: timed([*plink2, "--pfile", p, f, "--out", str(work / "p")]),
             )
-            run(analysis, "bcftools", lambda t=tag: timed([*fill_tags, t]))  # fmt: skip
+            if not args.no_bcftools:
+                run(analysis, "bcftools", lambda t=tag: timed([*fill_tags, t]))  # fmt: skip
         elif analysis == "gwas":
             pheno = ["--pheno", str(data.pheno), "--pheno-name", "ldl", "--covar", str(data.covar)]
             cli = [*tresor, "gwas", ours, *pheno, "--out", out, "--quiet", "--no-plots"]
