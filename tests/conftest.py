@@ -79,8 +79,9 @@ def vcf_fixtures(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def local_node(tmp_path_factory):
-    """A real local node (hub, proxy, airlock service, culler, dask-gateway) with small demo
-    cohorts. The gateway is on so its tests share this hub instead of starting a second one.
+    """A real local node (hub, proxy, airlock service, culler, dask-gateway, the node's own
+    Beacon) with small demo cohorts. The gateway and the Beacon are on so their tests share
+    this hub instead of starting a second one.
 
     See tests/hub/node.py for what it offers: url, site, passwords, api(), user_token(),
     start_server(), run_in_kernel().
@@ -88,7 +89,7 @@ def local_node(tmp_path_factory):
     from tests.hub.node import LocalNode, open_directory
 
     with open_directory("tresor-node-") as directory:
-        node = LocalNode.create(directory, gateway=True)
+        node = LocalNode.create(directory, gateway=True, discovery=True)
         node.start()
         try:
             yield node

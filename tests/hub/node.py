@@ -53,13 +53,19 @@ def free_port() -> int:
 
 
 def write_site_config(
-    directory: Path, *, demo_samples: int = 60, gateway: bool = False, demo: bool = True
+    directory: Path,
+    *,
+    demo_samples: int = 60,
+    gateway: bool = False,
+    demo: bool = True,
+    discovery: bool = False,
 ) -> Path:
     """A site config like config/site.local.toml, with its own state dir, ports and small demo.
 
     ``gateway=True`` enables dask-gateway (local backend) on free ports; it looks for clusters of
     stopped servers every 2 s instead of 15 s, so tests of that rule wait briefly.
     ``demo=False``: no demo cohorts (a start that needs no data prepares faster).
+    ``discovery=True``: the node's own Beacon on a free port.
     """
     text = (REPO_ROOT / "config" / "site.local.toml").read_text()
     base = {
@@ -82,6 +88,8 @@ def write_site_config(
             f"port = {free_port()}\nscheduler_port = {free_port()}\napi_port = {free_port()}\n"
             "server_check_seconds = 2\n"
         )
+    if discovery:
+        text += f"\n[discovery]\nenabled = true\nport = {free_port()}\n"
     path = directory / "site.toml"
     path.write_text(text)
     return path
@@ -106,8 +114,10 @@ class LocalNode:
 
     # -- lifecycle ------------------------------------------------------------------------
     @classmethod
-    def create(cls, directory: Path, *, gateway: bool = False) -> LocalNode:
-        site = load_site_config(write_site_config(directory, gateway=gateway))
+    def create(
+        cls, directory: Path, *, gateway: bool = False, discovery: bool = False
+    ) -> LocalNode:
+        site = load_site_config(write_site_config(directory, gateway=gateway, discovery=discovery))
         passwords = prepare(site)
         ensure_demo_cohorts(site, progress=lambda m: None)
         guard_datasets(site)  # as tresor node prepare does after the demo cohorts

@@ -35,6 +35,8 @@ AIRLOCK_PREFIX = "/services/airlock/"
 #: the hub service of the node's federation agent; the airlock lets its token act as the
 #: federation account (airlock.api.deps)
 FEDERATION_SERVICE = "federation-agent"
+#: the hub service of the node's own Beacon ([discovery] enabled), at /services/beacon/
+BEACON_SERVICE = "beacon"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -487,6 +489,25 @@ class GatewaySettings(_Section):
         return self
 
 
+class DiscoverySettings(_Section):
+    """The node's own Beacon v2 for its researchers (docs/discovery.md, "A node's own Beacon").
+
+    ``tresor discovery summarize`` computes each dataset's allele-frequency summary on the node
+    (the disclosure rules of the released summaries, the node's floor) into
+    ``<state_dir>/discovery``; the hub runs ``tresor discovery beacon`` over them at
+    ``/services/beacon/``, for the node's researchers only (their hub tokens). Embedded (local)
+    profile only; started as root, it runs as an account of its own that reads nothing but the
+    summaries.
+    """
+
+    enabled: bool = False
+    port: int = Field(8098, ge=1, le=65535, description="the Beacon service, behind the hub")
+    daily_budget: int = Field(1000, ge=1, description="variant queries per researcher a day")
+    per_minute: int = Field(60, ge=1, description="variant queries per researcher a minute")
+    #: catalogue datasets summarised; empty: every dataset of the catalogue
+    datasets: list[str] = []
+
+
 class SiteConfig(_Section):
     """The whole site configuration. Paths left empty are derived from ``state_dir``."""
 
@@ -505,6 +526,7 @@ class SiteConfig(_Section):
     airlock: AirlockSettings = AirlockSettings()
     gateway: GatewaySettings = GatewaySettings()
     federation: FederationSettings = FederationSettings()
+    discovery: DiscoverySettings = DiscoverySettings()
     #: settings of the production profile, read by tresor.node.profiles.docker
     docker: DockerSettings | None = None
     #: where this config was read from (set by load_site_config)
@@ -563,6 +585,26 @@ class SiteConfig(_Section):
             raise ValueError(
                 f"gateway ports {mine} must differ from each other and from the hub's and the "
                 f"airlock's ({sorted(taken)})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _beacon_on_the_embedded_node(self) -> SiteConfig:
+        if not self.discovery.enabled:
+            return self
+        if self.profile != "local":
+            raise ValueError(
+                "discovery.enabled: the node's own Beacon runs on the embedded (local) profile "
+                "only; on a docker node, serve the released summaries from the coordinator"
+            )
+        hub, g = self.hub, self.gateway
+        taken = {hub.port, hub.hub_port, hub.proxy_api_port, self.airlock.port}
+        if g.enabled and not g.url:
+            taken |= {g.port, g.scheduler_port, g.api_port}
+        if self.discovery.port in taken:
+            raise ValueError(
+                f"discovery.port {self.discovery.port} is taken by another service of the node "
+                f"({sorted(taken)}); choose another"
             )
         return self
 
@@ -655,6 +697,18 @@ class SiteConfig(_Section):
         if path is None or path.is_absolute():
             return path
         return (self.source_dir / path).resolve()
+
+    @property
+    def discovery_path(self) -> Path:
+        """The node's own allele-frequency summaries, one directory per dataset (its Beacon
+        reads them)."""
+        return self.state_path / "discovery"
+
+    @property
+    def beacon_service_url(self) -> str:
+        """The node's own Beacon for clients on the node (researchers' kernels), through the
+        hub's proxy."""
+        return f"{self.public_url}services/{BEACON_SERVICE}/"
 
     @property
     def federation_state_path(self) -> Path:
