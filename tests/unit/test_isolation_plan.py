@@ -77,6 +77,33 @@ def test_assess__the_docker_profile_isolates_with_containers(profile):
     assert isolation.warning(site, isolation.assess(site)) == ""
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="a dataset's group is set as root")
+@pytest.mark.parametrize("inside", [True, False])
+def test_guard__the_packed_genotypes_are_the_datasets_groups_like_its_store(tmp_path, inside):
+    """Packed genotypes are individual-level data: in the dataset's guarded directory, or, for a
+    store of its own (not in a directory named after the dataset), guarded themselves."""
+    import grp
+
+    from tresor.core.catalogue import DatasetEntry
+
+    site = load_site_config(write_site_config(tmp_path, demo=False))
+    parent = site.state_path / "datasets" / ("dk" if inside else "elsewhere")
+    store = parent / "cohort.vcz"
+    packed = parent / "cohort.vcz.packed"
+    for directory in (store, packed):
+        directory.mkdir(mode=0o755, parents=True)
+        (directory / "zarr.json").write_text("{}")
+    gid = grp.getgrnam("nogroup").gr_gid
+    entry = DatasetEntry(id="dk", title="Danish genomes", store=store)
+    assert entry.packed == packed
+    isolation._guard(site, entry, gid)
+    guarded = parent if inside else packed
+    assert (guarded.stat().st_gid, guarded.stat().st_mode & 0o777) == (gid, 0o750)
+    assert (store.stat().st_gid, store.stat().st_mode & 0o777) == (
+        (0, 0o755) if inside else (gid, 0o750)
+    )
+
+
 def test_adopt_workspace_tree__what_root_left_there_is_the_researchers_and_the_airlock_reads_it(
     tmp_path,
 ):

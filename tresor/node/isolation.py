@@ -301,7 +301,8 @@ def sync_datasets(site: SiteConfig) -> None:
 
 
 def _guard(site: SiteConfig, entry: DatasetEntry, gid: int) -> None:
-    """The dataset's directory (and phenotype files outside it): root's, its group may read."""
+    """The dataset's directory (and its packed genotypes and phenotype files when outside it):
+    root's, its group may read."""
     top = dataset_directory(entry)
     if top.exists():
         _set(top, 0o750 if top.is_dir() else 0o440, 0, gid)
@@ -309,6 +310,8 @@ def _guard(site: SiteConfig, entry: DatasetEntry, gid: int) -> None:
             if ancestor == site.state_path or site.state_path not in ancestor.parents:
                 break
             os.chmod(ancestor, ancestor.stat().st_mode | 0o111)  # noqa: S103 - enter, not list
+    if entry.packed.is_dir() and top not in entry.packed.parents:  # beside a store of its own
+        _set(entry.packed, 0o750, 0, gid)
     for path in entry.phenotypes.values():
         if path.exists() and top not in path.parents:
             _set(path, 0o440, 0, gid)

@@ -16,6 +16,8 @@ Functions take an xarray Dataset in VCF Zarr naming (``tresor.open_dataset(...)`
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,15 +37,32 @@ _EXPORTS = {
     "load_covariates": "phenotypes",
     "load_phenotype": "phenotypes",
     "keep_samples": "selection",
+    "ld_prune": "pca",
+    "select_pca_variants": "pca",
     "read_sample_ids": "selection",
     "select_regions": "selection",
     "variant_filter": "selection",
 }
 
 
-# eager: the function ``pca`` must shadow the submodule of the same name whatever is imported
-# first (``from tresor.stats.pca import ...`` still reaches the module)
-from tresor.stats.pca import ld_prune, pca, select_pca_variants  # noqa: E402
+class _Package(types.ModuleType):
+    """``tresor.stats.pca`` is the function, whatever imports the submodule of that name first:
+    the import system's ``setattr`` of the submodule is ignored (``from tresor.stats.pca import
+    ...`` still reaches the module), and nothing is imported until it is used, so that modules
+    such as :mod:`tresor.stats.direct` load without xarray or Dask."""
+
+    @property
+    def pca(self):
+        from tresor.stats.pca import pca
+
+        return pca
+
+    @pca.setter
+    def pca(self, value) -> None:
+        pass
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
