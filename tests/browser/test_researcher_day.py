@@ -8,13 +8,15 @@ Airlock panel; researcher2 sees neither that request nor researcher1's workspace
 reviewer2 each see the findings grouped by rule and the preview, and approve; researcher1
 downloads the released files, byte for byte what was submitted.
 
-Each step's screenshot goes to docs/tutorial/ (docs/tutorial.md shows them) and to
-test-artifacts/tutorial/.
+Each step's screenshot goes to test-artifacts/tutorial/, and to docs/tutorial/ (which
+docs/tutorial.md shows) when TRESOR_TUTORIAL_SCREENSHOTS=1 is set: a test run does not rewrite
+the repository's files unless asked.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from pathlib import Path
@@ -39,14 +41,16 @@ class Shots:
     def __init__(self, artifacts: Path) -> None:
         self.artifacts = artifacts / "tutorial"
         self.artifacts.mkdir(parents=True, exist_ok=True)
-        TUTORIAL.mkdir(exist_ok=True)
+        self.tutorial = os.environ.get("TRESOR_TUTORIAL_SCREENSHOTS") == "1"
         self.n = 0
 
     def __call__(self, page: Page, name: str, **kw) -> None:
         self.n += 1
         path = self.artifacts / f"{self.n:02d}-{name}.png"
         page.screenshot(path=str(path), **kw)
-        shutil.copyfile(path, TUTORIAL / path.name)
+        if self.tutorial:
+            TUTORIAL.mkdir(exist_ok=True)
+            shutil.copyfile(path, TUTORIAL / path.name)
 
 
 def new_page(browser) -> Page:
