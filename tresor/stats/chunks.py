@@ -117,17 +117,18 @@ class ChunkFiles:
     ) -> np.ndarray:
         """Rows ``rows`` of a numeric array (of one chunk of the second axis when given);
         a run of rows within one chunk is a view of it (of this thread's buffer with
-        ``reuse``, see :meth:`read`)."""
+        ``reuse``, see :meth:`read`; a run over several chunks is a copy)."""
         size = self.chunks[0]
         rest = () if column_chunk is None else (column_chunk,)
         rest = rest + (0,) * (len(self.chunks) - 1 - len(rest))
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return np.empty((0, *self.chunks[1:]), dtype=self.dtype)
-        lo, hi = int(rows[0]), int(rows[-1]) + 1
-        if lo // size == (hi - 1) // size and hi - lo == len(rows) and np.all(np.diff(rows) == 1):
-            start = lo // size * size
-            return self.read(lo // size, *rest, reuse=reuse)[lo - start : hi - start]
+        if (run := _run(rows, size)) is not None:
+            if len(run) == 1:
+                c, a, b = run[0]
+                return self.read(c, *rest, reuse=reuse)[a:b]
+            return np.concatenate([self.read(c, *rest)[a:b] for c, a, b in run])
         out = np.empty((len(rows), *self.chunks[1:]), dtype=self.dtype)
         which = rows // size
         for c in np.unique(which).tolist():
@@ -142,13 +143,10 @@ class ChunkFiles:
         size = self.chunks[0]
         width = int(np.prod(self.chunks[1:])) if len(self.chunks) > 1 else 1
         rows = np.asarray(rows, dtype=np.int64)
-        if (
-            len(rows)
-            and rows[0] // size == rows[-1] // size
-            and (rows[-1] - rows[0] + 1 == len(rows) and np.all(np.diff(rows) == 1))
-        ):  # a run within one chunk (the usual case): a slice of it
-            start = int(rows[0] % size) * width
-            return _slice(self.read_strings(int(rows[0] // size)), start, start + len(rows) * width)
+        if (run := _run(rows, size)) is not None:  # a run of rows (the usual case): slices
+            return _concatenated(
+                [_slice(self.read_strings(c), a * width, b * width) for c, a, b in run]
+            )
         which = rows // size
         parts, order = [], []
         for c in np.unique(which).tolist():
@@ -158,15 +156,7 @@ class ChunkFiles:
             order.append(here)
         if not parts:
             return text.strings([])
-        merged = Column(
-            np.concatenate([p.data for p in parts]),
-            np.concatenate(
-                [
-                    *(p.offsets[:-1] + s for p, s in zip(parts, _starts(parts), strict=True)),
-                    [sum(len(p.data) for p in parts)],
-                ]
-            ),
-        )
+        merged = _concatenated(parts)
         # back into the order asked for: value k of request position i
         position = np.concatenate(order)
         index = np.empty(len(rows) * width, dtype=np.int64)
@@ -174,6 +164,37 @@ class ChunkFiles:
             len(rows), width
         )
         return merged.take(index)
+
+
+def _run(rows: np.ndarray, size: int) -> list[tuple[int, int, int]] | None:
+    """(chunk, first, end) within each chunk of ``rows`` when they are consecutive, else
+    None."""
+    if len(rows) == 0:
+        return None
+    lo, hi = int(rows[0]), int(rows[-1]) + 1
+    if hi - lo != len(rows) or not np.all(np.diff(rows) == 1):
+        return None
+    return [
+        (c, max(lo, c * size) - c * size, min(hi, (c + 1) * size) - c * size)
+        for c in range(lo // size, (hi - 1) // size + 1)
+    ]
+
+
+def _concatenated(parts: list[Column]) -> Column:
+    if len(parts) == 1:
+        return parts[0]
+    return Column(
+        np.concatenate([p.data for p in parts]),
+        np.concatenate(
+            [
+                *(
+                    p.offsets[:-1] - p.offsets[0] + s
+                    for p, s in zip(parts, _starts(parts), strict=True)
+                ),
+                [sum(len(p.data) for p in parts)],
+            ]
+        ),
+    )
 
 
 def _slice(column: Column, lo: int, hi: int) -> Column:

@@ -13,7 +13,6 @@ compares the files byte for byte). Any other store, or a stale companion, goes t
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -104,6 +103,13 @@ def _chunks(store: PackedStore, samples: np.ndarray) -> list[_Chunk]:
     ]
 
 
+def _pieces(store: PackedStore, rows: np.ndarray) -> list[np.ndarray]:
+    """``rows`` cut at the companion's chunk boundaries: rows within one chunk are read as a
+    view of the thread's buffer (:meth:`~tresor.stats.chunks.ChunkFiles.read`), not copied."""
+    size = store.companion.layout.variant_chunk
+    return np.split(rows, np.flatnonzero(np.diff(rows // size)) + 1)
+
+
 def _rows(store: PackedStore, rows: np.ndarray, chunk: _Chunk) -> PackedRows:
     packed = store.companion.rows(rows, chunk.index)
     calls = packed.exception_calls
@@ -186,8 +192,11 @@ def _counts(
     store: PackedStore, rows: np.ndarray, chunks: list[_Chunk], n_alleles: int
 ) -> np.ndarray:
     """:func:`tresor.stats.aggregation.count_genotypes`'s columns for store rows ``rows``."""
-    parts = [count_rows(_rows(store, rows, chunk), chunk.mask, n_alleles) for chunk in chunks]
-    return parts[0] if len(parts) == 1 else np.stack(parts, axis=1).sum(axis=1, dtype=np.int64)
+    pieces = []
+    for piece in _pieces(store, rows):
+        parts = [count_rows(_rows(store, piece, chunk), chunk.mask, n_alleles) for chunk in chunks]
+        pieces.append(parts[0] if len(parts) == 1 else np.sum(parts, axis=0, dtype=np.int64))
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 def _variant_stats(counts: np.ndarray, n_alleles: int, n_samples: int) -> dict[str, np.ndarray]:
@@ -223,18 +232,14 @@ def _keep(stats: dict[str, np.ndarray], min_maf: float, min_call_rate: float) ->
     return keep
 
 
-_CACHES = threading.local()
-
-
 def _hwe(stats: dict[str, np.ndarray], n_alleles: np.ndarray) -> np.ndarray:
     """:func:`~tresor.stats.hwe.hardy_weinberg_test`'s p-values, from the counts."""
-    from tresor.stats.hwe_kernels import hwe_exact_cached, new_cache
+    from tresor.stats.hwe_kernels import borrowed_cache, hwe_exact_cached
 
-    if not hasattr(_CACHES, "cache"):
-        _CACHES.cache = new_cache()
     hom = stats[variables.variant_allele_hom_count]
     het = stats[variables.variant_allele_het_count]
-    p = hwe_exact_cached(hom, het, n_alleles.astype(np.int32), _CACHES.cache)
+    with borrowed_cache() as cache:
+        p = hwe_exact_cached(hom, het, n_alleles.astype(np.int32), cache)
     n_diploid = hom.sum(axis=1) + het.sum(axis=1) // 2
     others = stats[variables.variant_n_haploid] + stats[variables.variant_n_polyploid]
     p[(n_diploid == 0) & (others > 0)] = np.nan
@@ -256,32 +261,39 @@ def _table(
     progress: bool = True,
     digits: int = tables.DIGITS,
 ) -> Path:
-    """freq's or hardy's table: counts, filters, p-values, labels of the rows written."""
+    """freq's or hardy's table: counts, filters, p-values, labels and text of the rows
+    written, all in the pool's threads (the kernels let go of the GIL), so that this thread
+    only writes."""
     chunks = _chunks(store, samples)
     width = store.labels.width
     rates, mafs = [], []
+    notes = tables.hardy_notes if hardy else None
 
-    def compute(task: np.ndarray) -> dict[str, np.ndarray]:
+    def compute(task: np.ndarray) -> dict:
         stats = _variant_stats(_counts(store, task, chunks, width), width, len(samples))
         if hardy:
             stats[variables.variant_hwe_p_value] = _hwe(stats, store.n_alleles(task))
-        return stats
-
-    def blocks() -> Iterator[tuple[dict, tables.VariantLabels]]:
-        for task, stats in _blocks(
-            store, rows, compute, threads=threads, progress=progress, desc=path.name
-        ):
-            rates.append(stats[variables.variant_call_rate])
-            mafs.append(stats[variables.variant_minor_allele_frequency])
-            chosen = np.flatnonzero(_keep(stats, min_maf, min_call_rate))
-            if len(chosen) == 0:
-                continue
+        rate = stats[variables.variant_call_rate]
+        maf = stats[variables.variant_minor_allele_frequency]
+        chosen = np.flatnonzero(_keep(stats, min_maf, min_call_rate))
+        lines = None
+        if len(chosen):
             if len(chosen) < len(task):
                 stats = {name: values[chosen] for name, values in stats.items()}
-            yield stats, store.labels.labels(task[chosen])
+            labels = store.labels.labels(task[chosen])
+            lines = next(tables.formatted([(stats, labels)], row_text, notes, digits))
+        return {"rate": rate, "maf": maf, "lines": lines}
 
-    notes = tables.hardy_notes if hardy else None
-    if tables.write_table(path, header, blocks(), row_text, notes=notes, digits=digits) == 0:
+    def parts() -> Iterator[tuple[bytes, list[str]]]:
+        for _, result in _blocks(
+            store, rows, compute, threads=threads, progress=progress, desc=path.name
+        ):
+            rates.append(result["rate"])
+            mafs.append(result["maf"])
+            if result["lines"] is not None:
+                yield result["lines"]
+
+    if tables.write_text(path, header, parts()) == 0:
         path.unlink(missing_ok=True)
         tables.notes_path(path).unlink(missing_ok=True)
         raise nothing_passed(np.concatenate(rates), np.concatenate(mafs), min_maf, min_call_rate)
@@ -327,11 +339,16 @@ def write_missing(
 
     def compute(task: np.ndarray) -> dict[str, np.ndarray]:
         missing = np.zeros(len(task), dtype=np.int64)
-        by_sample = []
-        for chunk in chunks:
-            variant, sample = missing_rows(_rows(store, task, chunk), chunk.mask, chunk.positions)
-            missing += variant
-            by_sample.append(sample)
+        by_sample = [np.zeros(len(chunk.positions), dtype=np.int64) for chunk in chunks]
+        at = 0
+        for piece in _pieces(store, task):
+            for k, chunk in enumerate(chunks):
+                variant, sample = missing_rows(
+                    _rows(store, piece, chunk), chunk.mask, chunk.positions
+                )
+                missing[at : at + len(piece)] += variant
+                by_sample[k] += sample
+            at += len(piece)
         return {variables.variant_n_called: len(samples) - missing, "by_sample": by_sample}
 
     def blocks() -> Iterator[tuple[dict, tables.VariantLabels]]:

@@ -12,8 +12,6 @@ variants with what was left out in ``PREFIX.hardy.notes``.
 
 from __future__ import annotations
 
-import threading
-
 import dask.array as da
 import numpy as np
 import xarray as xr
@@ -21,17 +19,13 @@ import xarray as xr
 from tresor.stats import variables
 from tresor.stats.aggregation import count_genotypes, variant_n_alleles
 
-#: P-values by genotype counts, one cache per thread (of a process, or of a Dask worker).
-_CACHES = threading.local()
-
 
 def _test(hom: np.ndarray, het: np.ndarray, n_alleles: np.ndarray) -> np.ndarray:
-    """The exact tests of a block, through this thread's cache of p-values by counts."""
-    from tresor.stats.hwe_kernels import hwe_exact_cached, new_cache
+    """The exact tests of a block, through a cache of p-values by counts."""
+    from tresor.stats.hwe_kernels import borrowed_cache, hwe_exact_cached
 
-    if not hasattr(_CACHES, "cache"):
-        _CACHES.cache = new_cache()
-    return hwe_exact_cached(hom, het, n_alleles[:, 0], _CACHES.cache)
+    with borrowed_cache() as cache:
+        return hwe_exact_cached(hom, het, n_alleles[:, 0], cache)
 
 
 def hardy_weinberg_test(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:

@@ -252,6 +252,17 @@ def notes_path(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + ".notes")
 
 
+def formatted(
+    blocks: Iterable[tuple[Block, VariantLabels]],
+    rows: Callable[[Block, VariantLabels, int], bytes],
+    notes: Callable[[Block, VariantLabels], list[str]] | None = None,
+    digits: int = DIGITS,
+) -> Iterator[tuple[bytes, list[str]]]:
+    """The lines of each block and its notes, as :func:`write_text` takes them."""
+    for block, labels in blocks:
+        yield rows(block, labels, digits), (notes(block, labels) if notes is not None else [])
+
+
 def write_table(
     path: str | os.PathLike,
     header: Sequence[str],
@@ -269,6 +280,14 @@ def write_table(
     explanation (calls left out of a test), written to :func:`notes_path` when there is at
     least one. Files appear complete or not at all.
     """
+    return write_text(path, header, formatted(blocks, rows, notes, digits))
+
+
+def write_text(
+    path: str | os.PathLike, header: Sequence[str], parts: Iterable[tuple[bytes, list[str]]]
+) -> int:
+    """:func:`write_table` from blocks already formatted: (lines, notes) each (so that
+    threads can format them while this writes)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
     side = notes_path(path)
@@ -278,11 +297,10 @@ def write_table(
         with open(tmp, "wb") as f, open(side_tmp, "w") as g:
             f.write(("\t".join(header) + "\n").encode())
             g.write("\t".join(NOTES_HEADER) + "\n")
-            for block, labels in blocks:
-                data = rows(block, labels, digits)
+            for data, extra in parts:
                 f.write(data)
                 written += data.count(b"\n")
-                if notes is not None and (extra := notes(block, labels)):
+                if extra:
                     g.write("\n".join(extra) + "\n")
                     noted += len(extra)
         tmp.replace(path)
