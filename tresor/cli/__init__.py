@@ -46,4 +46,6 @@ _register()
 
 
 def main() -> None:
-    cli()
+    # own_process: the command is the whole process (tresor.cli.stats may then load numba
+    # without what its commands do not use)
+    cli(obj={"own_process": True})
