@@ -31,6 +31,8 @@ class Case:
     expect: Expect
     why: str  # what the file is, in a few words
     group: str  # individual | counts | false-block | safe | human
+    #: why the expectation is not met yet (the part of the checks that will meet it)
+    pending: str = ""
 
 
 def sample_ids(cohort: str, n: int = PEOPLE) -> list[str]:

@@ -22,9 +22,9 @@ from tests.checks_corpus.cases import PEOPLE, Case, Expect, sample_ids
 _WRITERS: dict[str, tuple[Case, Callable[[Path, np.random.Generator], object]]] = {}
 
 
-def case(name: str, expect: Expect, why: str, group: str):
+def case(name: str, expect: Expect, why: str, group: str, pending: str = ""):
     def register(writer):
-        _WRITERS[name] = (Case(name, expect, why, group), writer)
+        _WRITERS[name] = (Case(name, expect, why, group, pending), writer)
         return writer
 
     return register
@@ -714,13 +714,13 @@ def _(path, rng):
 
 @case("late_small_count.csv", Expect.BLOCK, "a small count after 5 MB, one odd row first", C)
 def _(path, rng):
-    n = 180_000
+    n = 250_000
     frame = pd.DataFrame(
         {
             "region": rng.choice(["north", "south", "east", "west"], n),
             "year": rng.integers(2000, 2024, n),
             "category": [f"c{i}" for i in rng.integers(0, 500, n)],
-            "visits": rng.integers(2, 400, n) * 5,
+            "patients": rng.integers(2, 400, n) * 5,
         }
     )
     text = frame.to_csv(index=False)
@@ -894,13 +894,18 @@ def _(path, rng):
     )
 
 
-@case("read_totals.csv", Expect.PASS, "10-digit read totals per batch", F)
+@case(
+    "read_totals.csv",
+    Expect.PASS,
+    "10-digit read totals per batch",
+    F,
+    pending="integers that look like NHS and CPR numbers: airlock/checks/identifiers.py "
+    "(branch r-ledger) validates them",
+)
 def _(path, rng):
-    # 2307851236 has a real date (23.07.85), the CPR checksum and Luhn's: it is a read total
-    return (
-        "batch,n_samples,total_reads,mean_depth\n"
-        "B1,100,2307851236,31.2\nB2,100,2941238806,30.9\nB3,100,3104775512,32.4\n"
-    )
+    # 3415008770 passes the NHS checksum and 2103642216 has a CPR date and checksum: both are
+    # read totals, in a column of read totals
+    return "batch,n_samples,reads\nB1,100,3415008770\nB2,100,2103642216\nB3,100,2941238806\n"
 
 
 @case("run.log", Expect.PASS, "a log whose lines start with '['", F)

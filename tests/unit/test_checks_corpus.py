@@ -22,7 +22,9 @@ def context():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_corpus(corpus, context, case):
+def test_corpus(corpus, context, case, request):
+    if case.pending:
+        request.applymarker(pytest.mark.xfail(reason=case.pending, strict=False))
     report = check_file(corpus / case.name, context, display_path=case.name)
     shown = "\n".join(f"  {f.verdict.value} {f.rule}: {f.message[:160]}" for f in report.findings)
     if not case.expect.allows(report.verdict):

@@ -126,10 +126,22 @@ def test_table_rows__more_rows_than_limit_need_review(tmp_path):
     assert "table-rows" in rules(check(path, max_table_rows=29), Verdict.REVIEW)
 
 
-def test_file_size__over_limit_blocks(tmp_path):
+def test_file_size__over_limit_needs_review_and_never_blocks(tmp_path):
     path = write(tmp_path, "t.txt", "just words\n" * 200)
     assert "file-size" not in rules(check(path, max_file_bytes=2200))
-    assert "file-size" in rules(check(path, max_file_bytes=2199), Verdict.BLOCK)
+    report = check(path, max_file_bytes=2199)
+    assert "file-size" in rules(report, Verdict.REVIEW)
+    assert report.verdict is Verdict.REVIEW
+
+
+def test_file_size__recognised_summary_statistics_are_accepted_up_to_their_own_limit(tmp_path):
+    rows = "".join(f"22\t{100 + i}\trs{i}\tA\tG\t{20 + i % 50}\t1800\n" for i in range(100))
+    path = write(tmp_path, "x.acount", "#CHROM\tPOS\tID\tREF\tALT\tALT_CTS\tOBS_CT\n" + rows)
+    size = path.stat().st_size
+    report = check(path, max_file_bytes=size - 1)
+    assert report.verdict is Verdict.PASS, report.findings
+    report = check(path, max_file_bytes=size - 1, max_summary_statistics_bytes=size - 1)
+    assert rules(report) == {"file-size"} and report.verdict is Verdict.REVIEW
 
 
 def test_findings__listed_up_to_cap_then_counted(tmp_path):

@@ -1,0 +1,302 @@
+"""Individual-level content found by what it is, wherever it sits in a file: VCF records and
+headers, genotype and haplotype strings, high-entropy blobs (base64, hex: packed or compressed
+data), and the sample IDs of the node's datasets.
+
+The scanners read bytes (a block of a delimited file or of text, a JSON string, the string
+cells of a Parquet column joined by newlines) and return :class:`Hit` s with byte offsets, which
+the caller turns into locations. A block is cut into lines as one Arrow array, and each
+scanner's prefilter is one pass of RE2 over it (pyarrow.compute), so a 1 GB file costs a few
+vectorised passes; Python only looks at the lines a prefilter matched.
+
+A sample ID is matched as a whole word, where word characters are letters and digits only:
+``DK000001:``, ``/data/DK000001.cram`` and plink's ``FID_IID`` (``DK000001_DK000001``) all
+contain it; ``DK0000012`` does not. IDs shorter than four characters, and numeric ones shorter
+than six digits, are never matched: they would match ordinary values (``1``, ``2023``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+RULE_VCF = "individual-level.vcf"
+RULE_BLOB = "individual-level.encoded-data"
+RULE_GENOTYPE_STRING = "individual-level.genotype-string"
+RULE_SAMPLE_ID = "individual-level.sample-id"
+
+#: runs of base64 characters at least this long are looked at (shorter ones are words, IDs)
+_RUN = 40
+_BASE64_MIN = 200
+_HEX_MIN = 128
+_GENO_MIN = 40
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    start: int  # byte offsets in the scanned data
+    end: int
+    rule: str
+    message: str
+    value: str = ""  # what a reviewer is shown (masked for sample IDs)
+    sample_id: str = ""  # the matched ID, for sample-ID hits (never shown)
+
+
+def lines_of(data: bytes) -> tuple[pa.Array, np.ndarray]:
+    """The lines of ``data`` as one Arrow binary array (without copying) and their start
+    offsets."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.empty(len(ends) + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = ends + 1
+    if starts[-1] == len(data):
+        starts = starts[:-1]
+    offsets = np.append(starts, len(data)).astype(np.int64)
+    lines = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return lines, starts
+
+
+def matching_lines(lines: pa.Array, pattern: str) -> np.ndarray:
+    """Indices of the lines in which RE2 ``pattern`` matches."""
+    if len(lines) == 0:
+        return np.empty(0, dtype=np.int64)
+    mask = pc.match_substring_regex(lines, pattern)
+    return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+
+
+# -- VCF ----------------------------------------------------------------------------------------
+
+_VCF_HEADER = re.compile(
+    rb"^(##(fileformat=VCF|contig=<|FORMAT=<|INFO=<|FILTER=<|reference=)|"
+    rb"#CHROM[\t ]+POS[\t ]+ID[\t ]+REF[\t ]+ALT)",
+    re.M,
+)
+_VCF_RECORD_HINT = re.compile(rb"[\t ]GT(?::[A-Za-z0-9_]+)*[\t ]+[0-9.]+(?:[/|][0-9.]+)*[:\t \r\n]")
+_CALL = re.compile(rb"^[0-9.]+(?:[/|][0-9.]+)*(:.*)?$")
+_ALLELES = re.compile(rb"^[ACGTNacgtn*.]+$|^<[A-Z:]+>$")
+
+
+def _vcf_record(line: bytes) -> bool:
+    """A VCF data line with a GT FORMAT column and at least one call (tabs or runs of spaces,
+    as pasted)."""
+    fields = line.split(b"\t") if b"\t" in line else line.split()
+    if len(fields) < 10 or not fields[1].strip().isdigit():
+        return False
+    if not fields[8].strip().startswith(b"GT") or not _ALLELES.match(fields[3].strip()):
+        return False
+    return all(_CALL.match(f.strip()) for f in fields[9:] if f.strip())
+
+
+def find_vcf(data: bytes) -> Iterator[Hit]:
+    """VCF header lines and records with genotype calls, anywhere in ``data``."""
+    if b"#" in data:
+        for m in _VCF_HEADER.finditer(data):
+            yield Hit(m.start(), m.end(), RULE_VCF, _VCF_MESSAGE, m.group().decode("latin-1"))
+            return  # one is enough to say what the file holds
+    if b"GT" not in data:
+        return
+    for m in _VCF_RECORD_HINT.finditer(data):
+        start = data.rfind(b"\n", 0, m.start()) + 1
+        end = data.find(b"\n", m.end() - 1)
+        end = len(data) if end < 0 else end
+        if _vcf_record(data[start:end].rstrip(b"\r")):
+            yield Hit(start, end, RULE_VCF, _VCF_MESSAGE, data[start : min(end, start + 60)]
+                      .decode("latin-1"))  # fmt: skip
+            return
+
+
+_VCF_MESSAGE = (
+    "This holds VCF content (a VCF header or records with genotype calls per sample): "
+    "individual-level genomic data, which never leaves the node. Release aggregate results "
+    "(allele counts, summary statistics) instead."
+)
+
+
+# -- blobs and genotype strings -----------------------------------------------------------------
+
+_RUN_PATTERN = f"[A-Za-z0-9+/=]{{{_RUN},}}"
+_RUN_RE = re.compile(_RUN_PATTERN.encode())
+
+
+def _entropy(text: bytes) -> float:
+    counts = Counter(text)
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _classify_run(run: bytes) -> tuple[str, str] | None:
+    """(rule, what) for a long run of base64 characters that is data, not a word or a path."""
+    chars = set(run)
+    if chars <= set(b"012"):
+        if len(run) >= _GENO_MIN and _spread(run, b"012") >= 2:
+            return RULE_GENOTYPE_STRING, "a string of genotype codes (0/1/2), one per person"
+        return None
+    if chars <= set(b"0123456789abcdef") or chars <= set(b"0123456789ABCDEF"):
+        letters = sum(1 for c in run if c > 57)
+        if len(run) >= _HEX_MIN and 0.1 < letters / len(run) < 0.9 and _entropy(run) > 3.3:
+            return RULE_BLOB, "hexadecimal data (packed or compressed bytes)"
+        return None
+    if len(run) < _BASE64_MIN:
+        return None
+    upper = sum(1 for c in run if 65 <= c <= 90)
+    lower = sum(1 for c in run if 97 <= c <= 122)
+    digits = sum(1 for c in run if 48 <= c <= 57)
+    n = len(run)
+    if min(upper, lower) > 0.1 * n and digits > 0.02 * n and _entropy(run) > 4.8:
+        return RULE_BLOB, "base64-encoded data (packed or compressed bytes)"
+    return None
+
+
+def _spread(run: bytes, symbols: bytes) -> int:
+    """How many of ``symbols`` make up at least 5% of ``run`` each."""
+    counts = Counter(run)
+    return sum(1 for s in symbols if counts.get(s, 0) >= 0.05 * len(run))
+
+
+def find_blobs(data: bytes, lines: pa.Array | None = None, starts: np.ndarray | None = None
+               ) -> Iterator[Hit]:  # fmt: skip
+    """Base64 and hex blobs and genotype strings: long runs of their characters, lines wrapped
+    at a fixed width joined again."""
+    if lines is None or starts is None:
+        lines, starts = lines_of(data)
+    hits = matching_lines(lines, _RUN_PATTERN)
+    if hits.size == 0:
+        return
+    joined: list[tuple[int, int]] = []  # (start, end) of wrapped blocks of whole-run lines
+    for i in hits.tolist():
+        start = int(starts[i])
+        end = int(starts[i + 1]) - 1 if i + 1 < len(starts) else len(data)
+        line = data[start:end].rstrip(b"\r")
+        for m in _RUN_RE.finditer(line):
+            whole = m.start() == 0 and m.end() == len(line)
+            s, e = start + m.start(), start + m.end()
+            if whole and joined and joined[-1][2] and joined[-1][1] + 1 >= s - 1:
+                prev = joined.pop()
+                joined.append((prev[0], e, True))
+            else:
+                joined.append((s, e, whole))
+    for s, e, _ in joined:
+        run = re.sub(rb"\s+", b"", data[s:e])
+        found = _classify_run(run)
+        if found:
+            rule, what = found
+            yield Hit(s, e, rule, _blob_message(what, len(run)), run[:24].decode() + "...")
+
+
+def _blob_message(what: str, size: int) -> str:
+    return (
+        f"This holds {size:,} characters of {what}. Encoded data cannot be checked and may "
+        "hold individual-level data (genotypes, a file); it never leaves the node. Release the "
+        "results themselves as a table or text."
+    )
+
+
+# -- sample IDs ---------------------------------------------------------------------------------
+
+
+def usable_ids(sample_ids: Iterable[str]) -> frozenset[str]:
+    """The sample IDs that can be matched without tripping on ordinary values."""
+    return frozenset(
+        s for s in sample_ids if len(s) >= 4 and not (s.isdigit() and len(s) < 6) and s.isascii()
+    )
+
+
+def masked(sample_id: str) -> str:
+    """A sample ID with its middle hidden, so reports do not repeat it."""
+    if len(sample_id) <= 4:
+        return sample_id[0] + "*" * (len(sample_id) - 1)
+    return sample_id[:2] + "*" * (len(sample_id) - 4) + sample_id[-2:]
+
+
+#: more IDs than this are prefiltered by their shapes (DK[0-9]{6}) rather than one by one
+_ALTERNATION_LIMIT = 20_000
+
+
+class SampleIdMatcher:
+    """Finds the node's sample IDs as whole words (see the module docstring)."""
+
+    def __init__(self, ids: frozenset[str]) -> None:
+        self.ids = ids
+        self.bytes_ids = frozenset(s.encode() for s in ids)
+        self.numeric = frozenset(int(s) for s in ids if s.isdigit())
+        if len(ids) <= _ALTERNATION_LIMIT:
+            alternatives = sorted((re.escape(s) for s in ids), key=len, reverse=True)
+        else:
+            alternatives = sorted(_shapes(ids), key=len, reverse=True)
+        body = "|".join(alternatives)
+        #: RE2 prefilter over lines (no lookarounds in RE2: the Python pattern decides)
+        self.prefilter = f"(?:{body})" if ids else ""
+        self.words = re.compile(
+            rb"(?<![A-Za-z0-9])(" + body.encode() + rb")(?![A-Za-z0-9])"
+        ) if ids else None  # fmt: skip
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+    def find(self, data: bytes, lines: pa.Array | None = None,
+             starts: np.ndarray | None = None) -> Iterator[tuple[int, int, str]]:  # fmt: skip
+        """(start, end, id) of every sample ID in ``data``."""
+        if not self.ids or not data:
+            return
+        if lines is None or starts is None:
+            lines, starts = lines_of(data)
+        for i in matching_lines(lines, self.prefilter).tolist():
+            start = int(starts[i])
+            end = int(starts[i + 1]) if i + 1 < len(starts) else len(data)
+            for m in self.words.finditer(data, start, end):
+                if m.group(1) in self.bytes_ids:
+                    yield m.start(1), m.end(1), m.group(1).decode()
+
+    def in_text(self, text: str) -> list[str]:
+        """The sample IDs in a short text (a column name, a cell)."""
+        if not self.ids or not text:
+            return []
+        data = text.encode("utf-8", "replace")
+        return [s for _, _, s in self.find(data)]
+
+
+def _shapes(ids: Iterable[str]) -> set[str]:
+    """Regexes that cover ``ids``: letters kept, digit runs generalised (``DK[0-9]{6}``)."""
+    shapes = {re.sub(r"\d+", lambda m: f"[0-9]{{{len(m.group())}}}", re.escape(s)) for s in ids}
+    if len(shapes) > 200:
+        shapes = {re.sub(r"[A-Za-z]+", lambda m: f"[A-Za-z]{{{len(m.group())}}}", s)
+                  for s in shapes}  # fmt: skip
+    return shapes
+
+
+@functools.lru_cache(maxsize=8)
+def sample_id_matcher(sample_ids: frozenset[str]) -> SampleIdMatcher:
+    return SampleIdMatcher(usable_ids(sample_ids))
+
+
+def sample_id_message(where: str) -> str:
+    return (
+        f"{where} a sample ID of a dataset on this node: values that name people are "
+        "individual-level data, which never leaves the node. Remove it, or aggregate over "
+        "people."
+    )
+
+
+# -- all of them --------------------------------------------------------------------------------
+
+
+def scan(data: bytes, matcher: SampleIdMatcher | None) -> Iterator[Hit]:
+    """Every content hit in ``data``: VCF, blobs and genotype strings, sample IDs."""
+    if not data:
+        return
+    yield from find_vcf(data)
+    lines, starts = lines_of(data)
+    yield from find_blobs(data, lines, starts)
+    if matcher:
+        for s, e, sample in matcher.find(data, lines, starts):
+            yield Hit(s, e, RULE_SAMPLE_ID, sample_id_message("This is"), masked(sample), sample)
