@@ -288,6 +288,8 @@ def report_cells(
     """One finding per True cell of ``mask`` (the first ones, as the sink has room), located
     at the chunk's row and ``column`` and showing ``values[i]`` (or ``values(i)``);
     ``message(i)`` words it. Returns how many cells were True."""
+    if not mask.any():
+        return 0
     hits = np.flatnonzero(mask)
     shown = hits[: max(sink.room(rule), 0)]
     for i in shown:

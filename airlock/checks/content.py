@@ -2,11 +2,11 @@
 headers, genotype and haplotype strings, high-entropy blobs (base64, hex: packed or compressed
 data), and the sample IDs of the node's datasets.
 
-The scanners read bytes (a block of a delimited file or of text, a JSON string, the string
-cells of a Parquet column joined by newlines) and return :class:`Hit` s with byte offsets, which
-the caller turns into locations. A block is cut into lines as one Arrow array, and each
-scanner's prefilter is one pass of RE2 over it (pyarrow.compute), so a 1 GB file costs a few
-vectorised passes; Python only looks at the lines a prefilter matched.
+The scanners read bytes (a block of a delimited file or of text, the rows of a Parquet or JSON
+table written as CSV) and return :class:`Hit` s with byte offsets, which the caller turns into
+locations. A block is cut at line ends into pieces of 64 KiB, one Arrow array without copying,
+and one pass of RE2 (pyarrow.compute) over it finds the pieces where anything could be; Python
+reads only those, so a 1 GB file costs about one vectorised pass.
 
 A sample ID is matched as a whole word, where word characters are letters and digits only:
 ``DK000001:``, ``/data/DK000001.cram`` and plink's ``FID_IID`` (``DK000001_DK000001``) all
@@ -49,28 +49,31 @@ class Hit:
     sample_id: str = ""  # the matched ID, for sample-ID hits (never shown)
 
 
-def lines_of(data: bytes) -> tuple[pa.Array, np.ndarray]:
-    """The lines of ``data`` as one Arrow binary array (without copying) and their start
-    offsets."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(arr == 10)
-    starts = np.empty(len(ends) + 1, dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = ends + 1
-    if starts[-1] == len(data):
-        starts = starts[:-1]
-    offsets = np.append(starts, len(data)).astype(np.int64)
-    lines = pa.LargeBinaryArray.from_buffers(
+def pieces_of(data: bytes, size: int = 1 << 16) -> tuple[pa.Array, np.ndarray]:
+    """``data`` cut at line ends into pieces of about ``size`` bytes, as one Arrow binary array
+    (without copying), and their start offsets (one more: the end)."""
+    starts = [0]
+    pos = 0
+    while pos + size < len(data):
+        cut = data.find(b"\n", pos + size)
+        if cut < 0:
+            break
+        pos = cut + 1
+        starts.append(pos)
+    if starts[-1] == len(data) and len(starts) > 1:
+        starts.pop()
+    offsets = np.array([*starts, len(data)], dtype=np.int64)
+    pieces = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
-    return lines, starts
+    return pieces, offsets
 
 
-def matching_lines(lines: pa.Array, pattern: str) -> np.ndarray:
-    """Indices of the lines in which RE2 ``pattern`` matches."""
-    if len(lines) == 0:
+def matching(pieces: pa.Array, pattern: str) -> np.ndarray:
+    """Indices of the pieces in which RE2 ``pattern`` matches."""
+    if len(pieces) == 0 or not pattern:
         return np.empty(0, dtype=np.int64)
-    mask = pc.match_substring_regex(lines, pattern)
+    mask = pc.match_substring_regex(pieces, pattern)
     return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
 
 
@@ -97,21 +100,27 @@ def _vcf_record(line: bytes) -> bool:
     return all(_CALL.match(f.strip()) for f in fields[9:] if f.strip())
 
 
-def find_vcf(data: bytes) -> Iterator[Hit]:
-    """VCF header lines and records with genotype calls, anywhere in ``data``."""
-    if b"#" in data:
+#: a VCF record's FORMAT column and first call, for the RE2 prefilter (tabs, or spaces as pasted)
+_GT_FIELD = r"[\t ]GT(?::[A-Za-z0-9_]+)*[\t ]+[0-9.]+(?:[/|][0-9.]+)*"
+
+
+def find_vcf_header(data: bytes) -> Iterator[Hit]:
+    """The first VCF header line in ``data``."""
+    if b"#" in data and (b"##" in data or b"#CHROM" in data):
         for m in _VCF_HEADER.finditer(data):
             yield Hit(m.start(), m.end(), RULE_VCF, _VCF_MESSAGE, m.group().decode("latin-1"))
             return  # one is enough to say what the file holds
-    if b"GT" not in data:
-        return
-    for m in _VCF_RECORD_HINT.finditer(data):
-        start = data.rfind(b"\n", 0, m.start()) + 1
-        end = data.find(b"\n", m.end() - 1)
-        end = len(data) if end < 0 else end
-        if _vcf_record(data[start:end].rstrip(b"\r")):
-            yield Hit(start, end, RULE_VCF, _VCF_MESSAGE, data[start : min(end, start + 60)]
-                      .decode("latin-1"))  # fmt: skip
+
+
+def find_vcf_records(data: bytes, start: int = 0, end: int | None = None) -> Iterator[Hit]:
+    """The first VCF record with genotype calls in ``data[start:end]``."""
+    for m in _VCF_RECORD_HINT.finditer(data, start, len(data) if end is None else end):
+        line_start = data.rfind(b"\n", 0, m.start()) + 1
+        line_end = data.find(b"\n", m.end() - 1)
+        line_end = len(data) if line_end < 0 else line_end
+        if _vcf_record(data[line_start:line_end].rstrip(b"\r")):
+            shown = data[line_start : min(line_end, line_start + 60)].decode("latin-1")
+            yield Hit(line_start, line_end, RULE_VCF, _VCF_MESSAGE, shown)
             return
 
 
@@ -163,28 +172,21 @@ def _spread(run: bytes, symbols: bytes) -> int:
     return sum(1 for s in symbols if counts.get(s, 0) >= 0.05 * len(run))
 
 
-def find_blobs(data: bytes, lines: pa.Array | None = None, starts: np.ndarray | None = None
-               ) -> Iterator[Hit]:  # fmt: skip
-    """Base64 and hex blobs and genotype strings: long runs of their characters, lines wrapped
-    at a fixed width joined again."""
-    if lines is None or starts is None:
-        lines, starts = lines_of(data)
-    hits = matching_lines(lines, _RUN_PATTERN)
-    if hits.size == 0:
-        return
-    joined: list[tuple[int, int]] = []  # (start, end) of wrapped blocks of whole-run lines
-    for i in hits.tolist():
-        start = int(starts[i])
-        end = int(starts[i + 1]) - 1 if i + 1 < len(starts) else len(data)
-        line = data[start:end].rstrip(b"\r")
-        for m in _RUN_RE.finditer(line):
-            whole = m.start() == 0 and m.end() == len(line)
-            s, e = start + m.start(), start + m.end()
-            if whole and joined and joined[-1][2] and joined[-1][1] + 1 >= s - 1:
-                prev = joined.pop()
-                joined.append((prev[0], e, True))
-            else:
-                joined.append((s, e, whole))
+def find_blobs(data: bytes, start: int = 0, end: int | None = None) -> Iterator[Hit]:
+    """Base64 and hex blobs and genotype strings in ``data[start:end]``: long runs of their
+    characters, lines wrapped at a fixed width joined again."""
+    end = len(data) if end is None else end
+    joined: list[list] = []  # [start, end, whole line] of runs
+    for m in _RUN_RE.finditer(data, start, end):
+        s, e = m.start(), m.end()
+        line_start = data.rfind(b"\n", 0, s) + 1
+        line_end = data.find(b"\n", e)
+        line_end = len(data) if line_end < 0 else line_end
+        whole = s == line_start and data[e:line_end].strip() == b""
+        if whole and joined and joined[-1][2] and data[joined[-1][1] : s].strip() == b"":
+            joined[-1][1] = e
+        else:
+            joined.append([s, e, whole])
     for s, e, _ in joined:
         run = re.sub(rb"\s+", b"", data[s:e])
         found = _classify_run(run)
@@ -243,19 +245,14 @@ class SampleIdMatcher:
     def __bool__(self) -> bool:
         return bool(self.ids)
 
-    def find(self, data: bytes, lines: pa.Array | None = None,
-             starts: np.ndarray | None = None) -> Iterator[tuple[int, int, str]]:  # fmt: skip
-        """(start, end, id) of every sample ID in ``data``."""
+    def find(self, data: bytes, start: int = 0, end: int | None = None
+             ) -> Iterator[tuple[int, int, str]]:  # fmt: skip
+        """(start, end, id) of every sample ID in ``data[start:end]``."""
         if not self.ids or not data:
             return
-        if lines is None or starts is None:
-            lines, starts = lines_of(data)
-        for i in matching_lines(lines, self.prefilter).tolist():
-            start = int(starts[i])
-            end = int(starts[i + 1]) if i + 1 < len(starts) else len(data)
-            for m in self.words.finditer(data, start, end):
-                if m.group(1) in self.bytes_ids:
-                    yield m.start(1), m.end(1), m.group(1).decode()
+        for m in self.words.finditer(data, start, len(data) if end is None else end):
+            if m.group(1) in self.bytes_ids:
+                yield m.start(1), m.end(1), m.group(1).decode()
 
     def in_text(self, text: str) -> list[str]:
         """The sample IDs in a short text (a column name, a cell)."""
@@ -291,12 +288,22 @@ def sample_id_message(where: str) -> str:
 
 
 def scan(data: bytes, matcher: SampleIdMatcher | None) -> Iterator[Hit]:
-    """Every content hit in ``data``: VCF, blobs and genotype strings, sample IDs."""
+    """Every content hit in ``data``: VCF, blobs and genotype strings, sample IDs. One RE2
+    pass over pieces of the data finds where to look; Python reads only those pieces."""
     if not data:
         return
-    yield from find_vcf(data)
-    lines, starts = lines_of(data)
-    yield from find_blobs(data, lines, starts)
-    if matcher:
-        for s, e, sample in matcher.find(data, lines, starts):
-            yield Hit(s, e, RULE_SAMPLE_ID, sample_id_message("This is"), masked(sample), sample)
+    yield from find_vcf_header(data)
+    pattern = f"{_RUN_PATTERN}|{_GT_FIELD}" + (f"|{matcher.prefilter}" if matcher else "")
+    pieces, offsets = pieces_of(data)
+    vcf = False
+    for i in matching(pieces, pattern).tolist():
+        start, end = int(offsets[i]), int(offsets[i + 1])
+        if not vcf:
+            for hit in find_vcf_records(data, start, end):
+                vcf = True
+                yield hit
+        yield from find_blobs(data, start, end)
+        if matcher:
+            for s, e, sample in matcher.find(data, start, end):
+                yield Hit(s, e, RULE_SAMPLE_ID, sample_id_message("This is"), masked(sample),
+                          sample)  # fmt: skip

@@ -19,6 +19,7 @@ from airlock.checks.cells import Chunk, TableContext, report_cells
 from airlock.checks.findings import Location, Verdict
 
 RULE = "formula"
+_TRIGGERS = pa.array(["=", "+", "-", "@", "\t", "\r"])
 
 
 def escaped(value: str) -> str:
@@ -44,6 +45,18 @@ def looks_like_formula(value: object) -> bool:
     return False
 
 
+#: a cell that starts with a trigger not followed by a number (RE2, over pieces of the rows)
+_START = r"(?:^|[\t,;|\"\n])[=+\-@][^0-9.\s]|[\t\r][=+\-@]|[\",;|][\t\r]"
+
+
+def _maybe(raw: bytes) -> bool:
+    """Whether the rows' bytes may hold a formula cell (numbers such as -0.5 never do)."""
+    from airlock.checks.content import matching, pieces_of
+
+    pieces, _ = pieces_of(raw)
+    return matching(pieces, _START).size > 0
+
+
 def _message(what: str) -> str:
     return (
         f"{what} starts with a character that makes a spreadsheet run it as a formula "
@@ -65,11 +78,14 @@ class FormulaRule:
                 )
 
     def feed(self, chunk: Chunk) -> None:
+        if chunk.raw is not None and not _maybe(chunk.raw):
+            return
         for col in range(chunk.width):
             texts = chunk.texts(col)
             if texts is None:
                 continue
-            starts = pc.match_substring_regex(texts, r"^[=+\-@\t\r]")
+            first = pc.utf8_slice_codeunits(texts, 0, 1)
+            starts = pc.is_in(first, value_set=_TRIGGERS)
             candidates = np.flatnonzero(
                 np.asarray(pc.fill_null(starts, False).to_numpy(zero_copy_only=False), dtype=bool)
             )

@@ -136,7 +136,8 @@ class IndividualRules:
                 g.saw_two = bool(np.any(chunk.numbers(i) == 2))
 
     def _values(self, chunk: Chunk, i: int, v: _Values, first: bool) -> None:
-        numbers = chunk.numbers(i)
+        # text columns hold no continuous values; their numbers are parsed only when asked
+        numbers = chunk.numbers(i) if chunk.is_numeric(i) else np.empty(0)
         present = numbers[~np.isnan(numbers)]
         v.rows += len(chunk)
         if i in self.id_columns:

@@ -66,12 +66,25 @@ def open_no_follow(path: str | os.PathLike) -> tuple[BinaryIO, os.stat_result]:
     return os.fdopen(fd, "rb"), info
 
 
-@dataclasses.dataclass
 class TextBlock:
-    text: str
-    first_line: int  # 1-based line number of the block's first line
-    lines: int  # newlines in the block
-    raw: bytes = b""  # the undecoded bytes
+    """Whole lines of a file: the bytes, and the text decoded on first use (a table's rows
+    are parsed from the bytes, which pyarrow validates as UTF-8 itself)."""
+
+    def __init__(self, raw: bytes, first_line: int, encoding: str, text: str | None = None):
+        self.raw = raw
+        self.first_line = first_line  # 1-based line number of the block's first line
+        self.lines = raw.count(b"\n")  # newlines in the block
+        self.encoding = encoding
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            try:
+                self._text = self.raw.decode(self.encoding)
+            except UnicodeDecodeError as e:
+                raise NotUtf8(self.first_line + self.raw.count(b"\n", 0, e.start)) from None
+        return self._text
 
 
 def iter_text_blocks(
@@ -159,11 +172,7 @@ def _check_line_lengths(buf: bytes, first_line: int, limit: int) -> None:
 
 
 def _decode(buf: bytes, encoding: str, line: int) -> TextBlock:
-    try:
-        text = buf.decode(encoding)
-    except UnicodeDecodeError as e:
-        raise NotUtf8(line + buf.count(b"\n", 0, e.start)) from None
-    return TextBlock(text, line, buf.count(b"\n"), buf)
+    return TextBlock(buf, line, encoding)
 
 
 # -- delimited tables ---------------------------------------------------------------------------
@@ -257,9 +266,9 @@ def read_delimited(
     def chunks() -> Iterator[Chunk]:
         row = 1
         raw = first.raw[len(preamble.encode(encoding)) :]
-        pending = [TextBlock(first_data, first_line, first_data.count("\n"), raw)]
+        pending = [TextBlock(raw, first_line, encoding, first_data)]
         for block in _chain(pending, blocks):
-            if not block.text.strip():
+            if not block.raw.strip():
                 continue
             table = _parse_block(block, width, delimiter, decimal, row, encoding)
             yield Chunk(table, row, block.raw)

@@ -333,6 +333,8 @@ class CountRules:
             texts = chunk.texts(col)
             if texts is None or col in self.ctx.claimed:
                 continue
+            if chunk.raw and b"(" not in chunk.raw and b"[" not in chunk.raw:
+                return
             matched = pc.match_substring_regex(texts, _N_PERCENT)
             if not pc.any(matched).as_py():
                 continue
@@ -890,7 +892,7 @@ class TextDof:
         self.ctx = ctx
 
     def feed(self, chunk: Chunk) -> None:
-        if chunk.raw is None:
+        if not chunk.raw or chunk.first_row != 1:  # summaries are short: the first rows
             return
         t = self.ctx.config.min_residual_dof
         for offset, dof in dof_in_text(chunk.raw):

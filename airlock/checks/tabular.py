@@ -151,6 +151,8 @@ def transposed(names: list[str], chunk: Chunk) -> tuple[list[str], Chunk] | None
     if len(chunk) == 0 or len(chunk) > 200 or chunk.width < 2 or chunk.width > 500:
         return None
     labels = [str(v) if v is not None else "" for v in chunk.column(0).to_pylist()]
+    if not labels[0]:  # a header row read as data (its first cell, the corner, is empty)
+        labels[0] = "column 1"
     if not all(labels) or len({key(label) for label in labels}) < len(labels):
         return None
     rows = [[names[j], *(_text(v) for v in chunk.column(j).to_pylist())]
