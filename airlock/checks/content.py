@@ -8,10 +8,11 @@ locations. A block is cut at line ends into pieces of 64 KiB, one Arrow array wi
 and one pass of RE2 (pyarrow.compute) over it finds the pieces where anything could be; Python
 reads only those, so a 1 GB file costs about one vectorised pass.
 
-A sample ID is matched as a whole word, where word characters are letters and digits only:
-``DK000001:``, ``/data/DK000001.cram`` and plink's ``FID_IID`` (``DK000001_DK000001``) all
-contain it; ``DK0000012`` does not. IDs shorter than four characters, and numeric ones shorter
-than six digits, are never matched: they would match ordinary values (``1``, ``2023``).
+A sample ID is matched where nothing beside it continues it (a letter next to a letter, a
+digit next to a digit): ``DK000001:``, ``/data/DK000001.cram``, plink's ``FID_IID``
+(``DK000001_DK000001``) and ``DK000001DK000002`` all contain it; ``DK0000012`` does not. IDs
+shorter than four characters, and numeric ones shorter than six digits, are never matched: they
+would match ordinary values (``1``, ``2023``).
 """
 
 from __future__ import annotations
@@ -133,7 +134,17 @@ _VCF_MESSAGE = (
 
 # -- blobs and genotype strings -----------------------------------------------------------------
 
-_RUN_PATTERN = f"[A-Za-z0-9+/=]{{{_RUN},}}"
+_RUN_PATTERN = f"[A-Za-z0-9+/=_-]{{{_RUN},}}"
+#: bytes written as hex tokens: a C array ('0x1f, 0x8b, ...'), pairs ('1f 8b 08 ...') or
+#: hexdump lines ('00000010: 1f8b 0800 ...'), 48 bytes or more
+_HEX_TOKENS = (
+    r"(?:0x[0-9a-fA-F]{2}[ ,;]*){48,}|(?:[0-9a-fA-F]{2}[ :\n]){48,}|"
+    r"(?m:^[0-9a-fA-F]{7,8}:? +(?:[0-9a-fA-F]{2,4} ){4})"
+)
+_HEX_TOKENS_RE = re.compile(
+    rb"(?:0x[0-9a-fA-F]{2}[ ,;]*){48,}|(?:[0-9a-fA-F]{2}[ :\n]){48,}|"
+    rb"(?:(?m:^)[0-9a-fA-F]{7,8}:? +(?:[0-9a-fA-F]{2,4} )+[^\n]*\n?)+"
+)
 _RUN_RE = re.compile(_RUN_PATTERN.encode())
 
 
@@ -145,7 +156,7 @@ def _entropy(text: bytes) -> float:
 
 def _classify_run(run: bytes) -> tuple[str, str] | None:
     """(rule, what) for a long run of base64 characters that is data, not a word or a path."""
-    chars = set(run)
+    chars = set(run) - set(b"-_")
     if chars <= set(b"012"):
         if len(run) >= _GENO_MIN and _spread(run, b"012") >= 2:
             return RULE_GENOTYPE_STRING, "a string of genotype codes (0/1/2), one per person"
@@ -193,6 +204,23 @@ def find_blobs(data: bytes, start: int = 0, end: int | None = None) -> Iterator[
         if found:
             rule, what = found
             yield Hit(s, e, rule, _blob_message(what, len(run)), run[:24].decode() + "...")
+    for m in _HEX_TOKENS_RE.finditer(data, start, end):
+        digits = b"".join(_hex_bytes(line) for line in m.group().splitlines())
+        if _classify_run(digits.lower() if len(digits) >= _HEX_MIN else b"") is not None:
+            yield Hit(m.start(), m.end(), RULE_BLOB,
+                      _blob_message("hexadecimal data (packed or compressed bytes)",
+                                    len(digits)), m.group()[:24].decode() + "...")  # fmt: skip
+
+
+_DUMP_LINE = re.compile(rb"^[0-9a-fA-F]{7,8}:? +((?:[0-9a-fA-F]{2,4} {1,2})+)")
+
+
+def _hex_bytes(line: bytes) -> bytes:
+    """The hex digits of one line of tokens; a hexdump line without its offset and text."""
+    dump = _DUMP_LINE.match(line)
+    if dump:
+        line = dump.group(1)
+    return re.sub(rb"0x|[^0-9a-fA-F]", b"", line)
 
 
 def _blob_message(what: str, size: int) -> str:
@@ -238,9 +266,7 @@ class SampleIdMatcher:
         body = "|".join(alternatives)
         #: RE2 prefilter over lines (no lookarounds in RE2: the Python pattern decides)
         self.prefilter = f"(?:{body})" if ids else ""
-        self.words = re.compile(
-            rb"(?<![A-Za-z0-9])(" + body.encode() + rb")(?![A-Za-z0-9])"
-        ) if ids else None  # fmt: skip
+        self.words = re.compile(rb"(" + body.encode() + rb")") if ids else None
 
     def __bool__(self) -> bool:
         return bool(self.ids)
@@ -251,8 +277,9 @@ class SampleIdMatcher:
         if not self.ids or not data:
             return
         for m in self.words.finditer(data, start, len(data) if end is None else end):
-            if m.group(1) in self.bytes_ids:
-                yield m.start(1), m.end(1), m.group(1).decode()
+            s, e = m.start(1), m.end(1)
+            if m.group(1) in self.bytes_ids and _bounded(data, s, e):
+                yield s, e, m.group(1).decode()
 
     def in_text(self, text: str) -> list[str]:
         """The sample IDs in a short text (a column name, a cell)."""
@@ -260,6 +287,22 @@ class SampleIdMatcher:
             return []
         data = text.encode("utf-8", "replace")
         return [s for _, _, s in self.find(data)]
+
+
+def _kind(byte: int) -> int:
+    """0: other, 1: letter, 2: digit."""
+    if 48 <= byte <= 57:
+        return 2
+    return 1 if 65 <= byte <= 90 or 97 <= byte <= 122 else 0
+
+
+def _bounded(data: bytes, s: int, e: int) -> bool:
+    """A match is a whole ID when the characters beside it do not continue it: a letter next
+    to a letter or a digit next to a digit would (``DK0000012``, ``xDK000001``); anything else
+    separates (``DK000001:``, ``0_DK000001``, ``DK000001DK000002``)."""
+    before = _kind(data[s - 1]) if s > 0 else 0
+    after = _kind(data[e]) if e < len(data) else 0
+    return not (before and before == _kind(data[s])) and not (after and after == _kind(data[e - 1]))
 
 
 def _shapes(ids: Iterable[str]) -> set[str]:
@@ -293,7 +336,9 @@ def scan(data: bytes, matcher: SampleIdMatcher | None) -> Iterator[Hit]:
     if not data:
         return
     yield from find_vcf_header(data)
-    pattern = f"{_RUN_PATTERN}|{_GT_FIELD}" + (f"|{matcher.prefilter}" if matcher else "")
+    pattern = f"{_RUN_PATTERN}|{_GT_FIELD}|{_HEX_TOKENS}" + (
+        f"|{matcher.prefilter}" if matcher else ""
+    )
     pieces, offsets = pieces_of(data)
     vcf = False
     for i in matching(pieces, pattern).tolist():

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import re
-import warnings
 from collections.abc import Iterator
-
-import pandas as pd
 
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -221,45 +217,56 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     end = start
     while end < len(block) and data_line(block[end]):
         end += 1
+    if end - start < 2:
+        return None
     counts = {len(ln.split()) for ln in block[start:end]}
-    if end - start < 2 or max(counts) - min(counts) > 1:
+    if max(counts) - min(counts) > 1:
         return None
     if start > k and (_KEY_VALUE.search(block[k]) or block[k].lstrip().startswith((">", "#"))):
         start_header = None
     else:
         start_header = k if start > k else None
-    text = "\n".join(block[start_header if start_header is not None else start : end])
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame = pd.read_fwf(io.StringIO(text), header=0 if start_header is not None else None,
-                                dtype=str, infer_nrows=min(200, end - start))  # fmt: skip
-    except (ValueError, pd.errors.ParserError):
+    data = [ln.expandtabs() for ln in block[start:end]]
+    header = block[start_header].expandtabs() if start_header is not None else None
+    names, rows = split_fixed_width(header, data)
+    if len(names) < 2:
         return None
-    frame = _merge_empty_columns(frame)
-    names = [("" if str(c).startswith("Unnamed:") else str(c)) for c in frame.columns]
-    if start_header is None:
-        names = [str(j + 1) for j in range(len(names))]
-    rows = [[None if pd.isna(v) else str(v) for v in row] for row in frame.itertuples(index=False)]
     first_line = first + (start_header if start_header is not None else start)
     return TextTable("fixed-width", first_line, first + end - 1, _names(names), rows), end
 
 
-def _merge_empty_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns empty in every row (a header word such as 'Std.' over blanks) are joined to the
-    next column's name."""
-    columns = list(frame.columns)
-    keep, carry = [], ""
-    for c in columns:
-        if frame[c].isna().all() and not str(c).startswith("Unnamed:"):
-            carry = f"{carry} {c}".strip()
+def split_fixed_width(header: str | None, data: list[str]) -> tuple[list[str], list[list]]:
+    """Columns of fixed-width lines where every data line has a space; the header's words go
+    to the column they overlap most (or the nearest: headers are aligned left or right)."""
+    width = max(len(ln) for ln in data)
+    blank = [all(i >= len(ln) or ln[i] == " " for ln in data) for i in range(width)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < width:
+        if blank[i]:
+            i += 1
             continue
-        if carry:
-            frame = frame.rename(columns={c: f"{carry} {c}"})
-            c = f"{carry} {c}"
-            carry = ""
-        keep.append(c)
-    return frame[keep]
+        j = i
+        while j < width and not blank[j]:
+            j += 1
+        spans.append((i, j))
+        i = j
+    rows = [[ln[a:b].strip() or None for a, b in spans] for ln in data]
+    if header is None:
+        return [str(k + 1) for k in range(len(spans))], rows
+    words: list[list[str]] = [[] for _ in spans]
+    for m in re.finditer(r"\S+", header):
+        s, e = m.start(), m.end()
+        overlap = [max(0, min(e, b) - max(s, a)) for a, b in spans]
+        if max(overlap) > 0:
+            k = overlap.index(max(overlap))
+        else:  # in a gap: the nearer column, the one to the right on a tie (R and pandas
+            # align headers right over numbers)
+            right = next((c for c, (a, _) in enumerate(spans) if a >= e), len(spans) - 1)
+            left = max(right - 1, 0)
+            k = left if right == left or s - spans[left][1] < spans[right][0] - e else right
+        words[k].append(m.group())
+    return [" ".join(w) for w in words], rows
 
 
 def _with_header(kind: str, first: int, last: int, rows: list[list[str]]) -> TextTable:

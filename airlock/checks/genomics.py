@@ -68,6 +68,8 @@ _N = {"n", "nobs", "n_obs", "nmiss", "n_samples", "sample_size", "samplesize", "
       "total_n", "num_samples", "n_sample", "ns", "nsamples", "totalsamplesize",
       "n_geno"}  # fmt: skip
 _N_STRATUM = {"", "n", "ct", "count", "num", "nobs", "n_obs"}
+#: short quantity names that may carry a population or cohort beside them (AC_afr, dk_AF)
+_SHORT = {"ac", "an", "af", "maf", "eaf", "freq", "n", "nhomalt", "mac", "ns"}
 # genotype counts -> quantity
 _GENO = {
     "hom_ref_ct": "genotype_hom_y", "het_ref_alt_cts": "genotype_het",
@@ -76,8 +78,10 @@ _GENO = {
     "two_ax_ct": "genotype_hom_y", "non_a1_ct": "genotype_hom_y", "hom_ref": "genotype_hom_y",
     "het": "genotype_het", "hom_alt": "genotype_hom_x", "n_hom_ref": "genotype_hom_y",
     "n_het": "genotype_het", "n_hom_alt": "genotype_hom_x", "hom_ref_count": "genotype_hom_y",
-    "het_count": "genotype_het", "hom_alt_count": "genotype_hom_x",
+    "het_count": "genotype_het", "hom_alt_count": "genotype_hom_x", "nhomalt": "genotype_hom_x",
+    "n_hom": "genotype_hom_x",
 }  # fmt: skip
+_QUANTITIES = _AC | _AN | _AF | _N | set(_GENO) | {"obs_ct"}
 _MISSING = re.compile(r"(^|_)(missing|miss|f_miss|nmiss_geno|n_miss)(_|$)")
 
 
@@ -99,10 +103,18 @@ def _classify(name: str) -> tuple[str, str]:
         stratum = "cases"
     elif set(words) & _CONTROL:
         stratum = "controls"
-    elif len(words) >= 2 and words[-1] in ("a", "u") and words[0] in ("f", "maf", "nchrobs"):
+    elif len(words) >= 2 and words[-1] in ("a", "u") and words[0] in ("f", "maf", "nchrobs", "c"):
         stratum = "cases" if words[-1] == "a" else "controls"
-        words = words[:-1]
+        words = ["ac"] if words[0] == "c" else words[:-1]
     rest = "_".join(w for w in words if w not in _CASE | _CONTROL)
+    if rest not in _QUANTITIES and "_" in rest and not stratum:
+        # a stratum of the table's own: AC_afr, AF_dk, dk_AN, n_uk
+        first, _, others = rest.partition("_")
+        before, _, last = rest.rpartition("_")
+        if first in _SHORT:
+            return others, first
+        if last in _SHORT:
+            return before, last
     return stratum, rest
 
 
@@ -153,12 +165,14 @@ def generic_roles(names: list[str]) -> dict[int, Role]:
     return roles
 
 
-def checkable(roles: dict[int, Role]) -> bool:
-    """Whether a per-variant table carries something the rules can check."""
+def checkable(roles: dict[int, Role], names: list[str]) -> bool:
+    """Whether a per-variant table carries something the rules can check: allele or genotype
+    counts, frequencies, people, or effects (which need their N). P-values alone are not."""
+    keys = {"_".join(tokens(n)) for n in names}
     return any(
         r.quantity.startswith(("allele_", "genotype_")) or r.quantity == "people"
         for r in roles.values()
-    ) or any(r.quantity == "statistic" for r in roles.values())
+    ) or bool(keys & (_EFFECT | _SE))
 
 
 @dataclasses.dataclass

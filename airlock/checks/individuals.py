@@ -210,10 +210,9 @@ class IndividualRules:
         per_variant = rec is not None and rec.per_variant
         counted = bool(ctx.people_counts) or ctx.row_counts
         data_columns = [i for i in range(len(ctx.names)) if not self._label(i)]
-        if any(near(len(data_columns), n) for n in people) or any(
-            near(len(ctx.names), n) for n in people
-        ):
-            n = next(n for n in people if near(len(data_columns), n) or near(len(ctx.names), n))
+        copies = [*people, *(2 * n for n in people)]  # a column per person, or per haplotype
+        if any(near(len(data_columns), n) or near(len(ctx.names), n) for n in copies):
+            n = next(n for n in copies if near(len(data_columns), n) or near(len(ctx.names), n))
             ctx.sink.add(
                 RULE_ONE_COLUMN,
                 Verdict.BLOCK,
@@ -279,19 +278,29 @@ class IndividualRules:
                 )
 
     def _genotypes(self, rows: int, people: list[int]) -> None:
-        columns = [i for i, g in self.geno.items() if g.kind != "codes" or g.saw_two]
-        if not columns or rows == 0:
+        kinds = {i: g.kind if g.kind != "codes" or g.saw_two else "binary"
+                 for i, g in self.geno.items()}  # fmt: skip
+        strong = [i for i, k in kinds.items() if k in ("codes", "dosage", "calls")]
+        weak = [i for i, k in kinds.items() if k in ("probability", "letters")]
+        binary = [i for i, k in kinds.items() if k == "binary"]
+        if rows == 0 or not kinds:
             return
-        names = [self.ctx.names[i] for i in columns]
-        calls = [i for i in columns if self.geno[i].kind == "calls"]
-        enough = len(columns) >= max(self.ctx.config.genotype_matrix_min_columns, 1)
-        variant_names = any(_VARIANT_NAME.match(n.strip()) for n in names)
-        if not enough and rows >= _MIN_ROWS:
-            enough = any(near(rows, n) for n in people) or variant_names or len(columns) >= 3
+        minimum = max(self.ctx.config.genotype_matrix_min_columns, 1)
+        columns = strong
+        enough = len(strong) >= minimum
+        if not enough and rows >= _MIN_ROWS and strong:
+            variant_names = any(_VARIANT_NAME.match(self.ctx.names[i].strip()) for i in strong)
+            enough = any(near(rows, n) for n in people) or variant_names or len(strong) >= 3
+        calls = [i for i in strong if kinds[i] == "calls"]
         if not enough and calls and rows >= 10 and not self.ctx.people_counts:
             enough = True
+        if not enough and len(strong) + len(weak) >= max(minimum, 10):
+            columns, enough = strong + weak, True  # probabilities or alleles per person
+        if not enough and len(binary) >= 50:
+            columns, enough = binary, True  # haplotypes (0/1 per chromosome copy)
         if not enough:
             return
+        names = [self.ctx.names[i] for i in columns]
         self.ctx.sink.add(
             RULE_GENOTYPES,
             Verdict.BLOCK,
@@ -381,6 +390,8 @@ def _genotype_kind(chunk: Chunk, i: int) -> str | None:
                 return "calls"
             if _share(valid, _NUCLEOTIDES) >= 0.9 and _share(valid, _HOMOZYGOUS) >= 0.2:
                 return "calls"
+            if _share(valid, r"^[ACGTN0]$") >= 0.9:
+                return "letters"  # one allele per cell, as in a .ped file
             other = pc.filter(
                 valid, pc.invert(pc.match_substring_regex(valid, r"^\s*[-+]?[0-9.]+\s*$"))
             )
@@ -391,10 +402,13 @@ def _genotype_kind(chunk: Chunk, i: int) -> str | None:
         return None
     if np.all(np.isin(present, (0.0, 1.0, 2.0, -1.0, -9.0))):
         return "codes" if len(np.unique(present[present >= 0])) >= 2 else None
-    if present.min() >= 0 and present.max() <= 2.0001 and present.max() > 1.5:
-        near_whole = np.abs(present - np.round(present)) < 0.1
-        if near_whole.mean() >= 0.5 and np.any(present != np.round(present)):
-            return "dosage"
+    if present.min() < 0 or not np.any(present != np.round(present)):
+        return None
+    near_whole = np.abs(present - np.round(present)) < 0.1
+    if present.max() <= 2.0001 and present.max() > 1.5 and near_whole.mean() >= 0.5:
+        return "dosage"
+    if present.max() <= 1.0001 and ((present < 0.05) | (present > 0.95)).mean() >= 0.6:
+        return "probability"  # genotype probabilities (IMPUTE's .gen)
     return None
 
 

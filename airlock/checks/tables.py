@@ -120,6 +120,10 @@ _SUPPRESSED = re.compile(
 )
 _N_PERCENT = r"^\s*(\d+)\s*(?:/\s*(\d+)\s*)?[\(\[]\s*\d+(?:[.,]\d+)?\s*%?\s*[\)\]]\s*$"
 _SPREAD_LABEL = {"mean", "median", "sd", "iqr", "range", "average", "std"}
+#: a count of people written in words: 'n = 7', 'N=250', 'number of events= 3'
+_N_IN_TEXT = re.compile(
+    r"(?i)(?:\bn|number of (?:events|cases|patients|people|subjects))\s*[=:]\s*(\d+)\b"
+)
 #: small tables are kept whole for the margin, row and transposition rules
 WHOLE_TABLE_ROWS = 5000
 WHOLE_TABLE_COLUMNS = 200
@@ -266,6 +270,8 @@ class CountRules:
         self.ctx = ctx
         rec = ctx.recognition
         per_variant = bool(rec and rec.per_variant)
+        # a registered tool's table says which columns count people; the rest never do
+        registered = bool(rec and rec.kind and not rec.kind.generic)
         self.columns: dict[int, _Column] = {}
         for i, name in enumerate(ctx.names):
             if i in ctx.claimed:
@@ -277,13 +283,32 @@ class CountRules:
                 continue
             if count_name(name):
                 self.columns[i] = _Column(named=True)
-            elif not per_variant and not excluded_from_counts(name):
+            elif not per_variant and not registered and not excluded_from_counts(name):
                 self.columns[i] = _Column(named=False)
+        self._counts_in_names()
         self.derived = [] if per_variant else _derived_pairs(ctx)
         self.label_col = next(
             (i for i in range(ctx.first.width) if ctx.first.texts(i) is not None), None
         )
         self.n_percent: dict[int, int] = {}  # column -> cells parsed as n (%)
+
+    def _counts_in_names(self) -> None:
+        """Counts written into column names: 'cases (n=7)', 'Female % (N = 250)'."""
+        t = self.ctx.config.min_cell_count
+        for name in self.ctx.names:
+            for m in _N_IN_TEXT.finditer(str(name)):
+                n = int(m.group(1))
+                if 0 < n < t:
+                    self.ctx.row_counts = True
+                    self.ctx.sink.add(
+                        RULE_MIN_CELL,
+                        Verdict.BLOCK,
+                        f"Column name {name} says {n} people, below the minimum of {t} per "
+                        "group. Merge the group with another, then check again.",
+                        Location(row=0, column=name, value=str(n)),
+                    )
+                elif n:
+                    self.ctx.row_counts = True
 
     def feed(self, chunk: Chunk) -> None:
         t = self.ctx.config.min_cell_count
@@ -872,9 +897,19 @@ def dof_message(dof: float, t: int) -> str:
 
 _DOF_TEXT = re.compile(
     rb"Df Residuals:?[\s\",;|]*(\d+)|Residual.{0,80}?\bon\s+(\d+)\s+degrees\s+of\s+freedom"
-    rb"|df_resid\W{1,3}(\d+)|F-statistic:.{0,40}?\bon\s+\d+\s+and\s+(\d+)\s+DF",
+    rb"|df_resid\W{1,3}(\d+)|F-statistic:.{0,40}?\bon\s+\d+\s+and\s+(\d+)\s+DF"
+    rb"|(?m:^)\s*Residuals?\s+(\d+)\s+[-+\d.]",
     re.I,
 )
+
+
+def counts_in_text(text: str) -> Iterator[tuple[int, int]]:
+    """(offset, count) of counts of people written in words ('n = 7', 'number of events= 3',
+    statsmodels' 'No. Observations: 8')."""
+    for m in _N_IN_TEXT.finditer(text):
+        yield m.start(), int(m.group(1))
+    for m in re.finditer(r"No\. Observations:\s+(\d+)", text):
+        yield m.start(), int(m.group(1))
 
 
 def dof_in_text(data: bytes) -> Iterator[tuple[int, int]]:

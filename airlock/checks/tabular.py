@@ -114,7 +114,7 @@ def recognise(names: list[str], first: Chunk, config, file_name: str = "") -> Re
         return rec
     if genomics.is_per_variant(names):
         roles = genomics.generic_roles(names)
-        if genomics.checkable(roles):
+        if genomics.checkable(roles, names):
             kind = kind_named(config, "variants")
             if mismatch := content_mismatch(kind, roles, names, first):
                 return Recognition(reason=f"its columns are named like a per-variant table, but "

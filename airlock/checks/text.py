@@ -21,7 +21,13 @@ from airlock.checks.embedded import TextTable, find_tables
 from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.identifiers import find_identifiers
 from airlock.checks.reading import iter_text_blocks
-from airlock.checks.tables import RULE_DOF, dof_in_text, dof_message
+from airlock.checks.tables import (
+    RULE_DOF,
+    RULE_MIN_CELL,
+    counts_in_text,
+    dof_in_text,
+    dof_message,
+)
 
 
 def scan_text(
@@ -45,6 +51,17 @@ def scan_text(
         if found.rule == content.RULE_SAMPLE_ID:
             message = content.sample_id_message("This text contains")
         sink.add(found.rule, Verdict.BLOCK, message, Location(line, column, found.value))
+    t = context.config.min_cell_count
+    for offset, n in counts_in_text(text):
+        if 0 < n < t:
+            line = first_line + text.count("\n", 0, offset)
+            sink.add(
+                RULE_MIN_CELL,
+                Verdict.BLOCK,
+                f"The text says {n} people (or events), below the minimum of {t}. Merge small "
+                "groups, or leave the count out.",
+                Location(line, column, str(n)),
+            )
     dofs = []
     for offset, dof in dof_in_text(raw):
         dofs.append(dof)

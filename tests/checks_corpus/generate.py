@@ -1360,6 +1360,204 @@ def _(path, rng):
     return _tsv(rows)
 
 
+# -- more tools and layouts --------------------------------------------------------------------
+
+M = "more"
+
+
+@case("pcs_cases_only.csv", Expect.BLOCK, "PCs of the 150 cases, no IDs", I)
+def _(path, rng):
+    frame = pd.DataFrame(_scores(rng, 150, 4), columns=["PC1", "PC2", "PC3", "PC4"])
+    frame.to_csv(path, index=False)
+
+
+@case("prs_with_group.csv", Expect.BLOCK, "a score per person with case/control labels", I)
+def _(path, rng):
+    frame = pd.DataFrame({"group": rng.choice(["case", "control"], PEOPLE),
+                          "prs": np.round(rng.normal(0, 1, PEOPLE), 5)})  # fmt: skip
+    frame.to_csv(path, index=False)
+
+
+@case("plink.ped", Expect.BLOCK, "a plink .ped file (alleles per person)", I)
+def _(path, rng):
+    return "".join(
+        f"F{i} per{i} 0 0 1 2 " + " ".join(rng.choice(list("ACGT"), 24)) + "\n" for i in range(40)
+    )
+
+
+@case("impute.gen", Expect.BLOCK, "IMPUTE genotype probabilities", I)
+def _(path, rng):
+    lines = []
+    for i in range(30):
+        probs = np.round(rng.dirichlet([60, 1, 1], 20)[:, rng.permutation(3)].ravel(), 3)
+        lines.append(f"--- rs{i} {1000 + i} A G " + " ".join(f"{p:.3f}" for p in probs))
+    return "\n".join(lines) + "\n"
+
+
+@case("shapeit.haps", Expect.BLOCK, "SHAPEIT haplotypes, 0/1 per chromosome copy", I)
+def _(path, rng):
+    return "".join(
+        f"22 rs{i} {1000 + i} A G " + " ".join(map(str, rng.integers(0, 2, 120))) + "\n"
+        for i in range(30)
+    )
+
+
+@case("json_records_people.json", Expect.BLOCK, "JSON records, one per person", I)
+def _(path, rng):
+    return json.dumps([{"id": f"P{i}", "pc1": float(rng.normal()), "pc2": float(rng.normal())}
+                       for i in range(PEOPLE)])  # fmt: skip
+
+
+@case("ids_concatenated.txt", Expect.BLOCK, "two sample IDs written together", I)
+def _(path, rng):
+    return "excluded: DK000001DK000002\n"
+
+
+@case("prsice.best", Expect.BLOCK, "PRSice scores per person", I)
+def _(path, rng):
+    return "FID IID In_Regression PRS\n" + "".join(
+        f"f{i} per{i} Yes {rng.normal():.5f}\n" for i in range(60)
+    )
+
+
+@case("xxd.txt", Expect.BLOCK, "a hexdump of packed data", I)
+def _(path, rng):
+    return "".join(
+        f"{i:08x}: " + " ".join(rng.bytes(2).hex() for _ in range(8)) + "  ................\n"
+        for i in range(0, 256, 16)
+    )
+
+
+@case("regenie_step1.loco", Expect.BLOCK, "regenie step 1 predictions, people as columns", I)
+def _(path, rng):
+    people = sample_ids("dk", 20)
+    return (
+        "FID_IID "
+        + " ".join(f"{s}_{s}" for s in people)
+        + "\n1 "
+        + " ".join(f"{v:.4f}" for v in rng.normal(0, 1, 20))
+        + "\n"
+    )
+
+
+@case("gnomad_style.tsv", Expect.BLOCK, "AC_dk/AN_dk per cohort with a 3", C)
+def _(path, rng):
+    return (
+        "CHROM\tPOS\tREF\tALT\tAC_dk\tAN_dk\tAC_se\tAN_se\n"
+        "22\t100\tA\tG\t3\t600\t40\t600\n22\t200\tC\tT\t50\t600\t60\t600\n"
+    )
+
+
+@case("assoc_counts.assoc", Expect.BLOCK, "plink 1.9 --assoc counts with C_A = 3", C)
+def _(path, rng):
+    return (
+        "CHR SNP BP A1 C_A C_U A2 CHISQ P OR\n22 rs1 100 G 3 40 A 1.2 0.3 1.1\n"
+        "22 rs2 200 C 50 60 T 1.2 0.3 1.1\n"
+    )
+
+
+@case("table1_n_in_header.csv", Expect.BLOCK, "Table 1 with '(n=7)' in a column name", C)
+def _(path, rng):
+    return "characteristic,cases (n=7),controls (n=250)\nfemale %,42.9,48.0\nage mean,54.2,51.0\n"
+
+
+@case("coxph.txt", Expect.BLOCK, "R coxph summary with 'number of events= 3'", C)
+def _(path, rng):
+    return (
+        "Call:\ncoxph(formula = Surv(time, status) ~ age)\n\n  n= 45, number of events= 3 \n\n"
+        "      coef exp(coef) se(coef)     z Pr(>|z|)\n"
+        "age 0.0123    1.0124   0.0101 1.218    0.223\n"
+    )
+
+
+@case("anova.txt", Expect.BLOCK, "R anova table with 6 residual degrees of freedom", C)
+def _(path, rng):
+    return (
+        "Analysis of Variance Table\n\nResponse: ldl\n"
+        "          Df Sum Sq Mean Sq F value Pr(>F)\n"
+        "group      2  1.234  0.6170  0.5231 0.6171\nResiduals  6  7.077  1.1795\n"
+    )
+
+
+@case("value_counts.txt", Expect.BLOCK, "pandas value_counts() printed, with a 3", C)
+def _(path, rng):
+    return "ldl_category\nhigh    3\nlow    55\nName: count, dtype: int64\n"
+
+
+@case("km_table.csv", Expect.BLOCK, "Kaplan-Meier table with 1 event", C)
+def _(path, rng):
+    return "time,n.risk,n.event,survival\n1,45,2,0.95\n2,40,1,0.93\n"
+
+
+@case("hist.csv", Expect.BLOCK, "histogram counts with a 3", C)
+def _(path, rng):
+    return "bin_start,bin_end,count\n0,10,25\n10,20,3\n"
+
+
+@case("gnomad_style_safe.tsv", Expect.PASS, "AC/AN per cohort", S)
+def _(path, rng):
+    return (
+        "CHROM\tPOS\tREF\tALT\tAC_dk\tAN_dk\tAC_se\tAN_se\n"
+        "22\t100\tA\tG\t30\t600\t40\t600\n22\t200\tC\tT\t50\t600\t60\t600\n"
+    )
+
+
+@case("clumped.clumped", Expect.PASS, "plink 1.9 --clump (TOTAL, NSIG: counts of SNPs)", S)
+def _(path, rng):
+    return (
+        " CHR    F         SNP         BP          P    TOTAL   NSIG    S05    S01   S001  S0001"
+        "    SP2\n  22    1    rs123    1000   1e-10        3      1      1      1      0      0"
+        "    rs1(1),rs2(1)\n"
+    )
+
+
+@case("magma.genes.out", Expect.PASS, "MAGMA gene results (NSNPS, NPARAM, N)", S)
+def _(path, rng):
+    return (
+        "GENE CHR START STOP NSNPS NPARAM N ZSTAT P\n1 22 100 2000 12 3 900 1.2 0.1\n"
+        "2 22 3000 5000 4 2 900 0.3 0.4\n"
+    )
+
+
+@case("cojo.jma.cojo", Expect.PASS, "GCTA-COJO joint results", S)
+def _(path, rng):
+    return (
+        "Chr SNP bp refA freq b se p n freq_geno bJ bJ_se pJ LD_r\n"
+        "22 rs1 100 A 0.2 0.1 0.02 1e-8 900 0.2 0.1 0.02 1e-8 0\n"
+    )
+
+
+@case("reml.hsq", Expect.PASS, "GCTA --reml variance components", S)
+def _(path, rng):
+    return (
+        "Source\tVariance\tSE\nV(G)\t0.3\t0.1\nV(e)\t0.7\t0.1\nVp\t1.0\t0.05\n"
+        "V(G)/Vp\t0.3\t0.1\nlogL\t-100\nn\t5000\n"
+    )
+
+
+@case("ldsc.log", Expect.PASS, "an LDSC log", S)
+def _(path, rng):
+    return (
+        "*" * 69 + "\n* LD Score Regression (LDSC)\n" + "*" * 69 + "\n"
+        "Total Observed scale h2: 0.2 (0.05)\nLambda GC: 1.05\n"
+    )
+
+
+@case("manhattan.csv", Expect.REVIEW, "CHR/BP/P only: p-values without N", M)
+def _(path, rng):
+    return "CHR,BP,P\n" + "".join(f"22,{100 + i},{rng.uniform():.4f}\n" for i in range(50))
+
+
+@case("freq_by_pop.tsv", Expect.REVIEW, "frequencies per cohort without N", M)
+def _(path, rng):
+    return "CHROM\tPOS\tREF\tALT\tAF_dk\tAF_se\n22\t100\tA\tG\t0.1\t0.2\n"
+
+
+@case("crosstab_exact.csv", Expect.REVIEW, "a crosstab of exact (unrounded) counts", M)
+def _(path, rng):
+    return "region,2021,2022\nnorth,53,61\nsouth,42,37\n"
+
+
 # -- files only a human can judge --------------------------------------------------------------
 
 H = "human"
