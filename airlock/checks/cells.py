@@ -90,6 +90,8 @@ class Chunk:
     raw: bytes | None = None
     _numbers: dict[int, np.ndarray] = dataclasses.field(default_factory=dict, repr=False)
     _texts: dict[int, pa.Array | None] = dataclasses.field(default_factory=dict, repr=False)
+    #: what rules computed from the chunk once for all (airlock.checks.content's prefilter)
+    cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return self.table.num_rows

@@ -330,19 +330,41 @@ def sample_id_message(where: str) -> str:
 # -- all of them --------------------------------------------------------------------------------
 
 
-def scan(data: bytes, matcher: SampleIdMatcher | None) -> Iterator[Hit]:
+#: a cell that starts like a spreadsheet formula: a trigger not followed by a number (or a tab
+#: or carriage return first); airlock.checks.formulas reads the pieces it is in
+FORMULA_START = r"(?:^|[\t,;|\"\n])[=+\-@][^0-9.\s]|[\",;|][\t\r]"
+_FORMULA_START_RE = re.compile(FORMULA_START.encode())
+
+
+def prefiltered(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None = None
+                ) -> list[tuple[int, int]]:  # fmt: skip
+    """(start, end) of the pieces of ``data`` where any scanner (or the formula rule) could
+    find something: one RE2 pass, kept in ``cache`` (a chunk's) for the other rules."""
+    if cache is not None and "pieces" in cache:
+        return cache["pieces"]
+    pattern = f"{_RUN_PATTERN}|{_GT_FIELD}|{_HEX_TOKENS}|{FORMULA_START}" + (
+        f"|{matcher.prefilter}" if matcher else ""
+    )
+    pieces, offsets = pieces_of(data)
+    found = [(int(offsets[i]), int(offsets[i + 1])) for i in matching(pieces, pattern).tolist()]
+    if cache is not None:
+        cache["pieces"] = found
+    return found
+
+
+def may_hold_formulas(data: bytes, pieces: list[tuple[int, int]]) -> bool:
+    return any(_FORMULA_START_RE.search(data, s, e) for s, e in pieces)
+
+
+def scan(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None = None
+         ) -> Iterator[Hit]:  # fmt: skip
     """Every content hit in ``data``: VCF, blobs and genotype strings, sample IDs. One RE2
     pass over pieces of the data finds where to look; Python reads only those pieces."""
     if not data:
         return
     yield from find_vcf_header(data)
-    pattern = f"{_RUN_PATTERN}|{_GT_FIELD}|{_HEX_TOKENS}" + (
-        f"|{matcher.prefilter}" if matcher else ""
-    )
-    pieces, offsets = pieces_of(data)
     vcf = False
-    for i in matching(pieces, pattern).tolist():
-        start, end = int(offsets[i]), int(offsets[i + 1])
+    for start, end in prefiltered(data, matcher, cache):
         if not vcf:
             for hit in find_vcf_records(data, start, end):
                 vcf = True

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, report_cells
+from airlock.checks.content import may_hold_formulas, prefiltered, sample_id_matcher
 from airlock.checks.findings import Location, Verdict
 
 RULE = "formula"
@@ -45,18 +46,6 @@ def looks_like_formula(value: object) -> bool:
     return False
 
 
-#: a cell that starts with a trigger not followed by a number (RE2, over pieces of the rows)
-_START = r"(?:^|[\t,;|\"\n])[=+\-@][^0-9.\s]|[\t\r][=+\-@]|[\",;|][\t\r]"
-
-
-def _maybe(raw: bytes) -> bool:
-    """Whether the rows' bytes may hold a formula cell (numbers such as -0.5 never do)."""
-    from airlock.checks.content import matching, pieces_of
-
-    pieces, _ = pieces_of(raw)
-    return matching(pieces, _START).size > 0
-
-
 def _message(what: str) -> str:
     return (
         f"{what} starts with a character that makes a spreadsheet run it as a formula "
@@ -78,8 +67,10 @@ class FormulaRule:
                 )
 
     def feed(self, chunk: Chunk) -> None:
-        if chunk.raw is not None and not _maybe(chunk.raw):
-            return
+        if chunk.raw is not None:
+            matcher = sample_id_matcher(self.ctx.context.sample_ids)
+            if not may_hold_formulas(chunk.raw, prefiltered(chunk.raw, matcher, chunk.cache)):
+                return
         for col in range(chunk.width):
             texts = chunk.texts(col)
             if texts is None:

@@ -104,7 +104,11 @@ class IndividualRules:
                     "aggregates instead.",
                     Location(row=0, column=name),
                 )
-        declared = set(rec.roles) - rec.extra if rec and rec.kind else set()
+        # the columns a recognised kind lists are what it says; only the others are suspects
+        declared: set[int] = set()
+        if rec and rec.kind:
+            known = set(range(len(ctx.names))) - rec.extra
+            declared = set(rec.roles) if rec.kind.generic else known
         self.id_columns = {i: _Values() for i, n in enumerate(ctx.names) if id_column_name(n)}
         self.values = {i: _Values() for i in range(len(ctx.names))}
         self.geno: dict[int, _Geno] = {}
@@ -119,7 +123,7 @@ class IndividualRules:
 
     def feed(self, chunk: Chunk) -> None:
         self._scan(chunk)
-        first = chunk is self.ctx.first
+        first = chunk.first_row == 1
         for i, v in self.values.items():
             if i >= chunk.width:
                 continue
@@ -178,7 +182,7 @@ class IndividualRules:
             return
         rec = self.ctx.recognition
         sink = self.ctx.sink
-        for hit in content.scan(chunk.raw, self.matcher):
+        for hit in content.scan(chunk.raw, self.matcher, chunk.cache):
             if sink.room(hit.rule) <= 0:
                 sink.more(hit.rule, Verdict.BLOCK, 1)
                 continue

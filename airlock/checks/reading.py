@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from airlock.checks.cells import Chunk, arrow_table, plain_columns
 
 #: bytes read at a time; a chunk of a table is about this big
-BLOCK_BYTES = 4 * 1024 * 1024
+BLOCK_BYTES = 8 * 1024 * 1024
 
 
 class Unreadable(Exception):
@@ -306,7 +306,7 @@ def _parse_block(
             read_options=pacsv.ReadOptions(
                 column_names=[str(j) for j in range(width)],
                 encoding="utf8" if encoding == "utf-8" else encoding,
-                block_size=max(1 << 20, len(data) // 2 + 1),
+                block_size=max(1 << 20, len(data) // 4 + 1),
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter or "\t",

@@ -92,6 +92,8 @@ def check_table(
     rules = [rule for factory in RULE_FACTORIES for rule in factory(ctx)]
     if header_row:
         tables.check_numeric_names(ctx)
+    # what the rules read at the end needs the first rows only: the first chunk can go
+    ctx.first = first_rows(first)
     rows = 0
     rest = [second] if second is not None else []
     for chunk in itertools.chain([first], rest, chunks):
@@ -105,6 +107,16 @@ def check_table(
     if not (kind is not None and kind.summary_statistics):
         check_rows(rows, context.config, sink)
     return rows
+
+
+#: rows of the first chunk kept while the rest is read (a small table is all of them)
+FIRST_ROWS = tables.WHOLE_TABLE_ROWS
+
+
+def first_rows(chunk: Chunk) -> Chunk:
+    if len(chunk) <= FIRST_ROWS:
+        return chunk
+    return Chunk(chunk.table.slice(0, FIRST_ROWS), chunk.first_row)
 
 
 def recognise(names: list[str], first: Chunk, config, file_name: str = "") -> Recognition:
