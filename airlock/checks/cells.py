@@ -92,6 +92,17 @@ class Chunk:
     _texts: dict[int, pa.Array | None] = dataclasses.field(default_factory=dict, repr=False)
     #: what rules computed from the chunk once for all (airlock.checks.content's prefilter)
     cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    #: parses the rows again with every column, when some were left out (null columns)
+    reparse: Callable[[], pa.Table] | None = dataclasses.field(default=None, repr=False)
+
+    def whole(self) -> None:
+        """Parse the columns left out, for a rule that must read them all (rare: a prefilter
+        over the bytes found something)."""
+        if self.reparse is not None:
+            self.table, self.reparse = self.reparse(), None
+            self._numbers.clear()
+            self._texts.clear()
+            self.__dict__.pop("frame", None)
 
     def __len__(self) -> int:
         return self.table.num_rows

@@ -155,6 +155,13 @@ class FindingSink:
         for f in findings:
             self.add(f.rule, f.verdict, f.message, f.location)
 
+    def merge(self, other: FindingSink) -> None:
+        """Add what ``other`` found (its listed findings, then its counts of the rest)."""
+        self.extend(other._kept)
+        for rule, over in other._overflow.items():
+            self.more(rule, over.verdict, over.count)
+        self.parts.extend(other.parts)
+
     def has(self, rule: str) -> bool:
         return rule in self._per_rule or rule in self._overflow
 

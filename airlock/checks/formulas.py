@@ -71,6 +71,7 @@ class FormulaRule:
             matcher = sample_id_matcher(self.ctx.context.sample_ids)
             if not may_hold_formulas(chunk.raw, prefiltered(chunk.raw, matcher, chunk.cache)):
                 return
+            chunk.whole()  # columns left out of the parse may hold the formula
         for col in range(chunk.width):
             texts = chunk.texts(col)
             if texts is None:

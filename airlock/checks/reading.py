@@ -7,13 +7,16 @@ problem is raised as :class:`Unreadable`, which the caller turns into a BLOCK fi
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import dataclasses
+import functools
 import io
+import itertools
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -93,11 +96,12 @@ def iter_text_blocks(
     encoding: str,
     max_line_bytes: int,
     quoted: bool,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[TextBlock]:
     """Blocks of whole lines (of whole records when ``quoted``: a newline inside double quotes
     does not end a record). A byte-order mark at the start is dropped."""
+    block_bytes = block_bytes or BLOCK_BYTES
     carry = b""
     line = 1
     first = True
@@ -185,7 +189,7 @@ class DelimitedTable:
     names: list[str]
     has_header: bool
     preamble: str  # leading '##' lines and the header line, for text scanning
-    chunks: Iterator[Chunk]
+    chunks: Iterable[Chunk]
 
 
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
@@ -227,7 +231,7 @@ def read_delimited(
     )
     first = next(blocks, None)
     if first is None:
-        return DelimitedTable([], False, "", iter(()))
+        return DelimitedTable([], False, "", ())
     text = first.text
     # leading '##' (or '# ') lines are a preamble, not part of the table
     offset = 0
@@ -263,23 +267,50 @@ def read_delimited(
     first_data = text[data_start:]
     first_line = first.first_line + text.count("\n", 0, data_start)
 
-    def chunks() -> Iterator[Chunk]:
-        row = 1
-        raw = first.raw[len(preamble.encode(encoding)) :]
-        pending = [TextBlock(raw, first_line, encoding, first_data)]
-        for block in _chain(pending, blocks):
-            if not block.raw.strip():
-                continue
-            table = _parse_block(block, width, delimiter, decimal, row, encoding)
-            yield Chunk(table, row, block.raw)
-            row += table.num_rows
-
-    return DelimitedTable(names, has_header, preamble, chunks())
+    raw = first.raw[len(preamble.encode(encoding)) :]
+    pending = [TextBlock(raw, first_line, encoding, first_data)]
+    parse = functools.partial(_parse_block, width=width, delimiter=delimiter, decimal=decimal,
+                              encoding=encoding)  # fmt: skip
+    chunks = Chunks(itertools.chain(pending, blocks), parse)
+    return DelimitedTable(names, has_header, preamble, chunks)
 
 
-def _chain(first: list[TextBlock], rest: Iterator[TextBlock]) -> Iterator[TextBlock]:
-    yield from first
-    yield from rest
+class Chunks:
+    """The chunks of a delimited table, each block parsed in a worker thread while the rules
+    read the one before (pyarrow releases the GIL). After :meth:`select`, later blocks are
+    parsed into the chosen columns only (the others are null columns), and a chunk is parsed
+    again whole when a rule asks for it (:meth:`Chunk.whole`)."""
+
+    def __init__(self, blocks: Iterator[TextBlock], parse: Callable[..., pa.Table]) -> None:
+        self.blocks = blocks
+        self.parse = parse
+        self.columns: frozenset[int] | None = None
+
+    def select(self, columns: Iterable[int]) -> None:
+        self.columns = frozenset(columns)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="airlock-parse") as pool:
+            ahead: tuple[TextBlock, concurrent.futures.Future] | None = None
+            row = 1
+            for block in self.blocks:
+                if not block.raw.strip():
+                    continue
+                submitted = (block, pool.submit(self.parse, block, columns=self.columns))
+                if ahead is not None:
+                    chunk = self._chunk(*ahead, row)
+                    row += len(chunk)
+                    yield chunk
+                ahead = submitted
+            if ahead is not None:
+                yield self._chunk(*ahead, row)
+
+    def _chunk(self, block: TextBlock, future: concurrent.futures.Future, row: int) -> Chunk:
+        table = future.result()
+        chunk = Chunk(table, row, block.raw)
+        if table.num_columns and any(pa.types.is_null(t) for t in table.schema.types):
+            chunk.reparse = functools.partial(self.parse, block, columns=None)
+        return chunk
 
 
 _PANDAS_LINE = re.compile(r"line (\d+), saw (\d+)")
@@ -289,22 +320,25 @@ _EDGE_SPACES = re.compile(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)")
 
 def _parse_block(
     block: TextBlock,
+    *,
     width: int,
     delimiter: str | None,
     decimal: str,
-    first_row: int,
     encoding: str,
+    columns: frozenset[int] | None = None,
 ) -> pa.Table:
-    """One block of whole records as an Arrow table (pyarrow's multithreaded CSV parser); a
-    block it refuses is parsed again with pandas, which says where and why."""
+    """One block of whole records as an Arrow table (pyarrow's multithreaded CSV parser), only
+    ``columns`` converted when given (the others null); a block it refuses is parsed again with
+    pandas, which says where and why."""
     data = block.raw
     if delimiter is None:  # runs of whitespace (plink 1.9): one tab each
         data = _SPACES.sub(b"\t", _EDGE_SPACES.sub(b"", data))
+    names = [str(j) for j in range(width)]
     try:
-        return pacsv.read_csv(
+        table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(
-                column_names=[str(j) for j in range(width)],
+                column_names=names,
                 encoding="utf8" if encoding == "utf-8" else encoding,
                 block_size=max(1 << 20, len(data) // 4 + 1),
             ),
@@ -314,20 +348,25 @@ def _parse_block(
                 ignore_empty_lines=True,
             ),
             convert_options=pacsv.ConvertOptions(
-                decimal_point=decimal, strings_can_be_null=True, quoted_strings_can_be_null=True
+                decimal_point=decimal,
+                auto_dict_encode=True,  # labels repeat: cheaper to parse, cast when read
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                include_columns=None if columns is None else [names[j] for j in sorted(columns)],
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
-        frame = _parse_block_pandas(block, width, delimiter, decimal, first_row)
+        frame = _parse_block_pandas(block, width, delimiter, decimal)
         return arrow_table(plain_columns(frame))
+    if columns is None:
+        return table
+    rows = table.num_rows
+    arrays = [table.column(names[j]) if j in columns else pa.nulls(rows) for j in range(width)]
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _parse_block_pandas(
-    block: TextBlock,
-    width: int,
-    delimiter: str | None,
-    decimal: str,
-    first_row: int,
+    block: TextBlock, width: int, delimiter: str | None, decimal: str
 ) -> pd.DataFrame:
     try:
         return pd.read_csv(
@@ -358,6 +397,10 @@ def _parse_block_pandas(
                 f"a quote opened near line {block.first_line} is never closed; fix the quoting",
                 line=block.first_line,
             ) from None
-        raise Unreadable(f"it cannot be parsed as a table near row {first_row}: {e}") from None
+        raise Unreadable(
+            f"it cannot be parsed as a table near line {block.first_line}: {e}"
+        ) from None
     except (ValueError, OverflowError, MemoryError) as e:
-        raise Unreadable(f"it cannot be parsed as a table near row {first_row}: {e}") from None
+        raise Unreadable(
+            f"it cannot be parsed as a table near line {block.first_line}: {e}"
+        ) from None

@@ -161,20 +161,29 @@ def _names_a(words: list[str], vocab: set[str]) -> bool:
     return words[-1] in vocab or (words[0] in vocab and set(words[1:]) <= _NAME_SUFFIX)
 
 
-def excluded_from_counts(name: str) -> bool:
-    """A name that says the column is not a count of people, whatever its values."""
+def names_another_quantity(name: str) -> bool:
+    """A name that says the column is not a count of people, whatever its values: a position,
+    year, age, identifier, share, or a count of something else."""
     words = tokens(name)
     if not words:
         return False
-    found = set(words)
     return (
-        bool(found & _STATISTIC)
-        or bool(found & _PROPORTION)
+        bool(set(words) & _PROPORTION)
         or "%" in str(name)
         or _names_a(words, _NOT_COUNT)
         or _names_a(words, _NOT_PEOPLE)
         or any(re.fullmatch(r"pc\d+", w) for w in words)
     )
+
+
+def statistic_name(name: str) -> bool:
+    return bool(set(tokens(name)) & _STATISTIC)
+
+
+def excluded_from_counts(name: str) -> bool:
+    """A name that says the column is not a count of people (a statistic, or another
+    quantity)."""
+    return names_another_quantity(name) or statistic_name(name)
 
 
 def numeric_field_name(name: str) -> bool:
@@ -251,6 +260,7 @@ def check_numeric_names(ctx: TableContext) -> None:
 @dataclasses.dataclass
 class _Column:
     named: bool
+    strict: bool = False  # counts only when every value is a whole number
     present: int = 0
     whole: int = 0
     negative: int = 0
@@ -260,6 +270,7 @@ class _Column:
     first_unrounded: Location | None = None
     index: bool = True
     next_index: float | None = None
+    index_from: float | None = None
 
 
 class CountRules:
@@ -272,6 +283,10 @@ class CountRules:
         per_variant = bool(rec and rec.per_variant)
         # a registered tool's table says which columns count people; the rest never do
         registered = bool(rec and rec.kind and not rec.kind.generic)
+        # a table of statistics (a model's, or two columns named so) has no counts by content
+        statistics = (
+            bool(rec and rec.layout == "model") or sum(statistic_name(n) for n in ctx.names) >= 2
+        )
         self.columns: dict[int, _Column] = {}
         for i, name in enumerate(ctx.names):
             if i in ctx.claimed:
@@ -283,8 +298,12 @@ class CountRules:
                 continue
             if count_name(name):
                 self.columns[i] = _Column(named=True)
-            elif not per_variant and not registered and not excluded_from_counts(name):
-                self.columns[i] = _Column(named=False)
+            elif not per_variant and not registered and not names_another_quantity(name):
+                if statistics and statistic_name(name):
+                    continue
+                if ctx.first.is_numeric(i) or _mostly_numbers(ctx.first, i):
+                    # a statistic's name (p, t, mean) over whole numbers only is not believed
+                    self.columns[i] = _Column(named=False, strict=statistic_name(name))
         self._counts_in_names()
         self.derived = [] if per_variant else _derived_pairs(ctx)
         self.label_col = next(
@@ -324,6 +343,8 @@ class CountRules:
             c.whole += int(np.count_nonzero(whole))
             c.negative += int(np.count_nonzero(values < 0))
             if c.index:
+                if c.index_from is None and present.any():
+                    c.index_from = float(values[present][0])
                 c.index, c.next_index = _index_like(values[present], c.next_index)
             with np.errstate(invalid="ignore"):
                 small = whole & (values > 0) & (values < t)
@@ -449,16 +470,37 @@ class CountRules:
 
         named = [i for i, c in self.columns.items() if c.named and (counted(c) or c.present == 0)]
 
-        def index(i: int) -> bool:  # pandas' index, written without a name
+        def index(i: int) -> bool:
+            """pandas' index (0, 1, 2 ...) or R's row names (1, 2, 3 ...), written first and
+            without a name."""
             c = self.columns[i]
-            return c.index and unnamed_column(self.ctx.names[i])
+            if i != 0 or not c.index or not unnamed_column(self.ctx.names[i]):
+                return False
+            return c.index_from == 0 or c.present >= 3
 
         unnamed = [i for i, c in self.columns.items() if not c.named and c.present > 0]
-        content = [i for i in unnamed if counted(self.columns[i]) and not index(i)]
-        numeric = [i for i in unnamed if not index(i)]
+        content = [
+            i for i in unnamed if counted(self.columns[i]) and not index(i)
+            and (not self.columns[i].strict or self.columns[i].whole == self.columns[i].present)
+        ]  # fmt: skip
+        numeric = [i for i in unnamed if not index(i) and not self.columns[i].strict]
         if content and len(content) >= 0.5 * len(numeric):
             return sorted(named + content)
         return named
+
+
+def _mostly_numbers(chunk: Chunk, i: int) -> bool:
+    """A text column whose cells are mostly numbers (counts with a few '<5' or '*')."""
+    if i >= chunk.width or chunk.texts(i) is None:
+        return False
+    sample = chunk.table.column(i).slice(0, 1000)
+    texts = pc.drop_null(
+        sample.cast(pa.string()) if pa.types.is_dictionary(sample.type) else sample
+    )
+    if len(texts) == 0:
+        return False
+    numeric = pc.sum(pc.match_substring_regex(texts, r"^\s*[-+]?[0-9.]+\s*$")).as_py() or 0
+    return numeric >= 0.5 * len(texts)
 
 
 def _index_like(values: np.ndarray, expected: float | None) -> tuple[bool, float | None]:

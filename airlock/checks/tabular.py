@@ -11,6 +11,8 @@ unrecognised, which the file's verdict turns into a review at least (default den
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import itertools
 from collections.abc import Iterable
 
@@ -28,10 +30,12 @@ from airlock.checks.kinds import (
 )
 from airlock.checks.size import check_rows
 
-#: every table rule, in the order they see a chunk; their ``finish`` runs in the same order
-#: (the individual-level rules last: they use what the count rules found)
+#: rules that read only the chunk's bytes, each chunk in a worker thread while the other rules
+#: read it (NumPy releases the GIL), with findings of their own merged at the end
+BYTE_RULE_FACTORIES = (identifiers.table_rules,)
+#: every other table rule, in the order they see a chunk; their ``finish`` runs in the same
+#: order (the individual-level rules last: they use what the count rules found)
 RULE_FACTORIES = (
-    identifiers.table_rules,
     formulas.table_rules,
     genomics.table_rules,
     tables.table_rules,
@@ -62,7 +66,7 @@ def check_table(
 ) -> int:
     """Run every table rule over ``chunks`` (bounded state); returns the number of data rows.
     ``header_row``: the names were read from the file's first row (which could be data)."""
-    chunks = iter(chunks)
+    source, chunks = chunks, iter(chunks)
     first = next(chunks, None)
     if first is None:
         first = empty_chunk(len(names))
@@ -90,18 +94,26 @@ def check_table(
             Location(row=0),
         )
     rules = [rule for factory in RULE_FACTORIES for rule in factory(ctx)]
+    side_sink = FindingSink(sink.cap)
+    side_ctx = dataclasses.replace(ctx, sink=side_sink)
+    side_rules = [rule for factory in BYTE_RULE_FACTORIES for rule in factory(side_ctx)]
     if header_row:
         tables.check_numeric_names(ctx)
     # what the rules read at the end needs the first rows only: the first chunk can go
     ctx.first = first_rows(first)
+    if hasattr(source, "select") and (needed := columns_needed(ctx)) is not None:
+        source.select(needed)
     rows = 0
     rest = [second] if second is not None else []
-    for chunk in itertools.chain([first], rest, chunks):
-        for rule in rules:
-            rule.feed(chunk)
-        rows += len(chunk)
-    for rule in rules:
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="airlock-bytes") as pool:
+        for chunk in itertools.chain([first], rest, chunks):
+            side = pool.submit(_feed, side_rules, chunk)
+            _feed(rules, chunk)
+            side.result()
+            rows += len(chunk)
+    for rule in (*rules, *side_rules):
         rule.finish(rows)
+    sink.merge(side_sink)
     settle(ctx, rows, what)
     kind = ctx.recognition.kind
     if not (kind is not None and kind.summary_statistics):
@@ -117,6 +129,25 @@ def first_rows(chunk: Chunk) -> Chunk:
     if len(chunk) <= FIRST_ROWS:
         return chunk
     return Chunk(chunk.table.slice(0, FIRST_ROWS), chunk.first_row)
+
+
+#: what a per-variant rule reads: the columns of these quantities
+_READ = ("allele_", "genotype_", "people")
+
+
+def columns_needed(ctx: TableContext) -> set[int] | None:
+    """For recognised summary statistics, the columns the rules read (counts, frequencies,
+    people, the variant ID for messages, and every column the kind does not list); None: all.
+    Everything in the bytes (sample IDs, identifiers, encoded data) is scanned regardless."""
+    rec = ctx.recognition
+    if rec.kind is None or not rec.kind.summary_statistics or rec.kind.layout != "per-variant":
+        return None
+    needed = set(rec.extra)
+    for i, role in rec.roles.items():
+        if role.quantity.startswith(_READ) or role.quantity == "variant":
+            needed.add(i)
+    needed |= {i for i, name in enumerate(ctx.names) if tables.count_name(name)}
+    return needed
 
 
 def recognise(names: list[str], first: Chunk, config, file_name: str = "") -> Recognition:
@@ -137,11 +168,16 @@ def recognise(names: list[str], first: Chunk, config, file_name: str = "") -> Re
     return Recognition()
 
 
+def _feed(rules: list, chunk: Chunk) -> None:
+    for rule in rules:
+        rule.feed(chunk)
+
+
 def settle(ctx: TableContext, rows: int, what: str) -> None:
     """Record what the table was recognised as, now that it has been read whole."""
     rec = ctx.recognition
     sink = ctx.sink
-    if rec.kind is None:
+    if rec.kind is None and not rec.reason:  # a table that failed its own kind stays so
         if ctx.people_counts or ctx.row_counts:
             rec.kind = kind_named(ctx.config, "counts")
         elif tables.variance_table(ctx, rows):
