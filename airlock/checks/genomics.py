@@ -244,6 +244,11 @@ class VariantRules:
         an = chunk.numbers(s.an) if s.an is not None else None
         if an is None and s.n is not None:
             an = 2 * chunk.numbers(s.n)
+        if an is None and len(s.acs) == 1 and s.af is not None and chunk.is_numeric(s.af):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                # the count and its frequency give the allele number (SAIGE without N)
+                an = np.round(chunk.numbers(s.acs[0]) / chunk.numbers(s.af))
+            an[~np.isfinite(an)] = np.nan
         out: list[tuple[np.ndarray, int]] = []
         for col in s.all_counts:
             matrix = elements(chunk, col)

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from airlock.checks import content
-from airlock.checks.cells import Chunk, TableContext, key
+from airlock.checks.cells import Chunk, TableContext, key, tokens
 from airlock.checks.content import masked, sample_id_matcher
 from airlock.checks.findings import Location, Verdict
 
@@ -52,10 +52,15 @@ _VARIANT_NAME = re.compile(
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
 _NUCLEOTIDES = r"^[ACGTN0.-]([/| ]?[ACGTN0.-])$"
-_HOMOZYGOUS = r"^([ACGT])[/| ]?\1$"
+_HOMOZYGOUS = r"^(A[/| ]?A|C[/| ]?C|G[/| ]?G|T[/| ]?T)$"
 _MISSING = {"", ".", "./.", ".|.", "na", "nan", "-", "-9", "-1", "n/a", "nc", "--", "00"}
 #: fewer rows than this are never judged by their shape
 _MIN_ROWS = 20
+_NUMBERED = re.compile(r"^([A-Za-z][A-Za-z_.-]*?)[_.-]?\d+$")
+#: numbered columns that are not people: weeks, bins, chromosomes, components ...
+_NOT_PEOPLE_PREFIX = {"week", "wk", "month", "year", "yr", "day", "bin", "chr", "chrom", "pc",
+                      "dim", "comp", "component", "lag", "q", "quantile", "decile", "age",
+                      "v", "var", "x", "col", "column", "unnamed", "snp", "rs", "gene"}  # fmt: skip
 
 
 def id_column_name(name: str) -> bool:
@@ -168,7 +173,8 @@ class IndividualRules:
             v.whole = False
         seq = present if np.isnan(v.last) else np.concatenate(([v.last], present))
         if seq.size > 1:
-            d = np.diff(seq)
+            with np.errstate(invalid="ignore", over="ignore"):
+                d = np.diff(seq)
             v.increasing &= bool(np.all(d >= 0))
             v.decreasing &= bool(np.all(d <= 0))
         v.last = float(present[-1])
@@ -221,9 +227,19 @@ class IndividualRules:
                 RULE_ONE_COLUMN,
                 Verdict.BLOCK,
                 f"The table has {len(ctx.names):,} columns, about as many as a dataset on this "
-                f"node has people ({n:,}): one column per person is individual-level data, "
-                "which never leaves the node. Release aggregates over people instead.",
+                f"node has people, or twice as many ({n:,}: one per haplotype): one column per "
+                "person is individual-level data, which never leaves the node. Release "
+                "aggregates over people instead.",
                 Location(row=0),
+            )
+        elif (numbered := self._numbered_columns()) is not None:
+            ctx.sink.add(
+                RULE_ONE_COLUMN,
+                Verdict.BLOCK,
+                f"{len(numbered)} columns numbered like people ({', '.join(numbered[:3])}, ...) "
+                "hold continuous values: one column per person is individual-level data, "
+                "which never leaves the node. Release aggregates over people instead.",
+                Location(row=0, column=numbered[0]),
             )
         if per_variant or (counted and self._aggregated()):
             return
@@ -240,6 +256,23 @@ class IndividualRules:
             )
             return
         self._vectors(rows, counted)
+
+    def _numbered_columns(self) -> list[str] | None:
+        """20 or more columns named by one prefix and a running number (P0001, s1, sample_12)
+        holding continuous values: people as columns, pseudonymised."""
+        groups: dict[str, list[int]] = {}
+        for i, name in enumerate(self.ctx.names):
+            m = _NUMBERED.match(name.strip())
+            if m and not _PC.match(key(name)):
+                groups.setdefault(m.group(1).lower(), []).append(i)
+        for prefix, columns in groups.items():
+            if len(columns) < 20 or set(tokens(prefix)) & _NOT_PEOPLE_PREFIX:
+                continue
+            continuous = [i for i in columns if (v := self.values.get(i)) is not None
+                          and v.present and not v.whole]  # fmt: skip
+            if len(continuous) >= 0.9 * len(columns):
+                return [self.ctx.names[i] for i in columns]
+        return None
 
     def _people(self) -> list[int]:
         datasets = self.ctx.context.datasets

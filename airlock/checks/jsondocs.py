@@ -92,6 +92,11 @@ def as_table(doc: object) -> pd.DataFrame | None:
                 _scalar(x) for v in values for x in v.values()
             ):
                 return pd.DataFrame(doc)
+        numbers = [v for v in values if v is not None]
+        if numbers and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers
+        ):
+            return pd.DataFrame([doc])  # results as one row: {"PC1": 0.12, ...}, {"n": 5000}
         if len(values) >= _MANY and all(_scalar(v) for v in values):
             return pd.DataFrame({"key": list(doc), "value": values})
     return None

@@ -16,6 +16,7 @@ import itertools
 import os
 import re
 import stat
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
@@ -365,23 +366,38 @@ def _parse_block(
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def _read_csv_pandas(block: TextBlock, width: int, delimiter: str | None, decimal: str
+                     ) -> pd.DataFrame:  # fmt: skip
+    return pd.read_csv(
+        io.StringIO(block.text),
+        sep=delimiter if delimiter is not None else r"\s+",
+        header=None,
+        names=range(width),
+        index_col=False,
+        decimal=decimal,
+        quotechar='"',
+        skip_blank_lines=True,
+        engine="c",
+        low_memory=False,
+        on_bad_lines="error",
+    )
+
+
 def _parse_block_pandas(
     block: TextBlock, width: int, delimiter: str | None, decimal: str
 ) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            io.StringIO(block.text),
-            sep=delimiter if delimiter is not None else r"\s+",
-            header=None,
-            names=range(width),
-            index_col=False,
-            decimal=decimal,
-            quotechar='"',
-            skip_blank_lines=True,
-            engine="c",
-            low_memory=False,
-            on_bad_lines="error",
-        )
+        with warnings.catch_warnings():
+            # more fields than the header on the first line: pandas would drop some (an error)
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return _read_csv_pandas(block, width, delimiter, decimal)
+    except pd.errors.ParserWarning:
+        raise Unreadable(
+            f"a line near line {block.first_line} has more fields than the header has "
+            f"({width}); a reviewer cannot tell which column a value belongs to. Quote values "
+            "that contain the delimiter",
+            line=block.first_line,
+        ) from None
     except pd.errors.ParserError as e:
         m = _PANDAS_LINE.search(str(e))
         if m:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from airlock.checks import formulas, genomics, identifiers, individuals, tables
-from airlock.checks.cells import Chunk, TableContext, chunk_of, key
+from airlock.checks.cells import NUMBER, Chunk, TableContext, chunk_of, key
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.kinds import (
@@ -227,10 +227,12 @@ def _typed(table: pa.Table) -> pa.Table:
     for col in table.columns:
         arr = col.combine_chunks()
         valid = pc.drop_null(arr)
-        if len(valid) and pc.all(pc.match_substring_regex(valid, r"^\s*[-+]?\d+\s*$")).as_py():
-            arr = pc.cast(pc.utf8_trim_whitespace(arr), pa.int64())
-        elif len(valid) and pc.all(pc.match_substring_regex(
-                valid, r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")).as_py():  # fmt: skip
-            arr = pc.cast(pc.utf8_trim_whitespace(arr), pa.float64())
+        for pattern, kind in ((r"^\s*[-+]?\d+\s*$", pa.int64()), (NUMBER, pa.float64())):
+            if len(valid) and pc.all(pc.match_substring_regex(valid, pattern)).as_py():
+                try:
+                    arr = pc.cast(pc.utf8_trim_whitespace(arr), kind)
+                    break
+                except pa.ArrowInvalid:  # too large for int64: try the next
+                    continue
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, names=table.column_names)

@@ -26,6 +26,9 @@ def test_corpus(corpus, context, case, request):
     if case.pending:
         request.applymarker(pytest.mark.xfail(reason=case.pending, strict=False))
     report = check_file(corpus / case.name, context, display_path=case.name)
+    crashed = [f.message for f in report.findings if f.message.startswith(
+        "This file cannot be checked (")]  # fmt: skip
+    assert not crashed, f"{case.name}: the checks stopped on an error of their own: {crashed}"
     shown = "\n".join(f"  {f.verdict.value} {f.rule}: {f.message[:160]}" for f in report.findings)
     if not case.expect.allows(report.verdict):
         pytest.fail(
