@@ -74,7 +74,7 @@ def near(count: int, people: int) -> bool:
 
 @dataclasses.dataclass
 class _Geno:
-    kind: str  # codes | dosage | calls
+    kind: str  # codes | dosage | calls | probability | letters
     saw_two: bool = False
 
 
@@ -189,14 +189,14 @@ class IndividualRules:
         rec = self.ctx.recognition
         sink = self.ctx.sink
         for hit in content.scan(chunk.raw, self.matcher, chunk.cache):
-            if sink.room(hit.rule) <= 0:
-                sink.more(hit.rule, Verdict.BLOCK, 1)
+            numeric = hit.rule == RULE_SAMPLE_ID and hit.sample_id.isdigit()
+            if sink.room(hit.rule) <= 0 and not numeric:
+                sink.more(hit.rule, Verdict.BLOCK, 1)  # counted, not located (a long file)
                 continue
-            row, col = locate(chunk.raw, hit.start, self.ctx.delimiter)
+            row, col = locate(chunk.raw, hit.start, self.ctx.delimiter, chunk.cache)
             name = self.ctx.names[col] if col is not None and col < len(self.ctx.names) else None
             if (
-                hit.rule == RULE_SAMPLE_ID
-                and hit.sample_id.isdigit()
+                numeric
                 and col is not None
                 and ((rec is not None and rec.numeric_field(col)) or _numeric_name(name or ""))
             ):
@@ -204,7 +204,7 @@ class IndividualRules:
             message = hit.message
             if hit.rule == RULE_SAMPLE_ID and name:
                 message = content.sample_id_message("This cell is") + (
-                    f" Remove the column {name} or aggregate over people." if name else ""
+                    f" Remove the column {name} or aggregate over people."
                 )
             sink.add(hit.rule, Verdict.BLOCK, message,
                      Location(chunk.first_row + row, name, hit.value))  # fmt: skip
@@ -455,13 +455,27 @@ def _share(array, pattern: str) -> float:
     return (pc.sum(pc.match_substring_regex(array, pattern)).as_py() or 0) / len(array)
 
 
-def locate(raw: bytes, offset: int, delimiter: str | None) -> tuple[int, int | None]:
+def locate(raw: bytes, offset: int, delimiter: str | None, cache: dict | None = None
+           ) -> tuple[int, int | None]:  # fmt: skip
     """(0-based data row within the chunk, column position) of a byte offset in delimited
-    text (blank lines are not rows)."""
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    row = raw.count(b"\n", 0, line_start)
-    if b"\n\n" in raw[:line_start] or b"\n\r\n" in raw[:line_start]:
-        row -= raw.count(b"\n\n", 0, line_start) + raw.count(b"\n\r\n", 0, line_start)
+    text (blank lines are not rows). With ``cache`` (a chunk's), the line starts are found
+    once, so locating many offsets costs a search each."""
+    if cache is None:
+        cache = {}
+    if "lines" not in cache:
+        arr = np.frombuffer(raw, dtype=np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        blank = np.zeros(len(ends), dtype=np.int64)
+        if b"\n\n" in raw or b"\n\r\n" in raw:
+            starts = np.concatenate(([0], ends[:-1] + 1))
+            length = ends - starts
+            empty = (length == 0) | ((length == 1) & (arr[np.maximum(ends - 1, 0)] == 13))
+            blank = np.cumsum(empty)
+        cache["lines"] = (ends, blank)
+    ends, blank = cache["lines"]
+    line = int(np.searchsorted(ends, offset))  # lines ending before the offset
+    row = line - (int(blank[line - 1]) if line else 0)
+    line_start = int(ends[line - 1]) + 1 if line else 0
     before = raw[line_start:offset]
     if delimiter is None:
         fields = before.split()
