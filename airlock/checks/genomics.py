@@ -32,7 +32,8 @@ import pyarrow.compute as pc
 from airlock.checks.cells import Chunk, TableContext, arrow_numbers, report_cells, show, tokens
 from airlock.checks.findings import Verdict
 from airlock.checks.kinds import Role
-from airlock.checks.tables import RULE_DOF, RULE_MIN_CELL, dof_message
+from airlock.checks.models import RULE_DOF, dof_message
+from airlock.checks.tables import RULE_MIN_CELL
 
 RULE_MAC = "minor-allele-count"
 RULE_MAC_UNCHECKED = "minor-allele-count.unchecked"

@@ -18,7 +18,16 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 
-from airlock.checks import formulas, genomics, identifiers, individuals, tables
+from airlock.checks import (
+    dominance,
+    formulas,
+    genomics,
+    identifiers,
+    individuals,
+    margins,
+    models,
+    tables,
+)
 from airlock.checks.cells import NUMBER, Chunk, TableContext, chunk_of, key
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
@@ -38,7 +47,10 @@ BYTE_RULE_FACTORIES = (identifiers.table_rules,)
 RULE_FACTORIES = (
     formulas.table_rules,
     genomics.table_rules,
+    dominance.table_rules,
+    models.table_rules,
     tables.table_rules,
+    margins.table_rules,
     individuals.table_rules,
 )
 
@@ -122,7 +134,7 @@ def check_table(
 
 
 #: rows of the first chunk kept while the rest is read (a small table is all of them)
-FIRST_ROWS = tables.WHOLE_TABLE_ROWS
+FIRST_ROWS = margins.WHOLE_TABLE_ROWS
 
 
 def first_rows(chunk: Chunk) -> Chunk:
@@ -163,7 +175,7 @@ def recognise(names: list[str], first: Chunk, config, file_name: str = "") -> Re
                 return Recognition(reason=f"its columns are named like a per-variant table, but "
                                    f"{mismatch}")  # fmt: skip
             return Recognition(kind, roles)
-    if tables.is_model_table(names):
+    if models.is_model_table(names):
         return Recognition(kind_named(config, "model"))
     return Recognition()
 
@@ -180,7 +192,7 @@ def settle(ctx: TableContext, rows: int, what: str) -> None:
     if rec.kind is None and not rec.reason:  # a table that failed its own kind stays so
         if ctx.people_counts or ctx.row_counts:
             rec.kind = kind_named(ctx.config, "counts")
-        elif tables.variance_table(ctx, rows):
+        elif margins.variance_table(ctx, rows):
             rec.kind = kind_named(ctx.config, "variance")
     if rec.kind is not None:
         sink.recognised(what, rec.kind.name, summary_statistics=rec.kind.summary_statistics)

@@ -20,14 +20,9 @@ from airlock.checks.context import CheckContext
 from airlock.checks.embedded import TextTable, find_tables
 from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.identifiers import find_identifiers
+from airlock.checks.models import RULE_DOF, dof_in_text, dof_message
 from airlock.checks.reading import iter_text_blocks
-from airlock.checks.tables import (
-    RULE_DOF,
-    RULE_MIN_CELL,
-    counts_in_text,
-    dof_in_text,
-    dof_message,
-)
+from airlock.checks.tables import RULE_MIN_CELL, counts_in_text
 
 
 def scan_text(
