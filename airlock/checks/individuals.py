@@ -46,6 +46,8 @@ _ID_COLUMN = re.compile(
     r"_?(id|ids|name|no|nr|code|number)|sample|participant|patient|subject|person|individual|"
     r"indiv|donor|proband)$"
 )
+#: names that are also words of statistics and prose ('the discovery sample')
+_AMBIGUOUS_ID_NAMES = {"sample", "samples", "subject", "subjects", "individual", "individuals"}
 _PC = re.compile(r"^(pc|pca|umap|tsne|t_sne|dim|comp|component|mds|ic)_?\d+$")
 _VARIANT_NAME = re.compile(
     r"^(rs\d+|(chr)?[0-9xymt]{1,2}[:_]\d+([:_][a-z*]+)*|snp_?\d+|[a-z]{0,4}\d+[:_]\d+.*)$", re.I
@@ -221,7 +223,12 @@ class IndividualRules:
         counted = bool(ctx.people_counts) or ctx.row_counts
         data_columns = [i for i in range(len(ctx.names)) if not self._label(i)]
         copies = [*people, *(2 * n for n in people)]  # a column per person, or per haplotype
-        if any(near(len(data_columns), n) or near(len(ctx.names), n) for n in copies):
+        variants_as_columns = sum(bool(_VARIANT_NAME.match(n.strip())) for n in ctx.names) >= (
+            0.8 * len(ctx.names)
+        )  # an LD matrix: a column per variant
+        if not variants_as_columns and any(
+            near(len(data_columns), n) or near(len(ctx.names), n) for n in copies
+        ):
             n = next(n for n in copies if near(len(data_columns), n) or near(len(ctx.names), n))
             ctx.sink.add(
                 RULE_ONE_COLUMN,
@@ -235,16 +242,16 @@ class IndividualRules:
         elif (numbered := self._numbered_columns()) is not None:
             ctx.sink.add(
                 RULE_ONE_COLUMN,
-                Verdict.BLOCK,
+                Verdict.REVIEW,
                 f"{len(numbered)} columns numbered like people ({', '.join(numbered[:3])}, ...) "
-                "hold continuous values: one column per person is individual-level data, "
-                "which never leaves the node. Release aggregates over people instead.",
+                "hold continuous values: if each column is a person, this is individual-level "
+                "data. A reviewer must judge it; say in the request what a column is.",
                 Location(row=0, column=numbered[0]),
             )
         if per_variant or (counted and self._aggregated()):
             return
         match = next((n for n in people if near(rows, n)), None)
-        if match is not None and rows >= _MIN_ROWS:
+        if match is not None and rows >= _MIN_ROWS and not self._curves():
             ctx.sink.add(
                 RULE_ONE_ROW,
                 Verdict.BLOCK,
@@ -256,6 +263,22 @@ class IndividualRules:
             )
             return
         self._vectors(rows, counted)
+
+    def _curves(self) -> bool:
+        """Two or more numeric columns, every one sorted (a QQ plot's or a curve's points), or
+        the rows named by variant IDs: not one row per person. (One sorted column of as many
+        values as people is the people's values, sorted.)"""
+        numeric = [v for v in self.values.values() if v.present]
+        if len(numeric) >= 2 and all(v.increasing or v.decreasing for v in numeric):
+            return True
+        first = self.ctx.first
+        label = next((i for i in range(first.width) if first.texts(i) is not None), None)
+        if label is None:
+            return False
+        values = [v for v in first.texts(label).slice(0, 200).to_pylist() if v]
+        return bool(values) and sum(bool(_VARIANT_NAME.match(v)) for v in values) >= 0.8 * len(
+            values
+        )
 
     def _numbered_columns(self) -> list[str] | None:
         """20 or more columns named by one prefix and a running number (P0001, s1, sample_12)
@@ -304,6 +327,9 @@ class IndividualRules:
             else:
                 distinct = s.distinct_first >= 0.9 * s.present_first
                 looks = s.with_digit >= 0.5 * s.present or (distinct and s.present_first >= 3)
+                if key(name) in _AMBIGUOUS_ID_NAMES:
+                    # 'sample' may be a study's (discovery, stage 2): it takes more rows
+                    looks = looks and s.present >= 10 and distinct
             if looks:
                 self.ctx.sink.add(
                     RULE_ID_COLUMN,

@@ -20,7 +20,7 @@ from airlock.checks.tables import RULE_MIN_CELL, count_label, tokens
 RULE_MARGINS = "min-cell-count.margins"
 RULE_EXTREMES = "extreme-values"
 _EXTREME = {"min", "max", "minimum", "maximum", "lowest", "highest", "youngest", "oldest",
-            "range", "smallest"}  # fmt: skip
+            "smallest"}  # fmt: skip
 _TOTAL_LABEL = re.compile(r"^\s*(grand\s+)?(total|totals|all|overall|sum)\s*$", re.I)
 _SUPPRESSED = re.compile(
     r"^\s*([<≤]=?\s*\d+|\*{1,3}|x|\[[cxz]\]|c|suppressed|redacted|masked|small)\s*$", re.I
