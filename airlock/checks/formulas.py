@@ -55,6 +55,9 @@ def _message(what: str) -> str:
 
 
 class FormulaRule:
+    #: text cells only where the bytes may hold a formula (then the chunk is parsed whole)
+    reads: set[int] = set()  # noqa: RUF012 - read only
+
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
         for name in ctx.names:

@@ -232,6 +232,9 @@ class VariantRules:
             elif q == "genotype_string":
                 s.geno_string = i
         self.strata = [s for s in strata.values() if s.any]
+        #: the columns of counts, frequencies and people, and the variant IDs for messages
+        read = ("allele_", "genotype_", "people", "variant")
+        self.reads = {i for i, r in rec.roles.items() if r.quantity.startswith(read)}
         self.unchecked: list[str] = []
         self.params = 2  # intercept and genotype, unless the table shows its covariates
         if self.gwas and "test" in keys:

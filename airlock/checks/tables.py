@@ -275,10 +275,11 @@ class CountRules:
                     self.columns[i] = _Column(named=False, strict=statistic_name(name))
         self._counts_in_names()
         self.derived = [] if per_variant else _derived_pairs(ctx)
-        self.label_col = next(
-            (i for i in range(ctx.first.width) if ctx.first.texts(i) is not None), None
-        )
+        self.label_col = label_column(ctx)
         self.n_percent: dict[int, int] = {}  # column -> cells parsed as n (%)
+        self.reads = set(self.columns) | {self.label_col} | {c for pair in self.derived
+                                                              for c in pair[:2]}  # fmt: skip
+        self.reads.discard(None)
 
     def _counts_in_names(self) -> None:
         """Counts written into column names: 'cases (n=7)', 'Female % (N = 250)'."""
@@ -350,6 +351,7 @@ class CountRules:
                 continue
             if chunk.raw and b"(" not in chunk.raw and b"[" not in chunk.raw:
                 return
+            chunk.whole()  # text columns left out of the parse may hold n (%) cells
             matched = pc.match_substring_regex(texts, _N_PERCENT)
             if not pc.any(matched).as_py():
                 continue
@@ -456,6 +458,12 @@ class CountRules:
         if content and len(content) >= 0.5 * len(numeric):
             return sorted(named + content)
         return named
+
+
+def label_column(ctx: TableContext) -> int | None:
+    """The first text column: what names a row in messages."""
+    first = ctx.first
+    return next((i for i in range(first.width) if first.texts(i) is not None), None)
 
 
 def _mostly_numbers(chunk: Chunk, i: int) -> bool:

@@ -113,7 +113,7 @@ def check_table(
         tables.check_numeric_names(ctx)
     # what the rules read at the end needs the first rows only: the first chunk can go
     ctx.first = first_rows(first)
-    if hasattr(source, "select") and (needed := columns_needed(ctx)) is not None:
+    if hasattr(source, "select") and (needed := columns_needed(ctx, rules)) is not None:
         source.select(needed)
     rows = 0
     rest = [second] if second is not None else []
@@ -143,23 +143,18 @@ def first_rows(chunk: Chunk) -> Chunk:
     return Chunk(chunk.table.slice(0, FIRST_ROWS), chunk.first_row)
 
 
-#: what a per-variant rule reads: the columns of these quantities
-_READ = ("allele_", "genotype_", "people")
-
-
-def columns_needed(ctx: TableContext) -> set[int] | None:
-    """For recognised summary statistics, the columns the rules read (counts, frequencies,
-    people, the variant ID for messages, and every column the kind does not list); None: all.
-    Everything in the bytes (sample IDs, identifiers, encoded data) is scanned regardless."""
-    rec = ctx.recognition
-    if rec.kind is None or not rec.kind.summary_statistics or rec.kind.layout != "per-variant":
-        return None
-    needed = set(rec.extra)
-    for i, role in rec.roles.items():
-        if role.quantity.startswith(_READ) or role.quantity == "variant":
-            needed.add(i)
-    needed |= {i for i, name in enumerate(ctx.names) if tables.count_name(name)}
-    return needed
+def columns_needed(ctx: TableContext, rules: list) -> set[int] | None:
+    """The columns the rules read cell by cell (``rule.reads``; None from any rule: all of
+    them), for a table of several chunks: the others are parsed only in its first chunks, or
+    when a prefilter over the bytes asks (formulas, ``n (%)`` cells). Everything in the bytes
+    (sample IDs, identifiers, encoded data) is scanned regardless."""
+    needed: set[int] = set()
+    for rule in rules:
+        reads = getattr(rule, "reads", None)
+        if reads is None:
+            return None
+        needed |= reads
+    return needed if len(needed) < len(ctx.names) else None
 
 
 def recognise(names: list[str], first: Chunk, config, file_name: str = "") -> Recognition:

@@ -183,3 +183,20 @@ def test_header_row__small_numbers_as_column_names_need_review(tmp_path):
     assert report.verdict is Verdict.REVIEW
     # years as column names are ordinary
     assert "min-cell-count.header" not in rules(check(write(tmp_path, "y.csv", "g,2021\nb,40\n")))
+
+
+def test_long_tables__read_in_blocks_with_the_rules_columns_only(tmp_path, monkeypatch):
+    """After the first blocks, text columns no rule reads are left out of the parse; what the
+    bytes show (an n (%) cell, a formula, a sample ID) in a late block is still found."""
+    from airlock.checks import reading
+
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 2048)
+    rows = [f"region{i % 7},c{i % 50},{(i % 90 + 10) * 5},ok\n" for i in range(3000)]
+    rows[2100] = "isles,c1,50,3 (42.9)\n"
+    rows[2500] = 'isles,"=HYPERLINK(""x"")",50,ok\n'
+    rows[2800] = "isles,DK000001,50,ok\n"
+    path = write(tmp_path, "t.csv", "region,category,n,note\n" + "".join(rows))
+    report = check(path, sample_ids=["DK000001"], max_table_rows=10**6)
+    assert cells(report, "min-cell-count") == {(2101, "note")}
+    assert cells(report, "formula") == {(2501, "category")}
+    assert cells(report, "individual-level.sample-id") == {(2801, "category")}
