@@ -239,6 +239,8 @@ class TableContext:
     people_counts: list[int] = dataclasses.field(default_factory=list)
     #: rows labelled as counts of people (a Table 1's "N" row) were found
     row_counts: bool = False
+    #: the whole table is in its first chunk (a small table)
+    one_chunk: bool = True
 
     @property
     def config(self) -> AirlockConfig:

@@ -36,7 +36,8 @@ class WholeTable:
 
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
-        self.parts: list[pa.Table] | None = [] if len(ctx.names) <= WHOLE_TABLE_COLUMNS else None
+        small = ctx.one_chunk and len(ctx.names) <= WHOLE_TABLE_COLUMNS
+        self.parts: list[pa.Table] | None = [] if small else None
         self.rows = 0
         per_variant = bool(ctx.recognition and ctx.recognition.per_variant)
         self.extremes = [
@@ -45,7 +46,7 @@ class WholeTable:
         ]  # fmt: skip
         self.first_rows: dict[int, int] = {}
         #: a table longer than its first chunk is not small: nothing read cell by cell
-        self.reads: set[int] | None = None if len(ctx.first) <= WHOLE_TABLE_ROWS else set()
+        self.reads: set[int] | None = None if small else set()
 
     def feed(self, chunk: Chunk) -> None:
         self.rows += len(chunk)

@@ -85,6 +85,7 @@ def check_table(
     second = next(chunks, None)
     ctx = TableContext(names, first, context, sink, delimiter=delimiter, encoding=encoding,
                        file_name=file_name, known_dof=list(known_dof))  # fmt: skip
+    ctx.one_chunk = second is None
     ctx.recognition = recognise(names, first, context.config, file_name)
     if ctx.recognition.kind is None and transpose and second is None:
         turned = transposed(names, first)
