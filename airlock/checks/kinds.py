@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import re
 from importlib import resources
 
@@ -83,17 +82,11 @@ def builtin_kinds() -> tuple[KindSpec, ...]:
     return parse_kinds(text, "airlock/checks/kinds.toml")
 
 
-@functools.lru_cache(maxsize=8)
-def _extra_kinds(path: str, mtime: float) -> tuple[KindSpec, ...]:
-    return load_kinds(path)
-
-
 def registry(config: AirlockConfig) -> tuple[KindSpec, ...]:
     """The node's kinds: the admin's own (first, so they win ties) and the built-in ones."""
     if not config.kinds_file:
         return builtin_kinds()
-    path = str(config.kinds_file)
-    extra = _extra_kinds(path, os.stat(path).st_mtime)
+    extra = load_kinds(config.kinds_file)
     names = {k.name for k in extra}
     return (*extra, *(k for k in builtin_kinds() if k.name not in names))
 

@@ -13,6 +13,7 @@ error that names the kind and the key.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -161,10 +162,19 @@ def parse_kinds(text: str, source: str) -> tuple[KindSpec, ...]:
 
 
 def load_kinds(path: str | Path) -> tuple[KindSpec, ...]:
-    """The kinds of the registry file at ``path``."""
+    """The kinds of the registry file at ``path`` (read again only when it changes)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        mtime = path.stat().st_mtime_ns
     except OSError as e:
         raise KindsFileError(f"kinds file {path} cannot be read: {e.strerror}") from None
-    return parse_kinds(text, str(path))
+    return _load(str(path), mtime)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str, mtime: int) -> tuple[KindSpec, ...]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise KindsFileError(f"kinds file {path} cannot be read: {e.strerror}") from None
+    return parse_kinds(text, path)
