@@ -53,8 +53,8 @@ _VARIANT_NAME = re.compile(
     r"^(rs\d+|(chr)?[0-9xymt]{1,2}[:_]\d+([:_][a-z*]+)*|snp_?\d+|[a-z]{0,4}\d+[:_]\d+.*)$", re.I
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
-_NUCLEOTIDES = r"^[ACGTN0.-]([/| ]?[ACGTN0.-])$"
-_HOMOZYGOUS = r"^(A[/| ]?A|C[/| ]?C|G[/| ]?G|T[/| ]?T)$"
+_NUCLEOTIDES = r"^[ACGTNB0.-]([/| ]?[ACGTNB0.-])$"  # also Illumina's A/B
+_HOMOZYGOUS = r"^(A[/| ]?A|C[/| ]?C|G[/| ]?G|T[/| ]?T|B[/| ]?B)$"
 _MISSING = {"", ".", "./.", ".|.", "na", "nan", "-", "-9", "-1", "n/a", "nc", "--", "00"}
 #: fewer rows than this are never judged by their shape
 _MIN_ROWS = 20
@@ -277,6 +277,10 @@ class IndividualRules:
         numeric = [v for v in self.values.values() if v.present]
         if len(numeric) >= 2 and all(v.increasing or v.decreasing for v in numeric):
             return True
+        return self._variant_rows()
+
+    def _variant_rows(self) -> bool:
+        """Whether the rows are named by variant IDs (the first text column's values)."""
         first = self.ctx.first
         label = next((i for i in range(first.width) if first.texts(i) is not None), None)
         if label is None:
@@ -335,7 +339,7 @@ class IndividualRules:
                 looks = s.with_digit >= 0.5 * s.present or (distinct and s.present_first >= 3)
                 if key(name) in _AMBIGUOUS_ID_NAMES:
                     # 'sample' may be a study's (discovery, stage 2): it takes more rows
-                    looks = looks and s.present >= 10 and distinct
+                    looks = s.present >= 10 and (distinct or s.with_digit >= 0.5 * s.present)
             if looks:
                 self.ctx.sink.add(
                     RULE_ID_COLUMN,
@@ -395,8 +399,8 @@ class IndividualRules:
         labels = [i for i in range(len(ctx.names)) if i not in self.values or
                   self.values[i].present == 0]  # fmt: skip
         pcs = [n for n in ctx.names if _PC.match(key(n))]
-        if not continuous:
-            return
+        if not continuous or self._variant_rows():
+            return  # rows of variants (PCA loadings, effects): not people
         names = ", ".join(ctx.names[i] for i in continuous[:4])
         if (len(continuous) >= 2 and rows >= 100 and not labels) or (
             len(pcs) >= 2 and rows >= _MIN_ROWS

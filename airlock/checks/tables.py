@@ -84,6 +84,7 @@ _NOT_PEOPLE = {
     "allele", "alleles", "copies", "probes", "peaks", "exons", "transcripts", "pathways",
     "terms", "lines", "rows", "columns", "bytes", "cpus", "cores", "seconds", "minutes",
     "hours", "days", "weeks", "months", "years", "traits", "phenotypes", "models", "runs",
+    "significant", "sig", "associations", "independent", "lead", "novel", "clumps",
 }  # fmt: skip
 _PROPORTION = {
     "pct", "percent", "percentage", "prop", "proportion", "frac", "fraction", "rate", "ratio",
