@@ -91,6 +91,16 @@ def overall_verdict(reports: Iterable[FileReport]) -> Verdict:
 MAX_TABLES = 20
 
 
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """A part of a file (the file, or one table inside it) and what it was recognised as."""
+
+    what: str  # "the table", "the table at lines 3-9", "cell 2 output 1 table 1"
+    kind: str | None  # the kind's name; None when not recognised
+    reason: str = ""  # why not (for the finding)
+    summary_statistics: bool = False
+
+
 @dataclasses.dataclass
 class _Overflow:
     verdict: Verdict
@@ -109,6 +119,17 @@ class FindingSink:
         self._kept: list[Finding] = []
         self._per_rule: dict[str, int] = {}
         self._overflow: dict[str, _Overflow] = {}
+        #: what each part of the file was recognised as (default deny: see airlock.checks.kinds)
+        self.parts: list[Part] = []
+
+    def recognised(self, what: str, kind: str, *, summary_statistics: bool = False) -> None:
+        self.parts.append(Part(self._where(what), kind, summary_statistics=summary_statistics))
+
+    def unrecognised(self, what: str, reason: str) -> None:
+        self.parts.append(Part(self._where(what), None, reason))
+
+    def _where(self, what: str) -> str:
+        return f"{self.where}: {what}" if self.where else what
 
     def room(self, rule: str) -> int:
         """How many more findings of ``rule`` would be listed."""
@@ -145,6 +166,15 @@ class FindingSink:
         for f in findings:
             self.add(f.rule, f.verdict, f.message, f.location)
 
+    def merge(self, other: FindingSink) -> None:
+        """Add what ``other`` found (its listed findings, then its counts of the rest)."""
+        self.extend(other._kept)
+        for rule, over in other._overflow.items():
+            self.more(rule, over.verdict, over.count)
+        self.parts.extend(other.parts)
+        for record in other._tables:
+            self.add_table(record)
+
     def add_table(self, record: TableRecord) -> None:
         """Keep a table's record for the release ledger (the first :data:`MAX_TABLES`)."""
         if len(self._tables) < MAX_TABLES:
@@ -154,7 +184,13 @@ class FindingSink:
         return tuple(self._tables)
 
     def has(self, rule: str) -> bool:
-        return rule in self._per_rule
+        return rule in self._per_rule or rule in self._overflow
+
+    def worst(self) -> Verdict:
+        """The worst verdict found so far."""
+        return Verdict.worst(
+            [f.verdict for f in self._kept] + [o.verdict for o in self._overflow.values()]
+        )
 
     def findings(self) -> tuple[Finding, ...]:
         summaries = [

@@ -460,7 +460,11 @@ class IdentifierRule:
 
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
-        self.quantity = [quantity_name(n) for n in ctx.names]
+        rec = ctx.recognition
+        self.quantity = [
+            quantity_name(n) or (rec is not None and rec.numeric_field(i)) or _labelled(ctx, i)
+            for i, n in enumerate(ctx.names)
+        ]
         self.identifying = [bool(set(tokens(n)) & ID_WORDS) for n in ctx.names]
         for name in ctx.names:
             for hit in find_identifiers(name.encode("utf-8", "replace")):
@@ -528,6 +532,18 @@ class IdentifierRule:
 
     def finish(self, rows: int) -> None:
         pass
+
+
+def _labelled(ctx: TableContext, col: int) -> bool:
+    """A column after one whose cells all say one quantity: lines of a log read as a table,
+    ``variant 7 at position 123456789``."""
+    if col == 0 or col - 1 >= ctx.first.width:
+        return False
+    texts = ctx.first.texts(col - 1)
+    if texts is None:
+        return False
+    values = set(texts.drop_null().to_pylist())
+    return len(values) == 1 and quantity_name(values.pop())
 
 
 def table_rules(ctx: TableContext) -> Iterator[object]:
