@@ -13,10 +13,10 @@ earlier releases. The check stays pure: the service loads the relevant ledger ro
 (airlock.checking).
 
 - kind: the kind registry's name for the table (airlock/checks/kinds.toml), e.g.
-  ``plink2.afreq`` or ``tresor.allele-counts``; for a kind recognised by its content
+  ``plink2.afreq`` or ``discovery.allele_frequencies``; for a kind recognised by its content
   (``counts``, ``variants``) that name with the table's header, its key and count column
   names: ``counts(region,sex|n)``;
-- row keys: for a per-variant kind its chromosome, position, variant and allele columns;
+- row keys: for a per-variant kind its chromosome, position, variant, allele and label columns;
   otherwise the values of the table's label columns (text and whole-number columns that are
   not counts), or the row number in a table without labels;
 - counts: the columns that count people or alleles: the registry's roles for a recognised
@@ -46,8 +46,8 @@ RULE_DIFFERENCING = "differencing"
 MAX_ROWS = 4096
 
 _SEP = "\x1f"
-#: the roles that name a variant row (its key in the ledger)
-_KEY_ROLES = ("chromosome", "position", "variant", "allele")
+#: the roles that name a variant row (its key in the ledger; a label such as STRATUM too)
+_KEY_ROLES = ("chromosome", "position", "variant", "allele", "label")
 
 
 def table_kind(ctx: TableContext, keys: list[int], counts: list[int]) -> str:
