@@ -2,8 +2,9 @@
 recognition of a table as one of them.
 
 Default deny: the checks pass a file only when it is positively recognised as an aggregate of a
-known kind and every rule of that kind holds. A table is recognised by its columns (the most
-specific kind whose required columns are all present; a file name ending only breaks ties),
+known kind and every rule of that kind holds. A table is recognised by its columns (of the
+kinds whose required columns are all present, the one listing most of the table's columns,
+then the most specific; a file name ending only breaks ties),
 and the recognition is confirmed by content: a per-variant table's chromosome, position and
 variant columns must hold chromosomes, positions and variant IDs, so naming the columns of a
 per-person table ``CHROM`` and ``POS`` recognises nothing. Kinds marked ``generic`` are
@@ -104,9 +105,10 @@ def _column_alias(name: str) -> str:
 
 def match_columns(names: list[str], kinds: tuple[KindSpec, ...], file_name: str = ""
                   ) -> KindSpec | None:  # fmt: skip
-    """The most specific kind whose required columns are all among ``names``."""
+    """The kind whose required columns are all among ``names`` and that lists most of them
+    (then the most specific)."""
     present = {_column_alias(n) for n in names}
-    best: tuple[int, int, int] | None = None
+    best: tuple[int, int, int, int] | None = None
     found = None
     for order, kind in enumerate(kinds):
         if kind.generic or not kind.columns:
@@ -114,7 +116,9 @@ def match_columns(names: list[str], kinds: tuple[KindSpec, ...], file_name: str 
         if not all(any(alias(a) in present for a in group.split("|")) for group in kind.columns):
             continue
         ending = any(file_name.lower().endswith(e.lower()) for e in kind.extensions)
-        score = (len(kind.columns), int(ending), -order)
+        # the kind that accounts for most of the table's columns, then the most specific
+        listed = {alias(a) for c in (*kind.columns, *kind.optional) for a in c.split("|")}
+        score = (len(present & listed), len(kind.columns), int(ending), -order)
         if best is None or score > best:
             best, found = score, kind
     return found
