@@ -32,6 +32,9 @@ RULE_VCF = "individual-level.vcf"
 RULE_BLOB = "individual-level.encoded-data"
 RULE_GENOTYPE_STRING = "individual-level.genotype-string"
 RULE_SAMPLE_ID = "individual-level.sample-id"
+#: a sample ID of a dataset the request's project is not granted: for the reviewers only
+#: (FindingSink keeps it apart; it never reaches the requester's findings or verdict)
+RULE_SAMPLE_ID_NOT_GRANTED = "individual-level.sample-id.not-granted"
 
 #: runs of base64 characters at least this long are looked at (shorter ones are words, IDs)
 _RUN = 40
@@ -255,7 +258,10 @@ _ALTERNATION_LIMIT = 20_000
 class SampleIdMatcher:
     """Finds the node's sample IDs as whole words (see the module docstring)."""
 
-    def __init__(self, ids: frozenset[str]) -> None:
+    def __init__(self, ids: frozenset[str], others: frozenset[str] = frozenset()) -> None:
+        #: the IDs of datasets the requester may be told about (granted to the project)
+        self.granted = ids
+        ids = ids | others
         self.ids = ids
         self.bytes_ids = frozenset(s.encode() for s in ids)
         self.numeric = frozenset(int(s) for s in ids if s.isdigit())
@@ -280,6 +286,10 @@ class SampleIdMatcher:
             s, e = m.start(1), m.end(1)
             if m.group(1) in self.bytes_ids and _bounded(data, s, e):
                 yield s, e, m.group(1).decode()
+
+    def rule_of(self, sample_id: str) -> str:
+        """The rule a match is found under: the requester's, or the reviewers' only."""
+        return RULE_SAMPLE_ID if sample_id in self.granted else RULE_SAMPLE_ID_NOT_GRANTED
 
     def in_text(self, text: str) -> list[str]:
         """The sample IDs in a short text (a column name, a cell)."""
@@ -315,8 +325,17 @@ def _shapes(ids: Iterable[str]) -> set[str]:
 
 
 @functools.lru_cache(maxsize=8)
-def sample_id_matcher(sample_ids: frozenset[str]) -> SampleIdMatcher:
-    return SampleIdMatcher(usable_ids(sample_ids))
+def sample_id_matcher(
+    sample_ids: frozenset[str], others: frozenset[str] = frozenset()
+) -> SampleIdMatcher:
+    """One matcher (one pass over the bytes) for the granted datasets' IDs and, for the
+    reviewers only, the node's other datasets' IDs (``others``)."""
+    return SampleIdMatcher(usable_ids(sample_ids), usable_ids(others) - usable_ids(sample_ids))
+
+
+def context_matcher(context) -> SampleIdMatcher:
+    """The matcher of a CheckContext: its datasets' IDs, and its reviewer-only IDs."""
+    return sample_id_matcher(context.sample_ids, context.reviewer_ids)
 
 
 def sample_id_message(where: str) -> str:
@@ -372,5 +391,5 @@ def scan(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None = None
         yield from find_blobs(data, start, end)
         if matcher:
             for s, e, sample in matcher.find(data, start, end):
-                yield Hit(s, e, RULE_SAMPLE_ID, sample_id_message("This is"), masked(sample),
-                          sample)  # fmt: skip
+                yield Hit(s, e, matcher.rule_of(sample), sample_id_message("This is"),
+                          masked(sample), sample)  # fmt: skip

@@ -69,6 +69,8 @@ class FileReport:
     #: the file's tables with counts of people, for the release ledger (not part of the
     #: verdict, nor of ``to_dict``)
     tables: tuple[TableRecord, ...] = ()
+    #: findings for the reviewers only (not part of the verdict, nor of ``to_dict``)
+    reviewer_findings: tuple[Finding, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -89,6 +91,8 @@ def overall_verdict(reports: Iterable[FileReport]) -> Verdict:
 
 #: tables of one file kept for the release ledger
 MAX_TABLES = 20
+#: rules whose findings only reviewers see (airlock.checks.content, no oracle)
+REVIEWER_ONLY = frozenset({"individual-level.sample-id.not-granted"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +118,10 @@ class FindingSink:
     def __init__(self, cap: int = 20, *, where: str = "") -> None:
         self.cap = cap
         self._tables: list[TableRecord] = []
+        #: findings for the reviewers only (sample IDs of datasets the project is not
+        #: granted): never in ``findings()``, ``has`` or ``worst``
+        self._reviewers: FindingSink | None = None
+        self._for_reviewers = False
         #: prefixed to every location column, e.g. "cell 3 output 1" in a notebook
         self.where = where
         self._kept: list[Finding] = []
@@ -131,8 +139,18 @@ class FindingSink:
     def _where(self, what: str) -> str:
         return f"{self.where}: {what}" if self.where else what
 
+    def reviewers(self) -> FindingSink:
+        """The sink of reviewer-only findings."""
+        if self._reviewers is None:
+            self._reviewers = FindingSink(self.cap, where=self.where)
+            self._reviewers._for_reviewers = True
+        self._reviewers.where = self.where
+        return self._reviewers
+
     def room(self, rule: str) -> int:
         """How many more findings of ``rule`` would be listed."""
+        if rule in REVIEWER_ONLY and not self._for_reviewers:
+            return self.reviewers().room(rule)
         return self.cap - self._per_rule.get(rule, 0)
 
     def add(
@@ -142,6 +160,9 @@ class FindingSink:
         message: str,
         location: Location | None = None,
     ) -> None:
+        if rule in REVIEWER_ONLY and not self._for_reviewers:
+            self.reviewers().add(rule, verdict, message, location)
+            return
         if self.where and location is not None:
             column = f"{self.where}: {location.column}" if location.column else self.where
             location = dataclasses.replace(location, column=column)
@@ -157,6 +178,12 @@ class FindingSink:
         """Count ``count`` further findings of ``rule`` without listing them."""
         if count <= 0:
             return
+        if rule in REVIEWER_ONLY and not self._for_reviewers:
+            self.reviewers()._more(rule, verdict, count)
+            return
+        self._more(rule, verdict, count)
+
+    def _more(self, rule: str, verdict: Verdict, count: int) -> None:
         over = self._overflow.setdefault(rule, _Overflow(verdict))
         over.count += count
         if verdict.rank > over.verdict.rank:
@@ -174,6 +201,14 @@ class FindingSink:
         self.parts.extend(other.parts)
         for record in other._tables:
             self.add_table(record)
+        if other._reviewers is not None:
+            mine = self.reviewers()
+            mine._kept.extend(other._reviewers._kept)
+            for rule, over in other._reviewers._overflow.items():
+                mine._more(rule, over.verdict, over.count)
+
+    def reviewer_findings(self) -> tuple[Finding, ...]:
+        return self._reviewers.findings() if self._reviewers is not None else ()
 
     def add_table(self, record: TableRecord) -> None:
         """Keep a table's record for the release ledger (the first :data:`MAX_TABLES`)."""

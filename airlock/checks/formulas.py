@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, report_cells
-from airlock.checks.content import may_hold_formulas, prefiltered, sample_id_matcher
+from airlock.checks.content import context_matcher, may_hold_formulas, prefiltered
 from airlock.checks.findings import Location, Verdict
 
 RULE = "formula"
@@ -71,7 +71,7 @@ class FormulaRule:
 
     def feed(self, chunk: Chunk) -> None:
         if chunk.raw is not None:
-            matcher = sample_id_matcher(self.ctx.context.sample_ids)
+            matcher = context_matcher(self.ctx.context)
             if not may_hold_formulas(chunk.raw, prefiltered(chunk.raw, matcher, chunk.cache)):
                 return
             chunk.whole()  # columns left out of the parse may hold the formula

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from airlock.checks import content
 from airlock.checks.cells import Chunk, TableContext, key, tokens
-from airlock.checks.content import masked, sample_id_matcher
+from airlock.checks.content import context_matcher, masked
 from airlock.checks.findings import Location, Verdict
 
 RULE_ID_COLUMN = "individual-level.id-column"
@@ -98,13 +98,15 @@ class _Values:
 class IndividualRules:
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
-        self.matcher = sample_id_matcher(ctx.context.sample_ids)
+        self.matcher = context_matcher(ctx.context)
         rec = ctx.recognition
         first = ctx.first
         for name in ctx.names:
-            if hits := self.matcher.in_text(name):
+            if hits := sorted(
+                self.matcher.in_text(name), key=lambda h: h not in self.matcher.granted
+            ):
                 ctx.sink.add(
-                    RULE_SAMPLE_ID,
+                    self.matcher.rule_of(hits[0]),
                     Verdict.BLOCK,
                     f"Column name {name} contains the sample ID {masked(hits[0])} of a dataset "
                     "on this node: one column per person is individual-level data. Release "
@@ -197,7 +199,7 @@ class IndividualRules:
         rec = self.ctx.recognition
         sink = self.ctx.sink
         for hit in content.scan(chunk.raw, self.matcher, chunk.cache):
-            numeric = hit.rule == RULE_SAMPLE_ID and hit.sample_id.isdigit()
+            numeric = bool(hit.sample_id) and hit.sample_id.isdigit()
             if sink.room(hit.rule) <= 0 and not numeric:
                 sink.more(hit.rule, Verdict.BLOCK, 1)  # counted, not located (a long file)
                 continue

@@ -80,4 +80,4 @@ def check_file(
                     f"This file cannot be checked ({type(e).__name__}: {e}); a file the checks "
                     "cannot read cannot leave the node. Save it again in a plain format.",
                 )
-            return FileReport(shown, sink.findings(), sink.tables())
+            return FileReport(shown, sink.findings(), sink.tables(), sink.reviewer_findings())

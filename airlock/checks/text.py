@@ -39,7 +39,7 @@ def scan_text(
     for hit in find_identifiers(raw):
         line = first_line + raw.count(b"\n", 0, hit.start)
         sink.add(hit.rule, hit.verdict, hit.message(), Location(line, column, hit.masked))
-    matcher = content.sample_id_matcher(context.sample_ids)
+    matcher = content.context_matcher(context)
     for found in content.scan(raw, matcher):
         line = first_line + raw.count(b"\n", 0, found.start)
         message = found.message
