@@ -94,11 +94,13 @@ class DifferencingRule:
         self.kept_keys = np.zeros(0, dtype=object)
         self.kept_counts = np.zeros((0, len(self.candidates)), dtype=np.float64)
 
-    def _row_keys(self, chunk: Chunk) -> pa.Array:
-        """The keys of a chunk's rows, as strings."""
+    def _row_keys(self, chunk: Chunk, rows: np.ndarray | None = None) -> pa.Array:
+        """The keys of a chunk's rows (of ``rows``, positions in the chunk, when given)."""
+        at = np.arange(len(chunk)) if rows is None else rows
         if not self.keys:
-            return pa.array([f"#{chunk.first_row + i}" for i in range(len(chunk))], pa.string())
-        parts = [_key_strings(chunk, i) for i in self.keys]
+            return pa.array([f"#{chunk.first_row + int(i)}" for i in at], pa.string())
+        parts = [_key_strings(chunk, i, None if rows is None else pa.array(rows))
+                 for i in self.keys]  # fmt: skip
         if len(parts) == 1:
             return parts[0]
         return pc.binary_join_element_wise(*parts, _SEP)
@@ -111,12 +113,14 @@ class DifferencingRule:
             [chunk.numbers(i) if i < width else np.full(len(chunk), np.nan)
              for i in self.candidates]
         )  # fmt: skip
-        keys = self._row_keys(chunk)
+        # every row's key only when there are earlier tables to compare with; else the kept
+        # rows' only
+        keys = self._row_keys(chunk) if self.earlier else None
         for e, entry in enumerate(self.earlier):
             self._compare(chunk, keys, counts, e, entry)
         self._keep(chunk, keys, counts)
 
-    def _keep(self, chunk: Chunk, keys: pa.Array, counts: np.ndarray) -> None:
+    def _keep(self, chunk: Chunk, keys: pa.Array | None, counts: np.ndarray) -> None:
         rows = chunk.first_row + np.arange(len(counts))
         while True:
             new = np.flatnonzero(rows % self.every == 0)
@@ -124,7 +128,8 @@ class DifferencingRule:
             if np.count_nonzero(old) + new.size <= MAX_ROWS:
                 break
             self.every *= 2
-        kept = np.array(keys.take(pa.array(new)).to_pylist(), dtype=object)
+        chosen = keys.take(pa.array(new)) if keys is not None else self._row_keys(chunk, new)
+        kept = np.array(chosen.to_pylist(), dtype=object)
         self.kept_rows = np.concatenate([self.kept_rows[old], rows[new]])
         self.kept_keys = np.concatenate([self.kept_keys[old], kept])
         self.kept_counts = np.concatenate([self.kept_counts[old], counts[new]])
@@ -222,19 +227,24 @@ def _label_column(first: Chunk, i: int) -> bool:
     return False
 
 
-def _key_strings(chunk: Chunk, i: int) -> pa.Array:
-    """A label column as strings, the same whether it was read as text, integers or floats."""
+def _key_strings(chunk: Chunk, i: int, rows: pa.Array | None = None) -> pa.Array:
+    """A label column as strings, the same whether it was read as text, integers or floats
+    (its ``rows`` only, when given)."""
+    n = len(chunk) if rows is None else len(rows)
     if i >= chunk.width:
-        return pa.array([""] * len(chunk), pa.string())
+        return pa.array([""] * n, pa.string())
     texts = chunk.texts(i)
     if texts is not None:
+        texts = texts if rows is None else texts.take(rows)
         return pc.fill_null(pc.utf8_trim_whitespace(texts.cast(pa.string())), "")
     col = chunk.column(i)
     if pa.types.is_floating(col.type):
         values = chunk.numbers(i)
+        values = values if rows is None else values[rows.to_numpy()]
         whole = np.where(np.isnan(values), 0, values)
         ints = pa.array(whole.astype(np.int64), mask=np.isnan(values))
         return pc.fill_null(ints.cast(pa.string()), "")
+    col = col if rows is None else col.take(rows)
     return pc.fill_null(col.cast(pa.string()), "")
 
 
