@@ -116,7 +116,8 @@ def check_table(
         tables.check_numeric_names(ctx)
     # what the rules read at the end needs the first rows only: the first chunk can go
     ctx.first = first_rows(first)
-    if hasattr(source, "select") and (needed := columns_needed(ctx, rules)) is not None:
+    needed = columns_needed(ctx, rules + side_rules)
+    if hasattr(source, "select") and needed is not None:
         source.select(needed)
     rows = 0
     rest = [second] if second is not None else []
@@ -149,8 +150,9 @@ def first_rows(chunk: Chunk) -> Chunk:
 def columns_needed(ctx: TableContext, rules: list) -> set[int] | None:
     """The columns the rules read cell by cell (``rule.reads``; None from any rule: all of
     them), for a table of several chunks: the others are parsed only in its first chunks, or
-    when a prefilter over the bytes asks (formulas, ``n (%)`` cells). Everything in the bytes
-    (sample IDs, identifiers, encoded data) is scanned regardless."""
+    when a prefilter over the bytes asks (formulas, ``n (%)`` cells). The byte rules count
+    (the identifier rule reads every text cell: it has no ``reads``, so every column is
+    parsed); sample IDs, VCF records and encoded data are scanned in the bytes regardless."""
     needed: set[int] = set()
     for rule in rules:
         reads = getattr(rule, "reads", None)
