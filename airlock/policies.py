@@ -169,18 +169,26 @@ def unacknowledged_blocked_files(
     ]
 
 
+def approval_refusal(request: ReleaseRequest) -> str | None:
+    """Why no reviewer's approval can succeed now, whatever they acknowledge (the page disables
+    Approve and says this), or None."""
+    missing = [f for f in request.blocked_files if not (f.exception and f.exception.strip())]
+    if not missing:
+        return None
+    names = ", ".join(f.name for f in missing)
+    return (
+        f"the checks blocked {names} and the requester wrote no exception for it; return "
+        "the request so that they can explain, or reject it"
+    )
+
+
 def check_blocked_files_acknowledged(
     request: ReleaseRequest, acknowledged: Collection[int]
 ) -> None:
     """A blocked file is approved only with the requester's exception, acknowledged by the
     approving reviewer."""
-    missing = [f for f in request.blocked_files if not (f.exception and f.exception.strip())]
-    if missing:
-        names = ", ".join(f.name for f in missing)
-        raise PolicyViolation(
-            f"the checks blocked {names} and the requester wrote no exception for it; return "
-            "the request so that they can explain, or reject it"
-        )
+    if refusal := approval_refusal(request):
+        raise PolicyViolation(refusal)
     if unacked := unacknowledged_blocked_files(request, acknowledged):
         raise PolicyViolation(
             f"the checks blocked {', '.join(unacked)}: acknowledge the requester's exception "

@@ -107,6 +107,12 @@ def _path_error(e: OSError, shown: str, is_link: bool) -> Exception:
         return WorkspaceFileError(f"{shown} does not exist in your workspace")
     if e.errno == errno.ENOTDIR:
         return WorkspaceFileError(f"{shown} is not a directory in your workspace")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return WorkspaceFileError(
+            f"{shown} cannot be read by the airlock ({e.strerror}): the airlock reads your "
+            "workspace through its group; give the group read access to the file and its "
+            "folders (chmod g+r on the file, g+rx on each folder) and submit again"
+        )
     return WorkspaceFileError(f"{shown} cannot be read: {e.strerror}")
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from airlock import anchors, bundles, permissions, policies, reviewers
+from airlock import anchors, bundles, permissions, policies, reviewers, rounds
 from airlock.abilities import Abilities, abilities
 from airlock.audit import ChainReport
 from airlock.checking import (
@@ -401,6 +401,40 @@ class Airlock:
                 )
             )
         return FileContent(request, file, data)
+
+    def round_changes(self, user: User, request_id: str) -> rounds.RoundChanges | None:
+        """For those who preview files: which files were added, changed or removed since the
+        previous round (names and hashes only); None in the first round."""
+        with self.dal.read() as r:
+            request = r.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_preview_file(user, request)
+            return rounds.changes(request, r.audit_entries(request_id=request_id))
+
+    def previous_version(self, user: User, request_id: str, file_id: int) -> bytes | None:
+        """The previous round's bytes of a file that changed since (audited as a view), or
+        None when the file is new or unchanged, or the request is in its first round."""
+        with self.dal.write(request_id) as tx:
+            request = tx.get_request(request_id)
+            permissions.check_user_can_view_request(user, request)
+            permissions.check_user_can_preview_file(user, request)
+            file = _file(request, file_id)
+            changes = rounds.changes(request, tx.audit_entries(request_id=request_id))
+            if changes is None or file.name not in changes.changed:
+                return None
+            before = changes.before[file.name]
+            data = self.store.read_verified(before)
+            tx.append_audit(
+                AuditEvent.for_request(
+                    AuditEventType.FILE_VIEWED,
+                    user,
+                    request_id,
+                    file=file.name,
+                    sha256=before,
+                    how=f"round {changes.previous}",
+                )
+            )
+        return data
 
     def comment(
         self, user: User, request_id: str, body: str, *, file_id: int | None = None

@@ -79,8 +79,9 @@ def vcf_fixtures(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def local_node(tmp_path_factory):
-    """A real local node (hub, proxy, airlock service, culler, dask-gateway) with small demo
-    cohorts. The gateway is on so its tests share this hub instead of starting a second one.
+    """A real local node (hub, proxy, airlock service, culler, dask-gateway, the node's own
+    Beacon) with small demo cohorts. The gateway and the Beacon are on so their tests share
+    this hub instead of starting a second one.
 
     See tests/hub/node.py for what it offers: url, site, passwords, api(), user_token(),
     start_server(), run_in_kernel().
@@ -88,7 +89,7 @@ def local_node(tmp_path_factory):
     from tests.hub.node import LocalNode, open_directory
 
     with open_directory("tresor-node-") as directory:
-        node = LocalNode.create(directory, gateway=True)
+        node = LocalNode.create(directory, gateway=True, discovery=True)
         node.start()
         try:
             yield node
@@ -120,3 +121,40 @@ def airlock_databases(tmp_path_factory, request):
             return super().postgresql()
 
     return Lazy(tmp_path_factory.mktemp("airlock-db"))
+
+
+# -- the one Playwright of the session, driving Debian's Chromium (never a downloaded browser) --
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = require_tool("chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -7,7 +7,10 @@ a directory under the node's state dir (``<state>/ingest/<id>/``), and a rerun o
 command skips the partitions already done. The store is built under a hidden name in the
 datasets directory, validated (opened by :func:`tresor.io.open_store`, every genotype chunk
 read once to compute the catalogue metadata), made read-only, renamed into place and only then
-registered, so the catalogue never names a half-written store.
+registered, so the catalogue never names a half-written store. Beside the store goes its
+packed genotype companion (2 bits per call, :mod:`tresor.stats.packed`), which the analyses read
+instead of the int8 genotypes; :func:`pack_dataset` (``tresor datasets pack``) writes it for a
+dataset registered before, or again after its store changed.
 
 VCFs bio2zarr cannot read are recognised (:func:`diagnose`) and the one-line error names the
 field and the bcftools command that repairs a copy; with ``fix=True`` tresor runs that command
@@ -20,6 +23,7 @@ from VCFs (the demo data could use it too).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -579,6 +583,9 @@ def prepare_store(
             f"VCFs {n_samples} x {n_records}; remove {partial} and {work} and try again"
         )
     _Progress.checkpoint("validate")
+    from tresor.stats.packed import pack_store
+
+    pack_store(store, workers=request.workers, progress=progress, say=say)
     make_read_only(partial)
     say("computing the store's checksum")
     checksum = tree_sha256(store)
@@ -647,7 +654,55 @@ def remove_dataset(site: SiteConfig, dataset_id: str) -> DatasetEntry | None:
     owned = site.datasets_path / dataset_id
     if entry.store.parent == owned:
         remove_tree(owned)
+    elif entry.packed.exists():  # a store made elsewhere: only the companion is the node's
+        with _writable(entry.packed.parent):
+            remove_tree(entry.packed)
     return entry
+
+
+@contextlib.contextmanager
+def _writable(directory: Path):
+    """``directory`` writable by its owner for a while (a dataset's directory is read-only)."""
+    mode = directory.stat().st_mode
+    try:
+        directory.chmod(mode | stat.S_IWUSR)
+    except PermissionError:
+        raise IngestError(
+            f"{directory} is not writable by this account: run the command as the account that "
+            "owns the dataset's files"
+        ) from None
+    try:
+        yield
+    finally:
+        directory.chmod(mode)
+
+
+def pack_dataset(
+    site: SiteConfig,
+    dataset_id: str,
+    *,
+    workers: int = 1,
+    codec: str = "lz4",
+    progress: bool = True,
+    say: Callable[[str], None] = lambda message: None,
+) -> Path:
+    """Write (or rewrite) the packed genotype companion of a registered dataset, beside its
+    store, with ``codec`` (:func:`tresor.stats.packed.pack_store`); returns its path. For
+    datasets added before companions existed, or whose store changed (analyses then warn that
+    the companion is stale and read the store)."""
+    catalogue = load_catalogue(site.catalogue_path)
+    if dataset_id not in catalogue:
+        raise IngestError(
+            f"no dataset {dataset_id!r} in the catalogue (datasets: "
+            f"{', '.join(sorted(catalogue)) or 'none'})"
+        )
+    from tresor.stats.packed import pack_store
+
+    store = catalogue[dataset_id].store
+    if not store.is_dir():
+        raise IngestError(f"{dataset_id}: its store {store} does not exist")
+    with _writable(store.parent):
+        return pack_store(store, workers=workers, codec=codec, progress=progress, say=say)
 
 
 def grant(site: SiteConfig, dataset_id: str, projects: Sequence[str]) -> DatasetEntry:

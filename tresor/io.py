@@ -25,10 +25,13 @@ REQUIRED_VARIABLES = (
 )
 
 
-def open_store(path: str | os.PathLike) -> xr.Dataset:
+def open_store(path: str | os.PathLike, *, packed: bool = True) -> xr.Dataset:
     """Open a VCF Zarr store read-only, lazily, and check that it is one.
 
-    Raises :class:`NotVCFZarrError` with what is wrong and how to make a store.
+    When the store has a current packed genotype companion (:mod:`tresor.stats.packed`) and
+    ``packed`` is True, the Dataset is linked to it and tresor.stats reads genotypes from it
+    (the same results, faster); a stale one is ignored with a warning. Raises
+    :class:`NotVCFZarrError` with what is wrong and how to make a store.
     """
     import zarr
 
@@ -62,4 +65,12 @@ def open_store(path: str | os.PathLike) -> xr.Dataset:
             "(variants, samples, ploidy) as in the VCF Zarr specification"
         )
     ds.attrs["tresor_store_path"] = str(path.resolve())
+    from tresor.stats.lineage import link
+
+    ds = link(ds)
+    if packed:
+        from tresor.stats.packed import attach, open_companion
+
+        if (companion := open_companion(path)) is not None:
+            ds = attach(ds, companion)
     return ds

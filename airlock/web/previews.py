@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import difflib
 import io
 import json
 import logging
@@ -51,6 +52,8 @@ class Preview:
     image_type: str = ""
     note: str = ""
     total_rows: int | None = None
+    #: the table's order: (0-based column, descending), or None for the file's order
+    sort: tuple[int, bool] | None = None
 
 
 def _index_findings(findings: list[dict[str, Any]]):
@@ -81,7 +84,44 @@ def _sniff_table(text: str) -> csv.Dialect | None:
     return dialect if len(lines) >= 1 and min(widths, default=0) >= 2 else None
 
 
-def _table(records: list[list[str]], findings, note: str = "") -> Preview:
+def _sort_key(values: list[str]):
+    """Numbers as numbers when every non-empty value of the column is one; empty and NA last."""
+    missing = {"", "na", "nan", "."}
+
+    def number(v: str) -> float | None:
+        try:
+            return float(v)
+        except ValueError:
+            return None
+
+    present = [v for v in values if v.strip().lower() not in missing]
+    numeric = all(number(v) is not None for v in present)
+
+    def key(i: int):
+        v = values[i]
+        if v.strip().lower() in missing:
+            return (1, 0.0, "")
+        return (0, number(v), "") if numeric else (0, 0.0, v)
+
+    return key
+
+
+def _order(data: list[list[str]], sort: tuple[int, bool] | None) -> list[int]:
+    """The 1-based row numbers of ``data`` in the order asked for; empty values stay last."""
+    numbers = list(range(1, len(data) + 1))
+    if sort is None:
+        return numbers
+    column, descending = sort
+    values = [r[column] if column < len(r) else "" for r in data]
+    key = _sort_key(values)
+    present = [n for n in numbers if key(n - 1)[0] == 0]
+    absent = [n for n in numbers if key(n - 1)[0] == 1]
+    return sorted(present, key=lambda n: key(n - 1), reverse=descending) + absent
+
+
+def _table(
+    records: list[list[str]], findings, note: str = "", sort: tuple[int, bool] | None = None
+) -> Preview:
     cells, rows, columns = _index_findings(findings)
     header_raw = records[0][:MAX_COLUMNS] if records else []
     names = [str(h) for h in header_raw]
@@ -94,15 +134,20 @@ def _table(records: list[list[str]], findings, note: str = "") -> Preview:
         for i, h in enumerate(header_raw)
     )
     data = records[1:]
+    if sort is not None and not 0 <= sort[0] < len(header):
+        sort = None
     flagged = {r for r, _ in cells} | set(rows)
-    wanted = sorted(
-        set(range(1, min(len(data), HEAD_ROWS) + 1)) | {r for r in flagged if r <= len(data)}
-    )
-    wanted = wanted[:MAX_ROWS]
+    order = _order(data, sort)
+    # the first rows in that order, and the flagged ones wherever they are
+    wanted = [
+        (position, number)
+        for position, number in enumerate(order)
+        if position < HEAD_ROWS or number in flagged
+    ][:MAX_ROWS]
     shown: list[Row | None] = []
-    previous = 0
-    for number in wanted:
-        if number != previous + 1:
+    previous = -1
+    for position, number in wanted:
+        if position != previous + 1:
             shown.append(None)
         record = data[number - 1][:MAX_COLUMNS]
         shown.append(
@@ -118,10 +163,17 @@ def _table(records: list[list[str]], findings, note: str = "") -> Preview:
                 flags=tuple(rows.get(number, ())),
             )
         )
-        previous = number
-    if wanted and wanted[-1] < len(data):
+        previous = position
+    if wanted and wanted[-1][0] < len(data) - 1:
         shown.append(None)
-    return Preview(kind="table", header=header, rows=tuple(shown), total_rows=len(data), note=note)
+    return Preview(
+        kind="table",
+        header=header,
+        rows=tuple(shown),
+        total_rows=len(data),
+        note=note,
+        sort=sort,
+    )
 
 
 def _decode(data: bytes) -> str | None:
@@ -136,11 +188,17 @@ def _decode(data: bytes) -> str | None:
     return None
 
 
-def make_preview(name: str, data: bytes, findings: list[dict[str, Any]]) -> Preview:
-    """What a reviewer sees of a file: chosen by content, the name only breaks ties. Never
-    raises: a file no preview can show gets a note with its size."""
+def make_preview(
+    name: str,
+    data: bytes,
+    findings: list[dict[str, Any]],
+    sort: tuple[int, bool] | None = None,
+) -> Preview:
+    """What a reviewer sees of a file: chosen by content, the name only breaks ties; a table
+    in the order ``sort`` asks for ((0-based column, descending)). Never raises: a file no
+    preview can show gets a note with its size."""
     try:
-        return _preview(name, data, findings)
+        return _preview(name, data, findings, sort)
     except Exception as e:  # any parser's failure, RecursionError and MemoryError included
         log.warning("no preview of %s (%d bytes): %r", name, len(data), e)
         reason = f"{type(e).__name__}: {e}"
@@ -153,7 +211,9 @@ def make_preview(name: str, data: bytes, findings: list[dict[str, Any]]) -> Prev
         )
 
 
-def _preview(name: str, data: bytes, findings: list[dict[str, Any]]) -> Preview:
+def _preview(
+    name: str, data: bytes, findings: list[dict[str, Any]], sort: tuple[int, bool] | None
+) -> Preview:
     if not data:
         return Preview(kind="empty", note="the file is empty")
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -161,7 +221,7 @@ def _preview(name: str, data: bytes, findings: list[dict[str, Any]]) -> Preview:
     if data.startswith(b"%PDF"):
         return Preview(kind="pdf", note="PDF: download it to read it in a PDF viewer")
     if data.startswith(b"PAR1"):
-        return _parquet(data, findings)
+        return _parquet(data, findings, sort)
     text = _decode(data[:MAX_TEXT_BYTES] if len(data) > MAX_TEXT_BYTES else data)
     if text is None:
         return Preview(kind="binary", note="binary content: no preview", text=data[:256].hex(" "))
@@ -181,7 +241,7 @@ def _preview(name: str, data: bytes, findings: list[dict[str, Any]]) -> Preview:
             return _text(text, findings, note)
         if truncated and records:
             records = records[:-1]  # the cut may fall inside the last record
-        return _table(records, findings, note)
+        return _table(records, findings, note, sort)
     return _text(text, findings, note)
 
 
@@ -198,7 +258,7 @@ def _text(text: str, findings, note: str) -> Preview:
     )
 
 
-def _parquet(data: bytes, findings) -> Preview:
+def _parquet(data: bytes, findings, sort: tuple[int, bool] | None) -> Preview:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -217,4 +277,33 @@ def _parquet(data: bytes, findings) -> Preview:
     rows = table.to_pylist()
     records = [columns] + [["" if r[c] is None else str(r[c]) for c in columns] for r in rows]
     note = f"showing {len(rows)} of {total} rows" if total > len(rows) else ""
-    return _table(records, findings, note)
+    return _table(records, findings, note, sort)
+
+
+#: lines of a diff shown; a longer one ends with a note
+MAX_DIFF_LINES = 400
+
+
+@dataclasses.dataclass(frozen=True)
+class Diff:
+    lines: tuple[tuple[str, str], ...] = ()  # (kind: add | remove | context | hunk, text)
+    note: str = ""
+
+
+def make_diff(before: bytes, after: bytes, name: str) -> Diff:
+    """The previous round's file against this round's, line by line, for text files."""
+    old, new = _decode(before[:MAX_TEXT_BYTES]), _decode(after[:MAX_TEXT_BYTES])
+    if old is None or new is None or before.startswith(b"\x89PNG") or after.startswith(b"\x89PNG"):
+        return Diff(note=f"binary content: {len(before)} bytes before, {len(after)} bytes now")
+    kinds = {"+": "add", "-": "remove", " ": "context", "@": "hunk"}
+    lines = [
+        (kinds.get(line[:1], "context"), line)
+        for line in difflib.unified_diff(
+            old.splitlines(), new.splitlines(), f"{name} (before)", f"{name} (now)", lineterm=""
+        )
+    ][2:]  # the two file header lines
+    note = ""
+    if len(lines) > MAX_DIFF_LINES:
+        note = f"showing the first {MAX_DIFF_LINES} of {len(lines)} lines of the difference"
+        lines = lines[:MAX_DIFF_LINES]
+    return Diff(lines=tuple(lines), note=note)

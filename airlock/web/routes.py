@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from airlock import permissions, reviewers
+from airlock import permissions, policies, reviewers
 from airlock.api.deps import NotAuthenticated, identify
 from airlock.api.errors import HubUnavailable
 from airlock.api.routes.files import attachment
@@ -26,7 +26,8 @@ from airlock.api.routes.params import FileId, RequestId
 from airlock.domain import MAX_FILE_NAME, MAX_PATH, MAX_TEXT, ReleaseRequest, User
 from airlock.enums import Decision
 from airlock.exceptions import InvalidInput, PermissionDenied
-from airlock.web.previews import make_preview
+from airlock.web.findings import group_findings
+from airlock.web.previews import make_diff, make_preview
 from airlock.web.sessions import SESSION_COOKIE, STATE_COOKIE, Session
 from airlock.workflow import Airlock
 from tresor.core.airlock_config import AirlockConfig, MiB
@@ -172,20 +173,38 @@ def create(web: WebDep, project: Annotated[str, Form()] = "", csrf: Annotated[st
 def request_page(request: Request, request_id: RequestId, web: WebDep):
     airlock = web.airlock
     release_request = airlock.get_request(web.user, request_id)
+    files = release_request.files
     return render(
         request,
         web,
         "request.html",
         r=release_request,
+        groups={f.id: group_findings(f.report["findings"]) for f in files},
+        reviewer_groups={f.id: group_findings(f.reviewer_findings) for f in files},
+        images={f.id for f in files if f.name.lower().endswith(IMAGE_SUFFIXES)},
+        changes=_round_changes(web, release_request),
         **_abilities(web.user, release_request, airlock),
     )
 
 
+def _round_changes(web: Web, r: ReleaseRequest):
+    """What changed since the previous round, for those who preview files."""
+    if r.round < 2 or not permissions.user_can_preview_file(web.user, r):
+        return None
+    return web.airlock.round_changes(web.user, r.id)
+
+
+#: files shown inline on the request's page (the raw route serves only real images inline)
+IMAGE_SUFFIXES = (".png", ".svg")
+
+
 def _abilities(user: User, r: ReleaseRequest, airlock: Airlock) -> dict:
-    """What the page shows: the user's abilities (the API's too) and the approvals needed."""
+    """What the page shows: the user's abilities (the API's too), the approvals needed, and
+    why no approval can succeed now (Approve is then disabled with that reason)."""
     return {
         **dataclasses.asdict(airlock.abilities(user, r)),
         "approvals_required": airlock.config().approvals_required,
+        "approval_refusal": policies.approval_refusal(r),
     }
 
 
@@ -309,11 +328,23 @@ def request_action(
 
 
 @router.get("/requests/{request_id}/files/{file_id}", response_class=HTMLResponse)
-def file_page(request: Request, request_id: RequestId, file_id: FileId, web: WebDep):
-    """A reviewer's view of one file: the preview beside the findings (audited)."""
+def file_page(
+    request: Request,
+    request_id: RequestId,
+    file_id: FileId,
+    web: WebDep,
+    sort: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    desc: bool = False,
+):
+    """A reviewer's view of one file: the preview beside the findings (audited); a table
+    sorted by its ``sort``-th column (1-based) when asked."""
     content = web.airlock.view_file(web.user, request_id, file_id, how="preview")
     findings = [*content.file.report["findings"], *content.file.reviewer_findings]  # reviewers'
-    preview = make_preview(content.file.name, content.data, findings)
+    order = (sort - 1, desc) if sort else None
+    preview = make_preview(content.file.name, content.data, findings, order)
+    before = web.airlock.previous_version(web.user, request_id, file_id)
+    ids = [f.id for f in content.request.files]
+    at = ids.index(file_id)
     return render(
         request,
         web,
@@ -321,6 +352,12 @@ def file_page(request: Request, request_id: RequestId, file_id: FileId, web: Web
         r=content.request,
         f=content.file,
         preview=preview,
+        groups=group_findings(content.file.report["findings"], first=20),
+        reviewer_groups=group_findings(content.file.reviewer_findings, first=20),
+        diff=None if before is None else make_diff(before, content.data, content.file.name),
+        previous_round=content.request.round - 1,
+        previous_file=ids[at - 1] if at > 0 else None,
+        next_file=ids[at + 1] if at + 1 < len(ids) else None,
         comments=[c for c in content.request.comments if c.file_id == file_id],
         **_abilities(web.user, content.request, web.airlock),
     )

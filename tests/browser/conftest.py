@@ -1,50 +1,20 @@
-"""Playwright driving Debian's Chromium (never a downloaded browser)."""
+"""Browser helpers; the session's one Playwright and Chromium (``browser``, ``page``) are in
+tests/conftest.py, because sync Playwright cannot run twice in one process."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import require_tool
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_tool("chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
-        yield page
-    finally:
-        context.close()
-
 
 def login(page, node, user: str) -> None:
-    """Log in through the hub's login form."""
+    """Log in through the hub's login form; accept the node's data use terms if the start
+    page asks for them (until the user has accepted the current version)."""
     page.goto(node.url + "hub/login")
     page.fill("#username_input", user)
     page.fill("#password_input", node.passwords[user])
     page.click("#login_submit")
+    page.wait_for_function(
+        "() => document.querySelector('#accept-terms') || location.pathname.includes('/lab')",
+        timeout=120_000,
+    )
+    if "/lab" not in page.url and page.locator("#accept-terms").is_visible():
+        page.check("#accept-terms")
+        page.get_by_role("button", name="Start").click()

@@ -256,6 +256,31 @@ class Federation:
 
         wait_until(ready, "the coordinator to answer", timeout=120)
 
+    @contextlib.contextmanager
+    def another_coordinator(self, *options: str):
+        """A second ``tresor federation serve`` over the same registry and data (released
+        summaries included), with ``options`` (``--beacon-...``); yields its URL."""
+        port = free_port()
+        process = subprocess.Popen(
+            [*RUNNER, "federation", "serve", *self._coordinator_args(), "--port", str(port),
+             *options],
+            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+
+        def ready():
+            assert process.poll() is None, f"tresor federation serve {options} exited"
+            with contextlib.suppress(httpx.TransportError):
+                return httpx.get(f"{url}/api/federation", timeout=5).is_success
+            return False
+
+        try:
+            wait_until(ready, "the second coordinator to answer", timeout=120)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(30)
+
     def _agent_env(self, node: Node) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k.upper() not in ("NO_PROXY",)}
         env.update(

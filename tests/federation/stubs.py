@@ -39,7 +39,8 @@ class StubAlleleCounts:
     output_kinds = ("allele_counts",)
     disclosure_control = "STUB allele counts: rows below the minor allele count threshold dropped"
 
-    def run(self, dataset, phenotypes, params, *, min_minor_allele_count: int, out_dir: Path):
+    def run(self, dataset, phenotypes, params, *, min_minor_allele_count: int, out_dir: Path,
+            min_cell_count: int | None = None):  # fmt: skip
         table = allele_counts(dataset)
         minor = np.minimum(table["ALT_CTS"], table["OBS_CT"] - table["ALT_CTS"])
         kept = table[minor >= min_minor_allele_count]

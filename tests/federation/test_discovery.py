@@ -11,13 +11,23 @@ import httpx
 import pandas as pd
 import pytest
 
+import tresor.federation as fed
 from tests.discovery_support import shacl
 from tests.federation.conftest import KEY, NODES
-from tests.federation.fixture import Federation
+from tests.federation.fixture import PROJECT, Federation, wait_until
 from tresor.discovery import beacon_models as m
 from tresor.discovery import dcat
 
 pytestmark = pytest.mark.slow
+
+#: the airlock's verdict on each file of a summary: the disclosure rules leave its checks
+#: nothing to find but the table's size (more rows than a reviewer reads); a refresh of the
+#: same data, no differencing either
+VERDICTS = {
+    "allele_frequencies.parquet": ("review", ["table-rows"]),
+    "dataset.jsonld": ("pass", []),
+    "manifest.json": ("pass", []),
+}
 
 
 def beacon(federation: Federation, path: str = "g_variants", token: str | None = None, **params):
@@ -25,6 +35,16 @@ def beacon(federation: Federation, path: str = "g_variants", token: str | None =
     return httpx.get(
         f"{federation.coordinator_url}/beacon/{path}", params=params, headers=headers, timeout=60
     )
+
+
+def portal_variant(url: str, row, token: str | None = None) -> str:
+    """The portal's variant page for ``row`` (CHROM, POS, REF, ALT), as an account holder when
+    ``token`` is given (the coordinator token, as the Beacon takes it), else anonymously."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    params = {"chrom": row["CHROM"], "pos": int(row["POS"]), "ref": row["REF"], "alt": row["ALT"]}
+    answer = httpx.get(f"{url}/portal/variant", params=params, headers=headers, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.text
 
 
 def sequence(row, granularity: str) -> dict:
@@ -50,10 +70,21 @@ def frequencies_by_population(record: dict) -> dict[str, dict]:
     }
 
 
+def summary_verdicts(released: dict) -> dict[str, tuple[str, list[str]]]:
+    """The airlock's verdict on each file of a released summary request and the rules behind
+    it; no reviewer had to acknowledge an exception (nothing blocked)."""
+    assert [r["acknowledged_files"] for r in released["reviews"]] == [[], []], released["reviews"]
+    return {
+        f["name"]: (f["verdict"], sorted(x["rule"] for x in f["findings"]))
+        for f in released["files"]
+    }
+
+
 def test_summaries__released_through_each_airlock_by_two_reviewers(federation, published):
     for name, released in published["released"].items():
         assert len(released) == 1, name
         assert sorted(released[0]["approvals"]) == ["reviewer1", "reviewer2"], name
+        assert summary_verdicts(released[0]) == VERDICTS, name
     final = published["final"]
     assert final.state == "merged" and final.nodes == dict.fromkeys(NODES, "released"), final
     datasets = beacon(federation, "datasets").json()
@@ -90,16 +121,8 @@ def test_g_variants__a_variant_in_all_three_equals_the_stores(federation, publis
             total = frequencies_by_population(record)[node]
             assert total["alleleCount"] == row[f"AC{suffix}"], (node, row.to_dict())
             assert total["alleleNumber"] == row[f"AN{suffix}"], (node, row.to_dict())
-        # the portal shows the same, side by side, and pools them
-        page = httpx.get(
-            f"{federation.coordinator_url}/portal/variant",
-            params={
-                "chrom": row["CHROM"],
-                "pos": int(row["POS"]),
-                "ref": row["REF"],
-                "alt": row["ALT"],
-            },
-        ).text
+        # the portal shows an account holder the same, side by side, and pools them
+        page = portal_variant(federation.coordinator_url, row, token=token)
         for node in NODES:
             suffix = "" if node == "dk" else f"_{node}"
             assert re.search(rf'data-node="{node}".*?{row[f"AC{suffix}"]}</td>', page, re.S)
@@ -151,15 +174,7 @@ def test_g_variants__strata_below_the_floor_collapse_and_rare_sides_are_suppress
     (record,) = next(s for s in body["response"]["resultSets"] if s["id"] == "dk:dk")["results"]
     assert "dk" not in frequencies_by_population(record)
     assert record["info"]["suppressed"]["dk:dk"] == ["dk"]
-    page = httpx.get(
-        f"{federation.coordinator_url}/portal/variant",
-        params={
-            "chrom": row["CHROM"],
-            "pos": int(row["POS"]),
-            "ref": row["REF"],
-            "alt": row["ALT"],
-        },
-    ).text
+    page = portal_variant(federation.coordinator_url, row, token=token)
     dk_row = page.split('data-node="dk"')[1].split("</tr>")[0]
     assert "suppressed" in dk_row and ">0<" not in dk_row
     # seen fewer than F times: answered exactly as an absent variant
@@ -201,6 +216,74 @@ def test_g_variants__absent_everywhere_answers_exists_false(federation, publishe
     body = beacon(federation, requestedGranularity="record", **params).json()
     m.CountResponse.model_validate(body)
     assert body["meta"]["returnedGranularity"] == "count" and "response" not in body
+
+
+def test_portal__anonymous_visitors_see_what_the_configured_granularity_allows(
+    federation, published, stores
+):
+    """The portal's lookup decides as the Beacon does: at ``count`` (this federation's default)
+    an anonymous visitor sees which datasets have a variant, not its counts or frequencies, and
+    is told how to get more; at ``boolean`` only whether any dataset has it; at ``record`` the
+    frequencies."""
+    f = 10
+    joined = stores["dk"].merge(stores["se"], on=KEY, suffixes=("", "_se"))
+    joined = joined.merge(
+        stores["uk"].add_suffix("_uk").rename(columns={f"{k}_uk": k for k in KEY}), on=KEY
+    )
+    everywhere = joined[
+        [all(ok(f, r[f"AC{s}"], r[f"AN{s}"]) and r[f"AC{s}"] >= f for s in ("", "_se", "_uk"))
+         for _, r in joined.iterrows()]
+    ].iloc[0]  # fmt: skip
+    elsewhere = pd.concat([stores["se"], stores["uk"]])[KEY]
+    dk = stores["dk"].merge(elsewhere, on=KEY, how="left", indicator=True)
+    dk_only = dk[(dk["_merge"] == "left_only") & (dk["AC"] >= f) & (dk["AN"] - dk["AC"] >= f)]
+    assert len(dk_only) > 0, "no variant only the dk cohort has"
+    dk_only = dk_only.iloc[0]
+    numbers = {str(everywhere[f"{c}{s}"]) for c in ("AC", "AN") for s in ("", "_se", "_uk")}
+
+    def no_counts(page: str) -> None:
+        body = page.split("<h2", 1)[1].split('class="note">Counts come from')[0]
+        for marker in ('data-testid="ac"', 'data-testid="af"', 'data-testid="pooled"',
+                       "Frequency", 'class="num"'):  # fmt: skip
+            assert marker not in body, marker
+        assert not [n for n in numbers if f">{n}<" in body], body
+
+    def note(page: str) -> str:
+        assert 'data-testid="granularity-note"' in page, page
+        return page.split('data-testid="granularity-note">')[1].split("</p>")[0]
+
+    url = federation.coordinator_url
+    page = portal_variant(url, everywhere)
+    no_counts(page)
+    assert "Found in 3 of 3 datasets." in page
+    assert page.count('data-testid="found-in">found<') == 3
+    assert "which datasets have a variant" in note(page) and "Authorization: Bearer" in note(page)
+    assert "how to apply for access" in note(page)
+    page = portal_variant(url, dk_only)
+    no_counts(page)
+    assert "Found in 1 of 3 datasets." in page
+    dk_row = page.split('data-node="dk"')[1].split("</tr>")[0]
+    assert 'data-testid="found-in"' in dk_row
+    for node in ("se", "uk"):
+        assert 'data-testid="absent"' in page.split(f'data-node="{node}"')[1].split("</tr>")[0]
+    # an account holder sees the frequencies, and no note
+    page = portal_variant(url, everywhere, token=federation.researcher_token)
+    assert 'data-testid="ac"' in page and 'data-testid="granularity-note"' not in page
+
+    with federation.another_coordinator("--beacon-anonymous-granularity", "boolean") as other:
+        page = portal_variant(other, everywhere)
+        no_counts(page)
+        assert "Found in at least one dataset of the federation." in page
+        assert 'data-testid="country-row"' not in page and "of 3 datasets" not in page
+        assert "only whether a variant is found" in note(page)
+        page = portal_variant(other, dk_only)
+        assert "Found in at least one dataset" in page and "of 3 datasets" not in page
+    with federation.another_coordinator("--beacon-anonymous-granularity", "record") as other:
+        page = portal_variant(other, everywhere)
+        assert 'data-testid="granularity-note"' not in page
+        for node, suffix in zip(NODES, ("", "_se", "_uk"), strict=True):
+            row = page.split(f'data-node="{node}"')[1].split("</tr>")[0]
+            assert f'data-testid="ac">{everywhere[f"AC{suffix}"]}</td>' in row, row
 
 
 def test_beacon__framework_endpoints_and_range_and_bracket_queries(federation, published, stores):
@@ -289,6 +372,34 @@ def test_portal__harvest_endpoint_is_a_valid_merged_catalogue(federation, publis
     from rdflib.compare import isomorphic
 
     assert isomorphic(g, dcat.parse(jsonld, "jsonld"))
+
+
+def test_refresh__a_node_asks_again_and_the_portal_serves_the_new_release(federation, published):
+    """``tresor discovery refresh`` (what a node's timer runs) files a summary request for the
+    node's own dataset; its agent runs it, its two reviewers release it (the same verdicts:
+    the data did not change) and the coordinator serves the newer release."""
+    node = federation.nodes["dk"]
+    page = f"{federation.coordinator_url}/portal/datasets/dk/dk"
+
+    def released_at() -> str:
+        return re.search(r"<dt>Released</dt><dd>([^<]+)</dd>", httpx.get(page).text).group(1)
+
+    before = released_at()
+    kw = federation.client_kw()
+    out = federation.tresor(
+        "discovery", "refresh", "--project", PROJECT, "--site-config", str(node.site.source),
+        "--url", kw["url"], "--token", kw["token"],
+    ).stdout  # fmt: skip
+    ((request_id, target),) = [line.split() for line in out.strip().splitlines()]
+    assert target == "dk:dk"
+    federation.wait_in_review(request_id, ["dk"])
+    (released,) = federation.approve_all("dk", request_id)
+    assert summary_verdicts(released) == VERDICTS
+    final = wait_until(lambda: (s := fed.status(request_id, **kw)).done and s, "the refresh")
+    assert final.state == "merged" and final.nodes == {"dk": "released"}, final
+    assert released_at() > before
+    datasets = beacon(federation, "datasets").json()["response"]["collections"]
+    assert sorted(d["id"] for d in datasets) == [f"{n}:{n}" for n in NODES]  # one per dataset
 
 
 def test_registry_holds_no_node_address_and_the_coordinator_connects_to_no_node(

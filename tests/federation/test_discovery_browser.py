@@ -1,33 +1,17 @@
 """The portal in a browser (Playwright + Debian's Chromium) over the three demo nodes: search
-the datasets, open one, look up a variant and see the three countries' frequencies side by
-side. Screenshots go to test-artifacts/portal-*.png."""
+the datasets, open one, look up a variant: anonymously, which countries have it (the
+federation's anonymous granularity is ``count``); as an account holder (the browser sends the
+coordinator token, as a signing-in reverse proxy would), the three countries' frequencies side
+by side. Screenshots go to test-artifacts/portal-*.png."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS
-from tests.conftest import require_tool
 from tests.federation.conftest import NODES
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def page():
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_tool("chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        try:
-            yield page
-        finally:
-            browser.close()
 
 
 def test_portal__search_open_and_look_up_a_variant(
@@ -70,17 +54,29 @@ def test_portal__search_open_and_look_up_a_variant(
                 for s in ("", "_se", "_uk")], axis=0)
     ]  # fmt: skip
     row = shown.iloc[0]
-    page.goto(f"{federation.coordinator_url}/portal/")
-    lookup = page.get_by_test_id("variant-form")
-    lookup.get_by_label("Chromosome", exact=True).fill(str(row["CHROM"]))
-    lookup.get_by_label("Position (VCF, 1-based)", exact=True).fill(str(row["POS"]))
-    lookup.get_by_label("REF", exact=True).fill(row["REF"])
-    lookup.get_by_label("ALT", exact=True).fill(row["ALT"])
-    lookup.get_by_role("button", name="Look up").click()
+
+    def look_up() -> None:
+        page.goto(f"{federation.coordinator_url}/portal/")
+        lookup = page.get_by_test_id("variant-form")
+        lookup.get_by_label("Chromosome", exact=True).fill(str(row["CHROM"]))
+        lookup.get_by_label("Position (VCF, 1-based)", exact=True).fill(str(row["POS"]))
+        lookup.get_by_label("REF", exact=True).fill(row["REF"])
+        lookup.get_by_label("ALT", exact=True).fill(row["ALT"])
+        lookup.get_by_role("button", name="Look up").click()
+
+    look_up()
     countries = page.get_by_test_id("country-row")
+    expect(countries).to_have_count(3)
+    expect(page.get_by_test_id("found-in")).to_have_count(3)
+    expect(page.get_by_test_id("ac")).to_have_count(0)
+    expect(page.get_by_test_id("granularity-note")).to_contain_text("how to apply for access")
+    page.screenshot(path=artifacts_dir / "portal-4-variant-anonymous.png", full_page=True)
+
+    page.set_extra_http_headers({"Authorization": f"Bearer {federation.researcher_token}"})
+    look_up()
     expect(countries).to_have_count(3)
     for node, suffix in zip(NODES, ("", "_se", "_uk"), strict=True):
         cell = page.locator(f'[data-testid="country-row"][data-node="{node}"]')
         expect(cell.get_by_test_id("ac")).to_have_text(str(row[f"AC{suffix}"]))
     expect(page.get_by_test_id("pooled-af")).to_be_visible()
-    page.screenshot(path=artifacts_dir / "portal-4-variant.png", full_page=True)
+    page.screenshot(path=artifacts_dir / "portal-5-variant.png", full_page=True)

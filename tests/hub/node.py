@@ -53,13 +53,19 @@ def free_port() -> int:
 
 
 def write_site_config(
-    directory: Path, *, demo_samples: int = 60, gateway: bool = False, demo: bool = True
+    directory: Path,
+    *,
+    demo_samples: int = 60,
+    gateway: bool = False,
+    demo: bool = True,
+    discovery: bool = False,
 ) -> Path:
     """A site config like config/site.local.toml, with its own state dir, ports and small demo.
 
     ``gateway=True`` enables dask-gateway (local backend) on free ports; it looks for clusters of
     stopped servers every 2 s instead of 15 s, so tests of that rule wait briefly.
     ``demo=False``: no demo cohorts (a start that needs no data prepares faster).
+    ``discovery=True``: the node's own Beacon on a free port.
     """
     text = (REPO_ROOT / "config" / "site.local.toml").read_text()
     base = {
@@ -82,6 +88,8 @@ def write_site_config(
             f"port = {free_port()}\nscheduler_port = {free_port()}\napi_port = {free_port()}\n"
             "server_check_seconds = 2\n"
         )
+    if discovery:
+        text += f"\n[discovery]\nenabled = true\nport = {free_port()}\n"
     path = directory / "site.toml"
     path.write_text(text)
     return path
@@ -106,8 +114,10 @@ class LocalNode:
 
     # -- lifecycle ------------------------------------------------------------------------
     @classmethod
-    def create(cls, directory: Path, *, gateway: bool = False) -> LocalNode:
-        site = load_site_config(write_site_config(directory, gateway=gateway))
+    def create(
+        cls, directory: Path, *, gateway: bool = False, discovery: bool = False
+    ) -> LocalNode:
+        site = load_site_config(write_site_config(directory, gateway=gateway, discovery=discovery))
         passwords = prepare(site)
         ensure_demo_cohorts(site, progress=lambda m: None)
         guard_datasets(site)  # as tresor node prepare does after the demo cohorts
@@ -186,7 +196,12 @@ class LocalNode:
             self.api("POST", f"/groups/{group}/users", json={"users": [name]}).raise_for_status()
 
     def start_server(self, name: str, timeout: float = 120) -> None:
-        r = self.api("POST", f"/users/{name}/server")
+        """Start ``name``'s server through the REST API, accepting the node's data use terms
+        for them (the start's ``user_options``), as the spawn page's checkbox would."""
+        from tresor.node import terms
+
+        accept = {terms.FIELD: terms.current(self.site).version}
+        r = self.api("POST", f"/users/{name}/server", json=accept)
         if r.status_code not in (201, 202, 400):  # 400: already running
             raise RuntimeError(f"spawn failed ({r.status_code}): {r.text}\n{self.log_tail()}")
         deadline = time.monotonic() + timeout
@@ -199,6 +214,18 @@ class LocalNode:
                 raise RuntimeError(f"server of {name} did not start:\n{self.log_tail()}")
             time.sleep(0.5)
         raise TimeoutError(f"server of {name} not ready in {timeout}s:\n{self.log_tail()}")
+
+    def forget_terms(self, *users: str) -> None:
+        """As on their first day: ``users`` have no server and have accepted no terms."""
+        from tresor.node import terms
+
+        for user in users:
+            if self.api("GET", f"/users/{user}").json().get("servers"):
+                self.stop_server(user)
+        store = self.state_dir / terms.STORE
+        if store.exists():
+            keep = [a for a in store.read_text().splitlines() if json.loads(a)["user"] not in users]
+            store.write_text("".join(line + "\n" for line in keep))
 
     def stop_server(self, name: str) -> None:
         r = self.api("DELETE", f"/users/{name}/server")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from airlock.domain import User
 from airlock.enums import Decision
+from airlock.exceptions import PermissionDenied
 from airlock.web.sessions import SESSION_COOKIE
 from tests.airlock_support import (
     USERS,
@@ -254,3 +255,96 @@ def test_airlock_web__queue_and_status_pages(web):
     assert 'data-testid="queue-count">0<' in browser("reviewer1").get(PREFIX).text
     page = browser("researcher1").get(f"{PREFIX}requests/{rid}").text
     assert 'data-testid="download"' in page and "released" in page
+
+
+def test_airlock_web__reviewer_page_groups_findings_sorts_and_says_why_approve_cannot(web):
+    """A genome-wide table's findings come as one group per rule with its count and first
+    rows; the table preview sorts by a column; images are inline; Approve is disabled with the
+    reason while no approval can succeed (issue 19)."""
+    browser, airlock, settings = web
+    rows = "".join(f"1:{1000 + i}:A:G,{3 + i % 4},{600 - i}\n" for i in range(30))
+    table = ("variant,ALT_CT,OBS_CT\n" + rows).encode()
+    rid, ids = submitted(airlock, settings, {"t.csv": table, "plot.svg": SVG})
+    reviewer = browser("reviewer1")
+    page = reviewer.get(f"{PREFIX}requests/{rid}").text
+    article = page[page.index('data-name="t.csv"') : page.index('data-name="plot.svg"')]
+    groups = re.findall(r'data-testid="finding-group" data-rule="([^"]+)"', article)
+    counts = re.findall(r'data-testid="finding-count">([\d,]+)<', article)
+    report = airlock.get_request(User("reviewer1", USERS["reviewer1"]), rid).files[0].report
+    expected = {}
+    for f in report["findings"]:
+        expected[f["rule"]] = expected.get(f["rule"], 0) + 1
+    assert dict(zip(groups, map(int, counts), strict=True)) == expected
+    assert max(expected.values()) >= 20  # one group stands for many findings
+    assert article.count('class="finding finding-') == 3 * len(groups)  # the first rows only
+    assert f"and {max(expected.values()) - 3} more of this rule" in article
+    assert f'src="{PREFIX}requests/{rid}/files/{ids["plot.svg"]}/raw?inline=true"' in page
+    assert 'data-testid="inline-image"' in page
+    refusal = re.search(r'data-testid="approval-refusal">([^<]+)<', page).group(1)
+    assert "t.csv" in refusal and "no exception" in refusal
+    approve = re.search(r'<button[^>]*data-testid="approve"[^>]*>', page).group(0)
+    assert " disabled" in approve and 'accesskey="a"' in approve
+
+    # sorted by OBS_CT (column 3), smallest first, then largest first; flagged cells stay marked
+    base = f"{PREFIX}requests/{rid}/files/{ids['t.csv']}"
+    for query, descending in (("?sort=3", False), ("?sort=3&desc=true", True)):
+        sorted_page = reviewer.get(base + query).text
+        values = [int(v) for v in re.findall(r'<td data-column="OBS_CT"[^>]*>(\d+)<', sorted_page)]
+        assert values == sorted((600 - i for i in range(30)), reverse=descending)
+        assert 'data-testid="flagged-cell"' in sorted_page
+    assert 'href="?sort=3&amp;desc=true"' in reviewer.get(base + "?sort=3").text
+
+    # an exception written: approval can succeed, the button is enabled
+    researcher = User("researcher1", USERS["researcher1"])
+    reviewer1 = User("reviewer1", USERS["reviewer1"])
+    airlock.decide(reviewer1, rid, Decision.RETURN, reason="explain the counts")
+    for name in ids:  # the SVG's script blocks it too
+        airlock.update_file(researcher, rid, ids[name], exception="aggregated over 600 people")
+    airlock.submit(researcher, rid)
+    page = browser("reviewer2").get(f"{PREFIX}requests/{rid}").text
+    approve = re.search(r'<button[^>]*data-testid="approve"[^>]*>', page).group(0)
+    assert " disabled" not in approve and 'data-testid="approval-refusal"' not in page
+
+
+def test_airlock_web__a_request_that_comes_back_shows_what_changed(web):
+    """Round 2 against round 1: which files changed, were added or removed, and a changed
+    file's difference line by line (read from round 1's snapshot, audited)."""
+    browser, airlock, settings = web
+    rid, ids = submitted(airlock, settings, {"a.csv": PASSES, "b.csv": PASSES, "c.csv": PASSES})
+    researcher = User("researcher1", USERS["researcher1"])
+    reviewer1 = User("reviewer1", USERS["reviewer1"])
+    page = browser("reviewer1").get(f"{PREFIX}requests/{rid}").text
+    assert 'data-testid="round-changes"' not in page  # the first round: nothing to compare
+    airlock.decide(reviewer1, rid, Decision.RETURN, reason="add the second variant")
+    changed = PASSES + b"1:3000:G:A,55,600\n"
+    write_workspace_file(settings, "researcher1", "a.csv", changed)
+    airlock.update_file(researcher, rid, ids["a.csv"], refresh=True)
+    airlock.remove_file(researcher, rid, ids["c.csv"])
+    write_workspace_file(settings, "researcher1", "d.csv", PASSES)
+    d = airlock.add_file(researcher, rid, path="d.csv", description="d", disclosure_control="c")
+    airlock.submit(researcher, rid)
+
+    reviewer = browser("reviewer2")
+    page = reviewer.get(f"{PREFIX}requests/{rid}").text
+    summary = re.search(r'data-testid="round-changes">(.*?)</p>', page, re.S).group(1)
+    assert "Since round 1: 1 changed, 1 new, 1 unchanged; removed: <code>c.csv</code>" in summary
+    badges = re.findall(r'data-name="([^"]+)".*?data-testid="round-change">([^<]+)<', page, re.S)
+    assert badges == [
+        ("a.csv", "changed since round 1"),
+        ("b.csv", "unchanged since round 1"),
+        ("d.csv", "added since round 1"),
+    ]
+    diff = reviewer.get(f"{PREFIX}requests/{rid}/files/{ids['a.csv']}").text
+    lines = re.findall(r'<span class="diff-(add|remove)">([^<]*)</span>', diff)
+    assert lines == [("add", "+1:3000:G:A,55,600")]
+    for fid in (ids["b.csv"], d.id):  # unchanged and new: no difference, no old bytes read
+        assert 'data-testid="diff"' not in reviewer.get(f"{PREFIX}requests/{rid}/files/{fid}").text
+    views = [
+        (e.actor, e.details["how"])
+        for e in airlock.audit_entries(User("admin1", USERS["admin1"]), request_id=rid)
+        if e.type == "file_viewed"
+    ]
+    assert ("reviewer2", "round 1") in views and views.count(("reviewer2", "round 1")) == 1
+    # the requester does not reach the old bytes
+    with pytest.raises(PermissionDenied):
+        airlock.previous_version(researcher, rid, ids["a.csv"])

@@ -25,7 +25,7 @@ from tests.federation.stubs import install
 from tresor.federation.coordinator.app import create_app
 from tresor.federation.coordinator.config import CoordinatorSettings
 from tresor.federation.coordinator.db import alembic_config, is_current, make_engine, upgrade
-from tresor.federation.coordinator.models import AccountRow, Base, EventRow
+from tresor.federation.coordinator.models import AccountRow, Base, BeaconQueriesRow, EventRow
 from tresor.federation.coordinator.service import Coordinator
 from tresor.federation.crate import SignedCrate, verify_signed_crate
 from tresor.federation.signing import generate_private_key, sign_call
@@ -270,3 +270,177 @@ def test_coordinator__refuses_to_start_with_a_key_the_registry_does_not_name(wor
     settings = service.settings.model_copy(update={"signing_key_path": other})
     with pytest.raises(Exception, match="not a coordinator key of the registry"):
         Coordinator(settings)
+
+
+# -- the Beacon's daily budget: in the database -------------------------------------------------
+G_VARIANTS = "/beacon/g_variants?referenceName=1&start=99&alternateBases=A"
+
+
+def test_coordinator__beacon_budget_survives_a_restart_and_is_shared_with_the_portal(world):
+    service, _, _, _, alice = world
+    settings = service.settings.model_copy(update={"beacon_daily_budget": 2})
+
+    def started() -> tuple[Coordinator, TestClient]:
+        c = Coordinator(settings)
+        return c, TestClient(create_app(c))
+
+    first, client = started()
+    assert client.get(G_VARIANTS).json()["responseSummary"]["exists"] is False
+    page = client.get("/portal/variant?chrom=1&pos=100&ref=C&alt=A")  # the same allowance
+    assert page.status_code == 200 and "budget spent" not in page.text
+    refused = client.get(G_VARIANTS)
+    assert refused.status_code == 429
+    assert "2 queries a day" in refused.json()["error"]["errorMessage"]
+    assert "query budget spent" in client.get("/portal/variant?chrom=1&pos=100&ref=C&alt=A").text
+    assert client.get(G_VARIANTS, headers=alice).status_code == 200  # each caller their own
+    first.close()
+
+    restarted, client = started()  # a restart renews nobody's day
+    assert client.get(G_VARIANTS).status_code == 429
+    assert client.get(G_VARIANTS, headers=alice).status_code == 200
+    assert client.get(G_VARIANTS, headers=alice).status_code == 429
+    with restarted.store.transaction() as s:
+        rows = {r.caller: r.queries for r in s.scalars(select(BeaconQueriesRow))}
+    assert rows == {"anonymous:testclient": 2, "alice": 2}
+    restarted.close()
+
+
+def test_coordinator__beacon_budget_forgets_earlier_days(world):
+    from tresor.federation.coordinator.budget import EPOCH, DatabaseDailyCounts
+
+    service, *_ = world
+    days = DatabaseDailyCounts(service.store)
+    assert days.spend("bob", 20_000, 1) and not days.spend("bob", 20_000, 1)
+    assert days.spend("carol", 20_000, 1)
+    assert days.spend("bob", 20_001, 1)  # a new day: the earlier days' rows go
+    with service.store.transaction() as s:
+        rows = {(r.caller, (r.day - EPOCH).days) for r in s.scalars(select(BeaconQueriesRow))}
+    assert rows == {("bob", 20_001)}
+
+
+def test_coordinator__migration_0002_upgrades_a_database_with_data(database):
+    """A database of the first schema with an account, a request, its targets, a nonce and
+    events is upgraded with every row intact, and counts Beacon queries afterwards."""
+    upgrade(database, "0001")
+    engine = make_engine(database)
+    now = "2026-11-30 12:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO accounts (name, token_sha256, projects, created_at) VALUES "
+                 "('alice', :h, '[\"nordic-gwas\"]', :now)"),
+            {"h": "a" * 64, "now": now},
+        )  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO requests (id, created_at, requester, project, analysis, "
+                "analysis_version, parameters, crate, crate_sha256, signature, signed_by, state, "
+                "message) VALUES (:id, :now, 'alice', 'nordic-gwas', 'allele_counts', '1', '{}', "
+                "'{}', :sha, 'sig', 'coordinator', 'open', '')"
+            ),
+            {"id": "f" * 32, "now": now, "sha": "c" * 64},
+        )
+        for node, status in (("dk", "released"), ("se", "waiting")):
+            conn.execute(
+                text("INSERT INTO targets (request_id, node, dataset, status, reason, updated_at)"
+                     " VALUES (:id, :node, :node, :status, '', :now)"),
+                {"id": "f" * 32, "node": node, "status": status, "now": now},
+            )  # fmt: skip
+        conn.execute(
+            text("INSERT INTO nonces (node, nonce, seen_at) VALUES ('dk', :n, :now)"),
+            {"n": "1" * 32, "now": now},
+        )
+        conn.execute(
+            text("INSERT INTO events (at, kind, actor, request_id, node, details) VALUES "
+                 "(:now, 'request_created', 'alice', :id, NULL, '{}')"),
+            {"id": "f" * 32, "now": now},
+        )  # fmt: skip
+    engine.dispose()
+
+    upgrade(database)
+    engine = make_engine(database)
+    assert is_current(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name, projects FROM accounts")).all() == [
+            ("alice", '["nordic-gwas"]')
+        ]
+        assert conn.execute(text("SELECT id, state FROM requests")).all() == [("f" * 32, "open")]
+        assert conn.execute(text("SELECT node, status FROM targets ORDER BY node")).all() == [
+            ("dk", "released"),
+            ("se", "waiting"),
+        ]
+        assert conn.execute(text("SELECT count(*) FROM nonces")).scalar() == 1
+        assert conn.execute(text("SELECT kind FROM events")).all() == [("request_created",)]
+    from tresor.federation.coordinator.budget import DatabaseDailyCounts
+    from tresor.federation.coordinator.service import Store
+
+    days = DatabaseDailyCounts(Store(engine))
+    assert days.spend("alice", 20_000, 1) and not days.spend("alice", 20_000, 1)
+    engine.dispose()
+
+
+def test_serve__beacon_options_reach_the_coordinator_and_are_validated(world, tmp_path):
+    """``tresor federation serve --beacon-...`` (and their environment variables) set the
+    Beacon's access; a bad value stops it before it starts, saying which. The running service
+    limits anonymous callers to the configured granularity, each caller's rate, and each
+    caller's day as counted in the database (a day spent before it started stays spent)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from click.testing import CliRunner
+
+    from tests.postgres import free_port
+    from tresor.cli import cli
+    from tresor.cli.federation import BEACON_OPTIONS
+    from tresor.federation.coordinator.budget import DatabaseDailyCounts
+    from tresor.federation.coordinator.config import CoordinatorSettings
+
+    service, *_, alice = world
+    fields = CoordinatorSettings.model_fields
+    assert {k: v[2] for k, v in BEACON_OPTIONS.items()} == {k: fields[k].default
+                                                             for k in BEACON_OPTIONS}  # fmt: skip
+    s = service.settings
+    common = ["federation", "serve", "--registry", str(s.registry_path),
+              "--signing-key", str(s.signing_key_path), "--data-dir", str(s.data_dir)]  # fmt: skip
+    if s.database_url:
+        common += ["--database-url", s.database_url]
+    for bad, why in (
+        (["--beacon-daily-budget", "0"], "0 is not in the range x>=1"),
+        (["--beacon-anonymous-granularity", "all"], "'all' is not one of"),
+    ):
+        result = CliRunner().invoke(cli, [*common, *bad])
+        assert result.exit_code == 2 and why in result.output, result.output
+
+    port = free_port()
+    env = {**os.environ, "TRESOR_BEACON_PER_MINUTE": "1"}  # and the day's budget an option
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tresor", *common, "--port", str(port),
+         "--beacon-anonymous-granularity", "boolean", "--beacon-daily-budget", "3"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}/beacon"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                configuration = httpx.get(f"{base}/configuration", timeout=5).json()
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.3)
+        security = configuration["response"]["securityAttributes"]
+        assert security["defaultGranularity"] == "boolean"
+        query = f"{base}/{G_VARIANTS.split('/')[-1]}&requestedGranularity=count"
+        first = httpx.get(query, timeout=10).json()
+        assert first["meta"]["returnedGranularity"] == "boolean"
+        again = httpx.get(query, timeout=10)
+        assert again.status_code == 429 and "1 queries a minute" in again.text
+        today = int(time.time() // 86400)
+        assert all(DatabaseDailyCounts(service.store).spend("alice", today, 3) for _ in range(3))
+        spent = httpx.get(query, headers=alice, timeout=10)
+        assert spent.status_code == 429 and "3 queries a day" in spent.text, spent.text
+    finally:
+        process.terminate()
+        process.wait(30)

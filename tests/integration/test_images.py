@@ -325,3 +325,14 @@ def test_notebook_lockdown__downloads_and_terminals_are_off(tmp_path):
         assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
     finally:
         stop(process)
+
+
+def test_notebook_image__installs_the_built_labextension():
+    """The airlock panel in the image's JupyterLab: the committed built form, copied where
+    JupyterLab finds prebuilt extensions (no npm in the image)."""
+    from tresor.lab import LABEXTENSION, LABEXTENSION_NAME
+
+    text = (IMAGES / "notebook" / "Dockerfile").read_text()
+    copies = dict(re.findall(r"^COPY (\S+) (/\S+)$", text, flags=re.M))
+    source = LABEXTENSION.relative_to(REPO).as_posix()
+    assert copies.get(source) == f"/usr/local/share/jupyter/labextensions/{LABEXTENSION_NAME}"

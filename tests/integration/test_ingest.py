@@ -22,8 +22,9 @@ from tests.unit.test_site import DOCKER
 from tresor.cli import cli
 from tresor.core.catalogue import load_catalogue
 from tresor.core.site import load_site_config
-from tresor.ingest import PHASES, STOP_AFTER_ENV, inventory_entry, tree_sha256
+from tresor.ingest import PHASES, STOP_AFTER_ENV, inventory_entry, remove_tree, tree_sha256
 from tresor.io import open_store
+from tresor.stats.packed import packed_view
 
 
 @pytest.fixture
@@ -85,8 +86,10 @@ def test_datasets_add__resumes_after_an_interruption_at_every_phase(site, vcf_fi
     ours = open_store(entry.store)
     np.testing.assert_array_equal(ours.call_genotype.values, g)
     np.testing.assert_array_equal(ours.variant_position.values, direct.variant_position.values)
-    # read-only, and the work directory is gone
-    modes = [p.stat().st_mode for p in [entry.store, *entry.store.rglob("*")]]
+    # read-only with its packed genotypes beside it, and the work directory is gone
+    assert entry.packed.is_dir() and packed_view(ours) is not None
+    files = [entry.store, *entry.store.rglob("*"), entry.packed, *entry.packed.rglob("*")]
+    modes = [p.stat().st_mode for p in files]
     assert not any(m & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) for m in modes)
     assert not (site.state_path / "ingest" / "sexchr").exists()
     assert not list((site.state_path / "datasets").glob(".*"))
@@ -137,6 +140,25 @@ def test_datasets_add__unreadable_vcf_names_the_field_and_fix_repairs_a_copy(
     assert entry.sources == {written.vcf.name: hashlib.sha256(written.vcf.read_bytes()).hexdigest()}
     alleles = open_store(entry.store).variant_allele.values
     assert "<NON_REF>" not in set(alleles.astype(object).ravel().tolist())
+
+
+def test_datasets_pack__writes_the_packed_genotypes_of_a_registered_dataset(site, vcf_fixtures):
+    """For a dataset added before packed genotypes existed (or whose store changed): pack
+    writes them beside the store, and the dataset's directory stays read-only."""
+    assert add(site, vcf_fixtures["haploid"], "hap").exit_code == 0
+    entry = load_catalogue(site.catalogue_path)["hap"]
+    directory = entry.store.parent
+    directory.chmod(0o755)
+    remove_tree(entry.packed)
+    directory.chmod(0o555)
+    assert packed_view(open_store(entry.store)) is None
+    result = tresor(site, "datasets", "pack", "hap", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"hap: packed genotypes in {entry.packed}"
+    assert packed_view(open_store(entry.store)) is not None
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o555
+    missing = tresor(site, "datasets", "pack", "nope")
+    assert missing.exit_code == 1 and "no dataset 'nope'" in missing.stderr
 
 
 def test_datasets_grant_revoke_remove__and_their_errors(site, vcf_fixtures):

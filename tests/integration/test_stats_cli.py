@@ -3,6 +3,7 @@ plink2, and the errors a researcher sees."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 
 import numpy as np
@@ -152,9 +153,128 @@ def _constant_covariate(path, ids):
     return path
 
 
+@pytest.fixture(scope="module")
+def packed_stores(vcf_fixtures, demo_cohorts, tmp_path_factory):
+    """Packed copies of the demo cohort dk and of some fixtures: the CLI reads them without
+    xarray or Dask (tresor.stats.direct)."""
+    from tests.integration.test_stats_packed import copy_store
+    from tresor.stats.packed import pack_store
+
+    out = tmp_path_factory.mktemp("packed-cli")
+    stores = {"demo": demo_cohorts["dk"].store}
+    for name in ("haploid", "half_calls", "triploid", "sex_chromosomes", "multiallelic", "gvcf"):
+        stores[name] = vcf_fixtures[name].store
+    copies = {}
+    for name, store in stores.items():
+        (out / name).mkdir()
+        copies[name] = copy_store(store, out / name)
+        pack_store(copies[name])
+    return copies
+
+
 @pytest.mark.parametrize(
-    ("command", "option", "says"),
-    [
+    "name", ["demo", "haploid", "half_calls", "triploid", "sex_chromosomes", "multiallelic", "gvcf"]
+)
+def test_cli__freq_hardy_missing_of_a_packed_store_the_same_files(
+    packed_stores, vcf_fixtures, demo_cohorts, name, tmp_path
+):
+    """Without xarray or Dask, the same bytes as the Dataset way, with every option."""
+    store = packed_stores[name]
+    plain = demo_cohorts["dk"].store if name == "demo" else vcf_fixtures[name].store
+    ids = open_store(plain)["sample_id"].values.tolist()
+    keep = tmp_path / "keep.txt"
+    keep.write_text("\n".join(map(str, ids[::2])) + "\n")
+    ds = open_store(plain)
+    contig = int(ds["variant_contig"].values[0])
+    positions = ds["variant_position"].values[ds["variant_contig"].values == contig]
+    region = f"{ds['contig_id'].values[contig]}:1-{int(np.median(positions))}"
+    variants = [
+        [],
+        ["--counts"],
+        ["--keep", keep],
+        ["--region", region, "--min-call-rate", "0.5"],
+        ["--min-maf", "0.05"],
+    ]
+    for i, options in enumerate(variants):
+        for command in ("freq", "hardy", "missing"):
+            if command != "freq" and "--counts" in options:
+                continue
+            if command == "missing":  # no filters
+                options = [o for o in options if o not in ("--min-maf", "--min-call-rate", "0.05",
+                                                           "0.5")]  # fmt: skip
+            for kind, path in (("packed", store), ("plain", plain)):
+                result = CliRunner().invoke(
+                    cli, [command, str(path), *map(str, options), "--out",
+                          str(tmp_path / f"{kind}{i}"), "--quiet"],
+                )  # fmt: skip
+                assert result.exit_code == 0, (kind, command, options, result.output)
+            notes = [line for line in result.stderr.splitlines() if line.startswith("note")]
+            assert all(str(tmp_path / "plain") in n for n in notes)
+        ours = sorted(p.name[len(f"packed{i}") :] for p in tmp_path.glob(f"packed{i}.*"))
+        theirs = sorted(p.name[len(f"plain{i}") :] for p in tmp_path.glob(f"plain{i}.*"))
+        assert ours == theirs and ours
+        for suffix in ours:
+            a = (tmp_path / f"packed{i}{suffix}").read_bytes()
+            assert a == (tmp_path / f"plain{i}{suffix}").read_bytes(), (options, suffix)
+
+
+def test_cli__freq_of_a_packed_store_imports_no_xarray_dask_or_zarr(packed_stores, tmp_path):
+    """The CLI imports what the command needs: for freq on a packed store, NumPy and numba."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tresor.cli import cli\n"
+        "try:\n"
+        f"    cli(['freq', {str(packed_stores['demo'])!r}, '--out', {str(tmp_path / 'x')!r},"
+        " '--quiet'])\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'xarray', 'dask', 'zarr', 'pandas', 'distributed'})\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert (tmp_path / "x.afreq").stat().st_size > 1000
+
+
+def test_cli__a_stale_companion_is_said_and_not_used(vcf_fixtures, tmp_path):
+    """One changed call in the store: freq says the packed genotypes are stale and how to
+    refresh them, and writes what the store gives."""
+    import subprocess
+    import sys
+
+    import zarr
+
+    from tests.integration.test_stats_packed import copy_store
+    from tresor.stats.packed import pack_store
+
+    plain = vcf_fixtures["sex_chromosomes"].store
+    (tmp_path / "copy").mkdir()
+    store = copy_store(plain, tmp_path / "copy")
+    pack_store(store)
+    array = zarr.open_array(str(store), path="call_genotype", mode="r+")
+    array[3, 5] = [1, 1] if array[3, 5].tolist() != [1, 1] else [0, 0]
+    (tmp_path / "copy" / "keep").mkdir()
+    fresh = copy_store(store, tmp_path / "copy" / "keep")  # the changed store, no companion
+    for name, path in (("stale", store), ("plain", fresh), ("before", plain)):
+        freq = [sys.executable, "-m", "tresor", "freq", str(path), "--out", str(tmp_path / name)]
+        result = subprocess.run([*freq, "--quiet"], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        if name == "stale":
+            assert "StalePackWarning" in result.stderr, result.stderr
+            assert "tresor datasets pack ID" in result.stderr
+        else:
+            assert "StalePackWarning" not in result.stderr
+    stale, fresh_table, before = (tmp_path / f"{n}.afreq" for n in ("stale", "plain", "before"))
+    assert stale.read_bytes() == fresh_table.read_bytes() != before.read_bytes()
+
+
+#: (command, the option the error names, what it says)
+ERRORS = [
         (["pca", "no_ids", "--components", "80"], "--components 80", "ask for 1 to 59"),
         # the default --min-call-rate 0.95 removes every variant, not a lack of variants
         (["pca", "half_calls", "--components", "1"], "--min-call-rate 0.95", "lower the call-rate"),
@@ -168,14 +288,25 @@ def _constant_covariate(path, ids):
         (["gwas", "haploid", "--pheno-name", "qt", "--covar", "{const}"], "--covar-name", "age"),
         (["freq", "haploid", "--keep", "{nobody}"], "--keep", "none of the 1 sample IDs"),
         (["freq", "haploid", "--region", "chr9"], "--region", "no contig 'chr9'"),
-    ],
+        (["missing", "haploid", "--region", "chrY:1-2"], "--region", "no variant lies in"),
+]  # fmt: skip
+#: freq, hardy and missing go without xarray on a packed store: the same errors there
+PACKED_ERRORS = [e for e in ERRORS if e[0][0] in ("freq", "hardy", "missing")]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "says", "packed"),
+    [*((*e, False) for e in ERRORS), *((*e, True) for e in PACKED_ERRORS)],
 )  # fmt: skip
 def test_cli__researcher_fixable_errors_are_one_line_naming_the_option(
-    vcf_fixtures, tmp_path, command, option, says
+    vcf_fixtures, packed_stores, tmp_path, command, option, says, packed
 ):
     """Each error a researcher can fix by changing an option: exit status 1, one line on
-    stderr that names the option (with its value), no traceback, no output file left."""
+    stderr that names the option (with its value), no traceback, no output file left; the same
+    with a packed companion (freq, hardy and missing then go without xarray)."""
     name, w = command[1], vcf_fixtures[command[1]]
+    if packed:
+        w = dataclasses.replace(w, store=packed_stores[name])
     files = {
         "{const}": _constant_covariate(tmp_path / "c.covar", [f"M{i:03d}" for i in range(40)]),
         "{nobody}": tmp_path / "nobody.txt",

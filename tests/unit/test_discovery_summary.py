@@ -178,3 +178,29 @@ def test_summary__merged_over_two_nodes_pools_the_counts(summarised, tmp_path):
     shown = single[(single["STRATUM"] == "ALL") & ~single["SUPPRESSED"]].iloc[0]
     row = pooled[(pooled["POS"] == shown["POS"]) & (pooled["STRATUM"] == "ALL")].iloc[0]
     assert row["ALT_CTS"] == 2 * shown["AC"] and row["OBS_CT"] == 2 * shown["AN"]
+
+
+def test_summary__output_kinds_describe_the_files_as_the_airlock_reads_them(summarised):
+    """What the airlock's kind registry needs (issue 14): the columns written, which count
+    alleles and people, which name a row; the checks' ledger record of the table has exactly
+    those keys and counts, so a later release is compared row by row. Neither file is blocked
+    (today the table gets review for its number of rows, the description pass)."""
+    from airlock.checks import CheckContext, Verdict, check_file
+
+    _cohort, out, _ = summarised
+    kinds = {k.name: k for k in REGISTRY["allele_frequency_summary"].outputs}
+    table_kind = kinds["discovery.allele_frequencies"]
+    written = pd.read_parquet(out / table_kind.file)
+    assert tuple(written.columns) == table_kind.columns
+    assert set(table_kind.people) | set(table_kind.alleles) | set(table_kind.row_keys) | set(
+        table_kind.flags
+    ) == set(table_kind.columns)
+    assert table_kind.to_dict()["row_keys"] == ["CHROM", "POS", "REF", "ALT", "STRATUM"]
+    assert written["SUPPRESSED"].dtype == bool and table_kind.flags == ("SUPPRESSED",)
+    report = check_file(out / table_kind.file, CheckContext())
+    (record,) = report.tables
+    assert record.key_columns == table_kind.row_keys
+    assert set(record.count_columns) == set(table_kind.alleles) | set(table_kind.people)
+    assert report.verdict != Verdict.BLOCK, report.findings
+    description = check_file(out / kinds["discovery.dataset_description"].file, CheckContext())
+    assert description.verdict != Verdict.BLOCK, description.findings

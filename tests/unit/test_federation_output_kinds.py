@@ -37,6 +37,7 @@ def test_output_kind__is_in_the_registry_with_its_columns_and_counts(name):
     assert {roles[c] for c in out["counts_of_people"]} <= PEOPLE
     assert all(roles[c].startswith("allele_") for c in out["counts_of_alleles"])
     assert kind.summary_statistics == out["per_variant"]
+    assert {roles[c] for c in out["flags"]} <= {"flag"}
 
 
 @pytest.mark.parametrize("analysis", sorted(MERGERS))
@@ -86,6 +87,18 @@ def test_released_parquet__is_recognised_and_passes(name, tmp_path):
     assert report.verdict is Verdict.PASS, shown
 
 
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_released_parquet__the_ledger_keys_its_rows_as_the_output_kind_says(name, tmp_path):
+    path = tmp_path / TABLES[name]["file"]
+    pq.write_table(_table(name, 60, np.random.default_rng(14)), path)
+    [record] = check_file(path, CheckContext()).tables
+    out = TABLES[name]
+    # every row key (so no two rows are conflated), and no count or flag
+    assert set(out["row_keys"]) <= set(record.key_columns)
+    counts = {*out["counts_of_people"], *out["counts_of_alleles"], *out["flags"]}
+    assert not set(record.key_columns) & counts
+
+
 @pytest.mark.parametrize("name", sorted(n for n in TABLES if "AC" in TABLES[n]["columns"]))
 def test_released_parquet__its_count_roles_apply(name, tmp_path):
     """The registry's roles are the rules' (a kind recognised with other roles would not see
@@ -112,7 +125,8 @@ def test_discovery_summary__a_periodic_release_is_compared_with_the_previous_one
     pq.write_table(table, first)
     [record] = check_file(first, CheckContext()).tables
     assert record.kind == name
-    assert record.key_columns == ("CHROM", "POS", "REF", "ALT", "STRATUM", "SUPPRESSED")
+    # the ledger matches rows by the output kind's row keys (not its flags)
+    assert record.key_columns == tuple(TABLES[name]["row_keys"])
     het = table.column("HET_REF_ALT_CTS").to_pylist()
     het[5] -= 1
     later = tmp_path / TABLES[name]["file"]

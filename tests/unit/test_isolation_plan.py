@@ -4,11 +4,13 @@ firewall's rules, and why a start cannot isolate."""
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 
 import pytest
 
 from tests.hub.node import write_site_config
+from tresor.core.errors import ConfigError
 from tresor.core.site import load_site_config
 from tresor.node import accounts_os, firewall, isolation
 
@@ -21,6 +23,14 @@ def test_account_names__node_scoped_and_at_most_32_characters():
     assert long == accounts_os.user_account("a-rather-long-node-name", "a-rather-long-user-name")
     other = accounts_os.user_account("a-rather-long-node-name", "a-rather-long-user-name2")
     assert other != long
+
+
+@pytest.mark.parametrize("user", ["airlock", "beacon", "d-uk"])
+def test_account_names__a_user_named_like_a_service_or_a_dataset_group_has_none(user):
+    """User "beacon" would run as the Beacon's account, "d-uk" in dataset uk's group."""
+    with pytest.raises(ConfigError, match=f"hub user {user!r} cannot have an account"):
+        accounts_os.user_account("dk", user)
+    assert accounts_os.beacon_account("dk") == "tresor-dk-beacon"
 
 
 def test_firewall_rules__researchers_reach_the_node_services_and_nothing_else():
@@ -65,3 +75,57 @@ def test_assess__the_docker_profile_isolates_with_containers(profile):
         False, ("the docker profile isolates with containers",)
     )
     assert isolation.warning(site, isolation.assess(site)) == ""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a dataset's group is set as root")
+@pytest.mark.parametrize("inside", [True, False])
+def test_guard__the_packed_genotypes_are_the_datasets_groups_like_its_store(tmp_path, inside):
+    """Packed genotypes are individual-level data: in the dataset's guarded directory, or, for a
+    store of its own (not in a directory named after the dataset), guarded themselves."""
+    import grp
+
+    from tresor.core.catalogue import DatasetEntry
+
+    site = load_site_config(write_site_config(tmp_path, demo=False))
+    parent = site.state_path / "datasets" / ("dk" if inside else "elsewhere")
+    store = parent / "cohort.vcz"
+    packed = parent / "cohort.vcz.packed"
+    for directory in (store, packed):
+        directory.mkdir(mode=0o755, parents=True)
+        (directory / "zarr.json").write_text("{}")
+    gid = grp.getgrnam("nogroup").gr_gid
+    entry = DatasetEntry(id="dk", title="Danish genomes", store=store)
+    assert entry.packed == packed
+    isolation._guard(site, entry, gid)
+    guarded = parent if inside else packed
+    assert (guarded.stat().st_gid, guarded.stat().st_mode & 0o777) == (gid, 0o750)
+    assert (store.stat().st_gid, store.stat().st_mode & 0o777) == (
+        (0, 0o755) if inside else (gid, 0o750)
+    )
+
+
+def test_adopt_workspace_tree__what_root_left_there_is_the_researchers_and_the_airlock_reads_it(
+    tmp_path,
+):
+    """A workspace written before its account existed (by an admin, a restore, a test) is handed
+    over so that what the researcher writes in it later is still readable by the airlock's group:
+    its directories setgid, nothing readable by others, symbolic links never followed."""
+    root = tmp_path / "researcher1"
+    (root / "results").mkdir(parents=True, mode=0o755)
+    (root / "results" / "table.csv").write_text("a\n")
+    (root / "results" / "table.csv").chmod(0o604)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the workspace's")
+    outside.chmod(0o600)
+    (root / "link").symlink_to(outside)
+    uid, gid = (65534, 65534) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+
+    isolation.adopt_workspace_tree(root, uid, gid)
+
+    results = (root / "results").stat()
+    assert (results.st_uid, results.st_gid) == (uid, gid)
+    assert stat.S_IMODE(results.st_mode) == 0o2750
+    table = (root / "results" / "table.csv").stat()
+    assert stat.S_IMODE(table.st_mode) == 0o640 and table.st_gid == gid
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o600  # the link's target is untouched
+    assert os.lstat(root / "link").st_uid == uid

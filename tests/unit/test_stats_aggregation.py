@@ -69,6 +69,15 @@ def test_genotype_counts__biallelic_fast_path_and_fallbacks_equal_brute_force(
     np.testing.assert_array_equal(counts[:, 9], called)
 
 
+@pytest.mark.parametrize("n_samples", [0, 7])
+def test_genotype_counts__a_block_without_rows(n_samples):
+    """A chunk without exception rows (the packed path's usual case) counts nothing."""
+    from tresor.stats.aggregation_kernels import genotype_counts
+
+    counts = genotype_counts(np.zeros((0, n_samples, 2), dtype=np.int8), 2)
+    assert counts.shape == (0, 9)
+
+
 def test_variant_stats__allele_counts_equal_scikit_allel():
     rng = np.random.default_rng(2)
     ds = dataset(random_genotypes(rng, 30, 25, n_alleles=2))

@@ -156,3 +156,13 @@ def test_gwas_logistic__same_with_samples_in_several_chunks(cohort):
     chunked = gwas_logistic(dataset(g, sample_chunk=20), case, covariates).compute()
     for name in ("variant_glm_beta", "variant_glm_se", "variant_glm_error", "variant_glm_firth"):
         np.testing.assert_array_equal(chunked[name], whole[name])
+
+
+@pytest.mark.parametrize("n_samples", [0, 7])
+def test_linreg_stats__a_block_without_rows(n_samples):
+    """A chunk without exception rows (the packed path's usual case) sums nothing."""
+    from tresor.stats.association_kernels import linreg_stats
+
+    g = np.zeros((0, n_samples, 2), dtype=np.int8)
+    covariates, y = np.ones((n_samples, 1)), np.ones(n_samples)
+    assert linreg_stats(g, covariates, y, np.ones(n_samples, bool), 2).shape[0] == 0

@@ -1,5 +1,5 @@
-"""``tresor datasets``: list the datasets you may open; node admins add, show, grant, revoke
-and remove them (:mod:`tresor.ingest`).
+"""``tresor datasets``: list the datasets you may open; node admins add, pack, show, grant,
+revoke and remove them (:mod:`tresor.ingest`).
 
 Without a subcommand it lists, as it always did (``tresor datasets [--all]``).
 """
@@ -56,6 +56,14 @@ def _list(show_all: bool) -> None:
         click.echo(table.to_string(index=False))
 
 
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Processes (conversion) and threads (packing) [default: the node's cores].",
+)
+
 ALL = click.option(
     "--all",
     "show_all",
@@ -70,7 +78,7 @@ ALL = click.option(
 def datasets(ctx: click.Context, show_all: bool) -> None:
     """List the datasets you may open (in a hub session), or all of them with --all.
 
-    Node admins: add VCFs as a dataset, show, grant, revoke, remove (see the subcommands).
+    Node admins: add VCFs as a dataset, pack, show, grant, revoke, remove (see the subcommands).
     """
     if ctx.invoked_subcommand is None:
         _list(show_all)
@@ -107,13 +115,7 @@ def list_(show_all: bool) -> None:
     is_flag=True,
     help="Repair what bio2zarr cannot read (a malformed field, a gVCF) on a copy with bcftools.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default=True,
-    help="Processes for the conversion [default: the node's cores].",
-)
+@WORKERS
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @SITE_CONFIG
 def add(
@@ -172,6 +174,32 @@ def add(
             "# tresor_datasets (and a tresor_data_mounts item that mounts its directory),\n"
             "# then run: ansible-playbook site.yml --tags data_mounts\n" + inventory_entry(entry)
         )
+
+
+@datasets.command("pack")
+@click.argument("dataset_id")
+@WORKERS
+@click.option(
+    "--codec",
+    type=click.Choice(["lz4", "none"]),
+    default="lz4",
+    show_default=True,
+    help="lz4: about a fifth of the 2-bit size; none: read fastest, several times larger.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@SITE_CONFIG
+def pack(dataset_id, workers, codec, quiet, site_config):
+    """Write the packed genotypes (2 bits per call) beside a dataset's store.
+
+    tresor datasets add does it for new datasets; run this for a dataset added before, or
+    after its store changed (analyses then say that the packed genotypes are stale).
+    """
+    from tresor.ingest import pack_dataset
+
+    path = pack_dataset(
+        _site(site_config), dataset_id, workers=workers, codec=codec, progress=not quiet, say=_say
+    )
+    click.echo(f"{dataset_id}: packed genotypes in {path}")
 
 
 @datasets.command("show")

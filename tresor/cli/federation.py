@@ -110,15 +110,23 @@ def _coordinator_options(f):
     return f
 
 
-def _settings(registry, signing_key, data_dir, database_url):
+def _settings(registry, signing_key, data_dir, database_url, **beacon):
+    """The coordinator's settings; ``beacon``: the Beacon options given (others default)."""
+    from pydantic import ValidationError
+
     from tresor.federation.coordinator.config import CoordinatorSettings
 
-    return CoordinatorSettings(
-        registry_path=registry,
-        signing_key_path=signing_key,
-        data_dir=data_dir,
-        database_url=database_url,
-    )
+    try:
+        return CoordinatorSettings(
+            registry_path=registry,
+            signing_key_path=signing_key,
+            data_dir=data_dir,
+            database_url=database_url,
+            **{k: v for k, v in beacon.items() if v is not None},
+        )
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
+        raise click.UsageError(f"invalid coordinator settings: {problems}") from None
 
 
 def _coordinator(**options):
@@ -130,8 +138,44 @@ def _coordinator(**options):
     return Coordinator(settings)
 
 
+#: ``serve``'s Beacon and portal options: name -> (environment variable, type, default, help);
+#: the defaults are CoordinatorSettings' (a test holds them equal; not imported here, so that
+#: ``tresor --help`` stays fast)
+BEACON_OPTIONS = {
+    "beacon_anonymous_granularity": (
+        "TRESOR_BEACON_ANONYMOUS_GRANULARITY",
+        click.Choice(["boolean", "count", "record"]),
+        "count",
+        "The most an anonymous Beacon or portal caller gets.",
+    ),
+    "beacon_daily_budget": (
+        "TRESOR_BEACON_DAILY_BUDGET",
+        click.IntRange(min=1),
+        1000,
+        "Variant queries per caller (account, else address) a day, counted in the database.",
+    ),
+    "beacon_per_minute": (
+        "TRESOR_BEACON_PER_MINUTE",
+        click.IntRange(min=1),
+        60,
+        "Variant queries per caller a minute.",
+    ),
+}
+
+
+def _beacon_options(f):
+    """``serve``'s Beacon settings (docs/discovery.md, "Access")."""
+    for name, (envvar, kind, default, text) in reversed(BEACON_OPTIONS.items()):
+        flag = "--" + name.replace("_", "-")
+        f = click.option(
+            flag, envvar=envvar, type=kind, default=default, show_default=True, help=text
+        )(f)
+    return f
+
+
 @federation_group.command("serve")
 @_coordinator_options
+@_beacon_options
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8700, show_default=True, type=int)
 def serve_command(host: str, port: int, **options) -> None:

@@ -180,6 +180,25 @@ def system_accounts(site_config):
     click.echo(f"{'(airlock)':<16} {airlock.name:<32} uid {airlock.uid}")
 
 
+@accounts.command("terms")
+@click.option("--site-config", type=click.Path(dir_okay=False, exists=True))
+@click.option("--all", "history", is_flag=True, help="Every acceptance, not each user's latest.")
+def accounts_terms(site_config, history):
+    """Who accepted which version of the node's data use terms, and when."""
+    from tresor.node import terms
+
+    site = _site(site_config)
+    now = terms.current(site)
+    rows = terms.acceptances(site) if history else list(terms.latest(site).values())
+    click.echo(f"current terms: version {now.version} (SHA-256 {now.sha256[:16]})")
+    for a in rows:
+        mark = "" if a.version == now.version else "  (must accept the current version)"
+        click.echo(f"{a.user:<16} version {a.version:<10} {a.accepted_at}{mark}")
+    pending = sorted(set(site.accounts.researchers) - {a.user for a in rows})
+    for user in pending:
+        click.echo(f"{user:<16} not accepted yet")
+
+
 @click.group("kernel")
 def kernel() -> None:
     """The "tresor (genomics)" Jupyter kernel."""

@@ -44,9 +44,13 @@ def _as_option(name: str, value: object) -> str:
     return f"{OPTIONS[name]} {value}"
 
 
-def _store_options(fn):
+def _store_options(fn=None, *, direct=None):
     """STORE, --keep, --region, --threads: what every command reads. A ParameterError comes
-    out as one line naming the option to change."""
+    out as one line naming the option to change. ``direct(packed_store, rows, samples, ...)``
+    runs the command without xarray or Dask on a store with a current packed companion."""
+    if fn is None:
+        return functools.partial(_store_options, direct=direct)
+    fn.direct = direct
 
     @click.argument("store", type=click.Path(path_type=Path))
     @click.option(
@@ -67,38 +71,71 @@ def _store_options(fn):
     @click.option("--quiet", is_flag=True, help="No progress bars.")
     @functools.wraps(fn)
     def wrapper(store, keep, regions, threads, quiet, **kwargs):
-        import dask
-        import dask.threaded
-
         from tresor.core.errors import ParameterError, TresorError
-        from tresor.io import open_store
-        from tresor.stats.selection import (
-            SelectionError,
-            keep_samples,
-            read_sample_ids,
-            select_regions,
-        )
+        from tresor.stats.selection import SelectionError, read_sample_ids
 
-        ds = open_store(store)
+        ids = None
         try:
             if keep:
-                ds = keep_samples(ds, read_sample_ids(keep), source=str(keep))
+                ids = read_sample_ids(keep)
         except SelectionError as e:
             raise TresorError(f"--keep {keep}: {e}") from None
         try:
-            if regions:
-                ds = select_regions(ds, regions)
-        except SelectionError as e:
-            raise TresorError(f"--region: {e}") from None
-        # the threaded scheduler as a function: the name "threads" makes Dask import
-        # distributed (0.1 to 0.2 s) only to look for a Client the CLI never has
-        with dask.config.set(scheduler=dask.threaded.get, num_workers=threads):
-            try:
-                return fn(ds=ds, progress=not quiet, **kwargs)
-            except ParameterError as e:
-                raise TresorError(e.render(_as_option)) from None
+            return _run(fn, store, keep, ids, regions, threads, not quiet, kwargs)
+        except ParameterError as e:
+            raise TresorError(e.render(_as_option)) from None
 
     return wrapper
+
+
+def _selecting(option: str):
+    """Turn a SelectionError into one line that names ``option``."""
+    import contextlib
+
+    from tresor.core.errors import TresorError
+    from tresor.stats.selection import SelectionError
+
+    @contextlib.contextmanager
+    def selecting():
+        try:
+            yield
+        except SelectionError as e:
+            raise TresorError(f"{option}: {e}") from None
+
+    return selecting()
+
+
+def _run(fn, store, keep, ids, regions, threads, progress, kwargs):
+    """The command on the store's packed companion without xarray or Dask when the command
+    has such a way (``fn.direct``) and the store a current companion; else on the Dataset."""
+    direct = getattr(fn, "direct", None)
+    if direct is not None:
+        from tresor.stats.direct import PackedStore
+
+        packed = PackedStore.open(store)
+        if packed is not None:
+            with _selecting(f"--keep {keep}"):
+                samples = packed.samples(ids, source=str(keep))
+            with _selecting("--region"):
+                rows = packed.rows(regions)
+            return direct(packed, rows, samples, threads=threads, progress=progress, **kwargs)
+    import dask
+    import dask.threaded
+
+    from tresor.io import open_store
+    from tresor.stats.selection import keep_samples, select_regions
+
+    ds = open_store(store)
+    if keep:
+        with _selecting(f"--keep {keep}"):
+            ds = keep_samples(ds, ids, source=str(keep))
+    if regions:
+        with _selecting("--region"):
+            ds = select_regions(ds, regions)
+    # the threaded scheduler as a function: the name "threads" makes Dask import
+    # distributed (0.1 to 0.2 s) only to look for a Client the CLI never has
+    with dask.config.set(scheduler=dask.threaded.get, num_workers=threads):
+        return fn(ds=ds, progress=progress, **kwargs)
 
 
 def _variant_filter_options(fn):
@@ -122,8 +159,19 @@ def _report(paths) -> None:
         click.echo(f"wrote {path}", err=True)
 
 
+def _direct(name: str, report=_report):
+    """A command's way without xarray: ``tresor.stats.direct.<name>`` on the packed store."""
+
+    def run(store, rows, samples, *, out, **options):
+        from tresor.stats import direct
+
+        report(getattr(direct, name)(store, out, rows=rows, samples=samples, **options))
+
+    return run
+
+
 @click.command("freq")
-@_store_options
+@_store_options(direct=_direct("write_freq"))
 @OUT
 @_variant_filter_options
 @click.option("--counts", is_flag=True, help="Write ALT allele counts (.acount) instead.")
@@ -138,16 +186,9 @@ def freq(ds, progress, out, min_maf, min_call_rate, counts):
     )
 
 
-@click.command("hardy")
-@_store_options
-@OUT
-@_variant_filter_options
-def hardy(ds, progress, out, min_maf, min_call_rate):
-    """Hardy-Weinberg exact test per variant: PREFIX.hardy (plink2 --hardy)."""
-    from tresor.stats.reports import write_hardy
+def _hardy_report(path) -> None:
     from tresor.stats.tables import notes_path
 
-    path = write_hardy(ds, out, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress)
     _report(path)
     if (notes := notes_path(path)).exists():
         n = len(notes.read_text().splitlines()) - 1
@@ -158,8 +199,21 @@ def hardy(ds, progress, out, min_maf, min_call_rate):
         )
 
 
+@click.command("hardy")
+@_store_options(direct=_direct("write_hardy", report=lambda path: _hardy_report(path)))
+@OUT
+@_variant_filter_options
+def hardy(ds, progress, out, min_maf, min_call_rate):
+    """Hardy-Weinberg exact test per variant: PREFIX.hardy (plink2 --hardy)."""
+    from tresor.stats.reports import write_hardy
+
+    _hardy_report(
+        write_hardy(ds, out, min_maf=min_maf, min_call_rate=min_call_rate, progress=progress)
+    )
+
+
 @click.command("missing")
-@_store_options
+@_store_options(direct=_direct("write_missing"))
 @OUT
 def missing(ds, progress, out):
     """Missing calls per sample and per variant: PREFIX.smiss, .vmiss (plink2 --missing)."""

@@ -55,6 +55,7 @@ QUANTITIES = (
     "variant",  # variant identifier
     "allele",
     "label",  # text that names a row (a group, a test)
+    "flag",  # a boolean about the row (SUPPRESSED: its counts withheld): neither key nor count
 )
 _ROLE = re.compile(rf"^({'|'.join(QUANTITIES)})( (cases|controls))?$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

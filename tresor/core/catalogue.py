@@ -109,6 +109,11 @@ class DatasetEntry:
                 f"dataset {self.id}: countries {bad} are not ISO 3166-1 alpha-2 codes such as DK"
             )
 
+    @property
+    def packed(self) -> Path:
+        """The store's packed genotype companion (:func:`packed_companion_path`)."""
+        return packed_companion_path(self.store)
+
     def granted_to(self, groups: Collection[str]) -> bool:
         """True when one of ``groups`` (a user's hub groups) holds a grant for the dataset."""
         return not set(groups).isdisjoint(self.grants)
@@ -149,6 +154,19 @@ class DatasetEntry:
 
 #: the descriptive fields kept as tuples (TOML lists)
 _TUPLES = ("keywords", "themes", "countries", "variant_types", "duo", "strata")
+
+
+#: Name of a store's packed genotype companion, beside it: ``<store name>`` + this.
+PACKED_SUFFIX = ".packed"
+
+
+def packed_companion_path(store: Path) -> Path:
+    """Where the packed genotype companion of ``store`` lives (:mod:`tresor.stats.packed`):
+    beside the store, never inside it. It holds the same individual-level data, so whoever
+    mounts or copies a store does the same with it (read-only); without it analyses read the
+    store, only slower."""
+    store = Path(store)
+    return store.with_name(store.name + PACKED_SUFFIX)
 
 
 def catalogue_dir() -> Path:

@@ -35,6 +35,8 @@ AIRLOCK_PREFIX = "/services/airlock/"
 #: the hub service of the node's federation agent; the airlock lets its token act as the
 #: federation account (airlock.api.deps)
 FEDERATION_SERVICE = "federation-agent"
+#: the hub service of the node's own Beacon ([discovery] enabled), at /services/beacon/
+BEACON_SERVICE = "beacon"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -180,6 +182,16 @@ class AirlockSettings(ReviewLimits):
             return str(ipaddress.ip_address(v))
         except ValueError:
             raise ValueError(f"airlock.ip {v!r} is neither an IP address nor a host name") from None
+
+
+class TermsSettings(_Section):
+    """The node's data use terms (the "safe people" declaration): every researcher accepts the
+    current version before their first server starts, and again when ``version`` changes
+    (tresor.node.terms). Change ``version`` whenever the text changes."""
+
+    version: str = Field("1", min_length=1, max_length=64)
+    #: a text file with the terms (relative paths: to the site config); default: tresor's own
+    file: Path | None = None
 
 
 class FederationSettings(_Section):
@@ -492,11 +504,32 @@ class GatewaySettings(_Section):
         return self
 
 
+class DiscoverySettings(_Section):
+    """The node's own Beacon v2 for its researchers (docs/discovery.md, "A node's own Beacon").
+
+    ``tresor discovery summarize`` computes each dataset's allele-frequency summary on the node
+    (the disclosure rules of the released summaries, the node's floor) into
+    ``<state_dir>/discovery``; the hub runs ``tresor discovery beacon`` over them at
+    ``/services/beacon/``, for the node's researchers only (their hub tokens). Embedded (local)
+    profile only; started as root, it runs as an account of its own that reads nothing but the
+    summaries.
+    """
+
+    enabled: bool = False
+    port: int = Field(8098, ge=1, le=65535, description="the Beacon service, behind the hub")
+    daily_budget: int = Field(1000, ge=1, description="variant queries per researcher a day")
+    per_minute: int = Field(60, ge=1, description="variant queries per researcher a minute")
+    #: catalogue datasets summarised; empty: every dataset of the catalogue
+    datasets: list[str] = []
+
+
 class SiteConfig(_Section):
     """The whole site configuration. Paths left empty are derived from ``state_dir``."""
 
     profile: Literal["local", "docker"] = "local"
     node_name: str = "demo"
+    #: shown with the node's name on the login page
+    country: str = ""
     state_dir: Path | None = None
     catalogue_dir: Path | None = None
     #: the embedded node's OS isolation (tresor.node.isolation): "auto" gives each hub user an
@@ -510,6 +543,8 @@ class SiteConfig(_Section):
     airlock: AirlockSettings = AirlockSettings()
     gateway: GatewaySettings = GatewaySettings()
     federation: FederationSettings = FederationSettings()
+    terms: TermsSettings = TermsSettings()
+    discovery: DiscoverySettings = DiscoverySettings()
     #: settings of the production profile, read by tresor.node.profiles.docker
     docker: DockerSettings | None = None
     #: where this config was read from (set by load_site_config)
@@ -568,6 +603,26 @@ class SiteConfig(_Section):
             raise ValueError(
                 f"gateway ports {mine} must differ from each other and from the hub's and the "
                 f"airlock's ({sorted(taken)})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _beacon_on_the_embedded_node(self) -> SiteConfig:
+        if not self.discovery.enabled:
+            return self
+        if self.profile != "local":
+            raise ValueError(
+                "discovery.enabled: the node's own Beacon runs on the embedded (local) profile "
+                "only; on a docker node, serve the released summaries from the coordinator"
+            )
+        hub, g = self.hub, self.gateway
+        taken = {hub.port, hub.hub_port, hub.proxy_api_port, self.airlock.port}
+        if g.enabled and not g.url:
+            taken |= {g.port, g.scheduler_port, g.api_port}
+        if self.discovery.port in taken:
+            raise ValueError(
+                f"discovery.port {self.discovery.port} is taken by another service of the node "
+                f"({sorted(taken)}); choose another"
             )
         return self
 
@@ -662,6 +717,18 @@ class SiteConfig(_Section):
         return (self.source_dir / path).resolve()
 
     @property
+    def discovery_path(self) -> Path:
+        """The node's own allele-frequency summaries, one directory per dataset (its Beacon
+        reads them)."""
+        return self.state_path / "discovery"
+
+    @property
+    def beacon_service_url(self) -> str:
+        """The node's own Beacon for clients on the node (researchers' kernels), through the
+        hub's proxy."""
+        return f"{self.public_url}services/{BEACON_SERVICE}/"
+
+    @property
     def federation_state_path(self) -> Path:
         """The agent's own records (which requests it has seen, submitted, sent)."""
         return self.state_path / "federation"
@@ -744,4 +811,7 @@ def load_site_config(path: str | os.PathLike | None = None) -> SiteConfig:
         value = getattr(config, key)
         if value is not None and not value.expanduser().is_absolute():
             updates[key] = (path.parent / value).resolve()
+    terms = config.terms.file
+    if terms is not None and not terms.expanduser().is_absolute():
+        updates["terms"] = config.terms.model_copy(update={"file": (path.parent / terms).resolve()})
     return config.model_copy(update=updates)

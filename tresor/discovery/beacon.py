@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -155,7 +155,7 @@ def summary_from_outputs(
         raise ValueError(f"{directory}: the description holds {len(cards)} datasets, not one")
     return Summary(
         node=node,
-        country=country,
+        country=country or ", ".join(cards[0].countries),
         card=cards[0],
         table=SummaryFile(table),
         floor=int(manifest["floor"]),
@@ -186,7 +186,11 @@ class ReleasedSummaries:
 
     def __call__(self) -> list[Summary]:
         newest: dict[str, Summary] = {}
-        for release in sorted(self.releases(), key=lambda r: r.released_at):
+        releases = sorted(self.releases(), key=lambda r: r.released_at)
+        with self._lock:  # summaries no longer listed (replaced by a refresh) are let go
+            current = {r.source for r in releases}
+            self._loaded = {k: v for k, v in self._loaded.items() if k in current}
+        for release in releases:
             with self._lock:
                 summary = self._loaded.get(release.source)
                 if summary is None:
@@ -382,7 +386,8 @@ def variant_record(key: tuple, hits: dict[str, Hit], build: str) -> dict:
         if shown:
             populations.append(
                 {
-                    "source": f"tresor node {hit.summary.node} ({hit.summary.country})",
+                    "source": f"tresor node {hit.summary.node}"
+                    + (f" ({hit.summary.country})" if hit.summary.country else ""),
                     "sourceReference": hit.summary.card.iri,
                     "frequencies": shown,
                 }
@@ -425,36 +430,71 @@ class Access:
     per_minute: int = 60  # variant queries per caller per minute
 
 
-class Budget:
-    """Per caller: a daily query budget and a per-minute rate (a sliding window). In memory:
-    a restart gives everyone a fresh day (docs/discovery.md)."""
+class DailyCounts(Protocol):
+    """Where a Beacon counts each caller's queries of a day (UTC day number since the epoch)."""
 
-    def __init__(self, access: Access, clock: Callable[[], float] = time.time) -> None:
+    def spend(self, caller: str, day: int, limit: int) -> bool:
+        """Count one query of ``caller`` on ``day`` if fewer than ``limit`` are counted; True
+        when it was counted. Atomic: two processes or threads never both take the last one."""
+        ...
+
+
+class MemoryDailyCounts:
+    """Counts in this process: a restart gives every caller a fresh day (a node's own Beacon;
+    the coordinator keeps them in its database)."""
+
+    def __init__(self) -> None:
+        self._days: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def spend(self, caller: str, day: int, limit: int) -> bool:
+        with self._lock:
+            used = self._days.get((caller, day), 0)
+            if used >= limit:
+                return False
+            self._days = {k: v for k, v in self._days.items() if k[1] == day}
+            self._days[(caller, day)] = used + 1
+            return True
+
+
+class Budget:
+    """Per caller: a daily query budget (kept by ``days``) and a per-minute rate (a sliding
+    window, in memory: a restart forgets at most a minute)."""
+
+    def __init__(
+        self,
+        access: Access,
+        clock: Callable[[], float] = time.time,
+        days: DailyCounts | None = None,
+    ) -> None:
         self.access = access
         self.clock = clock
-        self._days: dict[tuple[str, int], int] = {}
+        self.days = days if days is not None else MemoryDailyCounts()
         self._recent: dict[str, collections.deque] = collections.defaultdict(collections.deque)
         self._lock = threading.Lock()
 
     def spend(self, caller: str) -> None:
         now = self.clock()
-        day = int(now // 86400)
         with self._lock:
             recent = self._recent[caller]
             while recent and recent[0] <= now - 60:
                 recent.popleft()
+            if not recent:
+                del self._recent[caller]  # callers gone quiet take no memory
             if len(recent) >= self.access.per_minute:
                 raise BeaconError(
                     429, f"rate limit: at most {self.access.per_minute} queries a minute"
                 )
-            used = self._days.get((caller, day), 0)
-            if used >= self.access.daily_budget:
+            if not self.days.spend(caller, int(now // 86400), self.access.daily_budget):
                 raise BeaconError(
                     429, f"query budget spent: {self.access.daily_budget} queries a day"
                 )
-            recent.append(now)
-            self._days = {k: v for k, v in self._days.items() if k[1] == day}
-            self._days[(caller, day)] = used + 1
+            self._recent[caller].append(now)
+
+
+def caller_key(request: Request, caller: str | None) -> str:
+    """Whose budget a query spends: the authenticated caller's, else its address's."""
+    return caller or f"anonymous:{request.client.host if request.client else '?'}"
 
 
 def granted(requested: str, caller: str | None, access: Access) -> str:
@@ -475,6 +515,16 @@ class BeaconInfo:
     environment: str = "prod"
 
 
+def error_response(info: BeaconInfo, status: int, message: str) -> JSONResponse:
+    """A Beacon error (the framework's errorResponse) with HTTP status ``status``."""
+    meta = {"beaconId": info.id, "apiVersion": m.API_VERSION, "returnedSchemas": []}
+    body = m.ErrorResponse.model_validate(
+        {"meta": meta, "error": {"errorCode": status, "errorMessage": message}}
+    )
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(by_alias=True, exclude_none=True), status, headers=headers)
+
+
 def router(
     summaries: Summaries,
     info: BeaconInfo,
@@ -482,11 +532,13 @@ def router(
     access: Access | None = None,
     identify: Callable[[Request], str | None] = lambda request: None,
     prefix: str = "/beacon",
+    budget: Budget | None = None,
 ) -> APIRouter:
     """The Beacon v2 endpoints under ``prefix``. ``identify`` names an authenticated caller
-    (None: anonymous, limited to ``access.anonymous_granularity``)."""
+    (None: anonymous, limited to ``access.anonymous_granularity``); ``budget`` counts variant
+    queries (default: in memory, with ``access``'s limits; share one with the portal)."""
     access = access or Access()
-    budget = Budget(access)
+    budget = budget or Budget(access)
     api = APIRouter(prefix=prefix, tags=["beacon"])
 
     def informational() -> dict:
@@ -662,7 +714,7 @@ def router(
 
     def answer(request: Request, params: dict[str, Any], requested: str, page: dict) -> dict:
         caller = identify(request)
-        budget.spend(caller or f"anonymous:{request.client.host if request.client else '?'}")
+        budget.spend(caller_key(request, caller))
         granularity = granted(requested, caller, access)
         q = parse_query(params)
         current = summaries()
@@ -705,10 +757,7 @@ def router(
         ).model_dump(by_alias=True, exclude_none=True)
 
     def error(status: int, message: str) -> JSONResponse:
-        body = m.ErrorResponse.model_validate(
-            {"meta": informational(), "error": {"errorCode": status, "errorMessage": message}}
-        )
-        return JSONResponse(body.model_dump(by_alias=True, exclude_none=True), status)
+        return error_response(info, status, message)
 
     def page_of(params: dict) -> dict:
         skip, limit = params.get("skip", 0), params.get("limit", 10)

@@ -6,7 +6,9 @@
   access procedure (``.../description.ttl`` and ``.jsonld`` the description itself);
 - ``/portal/variant?chrom=&pos=&ref=&alt=``: each country's allele frequency side by side,
   suppressed cells marked as such (never zero), and the pooled frequency where every node on
-  that build answered with a count;
+  that build answered with a count; as much as the Beacon would give the same caller
+  (:func:`tresor.discovery.beacon.granted`): an anonymous visitor at ``count`` sees which
+  datasets have the variant, at ``boolean`` only whether any has;
 - ``/portal/catalogue.ttl`` and ``.jsonld``: the merged catalogue as DCAT-AP for harvesters
   (CKAN's DCAT extension reads either).
 """
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,9 @@ from tresor.discovery.beacon import (
     Summaries,
     Summary,
     VariantQuery,
+    caller_key,
     frequencies,
+    granted,
     search,
 )
 from tresor.discovery.vocab import DUO, LANGUAGE
@@ -85,6 +90,20 @@ def lookup(summaries: list[Summary], chrom: str, pos: int, ref: str, alt: str):
     return rows, pooled, ", ".join(missing)
 
 
+def coarsen(rows: list[Row], granularity: str) -> list[Row]:
+    """The rows a caller allowed ``granularity`` may see: at ``record`` all of them; at
+    ``count`` whether each dataset has the variant (``found`` or ``absent``, no numbers); at
+    ``boolean`` none (the page says only whether any dataset has it)."""
+    if granularity == "record":
+        return rows
+    if granularity == "boolean":
+        return []
+    return [
+        Row(r.node, r.country, r.dataset, r.floor, "absent" if r.status == "absent" else "found")
+        for r in rows
+    ]
+
+
 def merged_catalogue(summaries: list[Summary], federation: str, base_url: str) -> Any:
     """Every node's released description in one DCAT-AP catalogue of the federation."""
     g = dcat.new_graph()
@@ -114,10 +133,16 @@ def router(
     federation: str,
     beacon_path: str = "/beacon",
     access: Access | None = None,
+    identify: Callable[[Request], str | None] = lambda request: None,
     prefix: str = "/portal",
+    budget: Budget | None = None,
 ) -> APIRouter:
+    """The portal's pages under ``prefix``; a variant lookup spends a query of ``budget`` and
+    shows what the Beacon would give the caller (``identify`` and ``access`` as the Beacon's;
+    share its budget, so the portal is no way around its limits)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-    budget = Budget(access or Access())
+    access = access or Access()
+    budget = budget or Budget(access)
     api = APIRouter(prefix=prefix, tags=["portal"])
 
     def page(name: str, **context) -> HTMLResponse:
@@ -189,17 +214,24 @@ def router(
         lookup_ = {"chrom": chrom, "pos": pos, "ref": ref.upper(), "alt": alt.upper()}
         label = f"{chrom}:{pos} {ref.upper()}>{alt.upper()}"
         try:
-            budget.spend(f"portal:{request.client.host if request.client else '?'}")
+            caller = identify(request)
+            budget.spend(caller_key(request, caller))
+            granularity = granted("record", caller, access)
             rows, pooled, unpooled = lookup(summaries(), chrom, pos, ref.upper(), alt.upper())
         except BeaconError as e:
             return page("variant.html", label=label, lookup=lookup_, error=str(e), rows=[])
+        found = sum(r.status != "absent" for r in rows)
         return page(
             "variant.html",
             label=label,
             lookup=lookup_,
-            rows=rows,
-            pooled=pooled,
-            unpooled=unpooled,
+            granularity=granularity,
+            more=granted("record", "account holder", access) != granularity,
+            rows=coarsen(rows, granularity),
+            found=found if granularity == "count" else bool(found),
+            datasets=len(rows),
+            pooled=pooled if granularity == "record" else None,
+            unpooled=unpooled if granularity == "record" else "",
             error=None,
         )
 

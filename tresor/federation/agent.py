@@ -30,10 +30,9 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from tresor.core.bundles import pack_bundle_bytes
-from tresor.core.catalogue import DatasetEntry, load_catalogue
+from tresor.core.catalogue import load_catalogue
 from tresor.core.errors import ConfigError, TresorError
 from tresor.core.site import SiteConfig
 from tresor.federation.crate import CrateError, FederatedRequest, SignedCrate, verify_signed_crate
@@ -257,30 +256,22 @@ class Agent:
 
     def run_analysis(self, request: FederatedRequest, accepted: Accepted) -> list[Path]:
         """Run the registered analysis over the dataset into the account's workspace."""
-        from tresor.io import open_store
+        from tresor.federation.runs import run_on_dataset
 
         entry = accepted.entry
         out_dir = self.workspace / "federation" / request.request_id
         if out_dir.exists():  # a run a crash interrupted: start again
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True, mode=0o700)
-        dataset = open_store(entry.store)
-        dataset.attrs.update(
-            tresor_dataset_id=entry.id,
-            tresor_title=entry.title,
-            genome_build=entry.genome_build,
-            tresor_node=self.node,
-            tresor_catalogue_entry=entry,  # what a dataset description is written from
-        )
         log.info("running %s on %s for request %s", request.analysis, entry.id, request.request_id)
-        accepted.analysis.run(
-            dataset,
-            phenotypes_of(entry),
+        files = run_on_dataset(
+            accepted.analysis,
+            entry,
             accepted.parameters,
-            min_minor_allele_count=self.site.airlock.checks.min_minor_allele_count,
+            node=self.node,
+            thresholds=self.site.airlock.checks,
             out_dir=out_dir,
         )
-        files = sorted(p for p in out_dir.rglob("*") if p.is_file() and not p.is_symlink())
         if not files:
             raise TresorError(f"analysis {request.analysis} wrote no output")
         return files
@@ -416,19 +407,6 @@ class Agent:
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
-
-
-def phenotypes_of(entry: DatasetEntry) -> Any:
-    """The dataset's phenotype and covariate files as one table indexed by IID, or None."""
-    from tresor.stats.phenotypes import read_table
-
-    tables = [read_table(entry.phenotypes[k]) for k in ("pheno", "covar") if k in entry.phenotypes]
-    if not tables:
-        return None
-    table = tables[0]
-    for other in tables[1:]:
-        table = table.join(other[[c for c in other.columns if c not in table.columns]])
-    return table
 
 
 def from_site(site: SiteConfig, *, outbox: Path | None = None) -> Agent:

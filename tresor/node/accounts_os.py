@@ -3,8 +3,9 @@
 Every hub user gets an OS account named with the node (``tresor-<node>-<user>``, so several
 nodes can share a machine); the airlock runs as ``tresor-<node>-airlock``; each dataset is a
 group ``tresor-<node>-d-<id>`` whose members are the accounts of the projects granted it (and
-the airlock, which reads sample IDs). Accounts are system accounts with no password and no login
-shell: nobody logs into them, the node starts processes as them.
+the airlock, which reads sample IDs); the node's own Beacon runs as ``tresor-<node>-beacon``.
+Accounts are system accounts with no password and no login shell: nobody logs into them, the
+node starts processes as them.
 
 Only Debian's shadow tools are used (``useradd``, ``groupadd``, ``gpasswd``), run as root.
 """
@@ -39,14 +40,30 @@ def _bounded(name: str) -> str:
     return f"{name[: MAX_NAME - 9]}-{digest}"
 
 
+#: hub user names whose account names would be a service's account (or, ``d-...``, a dataset's
+#: group): such a user would run with that account's rights
+RESERVED_USERS = ("airlock", "beacon")
+
+
 def user_account(node: str, user: str) -> str:
     """The OS account of hub user ``user`` on node ``node``."""
+    if user in RESERVED_USERS or user.startswith("d-"):
+        raise ConfigError(
+            f"hub user {user!r} cannot have an account on an isolated node: "
+            f"tresor-{node}-{user} names a service's account or a dataset's group; give the "
+            "user another name"
+        )
     return _bounded(f"tresor-{node}-{user}")
 
 
 def airlock_account(node: str) -> str:
     """The airlock service's account; its primary group is the only one that reads workspaces."""
     return _bounded(f"tresor-{node}-airlock")
+
+
+def beacon_account(node: str) -> str:
+    """The node's own Beacon service's account: it reads the discovery summaries only."""
+    return _bounded(f"tresor-{node}-beacon")
 
 
 def dataset_group(node: str, dataset_id: str) -> str:

@@ -41,9 +41,10 @@ BACKEND_CLASSES = {
     "kubernetes": "tresor.node.gateway_backends.TresorKubeBackend",
 }
 
-#: the dashboard of a LocalCluster in a researcher's server, through the hub (jupyter-server-proxy);
-#: distributed fills {JUPYTERHUB_SERVICE_PREFIX} from the environment and {port} itself
-LOCAL_DASHBOARD_LINK = "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status"
+#: the dashboard of a LocalCluster in a researcher's server, through the hub and the server's
+#: narrow dashboard route (tresor.lab.dashboards: a kernel's own cluster only); distributed fills
+#: {JUPYTERHUB_SERVICE_PREFIX} from the environment and {port} itself
+LOCAL_DASHBOARD_LINK = "{JUPYTERHUB_SERVICE_PREFIX}tresor/dask/{port}/status"
 
 
 def gateway_paths(site: SiteConfig) -> dict[str, Path]:

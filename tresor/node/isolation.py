@@ -151,6 +151,22 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
     os.chown(root, uid, gid)
 
 
+def adopt_workspace_tree(root: Path, uid: int, gid: int) -> None:
+    """Hand a workspace made before its account existed to the account, as if its servers had
+    made it: every directory group-readable and setgid (so what the researcher writes there later
+    belongs to the airlock's group, as in a fresh workspace), every file group-readable. Symbolic
+    links are handed over but never followed, and nothing becomes readable by others."""
+    _chown_tree(root, uid, gid)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (*dirnames, *filenames):
+            path = os.path.join(dirpath, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode):
+                os.chmod(path, (stat.S_IMODE(mode) | 0o2050) & ~0o007)
+            elif stat.S_ISREG(mode):
+                os.chmod(path, (stat.S_IMODE(mode) | 0o040) & ~0o007)
+
+
 def user_accounts(site: SiteConfig) -> dict[str, accounts_os.Account]:
     """Every configured hub user's account, created if needed (home: the workspace)."""
     return {
@@ -175,7 +191,7 @@ def prepare_workspace(site: SiteConfig, user: str) -> Path:
     if workspace.is_symlink() or not workspace.is_dir():
         raise ConfigError(f"{workspace} is not a directory")
     if os.stat(workspace).st_uid != account.uid:  # made before the account existed
-        _chown_tree(workspace, account.uid, airlock.gid)
+        adopt_workspace_tree(workspace, account.uid, airlock.gid)
     _set(workspace, 0o2750, account.uid, airlock.gid)
     return workspace
 
@@ -285,7 +301,8 @@ def sync_datasets(site: SiteConfig) -> None:
 
 
 def _guard(site: SiteConfig, entry: DatasetEntry, gid: int) -> None:
-    """The dataset's directory (and phenotype files outside it): root's, its group may read."""
+    """The dataset's directory (and its packed genotypes and phenotype files when outside it):
+    root's, its group may read."""
     top = dataset_directory(entry)
     if top.exists():
         _set(top, 0o750 if top.is_dir() else 0o440, 0, gid)
@@ -293,16 +310,42 @@ def _guard(site: SiteConfig, entry: DatasetEntry, gid: int) -> None:
             if ancestor == site.state_path or site.state_path not in ancestor.parents:
                 break
             os.chmod(ancestor, ancestor.stat().st_mode | 0o111)  # noqa: S103 - enter, not list
+    if entry.packed.is_dir() and top not in entry.packed.parents:  # beside a store of its own
+        _set(entry.packed, 0o750, 0, gid)
     for path in entry.phenotypes.values():
         if path.exists() and top not in path.parents:
             _set(path, 0o440, 0, gid)
 
 
 def apply_firewall(site: SiteConfig) -> None:
-    """Researchers' accounts reach the node's services but not the proxy's API."""
-    accounts = user_accounts(site)
+    """Researchers' accounts, and the Beacon's, reach the node's services but not the proxy's
+    API (the Beacon only asks the hub who holds a token)."""
+    uids = [a.uid for a in user_accounts(site).values()]
+    if site.discovery.enabled and (beacon := accounts_os.lookup(_beacon(site))):
+        uids.append(beacon.uid)
     ports = set(node_ports(site)) - {site.hub.proxy_api_port}
-    firewall.apply(site.node_name, [a.uid for a in accounts.values()], ports)
+    firewall.apply(site.node_name, uids, ports)
+
+
+def _beacon(site: SiteConfig) -> str:
+    return accounts_os.beacon_account(site.node_name)
+
+
+def guard_discovery(site: SiteConfig) -> None:
+    """``<state>/discovery``, the node's own summaries: written by root, readable by the
+    Beacon's account only (directories 0750, files 0640, group the Beacon's); nothing on a node
+    that is not isolated (its owner's, mode 0700)."""
+    top = site.discovery_path
+    top.mkdir(mode=0o700, exist_ok=True)
+    if not active(site) or not site.discovery.enabled:
+        return
+    beacon = accounts_os.ensure_account(_beacon(site), top)
+    _set(top, 0o750, 0, beacon.gid)
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in (*dirnames, *filenames):
+            path = Path(dirpath) / name
+            if not path.is_symlink():  # the analysis writes none; never follow one
+                _set(path, 0o750 if path.is_dir() else 0o640, 0, beacon.gid)
 
 
 def sync_user(site: SiteConfig, user: str, groups: set[str]) -> list[str]:
@@ -372,6 +415,8 @@ def prepare(site: SiteConfig) -> Record:
     os.chmod(airlock_dir, 0o700)
     _airlock_secrets(site, airlock.uid, airlock.gid)
     sync_datasets(site)
+    if site.discovery.enabled:
+        accounts_os.ensure_account(_beacon(site), site.discovery_path)
     apply_firewall(site)
     record = Record(
         python=str(built.python),
@@ -380,6 +425,7 @@ def prepare(site: SiteConfig) -> Record:
         site_config=str(service_site_config(site)),
     )
     _write_record(site, record)
+    guard_discovery(site)  # after the record: it applies only to an isolated node
     return record
 
 

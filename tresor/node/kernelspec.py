@@ -1,4 +1,6 @@
-"""Install the "tresor (genomics)" kernelspec from kernels/tresor with this interpreter."""
+"""What the servers find in their Jupyter data directory: the "tresor (genomics)" kernelspec from
+kernels/tresor with this interpreter, and tresor's JupyterLab extension, prebuilt (its built form
+is committed in tresor/lab/labextension; installing is copying)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from tresor.core.paths import REPO_ROOT
 
 KERNEL_NAME = "tresor"
 KERNEL_SOURCE = REPO_ROOT / "kernels" / KERNEL_NAME
+#: the built JupyterLab extension (tresor.lab.LABEXTENSION) and the name it is installed as
+LABEXTENSION_SOURCE = REPO_ROOT / "tresor" / "lab" / "labextension"
+LABEXTENSION_NAME = "@tresor/lab"
 
 
 def install_kernelspec(
@@ -27,4 +32,14 @@ def install_kernelspec(
         if extra.name != "kernel.json" and extra.is_file():
             shutil.copy2(extra, target / extra.name)
     (target / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    return target
+
+
+def install_labextension(data_dir: Path) -> Path:
+    """Copy the prebuilt extension to ``<data_dir>/labextensions/@tresor/lab`` (replacing an
+    older build); JupyterLab loads prebuilt extensions from every directory on JUPYTER_PATH."""
+    target = Path(data_dir) / "labextensions" / LABEXTENSION_NAME
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(LABEXTENSION_SOURCE, target)
     return target

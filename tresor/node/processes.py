@@ -47,6 +47,8 @@ def node_ports(site: SiteConfig) -> dict[int, str]:
     }
     if site.profile == "local":  # the docker profile's airlock runs in its own container
         ports[site.airlock.port] = "the airlock"
+    if site.discovery.enabled:
+        ports[site.discovery.port] = "the node's own Beacon"
     g = site.gateway
     if g.enabled and not g.url:  # the hub runs dask-gateway
         ports.update(

@@ -8,10 +8,14 @@ exactly what that job needs. Admins administer accounts and servers but get no
 
 from __future__ import annotations
 
+from tresor.core.site import BEACON_SERVICE
+
 #: the dask-gateway hub service (tresor.node.gateway); its authenticator admits only tokens that
 #: hold this access scope
 GATEWAY_SERVICE = "dask-gateway"
 GATEWAY_ACCESS = f"access:services!service={GATEWAY_SERVICE}"
+#: the node's own Beacon ([discovery]; tresor.discovery.node_beacon admits only tokens with it)
+BEACON_ACCESS = f"access:services!service={BEACON_SERVICE}"
 
 #: every authenticated account, whatever its groups
 USER_SCOPES = ["read:users:name!user"]
@@ -23,6 +27,7 @@ RESEARCHER_SCOPES = [
     "users:activity!user",
     "access:services!service=airlock",
     GATEWAY_ACCESS,  # their own Dask clusters (the gateway keeps each researcher's apart)
+    BEACON_ACCESS,  # the node's own Beacon over its allele-frequency summaries
 ]
 
 REVIEWER_SCOPES = [
@@ -51,6 +56,7 @@ SERVER_TOKEN_SCOPES = [
     "read:users:groups!user",
     "access:services!service=airlock",  # tresor.airlock.submit() from a notebook
     GATEWAY_ACCESS,  # tresor.cluster() in a kernel asks the gateway with this token
+    BEACON_ACCESS,  # a kernel queries the node's own Beacon with this token
 ]
 
 AIRLOCK_SERVICE_SCOPES = [

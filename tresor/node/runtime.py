@@ -34,7 +34,7 @@ RUNTIME_ROOT = Path(os.environ.get("TRESOR_RUNTIME_ROOT", "/opt/tresor"))
 #: the interpreter every account can run
 SYSTEM_PYTHON = Path("/usr/bin/python3.11")
 #: what the node's processes read from the checkout (REPO_ROOT of the copy)
-CODE_PARTS = ("tresor", "airlock", "kernels", "config", "images/notebook/jupyter")
+CODE_PARTS = ("tresor", "airlock", "kernels", "config", "images/notebook/jupyter", "notebooks")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ Functions take an xarray Dataset in VCF Zarr naming (``tresor.open_dataset(...)`
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,15 +37,32 @@ _EXPORTS = {
     "load_covariates": "phenotypes",
     "load_phenotype": "phenotypes",
     "keep_samples": "selection",
+    "ld_prune": "pca",
+    "select_pca_variants": "pca",
     "read_sample_ids": "selection",
     "select_regions": "selection",
     "variant_filter": "selection",
 }
 
 
-# eager: the function ``pca`` must shadow the submodule of the same name whatever is imported
-# first (``from tresor.stats.pca import ...`` still reaches the module)
-from tresor.stats.pca import ld_prune, pca, select_pca_variants  # noqa: E402
+class _Package(types.ModuleType):
+    """``tresor.stats.pca`` is the function, whatever imports the submodule of that name first:
+    the import system's ``setattr`` of the submodule is ignored (``from tresor.stats.pca import
+    ...`` still reaches the module), and nothing is imported until it is used, so that modules
+    such as :mod:`tresor.stats.direct` load without xarray or Dask."""
+
+    @property
+    def pca(self):
+        from tresor.stats.pca import pca
+
+        return pca
+
+    @pca.setter
+    def pca(self, value) -> None:
+        pass
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
@@ -69,7 +88,8 @@ def genotype_dask_array(ds: xr.Dataset):
 
 def compute(*objects, progress: bool = True) -> tuple:
     """Compute Datasets / DataArrays / Dask arrays, with a progress bar: the distributed one
-    when a Client is active (e.g. dask-gateway), else Dask's local ProgressBar.
+    when a Client is active (e.g. dask-gateway), else tqdm's (a widget in a notebook, text
+    elsewhere).
 
     Each object is computed with its own ``.compute()`` (xarray's path; ``dask.compute`` on a
     multi-variable Dataset trips over a graph-optimization bug in this Dask release).
@@ -88,9 +108,9 @@ def compute(*objects, progress: bool = True) -> tuple:
         persisted = [obj.persist() for obj in objects]
         distributed_progress(*persisted)
         return tuple(obj.compute() for obj in persisted)
-    from dask.diagnostics import ProgressBar
+    from tqdm.dask import TqdmCallback
 
-    with ProgressBar():
+    with TqdmCallback(desc="computing"):
         return tuple(obj.compute() for obj in objects)
 
 

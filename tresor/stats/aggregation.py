@@ -19,7 +19,13 @@ import numpy as np
 import xarray as xr
 
 from tresor.stats import variables
-from tresor.stats.blocks import map_sample_blocks, map_variant_blocks
+from tresor.stats.blocks import (
+    map_packed_sample_blocks,
+    map_packed_variant_blocks,
+    map_sample_blocks,
+    map_variant_blocks,
+)
+from tresor.stats.packed import packed_view
 
 
 def _n_alleles(ds: xr.Dataset) -> int:
@@ -33,22 +39,11 @@ def count_genotypes(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     ``variant_allele_het_count``, ``variant_n_called``, ``variant_n_haploid`` and
     ``variant_n_polyploid`` (all int).
     """
-    from tresor.stats.aggregation_kernels import (
-        CALLED,
-        HAPLOID,
-        POLYPLOID,
-        counts_width,
-        genotype_counts,
-    )
+    from tresor.stats.aggregation_kernels import CALLED, HAPLOID, POLYPLOID
 
     variables.validate(ds, variables.call_genotype)
     a = _n_alleles(ds)
-    counts = map_variant_blocks(
-        ds[variables.call_genotype].data,
-        lambda block: genotype_counts(block, a),
-        width=counts_width(a),
-        dtype=np.int64,
-    )
+    counts = _count_blocks(ds, a)
     allele_count = counts[:, 0:a]
     new = variables.create_dataset(
         {
@@ -67,9 +62,100 @@ def count_genotypes(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     return variables.conditional_merge(ds, new, merge)
 
 
+def _count_blocks(ds: xr.Dataset, n_alleles: int):
+    """(variants, counts_width) counts per variant, from the packed companion when there is a
+    current one (the same numbers), else from call_genotype."""
+    from tresor.stats.aggregation_kernels import counts_width, genotype_counts
+
+    width = counts_width(n_alleles)
+    view = packed_view(ds)
+    if view is None:
+        return map_variant_blocks(
+            ds[variables.call_genotype].data,
+            lambda block: genotype_counts(block, n_alleles),
+            width=width,
+            dtype=np.int64,
+        )
+    from tresor.stats.direct import count_rows
+
+    def kernel(rows, block):
+        return count_rows(rows, block.mask, n_alleles)
+
+    return map_packed_variant_blocks(view, kernel, width, np.int64)
+
+
+def _sample_sums(ds: xr.Dataset, expected_hom: xr.DataArray):
+    """(samples, 4) float: called, heterozygous, homozygous diploid calls and the sum of
+    ``expected_hom`` over called diploid calls, per sample (one pass)."""
+    from tresor.stats.aggregation_kernels import sample_counts
+
+    view = packed_view(ds)
+    if view is None:
+        return map_sample_blocks(
+            ds[variables.call_genotype].data, sample_counts, 4, np.float64, expected_hom.data
+        )
+    from tresor.stats import packed_kernels
+
+    def kernel(rows, block, e):
+        return packed_kernels.sample_counts(
+            rows.codes,
+            rows.haploid,
+            rows.exception,
+            packed_kernels.call_classes(rows.exception_calls),
+            block.positions,
+            e,
+        )
+
+    return map_packed_sample_blocks(view, kernel, 4, np.float64, expected_hom.data)
+
+
+def sample_call_rate(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
+    """Per-sample called and missing calls and call rate (plink2 --missing's .smiss), in one
+    pass that needs no allele frequencies: ``sample_n_called``, ``sample_n_missing``,
+    ``sample_call_rate``."""
+    view = packed_view(ds)
+    if view is None:
+        zeros = xr.DataArray(np.zeros(ds.sizes["variants"]), dims="variants").chunk(
+            {"variants": ds[variables.call_genotype].chunks[0]}
+        )
+        n_called = _sample_sums(ds, zeros)[:, 0].astype(np.int64)
+    else:
+        from tresor.stats.direct import missing_rows
+
+        def kernel(rows, block):
+            return missing_rows(rows, block.mask, block.positions)[1][:, None]
+
+        n_missing = map_packed_sample_blocks(view, kernel, 1, np.int64)[:, 0]
+        n_called = ds.sizes["variants"] - n_missing
+    n_called = xr.DataArray(n_called, dims=("samples",))
+    new = variables.create_dataset(
+        {
+            variables.sample_n_called: n_called,
+            variables.sample_n_missing: ds.sizes["variants"] - n_called,
+            variables.sample_call_rate: n_called / ds.sizes["variants"],
+        }
+    )
+    return variables.conditional_merge(ds, new, merge)
+
+
 def variant_n_alleles(ds: xr.Dataset) -> xr.DataArray:
-    """Number of alleles at each site (REF included), from ``variant_allele`` padding."""
+    """Number of alleles at each site (REF included), from ``variant_allele`` padding.
+
+    Read from the lengths in the store's chunks when the alleles are the store's own (no
+    Python string per allele), else from the strings.
+    """
+    from tresor.stats.chunks import ChunkFiles
+    from tresor.stats.lineage import VARIANT_INDEX, store_path, store_variables
+
     variables.validate(ds, variables.variant_allele)
+    if store_variables(ds, VARIANT_INDEX, variables.variant_allele):
+        alleles = ChunkFiles.open(store_path(ds), variables.variant_allele)
+        if alleles is not None and alleles.strings and alleles.shape[1:] == (ds.sizes["alleles"],):
+            counts = ds[VARIANT_INDEX].data.map_blocks(
+                lambda rows: (alleles.string_sizes(rows) > 0).sum(axis=1).astype(np.int32),
+                dtype=np.int32,
+            )
+            return xr.DataArray(counts, dims=("variants",))
     return (ds[variables.variant_allele] != "").sum("alleles").astype(np.int32)
 
 
@@ -108,15 +194,11 @@ def sample_stats(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     ``sample_inbreeding`` (F = (O - E) / (N - E)). Allele frequencies are over the samples
     of ``ds``. One pass over the genotypes.
     """
-    from tresor.stats.aggregation_kernels import sample_counts
-
     counts = count_genotypes(ds, merge=False)
     total = counts[variables.variant_allele_total]
     freq = counts[variables.variant_allele_count] / total.where(total > 0)
     expected_hom = (freq**2).sum("alleles").fillna(0.0)
-    sums = map_sample_blocks(
-        ds[variables.call_genotype].data, sample_counts, 4, np.float64, expected_hom.data
-    )
+    sums = _sample_sums(ds, expected_hom)
     n_called = xr.DataArray(sums[:, 0], dims=("samples",)).astype(np.int64)
     n_het = xr.DataArray(sums[:, 1], dims=("samples",)).astype(np.int64)
     n_hom = xr.DataArray(sums[:, 2], dims=("samples",)).astype(np.int64)

@@ -125,7 +125,11 @@ def genotype_counts(g: np.ndarray, n_alleles: int) -> np.ndarray:
         and sys.byteorder == "little"
     )
     # each diploid call as one uint16, for the vectorized biallelic path
-    pairs = g.reshape(g.shape[0], -1).view(np.uint16) if fast else np.zeros((0, 0), dtype=np.uint16)
+    pairs = (
+        g.reshape(g.shape[0], 2 * g.shape[1]).view(np.uint16)
+        if fast
+        else np.zeros((0, 0), np.uint16)
+    )
     return _genotype_counts(g, pairs, n_alleles)
 
 

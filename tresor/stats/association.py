@@ -26,7 +26,8 @@ from scipy import stats as st
 from tresor.stats import variables
 from tresor.stats.aggregation import count_genotypes, variant_n_alleles
 from tresor.stats.association_kernels import ERRCODES, MAX_CORR, MAX_VIF, stats_width
-from tresor.stats.blocks import map_variant_blocks
+from tresor.stats.blocks import map_packed_variant_blocks, map_variant_blocks, packed_genotypes
+from tresor.stats.packed import packed_view
 
 __all__ = [
     "ERRCODES",
@@ -102,15 +103,21 @@ def linear_regression_statistics(
     k = design.shape[1]
     p = k + a
     width = stats_width(k, a)
-    flat = map_variant_blocks(
-        ds[variables.call_genotype].data,
-        lambda block, c, yy, inc: linreg_stats(block, c, yy, inc, a),
-        width,
-        np.float64,
-        design,
-        y,
-        include,
-    )
+    view = packed_view(ds)
+    if view is None:
+        flat = map_variant_blocks(
+            ds[variables.call_genotype].data,
+            lambda block, c, yy, inc: linreg_stats(block, c, yy, inc, a),
+            width,
+            np.float64,
+            design,
+            y,
+            include,
+        )
+    else:
+        flat = map_packed_variant_blocks(
+            view, _packed_linreg(view, include, a, width), width, np.float64, design, y, include
+        )
     predictors = [*names, "REF", *(f"ALT{i}" for i in range(1, a))]
     new = variables.create_dataset(
         {
@@ -128,6 +135,42 @@ def linear_regression_statistics(
     ).assign_coords(predictors=predictors, predictors_2=predictors)
     new.attrs["linreg_covariates"] = k
     return variables.conditional_merge(ds, new, merge)
+
+
+def _packed_linreg(view, include: np.ndarray, n_alleles: int, width: int):
+    """The per-block kernel of :func:`linear_regression_statistics` on packed genotypes: the
+    int8 kernel's sums (the same additions in the same order) from the packed words."""
+    from tresor.stats import packed_kernels
+    from tresor.stats.association_kernels import linreg_stats
+    from tresor.stats.packed import words_mask
+
+    per_block = {}
+    for block in view.sample_blocks:
+        included = block.positions[include[block.start : block.stop]]
+        per_block[block.start] = (block.rank(), words_mask(included, len(block.mask)))
+    # the int8 kernel adds one copy at a time in diploid stores, dosage times value otherwise
+    pairwise = view.layout.ploidy == 2
+
+    def kernel(rows, block, c, yy, inc):
+        exceptions = np.zeros((0, width))
+        if len(rows.exception_calls):
+            exceptions = linreg_stats(rows.exception_calls, c, yy, inc, n_alleles)
+        rank, include_mask = per_block[block.start]
+        return packed_kernels.linreg_stats(
+            rows.codes,
+            rows.haploid,
+            rows.exception,
+            exceptions,
+            rank,
+            include_mask,
+            c,
+            yy,
+            inc,
+            n_alleles,
+            pairwise,
+        )
+
+    return kernel
 
 
 def _results(solved: da.Array, width: int, major: da.Array, n_alleles: da.Array, dist: str) -> dict:
@@ -267,7 +310,8 @@ def gwas_logistic(
     if not np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
         raise ValueError("a logistic phenotype must be 0 (control) / 1 (case) with NaN missing")
     design, y, include, _ = _design(ds, phenotype, covariates)
-    gt = ds[variables.call_genotype].data
+    view = packed_view(ds)
+    gt = ds[variables.call_genotype].data if view is None else packed_genotypes(view)
     if len(gt.chunks[1]) > 1:
         rows = max(1, int(64e6 // (gt.shape[1] * gt.shape[2])))
         gt = gt.rechunk({0: rows, 1: -1})

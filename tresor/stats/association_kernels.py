@@ -81,10 +81,21 @@ def _add_copy(xtx, xty, covariates, s: int, column: int, ys: float) -> None:  # 
 def linreg_stats(
     g: np.ndarray, covariates: np.ndarray, y: np.ndarray, include: np.ndarray, n_alleles: int
 ) -> np.ndarray:
-    """Per-variant [n, X'X (flat), X'y, y'y] over included samples with a called call."""
-    fast = g.ndim == 3 and g.shape[2] == 2 and g.flags.c_contiguous
+    """Per-variant [n, X'X (flat), X'y, y'y] over included samples with a called call.
+
+    A diploid block always takes the 16-bit path (a strided selection is copied first), so the
+    sums are added in the same order whatever the block's memory layout, and the same as the
+    packed kernel adds them.
+    """
+    if g.ndim == 3 and g.shape[2] == 2:
+        g = np.ascontiguousarray(g)
+    fast = g.ndim == 3 and g.shape[2] == 2
     # both alleles of a diploid call as one 16-bit word: 0 means 0/0, tested in one comparison
-    pairs = g.reshape(g.shape[0], -1).view(np.uint16) if fast else np.zeros((0, 0), np.uint16)
+    pairs = (
+        g.reshape(g.shape[0], 2 * g.shape[1]).view(np.uint16)
+        if fast
+        else np.zeros((0, 0), np.uint16)
+    )
     return _linreg_stats(g, pairs, covariates, y, include, n_alleles)
 
 

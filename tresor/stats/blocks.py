@@ -103,3 +103,114 @@ def map_sample_blocks(
     for arr in variant_arrays:
         args += [da.asarray(arr).rechunk((gt.chunks[0],)), "v"]
     return _per_block(gt, kernel, width, dtype, args, "v").sum(axis=0, dtype=dtype)
+
+
+# --- the packed companion -----------------------------------------------------------------
+# The same maps over a Dataset whose genotypes come from its packed companion
+# (tresor.stats.packed): one task per block of the Dataset's variants (its call_genotype
+# chunks) and sample chunk of the companion, with the same reductions as above, so that sums of
+# floating-point numbers are added in the same order on either path.
+
+
+def map_packed_variant_blocks(
+    view, kernel: Callable[..., np.ndarray], width: int, dtype, *sample_arrays
+) -> da.Array:
+    """(variants, width): ``kernel(rows, block, *sample_rows)`` per block of variants and of
+    samples (the Dataset's chunks).
+
+    ``rows`` is a :class:`~tresor.stats.packed.PackedRows`, ``block`` its
+    :class:`~tresor.stats.packed.SampleBlock` and ``sample_rows`` the rows of each per-sample
+    array (in the Dataset's sample order) for the block's samples. Summed over sample blocks,
+    as :func:`map_variant_blocks` sums them.
+    """
+    from tresor.stats.packed import read_rows
+
+    arrays = [np.asarray(a) for a in sample_arrays]
+    parts = []
+    for block in view.sample_blocks:
+        rows_of = [a[block.start : block.stop] for a in arrays]
+
+        def run(index, block=block, rows_of=rows_of):
+            return kernel(read_rows(view, index, block), block, *rows_of)
+
+        parts.append(
+            da.map_blocks(
+                run,
+                view.variants,
+                new_axis=1,
+                chunks=(view.variants.chunks[0], (width,)),
+                dtype=dtype,
+                meta=np.empty((0, 0), dtype=dtype),
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    return da.stack(parts, axis=1).sum(axis=1, dtype=dtype)
+
+
+def map_packed_sample_blocks(
+    view, kernel: Callable[..., np.ndarray], width: int, dtype, *variant_arrays
+) -> da.Array:
+    """(samples, width): ``kernel(rows, block, *variant_rows)`` per block of variants and of
+    samples, returning (samples of the block, width); summed over variant blocks as
+    :func:`map_sample_blocks` sums them."""
+    from tresor.stats.packed import read_rows
+
+    args = []
+    for arr in variant_arrays:
+        args.append(da.asarray(arr).rechunk((view.variants.chunks[0],)))
+    parts = []
+    n_blocks = len(view.variants.chunks[0])
+    for block in view.sample_blocks:
+
+        def run(index, *rows, block=block):
+            return kernel(read_rows(view, index, block), block, *rows)[None]
+
+        parts.append(
+            da.map_blocks(
+                run,
+                view.variants,
+                *args,
+                new_axis=(1, 2),
+                chunks=((1,) * n_blocks, (block.stop - block.start,), (width,)),
+                dtype=dtype,
+                meta=np.empty((0, 0, 0), dtype=dtype),
+            )
+        )
+    per_block = parts[0] if len(parts) == 1 else da.concatenate(parts, axis=1)
+    return per_block.sum(axis=0, dtype=dtype)
+
+
+def packed_genotypes(view) -> da.Array:
+    """The Dataset's calls decoded from the companion: int8 (variants, samples, ploidy),
+    chunked like its call_genotype along variants, every sample in one chunk. Reads an eighth
+    of the bytes of the store and no zstd; every int8 kernel reads these as the store's."""
+    from tresor.stats.packed import read_rows
+    from tresor.stats.packed_kernels import decode_calls
+
+    ploidy = view.layout.ploidy
+
+    def run(index):
+        parts = []
+        for block in view.sample_blocks:
+            rows = read_rows(view, index, block)
+            parts.append(
+                decode_calls(
+                    rows.codes,
+                    rows.haploid,
+                    rows.exception,
+                    rows.exception_calls,
+                    block.positions,
+                    ploidy,
+                )
+            )
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+    return da.map_blocks(
+        run,
+        view.variants,
+        new_axis=(1, 2),
+        chunks=(view.variants.chunks[0], (view.n_samples,), (ploidy,)),
+        dtype=np.int8,
+        meta=np.empty((0, 0, 0), dtype=np.int8),
+    )

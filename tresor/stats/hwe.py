@@ -12,12 +12,26 @@ variants with what was left out in ``PREFIX.hardy.notes``.
 
 from __future__ import annotations
 
+import threading
+
 import dask.array as da
 import numpy as np
 import xarray as xr
 
 from tresor.stats import variables
 from tresor.stats.aggregation import count_genotypes, variant_n_alleles
+
+#: P-values by genotype counts, one cache per thread (of a process, or of a Dask worker).
+_CACHES = threading.local()
+
+
+def _test(hom: np.ndarray, het: np.ndarray, n_alleles: np.ndarray) -> np.ndarray:
+    """The exact tests of a block, through this thread's cache of p-values by counts."""
+    from tresor.stats.hwe_kernels import hwe_exact_cached, new_cache
+
+    if not hasattr(_CACHES, "cache"):
+        _CACHES.cache = new_cache()
+    return hwe_exact_cached(hom, het, n_alleles[:, 0], _CACHES.cache)
 
 
 def hardy_weinberg_test(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
@@ -26,8 +40,6 @@ def hardy_weinberg_test(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     Uses ``variant_allele_hom_count`` and ``variant_allele_het_count`` when present (from
     :func:`~tresor.stats.aggregation.count_genotypes`), else counts them.
     """
-    from tresor.stats.hwe_kernels import hwe_exact_per_allele
-
     if variables.variant_n_haploid not in ds:
         ds = count_genotypes(ds)
     variables.validate(ds, variables.variant_allele_hom_count, variables.variant_allele_het_count)
@@ -35,7 +47,7 @@ def hardy_weinberg_test(ds: xr.Dataset, *, merge: bool = True) -> xr.Dataset:
     het = ds[variables.variant_allele_het_count].data
     n_alleles = variant_n_alleles(ds).data.rechunk((hom.chunks[0],))
     p = da.map_blocks(
-        lambda h, e, k: hwe_exact_per_allele(h, e, k[:, 0]),
+        _test,
         hom,
         het.rechunk(hom.chunks),
         n_alleles[:, None],

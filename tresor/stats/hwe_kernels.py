@@ -85,14 +85,36 @@ def hwe_exact(n_het: int, n_hom_1: int, n_hom_2: int) -> float:  # pragma: no co
     return min(1.0, tail / total)
 
 
-@numba.njit(nogil=True, cache=True)
-def hwe_exact_per_allele(
-    hom: np.ndarray, het: np.ndarray, n_alleles: np.ndarray
-) -> np.ndarray:  # pragma: no cover
-    """(variants, alleles) p-values: each allele against the rest, NaN beyond ``n_alleles``.
+#: Counts below this fit a cache key (three 21-bit fields).
+_KEY_LIMIT = 1 << 21
 
-    ``hom`` and ``het`` are (variants, alleles) homozygous and one-copy counts per allele.
-    """
+
+def new_cache():
+    """An empty cache of p-values by genotype counts, for :func:`hwe_exact_cached` (one per
+    thread: a numba typed dict is not safe to change from two threads)."""
+    return numba.typed.Dict.empty(key_type=numba.types.int64, value_type=numba.types.float64)
+
+
+@numba.njit(nogil=True, cache=True)
+def _cached(cache, n_het: int, n_hom_1: int, n_hom_2: int) -> float:  # pragma: no cover
+    """:func:`hwe_exact` through ``cache``: most sites of a cohort share their counts with
+    another (rare variants above all), so most tests are a lookup."""
+    if n_het >= _KEY_LIMIT or n_hom_1 >= _KEY_LIMIT or n_hom_2 >= _KEY_LIMIT:
+        return hwe_exact(n_het, n_hom_1, n_hom_2)
+    key = (np.int64(n_het) << 42) | (np.int64(n_hom_1) << 21) | np.int64(n_hom_2)
+    p = cache.get(key, -1.0)
+    if p < 0.0:
+        p = hwe_exact(n_het, n_hom_1, n_hom_2)
+        cache[key] = p
+    return p
+
+
+@numba.njit(nogil=True, cache=True)
+def hwe_exact_cached(
+    hom: np.ndarray, het: np.ndarray, n_alleles: np.ndarray, cache
+) -> np.ndarray:  # pragma: no cover
+    """:func:`hwe_exact_per_allele` with the p-values of counts already seen taken from
+    ``cache`` (:func:`new_cache`) and new ones added to it."""
     n_variants, width = hom.shape
     out = np.full((n_variants, width), np.nan)
     for v in range(n_variants):
@@ -102,8 +124,16 @@ def hwe_exact_per_allele(
         n_diploid //= 2
         k = min(width, n_alleles[v])
         if k == 2:  # REF against ALT is ALT against REF: one test
-            out[v, 0] = out[v, 1] = hwe_exact(het[v, 0], hom[v, 0], hom[v, 1])
+            out[v, 0] = out[v, 1] = _cached(cache, het[v, 0], hom[v, 0], hom[v, 1])
             continue
         for a in range(k):
-            out[v, a] = hwe_exact(het[v, a], hom[v, a], n_diploid - hom[v, a] - het[v, a])
+            out[v, a] = _cached(cache, het[v, a], hom[v, a], n_diploid - hom[v, a] - het[v, a])
     return out
+
+
+def hwe_exact_per_allele(hom: np.ndarray, het: np.ndarray, n_alleles: np.ndarray) -> np.ndarray:
+    """(variants, alleles) p-values: each allele against the rest, NaN beyond ``n_alleles``.
+
+    ``hom`` and ``het`` are (variants, alleles) homozygous and one-copy counts per allele.
+    """
+    return hwe_exact_cached(hom, het, n_alleles, new_cache())

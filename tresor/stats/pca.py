@@ -27,7 +27,20 @@ import xarray as xr
 from tresor.core.errors import ParameterError
 from tresor.stats import variables
 from tresor.stats.aggregation import variant_n_alleles, variant_stats
-from tresor.stats.blocks import genotype_blocks
+from tresor.stats.blocks import genotype_blocks, packed_genotypes
+from tresor.stats.packed import packed_view
+
+
+def _every_sample_blocks(ds: xr.Dataset) -> da.Array:
+    """call_genotype with every sample in one chunk: decoded from the packed companion when
+    there is a current one (the same calls), else from the store."""
+    view = packed_view(ds)
+    if view is not None:
+        return packed_genotypes(view)
+    gt = genotype_blocks(ds[variables.call_genotype].data)
+    if len(gt.chunks[1]) > 1:
+        gt = gt.rechunk({1: -1})
+    return gt
 
 
 def select_pca_variants(
@@ -77,9 +90,7 @@ def ld_prune(
     from tresor.stats.pca_kernels import filtered_standardized, prune_windows
 
     variables.validate(ds, variables.call_genotype)
-    gt = genotype_blocks(ds[variables.call_genotype].data)
-    if len(gt.chunks[1]) > 1:
-        gt = gt.rechunk({1: -1})
+    gt = _every_sample_blocks(ds)
     biallelic = (variant_n_alleles(ds) == 2).data.rechunk((gt.chunks[0],))
 
     def prune(block: np.ndarray, two: np.ndarray) -> np.ndarray:
@@ -128,9 +139,7 @@ def prune_and_standardize(
     from tresor.stats.pca_kernels import filtered_standardized, prune_windows
 
     variables.validate(ds, variables.call_genotype)
-    gt = genotype_blocks(ds[variables.call_genotype].data)
-    if len(gt.chunks[1]) > 1:
-        gt = gt.rechunk({1: -1})
+    gt = _every_sample_blocks(ds)
     biallelic = (variant_n_alleles(ds) == 2).data.rechunk((gt.chunks[0],)).to_delayed().ravel()
 
     def one(block: np.ndarray, two: np.ndarray):
@@ -226,9 +235,7 @@ def pca(
     if standardized is not None:
         rows = da.from_array(np.asarray(standardized, dtype=np.float32), chunks=(4096, -1))
     else:
-        gt = genotype_blocks(ds[variables.call_genotype].data)
-        if len(gt.chunks[1]) > 1:
-            gt = gt.rechunk({1: -1})
+        gt = _every_sample_blocks(ds)
         rows = da.map_blocks(biallelic_dosage, gt, drop_axis=2, dtype=np.int8)
         if rows.nbytes <= memory_limit:
             rows = rows.persist()

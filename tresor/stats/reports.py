@@ -17,9 +17,9 @@ import numpy as np
 import xarray as xr
 
 from tresor.core.errors import ParameterError
-from tresor.stats import tables, variables
-from tresor.stats.aggregation import sample_stats, variant_stats
-from tresor.stats.selection import variant_filter
+from tresor.stats import direct, tables, variables
+from tresor.stats.aggregation import sample_call_rate, sample_stats, variant_stats
+from tresor.stats.selection import nothing_passed, variant_filter
 
 
 def _path(prefix: str | os.PathLike, suffix: str) -> Path:
@@ -39,23 +39,43 @@ def _nothing_passed(
         path.unlink(missing_ok=True)
         tables.notes_path(path).unlink(missing_ok=True)
     stats = ds[[variables.variant_call_rate, variables.variant_minor_allele_frequency]].compute()
-    rate = stats[variables.variant_call_rate].values
-    maf = np.nan_to_num(stats[variables.variant_minor_allele_frequency].values, nan=-1.0)
-    if len(rate) == 0:
-        return ParameterError("the selection holds no variant")
-    if not (rate >= min_call_rate).any():
-        return ParameterError(
-            f"no variant has call rate >= {{min_call_rate}} (the highest is {rate.max():.3g}); "
-            "lower the threshold",
-            min_call_rate=min_call_rate,
-        )
-    best = maf[rate >= min_call_rate].max()
-    return ParameterError(
-        f"no variant with call rate >= {{min_call_rate}} has MAF >= {{min_maf}} (the highest "
-        f"is {max(best, 0):.3g}); lower the MAF threshold",
-        min_call_rate=min_call_rate,
-        min_maf=min_maf,
+    return nothing_passed(
+        stats[variables.variant_call_rate].values,
+        stats[variables.variant_minor_allele_frequency].values,
+        min_maf,
+        min_call_rate,
     )
+
+
+def _direct(ds: xr.Dataset) -> tuple[direct.PackedStore, np.ndarray, np.ndarray] | None:
+    """(store, rows, samples) when freq, hardy and missing of ``ds`` can run straight on its
+    store's packed companion (:mod:`tresor.stats.direct`, the same tables without Dask's tasks):
+    a current companion, ``ds``'s calls and labels the store's own (selected with ``isel``),
+    its samples in store order, and no distributed Client (whose cluster does the work)."""
+    from tresor.stats.lineage import SAMPLE_INDEX, VARIANT_INDEX, store_path, store_variables
+    from tresor.stats.packed import COMPANION_ATTR
+
+    if COMPANION_ATTR not in ds.attrs or _distributed():
+        return None
+    names = [variables.call_genotype, VARIANT_INDEX, *tables.label_variables(ds)]
+    if not store_variables(ds, *names) or SAMPLE_INDEX not in ds:
+        return None
+    samples = np.asarray(ds[SAMPLE_INDEX].values, dtype=np.int64)
+    if len(samples) > 1 and np.any(np.diff(samples) <= 0):
+        return None
+    store = direct.PackedStore.open(store_path(ds))
+    if store is None or store.labels.width != ds.sizes["alleles"]:
+        return None
+    rows = ds[VARIANT_INDEX].data.compute(scheduler="synchronous", optimize_graph=False)
+    return store, np.asarray(rows, dtype=np.int64), samples
+
+
+def _distributed() -> bool:
+    """True when Dask's scheduler is a distributed Client's (dask-gateway's, a LocalCluster's)."""
+    from dask.base import get_scheduler
+
+    owner = getattr(get_scheduler(), "__self__", None)
+    return owner is not None and type(owner).__module__.startswith("distributed")
 
 
 def write_freq(
@@ -69,6 +89,11 @@ def write_freq(
     digits: int = tables.DIGITS,
 ) -> Path:
     """PREFIX.afreq (ALT frequencies) or, with ``counts``, PREFIX.acount (ALT counts)."""
+    if (way := _direct(ds)) is not None:
+        store, rows, samples = way
+        return direct.write_freq(store, out, counts=counts, rows=rows, samples=samples,
+                                 min_maf=min_maf, min_call_rate=min_call_rate, progress=progress,
+                                 digits=digits)  # fmt: skip
     ds = variant_stats(ds)
     ds["variant_keep"] = variant_filter(ds, min_maf=min_maf, min_call_rate=min_call_rate)
     path = _path(out, ".acount" if counts else ".afreq")
@@ -98,6 +123,11 @@ def write_hardy(
 ) -> Path:
     """PREFIX.hardy: genotype counts and exact HWE p-values per variant (and allele), over
     diploid calls; PREFIX.hardy.notes lists the variants whose other calls were left out."""
+    if (way := _direct(ds)) is not None:
+        store, rows, samples = way
+        return direct.write_hardy(store, out, rows=rows, samples=samples, min_maf=min_maf,
+                                  min_call_rate=min_call_rate, progress=progress,
+                                  digits=digits)  # fmt: skip
     from tresor.stats.hwe import hardy_weinberg_test
 
     ds = hardy_weinberg_test(variant_stats(ds))
@@ -123,8 +153,12 @@ def write_missing(
     ds: xr.Dataset, out: str | os.PathLike, *, progress: bool = True, digits: int = tables.DIGITS
 ) -> list[Path]:
     """PREFIX.smiss and PREFIX.vmiss: missing calls per sample and per variant."""
+    if (way := _direct(ds)) is not None:
+        store, rows, samples = way
+        return direct.write_missing(store, out, rows=rows, samples=samples, progress=progress,
+                                    digits=digits)  # fmt: skip
     with tables.progress_bar(progress, "missing calls per sample"):
-        per_sample = sample_stats(ds, merge=False).compute()
+        per_sample = sample_call_rate(ds, merge=False).compute()
     n_variants = ds.sizes["variants"]
     smiss = _path(out, ".smiss")
     tables.write_sample_table(
@@ -396,11 +430,8 @@ def write_pca(
     eigenval = _path(out, ".eigenval")
     eigenval.write_text("\n".join(tables.fmt(values, digits)) + "\n")
     prune_in = _path(out, ".prune.in")
-    labels = tables.VariantLabels(
-        selected[tables.label_variables(selected)].compute(),
-        [str(c) for c in ds["contig_id"].values],
-    )
-    prune_in.write_text("\n".join(labels.id) + "\n")
+    labels = tables.variant_labels(selected)
+    prune_in.write_text("\n".join(labels.ids()) + "\n")
     written = [eigenvec, eigenval, prune_in]
     if _pca_notes(_path(out, ".pca.notes"), labels, np.asarray(left_out)[index]):
         written.append(_path(out, ".pca.notes"))

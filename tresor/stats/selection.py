@@ -11,12 +11,15 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
-from tresor.core.errors import TresorError
+from tresor.core.errors import ParameterError, TresorError
 from tresor.stats import variables
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 
 class SelectionError(TresorError, ValueError):
@@ -62,7 +65,14 @@ def keep_samples(ds: xr.Dataset, ids: Sequence[str], *, source: str = "the list"
     Raises :class:`SelectionError` when no ID matches, naming a few IDs of each side.
     """
     variables.validate(ds, variables.sample_id)
-    store_ids = np.array([str(s) for s in np.asarray(ds[variables.sample_id].values).tolist()])
+    return ds.isel(samples=sample_positions(ds[variables.sample_id].values, ids, source=source))
+
+
+def sample_positions(
+    store_ids: Sequence[str], ids: Sequence[str], *, source: str = "the list"
+) -> np.ndarray:
+    """Positions (ascending) of the samples of ``store_ids`` that are in ``ids``."""
+    store_ids = np.array([str(s) for s in np.asarray(store_ids).tolist()])
     wanted = set(ids)
     idx = np.flatnonzero(np.isin(store_ids, list(wanted)))
     if len(idx) == 0:
@@ -71,7 +81,7 @@ def keep_samples(ds: xr.Dataset, ids: Sequence[str], *, source: str = "the list"
             f"(e.g. {', '.join(sorted(wanted)[:3])} vs {', '.join(store_ids[:3])}); check "
             "that the file lists IIDs of this dataset"
         )
-    return ds.isel(samples=idx)
+    return idx
 
 
 _REGION = re.compile(r"^(?P<contig>[^:]+)(:(?P<start>[\d,]+)?(-(?P<end>[\d,]+)?)?)?$")
@@ -100,10 +110,23 @@ def parse_region(region: str) -> tuple[str, int, int | None]:
 def select_regions(ds: xr.Dataset, regions: Sequence[str]) -> xr.Dataset:
     """``ds`` restricted to variants inside any of ``regions`` (see :func:`parse_region`)."""
     variables.validate(ds, variables.variant_contig, variables.variant_position)
-    contig_names = [str(c) for c in ds["contig_id"].values]
-    contig = ds[variables.variant_contig].values
-    position = ds[variables.variant_position].values
-    keep = np.zeros(ds.sizes["variants"], dtype=bool)
+    rows = region_rows(
+        [str(c) for c in ds["contig_id"].values],
+        ds[variables.variant_contig].values,
+        ds[variables.variant_position].values,
+        regions,
+    )
+    return ds.isel(variants=rows)
+
+
+def region_rows(
+    contig_names: Sequence[str],
+    contig: np.ndarray,
+    position: np.ndarray,
+    regions: Sequence[str],
+) -> np.ndarray:
+    """Rows (ascending) of the variants inside any of ``regions``."""
+    keep = np.zeros(len(contig), dtype=bool)
     for region in regions:
         name, start, end = parse_region(region)
         if name not in contig_names:
@@ -117,7 +140,7 @@ def select_regions(ds: xr.Dataset, regions: Sequence[str]) -> xr.Dataset:
         keep |= inside
     if not keep.any():
         raise SelectionError(f"no variant lies in {', '.join(regions)}")
-    return ds.isel(variants=np.flatnonzero(keep))
+    return np.flatnonzero(keep)
 
 
 def variant_filter(
@@ -139,3 +162,27 @@ def variant_filter(
     if min_maf > 0:
         keep &= maf >= min_maf
     return keep
+
+
+def nothing_passed(
+    call_rate: np.ndarray, maf: np.ndarray, min_maf: float, min_call_rate: float
+) -> ParameterError:
+    """The error for filters that keep no variant, naming the one to lower and the best value
+    the data has (``call_rate`` and ``maf`` of every variant; MAF NaN where nothing is
+    called)."""
+    maf = np.nan_to_num(np.asarray(maf, dtype=float), nan=-1.0)
+    if len(call_rate) == 0:
+        return ParameterError("the selection holds no variant")
+    if not (call_rate >= min_call_rate).any():
+        return ParameterError(
+            f"no variant has call rate >= {{min_call_rate}} (the highest is "
+            f"{call_rate.max():.3g}); lower the threshold",
+            min_call_rate=min_call_rate,
+        )
+    best = maf[call_rate >= min_call_rate].max()
+    return ParameterError(
+        f"no variant with call rate >= {{min_call_rate}} has MAF >= {{min_maf}} (the highest "
+        f"is {max(best, 0):.3g}); lower the MAF threshold",
+        min_call_rate=min_call_rate,
+        min_maf=min_maf,
+    )

@@ -9,20 +9,29 @@ unless given ``--output-chr chrM``), POS is included after ``#CHROM`` (plink2's
 
 Per-variant tables are written block by block: each block of variants is computed, formatted
 and appended, so memory does not grow with the number of variants, and a progress bar shows
-how far it is.
+how far it is. The text is made as bytes (:mod:`tresor.stats.text`), and the labels (CHROM,
+POS, ID, alleles) of the rows written are read straight from the store's chunk files when the
+Dataset's labels are the store's own (:class:`StoreLabels`), without a Python string per value.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
-from tresor.stats import variables
+from tresor.stats import text, variables
+from tresor.stats.text import Column
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+#: A computed block of variants: variable name -> NumPy array (variants first).
+Block = Mapping[str, np.ndarray]
 
 #: Target number of variants per computed block when streaming a table.
 BLOCK_VARIANTS = 16_384
@@ -42,68 +51,160 @@ def fmt_int(values: np.ndarray) -> list[str]:
     return [str(x) for x in np.asarray(values).tolist()]
 
 
-def _strings(values) -> np.ndarray:
-    """Object array of Python str from any string dtype (NumPy StringDType included; its
-    2-D ``tolist`` is very slow, ``astype(object)`` is not)."""
-    return np.asarray(values).astype(object)
+class VariantLabels:
+    """CHROM, POS, ID, REF, ALT and every allele of some variants, as text columns.
 
+    ``alleles`` holds ``width`` values per variant (REF first, '' padding); a variant without
+    an ID ('.' or empty in the VCF, or masked) is named ``CHROM:POS:REF:ALT``.
+    """
 
-class _AlleleRows:
-    """``rows[i]``: the alleles of variant i as a list (REF first), built on demand."""
+    def __init__(
+        self,
+        contig: Column,
+        pos: Column,
+        ids: Column | None,
+        id_mask: np.ndarray | None,
+        alleles: Column,
+        width: int,
+    ):
+        n = len(contig)
+        self.contig, self.pos, self.alleles, self.width = contig, pos, alleles, width
+        present = np.diff(alleles.offsets).reshape(n, width) > 0
+        self.n_alleles = present.sum(axis=1)
+        first = np.arange(n) * width
+        self.ref = alleles.take(first)
+        others = np.arange(1, width)[None, :] < self.n_alleles[:, None]
+        flat = (first[:, None] + np.arange(1, width)[None, :])[others]
+        self.alt = text.joined(alleles.take(flat), others.sum(axis=1), empty=".")
+        if ids is None:
+            absent = np.ones(n, dtype=bool)
+            ids = text.repeat(".", n)
+        else:
+            size = np.diff(ids.offsets)
+            starts = ids.offsets[:-1] - ids.offsets[0]
+            dot = np.zeros(n, dtype=bool)
+            one = size == 1
+            dot[one] = ids.data[starts[one]] == ord(".")
+            absent = (size == 0) | dot
+            if id_mask is not None:
+                absent |= id_mask
+        if absent.any():
+            named = text.fields([contig, pos, self.ref, self.alt], ":")
+            ids = text.where(~absent, ids, named)
+        self.id = ids
 
-    def __init__(self, alleles: np.ndarray, n_alleles: np.ndarray):
-        self._alleles, self._n = alleles, n_alleles
-
-    def __getitem__(self, i: int) -> list[str]:
-        return list(self._alleles[i, : self._n[i]])
+    @classmethod
+    def from_block(cls, block: Block, contig_names: Sequence[str]) -> VariantLabels:
+        """From a computed block holding the label variables (strings of any kind)."""
+        names = np.asarray([str(c) for c in contig_names], dtype=object)
+        alleles = np.asarray(block["variant_allele"]).astype(object)
+        return cls(
+            text.strings(names[np.asarray(block["variant_contig"], dtype=np.int64)]),
+            text.ints(block["variant_position"]),
+            text.strings(block["variant_id"]) if "variant_id" in block else None,
+            np.asarray(block["variant_id_mask"]) if "variant_id_mask" in block else None,
+            text.strings(alleles.ravel()),
+            alleles.shape[1],
+        )
 
     def __len__(self) -> int:
-        return len(self._n)
+        return len(self.contig)
 
+    def allele(self, variant: np.ndarray, allele: np.ndarray) -> Column:
+        """Allele ``allele[i]`` of variant ``variant[i]``."""
+        return self.alleles.take(np.asarray(variant) * self.width + np.asarray(allele))
 
-class VariantLabels:
-    """CHROM, POS, ID and alleles of a computed block, as Python strings."""
-
-    def __init__(self, block: xr.Dataset, contig_names: Sequence[str]):
-        self.contig = np.asarray(contig_names, dtype=object)[block["variant_contig"].values]
-        self.pos = fmt_int(block["variant_position"].values)
-        alleles = _strings(block["variant_allele"].values)
-        self.n_alleles = (alleles != "").sum(axis=1)
-        self.alleles = _AlleleRows(alleles, self.n_alleles)
-        self.ref = alleles[:, 0].tolist()
-        # biallelic sites (nearly all) straight from the ALT column; the rest joined
-        self.alt = (alleles[:, 1] if alleles.shape[1] > 1 else alleles[:, 0]).tolist()
-        for i in np.flatnonzero(self.n_alleles != 2).tolist():
-            self.alt[i] = ",".join(self.alleles[i][1:]) or "."
-        self.id = self._ids(block)
-
-    def _ids(self, block: xr.Dataset) -> list[str]:
-        """Variant IDs as in the VCF; ``CHROM:POS:REF:ALT`` where the VCF has none ('.')."""
-        n = block.sizes["variants"]
-        if "variant_id" in block:
-            ids = _strings(block["variant_id"].values)
-            absent = (ids == ".") | (ids == "")
-            if "variant_id_mask" in block:
-                absent |= block["variant_id_mask"].values
-        else:
-            ids, absent = np.full(n, ".", dtype=object), np.ones(n, dtype=bool)
-        out = ids.tolist()
-        for i in np.flatnonzero(absent).tolist():
-            out[i] = f"{self.contig[i]}:{self.pos[i]}:{self.ref[i]}:{self.alt[i]}"
-        return out
+    def prefix_columns(self, rows: np.ndarray | None = None) -> list[Column]:
+        """[CHROM, POS, ID] of each (selected) variant."""
+        columns = [self.contig, self.pos, self.id]
+        return columns if rows is None else [c.take(rows) for c in columns]
 
     def prefix(self, rows: np.ndarray | None = None) -> list[str]:
-        """'CHROM<TAB>POS<TAB>ID' for each (selected) variant."""
-        idx = range(len(self.id)) if rows is None else rows.tolist()
-        return [f"{self.contig[i]}\t{self.pos[i]}\t{self.id[i]}" for i in idx]
+        """'CHROM<TAB>POS<TAB>ID' for each (selected) variant, as Python strings."""
+        return text.fields(self.prefix_columns(rows), "\t").strings()
+
+    def ids(self) -> list[str]:
+        return self.id.strings()
 
 
 LABEL_VARIABLES = ("variant_contig", "variant_position", "variant_allele")
+OPTIONAL_LABELS = ("variant_id", "variant_id_mask")
 
 
 def label_variables(ds: xr.Dataset) -> list[str]:
     """The variables VariantLabels reads that this dataset has."""
-    return [*LABEL_VARIABLES, *(v for v in ("variant_id", "variant_id_mask") if v in ds)]
+    return [*LABEL_VARIABLES, *(v for v in OPTIONAL_LABELS if v in ds)]
+
+
+class StoreLabels:
+    """Labels of any rows of a store, read from its chunk files (Zarr v2, as bio2zarr writes),
+    decoding only those rows' strings. :meth:`for_store` and :meth:`for_dataset` say None when
+    the store is not read this way (or the Dataset's labels are no longer the store's)."""
+
+    def __init__(self, arrays: dict, contig_names: Sequence[str]):
+        self.arrays = arrays
+        self.contig_names = text.strings([str(c) for c in contig_names])
+
+    @classmethod
+    def for_store(cls, store: Path, names: Sequence[str] | None = None) -> StoreLabels | None:
+        from tresor.stats.chunks import ChunkFiles
+
+        if names is None:
+            names = [*LABEL_VARIABLES, *(n for n in OPTIONAL_LABELS if (store / n).is_dir())]
+        arrays = {name: ChunkFiles.open(store, name) for name in [*names, "contig_id"]}
+        if any(a is None for a in arrays.values()):
+            return None
+        alleles, ids, contigs = (
+            arrays["variant_allele"],
+            arrays.get("variant_id"),
+            arrays.pop("contig_id"),
+        )
+        if not alleles.strings or len(alleles.shape) != 2 or alleles.chunks[1] != alleles.shape[1]:
+            return None
+        if (ids is not None and not ids.strings) or not contigs.strings:
+            return None
+        return cls(arrays, contigs.string_rows(np.arange(contigs.shape[0])).strings())
+
+    @classmethod
+    def for_dataset(cls, ds: xr.Dataset) -> StoreLabels | None:
+        from tresor.stats.lineage import VARIANT_INDEX, store_path, store_variables
+
+        names = label_variables(ds)
+        if not store_variables(ds, VARIANT_INDEX, *names):
+            return None
+        reader = cls.for_store(store_path(ds), names)
+        if reader is None or reader.width != ds.sizes["alleles"]:
+            return None
+        return reader
+
+    @property
+    def width(self) -> int:
+        return self.arrays["variant_allele"].shape[1]
+
+    def labels(self, rows: np.ndarray) -> VariantLabels:
+        """The labels of store rows ``rows``."""
+        a = self.arrays
+        contig = a["variant_contig"].rows(rows).astype(np.int64)
+        return VariantLabels(
+            self.contig_names.take(contig),
+            text.ints(a["variant_position"].rows(rows)),
+            a["variant_id"].string_rows(rows) if "variant_id" in a else None,
+            a["variant_id_mask"].rows(rows).astype(bool) if "variant_id_mask" in a else None,
+            a["variant_allele"].string_rows(rows),
+            self.width,
+        )
+
+
+def variant_labels(ds: xr.Dataset) -> VariantLabels:
+    """The labels of every variant of ``ds`` (for a selection: PCA's variants)."""
+    from tresor.stats.lineage import VARIANT_INDEX
+
+    reader = StoreLabels.for_dataset(ds)
+    if reader is not None:
+        return reader.labels(np.asarray(ds[VARIANT_INDEX].values))
+    block = ds[label_variables(ds)].compute()
+    values = {name: block[name].values for name in block.data_vars}
+    return VariantLabels.from_block(values, [str(c) for c in ds["contig_id"].values])
 
 
 def iter_blocks(
@@ -151,47 +252,36 @@ def notes_path(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + ".notes")
 
 
-def write_variant_table(
+def write_table(
     path: str | os.PathLike,
-    ds: xr.Dataset,
-    names: Sequence[str],
     header: Sequence[str],
-    rows: Callable[[xr.Dataset, VariantLabels, int], list[str]],
+    blocks: Iterable[tuple[Block, VariantLabels]],
+    rows: Callable[[Block, VariantLabels, int], bytes],
     *,
-    keep: str | None = None,
-    notes: Callable[[xr.Dataset, VariantLabels], list[str]] | None = None,
-    progress: bool = True,
+    notes: Callable[[Block, VariantLabels], list[str]] | None = None,
     digits: int = DIGITS,
 ) -> int:
-    """Stream a per-variant table to ``path``; returns the number of data lines written.
+    """Write a per-variant table from computed blocks and their labels; returns the number of
+    data lines written.
 
-    ``rows(block, labels, digits)`` turns a computed block into lines; ``keep`` names a boolean
-    variable that selects the variants to write. ``notes(block, labels)`` gives lines
-    (``CHROM, POS, ID, NOTE``) for variants that need a word of explanation (calls left out of
-    a test), written to :func:`notes_path` when there is at least one. Files appear complete
-    or not at all.
+    ``rows(block, labels, digits)`` turns a block into the bytes of its lines; ``notes(block,
+    labels)`` gives lines (``CHROM, POS, ID, NOTE``) for variants that need a word of
+    explanation (calls left out of a test), written to :func:`notes_path` when there is at
+    least one. Files appear complete or not at all.
     """
     path = Path(path)
-    contig_names = [str(c) for c in ds["contig_id"].values]
-    needed = [*label_variables(ds), *names, *([keep] if keep else [])]
     tmp = path.with_name(path.name + ".part")
     side = notes_path(path)
     side_tmp = side.with_name(side.name + ".part")
     written = noted = 0
     try:
-        with open(tmp, "w") as f, open(side_tmp, "w") as g:
-            f.write("\t".join(header) + "\n")
+        with open(tmp, "wb") as f, open(side_tmp, "w") as g:
+            f.write(("\t".join(header) + "\n").encode())
             g.write("\t".join(NOTES_HEADER) + "\n")
-            for block in iter_blocks(ds, needed, progress=progress, desc=path.name):
-                if keep and not block[keep].values.all():
-                    block = block.isel(variants=np.flatnonzero(block[keep].values))
-                    if block.sizes["variants"] == 0:
-                        continue
-                labels = VariantLabels(block, contig_names)
-                lines = rows(block, labels, digits)
-                if lines:
-                    f.write("\n".join(lines) + "\n")
-                    written += len(lines)
+            for block, labels in blocks:
+                data = rows(block, labels, digits)
+                f.write(data)
+                written += data.count(b"\n")
                 if notes is not None and (extra := notes(block, labels)):
                     g.write("\n".join(extra) + "\n")
                     noted += len(extra)
@@ -206,48 +296,72 @@ def write_variant_table(
     return written
 
 
+def write_variant_table(
+    path: str | os.PathLike,
+    ds: xr.Dataset,
+    names: Sequence[str],
+    header: Sequence[str],
+    rows: Callable[[Block, VariantLabels, int], bytes],
+    *,
+    keep: str | None = None,
+    notes: Callable[[Block, VariantLabels], list[str]] | None = None,
+    progress: bool = True,
+    digits: int = DIGITS,
+) -> int:
+    """Stream a per-variant table of ``ds``'s variables ``names`` to ``path`` (see
+    :func:`write_table`); ``keep`` names a boolean variable that selects the variants to
+    write (only their labels are read)."""
+    from tresor.stats.lineage import VARIANT_INDEX
+
+    contig_names = [str(c) for c in ds["contig_id"].values]
+    reader = StoreLabels.for_dataset(ds)
+    labels_from = [VARIANT_INDEX] if reader is not None else label_variables(ds)
+    needed = [*labels_from, *names, *([keep] if keep else [])]
+
+    def blocks() -> Iterator[tuple[Block, VariantLabels]]:
+        for computed in iter_blocks(ds, needed, progress=progress, desc=Path(path).name):
+            block = {name: computed[name].values for name in needed}
+            if keep and not block[keep].all():
+                chosen = np.flatnonzero(block[keep])
+                if len(chosen) == 0:
+                    continue
+                block = {name: values[chosen] for name, values in block.items()}
+            if reader is not None:
+                yield block, reader.labels(block[VARIANT_INDEX])
+            else:
+                yield block, VariantLabels.from_block(block, contig_names)
+
+    return write_table(path, header, blocks(), rows, notes=notes, digits=digits)
+
+
 # --- .afreq / .acount ----------------------------------------------------------------------
 AFREQ_HEADER = ("#CHROM", "POS", "ID", "REF", "ALT", "ALT_FREQS", "OBS_CT")
 ACOUNT_HEADER = ("#CHROM", "POS", "ID", "REF", "ALT", "ALT_CTS", "OBS_CT")
 AFREQ_VARIABLES = (variables.variant_allele_count, variables.variant_allele_total)
 
 
-def _joined(values: np.ndarray, n_alleles: np.ndarray, digits: int | None) -> list[str]:
-    """Per variant, its ALT columns (1 .. n_alleles-1) formatted and comma-joined.
-
-    ``digits=None`` formats integers. Biallelic rows take the fast path.
-    """
-
-    def text(x: np.ndarray) -> list[str]:
-        return fmt_int(x) if digits is None else fmt(x, digits)
-
-    if values.shape[1] == 0:
-        return []
-    out = text(values[:, 0])
-    for i in np.flatnonzero(n_alleles != 2).tolist():
-        k = max(int(n_alleles[i]) - 1, 0)
-        out[i] = ",".join(text(values[i, :k])) if k else "0"
-    return out
+def _alt_values(values: np.ndarray, n_alleles: np.ndarray, digits: int | None) -> Column:
+    """Per variant, its ALT columns (1 .. n_alleles - 1 of ``values``' rows, which start at
+    ALT1) formatted and comma-joined; ``0`` where it has no ALT. ``digits=None``: integers."""
+    k = np.maximum(n_alleles - 1, 0)
+    chosen = values[np.arange(values.shape[1])[None, :] < k[:, None]]
+    column = text.ints(chosen) if digits is None else text.floats(chosen, digits)
+    return text.joined(column, k, empty="0")
 
 
-def afreq_rows(counts: bool = False) -> Callable[[xr.Dataset, VariantLabels, int], list[str]]:
+def afreq_rows(counts: bool = False) -> Callable[[Block, VariantLabels, int], bytes]:
     """Rows of .afreq (``counts=False``: ALT frequencies) or .acount (ALT counts)."""
 
-    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
-        ac = block[variables.variant_allele_count].values
-        total = block[variables.variant_allele_total].values
+    def rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
+        ac = block[variables.variant_allele_count]
+        total = block[variables.variant_allele_total]
         if counts:
-            values = _joined(ac[:, 1:], lab.n_alleles, None)
+            values = _alt_values(ac[:, 1:], lab.n_alleles, None)
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 freq = ac[:, 1:] / np.where(total > 0, total, np.nan)[:, None]
-            values = _joined(freq, lab.n_alleles, digits)
-        return [
-            f"{pre}\t{ref}\t{alt}\t{v}\t{t}"
-            for pre, ref, alt, v, t in zip(
-                lab.prefix(), lab.ref, lab.alt, values, fmt_int(total), strict=True
-            )
-        ]
+            values = _alt_values(freq, lab.n_alleles, digits)
+        return text.lines([*lab.prefix_columns(), lab.ref, lab.alt, values, text.ints(total)])
 
     return rows
 
@@ -275,11 +389,11 @@ HARDY_VARIABLES = (
 )
 
 
-def hardy_rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
+def hardy_rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
     """One line per biallelic site (A1 = REF) and one per allele of a multi-allelic site."""
-    hom = block[variables.variant_allele_hom_count].values
-    het = block[variables.variant_allele_het_count].values
-    p = block[variables.variant_hwe_p_value].values
+    hom = block[variables.variant_allele_hom_count]
+    het = block[variables.variant_allele_het_count]
+    p = block[variables.variant_hwe_p_value]
     n = (2 * hom.sum(axis=1) + het.sum(axis=1)) // 2  # diploid calls
     # (variant, allele) pairs in file order: allele 0 only for biallelic sites
     lines_per_variant = np.where(lab.n_alleles <= 2, 1, lab.n_alleles)
@@ -292,28 +406,31 @@ def hardy_rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
         nv = np.where(n_v > 0, n_v, np.nan)
         freq = (2 * hom_a + het_a) / (2 * nv)
         observed, expected = het_a / nv, 2 * freq * (1 - freq)
-    o, e, pv = fmt(observed, digits), fmt(expected, digits), fmt(p[v, a], digits)
-    prefix = lab.prefix(v)
-    out = []
-    multi = (lab.n_alleles > 2).tolist()
-    for j, (vi, ai) in enumerate(zip(v.tolist(), a.tolist(), strict=True)):
-        if multi[vi]:
-            alleles = lab.alleles[vi]
-            a1, ax = alleles[ai], ",".join(alleles[:ai] + alleles[ai + 1 :])
-        else:  # one line, A1 = REF
-            a1, ax = lab.ref[vi], lab.alt[vi]
-        out.append(
-            f"{prefix[j]}\t{a1}\t{ax}\t{hom_a[j]}\t{het_a[j]}\t"
-            f"{n_v[j] - hom_a[j] - het_a[j]}\t{o[j]}\t{e[j]}\t{pv[j]}"
-        )
-    return out
+    # AX: the variant's other alleles (ALT at a biallelic site, '.' at a site without ALT)
+    others = np.arange(lab.width)[None, :]
+    others = (others < lab.n_alleles[v][:, None]) & (others != a[:, None])
+    flat = (v[:, None] * lab.width + np.arange(lab.width)[None, :])[others]
+    ax = text.joined(lab.alleles.take(flat), others.sum(axis=1), empty=".")
+    return text.lines(
+        [
+            *lab.prefix_columns(v),
+            lab.allele(v, a),
+            ax,
+            text.ints(hom_a),
+            text.ints(het_a),
+            text.ints(n_v - hom_a - het_a),
+            text.floats(observed, digits),
+            text.floats(expected, digits),
+            text.floats(p[v, a], digits),
+        ]
+    )
 
 
-def hardy_notes(block: xr.Dataset, lab: VariantLabels) -> list[str]:
+def hardy_notes(block: Block, lab: VariantLabels) -> list[str]:
     """A note for each variant whose haploid or polyploid calls the test left out."""
-    haploid = block[variables.variant_n_haploid].values
-    polyploid = block[variables.variant_n_polyploid].values
-    untested = np.isnan(block[variables.variant_hwe_p_value].values[:, 0])
+    haploid = block[variables.variant_n_haploid]
+    polyploid = block[variables.variant_n_polyploid]
+    untested = np.isnan(block[variables.variant_hwe_p_value][:, 0])
     rows = np.flatnonzero((haploid > 0) | (polyploid > 0))
     out = []
     for i, prefix in zip(rows.tolist(), lab.prefix(rows), strict=True):
@@ -396,38 +513,41 @@ GLM_VARIABLES = (
 )
 
 
-def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels, int], list[str]]:
+def glm_rows(logistic: bool) -> Callable[[Block, VariantLabels, int], bytes]:
     """Rows of .glm.linear or .glm.logistic.hybrid: one ADD row per tested allele (A1)."""
     from tresor.stats.association_kernels import ERRCODES, UNFINISHED
 
-    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
-        v, a = np.nonzero(block[variables.variant_glm_a1].values)
-        err = block[variables.variant_glm_error].values[v, a].astype(int)
+    def rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
+        v, a = np.nonzero(block[variables.variant_glm_a1])
+        err = block[variables.variant_glm_error][v, a].astype(int)
         shown = (err == 0) | (err == UNFINISHED)
-        beta = block[variables.variant_glm_beta].values[v, a]
+        beta = block[variables.variant_glm_beta][v, a]
         effect = np.exp(beta) if logistic else beta
-        columns = [
-            np.where(shown, x, np.nan)
+        values = [
+            text.floats(np.where(shown, x, np.nan), digits)
             for x in (
                 effect,
-                block[variables.variant_glm_se].values[v, a],
-                block[variables.variant_glm_stat].values[v, a],
-                block[variables.variant_glm_p_value].values[v, a],
+                block[variables.variant_glm_se][v, a],
+                block[variables.variant_glm_stat][v, a],
+                block[variables.variant_glm_p_value][v, a],
             )
         ]
-        values = ["\t".join(t) for t in zip(*(fmt(c, digits) for c in columns), strict=True)]
-        n = fmt_int(block[variables.variant_glm_n].values[v])
-        prefix = lab.prefix(v)
+        firth = []
         if logistic:
-            firth = np.where(block[variables.variant_glm_firth].values[v], "Y", "N").tolist()
-        out = []
-        for j, (vi, ai) in enumerate(zip(v.tolist(), a.tolist(), strict=True)):
-            middle = f"{lab.alleles[vi][ai]}\t{firth[j]}" if logistic else lab.alleles[vi][ai]
-            out.append(
-                f"{prefix[j]}\t{lab.ref[vi]}\t{lab.alt[vi]}\t{middle}\tADD\t{n[j]}\t"
-                f"{values[j]}\t{ERRCODES[err[j]]}"
-            )
-        return out
+            firth = [text.choose(("N", "Y"), block[variables.variant_glm_firth][v])]
+        return text.lines(
+            [
+                *lab.prefix_columns(v),
+                lab.ref.take(v),
+                lab.alt.take(v),
+                lab.allele(v, a),
+                *firth,
+                text.repeat("ADD", len(v)),
+                text.ints(block[variables.variant_glm_n][v]),
+                *values,
+                text.choose(ERRCODES, err),
+            ]
+        )
 
     return rows
 
@@ -436,16 +556,19 @@ def glm_rows(logistic: bool) -> Callable[[xr.Dataset, VariantLabels, int], list[
 VMISS_HEADER = ("#CHROM", "POS", "ID", "MISSING_CT", "OBS_CT", "F_MISS")
 
 
-def vmiss_rows(n_samples: int) -> Callable[[xr.Dataset, VariantLabels, int], list[str]]:
+def vmiss_rows(n_samples: int) -> Callable[[Block, VariantLabels, int], bytes]:
     """Rows of plink2's .vmiss (with POS) for ``n_samples`` samples."""
 
-    def rows(block: xr.Dataset, lab: VariantLabels, digits: int) -> list[str]:
-        missing = n_samples - block[variables.variant_n_called].values
-        f_miss = fmt(missing / n_samples, digits)
-        return [
-            f"{pre}\t{m}\t{n_samples}\t{f}"
-            for pre, m, f in zip(lab.prefix(), fmt_int(missing), f_miss, strict=True)
-        ]
+    def rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
+        missing = n_samples - block[variables.variant_n_called]
+        return text.lines(
+            [
+                *lab.prefix_columns(),
+                text.ints(missing),
+                text.repeat(str(n_samples), len(missing)),
+                text.floats(missing / n_samples, digits),
+            ]
+        )
 
     return rows
 

@@ -10,8 +10,10 @@ does not match its declaration is an error at the boundary, not a wrong number l
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import xarray as xr
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +47,20 @@ variant_allele = _spec(
 variant_position = _spec("variant_position", ("variants",), "i", "1-based position.")
 variant_contig = _spec("variant_contig", ("variants",), "i", "Index into contig_id.")
 sample_id = _spec("sample_id", ("samples",), "OUT", "Sample identifier.")
+
+# --- where each variant and sample lies in the store (tresor.stats.packed) ----------------
+variant_store_index = _spec(
+    "variant_store_index",
+    ("variants",),
+    "iu",
+    "Row of the variant in the store, kept by isel: where its packed genotypes are.",
+)
+sample_store_index = _spec(
+    "sample_store_index",
+    ("samples",),
+    "iu",
+    "Column of the sample in the store, kept by isel: where its packed genotypes are.",
+)
 
 # --- allele and genotype counts (aggregation) ---------------------------------------------
 variant_allele_count = _spec(
@@ -208,6 +224,8 @@ def validate(ds: xr.Dataset, *names: str) -> None:
 
 def create_dataset(data_vars: dict[str, xr.DataArray], attrs: dict | None = None) -> xr.Dataset:
     """A Dataset of declared variables, each checked against its declaration."""
+    import xarray as xr
+
     ds = xr.Dataset(data_vars, attrs=attrs or {})
     validate(ds, *(name for name in data_vars if name in SPECS))
     for name in data_vars:

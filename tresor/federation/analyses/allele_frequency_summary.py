@@ -155,6 +155,8 @@ class AlleleFrequencySummary(Analysis):
             columns=rules.COLUMNS,
             people=rules.GENOTYPES,
             alleles=("AC", "AN"),
+            keys=("CHROM", "POS", "REF", "ALT", "STRATUM"),
+            flags=("SUPPRESSED",),
         ),
         OutputKind(
             name="discovery.dataset_description",

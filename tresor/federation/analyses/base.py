@@ -69,12 +69,19 @@ class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: columns that name a row of a per-variant table (and its stratum or predictor)
+ROW_KEY_COLUMNS = ("CHROM", "POS", "REF", "ALT", "STRATUM", "PREDICTOR")
+
+
 @dataclasses.dataclass(frozen=True)
 class OutputKind:
     """One output table as the airlock's kind registry needs it (data, not code).
 
     ``people`` and ``alleles`` name the columns that count individuals and alleles, which the
-    disclosure rules (minimum cell count, minor allele count) apply to.
+    disclosure rules (minimum cell count, minor allele count) apply to; ``keys`` the columns
+    that name a row, by which the release ledger matches the rows of two releases
+    (differencing; default: those of :data:`ROW_KEY_COLUMNS` the table has); ``flags`` boolean
+    columns that are neither (e.g. SUPPRESSED: the row's counts are withheld, null).
     """
 
     name: str
@@ -84,6 +91,12 @@ class OutputKind:
     people: tuple[str, ...] = ()
     alleles: tuple[str, ...] = ()
     per_variant: bool = True
+    keys: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+    @property
+    def row_keys(self) -> tuple[str, ...]:
+        return self.keys or tuple(c for c in self.columns if c in ROW_KEY_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +106,8 @@ class OutputKind:
             "columns": list(self.columns),
             "counts_of_people": list(self.people),
             "counts_of_alleles": list(self.alleles),
+            "row_keys": list(self.row_keys),
+            "flags": list(self.flags),
             "per_variant": self.per_variant,
         }
 

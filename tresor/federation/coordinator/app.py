@@ -262,6 +262,7 @@ def discovery_routers(c: Coordinator) -> list[APIRouter]:
     """The Beacon v2 API (``/beacon``) and the portal (``/portal``) over the summaries nodes
     released (registered analysis ``allele_frequency_summary``); docs/discovery.md."""
     from tresor.discovery import beacon, portal
+    from tresor.federation.coordinator.budget import DatabaseDailyCounts
 
     def releases() -> list[beacon.Release]:
         return [
@@ -272,6 +273,8 @@ def discovery_routers(c: Coordinator) -> list[APIRouter]:
 
     summaries = beacon.ReleasedSummaries(releases)
     access = c.settings.beacon_access()
+    # one budget for the Beacon and the portal's lookups, its daily counts in the database
+    budget = beacon.Budget(access, days=DatabaseDailyCounts(c.store))
 
     def identify(request: Request) -> str | None:
         token = _token(request.headers.get("Authorization"))
@@ -292,8 +295,10 @@ def discovery_routers(c: Coordinator) -> list[APIRouter]:
         ),
     )
     return [
-        beacon.router(summaries, info, access=access, identify=identify),
-        portal.router(summaries, federation=federation, access=access),
+        beacon.router(summaries, info, access=access, identify=identify, budget=budget),
+        portal.router(
+            summaries, federation=federation, access=access, identify=identify, budget=budget
+        ),
     ]
 
 

@@ -3,14 +3,14 @@
 
 Guarantees the service relies on: one part per (request, node) (unique); a node's nonce is
 stored once (primary key), so a signed call cannot be replayed; researchers' tokens are stored
-as SHA-256 hashes only.
+as SHA-256 hashes only; one count of Beacon queries per (caller, day) (primary key).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from tresor.core.database import UTCDateTime, metadata
@@ -94,3 +94,15 @@ class EventRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     node: Mapped[str | None] = mapped_column(String(32), nullable=True)
     details: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class BeaconQueriesRow(Base):
+    """Beacon and portal variant queries of one caller on one day (UTC): the daily budget, kept
+    across restarts. A caller is an account name or ``anonymous:<address>``; earlier days' rows
+    are deleted as new days begin."""
+
+    __tablename__ = "beacon_queries"
+
+    caller: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)
+    queries: Mapped[int] = mapped_column(Integer)

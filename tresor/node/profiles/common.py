@@ -15,8 +15,8 @@ from pathlib import Path
 from tresor.core.errors import ConfigError
 from tresor.core.paths import REPO_ROOT
 from tresor.core.secrets import ensure_private_dir, ensure_secret, read_secret
-from tresor.core.site import SiteConfig
-from tresor.node import gateway, roles
+from tresor.core.site import BEACON_SERVICE, SiteConfig
+from tresor.node import gateway, roles, terms
 from tresor.node.processes import python_module
 
 #: the secrets every profile reads (keys of :func:`state_paths`), with the Ansible role that
@@ -62,6 +62,8 @@ def state_paths(site: SiteConfig) -> dict[str, Path]:
         "culler_token": state / "secrets" / "idle_culler_token",
         # the federation agent's hub service token ([federation] enabled)
         "federation_token": state / "secrets" / "federation_agent_token",
+        # the node's own Beacon's hub service token ([discovery] enabled)
+        "beacon_token": state / "secrets" / "beacon_service_token",
         "airlock_dir": state / "airlock",
         # the working directory of the services the hub starts: empty, so that nothing a
         # service or its children run relative to it finds data (they also run python -P)
@@ -88,6 +90,8 @@ def prepare(site: SiteConfig) -> dict[str, Path]:
         ensure_secret(paths[key])
     if site.federation.enabled:
         ensure_secret(paths["federation_token"])
+    if site.discovery.enabled:
+        ensure_secret(paths["beacon_token"])
     if site.gateway.enabled:
         gateway.prepare(site)
     return paths
@@ -137,6 +141,7 @@ def configure(c, site: SiteConfig, profile: Profile) -> dict[str, Path]:
     c.Authenticator.admin_users = set()  # the admins group has a scoped role instead
     c.Spawner.server_token_scopes = roles.SERVER_TOKEN_SCOPES
     c.Spawner.default_url = "/lab"
+    terms.configure(c, site)  # login page; no server before the data use terms are accepted
     # -- services --------------------------------------------------------------------------
     c.JupyterHub.services = [
         airlock_service(site, secrets["airlock_token"], hub_runs_it=profile.hub_runs_airlock),
@@ -156,6 +161,10 @@ def configure(c, site: SiteConfig, profile: Profile) -> dict[str, Path]:
         c.JupyterHub.load_roles.append(roles.federation_agent_role(site.federation.hub_service))
     # tresor.airlock.submit() in a notebook talks to the airlock with the server's hub token
     c.Spawner.environment = {"TRESOR_AIRLOCK_URL": site.airlock_service_url}
+    if site.discovery.enabled:
+        token = prepared_secret(paths["beacon_token"])
+        c.JupyterHub.services.append(beacon_service(site, token))
+        c.Spawner.environment["TRESOR_BEACON_URL"] = site.beacon_service_url
     gateway.configure_hub(c, site)
     for service in c.JupyterHub.services:
         if "command" in service:  # the hub starts it: never in a directory holding data
@@ -183,6 +192,22 @@ def federation_agent_service(site: SiteConfig, api_token: str, *, hub_runs_it: b
     return service | {
         "command": python_module("tresor", "federation", "agent"),
         "environment": environment,
+    }
+
+
+def beacon_service(site: SiteConfig, api_token: str) -> dict:
+    """The hub's entry for the node's own Beacon (``tresor discovery beacon``), which the hub
+    starts; it asks the hub who holds each token and needs no scopes of its own."""
+    return {
+        "name": BEACON_SERVICE,
+        "url": f"http://127.0.0.1:{site.discovery.port}",
+        "api_token": api_token,
+        "display": False,  # an API for kernels and tokens, no page to open
+        "command": python_module("tresor", "discovery", "beacon"),
+        "environment": {
+            "TRESOR_SITE_CONFIG": str(site.source or ""),
+            "TRESOR_STATE_DIR": str(site.state_path),
+        },
     }
 
 

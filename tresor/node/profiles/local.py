@@ -7,10 +7,10 @@ otherwise it runs every server as its own user and says loudly what that leaves 
 from __future__ import annotations
 
 from tresor.core.errors import ConfigError
-from tresor.core.site import SiteConfig
-from tresor.node import isolation
+from tresor.core.site import BEACON_SERVICE, SiteConfig
+from tresor.node import accounts_os, isolation
 from tresor.node.accounts import AccountStore
-from tresor.node.kernelspec import install_kernelspec
+from tresor.node.kernelspec import install_kernelspec, install_labextension
 from tresor.node.profiles import common
 
 PROFILE = common.Profile(
@@ -39,6 +39,7 @@ def prepare(site: SiteConfig) -> dict[str, str]:
         python = None
     kernelspec = {"python": python} if python else {}
     install_kernelspec(paths["jupyter"], catalogue=site.catalogue_path, **kernelspec)
+    install_labextension(paths["jupyter"])
     return new_passwords
 
 
@@ -70,9 +71,12 @@ def configure(c, site: SiteConfig) -> None:
     c.TresorLocalSpawner.site_config = str(site.source or "")
     c.TresorLocalSpawner.runtime_python = record.python
     c.TresorLocalSpawner.runtime_code = record.code
+    accounts = {"airlock": record.airlock_account}
+    if site.discovery.enabled:
+        accounts[BEACON_SERVICE] = accounts_os.beacon_account(site.node_name)
     for service in c.JupyterHub.services:
-        if service["name"] == "airlock":  # its own account, from the shared runtime
-            service["user"] = record.airlock_account
+        if service["name"] in accounts:  # its own account, from the shared runtime
+            service["user"] = accounts[service["name"]]
             service["command"] = [record.python, *service["command"][1:]]
             service["environment"] = {
                 **service["environment"],

@@ -1,0 +1,204 @@
+"""Whole chunks of a Zarr v2 array, read straight from their files.
+
+Zarr-Python's reader runs each call through its asynchronous codec pipeline, about a
+millisecond per call, as long as counting a chunk of packed genotypes; and it turns strings
+into Python objects, which the tables then turn back into bytes. Here a chunk is a file read, a
+numcodecs decode and, for ``vlen-utf8`` strings, a byte scan into a
+:class:`~tresor.stats.text.Column`. Only Zarr v2 arrays (what bio2zarr writes, and the packed
+companion) are read this way; :meth:`ChunkFiles.open` says None for anything else, and the
+caller reads through Zarr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from tresor.stats.text import Column
+
+
+class ChunkFiles:
+    """One Zarr v2 array's chunks (edge chunks are stored whole, as Zarr v2 does)."""
+
+    def __init__(self, root: Path, meta: dict):
+        import numcodecs
+
+        self.root = root
+        self.shape = tuple(meta["shape"])
+        self.chunks = tuple(meta["chunks"])
+        self.dtype = np.dtype(meta["dtype"])
+        # Zarr v2 fill_value null: chunks never written read as zeros, as Zarr-Python reads them
+        self.fill = meta["fill_value"] if meta["fill_value"] is not None else 0
+        self.separator = meta.get("dimension_separator") or "."
+        self.codec = numcodecs.get_codec(meta["compressor"]) if meta["compressor"] else None
+        filters = [f["id"] for f in meta.get("filters") or []]
+        self.strings = filters == ["vlen-utf8"]
+        if (filters and not self.strings) or meta.get("order", "C") != "C":
+            raise ValueError(f"{root}: filters {filters} / order {meta.get('order')} not read here")
+
+    @classmethod
+    def open(cls, store: Path, name: str) -> ChunkFiles | None:
+        """The array ``name`` of ``store``, or None when it is not a Zarr v2 array read here."""
+        try:
+            meta = json.loads((Path(store) / name / ".zarray").read_text())
+            return cls(Path(store) / name, meta)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def _raw(self, index: tuple[int, ...]) -> bytes | None:
+        try:
+            raw = (self.root / self.separator.join(map(str, index))).read_bytes()
+        except FileNotFoundError:
+            return None
+        return self.codec.decode(raw) if self.codec is not None else raw
+
+    def read(self, *index: int, reuse: bool = False) -> np.ndarray:
+        """Chunk ``index`` of a numeric array, whole.
+
+        ``reuse``: into this thread's buffer for this array, which the next such read of the
+        array in the thread overwrites. Memory fresh from the system costs a page fault per
+        4 KiB on first touch, as much as decoding a chunk of packed words; a buffer touched
+        before costs nothing.
+        """
+        if not reuse:
+            raw = self._raw(index)
+            if raw is None:
+                return np.full(self.chunks, self.fill, dtype=self.dtype)
+            return np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
+        path = self.root / self.separator.join(map(str, index))
+        out = _buffer(("chunk", str(self.root)), int(np.prod(self.chunks)) * self.dtype.itemsize)
+        try:
+            with open(path, "rb", buffering=0) as f:
+                size = os.fstat(f.fileno()).st_size
+                raw = _buffer(("file", str(self.root)), size) if self.codec else out
+                if f.readinto(memoryview(raw)[:size]) != size:
+                    raise OSError(f"{path}: short read")
+        except FileNotFoundError:
+            out.view(self.dtype)[:] = self.fill
+        else:
+            if self.codec is not None:
+                self.codec.decode(raw[:size], out=out)
+        return out.view(self.dtype).reshape(self.chunks)
+
+    def read_strings(self, i: int) -> Column:
+        """Chunk ``i`` (first axis; one chunk along the others) of a string array, flat in C
+        order."""
+        from tresor.stats.text_kernels import vlen_utf8
+
+        raw = self._raw((i, *(0,) * (len(self.chunks) - 1)))
+        if raw is None:
+            size = int(np.prod(self.chunks))
+            return Column(np.zeros(0, np.uint8), np.zeros(size + 1, np.int64))
+        return Column(*vlen_utf8(np.frombuffer(raw, dtype=np.uint8)))
+
+    def string_sizes(self, rows: np.ndarray) -> np.ndarray:
+        """(rows, values per row) byte lengths of a string array's values, without the text."""
+        from tresor.stats.text_kernels import vlen_sizes
+
+        size = self.chunks[0]
+        width = int(np.prod(self.chunks[1:])) if len(self.chunks) > 1 else 1
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), width), dtype=np.int64)
+        which = rows // size
+        for c in np.unique(which).tolist():
+            here = which == c
+            raw = self._raw((c, *(0,) * (len(self.chunks) - 1)))
+            if raw is not None:
+                sizes = vlen_sizes(np.frombuffer(raw, dtype=np.uint8)).reshape(size, width)
+                out[here] = sizes[rows[here] - c * size]
+        return out
+
+    def rows(
+        self, rows: np.ndarray, column_chunk: int | None = None, *, reuse: bool = False
+    ) -> np.ndarray:
+        """Rows ``rows`` of a numeric array (of one chunk of the second axis when given);
+        a run of rows within one chunk is a view of it (of this thread's buffer with
+        ``reuse``, see :meth:`read`)."""
+        size = self.chunks[0]
+        rest = () if column_chunk is None else (column_chunk,)
+        rest = rest + (0,) * (len(self.chunks) - 1 - len(rest))
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return np.empty((0, *self.chunks[1:]), dtype=self.dtype)
+        lo, hi = int(rows[0]), int(rows[-1]) + 1
+        if lo // size == (hi - 1) // size and hi - lo == len(rows) and np.all(np.diff(rows) == 1):
+            start = lo // size * size
+            return self.read(lo // size, *rest, reuse=reuse)[lo - start : hi - start]
+        out = np.empty((len(rows), *self.chunks[1:]), dtype=self.dtype)
+        which = rows // size
+        for c in np.unique(which).tolist():
+            here = which == c
+            out[here] = self.read(c, *rest)[rows[here] - c * size]
+        return out
+
+    def string_rows(self, rows: np.ndarray) -> Column:
+        """Rows ``rows`` of a string array, flat (row by row, every value of each row)."""
+        from tresor.stats import text
+
+        size = self.chunks[0]
+        width = int(np.prod(self.chunks[1:])) if len(self.chunks) > 1 else 1
+        rows = np.asarray(rows, dtype=np.int64)
+        if (
+            len(rows)
+            and rows[0] // size == rows[-1] // size
+            and (rows[-1] - rows[0] + 1 == len(rows) and np.all(np.diff(rows) == 1))
+        ):  # a run within one chunk (the usual case): a slice of it
+            start = int(rows[0] % size) * width
+            return _slice(self.read_strings(int(rows[0] // size)), start, start + len(rows) * width)
+        which = rows // size
+        parts, order = [], []
+        for c in np.unique(which).tolist():
+            here = np.flatnonzero(which == c)
+            local = (rows[here] - c * size)[:, None] * width + np.arange(width)
+            parts.append(self.read_strings(c).take(local.ravel()))
+            order.append(here)
+        if not parts:
+            return text.strings([])
+        merged = Column(
+            np.concatenate([p.data for p in parts]),
+            np.concatenate(
+                [
+                    *(p.offsets[:-1] + s for p, s in zip(parts, _starts(parts), strict=True)),
+                    [sum(len(p.data) for p in parts)],
+                ]
+            ),
+        )
+        # back into the order asked for: value k of request position i
+        position = np.concatenate(order)
+        index = np.empty(len(rows) * width, dtype=np.int64)
+        index.reshape(len(rows), width)[position] = np.arange(len(rows) * width).reshape(
+            len(rows), width
+        )
+        return merged.take(index)
+
+
+def _slice(column: Column, lo: int, hi: int) -> Column:
+    """Values ``lo`` to ``hi`` of a column (its bytes a view)."""
+    a, b = column.offsets[lo], column.offsets[hi]
+    return Column(column.data[a:b], column.offsets[lo : hi + 1] - a)
+
+
+def _starts(parts: list[Column]) -> list[int]:
+    starts, at = [], 0
+    for p in parts:
+        starts.append(at)
+        at += len(p.data)
+    return starts
+
+
+_BUFFERS = threading.local()
+
+
+def _buffer(key: tuple[str, str], size: int) -> np.ndarray:
+    """This thread's byte buffer ``key`` of at least ``size`` bytes (grown, never shrunk)."""
+    buffers = getattr(_BUFFERS, "buffers", None)
+    if buffers is None:
+        buffers = _BUFFERS.buffers = {}
+    buffer = buffers.get(key)
+    if buffer is None or len(buffer) < size:
+        buffer = buffers[key] = np.empty(size, dtype=np.uint8)
+    return buffer[:size]
