@@ -10,10 +10,11 @@ without a human exception.
 
 No oracle: what the requester sees of a check (its verdict and findings) depends only on the
 datasets granted to the request's project. Values matching sample IDs of the node's other
-datasets are found by a second run of the checks over those IDs alone, and kept apart as
-reviewer-only findings (:class:`CheckedFile`), which never change the requester's verdict;
-otherwise a researcher could learn who is in a cohort they have no grant for by checking a
-file of guesses.
+datasets are found in the same pass over the file (one matcher over both sets of IDs:
+``CheckContext.reviewer_ids``, airlock.checks.content), and kept apart as reviewer-only
+findings (:class:`CheckedFile`), which never change the requester's verdict; otherwise a
+researcher could learn who is in a cohort they have no grant for by checking a file of
+guesses.
 
 Differencing: the requester's context holds the release ledger as far as it concerns the
 request (:func:`ledger_view`): tables released by its project or by projects granted one of
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from airlock.checks.content import RULE_SAMPLE_ID_NOT_GRANTED
 from airlock.checks.context import CheckContext, DatasetSamples
 from airlock.checks.findings import FileReport, Finding, Verdict
 from airlock.checks.released import LedgerEntry, LedgerView, TableRecord
@@ -44,20 +46,19 @@ log = logging.getLogger(__name__)
 #: (path of the bytes to check, the file's name in the request, the context) -> report
 Checker = Callable[[Path, str, CheckContext], FileReport]
 
-#: the rule whose findings come from sample IDs (kept from the run over other datasets)
-SAMPLE_ID_RULE = "individual-level.sample-id"
 #: the reviewer-only rule: a value matching a sample ID of a dataset the project is not granted
-RULE_OTHER_DATASET = "individual-level.sample-id.not-granted"
+RULE_OTHER_DATASET = RULE_SAMPLE_ID_NOT_GRANTED
 
 
 @dataclasses.dataclass(frozen=True)
 class RequestContexts:
     """What the files of one request are checked with."""
 
-    #: the requester's: the datasets granted to the project, the ledger's relevant tables
+    #: the requester's: the datasets granted to the project, the ledger's relevant tables, and
+    #: the other datasets' sample IDs as ``reviewer_ids`` (matched for the reviewers only)
     granted: CheckContext
     #: the node's other datasets, with the sample IDs the granted ones do not have; None when
-    #: there are none
+    #: there are none (named in the reviewers' findings)
     others: CheckContext | None = None
     project: str | None = None
     request_id: str = ""
@@ -84,8 +85,9 @@ def request_contexts(
         if project not in d.grants and not d.sample_ids <= known
     )
     ledger = ledger_view(dal, request, granted)
+    reviewer_ids = frozenset().union(*(d.sample_ids for d in others))
     return RequestContexts(
-        CheckContext(config=config, datasets=granted, ledger=ledger),
+        CheckContext(config=config, datasets=granted, ledger=ledger, reviewer_ids=reviewer_ids),
         CheckContext(config=config, datasets=others) if others else None,
         project,
         request.id,
@@ -170,8 +172,8 @@ def node_checker(path: Path, name: str, context: CheckContext) -> FileReport:
 
 
 def run_checker(checker: Checker, path: Path, name: str, contexts: RequestContexts) -> CheckedFile:
-    """Run ``checker`` with the granted datasets, and again over the others' sample IDs for
-    the reviewers; any failure becomes a BLOCK finding that says so."""
+    """Run ``checker`` once with the granted datasets and, for the reviewers only, the others'
+    sample IDs; any failure becomes a BLOCK finding that says so."""
     granted = contexts.granted
     ledger = granted.ledger.without(contexts.request_id, name)
     if ledger is not granted.ledger:
@@ -179,13 +181,11 @@ def run_checker(checker: Checker, path: Path, name: str, contexts: RequestContex
     report = _run(checker, path, name, granted)
     reviewer_findings: tuple[Finding, ...] = ()
     if contexts.others is not None:
-        found = _run(checker, path, name, contexts.others)
         reviewer_findings = tuple(
-            _for_reviewers(f, contexts.others, contexts.project)
-            for f in found.findings
-            if f.rule == SAMPLE_ID_RULE or f.rule == "checks-failed"
+            _for_reviewers(f, contexts.others, contexts.project) for f in report.reviewer_findings
         )
-    return CheckedFile(report, reviewer_findings)
+    requester = FileReport(path=name, findings=report.findings, tables=report.tables)
+    return CheckedFile(requester, reviewer_findings)
 
 
 def _run(checker: Checker, path: Path, name: str, context: CheckContext) -> FileReport:
@@ -207,12 +207,15 @@ def _run(checker: Checker, path: Path, name: str, context: CheckContext) -> File
                 ),
             ),
         )
-    return FileReport(path=name, findings=tuple(report.findings), tables=report.tables)
+    return FileReport(
+        path=name,
+        findings=tuple(report.findings),
+        tables=report.tables,
+        reviewer_findings=tuple(report.reviewer_findings),
+    )
 
 
 def _for_reviewers(finding: Finding, others: CheckContext, project: str | None) -> Finding:
-    if finding.rule != SAMPLE_ID_RULE:
-        return finding  # the second run failed: reviewers must know the match was not made
     names = ", ".join(d.id for d in others.datasets)
     which = f"dataset {names}" if len(others.datasets) == 1 else f"one of the datasets {names}"
     return dataclasses.replace(

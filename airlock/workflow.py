@@ -226,7 +226,7 @@ class Airlock:
         permissions.check_user_can_view_request(user, request)
         permissions.check_user_can_edit_request(user, request, self.settings.projects)
         policies.check_can_add_file(request, name, config.max_files_per_request)
-        snapshot = self._snapshot(user, path, config.max_file_bytes)
+        snapshot = self._snapshot(user, path, config.max_summary_statistics_bytes)
         contexts = request_contexts(config, self.samples, request, self.dal)
         report = self._check(snapshot.sha256, name, contexts)
         with self.dal.write(request_id) as tx:
@@ -283,7 +283,9 @@ class Airlock:
         current = _file(request, file_id)
         if refresh:
             config = self.config()
-            snapshot = self._snapshot(user, current.source_path, config.max_file_bytes)
+            snapshot = self._snapshot(
+                user, current.source_path, config.max_summary_statistics_bytes
+            )
             contexts = request_contexts(config, self.samples, request, self.dal)
             report = self._check(snapshot.sha256, current.name, contexts)
             changes.update(

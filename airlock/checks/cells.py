@@ -1,18 +1,25 @@
 """Helpers the table rules share: column names, numbers from cells, and reporting cells.
 
-A table reaches the rules as chunks: pandas DataFrames whose columns are the positions
-0..n-1 (names may repeat or be empty in a researcher's file), with the display names beside.
+A table reaches the rules as chunks: Arrow tables whose columns are in the file's order (names
+may repeat or be empty in a researcher's file), with the display names beside. Rules read a
+column as numbers (float64, NaN where a cell is not a number) or as text (an Arrow string
+array), each computed once per chunk; ``Chunk.frame`` is the same rows as a pandas DataFrame
+(columns 0..n-1) for rules written with pandas.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
@@ -30,64 +37,153 @@ def tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^a-z0-9]+", norm(name)) if t]
 
 
-@dataclasses.dataclass
+def key(name: str) -> str:
+    """A column name as one word: ``LOG(OR)_SE`` -> ``log_or_se``."""
+    return "_".join(tokens(name))
+
+
+#: a number as a cell may hold it (Arrow's float parser takes exactly these)
+NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+
+
+def text_numbers(array: pa.Array) -> np.ndarray:
+    """The cells of a text column as float64, NaN where a cell is not a number."""
+    if len(array) == 0:
+        return np.empty(0)
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    numeric = pc.match_substring_regex(array, NUMBER)
+    kept = pc.if_else(numeric, pc.utf8_trim_whitespace(array), pa.scalar(None, array.type))
+    return pc.cast(kept, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def arrow_numbers(array: pa.Array) -> np.ndarray:
+    """Any Arrow column as float64 numbers (NaN for text that is not a number, nulls, nested
+    values, dates and booleans)."""
+    t = array.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+    if pa.types.is_decimal(t):
+        return pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+    if is_text_type(t):
+        return text_numbers(array)
+    return np.full(len(array), np.nan)
+
+
+def is_text_type(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def is_numeric_type(t: pa.DataType) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+
+
+@dataclasses.dataclass(eq=False)
 class Chunk:
     """Consecutive data rows of a table."""
 
-    frame: pd.DataFrame  # columns are positions 0..n-1
-    first_row: int  # 1-based number of the frame's first data row
-    #: the raw bytes of these rows, when the table is delimited text (for fast prefilters)
+    table: pa.Table  # columns in the file's order
+    first_row: int  # 1-based number of the table's first data row
+    #: the raw bytes of these rows, when the table is delimited text (for fast scanners)
     raw: bytes | None = None
+    _numbers: dict[int, np.ndarray] = dataclasses.field(default_factory=dict, repr=False)
+    _texts: dict[int, pa.Array | None] = dataclasses.field(default_factory=dict, repr=False)
+    #: what rules computed from the chunk once for all (airlock.checks.content's prefilter)
+    cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    #: parses the rows again with every column, when some were left out (null columns)
+    reparse: Callable[[], pa.Table] | None = dataclasses.field(default=None, repr=False)
 
+    def whole(self) -> None:
+        """Parse the columns left out, for a rule that must read them all (rare: a prefilter
+        over the bytes found something)."""
+        if self.reparse is not None:
+            self.table, self.reparse = self.reparse(), None
+            self._numbers.clear()
+            self._texts.clear()
+            self.__dict__.pop("frame", None)
 
-@dataclasses.dataclass
-class TableContext:
-    """What every table rule knows about the table before reading it: names, the first chunk,
-    the check context (thresholds, sample IDs) and where findings go. Rules mark the columns
-    they own in ``claimed``."""
-
-    names: list[str]
-    first: pd.DataFrame
-    context: CheckContext
-    sink: FindingSink
-    delimiter: str | None = ","  # of the raw bytes; None for runs of whitespace
-    encoding: str = "utf-8"
-    per_variant: bool = False
-    claimed: set[int] = dataclasses.field(default_factory=set)
-    #: the columns that count people, as the table rules (tables.py) decided; the release
-    #: ledger records them (differencing.py)
-    count_columns: list[int] = dataclasses.field(default_factory=list)
-    #: the table's kind when the kind registry recognises it (the ledger compares tables of
-    #: one kind); None: the ledger names it by its header
-    kind: str | None = None
+    def __len__(self) -> int:
+        return self.table.num_rows
 
     @property
-    def config(self) -> AirlockConfig:
-        """The thresholds."""
-        return self.context.config
+    def width(self) -> int:
+        return self.table.num_columns
 
-    @property
-    def normed(self) -> list[str]:
-        return [norm(n) for n in self.names]
+    def column(self, i: int) -> pa.Array:
+        col = self.table.column(i)
+        return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
 
-    def label(self, chunk: Chunk, i: int) -> str:
-        """A short description of row ``i`` of ``chunk`` for messages: its first text cell."""
-        for col in range(len(self.names)):
-            series = chunk.frame[col]
-            if series.dtype == object:
-                value = series.iloc[i]
-                if isinstance(value, str) and value:
-                    return f"{self.names[col]} {show(value)}"
-        return f"row {chunk.first_row + i}"
+    def numbers(self, i: int) -> np.ndarray:
+        """Column ``i`` as float64, NaN where a cell is not a number."""
+        if i not in self._numbers:
+            self._numbers[i] = arrow_numbers(self.column(i))
+        return self._numbers[i]
+
+    def texts(self, i: int) -> pa.Array | None:
+        """Column ``i`` as a string array when it holds text, else None."""
+        if i not in self._texts:
+            col = self.column(i)
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(col.type.value_type)
+            self._texts[i] = col if is_text_type(col.type) else None
+        return self._texts[i]
+
+    def is_numeric(self, i: int) -> bool:
+        return is_numeric_type(self.table.schema.field(i).type)
+
+    def value(self, i: int, row: int) -> Any:
+        """One cell as Python (row within the chunk)."""
+        return self.table.column(i)[row].as_py()
+
+    @functools.cached_property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame with columns 0..n-1 (built on first use)."""
+        frame = self.table.to_pandas(split_blocks=True, self_destruct=False)
+        return plain_columns(frame)
 
 
-def numbers(series: pd.Series) -> np.ndarray:
-    """The cells as float64, NaN where a cell is not a number (e.g. '<10' or '*')."""
-    if series.dtype.kind in "iuf":
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    if series.dtype != object:  # booleans, dates, categories: never counts
-        return np.full(len(series), np.nan)
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+def csv_bytes(table: pa.Table) -> bytes:
+    """The rows of ``table`` as CSV without a header: the bytes the content scanners read for
+    a table that was not delimited text (Parquet, JSON, a transposed table)."""
+    import pyarrow.csv as pacsv
+
+    if table.num_rows == 0:
+        return b""
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+    return sink.getvalue().to_pybytes()
+
+
+def chunk_of(table: pa.Table, first_row: int = 1) -> Chunk:
+    """A chunk of a table that was not delimited text, with its rows as CSV bytes."""
+    table = pa.Table.from_arrays(table.columns, names=[str(j) for j in range(table.num_columns)])
+    return Chunk(table, first_row, csv_bytes(table))
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A pandas DataFrame (from JSON, HTML, a notebook) as an Arrow table with columns in
+    order; a column of mixed values becomes text."""
+    arrays = []
+    for j in range(frame.shape[1]):
+        series = frame.iloc[:, j]
+        try:
+            arrays.append(pa.array(series, from_pandas=True))
+        except (pa.ArrowException, TypeError, ValueError):
+            arrays.append(pa.array(series.map(lambda v: None if _missing(v) else _text(v)),
+                                   type=pa.string()))  # fmt: skip
+    return pa.Table.from_arrays(arrays, names=[str(j) for j in range(len(arrays))])
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, (list, tuple, dict, np.ndarray)):
+        return json.dumps(value, default=str)
+    return str(value)
 
 
 def plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -109,6 +205,70 @@ def _scalar(value: object) -> object:
     if isinstance(value, (list, tuple, dict, np.ndarray)):
         return json.dumps(value, default=str)
     return value
+
+
+def numbers(series: pd.Series) -> np.ndarray:
+    """The cells of a pandas column as float64, NaN where a cell is not a number."""
+    if series.dtype.kind in "iuf":
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if series.dtype != object:  # booleans, dates, categories: never counts
+        return np.full(len(series), np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+@dataclasses.dataclass
+class TableContext:
+    """What every table rule knows about the table before reading it: names, the first chunk,
+    the check context (thresholds, sample IDs), what kind of output it was recognised as, and
+    where findings go. Rules mark the columns they own in ``claimed``."""
+
+    names: list[str]
+    first: Chunk
+    context: CheckContext
+    sink: FindingSink
+    delimiter: str | None = ","  # of the raw bytes; None for runs of whitespace
+    encoding: str = "utf-8"
+    claimed: set[int] = dataclasses.field(default_factory=set)
+    #: what the table was recognised as (an airlock.checks.kinds.Recognition)
+    recognition: Any = None
+    #: residual degrees of freedom printed beside the table (a model summary's text)
+    known_dof: list[int] = dataclasses.field(default_factory=list)
+    #: the file's name (its extension is a hint to recognition, never enough)
+    file_name: str = ""
+    #: the columns found to hold counts of people, over the whole table (tables.CountRules)
+    people_counts: list[int] = dataclasses.field(default_factory=list)
+    #: rows labelled as counts of people (a Table 1's "N" row) were found
+    row_counts: bool = False
+    #: the whole table is in its first chunk (a small table)
+    one_chunk: bool = True
+    #: columns of counts of people or alleles by the kind's roles (genomics.py), and columns
+    #: that may count people (tables.CountRules, which decides at the end in ``people_counts``):
+    #: the release ledger records and compares them (differencing.py)
+    count_columns: list[int] = dataclasses.field(default_factory=list)
+    count_candidates: list[int] = dataclasses.field(default_factory=list)
+
+    @property
+    def config(self) -> AirlockConfig:
+        """The thresholds."""
+        return self.context.config
+
+    @property
+    def normed(self) -> list[str]:
+        return [norm(n) for n in self.names]
+
+    @property
+    def per_variant(self) -> bool:
+        return self.recognition is not None and self.recognition.per_variant
+
+    def label(self, chunk: Chunk, i: int) -> str:
+        """A short description of row ``i`` of ``chunk`` for messages: its first text cell."""
+        for col in range(chunk.width):
+            texts = chunk.texts(col)
+            if texts is not None:
+                value = texts[i].as_py()
+                if value:
+                    return f"{self.names[col]} {show(value)}"
+        return f"row {chunk.first_row + i}"
 
 
 def is_count_like(values: np.ndarray) -> bool:
@@ -148,6 +308,8 @@ def report_cells(
     """One finding per True cell of ``mask`` (the first ones, as the sink has room), located
     at the chunk's row and ``column`` and showing ``values[i]`` (or ``values(i)``);
     ``message(i)`` words it. Returns how many cells were True."""
+    if not mask.any():
+        return 0
     hits = np.flatnonzero(mask)
     shown = hits[: max(sink.room(rule), 0)]
     for i in shown:

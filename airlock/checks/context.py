@@ -46,6 +46,11 @@ class CheckContext:
     #: earlier tables that new ones are compared with (differencing): the release ledger as
     #: the service finds it relevant to the request (airlock.checking); none by default
     ledger: LedgerView = dataclasses.field(default_factory=LedgerView)
+    #: sample IDs of the node's datasets that ``datasets`` (the project's grants) do not have:
+    #: matched in the same pass over the file, their findings go to the reviewers only
+    #: (FindingSink keeps them apart; no rule reads them, no verdict of the requester's
+    #: depends on them: no oracle)
+    reviewer_ids: frozenset[str] = frozenset()
 
     @classmethod
     def with_sample_ids(

@@ -1,11 +1,11 @@
-"""From an open file to findings: size, type by content, then the rules for that type."""
+"""From an open file to findings: type by content, the rules for that type, then what the file
+was recognised as (default deny: a part of no known kind needs review) and its size."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import BinaryIO
 
-from airlock.checks.cells import Chunk, plain_columns
 from airlock.checks.context import CheckContext
 from airlock.checks.filetypes import HEAD_BYTES, Kind, sniff
 from airlock.checks.findings import FindingSink, Verdict
@@ -13,6 +13,7 @@ from airlock.checks.reading import Unreadable, read_delimited
 from airlock.checks.size import check_size
 
 RULE_ENCODING = "encoding"
+RULE_UNRECOGNISED = "unrecognised-kind"
 
 
 def check_open_file(
@@ -27,7 +28,6 @@ def check_open_file(
 ) -> None:
     """Apply every rule that fits the file's content. ``encoding`` overrides the sniffed one
     (a file that turns out not to be UTF-8 past its start is read again as Latin-1)."""
-    check_size(size, context.config, sink)
     head = f.read(HEAD_BYTES)
     f.seek(max(0, size - 16))
     tail = f.read()
@@ -45,37 +45,67 @@ def check_open_file(
             "English may show wrongly to reviewers. Save it as UTF-8.",
         )
     if sniffed.kind is Kind.TABLE:
-        _check_delimited(f, sniffed.delimiter, encoding, context, sink, on_bytes)
+        _check_delimited(f, sniffed.delimiter, encoding, context, sink, on_bytes, name)
     elif sniffed.kind is Kind.TEXT:
         from airlock.checks.text import check_text
 
         check_text(f, encoding=encoding, context=context, sink=sink, on_bytes=on_bytes)
     elif sniffed.kind is Kind.PARQUET:
-        _check_parquet(f, context, sink)
+        from airlock.checks.nested import check_parquet
+
+        check_parquet(f, context, sink, name)
     elif sniffed.kind is Kind.PNG:
         from airlock.checks.media import check_png
 
         check_png(f, size, context, sink)
+        sink.recognised("the figure", "figure")
     elif sniffed.kind is Kind.PDF:
         from airlock.checks.media import check_pdf
 
         check_pdf(f, size, sink)
-    else:  # parsed whole: JSON, notebooks, SVG
+        sink.recognised("the document", "document")
+    else:  # parsed whole: JSON, notebooks, SVG, HTML
         data = _read_whole(f, size, context, sniffed.kind.value)
         if sniffed.kind is Kind.SVG:
             from airlock.checks.media import check_svg
 
             check_svg(data, context, sink)
+            sink.recognised("the figure", "figure")
         elif sniffed.kind is Kind.NOTEBOOK:
             from airlock.checks.jsondocs import check_notebook
 
             check_notebook(data, encoding, context, sink)
+            sink.recognised("the notebook", "notebook")
+        elif sniffed.kind is Kind.HTML:
+            from airlock.checks.jsondocs import check_html
+
+            check_html(data, encoding, context, sink)
         else:
             from airlock.checks.jsondocs import check_json
 
             check_json(data, encoding, context, sink)
     if on_bytes and sniffed.kind not in (Kind.TABLE, Kind.TEXT):
         on_bytes(size)
+    check_size(size, context.config, sink)
+    check_recognised(sink)
+
+
+def check_recognised(sink: FindingSink) -> None:
+    """Default deny: each part of the file of no known kind needs a reviewer, saying why."""
+    if not sink.parts:
+        sink.unrecognised("the file", "nothing in it was recognised")
+    for part in sink.parts:
+        if part.kind is not None:
+            continue
+        what = part.what[0].upper() + part.what[1:]
+        sink.add(
+            RULE_UNRECOGNISED,
+            Verdict.REVIEW,
+            f"{what} is not recognised as an aggregate output of a known kind: {part.reason}. "
+            "The airlock passes only outputs it recognises (the kinds are listed in "
+            "docs/airlock-checks.md), so a reviewer must judge this one; say in the request "
+            "what it is. The node admin can register the kind of a tool's output.",
+        )
 
 
 def _read_whole(f: BinaryIO, size: int, context: CheckContext, what: str) -> bytes:
@@ -88,7 +118,7 @@ def _read_whole(f: BinaryIO, size: int, context: CheckContext, what: str) -> byt
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
-def _check_delimited(f, delimiter, encoding, context, sink, on_bytes) -> None:
+def _check_delimited(f, delimiter, encoding, context, sink, on_bytes, name) -> None:
     from airlock.checks.tabular import check_table
     from airlock.checks.text import scan_text
 
@@ -115,32 +145,5 @@ def _check_delimited(f, delimiter, encoding, context, sink, on_bytes) -> None:
         delimiter=delimiter,
         encoding=encoding,
         header_row=table.has_header,
+        file_name=name,
     )
-
-
-def _check_parquet(f: BinaryIO, context: CheckContext, sink: FindingSink) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from airlock.checks.tabular import check_table
-
-    def damaged(e: Exception) -> Unreadable:
-        return Unreadable(f"the Parquet file is damaged or truncated ({e}); write it again")
-
-    try:
-        pf = pq.ParquetFile(f)
-        names = list(pf.schema_arrow.names)
-    except (pa.ArrowException, OSError, ValueError) as e:
-        raise damaged(e) from None
-
-    def chunks():
-        row = 1
-        try:
-            for batch in pf.iter_batches(batch_size=65536):
-                frame = plain_columns(batch.to_pandas())
-                yield Chunk(frame, row)
-                row += len(frame)
-        except (pa.ArrowException, OSError, ValueError) as e:
-            raise damaged(e) from None
-
-    check_table(names, chunks(), context, sink)

@@ -1,7 +1,8 @@
 """What a file is, from its bytes, never its name: the allowlist of releasable types.
 
-Allowed: delimited tables (csv, tsv, ...), plain text and Markdown, JSON, Jupyter notebooks,
-Parquet, PNG, SVG and PDF. Everything else is blocked, and the individual-level genomic formats
+Allowed: delimited tables (csv, tsv, pipe-delimited ...), plain text, Markdown and LaTeX, JSON,
+Jupyter notebooks, Parquet, PNG, SVG and PDF; HTML is read (its tables are checked) but always
+needs a reviewer. Everything else is blocked, and the individual-level genomic formats
 (VCF, BCF, BAM, CRAM, SAM, FASTQ, PLINK, BGEN, Zarr) are named as such even when renamed or
 compressed, so the researcher learns why.
 """
@@ -26,6 +27,7 @@ class Kind(enum.Enum):
     PNG = "PNG image"
     SVG = "SVG image"
     PDF = "PDF document"
+    HTML = "HTML document"
     BLOCKED = "blocked"
 
 
@@ -254,18 +256,18 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
             "results instead",
             _GENOMIC,
         )
-    if stripped.startswith(("{", "[")):
+    if stripped.startswith(("{", "[")) and not _LOG_LINE.match(stripped):
         return _sniff_json(stripped, encoding)
     if stripped.startswith("<"):
         root = _xml_root(stripped)
         if root == "svg":
             return Sniffed(Kind.SVG, encoding=encoding)
+        if root in ("html", "head", "body", "table", "div", "p", "h1", "h2", "h3"):
+            return Sniffed(Kind.HTML, encoding=encoding)
         if root:
-            what = "an HTML page" if root in ("html", "head", "body") else "an XML document"
             return _blocked(
-                what,
-                "HTML and XML can carry scripts and hidden data; release tables as CSV and "
-                "figures as PNG or SVG",
+                "an XML document",
+                "XML can carry any data; release tables as CSV and figures as PNG or SVG",
             )
     delimiter = _table_delimiter(text)
     if delimiter is False and name.lower().endswith(_TABLE_NAMES):
@@ -273,6 +275,10 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
     if delimiter is not False:
         return Sniffed(Kind.TABLE, delimiter=delimiter, encoding=encoding)
     return Sniffed(Kind.TEXT, encoding=encoding)
+
+
+#: a log line: '[2026-01-05 10:00:01] INFO ...' (a bracketed tag followed by words, not JSON)
+_LOG_LINE = re.compile(r"\[[^\[\]{}\"\n]*\][ \t]*[A-Za-z(<]")
 
 
 def _sniff_json(text: str, encoding: str) -> Sniffed:
@@ -307,10 +313,8 @@ def _table_delimiter(text: str) -> str | bool | None:
         except csv.Error:
             continue
         if widths and widths[0] >= 2 and _consistent(widths):
-            if delimiter == "|" and not lines[0].strip().startswith("|"):
-                continue
-            if delimiter == "|":
-                return False  # Markdown tables stay text (scanned for identifiers)
+            if delimiter == "|" and lines[0].strip().startswith("|"):
+                return False  # Markdown tables stay text (their tables are found there)
             return delimiter
     # whitespace-aligned columns (plink 1.9 output): three or more lines of equal width with
     # numbers in every data line, and no sentence punctuation

@@ -69,6 +69,8 @@ class FileReport:
     #: the file's tables with counts of people, for the release ledger (not part of the
     #: verdict, nor of ``to_dict``)
     tables: tuple[TableRecord, ...] = ()
+    #: findings for the reviewers only (not part of the verdict, nor of ``to_dict``)
+    reviewer_findings: tuple[Finding, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -89,6 +91,18 @@ def overall_verdict(reports: Iterable[FileReport]) -> Verdict:
 
 #: tables of one file kept for the release ledger
 MAX_TABLES = 20
+#: rules whose findings only reviewers see (airlock.checks.content, no oracle)
+REVIEWER_ONLY = frozenset({"individual-level.sample-id.not-granted"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """A part of a file (the file, or one table inside it) and what it was recognised as."""
+
+    what: str  # "the table", "the table at lines 3-9", "cell 2 output 1 table 1"
+    kind: str | None  # the kind's name; None when not recognised
+    reason: str = ""  # why not (for the finding)
+    summary_statistics: bool = False
 
 
 @dataclasses.dataclass
@@ -104,14 +118,39 @@ class FindingSink:
     def __init__(self, cap: int = 20, *, where: str = "") -> None:
         self.cap = cap
         self._tables: list[TableRecord] = []
+        #: findings for the reviewers only (sample IDs of datasets the project is not
+        #: granted): never in ``findings()``, ``has`` or ``worst``
+        self._reviewers: FindingSink | None = None
+        self._for_reviewers = False
         #: prefixed to every location column, e.g. "cell 3 output 1" in a notebook
         self.where = where
         self._kept: list[Finding] = []
         self._per_rule: dict[str, int] = {}
         self._overflow: dict[str, _Overflow] = {}
+        #: what each part of the file was recognised as (default deny: see airlock.checks.kinds)
+        self.parts: list[Part] = []
+
+    def recognised(self, what: str, kind: str, *, summary_statistics: bool = False) -> None:
+        self.parts.append(Part(self._where(what), kind, summary_statistics=summary_statistics))
+
+    def unrecognised(self, what: str, reason: str) -> None:
+        self.parts.append(Part(self._where(what), None, reason))
+
+    def _where(self, what: str) -> str:
+        return f"{self.where}: {what}" if self.where else what
+
+    def reviewers(self) -> FindingSink:
+        """The sink of reviewer-only findings."""
+        if self._reviewers is None:
+            self._reviewers = FindingSink(self.cap, where=self.where)
+            self._reviewers._for_reviewers = True
+        self._reviewers.where = self.where
+        return self._reviewers
 
     def room(self, rule: str) -> int:
         """How many more findings of ``rule`` would be listed."""
+        if rule in REVIEWER_ONLY and not self._for_reviewers:
+            return self.reviewers().room(rule)
         return self.cap - self._per_rule.get(rule, 0)
 
     def add(
@@ -121,6 +160,9 @@ class FindingSink:
         message: str,
         location: Location | None = None,
     ) -> None:
+        if rule in REVIEWER_ONLY and not self._for_reviewers:
+            self.reviewers().add(rule, verdict, message, location)
+            return
         if self.where and location is not None:
             column = f"{self.where}: {location.column}" if location.column else self.where
             location = dataclasses.replace(location, column=column)
@@ -136,6 +178,12 @@ class FindingSink:
         """Count ``count`` further findings of ``rule`` without listing them."""
         if count <= 0:
             return
+        if rule in REVIEWER_ONLY and not self._for_reviewers:
+            self.reviewers()._more(rule, verdict, count)
+            return
+        self._more(rule, verdict, count)
+
+    def _more(self, rule: str, verdict: Verdict, count: int) -> None:
         over = self._overflow.setdefault(rule, _Overflow(verdict))
         over.count += count
         if verdict.rank > over.verdict.rank:
@@ -144,6 +192,23 @@ class FindingSink:
     def extend(self, findings: Iterable[Finding]) -> None:
         for f in findings:
             self.add(f.rule, f.verdict, f.message, f.location)
+
+    def merge(self, other: FindingSink) -> None:
+        """Add what ``other`` found (its listed findings, then its counts of the rest)."""
+        self.extend(other._kept)
+        for rule, over in other._overflow.items():
+            self.more(rule, over.verdict, over.count)
+        self.parts.extend(other.parts)
+        for record in other._tables:
+            self.add_table(record)
+        if other._reviewers is not None:
+            mine = self.reviewers()
+            mine._kept.extend(other._reviewers._kept)
+            for rule, over in other._reviewers._overflow.items():
+                mine._more(rule, over.verdict, over.count)
+
+    def reviewer_findings(self) -> tuple[Finding, ...]:
+        return self._reviewers.findings() if self._reviewers is not None else ()
 
     def add_table(self, record: TableRecord) -> None:
         """Keep a table's record for the release ledger (the first :data:`MAX_TABLES`)."""
@@ -154,7 +219,13 @@ class FindingSink:
         return tuple(self._tables)
 
     def has(self, rule: str) -> bool:
-        return rule in self._per_rule
+        return rule in self._per_rule or rule in self._overflow
+
+    def worst(self) -> Verdict:
+        """The worst verdict found so far."""
+        return Verdict.worst(
+            [f.verdict for f in self._kept] + [o.verdict for o in self._overflow.values()]
+        )
 
     def findings(self) -> tuple[Finding, ...]:
         summaries = [

@@ -8,15 +8,19 @@ and never match.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, report_cells
+from airlock.checks.content import context_matcher, may_hold_formulas, prefiltered
 from airlock.checks.findings import Location, Verdict
 
 RULE = "formula"
-_TRIGGERS = np.array(["=", "+", "-", "@", "\t", "\r"])
+_TRIGGERS = pa.array(["=", "+", "-", "@", "\t", "\r"])
 
 
 def escaped(value: str) -> str:
@@ -26,8 +30,14 @@ def escaped(value: str) -> str:
     return "'" + (text if len(text) <= 200 else text[:200] + "...")
 
 
+#: signs only (METAL's and GWAMA's effect directions such as '+-?+'): no formula can come of it
+_SIGNS = re.compile(r"^[-+?0.\s]+$")
+
+
 def looks_like_formula(value: object) -> bool:
     if not isinstance(value, str) or len(value) < 2 or value[0] not in "=+-@\t\r":
+        return False
+    if _SIGNS.match(value):
         return False
     try:
         float(value)
@@ -45,6 +55,9 @@ def _message(what: str) -> str:
 
 
 class FormulaRule:
+    #: text cells only where the bytes may hold a formula (then the chunk is parsed whole)
+    reads: set[int] = set()  # noqa: RUF012 - read only
+
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
         for name in ctx.names:
@@ -57,16 +70,25 @@ class FormulaRule:
                 )
 
     def feed(self, chunk: Chunk) -> None:
-        for col in range(chunk.frame.shape[1]):
-            series = chunk.frame[col]
-            if series.dtype != object:
+        if chunk.raw is not None:
+            matcher = context_matcher(self.ctx.context)
+            if not may_hold_formulas(chunk.raw, prefiltered(chunk.raw, matcher, chunk.cache)):
+                return
+            chunk.whole()  # columns left out of the parse may hold the formula
+        for col in range(chunk.width):
+            texts = chunk.texts(col)
+            if texts is None:
                 continue
-            first = series.to_numpy().astype("U1")
-            candidates = np.flatnonzero(np.isin(first, _TRIGGERS))
+            first = pc.utf8_slice_codeunits(texts, 0, 1)
+            starts = pc.is_in(first, value_set=_TRIGGERS)
+            candidates = np.flatnonzero(
+                np.asarray(pc.fill_null(starts, False).to_numpy(zero_copy_only=False), dtype=bool)
+            )
             if candidates.size == 0:
                 continue
-            mask = np.zeros(len(series), dtype=bool)
-            mask[candidates] = [looks_like_formula(v) for v in series.iloc[candidates]]
+            values = texts.take(pa.array(candidates)).to_pylist()
+            mask = np.zeros(len(texts), dtype=bool)
+            mask[candidates] = [looks_like_formula(v) for v in values]
             report_cells(
                 self.ctx.sink,
                 RULE,
@@ -74,7 +96,7 @@ class FormulaRule:
                 mask,
                 chunk,
                 self.ctx.names[col],
-                lambda i, s=series: escaped(str(s.iloc[i])),
+                lambda i, s=texts: escaped(str(s[i].as_py())),
                 lambda i: _message("This cell"),
             )
 

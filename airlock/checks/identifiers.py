@@ -38,9 +38,9 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
-from airlock.checks.cells import Chunk, TableContext, numbers, tokens
+from airlock.checks.cells import Chunk, TableContext, tokens
 from airlock.checks.findings import Location, Verdict
 
 RULE_CPR = "personal-id.cpr"
@@ -445,6 +445,26 @@ def _groups(data, starts, ends, lengths, free_before, free_after) -> Iterator[Hi
 # -- in tables ----------------------------------------------------------------------------------
 
 
+#: the fewest digits of any identifier (an integer-stored CPR number): text cells with fewer
+#: are not read
+_MIN_DIGITS = 9
+
+
+def _digit_counts(texts: pa.Array) -> np.ndarray:
+    """Per cell, its ASCII digits plus its bytes 0xEF (which start the full-width digits '０'
+    to '９'), counted over the array's buffers at NumPy speed; 0 for a missing cell."""
+    if texts.null_count == len(texts):
+        return np.zeros(len(texts), dtype=np.int64)
+    wide = pa.types.is_large_string(texts.type)
+    _, offsets, data = texts.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[texts.offset : texts.offset + len(texts) + 1]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    digit = ((raw >= 48) & (raw <= 57)) | (raw == 0xEF)
+    seen = np.concatenate([[0], np.cumsum(digit, dtype=np.int64)])
+    return seen[offsets[1:]] - seen[offsets[:-1]]
+
+
 #: 9- to 12-digit numbers in a column chunk enough to tell identifiers (most have a valid
 #: check digit) from quantities (2-5% by chance); below it, every valid one counts
 _CHANCE_SAMPLE = 20
@@ -460,7 +480,11 @@ class IdentifierRule:
 
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
-        self.quantity = [quantity_name(n) for n in ctx.names]
+        rec = ctx.recognition
+        self.quantity = [
+            quantity_name(n) or (rec is not None and rec.numeric_field(i)) or _labelled(ctx, i)
+            for i, n in enumerate(ctx.names)
+        ]
         self.identifying = [bool(set(tokens(n)) & ID_WORDS) for n in ctx.names]
         for name in ctx.names:
             for hit in find_identifiers(name.encode("utf-8", "replace")):
@@ -476,21 +500,20 @@ class IdentifierRule:
         sink.add(hit.rule, hit.verdict, hit.message(hint), Location(row, column, hit.masked))
 
     def feed(self, chunk: Chunk) -> None:
-        for col in range(chunk.frame.shape[1]):
-            series = chunk.frame[col]
-            if series.dtype == object:
-                self._text_cells(chunk, col, series)
-            elif series.dtype.kind in "iuf":
-                self._numbers(chunk, col, series)
+        for col in range(chunk.width):
+            texts = chunk.texts(col)
+            if texts is not None:
+                self._text_cells(chunk, col, texts)
+            elif chunk.is_numeric(col):
+                self._numbers(chunk, col, chunk.numbers(col))
 
-    def _text_cells(self, chunk: Chunk, col: int, series) -> None:
-        if pd.api.types.infer_dtype(series, skipna=True) == "string":  # C speed, the usual case
-            present = np.flatnonzero(series.notna().to_numpy())
-        else:
-            present = np.flatnonzero(series.map(lambda v: isinstance(v, str)).to_numpy())
+    def _text_cells(self, chunk: Chunk, col: int, texts: pa.Array) -> None:
+        # only cells with enough digits for an identifier are read in Python
+        present = np.flatnonzero(_digit_counts(texts) >= _MIN_DIGITS)
         if present.size == 0:
             return
-        joined = "\x00".join(series.to_numpy()[present]).encode("utf-8", "replace")
+        cells = texts.take(pa.array(present)).to_pylist()
+        joined = "\x00".join(cells).encode("utf-8", "replace")
         separators = None
         for hit in find_identifiers(joined):
             if hit.number_like and self.quantity[col]:
@@ -500,8 +523,7 @@ class IdentifierRule:
             i = present[np.searchsorted(separators, hit.start)]
             self._add(hit, chunk.first_row + int(i), self.ctx.names[col])
 
-    def _numbers(self, chunk: Chunk, col: int, series) -> None:
-        values = numbers(series)
+    def _numbers(self, chunk: Chunk, col: int, values: np.ndarray) -> None:
         with np.errstate(invalid="ignore"):
             whole = values == np.floor(values)
             ten = np.flatnonzero(whole & (values >= 1e8) & (values < 1e10))
@@ -528,6 +550,18 @@ class IdentifierRule:
 
     def finish(self, rows: int) -> None:
         pass
+
+
+def _labelled(ctx: TableContext, col: int) -> bool:
+    """A column after one whose cells all say one quantity: lines of a log read as a table,
+    ``variant 7 at position 123456789``."""
+    if col == 0 or col - 1 >= ctx.first.width:
+        return False
+    texts = ctx.first.texts(col - 1)
+    if texts is None:
+        return False
+    values = set(texts.drop_null().to_pylist())
+    return len(values) == 1 and quantity_name(values.pop())
 
 
 def table_rules(ctx: TableContext) -> Iterator[object]:

@@ -1,32 +1,44 @@
-"""Individual-level content in tables: one row (or column) per person is never released.
+"""Individual-level content in tables, found by content rather than by names alone: one row (or
+column) per person is never released.
 
-- a column named like a person's identifier (``IID``, ``FID``, ``sample_id``, ``participant``,
-  ``patient_id``, ``eid``, ...);
-- a cell or column name equal to a sample ID of the node's datasets (``context.sample_ids``);
-- a genotype-like matrix: many columns of 0/1/2 dosages (with at least one 2, so tables of
-  0/1 flags do not trip it) or of VCF calls such as ``0/1`` and ``0|1``;
-- principal component scores (``PC1``, ``PC2``, ... without a count column): one row per person.
-
-Sample IDs shorter than four characters, and numeric ones shorter than six digits, are not
-matched: they would match ordinary values (``1``, ``2023``) and cannot be told apart.
+- a column named like a person's identifier (``IID``, ``sample_id``, ``participant`` ...) whose
+  values look like identifiers (a ``sample`` column of discovery/replication is not one);
+- a cell, column name or word that is a sample ID of the node's datasets, also inside longer
+  values (``DK000001:``, ``DK000001.cram``, ``0_DK000001``), VCF records, encoded blobs and
+  genotype strings anywhere in the rows (airlock.checks.content);
+- genotypes: columns of 0/1/2 codes (also with '.' or NA for missing), imputed dosages (floats
+  from 0 to 2, mostly near whole numbers), VCF calls (``0/1``, ``1|0``) or nucleotide calls
+  (``AG``, ``G/G``); ``genotype_matrix_min_columns`` such columns make a matrix by themselves,
+  fewer need one more sign (as many rows as a dataset has people, variant IDs as column names,
+  three or more of them over 20 rows, calls without counts beside them);
+- the shape of the table: as many rows, or columns, as a dataset of the node has people
+  (from three quarters of its sample count to two more), in a table that is not a recognised
+  per-variant table and carries no counts of people;
+- rows of continuous numbers without labels or counts (principal components, UMAP
+  coordinates, scores): 100 rows or more with two such columns block; fewer need review.
 """
 
 from __future__ import annotations
 
-import functools
+import csv
+import dataclasses
+import io
 import re
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
+import pyarrow.compute as pc
 
-from airlock.checks.cells import Chunk, TableContext, report_cells, tokens
-from airlock.checks.findings import FindingSink, Location, Verdict
+from airlock.checks import content
+from airlock.checks.cells import Chunk, TableContext, key, tokens
+from airlock.checks.content import context_matcher, masked
+from airlock.checks.findings import Location, Verdict
 
 RULE_ID_COLUMN = "individual-level.id-column"
-RULE_SAMPLE_ID = "individual-level.sample-id"
+RULE_SAMPLE_ID = content.RULE_SAMPLE_ID
 RULE_GENOTYPES = "individual-level.genotypes"
 RULE_ONE_ROW = "individual-level.one-row-per-sample"
+RULE_ONE_COLUMN = "individual-level.one-column-per-sample"
 
 _ID_COLUMN = re.compile(
     r"^(f?iid\d*|fid\d*|eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|"
@@ -34,164 +46,485 @@ _ID_COLUMN = re.compile(
     r"_?(id|ids|name|no|nr|code|number)|sample|participant|patient|subject|person|individual|"
     r"indiv|donor|proband)$"
 )
-_GT_STRING = re.compile(r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$")
-_PC = re.compile(r"^pc_?\d+$")
-_GENO_VALUES = np.array([0.0, 1.0, 2.0, -1.0, -9.0])
+#: names that are also words of statistics and prose ('the discovery sample')
+_AMBIGUOUS_ID_NAMES = {"sample", "samples", "subject", "subjects", "individual", "individuals"}
+_PC = re.compile(r"^(pc|pca|umap|tsne|t_sne|dim|comp|component|mds|ic)_?\d+$")
+_VARIANT_NAME = re.compile(
+    r"^(rs\d+|(chr)?[0-9xymt]{1,2}[:_]\d+([:_][a-z*]+)*|snp_?\d+|[a-z]{0,4}\d+[:_]\d+.*)$", re.I
+)
+_GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
+_NUCLEOTIDES = r"^[ACGTNB0.-]([/| ]?[ACGTNB0.-])$"  # also Illumina's A/B
+_HOMOZYGOUS = r"^(A[/| ]?A|C[/| ]?C|G[/| ]?G|T[/| ]?T|B[/| ]?B)$"
+_MISSING = {"", ".", "./.", ".|.", "na", "nan", "-", "-9", "-1", "n/a", "nc", "--", "00"}
+#: fewer rows than this are never judged by their shape
+_MIN_ROWS = 20
+_NUMBERED = re.compile(r"^([A-Za-z][A-Za-z_.-]*?)[_.-]?\d+$")
+#: numbered columns that are not people: weeks, bins, chromosomes, components ...
+_NOT_PEOPLE_PREFIX = {"week", "wk", "month", "year", "yr", "day", "bin", "chr", "chrom", "pc",
+                      "dim", "comp", "component", "lag", "q", "quantile", "decile", "age",
+                      "v", "var", "x", "col", "column", "unnamed", "snp", "rs", "gene"}  # fmt: skip
 
 
 def id_column_name(name: str) -> bool:
-    return bool(_ID_COLUMN.match("_".join(tokens(name))))
+    return bool(_ID_COLUMN.match(key(name)))
 
 
-@functools.lru_cache(maxsize=4)
-def matchable_ids(sample_ids: frozenset[str]) -> frozenset[str]:
-    """The sample IDs that can be matched without tripping on ordinary values."""
-    return frozenset(s for s in sample_ids if len(s) >= 4 and not (s.isdigit() and len(s) < 6))
+def near(count: int, people: int) -> bool:
+    """Whether ``count`` rows (or columns) are about as many as ``people``."""
+    return people >= _MIN_ROWS and 0.75 * people <= count <= people + 2
 
 
-def sample_ids_in(text_parts: list[str], ids: frozenset[str]) -> list[str]:
-    return [p for p in text_parts if p in ids]
+@dataclasses.dataclass
+class _Geno:
+    kind: str  # codes | dosage | calls | probability | letters
+    saw_two: bool = False
+
+
+@dataclasses.dataclass
+class _Values:
+    """What a column's values look like over the whole table."""
+
+    rows: int = 0
+    present: int = 0
+    with_digit: int = 0
+    increasing: bool = True
+    decreasing: bool = True
+    last: float = np.nan
+    distinct_first: int = 0  # distinct values in the first chunk
+    present_first: int = 0
+    whole: bool = True
 
 
 class IndividualRules:
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
-        self.ids = matchable_ids(ctx.context.sample_ids)
-        self.numeric_ids = {int(s) for s in self.ids if s.isdigit()}
-        sink = ctx.sink
+        self.matcher = context_matcher(ctx.context)
+        rec = ctx.recognition
+        first = ctx.first
         for name in ctx.names:
-            if id_column_name(name):
-                sink.add(
-                    RULE_ID_COLUMN,
+            if hits := sorted(
+                self.matcher.in_text(name), key=lambda h: h not in self.matcher.granted
+            ):
+                ctx.sink.add(
+                    self.matcher.rule_of(hits[0]),
                     Verdict.BLOCK,
-                    f"Column {name} looks like an identifier of people: a table with one row "
-                    "per person is individual-level data, which never leaves the node. Release "
-                    "aggregates (counts, means) over groups of people instead.",
-                    Location(row=0, column=name),
-                )
-            parts = [name, *re.split(r"[_:|/ ]+", name)]
-            if hits := sample_ids_in(parts, self.ids):
-                sink.add(
-                    RULE_SAMPLE_ID,
-                    Verdict.BLOCK,
-                    f"Column name {name} contains the sample ID {_masked(hits[0])} of a dataset "
+                    f"Column name {name} contains the sample ID {masked(hits[0])} of a dataset "
                     "on this node: one column per person is individual-level data. Release "
                     "aggregates instead.",
                     Location(row=0, column=name),
                 )
-        self.geno_numeric: dict[int, bool] = {}
-        self.geno_strings: set[int] = set()
-        self.saw_two = False
-        for i in range(len(ctx.names)):
-            series = ctx.first[i]
-            if series.dtype.kind in "iuf" and series.notna().any():
-                self.geno_numeric[i] = True
-            elif series.dtype == object:
-                present = series.dropna().astype(str)
-                # a sample first: most text columns fail at once
-                if (
-                    len(present)
-                    and all(_GT_STRING.match(v) for v in present.iloc[:50])
-                    and present.str.match(_GT_STRING).all()
-                ):
-                    self.geno_strings.add(i)
-        pcs = [n for n in ctx.names if _PC.match("_".join(tokens(n)))]
-        if (
-            len(pcs) >= 2
-            and not ctx.per_variant
-            and not any(re.fullmatch(r"n|count|n_\w+", "_".join(tokens(n))) for n in ctx.names)
-        ):
-            sink.add(
-                RULE_ONE_ROW,
-                Verdict.BLOCK,
-                f"Columns {', '.join(pcs[:4])} look like principal component scores, one row "
-                "per person: individual-level data. Release a plot, or means per group with "
-                "their counts, instead.",
-                Location(row=0, column=pcs[0]),
-            )
+        # the columns a recognised kind lists are what it says; only the others are suspects
+        declared: set[int] = set()
+        if rec and rec.kind:
+            known = set(range(len(ctx.names))) - rec.extra
+            declared = set(rec.roles) if rec.kind.generic else known
+        self.id_columns = {i: _Values() for i, n in enumerate(ctx.names) if id_column_name(n)}
+        self.values = {i: _Values() for i in range(len(ctx.names))}
+        self.geno: dict[int, _Geno] = {}
+        for i in range(min(first.width, len(ctx.names))):
+            if i in declared or _counts_name(ctx.names[i]):
+                continue
+            kind = _genotype_kind(first, i)
+            if kind is not None:
+                self.geno[i] = _Geno(kind)
+        # cell by cell: genotype suspects, identifier columns, and (but in a per-variant
+        # table, which is not judged by its shape) the numeric columns' values
+        self.reads = set(self.geno) | set(self.id_columns)
+        if not (rec and rec.per_variant):
+            self.reads |= {i for i in range(first.width) if first.is_numeric(i)}
+            self.values = {i: v for i, v in self.values.items() if i in self.reads}
+
+    # -- streaming --------------------------------------------------------------------------
 
     def feed(self, chunk: Chunk) -> None:
-        frame = chunk.frame
-        for i in list(self.geno_numeric):
-            if frame[i].dtype.kind not in "iuf":
-                del self.geno_numeric[i]
+        self._scan(chunk)
+        first = chunk.first_row == 1
+        for i, v in self.values.items():
+            if i >= chunk.width:
                 continue
-            values = frame[i].to_numpy(dtype=np.float64, na_value=np.nan)
-            present = values[~np.isnan(values)]
-            if not np.isin(present, _GENO_VALUES).all():
-                del self.geno_numeric[i]
-            elif not self.saw_two and np.any(present == 2):
-                self.saw_two = True
-        if self.ids:
-            for col in range(frame.shape[1]):
-                self._match_ids(chunk, col)
+            self._values(chunk, i, v, first)
+        for i, g in list(self.geno.items()):
+            if i >= chunk.width:
+                continue
+            if not first:
+                kind = _genotype_kind(chunk, i)
+                if kind != g.kind and not (kind is None and _all_missing(chunk, i)):
+                    del self.geno[i]
+                    continue
+            if g.kind == "codes" and not g.saw_two:
+                g.saw_two = bool(np.any(chunk.numbers(i) == 2))
 
-    def _match_ids(self, chunk: Chunk, col: int) -> None:
-        series = chunk.frame[col]
-        if series.dtype == object:
-            uniques = pd.unique(series.dropna())
-            hits = {u for u in uniques if isinstance(u, str) and u in self.ids}
-        elif series.dtype.kind in "iu" and self.numeric_ids:
-            hits = set(np.intersect1d(series.to_numpy(), list(self.numeric_ids)).tolist())
-        else:
+    def _values(self, chunk: Chunk, i: int, v: _Values, first: bool) -> None:
+        # text columns hold no continuous values; their numbers are parsed only when asked
+        numbers = chunk.numbers(i) if chunk.is_numeric(i) else np.empty(0)
+        present = numbers[~np.isnan(numbers)]
+        v.rows += len(chunk)
+        if i in self.id_columns:
+            texts = chunk.texts(i)
+            if texts is not None:
+                s = self.id_columns[i]
+                valid = pc.drop_null(texts)
+                s.present += len(valid)
+                s.with_digit += int(pc.sum(pc.match_substring_regex(valid, r"\d")).as_py() or 0)
+                if first:
+                    s.distinct_first = len(pc.unique(valid))
+                    s.present_first = len(valid)
+            else:
+                s = self.id_columns[i]
+                s.present += int(present.size)
+                s.with_digit += int(present.size)
+                if first:
+                    s.distinct_first = len(np.unique(present))
+                    s.present_first = int(present.size)
+        if present.size == 0:
             return
-        if not hits:
+        v.present += int(present.size)
+        if v.whole and not np.all(np.floor(present) == present):
+            v.whole = False
+        seq = present if np.isnan(v.last) else np.concatenate(([v.last], present))
+        if seq.size > 1:
+            with np.errstate(invalid="ignore", over="ignore"):
+                d = np.diff(seq)
+            v.increasing &= bool(np.all(d >= 0))
+            v.decreasing &= bool(np.all(d <= 0))
+        v.last = float(present[-1])
+        if first:
+            v.distinct_first = len(np.unique(present))
+            v.present_first = int(present.size)
+
+    def _scan(self, chunk: Chunk) -> None:
+        """VCF content, blobs, genotype strings and sample IDs in the rows' bytes."""
+        if chunk.raw is None:
             return
-        mask = series.isin(hits).to_numpy()
-        report_cells(
-            self.ctx.sink,
-            RULE_SAMPLE_ID,
-            Verdict.BLOCK,
-            mask,
-            chunk,
-            self.ctx.names[col],
-            lambda i: _masked(str(series.iloc[i])),
-            lambda i: (
-                f"This cell is a sample ID of a dataset on this node: values that name "
-                f"people are individual-level data. Remove the column {self.ctx.names[col]} or "
-                "aggregate over people."
-            ),
-        )
+        rec = self.ctx.recognition
+        sink = self.ctx.sink
+        for hit in content.scan(chunk.raw, self.matcher, chunk.cache):
+            numeric = bool(hit.sample_id) and hit.sample_id.isdigit()
+            if sink.room(hit.rule) <= 0 and not numeric:
+                sink.more(hit.rule, Verdict.BLOCK, 1)  # counted, not located (a long file)
+                continue
+            row, col = locate(chunk.raw, hit.start, self.ctx.delimiter, chunk.cache)
+            name = self.ctx.names[col] if col is not None and col < len(self.ctx.names) else None
+            if (
+                numeric
+                and col is not None
+                and ((rec is not None and rec.numeric_field(col)) or _numeric_name(name or ""))
+            ):
+                continue  # a position or count that happens to equal a numeric sample ID
+            message = hit.message
+            if hit.rule == RULE_SAMPLE_ID and name:
+                message = content.sample_id_message("This cell is") + (
+                    f" Remove the column {name} or aggregate over people."
+                )
+            sink.add(hit.rule, Verdict.BLOCK, message,
+                     Location(chunk.first_row + row, name, hit.value))  # fmt: skip
+
+    # -- decisions over the whole table -------------------------------------------------------
 
     def finish(self, rows: int) -> None:
-        columns = sorted(self.geno_strings | (set(self.geno_numeric) if self.saw_two else set()))
-        if len(columns) >= self.ctx.config.genotype_matrix_min_columns:
-            names = [self.ctx.names[i] for i in columns]
-            self.ctx.sink.add(
-                RULE_GENOTYPES,
+        ctx = self.ctx
+        rec = ctx.recognition
+        self._id_columns(rows)
+        people = self._people()
+        self._genotypes(rows, people)
+        per_variant = rec is not None and rec.per_variant
+        counted = bool(ctx.people_counts) or ctx.row_counts
+        data_columns = [i for i in range(len(ctx.names)) if not self._label(i)]
+        copies = [*people, *(2 * n for n in people)]  # a column per person, or per haplotype
+        variants_as_columns = sum(bool(_VARIANT_NAME.match(n.strip())) for n in ctx.names) >= (
+            0.8 * len(ctx.names)
+        )  # an LD matrix: a column per variant
+        if not variants_as_columns and any(
+            near(len(data_columns), n) or near(len(ctx.names), n) for n in copies
+        ):
+            n = next(n for n in copies if near(len(data_columns), n) or near(len(ctx.names), n))
+            ctx.sink.add(
+                RULE_ONE_COLUMN,
                 Verdict.BLOCK,
-                f"{len(columns)} columns hold genotype codes (0/1/2 or calls like 0/1), e.g. "
-                f"{', '.join(names[:5])}: this is a genotype matrix, individual-level data. "
-                "Release allele counts or frequencies per variant instead.",
-                Location(row=0, column=names[0]),
+                f"The table has {len(ctx.names):,} columns, about as many as a dataset on this "
+                f"node has people, or twice as many ({n:,}: one per haplotype): one column per "
+                "person is individual-level data, which never leaves the node. Release "
+                "aggregates over people instead.",
+                Location(row=0),
+            )
+        elif (numbered := self._numbered_columns()) is not None:
+            ctx.sink.add(
+                RULE_ONE_COLUMN,
+                Verdict.REVIEW,
+                f"{len(numbered)} columns numbered like people ({', '.join(numbered[:3])}, ...) "
+                "hold continuous values: if each column is a person, this is individual-level "
+                "data. A reviewer must judge it; say in the request what a column is.",
+                Location(row=0, column=numbered[0]),
+            )
+        if per_variant or (counted and self._aggregated()):
+            return
+        match = next((n for n in people if near(rows, n)), None)
+        if match is not None and rows >= _MIN_ROWS and not self._curves():
+            ctx.sink.add(
+                RULE_ONE_ROW,
+                Verdict.BLOCK,
+                f"The table has {rows:,} rows, about as many as a dataset on this node has "
+                f"people ({match:,}), and no counts of people: one row per person is "
+                "individual-level data, which never leaves the node. Release aggregates over "
+                "groups of people (counts, means with their counts) instead.",
+                Location(row=rows),
+            )
+            return
+        self._vectors(rows, counted)
+
+    def _curves(self) -> bool:
+        """Two or more numeric columns, every one sorted (a QQ plot's or a curve's points), or
+        the rows named by variant IDs: not one row per person. (One sorted column of as many
+        values as people is the people's values, sorted.)"""
+        numeric = [v for v in self.values.values() if v.present]
+        if len(numeric) >= 2 and all(v.increasing or v.decreasing for v in numeric):
+            return True
+        return self._variant_rows()
+
+    def _variant_rows(self) -> bool:
+        """Whether the rows are named by variant IDs (the first text column's values)."""
+        first = self.ctx.first
+        label = next((i for i in range(first.width) if first.texts(i) is not None), None)
+        if label is None:
+            return False
+        values = [v for v in first.texts(label).slice(0, 200).to_pylist() if v]
+        return bool(values) and sum(bool(_VARIANT_NAME.match(v)) for v in values) >= 0.8 * len(
+            values
+        )
+
+    def _numbered_columns(self) -> list[str] | None:
+        """20 or more columns named by one prefix and a running number (P0001, s1, sample_12)
+        holding continuous values: people as columns, pseudonymised."""
+        groups: dict[str, list[int]] = {}
+        for i, name in enumerate(self.ctx.names):
+            m = _NUMBERED.match(name.strip())
+            if m and not _PC.match(key(name)):
+                groups.setdefault(m.group(1).lower(), []).append(i)
+        for prefix, columns in groups.items():
+            if len(columns) < 20 or set(tokens(prefix)) & _NOT_PEOPLE_PREFIX:
+                continue
+            continuous = [i for i in columns if (v := self.values.get(i)) is not None
+                          and v.present and not v.whole]  # fmt: skip
+            if len(continuous) >= 0.9 * len(columns):
+                return [self.ctx.names[i] for i in columns]
+        return None
+
+    def _people(self) -> list[int]:
+        datasets = self.ctx.context.datasets
+        counts = {d.n_samples for d in datasets if d.n_samples}
+        if len(counts) > 1:
+            counts.add(sum(d.n_samples for d in datasets))
+        return sorted(counts)
+
+    def _label(self, i: int) -> bool:
+        """A column that names rows (text, an index) rather than holding a value per row."""
+        v = self.values.get(i)
+        return v is None or v.present == 0 or (v.whole and v.increasing and v.distinct_first
+                                               == v.present_first)  # fmt: skip
+
+    def _aggregated(self) -> bool:
+        """Whether the counts of people in the table are counts of groups (mostly at least the
+        minimum), not a 1 or a 0 per person."""
+        for i in self.ctx.people_counts:
+            v = self.values.get(i)
+            if v is not None and v.present and v.distinct_first > 2:
+                return True
+        return self.ctx.row_counts
+
+    def _id_columns(self, rows: int) -> None:
+        for i, s in self.id_columns.items():
+            name = self.ctx.names[i]
+            if s.present == 0:
+                looks = rows == 0
+            else:
+                distinct = s.distinct_first >= 0.9 * s.present_first
+                looks = s.with_digit >= 0.5 * s.present or (distinct and s.present_first >= 3)
+                if key(name) in _AMBIGUOUS_ID_NAMES:
+                    # 'sample' may be a study's (discovery, stage 2): it takes more rows
+                    looks = s.present >= 10 and (distinct or s.with_digit >= 0.5 * s.present)
+            if looks:
+                self.ctx.sink.add(
+                    RULE_ID_COLUMN,
+                    Verdict.BLOCK,
+                    f"Column {name} holds identifiers of people: a table with one row per "
+                    "person is individual-level data, which never leaves the node. Release "
+                    "aggregates (counts, means) over groups of people instead.",
+                    Location(row=0, column=name),
+                )
+
+    def _genotypes(self, rows: int, people: list[int]) -> None:
+        kinds = {i: g.kind if g.kind != "codes" or g.saw_two else "binary"
+                 for i, g in self.geno.items()}  # fmt: skip
+        strong = [i for i, k in kinds.items() if k in ("codes", "dosage", "calls")]
+        weak = [i for i, k in kinds.items() if k in ("probability", "letters")]
+        binary = [i for i, k in kinds.items() if k == "binary"]
+        if rows == 0 or not kinds:
+            return
+        minimum = max(self.ctx.config.genotype_matrix_min_columns, 1)
+        columns = strong
+        enough = len(strong) >= minimum
+        if not enough and rows >= _MIN_ROWS and strong:
+            variant_names = any(_VARIANT_NAME.match(self.ctx.names[i].strip()) for i in strong)
+            enough = any(near(rows, n) for n in people) or variant_names or len(strong) >= 3
+        calls = [i for i in strong if kinds[i] == "calls"]
+        if not enough and calls and rows >= 10 and not self.ctx.people_counts:
+            enough = True
+        if not enough and len(strong) + len(weak) >= max(minimum, 10):
+            columns, enough = strong + weak, True  # probabilities or alleles per person
+        if not enough and len(binary) >= 50:
+            columns, enough = binary, True  # haplotypes (0/1 per chromosome copy)
+        if not enough:
+            return
+        names = [self.ctx.names[i] for i in columns]
+        self.ctx.sink.add(
+            RULE_GENOTYPES,
+            Verdict.BLOCK,
+            f"{len(columns)} column{'s' if len(columns) != 1 else ''} hold genotypes per person "
+            f"(0/1/2 codes, dosages or calls like 0/1 and AG), e.g. {', '.join(names[:5])}: "
+            "individual-level data, which never leaves the node. Release allele counts or "
+            "frequencies per variant instead.",
+            Location(row=0, column=names[0]),
+        )
+
+    def _vectors(self, rows: int, counted: bool) -> None:
+        """Rows of continuous numbers without labels: one row per person, as far as anyone
+        can tell."""
+        ctx = self.ctx
+        if counted or rows < _MIN_ROWS or (ctx.recognition and ctx.recognition.kind):
+            return
+        continuous = [
+            i for i, v in self.values.items()
+            if v.present >= 0.9 * v.rows and v.present_first
+            and v.distinct_first >= 0.9 * v.present_first and not v.whole
+            and not (v.increasing or v.decreasing)
+        ]  # fmt: skip
+        labels = [i for i in range(len(ctx.names)) if i not in self.values or
+                  self.values[i].present == 0]  # fmt: skip
+        pcs = [n for n in ctx.names if _PC.match(key(n))]
+        if not continuous or self._variant_rows():
+            return  # rows of variants (PCA loadings, effects): not people
+        names = ", ".join(ctx.names[i] for i in continuous[:4])
+        if (len(continuous) >= 2 and rows >= 100 and not labels) or (
+            len(pcs) >= 2 and rows >= _MIN_ROWS
+        ):
+            ctx.sink.add(
+                RULE_ONE_ROW,
+                Verdict.BLOCK,
+                f"Columns {names} hold continuous values on each of {rows:,} rows, with no "
+                "labels or counts: scores or coordinates per person (principal components, "
+                "UMAP, polygenic scores) are individual-level data. Release a plot, or means "
+                "per group with their counts, instead.",
+                Location(row=0, column=ctx.names[continuous[0]]),
+            )
+        elif not labels:
+            ctx.sink.add(
+                RULE_ONE_ROW,
+                Verdict.REVIEW,
+                f"Columns {names} hold continuous values on each of {rows:,} rows, with no "
+                "labels or counts: if each row is a person, this is individual-level data. A "
+                "reviewer must judge it; say in the request what a row is.",
+                Location(row=0, column=ctx.names[continuous[0]]),
             )
 
 
-def _masked(sample_id: str) -> str:
-    """A sample ID with its middle hidden, so reports do not repeat it."""
-    if len(sample_id) <= 4:
-        return sample_id[0] + "*" * (len(sample_id) - 1)
-    return sample_id[:2] + "*" * (len(sample_id) - 4) + sample_id[-2:]
+def _counts_name(name: str) -> bool:
+    from airlock.checks.tables import count_name
+
+    return count_name(name)
+
+
+def _numeric_name(name: str) -> bool:
+    from airlock.checks.tables import numeric_field_name
+
+    return numeric_field_name(name)
+
+
+def _all_missing(chunk: Chunk, i: int) -> bool:
+    texts = chunk.texts(i)
+    if texts is None:
+        return bool(np.all(np.isnan(chunk.numbers(i))))
+    values = {str(v).strip().lower() for v in pc.unique(texts).to_pylist() if v is not None}
+    return values <= _MISSING
+
+
+def _genotype_kind(chunk: Chunk, i: int) -> str | None:
+    """codes (0/1/2 with missing codes), dosage (floats 0-2 near whole numbers) or calls
+    (0/1, A/G, AG), from one chunk of a column; None for anything else."""
+    n = len(chunk)
+    if n == 0:
+        return None
+    numbers = chunk.numbers(i)
+    present = numbers[~np.isnan(numbers)]
+    texts = chunk.texts(i)
+    if texts is not None:
+        valid = pc.drop_null(texts)
+        if len(valid) == 0:
+            return None
+        if present.size < len(valid):  # some cells are not numbers
+            if _share(valid, _GT_CALL) >= 0.9:
+                return "calls"
+            if _share(valid, _NUCLEOTIDES) >= 0.9 and _share(valid, _HOMOZYGOUS) >= 0.2:
+                return "calls"
+            if _share(valid, r"^[ACGTN0]$") >= 0.9:
+                return "letters"  # one allele per cell, as in a .ped file
+            other = pc.filter(
+                valid, pc.invert(pc.match_substring_regex(valid, r"^\s*[-+]?[0-9.]+\s*$"))
+            )
+            others = {str(v).strip().lower() for v in pc.unique(other).to_pylist()}
+            if not others <= _MISSING:
+                return None
+    if present.size == 0:
+        return None
+    if np.all(np.isin(present, (0.0, 1.0, 2.0, -1.0, -9.0))):
+        return "codes" if len(np.unique(present[present >= 0])) >= 2 else None
+    if present.min() < 0 or not np.any(present != np.round(present)):
+        return None
+    near_whole = np.abs(present - np.round(present)) < 0.1
+    if present.max() <= 2.0001 and present.max() > 1.5 and near_whole.mean() >= 0.5:
+        return "dosage"
+    if present.max() <= 1.0001 and ((present < 0.05) | (present > 0.95)).mean() >= 0.6:
+        return "probability"  # genotype probabilities (IMPUTE's .gen)
+    return None
+
+
+def _share(array, pattern: str) -> float:
+    if len(array) == 0:
+        return 0.0
+    return (pc.sum(pc.match_substring_regex(array, pattern)).as_py() or 0) / len(array)
+
+
+def locate(raw: bytes, offset: int, delimiter: str | None, cache: dict | None = None
+           ) -> tuple[int, int | None]:  # fmt: skip
+    """(0-based data row within the chunk, column position) of a byte offset in delimited
+    text (blank lines are not rows). With ``cache`` (a chunk's), the line starts are found
+    once, so locating many offsets costs a search each."""
+    if cache is None:
+        cache = {}
+    if "lines" not in cache:
+        arr = np.frombuffer(raw, dtype=np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        blank = np.zeros(len(ends), dtype=np.int64)
+        if b"\n\n" in raw or b"\n\r\n" in raw:
+            starts = np.concatenate(([0], ends[:-1] + 1))
+            length = ends - starts
+            empty = (length == 0) | ((length == 1) & (arr[np.maximum(ends - 1, 0)] == 13))
+            blank = np.cumsum(empty)
+        cache["lines"] = (ends, blank)
+    ends, blank = cache["lines"]
+    line = int(np.searchsorted(ends, offset))  # lines ending before the offset
+    row = line - (int(blank[line - 1]) if line else 0)
+    line_start = int(ends[line - 1]) + 1 if line else 0
+    before = raw[line_start:offset]
+    if delimiter is None:
+        fields = before.split()
+        return row, len(fields) - (0 if not before or before[-1:].isspace() else 1)
+    sep = delimiter.encode()
+    if b'"' not in before:
+        return row, before.count(sep)
+    text = before.decode("utf-8", "replace")
+    fields = next(csv.reader(io.StringIO(text), delimiter=delimiter), [""])
+    return row, len(fields) - 1
 
 
 def table_rules(ctx: TableContext) -> Iterator[object]:
     yield IndividualRules(ctx)
-
-
-def find_sample_ids(
-    text: str, ids: frozenset[str], sink: FindingSink, line: int, column: str | None = None
-) -> None:
-    """Words of free text equal to a sample ID (text files, notebooks, SVG)."""
-    usable = matchable_ids(ids)
-    if not usable:
-        return
-    for lineno, line_text in enumerate(text.splitlines(), start=line):
-        for word in re.findall(r"[\w.:-]+", line_text):
-            if word in usable:
-                sink.add(
-                    RULE_SAMPLE_ID,
-                    Verdict.BLOCK,
-                    "This text contains a sample ID of a dataset on this node; text that names "
-                    "people is individual-level data. Remove it.",
-                    Location(row=lineno, column=column, value=_masked(word)),
-                )

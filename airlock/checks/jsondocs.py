@@ -1,29 +1,38 @@
-"""JSON documents and Jupyter notebooks.
+"""JSON documents, Jupyter notebooks and HTML.
 
-JSON that holds a table (a list of records, pandas' ``split``/``table``/``columns`` layouts, or
-JSON Lines) goes through every table rule; any other JSON has its keys and strings scanned for
-identifiers and sample IDs. Notebooks always need a reviewer; their code and outputs are
-scanned with the text rules, and the HTML tables in their outputs (DataFrames) with the table
-rules. Both are parsed whole, so they are limited to ``max_parse_bytes``.
+JSON that holds a table (a list of records, a list of lists, pandas' ``split``/``table``/
+``columns`` layouts, JSON Lines) goes through every table rule; so do the tables nested
+anywhere in another document (lists of records or of lists, objects of equal-length lists,
+objects of many scalars such as ``{"P0001": "AG", ...}``), and the rest of the document is
+scanned as text. Notebooks always need a reviewer; their code and outputs are scanned as text,
+and the tables in their outputs (HTML DataFrames, printed tables) checked as tables. HTML
+documents always need a reviewer; scripts and embedded objects block; their tables are
+checked. All are parsed whole, so they are limited to ``max_parse_bytes``.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
+from collections.abc import Iterator
 
 import pandas as pd
 
-from airlock.checks.cells import Chunk, plain_columns
+from airlock.checks.cells import arrow_table, chunk_of, plain_columns
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Verdict
 from airlock.checks.reading import Unreadable
 from airlock.checks.tabular import check_table
-from airlock.checks.text import scan_text
+from airlock.checks.text import check_tables_in, scan_text
 
 RULE_NOTEBOOK = "notebook"
 RULE_ACTIVE = "active-content"
+RULE_HTML = "html"
+
+#: an object with at least this many scalar members is read as a two-column table
+_MANY = 10
 
 
 def parse_json(data: bytes, encoding: str) -> object:
@@ -47,10 +56,24 @@ def parse_json(data: bytes, encoding: str) -> object:
         raise Unreadable("the JSON is nested too deeply to check") from None
 
 
+def _scalar(value: object) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
 def as_table(doc: object) -> pd.DataFrame | None:
-    """A DataFrame when the document is a table in one of pandas' JSON layouts."""
+    """A DataFrame when the document is a table in one of pandas' JSON layouts, a list of
+    lists, or an object of many scalars."""
     if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
         return pd.DataFrame.from_records(doc)
+    rows = isinstance(doc, list) and len(doc) >= 2 and all(isinstance(r, list) for r in doc)
+    if rows and all(all(_scalar(v) for v in r) for r in doc):
+        return pd.DataFrame(doc, columns=[str(j + 1) for j in range(max(map(len, doc)))])
+    if (
+        isinstance(doc, list)
+        and len(doc) >= _MANY
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in doc)
+    ):
+        return pd.DataFrame({"value": doc})
     if isinstance(doc, dict):
         if isinstance(doc.get("data"), list) and isinstance(doc.get("columns"), list):
             try:
@@ -60,24 +83,55 @@ def as_table(doc: object) -> pd.DataFrame | None:
         if isinstance(doc.get("data"), list) and isinstance(doc.get("schema"), dict):
             return as_table(doc["data"])
         values = list(doc.values())
-        if values and all(isinstance(v, list) for v in values) and len(set(map(len, values))) == 1:
+        lists = values and all(isinstance(v, list) for v in values)
+        if lists and len(set(map(len, values))) == 1 and all(_scalar(x) for v in values for x in v):
             return pd.DataFrame(doc)
         if values and all(isinstance(v, dict) for v in values):
             inner = list(values[0])
-            if all(list(v) == inner for v in values):
+            if all(list(v) == inner for v in values) and all(
+                _scalar(x) for v in values for x in v.values()
+            ):
                 return pd.DataFrame(doc)
+        numbers = [v for v in values if v is not None]
+        if numbers and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers
+        ):
+            return pd.DataFrame([doc])  # results as one row: {"PC1": 0.12, ...}, {"n": 5000}
+        if len(values) >= _MANY and all(_scalar(v) for v in values):
+            return pd.DataFrame({"key": list(doc), "value": values})
     return None
 
 
+def nested_tables(doc: object, path: str = "") -> Iterator[tuple[str, pd.DataFrame]]:
+    """(where, table) for every table inside a document that is not one itself."""
+    table = as_table(doc) if path else None
+    if table is not None:
+        yield path, table
+        return
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if not _scalar(v):
+                yield from nested_tables(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            if not _scalar(v):
+                yield from nested_tables(v, f"{path}[{i}]")
+
+
 def check_frame(
-    frame: pd.DataFrame, context: CheckContext, sink: FindingSink, *, where: str = ""
+    frame: pd.DataFrame,
+    context: CheckContext,
+    sink: FindingSink,
+    *,
+    where: str = "",
+    what: str = "the table",
 ) -> None:
-    """All table rules on an in-memory table (JSON, notebook output), with its index."""
-    names = [_column_name(c) for c in frame.columns]
-    frame = plain_columns(frame)
+    """All table rules on an in-memory table (JSON, HTML, notebook output)."""
+    names = [_column_name(c) or f"column {j + 1}" for j, c in enumerate(frame.columns)]
+    table = arrow_table(plain_columns(frame))
     before, sink.where = sink.where, where
     try:
-        check_table(names, [Chunk(frame, 1)], context, sink)
+        check_table(names, [chunk_of(table)], context, sink, delimiter=",", what=what)
     finally:
         sink.where = before
 
@@ -94,9 +148,48 @@ def check_json(data: bytes, encoding: str, context: CheckContext, sink: FindingS
     doc = parse_json(data, encoding)
     table = as_table(doc)
     if table is not None:
-        check_frame(table, context, sink)
+        check_frame(table, context, sink, what="the JSON table")
         return
     scan_text(data, data.decode(encoding), 1, context, sink)
+    found = 0
+    for where, frame in nested_tables(doc):
+        check_frame(frame, context, sink, what=f"the table at {where}")
+        found += 1
+    if not found:
+        sink.unrecognised(
+            "the JSON document",
+            "it holds no table, and JSON documents of other shapes are not a registered kind",
+        )
+
+
+# -- HTML ---------------------------------------------------------------------------------------
+
+_ACTIVE_HTML = re.compile(
+    r"<\s*(script|iframe|object|embed|applet|form|base|meta\s+http-equiv)\b|\son\w+\s*=|"
+    r"javascript:|<\s*link\b[^>]*\bhref\s*=\s*[\"']?\s*(https?:)?//",
+    re.I,
+)
+
+
+def check_html(data: bytes, encoding: str, context: CheckContext, sink: FindingSink) -> None:
+    """HTML: active content blocks, tables are checked, and a reviewer always looks."""
+    html = data.decode(encoding)
+    if m := _ACTIVE_HTML.search(html):
+        sink.add(
+            RULE_ACTIVE,
+            Verdict.BLOCK,
+            f"The HTML contains active content ({m.group().strip()[:40]}): it can run code or "
+            "fetch data when opened. Release tables as CSV and text as Markdown instead.",
+        )
+    text = re.sub(r"<[^>]+>", " ", html)
+    scan_text(text.encode("utf-8"), text, 1, context, sink)
+    if "<table" in html.lower():
+        _html_tables(html, context, sink, "")
+    sink.unrecognised(
+        "the HTML document",
+        "HTML is not a registered kind of output: a reviewer must look at it as a browser "
+        "shows it. Release tables as CSV and text as Markdown instead",
+    )
 
 
 # -- notebooks ----------------------------------------------------------------------------------
@@ -125,6 +218,7 @@ def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: Find
             outputs += 1
             where = f"cell {i} output {j}"
             _scan(_text(output.get("text")), context, sink, where)
+            _text_tables(_text(output.get("text")), context, sink, where)
             _scan("\n".join(_text(t) for t in output.get("traceback") or []), context, sink, where)
             bundle = output.get("data") if isinstance(output.get("data"), dict) else {}
             for mime, value in bundle.items():
@@ -145,6 +239,8 @@ def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: Find
                 elif mime.startswith("text/") or mime.endswith("json"):
                     text = _text(value) if mime.startswith("text/") else json.dumps(value)
                     _scan(text, context, sink, where)
+                    if mime == "text/plain" and "text/html" not in bundle:
+                        _text_tables(text, context, sink, where)
     sink.add(
         RULE_NOTEBOOK,
         Verdict.REVIEW,
@@ -158,6 +254,15 @@ def _scan(text: str, context: CheckContext, sink: FindingSink, where: str) -> No
         scan_text(text.encode("utf-8"), text, 1, context, sink, column=where)
 
 
+def _text_tables(text: str, context: CheckContext, sink: FindingSink, where: str) -> None:
+    if text:
+        before, sink.where = sink.where, where
+        try:
+            check_tables_in(text, 1, context, sink)
+        finally:
+            sink.where = before
+
+
 def _html_tables(html: str, context: CheckContext, sink: FindingSink, where: str) -> None:
     try:
         with warnings.catch_warnings():
@@ -166,4 +271,5 @@ def _html_tables(html: str, context: CheckContext, sink: FindingSink, where: str
     except (ValueError, ImportError):
         return
     for k, table in enumerate(tables, start=1):
-        check_frame(table, context, sink, where=f"{where} table {k}")
+        where_k = f"{where} table {k}" if where else ""
+        check_frame(table, context, sink, where=where_k, what=f"HTML table {k}")

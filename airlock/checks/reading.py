@@ -7,22 +7,28 @@ problem is raised as :class:`Unreadable`, which the caller turns into a BLOCK fi
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import dataclasses
+import functools
 import io
+import itertools
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
-from airlock.checks.cells import Chunk
+from airlock.checks.cells import Chunk, arrow_table, plain_columns
 
 #: bytes read at a time; a chunk of a table is about this big
-BLOCK_BYTES = 4 * 1024 * 1024
+BLOCK_BYTES = 8 * 1024 * 1024
 
 
 class Unreadable(Exception):
@@ -64,12 +70,25 @@ def open_no_follow(path: str | os.PathLike) -> tuple[BinaryIO, os.stat_result]:
     return os.fdopen(fd, "rb"), info
 
 
-@dataclasses.dataclass
 class TextBlock:
-    text: str
-    first_line: int  # 1-based line number of the block's first line
-    lines: int  # newlines in the block
-    raw: bytes = b""  # the undecoded bytes
+    """Whole lines of a file: the bytes, and the text decoded on first use (a table's rows
+    are parsed from the bytes, which pyarrow validates as UTF-8 itself)."""
+
+    def __init__(self, raw: bytes, first_line: int, encoding: str, text: str | None = None):
+        self.raw = raw
+        self.first_line = first_line  # 1-based line number of the block's first line
+        self.lines = raw.count(b"\n")  # newlines in the block
+        self.encoding = encoding
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            try:
+                self._text = self.raw.decode(self.encoding)
+            except UnicodeDecodeError as e:
+                raise NotUtf8(self.first_line + self.raw.count(b"\n", 0, e.start)) from None
+        return self._text
 
 
 def iter_text_blocks(
@@ -78,11 +97,12 @@ def iter_text_blocks(
     encoding: str,
     max_line_bytes: int,
     quoted: bool,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[TextBlock]:
     """Blocks of whole lines (of whole records when ``quoted``: a newline inside double quotes
     does not end a record). A byte-order mark at the start is dropped."""
+    block_bytes = block_bytes or BLOCK_BYTES
     carry = b""
     line = 1
     first = True
@@ -98,6 +118,13 @@ def iter_text_blocks(
         if not data:
             if buf:
                 _check_line_lengths(buf, line, max_line_bytes)
+                if quoted and buf.count(b'"') % 2:
+                    # quotes pair from the start: the last one is never closed
+                    opened = line + buf.count(b"\n", 0, buf.rfind(b'"'))
+                    raise Unreadable(
+                        f"a quote opened on line {opened} is never closed; fix the quoting",
+                        line=opened,
+                    )
                 yield _decode(buf, encoding, line)
             return
         cut = _record_end(buf, quoted)
@@ -150,11 +177,7 @@ def _check_line_lengths(buf: bytes, first_line: int, limit: int) -> None:
 
 
 def _decode(buf: bytes, encoding: str, line: int) -> TextBlock:
-    try:
-        text = buf.decode(encoding)
-    except UnicodeDecodeError as e:
-        raise NotUtf8(line + buf.count(b"\n", 0, e.start)) from None
-    return TextBlock(text, line, buf.count(b"\n"), buf)
+    return TextBlock(buf, line, encoding)
 
 
 # -- delimited tables ---------------------------------------------------------------------------
@@ -167,7 +190,7 @@ class DelimitedTable:
     names: list[str]
     has_header: bool
     preamble: str  # leading '##' lines and the header line, for text scanning
-    chunks: Iterator[Chunk]
+    chunks: Iterable[Chunk]
 
 
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
@@ -209,7 +232,7 @@ def read_delimited(
     )
     first = next(blocks, None)
     if first is None:
-        return DelimitedTable([], False, "", iter(()))
+        return DelimitedTable([], False, "", ())
     text = first.text
     # leading '##' (or '# ') lines are a preamble, not part of the table
     offset = 0
@@ -245,50 +268,136 @@ def read_delimited(
     first_data = text[data_start:]
     first_line = first.first_line + text.count("\n", 0, data_start)
 
-    def chunks() -> Iterator[Chunk]:
-        row = 1
-        raw = first.raw[len(preamble.encode(encoding)) :]
-        pending = [TextBlock(first_data, first_line, first_data.count("\n"), raw)]
-        for block in _chain(pending, blocks):
-            if not block.text.strip():
-                continue
-            frame = _parse_block(block, names, width, delimiter, decimal, row)
-            yield Chunk(frame, row, block.raw)
-            row += len(frame)
-
-    return DelimitedTable(names, has_header, preamble, chunks())
+    raw = first.raw[len(preamble.encode(encoding)) :]
+    pending = [TextBlock(raw, first_line, encoding, first_data)]
+    parse = functools.partial(_parse_block, width=width, delimiter=delimiter, decimal=decimal,
+                              encoding=encoding)  # fmt: skip
+    chunks = Chunks(itertools.chain(pending, blocks), parse)
+    return DelimitedTable(names, has_header, preamble, chunks)
 
 
-def _chain(first: list[TextBlock], rest: Iterator[TextBlock]) -> Iterator[TextBlock]:
-    yield from first
-    yield from rest
+class Chunks:
+    """The chunks of a delimited table, each block parsed in a worker thread while the rules
+    read the one before (pyarrow releases the GIL). After :meth:`select`, later blocks are
+    parsed into the chosen columns only (the others are null columns), and a chunk is parsed
+    again whole when a rule asks for it (:meth:`Chunk.whole`)."""
+
+    def __init__(self, blocks: Iterator[TextBlock], parse: Callable[..., pa.Table]) -> None:
+        self.blocks = blocks
+        self.parse = parse
+        self.columns: frozenset[int] | None = None
+
+    def select(self, columns: Iterable[int]) -> None:
+        self.columns = frozenset(columns)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="airlock-parse") as pool:
+            ahead: tuple[TextBlock, concurrent.futures.Future] | None = None
+            row = 1
+            for block in self.blocks:
+                if not block.raw.strip():
+                    continue
+                submitted = (block, pool.submit(self.parse, block, columns=self.columns))
+                if ahead is not None:
+                    chunk = self._chunk(*ahead, row)
+                    row += len(chunk)
+                    yield chunk
+                ahead = submitted
+            if ahead is not None:
+                yield self._chunk(*ahead, row)
+
+    def _chunk(self, block: TextBlock, future: concurrent.futures.Future, row: int) -> Chunk:
+        table = future.result()
+        chunk = Chunk(table, row, block.raw)
+        if table.num_columns and any(pa.types.is_null(t) for t in table.schema.types):
+            chunk.reparse = functools.partial(self.parse, block, columns=None)
+        return chunk
 
 
 _PANDAS_LINE = re.compile(r"line (\d+), saw (\d+)")
+_SPACES = re.compile(rb"[ \t]+")
+_EDGE_SPACES = re.compile(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)")
 
 
 def _parse_block(
     block: TextBlock,
-    names: list[str],
+    *,
     width: int,
     delimiter: str | None,
     decimal: str,
-    first_row: int,
+    encoding: str,
+    columns: frozenset[int] | None = None,
+) -> pa.Table:
+    """One block of whole records as an Arrow table (pyarrow's multithreaded CSV parser), only
+    ``columns`` converted when given (the others null); a block it refuses is parsed again with
+    pandas, which says where and why."""
+    data = block.raw
+    if delimiter is None:  # runs of whitespace (plink 1.9): one tab each
+        data = _SPACES.sub(b"\t", _EDGE_SPACES.sub(b"", data))
+    names = [str(j) for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                encoding="utf8" if encoding == "utf-8" else encoding,
+                block_size=max(1 << 20, len(data) // 4 + 1),
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter or "\t",
+                newlines_in_values=b'"' in data,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                decimal_point=decimal,
+                auto_dict_encode=True,  # labels repeat: cheaper to parse, cast when read
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                include_columns=None if columns is None else [names[j] for j in sorted(columns)],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        frame = _parse_block_pandas(block, width, delimiter, decimal)
+        return arrow_table(plain_columns(frame))
+    if columns is None:
+        return table
+    rows = table.num_rows
+    arrays = [table.column(names[j]) if j in columns else pa.nulls(rows) for j in range(width)]
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _read_csv_pandas(block: TextBlock, width: int, delimiter: str | None, decimal: str
+                     ) -> pd.DataFrame:  # fmt: skip
+    return pd.read_csv(
+        io.StringIO(block.text),
+        sep=delimiter if delimiter is not None else r"\s+",
+        header=None,
+        names=range(width),
+        index_col=False,
+        decimal=decimal,
+        quotechar='"',
+        skip_blank_lines=True,
+        engine="c",
+        low_memory=False,
+        on_bad_lines="error",
+    )
+
+
+def _parse_block_pandas(
+    block: TextBlock, width: int, delimiter: str | None, decimal: str
 ) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            io.StringIO(block.text),
-            sep=delimiter if delimiter is not None else r"\s+",
-            header=None,
-            names=range(width),
-            index_col=False,
-            decimal=decimal,
-            quotechar='"',
-            skip_blank_lines=True,
-            engine="c",
-            low_memory=False,
-            on_bad_lines="error",
-        )
+        with warnings.catch_warnings():
+            # more fields than the header on the first line: pandas would drop some (an error)
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return _read_csv_pandas(block, width, delimiter, decimal)
+    except pd.errors.ParserWarning:
+        raise Unreadable(
+            f"a line near line {block.first_line} has more fields than the header has "
+            f"({width}); a reviewer cannot tell which column a value belongs to. Quote values "
+            "that contain the delimiter",
+            line=block.first_line,
+        ) from None
     except pd.errors.ParserError as e:
         m = _PANDAS_LINE.search(str(e))
         if m:
@@ -304,6 +413,10 @@ def _parse_block(
                 f"a quote opened near line {block.first_line} is never closed; fix the quoting",
                 line=block.first_line,
             ) from None
-        raise Unreadable(f"it cannot be parsed as a table near row {first_row}: {e}") from None
+        raise Unreadable(
+            f"it cannot be parsed as a table near line {block.first_line}: {e}"
+        ) from None
     except (ValueError, OverflowError, MemoryError) as e:
-        raise Unreadable(f"it cannot be parsed as a table near row {first_row}: {e}") from None
+        raise Unreadable(
+            f"it cannot be parsed as a table near line {block.first_line}: {e}"
+        ) from None

@@ -14,6 +14,7 @@ from airlock.checks.context import CheckContext
 from airlock.checks.dispatch import check_open_file
 from airlock.checks.findings import FileReport, Finding, FindingSink, Location, Verdict
 from airlock.checks.reading import NotUtf8, Unreadable, open_no_follow
+from airlock.checks.size import check_size
 
 _log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def check_file(
                     f"This file cannot be checked: {e.reason}.",
                     Location(row=row) if row is not None else None,
                 )
+                check_size(info.st_size, context.config, sink)
             except Exception as e:  # deny by default: whatever stops a check blocks the file
                 _log.warning("check of %s stopped: %s", shown, e, exc_info=True)
                 sink.add(
@@ -78,4 +80,4 @@ def check_file(
                     f"This file cannot be checked ({type(e).__name__}: {e}); a file the checks "
                     "cannot read cannot leave the node. Save it again in a plain format.",
                 )
-            return FileReport(shown, sink.findings(), sink.tables())
+            return FileReport(shown, sink.findings(), sink.tables(), sink.reviewer_findings())

@@ -1,5 +1,7 @@
 """Size limits: what a reviewer can actually look at [OpenSAFELY: 16 MB per file, 5,000 rows
-per table]."""
+per table], except for recognised genome-wide summary statistics, which are streamed and
+checked row by row at any size up to ``max_summary_statistics_bytes``: size alone never blocks
+them, and never blocks anything else either (a large file needs a reviewer's close look)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,26 @@ RULE = "file-size"
 RULE_ROWS = "table-rows"
 
 
+def summary_statistics(sink: FindingSink) -> bool:
+    """Whether every part of the file was recognised as genome-wide summary statistics."""
+    return bool(sink.parts) and all(p.kind and p.summary_statistics for p in sink.parts)
+
+
 def check_size(size: int, config: AirlockConfig, sink: FindingSink) -> None:
-    if config.max_file_bytes and size > config.max_file_bytes:
+    """After the file's content was checked (so its kind is known)."""
+    if summary_statistics(sink):
+        limit = config.max_summary_statistics_bytes
+        what = "recognised summary statistics are accepted up to"
+    else:
+        limit = config.max_file_bytes
+        what = "files that are not recognised summary statistics are checked by eye up to"
+    if limit and size > limit:
         sink.add(
             RULE,
-            Verdict.BLOCK,
-            f"The file is {_mb(size)}, more than the {_mb(config.max_file_bytes)} allowed per "
-            "file: no reviewer can check that much. Release a smaller summary (fewer rows or "
-            "columns, or split it by topic).",
+            Verdict.REVIEW,
+            f"The file is {_mb(size)}; {what} {_mb(limit)}, so a reviewer must look at it "
+            "closely. Release a smaller summary (fewer rows or columns, or split it by topic) "
+            "if you can.",
         )
 
 

@@ -1,17 +1,28 @@
-"""Free text (plain text, Markdown, logs, model summaries): identifiers, sample IDs and the
-residual degrees of freedom printed by statsmodels and R. Locations are line numbers."""
+"""Free text (plain text, Markdown, LaTeX, logs, model summaries): identifiers, sample IDs, VCF
+records, encoded blobs, the residual degrees of freedom printed by statsmodels and R, and the
+tables inside (airlock.checks.embedded), which go through the table rules. Locations are line
+numbers.
+
+Text is a recognised kind (methods, notes, logs); each table inside it is recognised or not on
+its own, as if it were a CSV file.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
+import pyarrow as pa
+
+from airlock.checks import content
+from airlock.checks.cells import Chunk
 from airlock.checks.context import CheckContext
+from airlock.checks.embedded import TextTable, find_tables
 from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.identifiers import find_identifiers
-from airlock.checks.individuals import find_sample_ids
+from airlock.checks.models import RULE_DOF, dof_in_text, dof_message
 from airlock.checks.reading import iter_text_blocks
-from airlock.checks.tables import RULE_DOF, dof_in_text, dof_message
+from airlock.checks.tables import RULE_MIN_CELL, counts_in_text
 
 
 def scan_text(
@@ -22,13 +33,33 @@ def scan_text(
     sink: FindingSink,
     *,
     column: str | None = None,
-) -> None:
-    """Apply the free-text rules to one block; ``raw`` is ``text`` before decoding."""
+) -> list[int]:
+    """Apply the free-text rules to one block; ``raw`` is ``text`` before decoding. Returns
+    the residual degrees of freedom printed in it."""
     for hit in find_identifiers(raw):
         line = first_line + raw.count(b"\n", 0, hit.start)
         sink.add(hit.rule, hit.verdict, hit.message(), Location(line, column, hit.masked))
-    find_sample_ids(text, context.sample_ids, sink, first_line, column)
+    matcher = content.context_matcher(context)
+    for found in content.scan(raw, matcher):
+        line = first_line + raw.count(b"\n", 0, found.start)
+        message = found.message
+        if found.rule == content.RULE_SAMPLE_ID:
+            message = content.sample_id_message("This text contains")
+        sink.add(found.rule, Verdict.BLOCK, message, Location(line, column, found.value))
+    t = context.config.min_cell_count
+    for offset, n in counts_in_text(text):
+        if 0 < n < t:
+            line = first_line + text.count("\n", 0, offset)
+            sink.add(
+                RULE_MIN_CELL,
+                Verdict.BLOCK,
+                f"The text says {n} people (or events), below the minimum of {t}. Merge small "
+                "groups, or leave the count out.",
+                Location(line, column, str(n)),
+            )
+    dofs = []
     for offset, dof in dof_in_text(raw):
+        dofs.append(dof)
         if dof < context.config.min_residual_dof:
             line = first_line + raw.count(b"\n", 0, offset)
             sink.add(
@@ -37,6 +68,39 @@ def scan_text(
                 dof_message(dof, context.config.min_residual_dof),
                 Location(line, column, str(dof)),
             )
+    return dofs
+
+
+def check_tables_in(
+    text: str, first_line: int, context: CheckContext, sink: FindingSink,
+    dofs: Iterable[int] = (),
+) -> int:  # fmt: skip
+    """The table rules on every table inside ``text``; returns how many there were."""
+    from airlock.checks.tabular import check_table
+
+    found = 0
+    for table in find_tables(text, first_line):
+        names, chunk = table_chunk(table)
+        check_table(names, [chunk], context, sink, delimiter=",", what=table.what,
+                    known_dof=dofs)  # fmt: skip
+        found += 1
+    return found
+
+
+def table_chunk(table: TextTable):
+    """A table found in text as column names and one chunk of typed columns."""
+    from airlock.checks.tabular import _typed
+
+    width = max([len(table.names), *(len(r) for r in table.rows)])
+    names = list(table.names)
+    if len(names) < width:  # R prints row names under no header
+        names = [""] * (width - len(names)) + names
+    names = [n if n else f"column {j + 1}" for j, n in enumerate(names)]
+    rows = [list(r) + [None] * (width - len(r)) for r in table.rows]
+    arrays = [pa.array([r[j] for r in rows], type=pa.string()) for j in range(width)]
+    typed = _typed(pa.Table.from_arrays(arrays, names=[str(j) for j in range(width)]))
+    # the text around it was scanned already: no bytes to scan again
+    return names, Chunk(typed, 1, b"")
 
 
 def check_text(
@@ -54,4 +118,6 @@ def check_text(
         quoted=False,
         on_bytes=on_bytes,
     ):
-        scan_text(block.raw, block.text, block.first_line, context, sink)
+        dofs = scan_text(block.raw, block.text, block.first_line, context, sink)
+        check_tables_in(block.text, block.first_line, context, sink, dofs)
+    sink.recognised("the text", "text")

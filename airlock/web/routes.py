@@ -397,9 +397,11 @@ def audit_page(request: Request, web: WebDep, after: int = 0):
 @router.get("/config", response_class=HTMLResponse)
 def config_page(request: Request, web: WebDep):
     permissions.check_user_can_configure(web.user)
-    low, high = AirlockConfig.bounds("max_file_bytes")
     bounds = {name: AirlockConfig.bounds(name) for name in AirlockConfig.ADMIN_SETTINGS}
-    bounds["max_file_mb"] = (max(1, low // MiB), high // MiB)
+    for mb, name in (("max_file_mb", "max_file_bytes"),
+                     ("max_summary_statistics_mb", "max_summary_statistics_bytes")):  # fmt: skip
+        low, high = AirlockConfig.bounds(name)
+        bounds[mb] = (max(1, low // MiB), high // MiB)
     hub = request.app.state.hub_groups
     members = sorted(hub.members(reviewers.GROUP)) if hub is not None else []
     self_made = web.airlock.self_appointed_reviewers(web.user)
@@ -437,6 +439,7 @@ def config_update(
     approvals_required: Annotated[int, Form()],
     max_file_mb: Annotated[int, Form()],
     max_files_per_request: Annotated[int, Form()],
+    max_summary_statistics_mb: Annotated[int | None, Form()] = None,
     csrf: Annotated[str, Form()] = "",
 ):
     """Validated by set_config, through the one declaration of the limits (422 when out of
@@ -447,6 +450,11 @@ def config_update(
         approvals_required=approvals_required,
         max_file_bytes=max_file_mb * MiB,
         max_files_per_request=max_files_per_request,
+        **(
+            {"max_summary_statistics_bytes": max_summary_statistics_mb * MiB}
+            if max_summary_statistics_mb is not None
+            else {}
+        ),
     )
     return RedirectResponse(f"{web.prefix}config", status_code=303)
 

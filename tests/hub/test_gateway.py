@@ -72,7 +72,7 @@ print(json.dumps({
 """
 )
 
-#: the same counts on a LocalCluster in the server; its dashboard through the hub's proxy
+#: the same counts on a LocalCluster in the server; its dashboard through the server's narrow route
 LOCAL_KERNEL = (
     """
 import httpx, os, tresor
@@ -83,8 +83,11 @@ client = tresor.cluster(gateway=False)
 token = os.environ["JUPYTERHUB_API_TOKEN"]
 auth = {"Authorization": f"token {token}"}
 page = httpx.get(HUB + client.dashboard_link.lstrip("/"), headers=auth)
+generic = client.dashboard_link.replace("/tresor/dask/", "/proxy/")
+closed = httpx.get(HUB + generic.lstrip("/"), headers=auth)
 print(json.dumps({"dashboard": client.dashboard_link, "dashboard_status": page.status_code,
-                  "dashboard_is_dask": "Dask" in page.text}))
+                  "dashboard_is_dask": "Dask" in page.text, "generic": generic,
+                  "generic_status": closed.status_code}))
 """
 )
 
@@ -211,10 +214,12 @@ def test_gateway_cluster__two_workers_count_alleles_like_local_cluster_and_bcfto
         assert info["kernel_pid"] not in [pid for pid, _ in parents]
     assert info["dashboard"] == f"{PREFIX}/clusters/{info['cluster']}/status"
     assert info["dashboard_status"] == 200
-    # the server's generic /proxy/<port>/ route is closed (tresor.node.lockdown): a LocalCluster's
-    # dashboard is not served through the hub; a gateway cluster's is (above)
-    assert local_info["dashboard"].startswith("/user/dana/proxy/")
-    assert local_info["dashboard_status"] == 403 and not local_info["dashboard_is_dask"]
+    # a LocalCluster's dashboard comes through the server's narrow route (tresor.lab.dashboards),
+    # while the generic /proxy/<port>/ route to the same port stays closed (tresor.node.lockdown)
+    assert local_info["dashboard"].startswith("/user/dana/tresor/dask/")
+    assert local_info["dashboard_status"] == 200 and local_info["dashboard_is_dask"]
+    assert local_info["generic"].startswith("/user/dana/proxy/")
+    assert local_info["generic_status"] in (403, 404)
 
     # workers receive the dataset through a read-only store; its files have no write bits
     assert info["write_through_store"].startswith("ValueError: store was opened in read-only")

@@ -562,7 +562,7 @@ def test_airlock_api__approvals_required_is_configurable_never_below_two(service
 
 def test_airlock_api__size_limit_and_missing_files(service):
     api, _, settings = service
-    api.as_("admin1").patch("/config", json={"max_file_bytes": 100})
+    api.as_("admin1").patch("/config", json={"max_summary_statistics_bytes": 100})
     rid, _ = _new_request(api, settings, files={})
     write_workspace_file(settings, "researcher1", "big.csv", b"x" * 101)
     body = {"description": "d", "disclosure_control": "c"}
@@ -581,19 +581,30 @@ def test_airlock_api__size_limit_and_missing_files(service):
     assert api.as_("researcher1").post(f"/requests/{rid}/submit").status_code == 409  # no files
 
 
-def test_airlock_api__one_file_size_limit_refuses_and_blocks(service):
-    """max_file_bytes is one setting: files above it are refused when added, and the checks
-    block a file above it (when an admin lowers it after the file was added)."""
+def test_airlock_api__size_limits_refuse_the_largest_and_review_the_large(service):
+    """Two limits: files above max_summary_statistics_bytes are refused when added; other
+    files above max_file_bytes need review (the checks apply the limit in force, also when an
+    admin lowers it after the file was added), recognised summary statistics do not, and size
+    alone never blocks."""
     api, _, settings = service
-    rid, _ = _new_request(api, settings)  # TABLE: 58 bytes, passes
-    [f] = api.as_("researcher1").get(f"/requests/{rid}").json()["files"]
-    assert f["verdict"] == "pass" and f["size"] == len(TABLE)
-    assert api.as_("admin1").patch("/config", json={"max_file_bytes": 50}).status_code == 200
+    counts = b"group,n\na,20\nb,25\n"
+    rid, _ = _new_request(api, settings, files={"freq.csv": TABLE, "counts.csv": counts})
+    files = api.as_("researcher1").get(f"/requests/{rid}").json()["files"]
+    assert {f["name"]: f["verdict"] for f in files} == {"freq.csv": "pass", "counts.csv": "pass"}
+    assert api.as_("admin1").patch("/config", json={"max_file_bytes": 10}).status_code == 200
     r = api.as_("researcher1").post(f"/requests/{rid}/submit")
-    [f] = r.json()["files"]
-    assert f["verdict"] == "block"
-    assert "file-size" in {x["rule"] for x in f["findings"]}
-    assert api.as_("admin1").get("/config").json()["max_file_bytes"] == 50
+    files = {f["name"]: f for f in r.json()["files"]}
+    assert files["freq.csv"]["verdict"] == "pass"  # summary statistics (58 bytes)
+    assert files["counts.csv"]["verdict"] == "review"
+    assert "file-size" in {x["rule"] for x in files["counts.csv"]["findings"]}
+    assert api.as_("admin1").get("/config").json()["max_file_bytes"] == 10
+    limits = {"max_summary_statistics_bytes": len(TABLE) - 1}
+    assert api.as_("admin1").patch("/config", json=limits).status_code == 200
+    rid, _ = _new_request(api, settings, files={})
+    write_workspace_file(settings, "researcher1", "t.csv", TABLE)
+    body = {"path": "t.csv", "description": "d", "disclosure_control": "c"}
+    r = api.as_("researcher1").post(f"/requests/{rid}/files", json=body)
+    assert r.status_code == 422 and "MiB" in r.json()["detail"]
 
 
 def test_airlock_api__values_naming_the_nodes_samples_are_blocked(

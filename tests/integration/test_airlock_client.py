@@ -34,7 +34,7 @@ def in_workspace(service, monkeypatch):
 def test_submit__one_call_from_a_notebook(service, in_workspace):
     running, settings, airlock = service
     write_workspace_file(settings, "researcher1", "results/freq.csv", b"variant,ALT_CT\nv1,20\n")
-    write_workspace_file(settings, "researcher1", "results/ids.csv", b"sample\nBLOCK\n")
+    write_workspace_file(settings, "researcher1", "results/ids.csv", b"sample_id\nS0001\n")
     result = client.submit(
         ["freq.csv", "ids.csv"],  # relative to the current directory inside the workspace
         context={

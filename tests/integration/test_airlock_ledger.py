@@ -90,7 +90,7 @@ def test_ledger__survives_a_restart(tmp_path):
         rows = r.session.scalars(select(ReleasedTableRow)).all()
         granted = r.session.scalars(select(ReleasedTableDatasetRow.dataset)).all()
     assert [(x.request_id, x.project, x.file_name, x.kind) for x in rows] == [
-        (first.id, "nordic-gwas", "counts.csv", "table(region,sex|n)")
+        (first.id, "nordic-gwas", "counts.csv", "counts(region,sex|n)")
     ]
     assert granted == ["dk"]
     later = draft(restarted, settings, {"counts.csv": ONE_LESS})

@@ -29,7 +29,7 @@ def check_against(path, *earlier: LedgerEntry, **config):
 
 def test_record__a_count_table_is_described_by_its_keys_and_counts(tmp_path):
     [record] = check_file(write(tmp_path, "c.csv", COUNTS)).tables
-    assert record.kind == "table(region,sex|n)"
+    assert record.kind == "counts(region,sex|n)"  # the registry's kind, with its header
     assert (record.key_columns, record.count_columns) == (("region", "sex"), ("n",))
     assert dict(record.rows) == {
         "north\x1ffemale": (120.0,),

@@ -80,3 +80,16 @@ def test_notebook__too_large_to_parse_blocks(tmp_path):
     cell = nbformat.v4.new_code_cell("x = 1")
     report = check(_notebook(tmp_path, cell), max_parse_bytes=100)
     assert "larger than" in finding(report, "malformed").message
+
+
+def test_html__tables_are_checked_and_a_reviewer_always_looks(tmp_path):
+    def page(frame: pd.DataFrame, extra: str = "") -> str:
+        return f"<!DOCTYPE html><html><body>{extra}{frame.to_html(index=False)}</body></html>"
+
+    safe = pd.DataFrame({"region": ["north", "south"], "n": [55, 40]})
+    report = check(write(tmp_path, "safe.html", page(safe)))
+    assert report.verdict is Verdict.REVIEW and "unrecognised-kind" in rules(report)
+    small = pd.DataFrame({"region": ["north", "south"], "n": [55, 4]})
+    assert cells(check(write(tmp_path, "small.html", page(small))), "min-cell-count") == {(2, "n")}
+    scripted = check(write(tmp_path, "s.html", page(safe, "<script>alert(1)</script>")))
+    assert "active-content" in rules(scripted, Verdict.BLOCK)

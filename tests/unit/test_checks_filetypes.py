@@ -137,11 +137,6 @@ BLOCKED = {
     "pickle": (lambda p: pickle.dumps({"x": [1, 2, 3]}), "file-type", "binary data"),
     "JPEG": (_jpeg, "file-type", "JPEG"),
     "UTF-16": (lambda p: "a,b\n1,2\n".encode("utf-16"), "file-type", "UTF-16"),
-    "HTML": (
-        lambda p: b"<!DOCTYPE html><html><body><table></table></body></html>",
-        "file-type",
-        "HTML",
-    ),
     "XML": (lambda p: b"<?xml version='1.0'?><data><row n='3'/></data>", "file-type", "XML"),
 }
 

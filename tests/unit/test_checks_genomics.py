@@ -166,3 +166,23 @@ def test_gwas__few_cases_block(tmp_path):
     )
     report = check(write(tmp_path, "g.tsv", text))
     assert cells(report, "gwas-observations") == {(1, "N_CASES")}
+
+
+def test_summary_statistics__read_in_blocks_with_the_rules_columns_only(tmp_path, monkeypatch):
+    """A large GWAS table is parsed block by block, after the first blocks into the columns the
+    rules read only; a formula or a small count in a late block is still found, at its row."""
+    from airlock.checks import reading
+
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 4096)
+    header = ["#CHROM", "POS", "ID", "REF", "ALT", "A1", "A1_CT", "ALLELE_CT", "TEST", "OBS_CT",
+              "BETA", "SE", "P"]  # fmt: skip
+    rows = [header]
+    for i in range(2000):
+        a1 = 3 if i == 1500 else 40 + i % 100
+        alt = '"=HYPERLINK(""x"")"' if i == 1800 else "G"
+        rows.append([22, 100 + i, f"rs{i}", "A", alt, "G", a1, 1800, "ADD", 900, 0.1, 0.02, 0.3])
+    path = write(tmp_path, "big.glm.linear", _tsv(rows))
+    report = check(path, rounding_base=0, max_table_rows=10**6)
+    assert cells(report, "minor-allele-count") == {(1501, "A1_CT")}
+    assert cells(report, "formula") == {(1801, "ALT")}
+    assert report.verdict is Verdict.BLOCK

@@ -293,3 +293,22 @@ def test_identifiers__a_few_unnamed_numbers_are_each_checked(tmp_path):
     assert cells(check(path), "personal-id.nhs") == {(1, "value")}
     finding = next(f for f in check(path).findings if f.rule == "personal-id.nhs")
     assert "name it for what it holds" in finding.message
+
+
+def test_identifiers__found_in_any_column_far_into_large_summary_statistics(tmp_path):
+    """A table of several blocks is read with every column, so an identifier in a column no
+    other rule reads (REF, TEST) after the first blocks is found."""
+    header = (
+        "#CHROM\tPOS\tID\tREF\tALT\tA1\tALLELE_CT\tA1_FREQ\tTEST\tOBS_CT\tBETA\tSE\tT_STAT\tP\n"
+    )
+    rows = [f"1\t{1000 + i}\t1:{1000 + i}:A:G\tA\tG\tG\t2000\t0.2\tADD\t1000\t0.01\t0.02\t0.5"
+            f"\t0.6\n" for i in range(420_000)]  # fmt: skip
+    rows[-3] = rows[-3].replace("\tA\tG\tG\t", "\t070761-4285\tG\tG\t")
+    rows[-5] = rows[-5].replace("\tADD\t", "\t0101901238\t")
+    path = tmp_path / "big.glm.linear"
+    path.write_text(header + "".join(rows))
+    assert path.stat().st_size > 24 * 2**20  # several blocks
+    report = check(path)
+    found = {(f.location.row, f.location.column) for f in report.findings if
+             f.rule == "personal-id.cpr"}  # fmt: skip
+    assert found == {(419_998, "REF"), (419_996, "TEST")}

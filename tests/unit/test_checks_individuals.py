@@ -71,12 +71,19 @@ def test_genotype_matrix__dosage_columns_block(tmp_path):
     )
 
 
-def test_genotype_matrix__fewer_columns_than_the_minimum_do_not(tmp_path):
+def test_genotype_matrix__fewer_columns_than_the_minimum_need_another_sign(tmp_path):
+    # fewer columns than genotype_matrix_min_columns make a matrix only with another sign of
+    # people: 20 rows or more (with three such columns), variant IDs as names, a sample count
     rng = np.random.default_rng(1)
-    frame = pd.DataFrame(rng.integers(0, 3, size=(30, 12)), columns=[f"rs{i}" for i in range(12)])
+    frame = pd.DataFrame(rng.integers(0, 3, size=(8, 12)), columns=[f"c{i}" for i in range(12)])
     frame.to_csv(tmp_path / "g.csv", index=False)
     report = check(tmp_path / "g.csv", genotype_matrix_min_columns=13)
     assert "individual-level.genotypes" not in rules(report)
+    assert "individual-level.genotypes" in rules(check(tmp_path / "g.csv"), Verdict.BLOCK)
+    frame = pd.DataFrame(rng.integers(0, 3, size=(30, 3)), columns=["a", "b", "c"])
+    frame.to_csv(tmp_path / "h.csv", index=False)
+    report = check(tmp_path / "h.csv", genotype_matrix_min_columns=13)
+    assert "individual-level.genotypes" in rules(report, Verdict.BLOCK)
 
 
 def test_genotype_matrix__vcf_calls_block(tmp_path):

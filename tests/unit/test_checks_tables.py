@@ -126,10 +126,22 @@ def test_table_rows__more_rows_than_limit_need_review(tmp_path):
     assert "table-rows" in rules(check(path, max_table_rows=29), Verdict.REVIEW)
 
 
-def test_file_size__over_limit_blocks(tmp_path):
+def test_file_size__over_limit_needs_review_and_never_blocks(tmp_path):
     path = write(tmp_path, "t.txt", "just words\n" * 200)
     assert "file-size" not in rules(check(path, max_file_bytes=2200))
-    assert "file-size" in rules(check(path, max_file_bytes=2199), Verdict.BLOCK)
+    report = check(path, max_file_bytes=2199)
+    assert "file-size" in rules(report, Verdict.REVIEW)
+    assert report.verdict is Verdict.REVIEW
+
+
+def test_file_size__recognised_summary_statistics_are_accepted_up_to_their_own_limit(tmp_path):
+    rows = "".join(f"22\t{100 + i}\trs{i}\tA\tG\t{20 + i % 50}\t1800\n" for i in range(100))
+    path = write(tmp_path, "x.acount", "#CHROM\tPOS\tID\tREF\tALT\tALT_CTS\tOBS_CT\n" + rows)
+    size = path.stat().st_size
+    report = check(path, max_file_bytes=size - 1)
+    assert report.verdict is Verdict.PASS, report.findings
+    report = check(path, max_file_bytes=size - 1, max_summary_statistics_bytes=size - 1)
+    assert rules(report) == {"file-size"} and report.verdict is Verdict.REVIEW
 
 
 def test_findings__listed_up_to_cap_then_counted(tmp_path):
@@ -171,3 +183,20 @@ def test_header_row__small_numbers_as_column_names_need_review(tmp_path):
     assert report.verdict is Verdict.REVIEW
     # years as column names are ordinary
     assert "min-cell-count.header" not in rules(check(write(tmp_path, "y.csv", "g,2021\nb,40\n")))
+
+
+def test_long_tables__read_in_blocks_with_the_rules_columns_only(tmp_path, monkeypatch):
+    """After the first blocks, text columns no rule reads are left out of the parse; what the
+    bytes show (an n (%) cell, a formula, a sample ID) in a late block is still found."""
+    from airlock.checks import reading
+
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 2048)
+    rows = [f"region{i % 7},c{i % 50},{(i % 90 + 10) * 5},ok\n" for i in range(3000)]
+    rows[2100] = "isles,c1,50,3 (42.9)\n"
+    rows[2500] = 'isles,"=HYPERLINK(""x"")",50,ok\n'
+    rows[2800] = "isles,DK000001,50,ok\n"
+    path = write(tmp_path, "t.csv", "region,category,n,note\n" + "".join(rows))
+    report = check(path, sample_ids=["DK000001"], max_table_rows=10**6)
+    assert cells(report, "min-cell-count") == {(2101, "note")}
+    assert cells(report, "formula") == {(2501, "category")}
+    assert cells(report, "individual-level.sample-id") == {(2801, "category")}

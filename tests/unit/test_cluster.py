@@ -120,10 +120,11 @@ def test_cluster__long_computations_show_progress(local_client, capsys, monkeypa
 
 
 def test_cluster__dashboard_link_template_resolves_inside_the_server(monkeypatch):
-    """The template the hub puts in every server, as distributed fills it in."""
+    """The template the hub puts in every server, as distributed fills it in: the narrow
+    dashboard route of tresor.lab (tresor/dask/<port>), never the generic /proxy/<port>."""
     import dask
     from distributed.utils import format_dashboard_link
 
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ann/")
     with dask.config.set({"distributed.dashboard.link": LOCAL_DASHBOARD_LINK}):
-        assert format_dashboard_link("127.0.0.1", 8787) == "/user/ann/proxy/8787/status"
+        assert format_dashboard_link("127.0.0.1", 8787) == "/user/ann/tresor/dask/8787/status"

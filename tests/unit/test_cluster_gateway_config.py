@@ -197,7 +197,7 @@ def test_hub_config__gateway_service_role_and_server_environment(tmp_path):
     env = env.get_value({}) if hasattr(env, "get_value") else env
     assert env["DASK_GATEWAY__ADDRESS"] == f"{site.public_url}services/dask-gateway"
     assert env["DASK_GATEWAY__AUTH__TYPE"] == "jupyterhub"
-    assert env["DASK_DISTRIBUTED__DASHBOARD__LINK"].endswith("proxy/{port}/status")
+    assert env["DASK_DISTRIBUTED__DASHBOARD__LINK"].endswith("tresor/dask/{port}/status")
     # researchers and their servers' tokens may use the gateway; reviewers and admins may not
     by_name = {r["name"]: r["scopes"] for r in c.JupyterHub.load_roles}
     assert roles.GATEWAY_ACCESS in by_name["tresor-researcher"]

@@ -8,19 +8,23 @@ their sources (in brackets) follow the design brief.
 
 Two groups: :class:`ReviewLimits`, what the service enforces and admins change while it runs,
 and :class:`CheckThresholds`, what the disclosure checks apply. :class:`AirlockConfig` is both,
-flat: the one object the service and the checks read. ``max_file_bytes`` is one setting: a
-larger file is refused when added to a request and blocked by the checks.
+flat: the one object the service and the checks read. Two size limits, one declaration each:
+``max_summary_statistics_bytes``, the largest file the airlock accepts (recognised genome-wide
+summary statistics up to it are streamed and checked; a larger file is refused when added), and
+``max_file_bytes``, above which any other file needs a reviewer's close look.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 MiB = 2**20
+GiB = 2**30
 
 
 def _number(value: Any) -> Any:
@@ -87,6 +91,26 @@ class CheckThresholds(_Declared):
         20, ge=1, description="findings listed per rule and file; further ones are counted in "
         "one summary finding"
     )  # fmt: skip
+    kinds_file: Path | None = Field(
+        None, description="the node's own output kinds, added to the built-in registry "
+        "(airlock/checks/kinds.toml, same format); an absolute path"
+    )  # fmt: skip
+
+    @field_validator("kinds_file")
+    @classmethod
+    def _kinds_file(cls, v: Path | None) -> Path | None:
+        """Read and validated when the configuration is loaded, so a mistake is an error then."""
+        if v is None:
+            return v
+        from tresor.core.airlock_kinds import KindsFileError, load_kinds
+
+        if not v.is_absolute():
+            raise ValueError(f"kinds_file {v} must be an absolute path")
+        try:
+            load_kinds(v)
+        except KindsFileError as e:
+            raise ValueError(str(e)) from None
+        return v
 
     @property
     def rounding_on(self) -> bool:
@@ -100,8 +124,13 @@ class ReviewLimits(_Declared):
         2, ge=2, le=10, description="distinct reviewers, never the requester, who must approve"
     )
     max_file_bytes: Whole = Field(
-        16 * MiB, ge=1, le=256 * MiB, description="largest file: refused when added, blocked by "
-        "the checks [OpenSAFELY: 16 MB]"
+        16 * MiB, ge=1, le=256 * MiB, description="files above this size need a reviewer's "
+        "close look, unless they are recognised summary statistics [OpenSAFELY: 16 MB]"
+    )  # fmt: skip
+    max_summary_statistics_bytes: Whole = Field(
+        4 * GiB, ge=1, le=64 * GiB, description="largest file the airlock accepts: recognised "
+        "genome-wide summary statistics up to this size are streamed and checked row by row; "
+        "larger files are refused when added"
     )  # fmt: skip
     max_files_per_request: Whole = Field(50, ge=1, le=1000, description="files in one request")
 

@@ -115,7 +115,8 @@ class AirlockSettings(ReviewLimits):
     Paths left empty live under ``<state_dir>/airlock``; relative paths are relative to the site
     config file. A database password never goes here: set ``TRESOR_AIRLOCK_DATABASE_URL`` in the
     service's environment instead. The limits (``approvals_required``, ``max_file_mb``,
-    ``max_files_per_request``, and ``[airlock.checks]``) are declared, with their bounds, in
+    ``max_summary_statistics_mb``, ``max_files_per_request``, and ``[airlock.checks]``) are
+    declared, with their bounds, in
     :mod:`tresor.core.airlock_config`; ``config`` is them as the airlock reads them.
     """
 
@@ -139,28 +140,32 @@ class AirlockSettings(ReviewLimits):
     @model_validator(mode="before")
     @classmethod
     def _file_size_in_mib(cls, data):
-        """The file writes the file-size limit in MiB (``max_file_mb``); it is one setting,
-        so ``[airlock.checks]`` does not have it."""
+        """The file writes the size limits in MiB (``max_file_mb``,
+        ``max_summary_statistics_mb``); they are settings of the whole airlock, so
+        ``[airlock.checks]`` does not have them."""
         if not isinstance(data, dict):
             return data
         checks = data.get("checks")
         if isinstance(checks, dict) and "max_file_bytes" in checks:
             raise ValueError(
                 "airlock.checks.max_file_bytes is now one setting of the whole airlock (files "
-                "above it are refused when added and blocked by the checks): write it as "
-                "[airlock] max_file_mb"
+                "above it need a reviewer's close look): write it as [airlock] max_file_mb"
             )
-        if "max_file_mb" not in data:
-            return data
         data = dict(data)
-        mb = data.pop("max_file_mb")
-        low, high = AirlockConfig.bounds("max_file_bytes")
-        if isinstance(mb, bool) or not isinstance(mb, int) or not low <= mb * MiB <= high:
-            raise ValueError(
-                f"airlock.max_file_mb must be a whole number of MiB from {max(1, low // MiB)} to "
-                f"{high // MiB}, not {mb!r}"
-            )
-        data["max_file_bytes"] = mb * MiB
+        for mb_key, key in (
+            ("max_file_mb", "max_file_bytes"),
+            ("max_summary_statistics_mb", "max_summary_statistics_bytes"),
+        ):
+            if mb_key not in data:
+                continue
+            mb = data.pop(mb_key)
+            low, high = AirlockConfig.bounds(key)
+            if isinstance(mb, bool) or not isinstance(mb, int) or not low <= mb * MiB <= high:
+                raise ValueError(
+                    f"airlock.{mb_key} must be a whole number of MiB from {max(1, low // MiB)} "
+                    f"to {high // MiB}, not {mb!r}"
+                )
+            data[key] = mb * MiB
         return data
 
     @property

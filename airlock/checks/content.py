@@ -1,0 +1,395 @@
+"""Individual-level content found by what it is, wherever it sits in a file: VCF records and
+headers, genotype and haplotype strings, high-entropy blobs (base64, hex: packed or compressed
+data), and the sample IDs of the node's datasets.
+
+The scanners read bytes (a block of a delimited file or of text, the rows of a Parquet or JSON
+table written as CSV) and return :class:`Hit` s with byte offsets, which the caller turns into
+locations. A block is cut at line ends into pieces of 64 KiB, one Arrow array without copying,
+and one pass of RE2 (pyarrow.compute) over it finds the pieces where anything could be; Python
+reads only those, so a 1 GB file costs about one vectorised pass.
+
+A sample ID is matched where nothing beside it continues it (a letter next to a letter, a
+digit next to a digit): ``DK000001:``, ``/data/DK000001.cram``, plink's ``FID_IID``
+(``DK000001_DK000001``) and ``DK000001DK000002`` all contain it; ``DK0000012`` does not. IDs
+shorter than four characters, and numeric ones shorter than six digits, are never matched: they
+would match ordinary values (``1``, ``2023``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+RULE_VCF = "individual-level.vcf"
+RULE_BLOB = "individual-level.encoded-data"
+RULE_GENOTYPE_STRING = "individual-level.genotype-string"
+RULE_SAMPLE_ID = "individual-level.sample-id"
+#: a sample ID of a dataset the request's project is not granted: for the reviewers only
+#: (FindingSink keeps it apart; it never reaches the requester's findings or verdict)
+RULE_SAMPLE_ID_NOT_GRANTED = "individual-level.sample-id.not-granted"
+
+#: runs of base64 characters at least this long are looked at (shorter ones are words, IDs)
+_RUN = 40
+_BASE64_MIN = 200
+_HEX_MIN = 128
+_GENO_MIN = 40
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    start: int  # byte offsets in the scanned data
+    end: int
+    rule: str
+    message: str
+    value: str = ""  # what a reviewer is shown (masked for sample IDs)
+    sample_id: str = ""  # the matched ID, for sample-ID hits (never shown)
+
+
+def pieces_of(data: bytes, size: int = 1 << 16) -> tuple[pa.Array, np.ndarray]:
+    """``data`` cut at line ends into pieces of about ``size`` bytes, as one Arrow binary array
+    (without copying), and their start offsets (one more: the end)."""
+    starts = [0]
+    pos = 0
+    while pos + size < len(data):
+        cut = data.find(b"\n", pos + size)
+        if cut < 0:
+            break
+        pos = cut + 1
+        starts.append(pos)
+    if starts[-1] == len(data) and len(starts) > 1:
+        starts.pop()
+    offsets = np.array([*starts, len(data)], dtype=np.int64)
+    pieces = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return pieces, offsets
+
+
+def matching(pieces: pa.Array, pattern: str) -> np.ndarray:
+    """Indices of the pieces in which RE2 ``pattern`` matches."""
+    if len(pieces) == 0 or not pattern:
+        return np.empty(0, dtype=np.int64)
+    mask = pc.match_substring_regex(pieces, pattern)
+    return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+
+
+# -- VCF ----------------------------------------------------------------------------------------
+
+_VCF_HEADER = re.compile(
+    rb"^(##(fileformat=VCF|contig=<|FORMAT=<|INFO=<|FILTER=<|reference=)|"
+    rb"#CHROM[\t ]+POS[\t ]+ID[\t ]+REF[\t ]+ALT)",
+    re.M,
+)
+_VCF_RECORD_HINT = re.compile(rb"[\t ]GT(?::[A-Za-z0-9_]+)*[\t ]+[0-9.]+(?:[/|][0-9.]+)*[:\t \r\n]")
+_CALL = re.compile(rb"^[0-9.]+(?:[/|][0-9.]+)*(:.*)?$")
+_ALLELES = re.compile(rb"^[ACGTNacgtn*.]+$|^<[A-Z:]+>$")
+
+
+def _vcf_record(line: bytes) -> bool:
+    """A VCF data line with a GT FORMAT column and at least one call (tabs or runs of spaces,
+    as pasted)."""
+    fields = line.split(b"\t") if b"\t" in line else line.split()
+    if len(fields) < 10 or not fields[1].strip().isdigit():
+        return False
+    if not fields[8].strip().startswith(b"GT") or not _ALLELES.match(fields[3].strip()):
+        return False
+    return all(_CALL.match(f.strip()) for f in fields[9:] if f.strip())
+
+
+#: a VCF record's FORMAT column and first call, for the RE2 prefilter (tabs, or spaces as pasted)
+_GT_FIELD = r"[\t ]GT(?::[A-Za-z0-9_]+)*[\t ]+[0-9.]+(?:[/|][0-9.]+)*"
+
+
+def find_vcf_header(data: bytes) -> Iterator[Hit]:
+    """The first VCF header line in ``data``."""
+    if b"#" in data and (b"##" in data or b"#CHROM" in data):
+        for m in _VCF_HEADER.finditer(data):
+            yield Hit(m.start(), m.end(), RULE_VCF, _VCF_MESSAGE, m.group().decode("latin-1"))
+            return  # one is enough to say what the file holds
+
+
+def find_vcf_records(data: bytes, start: int = 0, end: int | None = None) -> Iterator[Hit]:
+    """The first VCF record with genotype calls in ``data[start:end]``."""
+    for m in _VCF_RECORD_HINT.finditer(data, start, len(data) if end is None else end):
+        line_start = data.rfind(b"\n", 0, m.start()) + 1
+        line_end = data.find(b"\n", m.end() - 1)
+        line_end = len(data) if line_end < 0 else line_end
+        if _vcf_record(data[line_start:line_end].rstrip(b"\r")):
+            shown = data[line_start : min(line_end, line_start + 60)].decode("latin-1")
+            yield Hit(line_start, line_end, RULE_VCF, _VCF_MESSAGE, shown)
+            return
+
+
+_VCF_MESSAGE = (
+    "This holds VCF content (a VCF header or records with genotype calls per sample): "
+    "individual-level genomic data, which never leaves the node. Release aggregate results "
+    "(allele counts, summary statistics) instead."
+)
+
+
+# -- blobs and genotype strings -----------------------------------------------------------------
+
+_RUN_PATTERN = f"[A-Za-z0-9+/=_-]{{{_RUN},}}"
+#: bytes written as hex tokens: a C array ('0x1f, 0x8b, ...'), pairs ('1f 8b 08 ...') or
+#: hexdump lines ('00000010: 1f8b 0800 ...'), 48 bytes or more
+_HEX_TOKENS = (
+    r"(?:0x[0-9a-fA-F]{2}[ ,;]*){48,}|(?:[0-9a-fA-F]{2}[ :\n]){48,}|"
+    r"(?m:^[0-9a-fA-F]{7,8}:? +(?:[0-9a-fA-F]{2,4} ){4})"
+)
+_HEX_TOKENS_RE = re.compile(
+    rb"(?:0x[0-9a-fA-F]{2}[ ,;]*){48,}|(?:[0-9a-fA-F]{2}[ :\n]){48,}|"
+    rb"(?:(?m:^)[0-9a-fA-F]{7,8}:? +(?:[0-9a-fA-F]{2,4} )+[^\n]*\n?)+"
+)
+_RUN_RE = re.compile(_RUN_PATTERN.encode())
+
+
+def _entropy(text: bytes) -> float:
+    counts = Counter(text)
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _classify_run(run: bytes) -> tuple[str, str] | None:
+    """(rule, what) for a long run of base64 characters that is data, not a word or a path."""
+    chars = set(run) - set(b"-_")
+    if chars <= set(b"012"):
+        if len(run) >= _GENO_MIN and _spread(run, b"012") >= 2:
+            return RULE_GENOTYPE_STRING, "a string of genotype codes (0/1/2), one per person"
+        return None
+    if chars <= set(b"0123456789abcdef") or chars <= set(b"0123456789ABCDEF"):
+        letters = sum(1 for c in run if c > 57)
+        if len(run) >= _HEX_MIN and 0.1 < letters / len(run) < 0.9 and _entropy(run) > 3.3:
+            return RULE_BLOB, "hexadecimal data (packed or compressed bytes)"
+        return None
+    if len(run) < _BASE64_MIN:
+        return None
+    upper = sum(1 for c in run if 65 <= c <= 90)
+    lower = sum(1 for c in run if 97 <= c <= 122)
+    digits = sum(1 for c in run if 48 <= c <= 57)
+    n = len(run)
+    if min(upper, lower) > 0.1 * n and digits > 0.02 * n and _entropy(run) > 4.8:
+        return RULE_BLOB, "base64-encoded data (packed or compressed bytes)"
+    return None
+
+
+def _spread(run: bytes, symbols: bytes) -> int:
+    """How many of ``symbols`` make up at least 5% of ``run`` each."""
+    counts = Counter(run)
+    return sum(1 for s in symbols if counts.get(s, 0) >= 0.05 * len(run))
+
+
+def find_blobs(data: bytes, start: int = 0, end: int | None = None) -> Iterator[Hit]:
+    """Base64 and hex blobs and genotype strings in ``data[start:end]``: long runs of their
+    characters, lines wrapped at a fixed width joined again."""
+    end = len(data) if end is None else end
+    joined: list[list] = []  # [start, end, whole line] of runs
+    for m in _RUN_RE.finditer(data, start, end):
+        s, e = m.start(), m.end()
+        line_start = data.rfind(b"\n", 0, s) + 1
+        line_end = data.find(b"\n", e)
+        line_end = len(data) if line_end < 0 else line_end
+        whole = s == line_start and data[e:line_end].strip() == b""
+        if whole and joined and joined[-1][2] and data[joined[-1][1] : s].strip() == b"":
+            joined[-1][1] = e
+        else:
+            joined.append([s, e, whole])
+    for s, e, _ in joined:
+        run = re.sub(rb"\s+", b"", data[s:e])
+        found = _classify_run(run)
+        if found:
+            rule, what = found
+            yield Hit(s, e, rule, _blob_message(what, len(run)), run[:24].decode() + "...")
+    for m in _HEX_TOKENS_RE.finditer(data, start, end):
+        digits = b"".join(_hex_bytes(line) for line in m.group().splitlines())
+        if _classify_run(digits.lower() if len(digits) >= _HEX_MIN else b"") is not None:
+            yield Hit(m.start(), m.end(), RULE_BLOB,
+                      _blob_message("hexadecimal data (packed or compressed bytes)",
+                                    len(digits)), m.group()[:24].decode() + "...")  # fmt: skip
+
+
+_DUMP_LINE = re.compile(rb"^[0-9a-fA-F]{7,8}:? +((?:[0-9a-fA-F]{2,4} {1,2})+)")
+
+
+def _hex_bytes(line: bytes) -> bytes:
+    """The hex digits of one line of tokens; a hexdump line without its offset and text."""
+    dump = _DUMP_LINE.match(line)
+    if dump:
+        line = dump.group(1)
+    return re.sub(rb"0x|[^0-9a-fA-F]", b"", line)
+
+
+def _blob_message(what: str, size: int) -> str:
+    return (
+        f"This holds {size:,} characters of {what}. Encoded data cannot be checked and may "
+        "hold individual-level data (genotypes, a file); it never leaves the node. Release the "
+        "results themselves as a table or text."
+    )
+
+
+# -- sample IDs ---------------------------------------------------------------------------------
+
+
+def usable_ids(sample_ids: Iterable[str]) -> frozenset[str]:
+    """The sample IDs that can be matched without tripping on ordinary values."""
+    return frozenset(
+        s for s in sample_ids if len(s) >= 4 and not (s.isdigit() and len(s) < 6) and s.isascii()
+    )
+
+
+def masked(sample_id: str) -> str:
+    """A sample ID with its middle hidden, so reports do not repeat it."""
+    if len(sample_id) <= 4:
+        return sample_id[0] + "*" * (len(sample_id) - 1)
+    return sample_id[:2] + "*" * (len(sample_id) - 4) + sample_id[-2:]
+
+
+#: more IDs than this are prefiltered by their shapes (DK[0-9]{6}) rather than one by one
+_ALTERNATION_LIMIT = 20_000
+
+
+class SampleIdMatcher:
+    """Finds the node's sample IDs as whole words (see the module docstring)."""
+
+    def __init__(self, ids: frozenset[str], others: frozenset[str] = frozenset()) -> None:
+        #: the IDs of datasets the requester may be told about (granted to the project)
+        self.granted = ids
+        ids = ids | others
+        self.ids = ids
+        self.bytes_ids = frozenset(s.encode() for s in ids)
+        self.numeric = frozenset(int(s) for s in ids if s.isdigit())
+        if len(ids) <= _ALTERNATION_LIMIT:
+            alternatives = sorted((re.escape(s) for s in ids), key=len, reverse=True)
+        else:
+            alternatives = sorted(_shapes(ids), key=len, reverse=True)
+        body = "|".join(alternatives)
+        #: RE2 prefilter over lines (no lookarounds in RE2: the Python pattern decides)
+        self.prefilter = f"(?:{body})" if ids else ""
+        self.words = re.compile(rb"(" + body.encode() + rb")") if ids else None
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+    def find(self, data: bytes, start: int = 0, end: int | None = None
+             ) -> Iterator[tuple[int, int, str]]:  # fmt: skip
+        """(start, end, id) of every sample ID in ``data[start:end]``."""
+        if not self.ids or not data:
+            return
+        for m in self.words.finditer(data, start, len(data) if end is None else end):
+            s, e = m.start(1), m.end(1)
+            if m.group(1) in self.bytes_ids and _bounded(data, s, e):
+                yield s, e, m.group(1).decode()
+
+    def rule_of(self, sample_id: str) -> str:
+        """The rule a match is found under: the requester's, or the reviewers' only."""
+        return RULE_SAMPLE_ID if sample_id in self.granted else RULE_SAMPLE_ID_NOT_GRANTED
+
+    def in_text(self, text: str) -> list[str]:
+        """The sample IDs in a short text (a column name, a cell)."""
+        if not self.ids or not text:
+            return []
+        data = text.encode("utf-8", "replace")
+        return [s for _, _, s in self.find(data)]
+
+
+def _kind(byte: int) -> int:
+    """0: other, 1: letter, 2: digit."""
+    if 48 <= byte <= 57:
+        return 2
+    return 1 if 65 <= byte <= 90 or 97 <= byte <= 122 else 0
+
+
+def _bounded(data: bytes, s: int, e: int) -> bool:
+    """A match is a whole ID when the characters beside it do not continue it: a letter next
+    to a letter or a digit next to a digit would (``DK0000012``, ``xDK000001``); anything else
+    separates (``DK000001:``, ``0_DK000001``, ``DK000001DK000002``)."""
+    before = _kind(data[s - 1]) if s > 0 else 0
+    after = _kind(data[e]) if e < len(data) else 0
+    return not (before and before == _kind(data[s])) and not (after and after == _kind(data[e - 1]))
+
+
+def _shapes(ids: Iterable[str]) -> set[str]:
+    """Regexes that cover ``ids``: letters kept, digit runs generalised (``DK[0-9]{6}``)."""
+    shapes = {re.sub(r"\d+", lambda m: f"[0-9]{{{len(m.group())}}}", re.escape(s)) for s in ids}
+    if len(shapes) > 200:
+        shapes = {re.sub(r"[A-Za-z]+", lambda m: f"[A-Za-z]{{{len(m.group())}}}", s)
+                  for s in shapes}  # fmt: skip
+    return shapes
+
+
+@functools.lru_cache(maxsize=8)
+def sample_id_matcher(
+    sample_ids: frozenset[str], others: frozenset[str] = frozenset()
+) -> SampleIdMatcher:
+    """One matcher (one pass over the bytes) for the granted datasets' IDs and, for the
+    reviewers only, the node's other datasets' IDs (``others``)."""
+    return SampleIdMatcher(usable_ids(sample_ids), usable_ids(others) - usable_ids(sample_ids))
+
+
+def context_matcher(context) -> SampleIdMatcher:
+    """The matcher of a CheckContext: its datasets' IDs, and its reviewer-only IDs."""
+    return sample_id_matcher(context.sample_ids, context.reviewer_ids)
+
+
+def sample_id_message(where: str) -> str:
+    return (
+        f"{where} a sample ID of a dataset on this node: values that name people are "
+        "individual-level data, which never leaves the node. Remove it, or aggregate over "
+        "people."
+    )
+
+
+# -- all of them --------------------------------------------------------------------------------
+
+
+#: a cell that starts like a spreadsheet formula: a trigger not followed by a number (or a tab
+#: or carriage return first); airlock.checks.formulas reads the pieces it is in
+FORMULA_START = r"(?:^|[\t,;|\"\n])[=+\-@][^0-9.\s]|[\",;|][\t\r]"
+_FORMULA_START_RE = re.compile(FORMULA_START.encode())
+
+
+def prefiltered(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None = None
+                ) -> list[tuple[int, int]]:  # fmt: skip
+    """(start, end) of the pieces of ``data`` where any scanner (or the formula rule) could
+    find something: one RE2 pass, kept in ``cache`` (a chunk's) for the other rules."""
+    if cache is not None and "pieces" in cache:
+        return cache["pieces"]
+    pattern = f"{_RUN_PATTERN}|{_GT_FIELD}|{_HEX_TOKENS}|{FORMULA_START}" + (
+        f"|{matcher.prefilter}" if matcher else ""
+    )
+    pieces, offsets = pieces_of(data)
+    found = [(int(offsets[i]), int(offsets[i + 1])) for i in matching(pieces, pattern).tolist()]
+    if cache is not None:
+        cache["pieces"] = found
+    return found
+
+
+def may_hold_formulas(data: bytes, pieces: list[tuple[int, int]]) -> bool:
+    return any(_FORMULA_START_RE.search(data, s, e) for s, e in pieces)
+
+
+def scan(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None = None
+         ) -> Iterator[Hit]:  # fmt: skip
+    """Every content hit in ``data``: VCF, blobs and genotype strings, sample IDs. One RE2
+    pass over pieces of the data finds where to look; Python reads only those pieces."""
+    if not data:
+        return
+    yield from find_vcf_header(data)
+    vcf = False
+    for start, end in prefiltered(data, matcher, cache):
+        if not vcf:
+            for hit in find_vcf_records(data, start, end):
+                vcf = True
+                yield hit
+        yield from find_blobs(data, start, end)
+        if matcher:
+            for s, e, sample in matcher.find(data, start, end):
+                yield Hit(s, e, matcher.rule_of(sample), sample_id_message("This is"),
+                          masked(sample), sample)  # fmt: skip

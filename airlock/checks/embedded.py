@@ -1,0 +1,281 @@
+"""Tables inside text: Markdown and LaTeX tables, fixed-width tables as R, pandas and plink print
+them (``table()``, ``summary(lm)``, ``head(df)``), delimited rows pasted into notes, and
+columns of one number per line. Each is handed to the table rules like a CSV file, so wrapping
+a table in text changes nothing about what the checks find in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from collections.abc import Iterator
+
+_NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_LATEX = re.compile(
+    r"\\begin\{(tabular\*?|tabularx|longtable|array)\}(\{[^}]*\})*(.*?)\\end\{\1\}", re.S
+)
+_LATEX_RULES = re.compile(
+    r"\\(hline|toprule|midrule|bottomrule|addlinespace|cmidrule(\([^)]*\))?\{[^}]*\}|"
+    r"cline\{[^}]*\}|endhead|endfirsthead|endfoot|endlastfoot)"
+)
+_LATEX_WRAP = re.compile(r"\\(multicolumn\{[^}]*\}\{[^}]*\}|multirow\{[^}]*\}\{[^}]*\}|"
+                         r"textbf|textit|emph|text|mathrm|underline)\{([^{}]*)\}")  # fmt: skip
+_KEY_VALUE = re.compile(r"\S:\s")
+#: at most this many lines of a block of text are read as one fixed-width table
+_MAX_BLOCK_LINES = 20_000
+
+
+@dataclasses.dataclass
+class TextTable:
+    kind: str  # Markdown, LaTeX, fixed-width, delimited, one-column
+    first_line: int  # 1-based, in the text given
+    last_line: int
+    names: list[str]
+    rows: list[list[str | None]]
+
+    @property
+    def what(self) -> str:
+        lines = f"line {self.first_line}" if self.first_line == self.last_line else (
+            f"lines {self.first_line}-{self.last_line}"
+        )  # fmt: skip
+        return f"the {self.kind} table at {lines}"
+
+
+def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
+    """The tables in ``text``; line numbers count from ``first_line``."""
+    lines = text.splitlines()
+    used = [False] * len(lines)
+    yield from _latex(text, lines, used, first_line)
+    yield from _markdown(lines, used, first_line)
+    yield from _blocks(lines, used, first_line)
+
+
+def _latex(text: str, lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+    if "\\begin{" not in text:
+        return
+    for m in _LATEX.finditer(text):
+        start = text.count("\n", 0, m.start())
+        end = text.count("\n", 0, m.end())
+        for k in range(start, min(end + 1, len(used))):
+            used[k] = True
+        body = _LATEX_RULES.sub("", m.group(3))
+        rows = []
+        for raw in re.split(r"\\\\", body):
+            raw = raw.strip()
+            if not raw:
+                continue
+            cells = [_latex_cell(c) for c in re.split(r"(?<!\\)&", raw)]
+            rows.append(cells)
+        if len(rows) >= 1:
+            yield _with_header("LaTeX", base + start, base + end, rows)
+
+
+def _latex_cell(cell: str) -> str:
+    previous = None
+    while previous != cell:
+        previous, cell = cell, _LATEX_WRAP.sub(r"\2", cell)
+    cell = cell.replace("$", "").replace("\\%", "%").replace("\\_", "_").replace("\\&", "&")
+    cell = re.sub(r"\\(textless|lt)\b\s*", "<", cell)
+    cell = re.sub(r"\\[a-zA-Z]+\s*", "", cell).replace("{", "").replace("}", "")
+    return cell.strip()
+
+
+def _markdown(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+    i = 0
+    while i < len(lines):
+        if used[i] or not lines[i].strip().startswith("|"):
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and lines[j].strip().startswith("|") and not used[j]:
+            j += 1
+        block = [ln.strip() for ln in lines[i:j]]
+        for k in range(i, j):
+            used[k] = True
+        rows = [_md_cells(ln) for ln in block if not _MD_RULE.match(ln)]
+        has_rule = any(_MD_RULE.match(ln) for ln in block[1:2])
+        if rows:
+            if has_rule:
+                yield TextTable("Markdown", base + i, base + j - 1, _names(rows[0]), rows[1:])
+            else:
+                yield _with_header("Markdown", base + i, base + j - 1, rows)
+        i = j
+
+
+def _md_cells(line: str) -> list[str]:
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)]
+
+
+_RULE_LINE = re.compile(r"^\s*[-=_+~*]{3,}[-=_+~* ]*$")
+
+
+def _blocks(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+    """Runs of lines separated by blank ones, tried as delimited, fixed-width or one-column
+    tables. Rule lines ('-----', '=====') are left out without ending a run."""
+    i = 0
+    while i < len(lines):
+        if used[i] or not lines[i].strip() or _RULE_LINE.match(lines[i]):
+            i += 1
+            continue
+        j = i
+        kept: list[int] = []
+        while j < len(lines) and lines[j].strip() and not used[j] and j - i < _MAX_BLOCK_LINES:
+            if not _RULE_LINE.match(lines[j]):
+                kept.append(j)
+            j += 1
+        for table in _block([lines[k] for k in kept], 0):
+            # line numbers back in the text's numbering (rule lines were left out)
+            table.first_line = base + kept[table.first_line]
+            table.last_line = base + kept[table.last_line]
+            yield table
+        i = j
+
+
+def _block(block: list[str], first: int) -> Iterator[TextTable]:
+    """Tables in one block of non-blank lines: the longest runs that read as tables."""
+    k = 0
+    while k < len(block):
+        found = _table_at(block, k, first)
+        if found is None:
+            k += 1
+            continue
+        table, end = found
+        yield table
+        k = end
+
+
+def _table_at(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+    for reader in (_delimited_run, _one_column_run, _fixed_width_run):
+        found = reader(block, k, first)
+        if found is not None:
+            return found
+    return None
+
+
+def _numeric(token: str) -> bool:
+    return bool(_NUMBER.match(token.strip().strip("()")))
+
+
+def _delimited_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+    for sep in ("\t", ",", ";", "|"):
+        if sep not in block[k]:
+            continue
+        width = _fields(block[k], sep)
+        if width < 2:
+            continue
+        end = k + 1
+        while end < len(block) and _fields(block[end], sep) == width:
+            end += 1
+        rows = [next(csv.reader([ln], delimiter=sep)) for ln in block[k:end]]
+        data = rows[1:] if not all(_numeric(c) for c in rows[0] if c.strip()) else rows
+        if end - k >= 3 and data and all(any(_numeric(c) for c in r) for r in data):
+            return _with_header("delimited", first + k, first + end - 1, rows), end
+    return None
+
+
+def _fields(line: str, sep: str) -> int:
+    try:
+        return len(next(csv.reader([line], delimiter=sep)))
+    except (csv.Error, StopIteration):
+        return 0
+
+
+def _one_column_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+    end = k
+    while end < len(block) and _numeric(block[end].strip()) and len(block[end].split()) == 1:
+        end += 1
+    if end - k < 10:
+        return None
+    header = k > 0 and len(block[k - 1].split()) == 1 and not _numeric(block[k - 1].strip())
+    names = [block[k - 1].strip()] if header else ["value"]
+    rows = [[ln.strip()] for ln in block[k:end]]
+    return TextTable("one-column", first + k, first + end - 1, names, rows), end
+
+
+def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+    """A header line (or none) and at least two lines of fixed-width columns with numbers."""
+
+    def data_line(line: str) -> bool:
+        tokens = line.split()
+        return (
+            len(tokens) >= 2
+            and any(_numeric(t) for t in tokens[1:])
+            and not _KEY_VALUE.search(line)
+            and not line.lstrip().startswith((">", "#", "["))
+        )
+
+    start = k
+    if not data_line(block[k]):
+        start = k + 1  # a header line
+    end = start
+    while end < len(block) and data_line(block[end]):
+        end += 1
+    if end - start < 2:
+        return None
+    counts = {len(ln.split()) for ln in block[start:end]}
+    if max(counts) - min(counts) > 1:
+        return None
+    if start > k and (_KEY_VALUE.search(block[k]) or block[k].lstrip().startswith((">", "#"))):
+        start_header = None
+    else:
+        start_header = k if start > k else None
+    data = [ln.expandtabs() for ln in block[start:end]]
+    header = block[start_header].expandtabs() if start_header is not None else None
+    names, rows = split_fixed_width(header, data)
+    if len(names) < 2:
+        return None
+    first_line = first + (start_header if start_header is not None else start)
+    return TextTable("fixed-width", first_line, first + end - 1, _names(names), rows), end
+
+
+def split_fixed_width(header: str | None, data: list[str]) -> tuple[list[str], list[list]]:
+    """Columns of fixed-width lines where every data line has a space; the header's words go
+    to the column they overlap most (or the nearest: headers are aligned left or right)."""
+    width = max(len(ln) for ln in data)
+    blank = [all(i >= len(ln) or ln[i] == " " for ln in data) for i in range(width)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < width:
+        if blank[i]:
+            i += 1
+            continue
+        j = i
+        while j < width and not blank[j]:
+            j += 1
+        spans.append((i, j))
+        i = j
+    rows = [[ln[a:b].strip() or None for a, b in spans] for ln in data]
+    if header is None:
+        return [str(k + 1) for k in range(len(spans))], rows
+    words: list[list[str]] = [[] for _ in spans]
+    for m in re.finditer(r"\S+", header):
+        s, e = m.start(), m.end()
+        overlap = [max(0, min(e, b) - max(s, a)) for a, b in spans]
+        if max(overlap) > 0:
+            k = overlap.index(max(overlap))
+        else:  # in a gap: the nearer column, the one to the right on a tie (R and pandas
+            # align headers right over numbers)
+            right = next((c for c, (a, _) in enumerate(spans) if a >= e), len(spans) - 1)
+            left = max(right - 1, 0)
+            k = left if right == left or s - spans[left][1] < spans[right][0] - e else right
+        words[k].append(m.group())
+    return [" ".join(w) for w in words], rows
+
+
+def _with_header(kind: str, first: int, last: int, rows: list[list[str]]) -> TextTable:
+    """The first row is the header unless it is all numbers."""
+    head = rows[0]
+    if head and not all(_numeric(c) for c in head if c) and len(rows) >= 1:
+        return TextTable(kind, first, last, _names(head), rows[1:])
+    return TextTable(kind, first, last, [str(j + 1) for j in range(len(head))], rows)
+
+
+def _names(cells: list[str]) -> list[str]:
+    return [c if c else f"column {j + 1}" for j, c in enumerate(cells)]

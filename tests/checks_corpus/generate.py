@@ -1,0 +1,1612 @@
+"""The corpus files, one writer per case, from seeded random data (see the package docstring).
+
+The layouts are the tools' own: plink2 headers as plink2 2.0 writes them, plink 1.9's
+whitespace-aligned tables, regenie, SAIGE, fastGWA, BOLT-LMM, METAL, GWAMA and GWAS-catalog
+column sets, Hail's ``export`` of ``variant_qc``, and pandas' and R's default printing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tests.checks_corpus.cases import PEOPLE, Case, Expect, sample_ids
+
+#: case -> writer(path, rng)
+_WRITERS: dict[str, tuple[Case, Callable[[Path, np.random.Generator], object]]] = {}
+
+
+def case(name: str, expect: Expect, why: str, group: str, pending: str = ""):
+    def register(writer):
+        _WRITERS[name] = (Case(name, expect, why, group, pending), writer)
+        return writer
+
+    return register
+
+
+def write_corpus(directory: Path, names: list[str] | None = None) -> list[Case]:
+    """Write the corpus (or the cases ``names``) into ``directory``; the cases written."""
+    written = []
+    for i, (name, (c, writer)) in enumerate(_WRITERS.items()):
+        if names is not None and name not in names:
+            continue
+        rng = np.random.default_rng(1000 + i)
+        path = directory / name
+        content = writer(path, rng)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        written.append(c)
+    return written
+
+
+def _header(names: str) -> list[str]:
+    return names.split()
+
+
+def _tsv(rows, sep: str = "\t") -> str:
+    return "".join(sep.join(str(v) for v in r) + "\n" for r in rows)
+
+
+def _aligned(rows) -> str:
+    """plink 1.9's right-aligned, space-padded columns."""
+    rows = [[str(v) for v in r] for r in rows]
+    widths = [max(len(r[j]) for r in rows) + 2 for j in range(len(rows[0]))]
+    return "".join("".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) + "\n" for r in rows)
+
+
+def _genotypes(rng, people: int, variants: int) -> np.ndarray:
+    p = rng.uniform(0.05, 0.5, variants)
+    return rng.binomial(2, p, size=(people, variants))
+
+
+def _scores(rng, people: int = PEOPLE, k: int = 10) -> np.ndarray:
+    return np.round(rng.normal(0, 0.05, size=(people, k)), 6)
+
+
+def _variants(rng, n: int, chrom: int = 22) -> tuple[list[int], list[str]]:
+    pos = np.sort(rng.choice(np.arange(16_000_000, 51_000_000), n, replace=False)).tolist()
+    ids = [f"rs{int(x)}" for x in rng.choice(np.arange(10_000, 90_000_000), n, replace=False)]
+    return pos, ids
+
+
+def _alleles(rng, n: int) -> tuple[list[str], list[str]]:
+    pairs = [("A", "G"), ("C", "T"), ("G", "A"), ("T", "C"), ("A", "C"), ("G", "T")]
+    chosen = [pairs[i] for i in rng.integers(0, len(pairs), n)]
+    return [a for a, _ in chosen], [b for _, b in chosen]
+
+
+def _frequencies(rng, n: int, low: float = 0.05) -> np.ndarray:
+    return np.round(rng.uniform(low, 0.5, n), 6)
+
+
+# -- individual-level data in unexpected shapes ------------------------------------------------
+
+I = "individual"  # noqa: E741
+
+
+@case("pcs_without_ids.csv", Expect.BLOCK, "PC1..PC10 per person, no ID column", I)
+def _(path, rng):
+    frame = pd.DataFrame(_scores(rng), columns=[f"PC{k}" for k in range(1, 11)])
+    frame.to_csv(path, index=False)
+
+
+@case("pcs_with_n_column.csv", Expect.BLOCK, "per-person PCs with an extra n_* column", I)
+def _(path, rng):
+    frame = pd.DataFrame(_scores(rng, k=4), columns=["PC1", "PC2", "PC3", "PC4"])
+    frame.insert(0, "n_missing", rng.integers(0, 40, PEOPLE))
+    frame.to_csv(path, index=False)
+
+
+@case("pca_fit_transform.csv", Expect.BLOCK, "DataFrame(pca.fit_transform(X)).to_csv()", I)
+def _(path, rng):
+    pd.DataFrame(_scores(rng)).to_csv(path)
+
+
+@case("pca_fit_transform_noindex.csv", Expect.BLOCK, "unlabelled scores, index=False", I)
+def _(path, rng):
+    pd.DataFrame(_scores(rng, k=6)).to_csv(path, index=False)
+
+
+@case("umap.csv", Expect.BLOCK, "UMAP coordinates per person", I)
+def _(path, rng):
+    pd.DataFrame(np.round(rng.normal(0, 3, (PEOPLE, 2)), 4), columns=["UMAP1", "UMAP2"]).to_csv(
+        path, index=False
+    )
+
+
+@case("umap_subset.tsv", Expect.BLOCK, "2-D embedding of 240 people with a cluster label", I)
+def _(path, rng):
+    frame = pd.DataFrame(np.round(rng.normal(0, 3, (240, 2)), 4), columns=["dim1", "dim2"])
+    frame["cluster"] = rng.integers(0, 4, 240)
+    frame.to_csv(path, index=False, sep="\t")
+
+
+@case("prs_psam_order.tsv", Expect.BLOCK, "a polygenic score per person in .psam order", I)
+def _(path, rng):
+    pd.DataFrame({"SCORE1_AVG": np.round(rng.normal(0, 1e-3, PEOPLE), 8)}).to_csv(
+        path, index=False, sep="\t"
+    )
+
+
+@case("prs_plain.txt", Expect.BLOCK, "one score per line, no header", I)
+def _(path, rng):
+    return "".join(f"{v:.6f}\n" for v in rng.normal(0, 1, PEOPLE))
+
+
+@case("residuals_subset.csv", Expect.BLOCK, "model residuals of 280 people", I)
+def _(path, rng):
+    pd.DataFrame({"residual": np.round(rng.normal(0, 1, 280), 5)}).to_csv(path, index=False)
+
+
+@case("pheno_people_as_columns.csv", Expect.BLOCK, "phenotypes with people as columns", I)
+def _(path, rng):
+    people = [f"P{j:04d}" for j in range(1, PEOPLE + 1)]
+    frame = pd.DataFrame(np.round(rng.normal(3, 1, (4, PEOPLE)), 2), columns=people)
+    frame.insert(0, "trait", ["ldl", "hdl", "bmi", "sbp"])
+    frame.to_csv(path, index=False)
+
+
+@case("few_genotypes_and_phenotype.csv", Expect.BLOCK, "three genotypes and LDL per person", I)
+def _(path, rng):
+    frame = pd.DataFrame(_genotypes(rng, PEOPLE, 3), columns=["rs4988235", "rs1801133", "rs7412"])
+    frame["ldl"] = np.round(rng.normal(3.4, 0.8, PEOPLE), 2)
+    frame.to_csv(path, index=False)
+
+
+@case("dosages_people_rows.csv", Expect.BLOCK, "imputed dosages, people as rows", I)
+def _(path, rng):
+    g = _genotypes(rng, PEOPLE, 8) + rng.normal(0, 0.03, (PEOPLE, 8))
+    names = [f"22:{p}:A:G" for p in _variants(rng, 8)[0]]
+    pd.DataFrame(np.round(np.clip(g, 0, 2), 3), columns=names).to_csv(path, index=False)
+
+
+@case("dosages_variant_rows.tsv", Expect.BLOCK, "imputed dosages, 40 people as columns", I)
+def _(path, rng):
+    g = _genotypes(rng, 40, 200).T + rng.normal(0, 0.03, (200, 40))
+    frame = pd.DataFrame(np.round(np.clip(g, 0, 2), 3), columns=[f"s{j}" for j in range(40)])
+    frame.insert(0, "ID", _variants(rng, 200)[1])
+    frame.to_csv(path, index=False, sep="\t")
+
+
+@case("genotypes_012_dot.csv", Expect.BLOCK, "0/1/2 calls with '.' for missing", I)
+def _(path, rng):
+    g = _genotypes(rng, 30, 40).T.astype(object)
+    g[rng.random(g.shape) < 0.03] = "."
+    frame = pd.DataFrame(g, columns=[f"i{j}" for j in range(30)])
+    frame.insert(0, "snp", _variants(rng, 40)[1])
+    frame.to_csv(path, index=False)
+
+
+@case("nucleotide_calls.csv", Expect.BLOCK, "AG/GG calls, people as rows", I)
+def _(path, rng):
+    g = _genotypes(rng, PEOPLE, 6)
+    calls = np.array(["AA", "AG", "GG"])[g]
+    pd.DataFrame(calls, columns=[f"snp{k}" for k in range(6)]).to_csv(path, index=False)
+
+
+@case("nucleotide_calls_slash.tsv", Expect.BLOCK, "A/G calls, 12 people as columns", I)
+def _(path, rng):
+    g = _genotypes(rng, 12, 50).T
+    calls = np.array(["C/C", "C/T", "T/T"])[g]
+    frame = pd.DataFrame(calls, columns=[f"person{j}" for j in range(12)])
+    frame.insert(0, "marker", _variants(rng, 50)[1])
+    frame.to_csv(path, index=False, sep="\t")
+
+
+@case("haplotypes_phased.tsv", Expect.BLOCK, "phased 0|1 calls of three SNPs per person", I)
+def _(path, rng):
+    h = rng.integers(0, 2, (PEOPLE, 3, 2))
+    calls = [[f"{a}|{b}" for a, b in row] for row in h]
+    pd.DataFrame(calls, columns=["rs1", "rs2", "rs3"]).to_csv(path, index=False, sep="\t")
+
+
+@case("haplotype_bits.txt", Expect.BLOCK, "a haplotype bit string per variant", I)
+def _(path, rng):
+    lines = []
+    for vid in _variants(rng, 30)[1]:
+        bits = "".join(map(str, rng.integers(0, 2, 2 * PEOPLE)))
+        lines.append(f"{vid} {bits}\n")
+    return "".join(lines)
+
+
+@case("genotype_string_per_variant.tsv", Expect.BLOCK, "one genotype string per variant", I)
+def _(path, rng):
+    g = _genotypes(rng, PEOPLE, 25).T
+    rows = [["ID", "GENOTYPES"]] + [
+        [vid, "".join(map(str, row))] for vid, row in zip(_variants(rng, 25)[1], g, strict=True)
+    ]
+    return _tsv(rows)
+
+
+def _vcf_records(rng, n: int, people: int) -> list[str]:
+    pos, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    g = _genotypes(rng, people, n).T
+    calls = np.array(["0/0", "0/1", "1/1"])
+    return [
+        "\t".join(["22", str(p), i, r, a, ".", "PASS", ".", "GT", *calls[row]])
+        for p, i, r, a, row in zip(pos, ids, ref, alt, g, strict=True)
+    ]
+
+
+@case("vcf_body.tsv", Expect.BLOCK, "VCF records without a header", I)
+def _(path, rng):
+    return "\n".join(_vcf_records(rng, 20, 10)) + "\n"
+
+
+@case("vcf_contig.txt", Expect.BLOCK, "a VCF starting with ##contig", I)
+def _(path, rng):
+    header = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(
+        sample_ids("dk", 10)
+    )
+    return (
+        "##contig=<ID=22,length=50818468>\n"
+        + header
+        + "\n"
+        + "\n".join(_vcf_records(rng, 15, 10))
+        + "\n"
+    )
+
+
+@case("notes_with_vcf.md", Expect.BLOCK, "notes with VCF records pasted in", I)
+def _(path, rng):
+    records = "\n".join(_vcf_records(rng, 4, 6))
+    return (
+        "# Odd sites\n\nThese calls looked strange in the QC; pasted for the record:\n\n"
+        f"```\n{records}\n```\n\nWe will look at them again next week.\n"
+    )
+
+
+@case("pcs.parquet", Expect.BLOCK, "a Parquet list column of PCs per person", I)
+def _(path, rng):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    scores = _scores(rng)
+    table = pa.table({"pcs": pa.array([list(r) for r in scores], pa.list_(pa.float64()))})
+    pq.write_table(table, path)
+
+
+@case("genotypes_list.parquet", Expect.BLOCK, "per-variant genotype vectors as lists", I)
+def _(path, rng):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    g = _genotypes(rng, PEOPLE, 30).T.astype("int8")
+    table = pa.table(
+        {"id": _variants(rng, 30)[1], "gt": pa.array([list(r) for r in g], pa.list_(pa.int8()))}
+    )
+    pq.write_table(table, path)
+
+
+@case("pcs_struct.parquet", Expect.BLOCK, "a Parquet struct column of PCs per person", I)
+def _(path, rng):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    s = _scores(rng, k=2)
+    struct = pa.StructArray.from_arrays([pa.array(s[:, 0]), pa.array(s[:, 1])], ["pc1", "pc2"])
+    pq.write_table(pa.table({"scores": struct, "cohort": ["dk"] * PEOPLE}), path)
+
+
+@case("pcs_lists.json", Expect.BLOCK, "a JSON list of lists of PCs", I)
+def _(path, rng):
+    return json.dumps(_scores(rng, k=3).tolist())
+
+
+@case("genotypes_dict.json", Expect.BLOCK, "a JSON dict of genotype strings per variant", I)
+def _(path, rng):
+    g = _genotypes(rng, PEOPLE, 20).T
+    ids = _variants(rng, 20)[1]
+    return json.dumps({vid: "".join(map(str, row)) for vid, row in zip(ids, g, strict=True)})
+
+
+@case("calls_by_person.json", Expect.BLOCK, "a JSON dict of one call per pseudonymous person", I)
+def _(path, rng):
+    calls = np.array(["AA", "AG", "GG"])[_genotypes(rng, PEOPLE, 1)[:, 0]]
+    return json.dumps({f"P{j:04d}": c for j, c in enumerate(calls, start=1)}, indent=1)
+
+
+@case("people_table.md", Expect.BLOCK, "a Markdown table of people with sample IDs", I)
+def _(path, rng):
+    ids = sample_ids("dk", 20)
+    rows = "".join(
+        f"| {i} | {a} | {v:.2f} |\n"
+        for i, a, v in zip(ids, rng.integers(30, 80, 20), rng.normal(3, 1, 20), strict=True)
+    )
+    return "# Outliers\n\n| sample | age | ldl |\n|---|---|---|\n" + rows
+
+
+@case("people_table_noid.md", Expect.BLOCK, "a Markdown table of 300 rows of scores", I)
+def _(path, rng):
+    s = _scores(rng, k=2)
+    rows = "".join(f"| {a} | {b} |\n" for a, b in s)
+    return "Scores:\n\n| pc1 | pc2 |\n|---:|---:|\n" + rows
+
+
+def _packed(rng) -> bytes:
+    return np.packbits(_genotypes(rng, PEOPLE, 30) > 0).tobytes()
+
+
+@case("packed_genotypes_base64.txt", Expect.BLOCK, "base64 of packed genotypes", I)
+def _(path, rng):
+    blob = base64.b64encode(_packed(rng)).decode()
+    return "genotypes:\n" + "\n".join(blob[i : i + 76] for i in range(0, len(blob), 76)) + "\n"
+
+
+@case("packed_genotypes_hex.txt", Expect.BLOCK, "hex of packed genotypes", I)
+def _(path, rng):
+    return "data = " + _packed(rng).hex() + "\n"
+
+
+@case("qc_log_ids_colon.txt", Expect.BLOCK, "sample IDs followed by ':' in a QC log", I)
+def _(path, rng):
+    ids = sample_ids("se")[:5]
+    return "Sample QC\n" + "".join(f"{i}: call rate 0.9{k}, removed\n" for k, i in enumerate(ids))
+
+
+@case("cram_list.tsv", Expect.BLOCK, "CRAM paths named by sample ID", I)
+def _(path, rng):
+    rows = [["path", "bytes"]] + [
+        [f"/data/crams/{i}.cram", int(x)]
+        for i, x in zip(sample_ids("uk", 12), rng.integers(10**9, 4 * 10**9, 12), strict=True)
+    ]
+    return _tsv(rows)
+
+
+@case("fid_iid.csv", Expect.BLOCK, "FID_IID keys of people", I)
+def _(path, rng):
+    keys = [f"{i}_{i}" for i in sample_ids("dk", 15)]
+    return _tsv([["key", "status"]] + [[k, "case"] for k in keys], ",")
+
+
+@case("plink2.smiss", Expect.BLOCK, "plink2 --missing per sample", I)
+def _(path, rng):
+    rows = [["#IID", "MISSING_CT", "OBS_CT", "F_MISS"]] + [
+        [i, m, 2000, round(m / 2000, 6)]
+        for i, m in zip(sample_ids("dk"), rng.integers(0, 90, PEOPLE), strict=True)
+    ]
+    return _tsv(rows)
+
+
+@case("plink2.eigenvec", Expect.BLOCK, "plink2 --pca scores", I)
+def _(path, rng):
+    s = _scores(rng, k=5)
+    rows = [["#IID", "PC1", "PC2", "PC3", "PC4", "PC5"]] + [
+        [i, *r] for i, r in zip(sample_ids("se"), s, strict=True)
+    ]
+    return _tsv(rows)
+
+
+@case("plink19.eigenvec", Expect.BLOCK, "plink 1.9 --pca scores, no header", I)
+def _(path, rng):
+    s = _scores(rng, k=4)
+    return "".join(
+        f"{i} {i} " + " ".join(map(str, r)) + "\n" for i, r in zip(sample_ids("uk"), s, strict=True)
+    )
+
+
+@case("king.kin0", Expect.BLOCK, "pairs of related people", I)
+def _(path, rng):
+    ids = sample_ids("dk", 40)
+    rows = [["#IID1", "IID2", "NSNP", "HETHET", "IBS0", "KINSHIP"]] + [
+        [ids[k], ids[k + 1], 9000, 0.1, 0.01, round(float(rng.uniform(0.1, 0.3)), 4)]
+        for k in range(0, 39, 2)
+    ]
+    return _tsv(rows)
+
+
+@case("plink2.sscore", Expect.BLOCK, "plink2 --score per person", I)
+def _(path, rng):
+    rows = [["#IID", "ALLELE_CT", "NAMED_ALLELE_DOSAGE_SUM", "SCORE1_AVG"]] + [
+        [i, 2000, int(rng.integers(300, 700)), round(float(rng.normal(0, 1e-3)), 8)]
+        for i in sample_ids("dk")
+    ]
+    return _tsv(rows)
+
+
+@case("plink19.het", Expect.BLOCK, "plink 1.9 --het per person", I)
+def _(path, rng):
+    rows = [["FID", "IID", "O(HOM)", "E(HOM)", "N(NM)", "F"]] + [
+        [i, i, int(rng.integers(900, 1000)), 950.3, 1800, round(float(rng.normal(0, 0.02)), 5)]
+        for i in sample_ids("se", 50)
+    ]
+    return _aligned(rows)
+
+
+@case("plink_export.raw", Expect.BLOCK, "plink --export A", I)
+def _(path, rng):
+    g = _genotypes(rng, 40, 12)
+    header = ["FID", "IID", "PAT", "MAT", "SEX", "PHENOTYPE", *[f"snp{k}_A" for k in range(12)]]
+    rows = [header] + [[0, f"per{j}", 0, 0, 1 + j % 2, -9, *g[j]] for j in range(40)]
+    return _tsv(rows, " ")
+
+
+@case("pcs_notebook.ipynb", Expect.BLOCK, "a notebook showing per-person PCs with IDs", I)
+def _(path, rng):
+    import nbformat
+
+    frame = pd.DataFrame(_scores(rng, PEOPLE, 2), columns=["PC1", "PC2"], index=sample_ids("dk"))
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("pcs.head(20)")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "execute_result",
+            data={"text/html": frame.head(20).to_html(), "text/plain": frame.head(20).to_string()},
+            execution_count=1,
+        )
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# PCA"), cell]
+    return nbformat.writes(nb)
+
+
+@case("pcs_table.html", Expect.BLOCK, "an HTML table of per-person PCs", I)
+def _(path, rng):
+    frame = pd.DataFrame(_scores(rng, k=3), columns=["PC1", "PC2", "PC3"])
+    return "<html><body><h1>PCs</h1>" + frame.to_html() + "</body></html>\n"
+
+
+@case("prs_latex.tex", Expect.BLOCK, "a LaTeX table of scores per person", I)
+def _(path, rng):
+    rows = "".join(f"{j} & {v:.4f} \\\\\n" for j, v in enumerate(rng.normal(0, 1, PEOPLE), 1))
+    return "\\begin{tabular}{rr}\n\\hline\nrow & score \\\\\n\\hline\n" + rows + "\\end{tabular}\n"
+
+
+@case("r_head_people.txt", Expect.BLOCK, "R's print of a data frame of people", I)
+def _(path, rng):
+    ids = sample_ids("uk", 6)
+    lines = ["> head(pheno)", "       IID age sex  ldl"]
+    for k, i in enumerate(ids, 1):
+        lines.append(f"{k} {i}  {int(rng.integers(30, 80))}   {k % 2 + 1} {rng.normal(3, 1):.2f}")
+    return "\n".join(lines) + "\n"
+
+
+@case("pcs_transposed.csv", Expect.BLOCK, "PCs with people as columns", I)
+def _(path, rng):
+    frame = pd.DataFrame(_scores(rng, k=5).T, index=[f"PC{k}" for k in range(1, 6)])
+    frame.to_csv(path)
+
+
+@case("excluded_ids.json", Expect.BLOCK, "a JSON list of excluded sample IDs", I)
+def _(path, rng):
+    return json.dumps({"reason": "relatedness", "excluded": sample_ids("se")[10:25]})
+
+
+@case("umap_pipe.txt", Expect.BLOCK, "pipe-delimited coordinates per person", I)
+def _(path, rng):
+    xy = np.round(rng.normal(0, 3, (PEOPLE, 2)), 4)
+    return "x|y\n" + "".join(f"{a}|{b}\n" for a, b in xy)
+
+
+@case("pcs_semicolon.csv", Expect.BLOCK, "PCs with ';' and decimal commas", I)
+def _(path, rng):
+    frame = pd.DataFrame(_scores(rng, k=3), columns=["PC1", "PC2", "PC3"])
+    frame.to_csv(path, index=False, sep=";", decimal=",")
+
+
+@case("phenotypes_ids_as_integers.csv", Expect.BLOCK, "per-person rows keyed 1..300", I)
+def _(path, rng):
+    frame = pd.DataFrame(
+        {
+            "row": np.arange(1, PEOPLE + 1),
+            "age": rng.integers(30, 80, PEOPLE),
+            "ldl": np.round(rng.normal(3.4, 0.8, PEOPLE), 2),
+            "statin": rng.integers(0, 2, PEOPLE),
+        }
+    )
+    frame.to_csv(path, index=False)
+
+
+# -- small counts under other tools' names -----------------------------------------------------
+
+C = "counts"
+
+
+def _sumstats(rng, n: int):
+    pos, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    beta = np.round(rng.normal(0, 0.05, n), 6)
+    se = np.round(rng.uniform(0.02, 0.1, n), 6)
+    p = np.round(rng.uniform(0.001, 1, n), 6)
+    return pos, ids, ref, alt, beta, se, p
+
+
+@case("saige_step2.txt", Expect.BLOCK, "SAIGE with AC_Allele2 = 3", C)
+def _(path, rng):
+    n = 20
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    ac = rng.integers(40, 300, n)
+    ac[7] = 3
+    header = _header(
+        "CHR POS MarkerID Allele1 Allele2 AC_Allele2 AF_Allele2 MissingRate BETA SE "
+        "Tstat var p.value N"
+    )
+    rows = [header] + [
+        [22, pos[k], ids[k], ref[k], alt[k], ac[k], round(ac[k] / 600, 6), 0, beta[k], se[k],
+         round(beta[k] / se[k], 4), 1.2, p[k], PEOPLE]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows, " ")
+
+
+@case("saige_binary.txt", Expect.BLOCK, "SAIGE with AF_case x N_case = 3", C)
+def _(path, rng):
+    n = 12
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    af_case = _frequencies(rng, n, 0.1)
+    af_case[4] = 0.01  # 0.01 x 2 x 150 = 3 copies in cases
+    header = _header(
+        "CHR POS MarkerID Allele1 Allele2 AC_Allele2 AF_Allele2 MissingRate "
+        "BETA SE Tstat var p.value p.value.NA Is.SPA AF_case AF_ctrl N_case "
+        "N_ctrl"
+    )
+    rows = [header] + [
+        [22, pos[k], ids[k], ref[k], alt[k], 120, 0.2, 0, beta[k], se[k], 0.5, 1.1, p[k], p[k],
+         "FALSE", af_case[k], 0.2, 150, 150]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows, "\t")
+
+
+@case("fastgwa.fastGWA", Expect.BLOCK, "fastGWA with AF1 x 2N = 3", C)
+def _(path, rng):
+    n = 15
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    af = _frequencies(rng, n)
+    af[9] = 0.005
+    rows = [["CHR", "SNP", "POS", "A1", "A2", "N", "AF1", "BETA", "SE", "P"]] + [
+        [22, ids[k], pos[k], alt[k], ref[k], PEOPLE, af[k], beta[k], se[k], p[k]] for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+@case("hail_variant_qc.tsv", Expect.BLOCK, "Hail variant_qc.AC arrays with a 4", C)
+def _(path, rng):
+    n = 10
+    pos, _ = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    alts = rng.integers(60, 300, n)
+    alts[3] = 4
+    rows = [["locus", "alleles", "variant_qc.AC", "variant_qc.AF", "variant_qc.AN",
+             "variant_qc.homozygote_count", "variant_qc.call_rate"]] + [
+        [f"chr22:{pos[k]}", json.dumps([ref[k], alt[k]]), f"[{600 - alts[k]},{alts[k]}]",
+         f"[{(600 - alts[k]) / 600:.4f},{alts[k] / 600:.4f}]", 600, f"[{200},{30}]", 1.0]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("plink19.frq.counts", Expect.BLOCK, "plink 1.9 --freq counts with C1 = 3", C)
+def _(path, rng):
+    n = 12
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    c1 = rng.integers(50, 300, n)
+    c1[5] = 3
+    rows = [["CHR", "SNP", "A1", "A2", "C1", "C2", "G0"]] + [
+        [22, ids[k], alt[k], ref[k], c1[k], 600 - c1[k], 0] for k in range(n)
+    ]
+    return _aligned(rows)
+
+
+@case("plink19.hwe", Expect.BLOCK, "plink 1.9 --hardy GENO with one homozygote", C)
+def _(path, rng):
+    n = 10
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    rows = [["CHR", "SNP", "TEST", "A1", "A2", "GENO", "O(HET)", "E(HET)", "P"]]
+    for k in range(n):
+        geno = "1/20/279" if k == 6 else f"{30 + k}/{120}/{150 - k}"
+        rows.append([22, ids[k], "ALL", alt[k], ref[k], geno, 0.4, 0.41, 0.8])
+    return _aligned(rows)
+
+
+@case("carrier_frequency.csv", Expect.BLOCK, "carrier frequencies that, times N, are 3", C)
+def _(path, rng):
+    return "gene,carrier_frequency,n_tested\nBRCA1,0.01,300\nBRCA2,0.05,300\nCHEK2,0.2,300\n"
+
+
+@case("table1_n_pct.csv", Expect.BLOCK, "Table 1 with '3 (42.9)' cells", C)
+def _(path, rng):
+    return (
+        "characteristic,cases,controls\n"
+        "N,7,250\n"
+        "female,3 (42.9),120 (48.0)\n"
+        "smoker,4 (57.1),60 (24.0)\n"
+        "age mean (SD),54.2 (8.1),51.0 (9.3)\n"
+    )
+
+
+@case("table1_transposed.csv", Expect.BLOCK, "Table 1 with counts in a row named N", C)
+def _(path, rng):
+    return (
+        ",cases,controls,total\nN,6,245,251\nage_mean,55.1,50.2,50.3\nfemale_pct,50.0,48.2,48.2\n"
+    )
+
+
+@case("group_sizes.csv", Expect.BLOCK, "group_size of 4", C)
+def _(path, rng):
+    return "cluster,group_size,mean_bmi\n1,120,27.1\n2,4,31.5\n3,85,25.9\n"
+
+
+@case("pct_with_denominator.csv", Expect.BLOCK, "5% of 40 people = 2", C)
+def _(path, rng):
+    return "group,N,smokers_pct\nunder 40,40,5.0\n40 to 60,120,22.5\nover 60,95,30.5\n"
+
+
+@case("suppressed_margins.csv", Expect.BLOCK, "a suppressed cell recoverable from the total", C)
+def _(path, rng):
+    return "region,2021,2022,Total\nnorth,50,[c],55\nsouth,40,35,75\nTotal,90,40,130\n"
+
+
+@case("age_extremes.csv", Expect.FLAG, "minimum and maximum ages per group", C)
+def _(path, rng):
+    return "group,n,mean_age,min_age,max_age\ncases,120,54.1,23,91\ncontrols,250,51.2,19,88\n"
+
+
+@case("describe.csv", Expect.BLOCK, "pandas describe() with a count of 7", C)
+def _(path, rng):
+    frame = pd.DataFrame({"age": rng.integers(20, 80, 7), "ldl": rng.normal(3, 1, 7)})
+    frame.describe().to_csv(path)
+
+
+@case("counts_pipe.txt", Expect.BLOCK, "pipe-delimited counts with a 3", C)
+def _(path, rng):
+    return "region|n\nnorth|55\nsouth|3\neast|40\n"
+
+
+@case("r_table_console.txt", Expect.BLOCK, "R table() output with a 3", C)
+def _(path, rng):
+    return (
+        "> table(pheno$region, pheno$status)\n"
+        "       \n"
+        "        case control\n"
+        "  east    25      40\n"
+        "  north    3      55\n"
+        "  south   30      35\n"
+    )
+
+
+@case("counts_latex.tex", Expect.BLOCK, "a LaTeX table of counts with a 4", C)
+def _(path, rng):
+    return (
+        "\\begin{table}\n\\centering\n\\begin{tabular}{lrr}\n\\toprule\n"
+        "Region & Cases & Controls \\\\\n\\midrule\n"
+        "North & 4 & 55 \\\\\nSouth & 30 & 35 \\\\\n\\bottomrule\n\\end{tabular}\n\\end{table}\n"
+    )
+
+
+@case("counts_markdown.md", Expect.BLOCK, "a Markdown table of counts with a 2", C)
+def _(path, rng):
+    return (
+        "## Counts\n\n| region | cases | controls |\n|---|---:|---:|\n"
+        "| north | 2 | 55 |\n| south | 30 | 35 |\n"
+    )
+
+
+@case("glm_summary_r.txt", Expect.BLOCK, "R glm summary 'on 6  degrees of freedom'", C)
+def _(path, rng):
+    return (
+        "Call:\nglm(formula = case ~ age + sex, family = binomial, data = d)\n\n"
+        "Coefficients:\n"
+        "            Estimate Std. Error z value Pr(>|z|)\n"
+        "(Intercept) -1.20000    2.10000  -0.571    0.568\n"
+        "age          0.03000    0.04000   0.750    0.453\n"
+        "sex          0.50000    1.20000   0.417    0.677\n\n"
+        "    Null deviance: 12.217  on 8  degrees of freedom\n"
+        "Residual deviance: 11.090  on 6  degrees of freedom\n"
+        "AIC: 17.09\n"
+    )
+
+
+@case("crosstab_with_p.csv", Expect.BLOCK, "an unnamed crosstab with a p-value column", C)
+def _(path, rng):
+    return "region,2021,2022,p_value\nnorth,55,3,0.01\nsouth,40,35,0.5\n"
+
+
+@case("late_small_count.csv", Expect.BLOCK, "a small count after 5 MB, one odd row first", C)
+def _(path, rng):
+    n = 250_000
+    frame = pd.DataFrame(
+        {
+            "region": rng.choice(["north", "south", "east", "west"], n),
+            "year": rng.integers(2000, 2024, n),
+            "category": [f"c{i}" for i in rng.integers(0, 500, n)],
+            "patients": rng.integers(2, 400, n) * 5,
+        }
+    )
+    text = frame.to_csv(index=False)
+    lines = text.splitlines(keepends=True)
+    lines[1] = "north,2001,c1,12.5\n"  # one value that is not a whole number
+    return "".join(lines) + "isles,2023,c7,3\n"
+
+
+@case("gwama.out", Expect.BLOCK, "GWAMA with n_samples = 8", C)
+def _(path, rng):
+    n = 10
+    _, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    header = _header(
+        "rs_number reference_allele other_allele eaf beta se beta_95L beta_95U "
+        "z p-value _-log10_p-value q_statistic q_p-value i2 n_studies n_samples "
+        "effects"
+    )
+    rows = [header] + [
+        [ids[k], alt[k], ref[k], 0.3, beta[k], se[k], beta[k] - 0.1, beta[k] + 0.1, 1.1, p[k],
+         1.2, 0.5, 0.7, 0, 3, 8 if k == 2 else 5000, "+-+"]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("metal.tbl", Expect.BLOCK, "METAL with Freq1 x 2N = 4", C)
+def _(path, rng):
+    n = 10
+    _, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    freq = _frequencies(rng, n)
+    freq[1] = 0.01
+    header = _header(
+        "MarkerName Allele1 Allele2 Freq1 FreqSE MinFreq MaxFreq Effect StdErr "
+        "P-value Direction TotalSampleSize"
+    )
+    rows = [header] + [
+        [ids[k], alt[k].lower(), ref[k].lower(), freq[k], 0.01, freq[k], freq[k], beta[k], se[k],
+         p[k], "++", 200]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("gwas_catalog.tsv", Expect.BLOCK, "GWAS-catalog sumstats with EAF x 2n = 6", C)
+def _(path, rng):
+    n = 10
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    eaf = _frequencies(rng, n)
+    eaf[8] = 0.01
+    header = _header(
+        "chromosome base_pair_location effect_allele other_allele beta "
+        "standard_error effect_allele_frequency p_value rsid n"
+    )
+    rows = [header] + [
+        [22, pos[k], alt[k], ref[k], beta[k], se[k], eaf[k], p[k], ids[k], PEOPLE] for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+@case("regenie_small.regenie", Expect.BLOCK, "regenie with A1FREQ x 2N = 3", C)
+def _(path, rng):
+    n = 10
+    pos, ids, ref, alt, beta, se, _p = _sumstats(rng, n)
+    freq = _frequencies(rng, n)
+    freq[0] = 0.005
+    header = "CHROM GENPOS ID ALLELE0 ALLELE1 A1FREQ INFO N TEST BETA SE CHISQ LOG10P EXTRA"
+    rows = [header.split()] + [
+        [22, pos[k], ids[k], ref[k], alt[k], freq[k], 1, PEOPLE, "ADD", beta[k], se[k], 1.2,
+         0.3, "NA"]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows, " ")
+
+
+@case("bcftools_ac_an.tsv", Expect.BLOCK, "bcftools query AC/AN with AC = 2", C)
+def _(path, rng):
+    n = 10
+    _, ids = _variants(rng, n)
+    ac = rng.integers(30, 300, n)
+    ac[4] = 2
+    return _tsv([["# [1]ID", "[2]AC", "[3]AN"]] + [[ids[k], ac[k], 600] for k in range(n)])
+
+
+@case("plink2_small.gcount", Expect.BLOCK, "plink2 --geno-counts with one homozygote", C)
+def _(path, rng):
+    n = 8
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    header = _header(
+        "#CHROM ID REF ALT HOM_REF_CT HET_REF_ALT_CTS TWO_ALT_GENO_CTS "
+        "HAP_REF_CT HAP_ALT_CTS MISSING_CT"
+    )
+    rows = [header] + [
+        [22, ids[k], ref[k], alt[k], 150, 100 if k != 3 else 40, 50 if k != 3 else 1, 0, 0, 0]
+        for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+@case("plink2_small_n.glm.linear", Expect.BLOCK, "plink2 --glm with OBS_CT = 8", C)
+def _(path, rng):
+    return _glm_linear(rng, 30, small_n_row=11)
+
+
+@case("genotype_count_table.csv", Expect.BLOCK, "people per genotype with a 5", C)
+def _(path, rng):
+    return "variant,genotype,n\nrs7412,0/0,250\nrs7412,0/1,45\nrs7412,1/1,5\n"
+
+
+# -- files that were blocked but are safe ------------------------------------------------------
+
+F = "false-block"
+
+
+@case("pca_explained_variance.csv", Expect.PASS, "explained variance under PC1..PC10", F)
+def _(path, rng):
+    ratio = np.round(np.sort(rng.uniform(0.01, 0.2, 10))[::-1], 4)
+    return "PC1,PC2,PC3,PC4,PC5,PC6,PC7,PC8,PC9,PC10\n" + ",".join(map(str, ratio)) + "\n"
+
+
+@case("pca_explained_variance_rows.csv", Expect.PASS, "explained variance ratio per PC", F)
+def _(path, rng):
+    ratio = np.round(np.sort(rng.uniform(0.01, 0.2, 10))[::-1], 4)
+    frame = pd.DataFrame({"component": [f"PC{k}" for k in range(1, 11)],
+                          "explained_variance_ratio": ratio})  # fmt: skip
+    frame.to_csv(path, index=False)
+
+
+@case("plink2.eigenval", Expect.PASS, "plink2 --pca eigenvalues", F)
+def _(path, rng):
+    return "".join(f"{v:g}\n" for v in np.sort(rng.uniform(1, 12, 10))[::-1].round(4))
+
+
+@case("crosstab_pandas_index.csv", Expect.PASS, "a count table with pandas' index column", F)
+def _(path, rng):
+    frame = pd.DataFrame(
+        {
+            "region": ["north", "south", "east", "west"],
+            "cases": [55, 40, 25, 60],
+            "controls": [120, 115, 80, 140],
+        }
+    )
+    frame.to_csv(path)  # index 0..3 in an unnamed first column
+
+
+@case("gwama_n_studies.out", Expect.PASS, "GWAMA with n_studies = 3", F)
+def _(path, rng):
+    n = 20
+    _, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    header = _header(
+        "rs_number reference_allele other_allele eaf beta se beta_95L beta_95U "
+        "z p-value _-log10_p-value q_statistic q_p-value i2 n_studies n_samples "
+        "effects"
+    )
+    rows = [header] + [
+        [ids[k], alt[k], ref[k], round(float(rng.uniform(0.05, 0.5)), 4), beta[k], se[k],
+         beta[k] - 0.1, beta[k] + 0.1, 1.1, p[k], 1.2, 0.5, 0.7, 0, 3, 5000, "+-+"]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("replication.csv", Expect.PASS, "a 'sample' column meaning discovery/replication", F)
+def _(path, rng):
+    return (
+        "rsid,sample,n,eaf,beta,se,p\n"
+        "rs7412,discovery,5000,0.08,-0.31,0.04,1e-12\n"
+        "rs7412,replication,2000,0.07,-0.28,0.06,3e-6\n"
+        "rs429358,discovery,5000,0.15,0.22,0.03,2e-10\n"
+        "rs429358,replication,2000,0.14,0.19,0.05,1e-4\n"
+    )
+
+
+@case(
+    "read_totals.csv",
+    Expect.PASS,
+    "10-digit read totals per batch",
+    F,
+)
+def _(path, rng):
+    # 3415008770 passes the NHS checksum and 2103642216 has a CPR date and checksum: both are
+    # read totals, in a column of read totals
+    return "batch,n_samples,reads\nB1,100,3415008770\nB2,100,2103642216\nB3,100,2941238806\n"
+
+
+@case("run.log", Expect.PASS, "a log whose lines start with '['", F)
+def _(path, rng):
+    return (
+        "[2026-01-05 10:00:01] INFO plink2 --glm started\n"
+        "[2026-01-05 10:00:03] INFO 900 samples (450 females, 450 males) loaded\n"
+        "[2026-01-05 10:05:10] INFO 120000 variants remaining after main filters\n"
+        "[2026-01-05 10:09:44] INFO results written to ldl.glm.linear\n"
+    )
+
+
+def _glm_linear(rng, n: int, small_n_row: int | None = None) -> str:
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    obs = np.full(n, 900)
+    if small_n_row is not None:
+        obs[small_n_row] = 8
+    a1_ct = rng.integers(100, 800, n)
+    header = _header(
+        "#CHROM POS ID REF ALT A1 A1_CT ALLELE_CT A1_FREQ TEST OBS_CT BETA SE T_STAT P"
+    )
+    lines = ["\t".join(header)]
+    for k in range(n):
+        allele_ct = 2 * obs[k]
+        ct = min(a1_ct[k], allele_ct - 20) if small_n_row != k else 8
+        lines.append(
+            f"22\t{pos[k]}\t{ids[k]}\t{ref[k]}\t{alt[k]}\t{alt[k]}\t{ct}\t{allele_ct}\t"
+            f"{ct / allele_ct:.6g}\tADD\t{obs[k]}\t{beta[k]}\t{se[k]}\t"
+            f"{beta[k] / se[k]:.6g}\t{p[k]}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@case("sumstats_large.glm.linear", Expect.PASS, "genome-wide plink2 --glm above 16 MiB", F)
+def _(path, rng):
+    n = 200_000
+    pos = np.cumsum(rng.integers(1, 250, n)) + 10_000
+    ac = rng.integers(50, 1750, n)
+    beta = rng.normal(0, 0.05, n)
+    se = rng.uniform(0.02, 0.1, n)
+    frame = pd.DataFrame(
+        {
+            "#CHROM": 1, "POS": pos, "ID": [f"1:{p}:A:G" for p in pos], "REF": "A", "ALT": "G",
+            "A1": "G", "A1_CT": ac, "ALLELE_CT": 1800, "A1_FREQ": np.round(ac / 1800, 6),
+            "TEST": "ADD", "OBS_CT": 900, "BETA": np.round(beta, 6), "SE": np.round(se, 6),
+            "T_STAT": np.round(beta / se, 6), "P": np.round(rng.uniform(0, 1, n), 6),
+        }
+    )  # fmt: skip
+    frame.to_csv(path, sep="\t", index=False)
+
+
+@case("methods.md", Expect.PASS, "methods text in Markdown", F)
+def _(path, rng):
+    return (
+        "# Methods\n\nWe ran a linear GWAS of LDL cholesterol with plink2 (--glm), adjusting for "
+        "age, sex and ten principal components. Variants with a minor allele count below 10 "
+        "were dropped.\n\n## Software\n\n- plink2 v2.0\n- regenie v3.4\n"
+    )
+
+
+@case("notes.txt", Expect.PASS, "plain notes", F)
+def _(path, rng):
+    return "Analysis plan, version 2.\nThe cohort definitions follow the protocol of March.\n"
+
+
+@case("qq_points.csv", Expect.REVIEW, "QQ-plot points (sorted), no known kind", F)
+def _(path, rng):
+    n = 1000
+    expected = -np.log10((np.arange(1, n + 1) - 0.5) / n)
+    observed = np.sort(-np.log10(rng.uniform(0, 1, n)))[::-1]
+    pd.DataFrame({"expected": expected.round(5), "observed": observed.round(5)}).to_csv(
+        path, index=False
+    )
+
+
+# -- safe files of recognised kinds ------------------------------------------------------------
+
+S = "safe"
+
+
+def _afreq(rng, n: int, counts: bool) -> str:
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    obs = np.full(n, 1800) - rng.integers(0, 20, n) * 2
+    ac = (obs * rng.uniform(0.02, 0.98, n)).astype(int)
+    head = ["#CHROM", "ID", "REF", "ALT", "ALT_CTS" if counts else "ALT_FREQS", "OBS_CT"]
+    rows = [head] + [
+        [22, ids[k], ref[k], alt[k], ac[k] if counts else f"{ac[k] / obs[k]:.6g}", obs[k]]
+        for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+@case("plink2.afreq", Expect.PASS, "plink2 --freq", S)
+def _(path, rng):
+    return _afreq(rng, 50, counts=False)
+
+
+@case("plink2.acount", Expect.PASS, "plink2 --freq counts", S)
+def _(path, rng):
+    return _afreq(rng, 50, counts=True)
+
+
+@case("plink2.gcount", Expect.PASS, "plink2 --geno-counts", S)
+def _(path, rng):
+    n = 30
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    header = _header(
+        "#CHROM ID REF ALT HOM_REF_CT HET_REF_ALT_CTS TWO_ALT_GENO_CTS "
+        "HAP_REF_CT HAP_ALT_CTS MISSING_CT"
+    )
+    rows = [header]
+    for k in range(n):
+        hom_alt = int(rng.integers(10, 100))
+        het = int(rng.integers(100, 400))
+        rows.append([22, ids[k], ref[k], alt[k], 900 - het - hom_alt, het, hom_alt, 0, 0, 0])
+    return _tsv(rows)
+
+
+@case("plink2.hardy", Expect.PASS, "plink2 --hardy", S)
+def _(path, rng):
+    n = 30
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    header = _header("#CHROM ID A1 AX HOM_A1_CT HET_A1_CT TWO_AX_CT O(HET_A1) E(HET_A1) P")
+    rows = [header]
+    for k in range(n):
+        hom, het = int(rng.integers(10, 100)), int(rng.integers(100, 400))
+        rows.append([22, ids[k], alt[k], ref[k], hom, het, 900 - hom - het, 0.3, 0.31, 0.7])
+    return _tsv(rows)
+
+
+@case("plink2.vmiss", Expect.PASS, "plink2 --missing per variant", S)
+def _(path, rng):
+    n = 30
+    _, ids = _variants(rng, n)
+    miss = rng.integers(0, 30, n)
+    rows = [["#CHROM", "ID", "MISSING_CT", "OBS_CT", "F_MISS"]] + [
+        [22, ids[k], miss[k], 900, round(miss[k] / 900, 6)] for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+@case("ldl.glm.linear", Expect.PASS, "plink2 --glm linear", S)
+def _(path, rng):
+    return _glm_linear(rng, 60)
+
+
+@case("case.glm.logistic.hybrid", Expect.PASS, "plink2 --glm logistic (Firth hybrid)", S)
+def _(path, rng):
+    n = 40
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    header = _header("#CHROM POS ID REF ALT A1 FIRTH? TEST OBS_CT OR LOG(OR)_SE Z_STAT P ERRCODE")
+    rows = [header] + [
+        [22, pos[k], ids[k], ref[k], alt[k], alt[k], "N", "ADD", 900,
+         round(float(np.exp(beta[k])), 5),
+         se[k], round(beta[k] / se[k], 4), p[k], "."]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("step2_ldl.regenie", Expect.PASS, "regenie step 2", S)
+def _(path, rng):
+    n = 40
+    pos, ids, ref, alt, beta, se, _p = _sumstats(rng, n)
+    freq = _frequencies(rng, n)
+    header = "CHROM GENPOS ID ALLELE0 ALLELE1 A1FREQ INFO N TEST BETA SE CHISQ LOG10P EXTRA"
+    rows = [header.split()] + [
+        [22, pos[k], ids[k], ref[k], alt[k], freq[k], 1, 900, "ADD", beta[k], se[k], 1.2, 0.3,
+         "NA"]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows, " ")
+
+
+@case("saige_safe.txt", Expect.PASS, "SAIGE step 2", S)
+def _(path, rng):
+    n = 30
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    ac = rng.integers(60, 800, n)
+    header = _header(
+        "CHR POS MarkerID Allele1 Allele2 AC_Allele2 AF_Allele2 MissingRate BETA SE "
+        "Tstat var p.value N"
+    )
+    rows = [header] + [
+        [22, pos[k], ids[k], ref[k], alt[k], ac[k], round(ac[k] / 1800, 6), 0, beta[k], se[k],
+         round(beta[k] / se[k], 4), 1.2, p[k], 900]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows, " ")
+
+
+@case("safe.fastGWA", Expect.PASS, "fastGWA", S)
+def _(path, rng):
+    n = 30
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    af = _frequencies(rng, n)
+    rows = [["CHR", "SNP", "POS", "A1", "A2", "N", "AF1", "BETA", "SE", "P"]] + [
+        [22, ids[k], pos[k], alt[k], ref[k], 900, af[k], beta[k], se[k], p[k]] for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+@case("bolt_with_n.stats", Expect.PASS, "BOLT-LMM stats with an N column added", S)
+def _(path, rng):
+    n = 30
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    af = _frequencies(rng, n)
+    header = _header(
+        "SNP CHR BP GENPOS ALLELE1 ALLELE0 A1FREQ F_MISS BETA SE P_BOLT_LMM_INF P_BOLT_LMM N"
+    )
+    rows = [header] + [
+        [ids[k], 22, pos[k], 0.1, alt[k], ref[k], af[k], 0.01, beta[k], se[k], p[k], p[k], 900]
+        for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+@case("metal_safe.tbl", Expect.PASS, "METAL meta-analysis", S)
+def _(path, rng):
+    n = 30
+    _, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    freq = _frequencies(rng, n)
+    header = _header(
+        "MarkerName Allele1 Allele2 Freq1 FreqSE MinFreq MaxFreq Effect StdErr "
+        "P-value Direction HetISq HetChiSq HetDf HetPVal TotalSampleSize"
+    )
+    rows = [header] + [
+        [ids[k], alt[k].lower(), ref[k].lower(), freq[k], 0.01, freq[k], freq[k], beta[k], se[k],
+         p[k], "++-", 0, 1.1, 2, 0.6, 2700]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("gwas_catalog_safe.tsv", Expect.PASS, "GWAS-catalog summary statistics", S)
+def _(path, rng):
+    n = 30
+    pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
+    eaf = _frequencies(rng, n)
+    header = _header(
+        "chromosome base_pair_location effect_allele other_allele beta "
+        "standard_error effect_allele_frequency p_value rsid n"
+    )
+    rows = [header] + [
+        [22, pos[k], alt[k], ref[k], beta[k], se[k], eaf[k], p[k], ids[k], 900] for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+@case("plink19.frq", Expect.PASS, "plink 1.9 --freq", S)
+def _(path, rng):
+    n = 30
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    maf = _frequencies(rng, n)
+    rows = [["CHR", "SNP", "A1", "A2", "MAF", "NCHROBS"]] + [
+        [22, ids[k], alt[k], ref[k], maf[k], 1800] for k in range(n)
+    ]
+    return _aligned(rows)
+
+
+@case("plink19_safe.frq.counts", Expect.PASS, "plink 1.9 --freq counts", S)
+def _(path, rng):
+    n = 30
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    c1 = rng.integers(60, 900, n)
+    rows = [["CHR", "SNP", "A1", "A2", "C1", "C2", "G0"]] + [
+        [22, ids[k], alt[k], ref[k], c1[k], 1800 - c1[k], 0] for k in range(n)
+    ]
+    return _aligned(rows)
+
+
+@case("plink19.frq.cc", Expect.PASS, "plink 1.9 --freq case-control", S)
+def _(path, rng):
+    n = 30
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    rows = [["CHR", "SNP", "A1", "A2", "MAF_A", "MAF_U", "NCHROBS_A", "NCHROBS_U"]] + [
+        [22, ids[k], alt[k], ref[k], round(float(rng.uniform(0.1, 0.5)), 4),
+         round(float(rng.uniform(0.1, 0.5)), 4), 800, 1000]
+        for k in range(n)
+    ]  # fmt: skip
+    return _aligned(rows)
+
+
+@case("plink19_safe.hwe", Expect.PASS, "plink 1.9 --hardy", S)
+def _(path, rng):
+    n = 20
+    _, ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    rows = [["CHR", "SNP", "TEST", "A1", "A2", "GENO", "O(HET)", "E(HET)", "P"]]
+    for k in range(n):
+        hom = int(rng.integers(20, 80))
+        het = int(rng.integers(200, 400))
+        rows.append([22, ids[k], "ALL", alt[k], ref[k], f"{hom}/{het}/{900 - hom - het}", 0.4,
+                     0.41, 0.8])  # fmt: skip
+    return _aligned(rows)
+
+
+@case("plink19.assoc.linear", Expect.PASS, "plink 1.9 --linear", S)
+def _(path, rng):
+    n = 30
+    pos, ids, _ref, alt, beta, se, p = _sumstats(rng, n)
+    rows = [["CHR", "SNP", "BP", "A1", "TEST", "NMISS", "BETA", "STAT", "P"]] + [
+        [22, ids[k], pos[k], alt[k], "ADD", 900, beta[k], round(beta[k] / se[k], 4), p[k]]
+        for k in range(n)
+    ]
+    return _aligned(rows)
+
+
+@case("plink19.assoc.logistic", Expect.PASS, "plink 1.9 --logistic", S)
+def _(path, rng):
+    n = 30
+    pos, ids, _ref, alt, beta, se, p = _sumstats(rng, n)
+    rows = [["CHR", "SNP", "BP", "A1", "TEST", "NMISS", "OR", "STAT", "P"]] + [
+        [22, ids[k], pos[k], alt[k], "ADD", 900, round(float(np.exp(beta[k])), 4),
+         round(beta[k] / se[k], 4), p[k]]
+        for k in range(n)
+    ]  # fmt: skip
+    return _aligned(rows)
+
+
+@case("plink19.lmiss", Expect.PASS, "plink 1.9 --missing per variant", S)
+def _(path, rng):
+    n = 30
+    _, ids = _variants(rng, n)
+    miss = rng.integers(0, 30, n)
+    rows = [["CHR", "SNP", "N_MISS", "N_GENO", "F_MISS"]] + [
+        [22, ids[k], miss[k], 900, round(miss[k] / 900, 5)] for k in range(n)
+    ]
+    return _aligned(rows)
+
+
+@case("hail_variant_qc_safe.tsv", Expect.PASS, "Hail variant_qc export", S)
+def _(path, rng):
+    n = 20
+    pos, _ = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    alts = rng.integers(60, 800, n)
+    rows = [["locus", "alleles", "variant_qc.AC", "variant_qc.AF", "variant_qc.AN",
+             "variant_qc.call_rate"]] + [
+        [f"chr22:{pos[k]}", json.dumps([ref[k], alt[k]]), f"[{1800 - alts[k]},{alts[k]}]",
+         f"[{(1800 - alts[k]) / 1800:.4f},{alts[k] / 1800:.4f}]", 1800, 1.0]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("bcftools_safe.tsv", Expect.PASS, "bcftools query AC/AN", S)
+def _(path, rng):
+    n = 20
+    _, ids = _variants(rng, n)
+    ac = rng.integers(30, 1700, n)
+    return _tsv([["# [1]ID", "[2]AC", "[3]AN"]] + [[ids[k], ac[k], 1800] for k in range(n)])
+
+
+@case("crosstab.csv", Expect.PASS, "pd.crosstab(...).to_csv(), rounded", S)
+def _(path, rng):
+    return "region,2021,2022,2023\neast,25,40,35\nnorth,55,60,70\nsouth,30,35,45\n"
+
+
+@case("summary_by_group.csv", Expect.REVIEW, "means per group: dominance needs a human", S)
+def _(path, rng):
+    return "group,n,mean_ldl,sd_ldl\ncases,120,3.61,0.82\ncontrols,250,3.22,0.79\n"
+
+
+@case("table1.csv", Expect.PASS, "Table 1 with 'n (%)' cells", S)
+def _(path, rng):
+    return (
+        "characteristic,cases,controls\n"
+        "N,120,250\n"
+        "female,55 (45.8),120 (48.0)\n"
+        "smoker,30 (25.0),60 (24.0)\n"
+        "age mean (SD),54.2 (8.1),51.0 (9.3)\n"
+    )
+
+
+@case("coefficients.csv", Expect.PASS, "model coefficients with df_resid", S)
+def _(path, rng):
+    return (
+        "term,coef,std_err,p,df_resid\nIntercept,1.2,0.3,0.001,897\nage,0.02,0.004,1e-6,897\n"
+        "sex,0.1,0.05,0.04,897\n"
+    )
+
+
+@case("lm_summary.txt", Expect.PASS, "R summary(lm) with 897 residual dof", S)
+def _(path, rng):
+    return (
+        "Call:\nlm(formula = ldl ~ age + sex, data = d)\n\n"
+        "Coefficients:\n"
+        "            Estimate Std. Error t value Pr(>|t|)    \n"
+        "(Intercept) 1.200000   0.300000   4.000 6.86e-05 ***\n"
+        "age         0.020000   0.004000   5.000 6.89e-07 ***\n"
+        "sex         0.100000   0.050000   2.000   0.0458 *  \n"
+        "---\n"
+        "Residual standard error: 0.81 on 897 degrees of freedom\n"
+        "Multiple R-squared:  0.031,\tAdjusted R-squared:  0.029 \n"
+        "F-statistic: 14.3 on 2 and 897 DF,  p-value: 7.2e-07\n"
+    )
+
+
+@case("statsmodels_summary.txt", Expect.PASS, "statsmodels OLS summary, 97 residual dof", S)
+def _(path, rng):
+    import statsmodels.api as sm
+
+    x = sm.add_constant(rng.normal(size=(100, 2)))
+    y = x @ [1, 0.5, -0.2] + rng.normal(size=100)
+    return sm.OLS(y, x).fit().summary().as_text()
+
+
+@case("crosstab.json", Expect.PASS, "a crosstab as JSON records", S)
+def _(path, rng):
+    return json.dumps([{"region": "north", "cases": 55, "controls": 120},
+                       {"region": "south", "cases": 40, "controls": 115}])  # fmt: skip
+
+
+@case("crosstab.parquet", Expect.PASS, "a crosstab as Parquet", S)
+def _(path, rng):
+    frame = pd.DataFrame({"region": ["north", "south"], "cases": [55, 40], "controls": [120, 115]})
+    frame.to_parquet(path, index=False)
+
+
+@case("counts_safe.md", Expect.PASS, "a Markdown table of rounded counts", S)
+def _(path, rng):
+    return (
+        "## Counts\n\n| region | cases | controls |\n|---|---:|---:|\n"
+        "| north | 20 | 55 |\n| south | 30 | 35 |\n"
+    )
+
+
+@case("counts_safe.tex", Expect.PASS, "a LaTeX table of rounded counts", S)
+def _(path, rng):
+    return (
+        "\\begin{tabular}{lrr}\n\\toprule\nRegion & Cases & Controls \\\\\n\\midrule\n"
+        "North & 20 & 55 \\\\\nSouth & 30 & 35 \\\\\n\\bottomrule\n\\end{tabular}\n"
+    )
+
+
+@case("allele_counts_discovery.tsv", Expect.PASS, "a discovery allele-count summary", S)
+def _(path, rng):
+    n = 30
+    pos, _ids = _variants(rng, n)
+    ref, alt = _alleles(rng, n)
+    ac = rng.integers(20, 1700, n)
+    rows = [["CHROM", "POS", "REF", "ALT", "AC", "AN"]] + [
+        [22, pos[k], ref[k], alt[k], ac[k], 1800] for k in range(n)
+    ]
+    return _tsv(rows)
+
+
+# -- more tools and layouts --------------------------------------------------------------------
+
+M = "more"
+
+
+@case("pcs_cases_only.csv", Expect.BLOCK, "PCs of the 150 cases, no IDs", I)
+def _(path, rng):
+    frame = pd.DataFrame(_scores(rng, 150, 4), columns=["PC1", "PC2", "PC3", "PC4"])
+    frame.to_csv(path, index=False)
+
+
+@case("prs_with_group.csv", Expect.BLOCK, "a score per person with case/control labels", I)
+def _(path, rng):
+    frame = pd.DataFrame({"group": rng.choice(["case", "control"], PEOPLE),
+                          "prs": np.round(rng.normal(0, 1, PEOPLE), 5)})  # fmt: skip
+    frame.to_csv(path, index=False)
+
+
+@case("plink.ped", Expect.BLOCK, "a plink .ped file (alleles per person)", I)
+def _(path, rng):
+    return "".join(
+        f"F{i} per{i} 0 0 1 2 " + " ".join(rng.choice(list("ACGT"), 24)) + "\n" for i in range(40)
+    )
+
+
+@case("impute.gen", Expect.BLOCK, "IMPUTE genotype probabilities", I)
+def _(path, rng):
+    lines = []
+    for i in range(30):
+        probs = np.round(rng.dirichlet([60, 1, 1], 20)[:, rng.permutation(3)].ravel(), 3)
+        lines.append(f"--- rs{i} {1000 + i} A G " + " ".join(f"{p:.3f}" for p in probs))
+    return "\n".join(lines) + "\n"
+
+
+@case("shapeit.haps", Expect.BLOCK, "SHAPEIT haplotypes, 0/1 per chromosome copy", I)
+def _(path, rng):
+    return "".join(
+        f"22 rs{i} {1000 + i} A G " + " ".join(map(str, rng.integers(0, 2, 120))) + "\n"
+        for i in range(30)
+    )
+
+
+@case("json_records_people.json", Expect.BLOCK, "JSON records, one per person", I)
+def _(path, rng):
+    return json.dumps([{"id": f"P{i}", "pc1": float(rng.normal()), "pc2": float(rng.normal())}
+                       for i in range(PEOPLE)])  # fmt: skip
+
+
+@case("ids_concatenated.txt", Expect.BLOCK, "two sample IDs written together", I)
+def _(path, rng):
+    return "excluded: DK000001DK000002\n"
+
+
+@case("prsice.best", Expect.BLOCK, "PRSice scores per person", I)
+def _(path, rng):
+    return "FID IID In_Regression PRS\n" + "".join(
+        f"f{i} per{i} Yes {rng.normal():.5f}\n" for i in range(60)
+    )
+
+
+@case("xxd.txt", Expect.BLOCK, "a hexdump of packed data", I)
+def _(path, rng):
+    return "".join(
+        f"{i:08x}: " + " ".join(rng.bytes(2).hex() for _ in range(8)) + "  ................\n"
+        for i in range(0, 256, 16)
+    )
+
+
+@case("regenie_step1.loco", Expect.BLOCK, "regenie step 1 predictions, people as columns", I)
+def _(path, rng):
+    people = sample_ids("dk", 20)
+    return (
+        "FID_IID "
+        + " ".join(f"{s}_{s}" for s in people)
+        + "\n1 "
+        + " ".join(f"{v:.4f}" for v in rng.normal(0, 1, 20))
+        + "\n"
+    )
+
+
+@case("gnomad_style.tsv", Expect.BLOCK, "AC_dk/AN_dk per cohort with a 3", C)
+def _(path, rng):
+    return (
+        "CHROM\tPOS\tREF\tALT\tAC_dk\tAN_dk\tAC_se\tAN_se\n"
+        "22\t100\tA\tG\t3\t600\t40\t600\n22\t200\tC\tT\t50\t600\t60\t600\n"
+    )
+
+
+@case("assoc_counts.assoc", Expect.BLOCK, "plink 1.9 --assoc counts with C_A = 3", C)
+def _(path, rng):
+    return (
+        "CHR SNP BP A1 C_A C_U A2 CHISQ P OR\n22 rs1 100 G 3 40 A 1.2 0.3 1.1\n"
+        "22 rs2 200 C 50 60 T 1.2 0.3 1.1\n"
+    )
+
+
+@case("table1_n_in_header.csv", Expect.BLOCK, "Table 1 with '(n=7)' in a column name", C)
+def _(path, rng):
+    return "characteristic,cases (n=7),controls (n=250)\nfemale %,42.9,48.0\nage mean,54.2,51.0\n"
+
+
+@case("coxph.txt", Expect.BLOCK, "R coxph summary with 'number of events= 3'", C)
+def _(path, rng):
+    return (
+        "Call:\ncoxph(formula = Surv(time, status) ~ age)\n\n  n= 45, number of events= 3 \n\n"
+        "      coef exp(coef) se(coef)     z Pr(>|z|)\n"
+        "age 0.0123    1.0124   0.0101 1.218    0.223\n"
+    )
+
+
+@case("anova.txt", Expect.BLOCK, "R anova table with 6 residual degrees of freedom", C)
+def _(path, rng):
+    return (
+        "Analysis of Variance Table\n\nResponse: ldl\n"
+        "          Df Sum Sq Mean Sq F value Pr(>F)\n"
+        "group      2  1.234  0.6170  0.5231 0.6171\nResiduals  6  7.077  1.1795\n"
+    )
+
+
+@case("value_counts.txt", Expect.BLOCK, "pandas value_counts() printed, with a 3", C)
+def _(path, rng):
+    return "ldl_category\nhigh    3\nlow    55\nName: count, dtype: int64\n"
+
+
+@case("km_table.csv", Expect.BLOCK, "Kaplan-Meier table with 1 event", C)
+def _(path, rng):
+    return "time,n.risk,n.event,survival\n1,45,2,0.95\n2,40,1,0.93\n"
+
+
+@case("hist.csv", Expect.BLOCK, "histogram counts with a 3", C)
+def _(path, rng):
+    return "bin_start,bin_end,count\n0,10,25\n10,20,3\n"
+
+
+@case("gnomad_style_safe.tsv", Expect.PASS, "AC/AN per cohort", S)
+def _(path, rng):
+    return (
+        "CHROM\tPOS\tREF\tALT\tAC_dk\tAN_dk\tAC_se\tAN_se\n"
+        "22\t100\tA\tG\t30\t600\t40\t600\n22\t200\tC\tT\t50\t600\t60\t600\n"
+    )
+
+
+@case("clumped.clumped", Expect.PASS, "plink 1.9 --clump (TOTAL, NSIG: counts of SNPs)", S)
+def _(path, rng):
+    return (
+        " CHR    F         SNP         BP          P    TOTAL   NSIG    S05    S01   S001  S0001"
+        "    SP2\n  22    1    rs123    1000   1e-10        3      1      1      1      0      0"
+        "    rs1(1),rs2(1)\n"
+    )
+
+
+@case("magma.genes.out", Expect.PASS, "MAGMA gene results (NSNPS, NPARAM, N)", S)
+def _(path, rng):
+    return (
+        "GENE CHR START STOP NSNPS NPARAM N ZSTAT P\n1 22 100 2000 12 3 900 1.2 0.1\n"
+        "2 22 3000 5000 4 2 900 0.3 0.4\n"
+    )
+
+
+@case("cojo.jma.cojo", Expect.PASS, "GCTA-COJO joint results", S)
+def _(path, rng):
+    return (
+        "Chr SNP bp refA freq b se p n freq_geno bJ bJ_se pJ LD_r\n"
+        "22 rs1 100 A 0.2 0.1 0.02 1e-8 900 0.2 0.1 0.02 1e-8 0\n"
+    )
+
+
+@case("reml.hsq", Expect.PASS, "GCTA --reml variance components", S)
+def _(path, rng):
+    return (
+        "Source\tVariance\tSE\nV(G)\t0.3\t0.1\nV(e)\t0.7\t0.1\nVp\t1.0\t0.05\n"
+        "V(G)/Vp\t0.3\t0.1\nlogL\t-100\nn\t5000\n"
+    )
+
+
+@case("ldsc.log", Expect.PASS, "an LDSC log", S)
+def _(path, rng):
+    return (
+        "*" * 69 + "\n* LD Score Regression (LDSC)\n" + "*" * 69 + "\n"
+        "Total Observed scale h2: 0.2 (0.05)\nLambda GC: 1.05\n"
+    )
+
+
+@case("manhattan.csv", Expect.REVIEW, "CHR/BP/P only: p-values without N", M)
+def _(path, rng):
+    return "CHR,BP,P\n" + "".join(f"22,{100 + i},{rng.uniform():.4f}\n" for i in range(50))
+
+
+@case("freq_by_pop.tsv", Expect.REVIEW, "frequencies per cohort without N", M)
+def _(path, rng):
+    return "CHROM\tPOS\tREF\tALT\tAF_dk\tAF_se\n22\t100\tA\tG\t0.1\t0.2\n"
+
+
+@case("crosstab_exact.csv", Expect.REVIEW, "a crosstab of exact (unrounded) counts", M)
+def _(path, rng):
+    return "region,2021,2022\nnorth,53,61\nsouth,42,37\n"
+
+
+# -- files only a human can judge --------------------------------------------------------------
+
+H = "human"
+
+
+def _figure(fmt: str) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.bar(["dk", "se", "uk"], [300, 300, 300])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+@case("figure.png", Expect.REVIEW, "a bar chart", H)
+def _(path, rng):
+    return _figure("png")
+
+
+@case("figure.svg", Expect.REVIEW, "a bar chart as SVG", H)
+def _(path, rng):
+    return _figure("svg")
+
+
+@case("figure.pdf", Expect.REVIEW, "a bar chart as PDF", H)
+def _(path, rng):
+    return _figure("pdf")
+
+
+@case("analysis.ipynb", Expect.REVIEW, "a notebook with a count table", H)
+def _(path, rng):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("counts")
+    frame = pd.DataFrame({"region": ["north", "south"], "n": [55, 40]})
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/html": frame.to_html()},
+                                           execution_count=1)]  # fmt: skip
+    nb.cells = [nbformat.v4.new_markdown_cell("# Counts"), cell]
+    return nbformat.writes(nb)
+
+
+@case("counts_table.html", Expect.REVIEW, "an HTML table of rounded counts", H)
+def _(path, rng):
+    frame = pd.DataFrame({"region": ["north", "south"], "n": [55, 40]})
+    return "<html><body>" + frame.to_html(index=False) + "</body></html>\n"
+
+
+CASES: list[Case] = [c for c, _ in _WRITERS.values()]

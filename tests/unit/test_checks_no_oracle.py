@@ -1,0 +1,87 @@
+"""No oracle: sample IDs of datasets the request's project is not granted are matched in the
+same pass as the granted ones, but what they find goes to the reviewers only; the requester's
+findings and verdict are those of a file of made-up IDs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from airlock.checks import CheckContext, Verdict, check_file
+from airlock.checks.content import RULE_SAMPLE_ID, RULE_SAMPLE_ID_NOT_GRANTED
+from airlock.checks.context import DatasetSamples
+from tests.checks_support import write
+
+GRANTED = frozenset(f"DK{i:06d}" for i in range(1, 41))
+OTHERS = frozenset(f"UK{i:06d}" for i in range(1, 41))
+CONTEXT = CheckContext(datasets=(DatasetSamples("dk", GRANTED),), reviewer_ids=OTHERS)
+
+
+def _csv(ids) -> str:
+    return "candidate,score\n" + "".join(f"{s},{0.5 + i / 100}\n" for i, s in enumerate(ids))
+
+
+def _text(ids) -> str:
+    return "Notes on the candidates.\n" + "".join(f"We looked at {s}: fine.\n" for s in ids)
+
+
+def _parquet(ids, path):
+    pq.write_table(pa.table({"who": list(ids), "score": [0.5] * len(ids)}), path)
+
+
+GUESSES = ["UK000003", "UK000017", "UK000029"]  # in a dataset the project is not granted
+DECOYS = ["UK900003", "UK900017", "UK900029"]  # in no dataset
+
+
+def _view(report):
+    """What the requester is shown (the guessed values themselves, in column names, read as
+    the decoys': a file names its own values)."""
+    view = [(f.rule, f.verdict, f.message, f.location) for f in report.findings]
+    return report.verdict, str(view).replace("UK0000", "UK9000")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda tmp, ids: write(tmp, "c.csv", _csv(ids)),
+        lambda tmp, ids: write(tmp, "notes.txt", _text(ids)),
+        lambda tmp, ids: write(tmp, "wide.csv", "group," + ",".join(ids) + "\na,1,2,3\n"),
+        lambda tmp, ids: _parquet(ids, tmp / "p.parquet") or tmp / "p.parquet",
+    ],
+    ids=["csv cells", "text", "column names", "parquet"],
+)
+def test_no_oracle__guesses_get_what_decoys_get_and_reviewers_see_the_matches(tmp_path, make):
+    (tmp_path / "g").mkdir()
+    (tmp_path / "d").mkdir()
+    guesses = check_file(make(tmp_path / "g", GUESSES), CONTEXT)
+    decoys = check_file(make(tmp_path / "d", DECOYS), CONTEXT)
+    assert _view(guesses) == _view(decoys)
+    assert RULE_SAMPLE_ID_NOT_GRANTED not in {f.rule for f in guesses.findings}
+    assert "not-granted" not in str(guesses.to_dict())
+    assert decoys.reviewer_findings == ()
+    found = guesses.reviewer_findings
+    assert found and {f.rule for f in found} == {RULE_SAMPLE_ID_NOT_GRANTED}
+    assert all(f.verdict is Verdict.BLOCK for f in found)
+
+
+def test_no_oracle__granted_ids_are_the_requesters_findings(tmp_path):
+    report = check_file(write(tmp_path, "c.csv", _csv(["DK000003", "UK000017"])), CONTEXT)
+    assert [f.location.row for f in report.findings if f.rule == RULE_SAMPLE_ID] == [1]
+    assert [f.location.row for f in report.reviewer_findings] == [2]
+    assert report.verdict is Verdict.BLOCK
+
+
+def test_no_oracle__many_matches_are_counted_for_the_reviewers_only(tmp_path):
+    ids = sorted(OTHERS)
+    context = dataclasses.replace(
+        CONTEXT, config=CONTEXT.config.model_copy(update={"max_findings_per_rule": 5})
+    )
+    report = check_file(write(tmp_path, "c.csv", _csv(ids)), context)
+    decoy = check_file(write(tmp_path, "d.csv", _csv([s.replace("UK", "UX") for s in ids])),
+                       context)  # fmt: skip
+    assert _view(report) == _view(decoy)
+    assert len(report.reviewer_findings) == 6  # five located, then "35 more"
+    assert report.reviewer_findings[-1].message.startswith("35 more findings")

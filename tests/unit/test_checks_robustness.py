@@ -1,0 +1,86 @@
+"""Property: whatever a researcher writes, the checks finish with findings and never stop on an
+error of their own (which would block the file without a reason a researcher can act on)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airlock.checks import check_file
+from tests.checks_corpus import corpus_context
+
+SETTINGS = settings(
+    max_examples=int(os.environ.get("TRESOR_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+CONTEXT = corpus_context()
+
+cell = st.one_of(
+    st.integers(-10, 10**7).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["", "NA", ".", "./.", "0|1", "A/G", "AG", "<10", "*", "3 (42.9)", "[1,2]",
+                     "=SUM(A1)", "-", "+-?", "DK000001", "DK000001:", "x.cram", "Total", "N",
+                     "mean", "1e-300", '"q,uoted"', "0x1f", "rs123", "22:100:A:G"]),
+    st.text("abcdefghijklmnopqrstuvwxyzABC0123456789 _.-:/()[]%", max_size=12),
+)  # fmt: skip
+names = st.one_of(
+    st.sampled_from(["#CHROM", "POS", "ID", "REF", "ALT", "ALT_CTS", "OBS_CT", "AF", "N", "n",
+                     "BETA", "SE", "P", "count", "total", "mean", "pct", "IID", "sample", "PC1",
+                     "group", "df_resid", "coef", "largest", "C1", "GENO", "variant_qc.AC"]),
+    st.text("abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=10),
+)  # fmt: skip
+
+
+@st.composite
+def tables(draw) -> str:
+    width = draw(st.integers(1, 7))
+    header = draw(st.lists(names, min_size=width, max_size=width))
+    rows = draw(st.lists(st.lists(cell, min_size=width, max_size=width), max_size=30))
+    sep = draw(st.sampled_from([",", "\t", ";", "|", " "]))
+    wrap = draw(st.sampled_from(["plain", "markdown", "latex", "text"]))
+    lines = [header, *rows]
+    if wrap == "markdown":
+        body = "".join("| " + " | ".join(r) + " |\n" for r in lines)
+        return "Results\n\n" + body
+    if wrap == "latex":
+        body = "".join(" & ".join(r) + " \\\\\n" for r in lines)
+        return "\\begin{tabular}{" + "l" * width + "}\n" + body + "\\end{tabular}\n"
+    text = "".join(sep.join(r) + "\n" for r in lines)
+    return ("Some notes.\n\n" + text) if wrap == "text" else text
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=False),
+              cell),
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(names, children,
+                                                                      max_size=6),
+    max_leaves=40,
+)  # fmt: skip
+
+
+def _no_crash(name: str, content: str) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / name
+        path.write_text(content, encoding="utf-8")
+        report = check_file(path, CONTEXT)
+    crashed = [f.message for f in report.findings if f.message.startswith(
+        "This file cannot be checked (")]  # fmt: skip
+    assert not crashed, crashed
+
+
+@SETTINGS
+@given(tables(), st.sampled_from(["t.csv", "t.tsv", "t.txt", "t.md"]))
+def test_tables__any_content_is_checked_without_an_internal_error(content, name):
+    _no_crash(name, content)
+
+
+@SETTINGS
+@given(json_values)
+def test_json__any_document_is_checked_without_an_internal_error(doc):
+    _no_crash("d.json", json.dumps(doc))
