@@ -76,11 +76,6 @@ class PackedStore:
             regions,
         )
 
-    def n_alleles(self, rows: np.ndarray) -> np.ndarray:
-        """Alleles of each site (REF included), from the lengths of ``variant_allele``."""
-        sizes = self.labels.arrays[variables.variant_allele].string_sizes(rows)
-        return (sizes > 0).sum(axis=1)
-
 
 class _Chunk:
     """The selected samples of one sample chunk of the companion, as the kernels want them."""
@@ -271,8 +266,6 @@ def _table(
 
     def compute(task: np.ndarray) -> dict:
         stats = _variant_stats(_counts(store, task, chunks, width), width, len(samples))
-        if hardy:
-            stats[variables.variant_hwe_p_value] = _hwe(stats, store.n_alleles(task))
         rate = stats[variables.variant_call_rate]
         maf = stats[variables.variant_minor_allele_frequency]
         chosen = np.flatnonzero(_keep(stats, min_maf, min_call_rate))
@@ -281,6 +274,8 @@ def _table(
             if len(chosen) < len(task):
                 stats = {name: values[chosen] for name, values in stats.items()}
             labels = store.labels.labels(task[chosen])
+            if hardy:  # the rows written only, their alleles counted from their labels
+                stats[variables.variant_hwe_p_value] = _hwe(stats, labels.n_alleles)
             lines = next(tables.formatted([(stats, labels)], row_text, notes, digits))
         return {"rate": rate, "maf": maf, "lines": lines}
 
