@@ -327,12 +327,13 @@ def write_missing(
     digits: int = tables.DIGITS,
 ) -> list[Path]:
     """:func:`tresor.stats.reports.write_missing` of the store's ``rows`` and ``samples``: both
-    tables from one pass (per variant and per sample at once)."""
+    tables from one pass (per variant and per sample at once), the lines of ``.vmiss`` made in
+    the counting threads."""
     chunks = _chunks(store, samples)
     per_sample = np.zeros(len(samples), dtype=np.int64)
     starts = np.cumsum([0] + [len(c.positions) for c in chunks])
 
-    def compute(task: np.ndarray) -> dict[str, np.ndarray]:
+    def compute(task: np.ndarray) -> dict:
         missing = np.zeros(len(task), dtype=np.int64)
         by_sample = [np.zeros(len(chunk.positions), dtype=np.int64) for chunk in chunks]
         at = 0
@@ -344,22 +345,23 @@ def write_missing(
                 missing[at : at + len(piece)] += variant
                 by_sample[k] += sample
             at += len(piece)
-        return {variables.variant_n_called: len(samples) - missing, "by_sample": by_sample}
+        stats = {variables.variant_n_called: len(samples) - missing}
+        lines = next(tables.formatted([(stats, store.labels.labels(task))], row_text, None, digits))
+        return {"by_sample": by_sample, "lines": lines}
 
-    def blocks() -> Iterator[tuple[dict, tables.VariantLabels]]:
-        for task, result in _blocks(
+    def parts() -> Iterator[tuple[bytes, list[str]]]:
+        for _, result in _blocks(
             store, rows, compute, threads=threads, progress=progress, desc="missing calls"
         ):
             for chunk_missing, start, stop in zip(
-                result.pop("by_sample"), starts[:-1], starts[1:], strict=True
+                result["by_sample"], starts[:-1], starts[1:], strict=True
             ):
                 per_sample[start:stop] += chunk_missing
-            yield result, store.labels.labels(task)
+            yield result["lines"]
 
+    row_text = tables.vmiss_rows(len(samples))
     vmiss = _path(out, ".vmiss")
-    tables.write_table(
-        vmiss, tables.VMISS_HEADER, blocks(), tables.vmiss_rows(len(samples)), digits=digits
-    )
+    tables.write_text(vmiss, tables.VMISS_HEADER, parts())
     ids = store.sample_ids()
     smiss = _path(out, ".smiss")
     n_variants = len(rows)
