@@ -27,6 +27,7 @@ import pytest
 from tests.hub.node import NodeCommand, command_line, node_ports, port_free, write_site_config
 from tresor.core.paths import REPO_ROOT
 from tresor.core.site import SiteConfig, load_site_config
+from tresor.node import terms
 from tresor.node.processes import listeners
 
 pytestmark = pytest.mark.slow
@@ -161,7 +162,13 @@ def login_and_spawn(node: NodeCommand, password: str) -> None:
                 "_xsrf": web.cookies.get("_xsrf"),
             },
         )
-        web.get("hub/spawn")
+        form = web.get("hub/spawn")
+        if f'name="{terms.FIELD}"' in form.text:  # first login: the data use terms' checkbox
+            version = re.search(rf'name="{terms.FIELD}" value="([^"]+)"', form.text).group(1)
+            web.post(
+                str(form.url),
+                data={terms.FIELD: version, "_xsrf": web.cookies.get("_xsrf")},
+            )
     wait_for(
         lambda: any("jupyterhub.singleuser" in command_line(p) for p in node.processes()),
         120,
