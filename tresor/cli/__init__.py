@@ -46,6 +46,4 @@ _register()
 
 
 def main() -> None:
-    # own_process: the command is the whole process (tresor.cli.stats may then load numba
-    # without what its commands do not use)
-    cli(obj={"own_process": True})
+    cli()

@@ -105,40 +105,11 @@ def _selecting(option: str):
     return selecting()
 
 
-def _load_numba_without_blas() -> None:
-    """Load numba's typing registries without SciPy's BLAS and cffi, 0.2 s of a 1 s
-    ``tresor freq`` (docs/stats.md).
-
-    numba's first compiled call (even one from its cache) imports them only to offer np.dot
-    and cffi functions to kernels; freq, hardy and missing use neither. numba then has no
-    linear algebra for the rest of the process, so this runs only when the command is the
-    process (``main()``, not a test's CliRunner) and numba has not been loaded yet.
-    """
-    import sys
-
-    if "numba" in sys.modules:
-        return
-    blocked = [name for name in ("scipy.linalg.cython_blas", "cffi") if name not in sys.modules]
-    sys.modules.update(dict.fromkeys(blocked))
-    try:
-        import numpy as np
-
-        from tresor.stats.text_kernels import format_ints
-
-        format_ints(np.zeros(0, dtype=np.int64))  # the first call loads the registries
-    finally:
-        for name in blocked:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
-
-
 def _run(fn, store, keep, ids, regions, threads, progress, kwargs):
     """The command on the store's packed companion without xarray or Dask when the command
     has such a way (``fn.direct``) and the store a current companion; else on the Dataset."""
     direct = getattr(fn, "direct", None)
     if direct is not None:
-        if (click.get_current_context().find_root().obj or {}).get("own_process"):
-            _load_numba_without_blas()
         from tresor.stats.direct import PackedStore
 
         packed = PackedStore.open(store)
