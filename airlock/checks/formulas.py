@@ -34,10 +34,41 @@ def escaped(value: str) -> str:
 _SIGNS = re.compile(r"^[-+?0.\s]+$")
 
 
+#: JSON-LD's keywords (JSON-LD 1.1, section 1.7), keys and values of every JSON-LD document such
+#: as a HealthDCAT-AP description; a spreadsheet reads "@type" as a name, which runs nothing
+JSON_LD_KEYWORDS = frozenset(
+    [
+        "@base",
+        "@container",
+        "@context",
+        "@direction",
+        "@graph",
+        "@id",
+        "@import",
+        "@included",
+        "@index",
+        "@json",
+        "@language",
+        "@list",
+        "@nest",
+        "@none",
+        "@prefix",
+        "@propagate",
+        "@protected",
+        "@reverse",
+        "@set",
+        "@type",
+        "@value",
+        "@version",
+        "@vocab",
+    ]
+)
+
+
 def looks_like_formula(value: object) -> bool:
     if not isinstance(value, str) or len(value) < 2 or value[0] not in "=+-@\t\r":
         return False
-    if _SIGNS.match(value):
+    if _SIGNS.match(value) or value in JSON_LD_KEYWORDS:
         return False
     try:
         float(value)

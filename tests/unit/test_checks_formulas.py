@@ -27,3 +27,15 @@ def test_formula__numbers_with_signs_are_not_formulas(tmp_path):
 def test_formula__in_column_names(tmp_path):
     report = check(write(tmp_path, "t.csv", "=1+1,x\na,1.5\n"))
     assert cells(report, "formula") == {(0, "'=1+1")}
+
+
+def test_formula__json_ld_keywords_are_not_formulas_but_calls_after_them_are(tmp_path):
+    """A HealthDCAT-AP description's "@type" keys run nothing in a spreadsheet; "@SUM(...)" does."""
+    doc = (
+        '{"@context": {"dcat": "http://www.w3.org/ns/dcat#"},'
+        ' "dataset": [{"@id": "dk", "@type": "dcat:Dataset", "title": "@SUM(A1:A2)"},'
+        ' {"@id": "se", "@type": "dcat:Dataset", "title": "plain"}]}'
+    )
+    report = check(write(tmp_path, "dataset.jsonld", doc))
+    flagged = [f.location.value for f in report.findings if f.rule == "formula"]
+    assert flagged == ["'@SUM(A1:A2)"], flagged
