@@ -117,7 +117,6 @@ def _linreg_stats(
     """
     n_variants, n_samples, _ = g.shape
     k = covariates.shape[1]
-    r = k  # column of the REF dosage
     p = k + n_alleles
     out = np.zeros((n_variants, 1 + p * p + p + 1))
     ctc = np.zeros((k, k))
@@ -196,20 +195,29 @@ def _linreg_stats(
                 for b in range(n_alleles):
                     if dosage[b] != 0.0:
                         xtx[k + a, k + b] += da * dosage[b]
-        # the hom-REF calls: REF dosage 2 for every included sample not summed apart
-        for i in range(k):
-            xtx[i, r] += 2.0 * (ctc[0, i] - other_c[i])  # column 0 is the intercept
-        xtx[r, r] += 4.0 * (ctc[0, 0] - other_c[0])
-        xty[r] += 2.0 * (cty[0] - other_y)
-        for i in range(k):
-            for j in range(k, p):
-                xtx[j, i] = xtx[i, j]
-        row = out[v]
-        row[0] = n
-        row[1 : 1 + p * p] = xtx.ravel()
-        row[1 + p * p : 1 + p * p + p] = xty
-        row[1 + p * p + p] = yy
+        write_stats_row(out[v], xtx, xty, ctc, cty, other_c, other_y, n, yy)
     return out
+
+
+@numba.njit(nogil=True, cache=True)
+def write_stats_row(
+    row, xtx, xty, ctc, cty, other_c, other_y: float, n: int, yy: float
+) -> None:  # pragma: no cover
+    """Add the hom-REF calls (REF dosage 2 for each included sample not in ``other_*``), mirror
+    X'X and write [n, X'X, X'y, y'y] as ``row``: the end of both kernels' variant loops."""
+    k, p = ctc.shape[0], xtx.shape[0]
+    r = k  # the column of the REF dosage
+    for i in range(k):
+        xtx[i, r] += 2.0 * (ctc[0, i] - other_c[i])  # column 0 is the intercept
+    xtx[r, r] += 4.0 * (ctc[0, 0] - other_c[0])
+    xty[r] += 2.0 * (cty[0] - other_y)
+    for i in range(k):
+        for j in range(k, p):
+            xtx[j, i] = xtx[i, j]
+    row[0] = n
+    row[1 : 1 + p * p] = xtx.ravel()
+    row[1 + p * p : 1 + p * p + p] = xty
+    row[1 + p * p + p] = yy
 
 
 @numba.njit(nogil=True, cache=True)

@@ -34,6 +34,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from tresor.stats.aggregation_kernels import HAPLOID, N_TAIL
+from tresor.stats.association_kernels import write_stats_row
 
 #: Calls per uint64 word.
 CALLS_PER_WORD = 32
@@ -545,18 +546,7 @@ def linreg_stats(
                         for i in range(k):
                             xtx[i, a] += 2.0 * covariates[s, i]
                         xtx[a, a] += 4.0
-        for i in range(k):
-            xtx[i, r] += 2.0 * (ctc[0, i] - other_c[i])
-        xtx[r, r] += 4.0 * (ctc[0, 0] - other_c[0])
-        xty[r] += 2.0 * (cty[0] - other_y)
-        for i in range(k):
-            for j in range(k, p):
-                xtx[j, i] = xtx[i, j]
-        row = out[v]
-        row[0] = n
-        row[1 : 1 + p * p] = xtx.ravel()
-        row[1 + p * p : 1 + p * p + p] = xty
-        row[1 + p * p + p] = yy
+        write_stats_row(out[v], xtx, xty, ctc, cty, other_c, other_y, n, yy)
     return out
 
 
