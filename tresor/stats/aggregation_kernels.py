@@ -220,33 +220,39 @@ def sample_counts(g: np.ndarray, expected_hom: np.ndarray) -> np.ndarray:  # pra
     sample's called diploid calls (for plink2 --het's E(HOM)). Haploid and polyploid calls
     count as called and nothing else.
     """
-    n_variants, n_samples, ploidy = g.shape
+    n_variants, n_samples, _ = g.shape
     out = np.zeros((n_samples, 4), dtype=np.float64)
     for v in range(n_variants):
         e = expected_hom[v]
         for s in range(n_samples):
-            missing = False
-            n_valid = 0
-            first = -1
-            het = False
-            for p in range(ploidy):
-                x = g[v, s, p]
-                if x == -1:
-                    missing = True
-                elif x >= 0:
-                    n_valid += 1
-                    if first < 0:
-                        first = x
-                    elif x != first:
-                        het = True
-            if missing or n_valid == 0:
+            c = call_class(g, v, s)
+            if c < 0:
                 continue
             out[s, 0] += 1.0
-            if n_valid != 2:
+            if c == 0:
                 continue
-            if het:
-                out[s, 1] += 1.0
-            else:
-                out[s, 2] += 1.0
+            out[s, c] += 1.0  # the class is the column: 1 heterozygous, 2 homozygous
             out[s, 3] += e
     return out
+
+
+@numba.njit(nogil=True, cache=True)
+def call_class(g: np.ndarray, v: int, s: int) -> int:  # pragma: no cover
+    """Call (v, s) as :func:`sample_counts` counts it: -1 not called (a -1 allele, or none),
+    0 called but not diploid, 1 heterozygous diploid, 2 homozygous diploid."""
+    n_valid = 0
+    first = -1
+    het = False
+    for p in range(g.shape[2]):
+        x = g[v, s, p]
+        if x == -1:
+            return -1
+        if x >= 0:
+            n_valid += 1
+            if first < 0:
+                first = x
+            elif x != first:
+                het = True
+    if n_valid != 2:
+        return -1 if n_valid == 0 else 0
+    return 1 if het else 2

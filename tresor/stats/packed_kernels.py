@@ -33,7 +33,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from tresor.stats.aggregation_kernels import HAPLOID, N_TAIL
+from tresor.stats.aggregation_kernels import HAPLOID, N_TAIL, call_class
 from tresor.stats.association_kernels import write_stats_row
 
 #: Calls per uint64 word.
@@ -553,30 +553,10 @@ def linreg_stats(
 @numba.njit(nogil=True, cache=True)
 def call_classes(g: np.ndarray) -> np.ndarray:  # pragma: no cover
     """(variants, samples) int8 of an int8 block, as :func:`sample_counts` reads exception
-    rows: -1 not called (a -1 allele, or none), 0 called but not diploid, 1 heterozygous
-    diploid, 2 homozygous diploid."""
-    n_variants, n_samples, ploidy = g.shape
+    rows: :func:`tresor.stats.aggregation_kernels.call_class` of each call."""
+    n_variants, n_samples, _ = g.shape
     out = np.empty((n_variants, n_samples), dtype=np.int8)
     for v in range(n_variants):
         for s in range(n_samples):
-            missing = False
-            n_valid = 0
-            first = -1
-            het = False
-            for p in range(ploidy):
-                x = g[v, s, p]
-                if x == -1:
-                    missing = True
-                elif x >= 0:
-                    n_valid += 1
-                    if first < 0:
-                        first = x
-                    elif x != first:
-                        het = True
-            if missing or n_valid == 0:
-                out[v, s] = -1
-            elif n_valid != 2:
-                out[v, s] = 0
-            else:
-                out[v, s] = 1 if het else 2
+            out[v, s] = call_class(g, v, s)
     return out
