@@ -32,8 +32,6 @@ from tresor.federation.analyses.base import (
     allele_count_ok,
     iter_variant_blocks,
     numeric_columns,
-    prepare_out_dir,
-    thresholds,
     write_manifest,
 )
 
@@ -123,22 +121,17 @@ class AlleleCounts(Analysis):
         ),
     )
 
-    def run(
+    def analyse(
         self,
         ds: xr.Dataset,
         phenotypes: pd.DataFrame | None,
-        params: dict[str, Any] | Parameters,
-        *,
-        min_minor_allele_count: int,
-        out_dir: Path,
-        min_cell_count: int | None = None,
+        params: Any,
+        out: Path,
+        limits: tuple[int, int],
     ) -> list[Path]:
         from tresor.stats.aggregation import count_genotypes
 
-        params = self.parameters(params)
-        out = prepare_out_dir(out_dir)
-        limits = thresholds(min_minor_allele_count, min_cell_count)
-        min_cell_count = limits[1]
+        min_minor_allele_count, min_cell_count = limits
         stratified = params.stratify_by is not None
         if stratified:
             values = numeric_columns(ds, phenotypes, [params.stratify_by])[:, 0]

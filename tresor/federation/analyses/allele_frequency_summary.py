@@ -28,7 +28,6 @@ from tresor.federation.analyses.base import (
     TableWriter,
     Tally,
     iter_variant_blocks,
-    prepare_out_dir,
     sample_ids,
     write_manifest,
 )
@@ -172,23 +171,25 @@ class AlleleFrequencySummary(Analysis):
         ),
     )
 
-    def run(
+    def node_thresholds(
+        self, min_minor_allele_count: int, min_cell_count: int | None
+    ) -> tuple[int, int]:
+        """Unchecked: the summary's floor (at least 10) is above both."""
+        return min_minor_allele_count, min_cell_count or 0
+
+    def analyse(
         self,
         ds: xr.Dataset,
         phenotypes: pd.DataFrame | None,
-        params: dict[str, Any] | Parameters,
-        *,
-        min_minor_allele_count: int,
-        out_dir: Path,
-        min_cell_count: int | None = None,
+        params: Any,
+        out: Path,
+        limits: tuple[int, int],
     ) -> list[Path]:
         from tresor.core.catalogue import DatasetEntry
         from tresor.discovery import dcat
         from tresor.stats.aggregation import count_genotypes
 
-        params = self.parameters(params)
-        out = prepare_out_dir(out_dir)
-        f = rules.floor(params.min_count, min_minor_allele_count, min_cell_count or 0)
+        f = rules.floor(params.min_count, *limits)
         entry = catalogue_entry(ds)
         labels, groups, skipped = strata_groups(ds, phenotypes, entry.strata, f)
         parts: list[np.ndarray | None] = groups if groups else [None]

@@ -115,7 +115,7 @@ class OutputKind:
 class Analysis:
     """A registered analysis: name, version, parameters, outputs and how to run it.
 
-    Subclasses set the class attributes and implement :meth:`run`.
+    Subclasses set the class attributes and implement :meth:`analyse`, which :meth:`run` calls.
     """
 
     name: ClassVar[str]
@@ -153,6 +153,29 @@ class Analysis:
         out_dir: Path,
         min_cell_count: int | None = None,
     ) -> list[Path]:
+        """Validate ``params``, make ``out_dir`` (empty or new) and :meth:`analyse` into it under
+        the node's thresholds; returns the files written."""
+        params = self.parameters(params)
+        out = prepare_out_dir(out_dir)
+        limits = self.node_thresholds(min_minor_allele_count, min_cell_count)
+        return self.analyse(ds, phenotypes, params, out, limits)
+
+    def node_thresholds(
+        self, min_minor_allele_count: int, min_cell_count: int | None
+    ) -> tuple[int, int]:
+        """The node's (minor allele count, cell count), checked, as :meth:`analyse` gets them."""
+        return thresholds(min_minor_allele_count, min_cell_count)
+
+    def analyse(
+        self,
+        ds: xr.Dataset,
+        phenotypes: pd.DataFrame | None,
+        params: Any,
+        out: Path,
+        limits: tuple[int, int],
+    ) -> list[Path]:
+        """Write the outputs and the manifest into ``out``; returns their paths. ``params`` are
+        this analysis' validated :attr:`Parameters`."""
         raise NotImplementedError
 
 

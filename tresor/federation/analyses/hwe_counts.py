@@ -24,8 +24,6 @@ from tresor.federation.analyses.base import (
     Tally,
     allele_count_ok,
     iter_variant_blocks,
-    prepare_out_dir,
-    thresholds,
     write_manifest,
 )
 
@@ -54,22 +52,17 @@ class HweCounts(Analysis):
         ),
     )
 
-    def run(
+    def analyse(
         self,
         ds: xr.Dataset,
         phenotypes: pd.DataFrame | None,
-        params: dict[str, Any] | Parameters,
-        *,
-        min_minor_allele_count: int,
-        out_dir: Path,
-        min_cell_count: int | None = None,
+        params: Any,
+        out: Path,
+        limits: tuple[int, int],
     ) -> list[Path]:
         from tresor.stats.aggregation import count_genotypes
 
-        params = self.parameters(params)
-        out = prepare_out_dir(out_dir)
-        limits = thresholds(min_minor_allele_count, min_cell_count)
-        min_cell_count = limits[1]
+        min_minor_allele_count, min_cell_count = limits
         ds = count_genotypes(ds)
         kind = self.outputs[0]
         schema = pa.schema(

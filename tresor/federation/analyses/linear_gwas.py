@@ -33,12 +33,9 @@ from tresor.federation.analyses.base import (
     VARIANT_FIELDS,
     Analysis,
     OutputKind,
-    Parameters,
     TableWriter,
     Tally,
     iter_variant_blocks,
-    prepare_out_dir,
-    thresholds,
     write_manifest,
 )
 from tresor.federation.analyses.design import GwasParameters, build_design
@@ -126,22 +123,17 @@ class LinearGwasSufficientStatistics(Analysis):
         ),
     )
 
-    def run(
+    def analyse(
         self,
         ds: xr.Dataset,
         phenotypes: pd.DataFrame | None,
-        params: dict[str, Any] | Parameters,
-        *,
-        min_minor_allele_count: int,
-        out_dir: Path,
-        min_cell_count: int | None = None,
+        params: Any,
+        out: Path,
+        limits: tuple[int, int],
     ) -> list[Path]:
         from tresor.stats.association import linear_regression_statistics
 
-        params = self.parameters(params)
-        out = prepare_out_dir(out_dir)
-        limits = thresholds(min_minor_allele_count, min_cell_count)
-        min_cell_count = limits[1]
+        min_minor_allele_count, min_cell_count = limits
         design = build_design(ds, phenotypes, params, min_cell_count)
         c = design.covariates[design.include]
         y = design.y[design.include]

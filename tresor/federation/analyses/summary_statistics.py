@@ -22,12 +22,9 @@ from tresor.federation.analyses.base import (
     VARIANT_FIELDS,
     Analysis,
     OutputKind,
-    Parameters,
     TableWriter,
     Tally,
     iter_variant_blocks,
-    prepare_out_dir,
-    thresholds,
     write_manifest,
 )
 from tresor.federation.analyses.design import GwasParameters, build_design
@@ -70,15 +67,13 @@ class GwasSummaryStatistics(Analysis):
         ),
     )
 
-    def run(
+    def analyse(
         self,
         ds: xr.Dataset,
         phenotypes: pd.DataFrame | None,
-        params: dict[str, Any] | Parameters,
-        *,
-        min_minor_allele_count: int,
-        out_dir: Path,
-        min_cell_count: int | None = None,
+        params: Any,
+        out: Path,
+        limits: tuple[int, int],
     ) -> list[Path]:
         from tresor.stats.aggregation import count_genotypes
         from tresor.stats.association import (
@@ -86,10 +81,7 @@ class GwasSummaryStatistics(Analysis):
             solve_linear_regression,
         )
 
-        params = self.parameters(params)
-        out = prepare_out_dir(out_dir)
-        limits = thresholds(min_minor_allele_count, min_cell_count)
-        min_cell_count = limits[1]
+        min_minor_allele_count, min_cell_count = limits
         design = build_design(ds, phenotypes, params, min_cell_count)
         ds = linear_regression_statistics(
             count_genotypes(ds), design.phenotype(), design.covariate_array(params.covariates)
