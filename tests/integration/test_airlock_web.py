@@ -227,6 +227,8 @@ def test_airlock_web__review_flow_and_admin_pages(web):
     audit = admin.get(f"{PREFIX}audit")
     assert audit.status_code == 200 and 'data-testid="audit-ok"' in audit.text
     config = admin.get(f"{PREFIX}config")
+    assert "<title>Configuration · tresor" in config.text  # the page's title is only its name
+    assert config.text.count('value="add">Add reviewer') == 1
     r = admin.post(
         f"{PREFIX}config",
         data={"approvals_required": 3, "max_file_mb": 8, "max_files_per_request": 20,
