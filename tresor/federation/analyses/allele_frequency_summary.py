@@ -174,7 +174,7 @@ class AlleleFrequencySummary(Analysis):
     def node_thresholds(
         self, min_minor_allele_count: int, min_cell_count: int | None
     ) -> tuple[int, int]:
-        """Unchecked: the summary's floor (at least 10) is above both."""
+        """As given, unchecked: the floor is the largest of them, ``min_count`` and 10."""
         return min_minor_allele_count, min_cell_count or 0
 
     def analyse(
