@@ -156,16 +156,16 @@ def test_agent_runs_as_its_account_with_its_key_its_datasets_and_a_way_out(agent
 
 
 def test_no_server_runs_as_the_agents_account(agent_node):
+    """Even an admin who creates the hub user and accepts the terms for it gets no server."""
     node = agent_node[0]
-    assert node.api("POST", "users/federation").status_code in (201, 409)
-    node.api("POST", "users/federation/server")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and "runs the agent only" not in node.log_tail(400):
-        time.sleep(0.5)
-    assert "runs the agent only" in node.log_tail(400)
-    user = node.api("GET", "users/federation").json()
-    assert not any(s.get("ready") for s in user.get("servers", {}).values())
+    node.create_user("federation", [])
+    with pytest.raises(RuntimeError, match="spawn failed"):
+        node.start_server("federation")
+    assert "runs the agent only, never a notebook server" in node.log_tail(400)
+    user = node.api("GET", "/users/federation").json()
+    assert not user.get("servers") and not user.get("pending")
     account = user_account(NODE, "federation")
-    assert not [p for p in psutil.process_iter(["username", "cmdline"])
-                if p.info["username"] == account and "jupyterhub-singleuser" in " ".join(
-                    p.info["cmdline"] or [])]  # fmt: skip
+    singleuser = [p for p in psutil.process_iter(["username", "cmdline"])
+                  if p.info["username"] == account
+                  and "jupyterhub-singleuser" in " ".join(p.info["cmdline"] or [])]  # fmt: skip
+    assert not singleuser

@@ -711,8 +711,13 @@ class SiteConfig(_Section):
         key = self.federation.agent_key
         if key is None:
             default = self.federation_state_path / "agent_key.pem"
+            if default.exists():
+                return default
             legacy = self.legacy_federation_agent_key_path
-            return legacy if legacy.exists() and not default.exists() else default
+            try:  # the agent's account may not look into the secrets directory: not its key
+                return legacy if legacy.exists() else default
+            except PermissionError:
+                return default
         return key if key.is_absolute() else (self.source_dir / key).resolve()
 
     @property
