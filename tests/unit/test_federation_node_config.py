@@ -48,9 +48,15 @@ def test_federation_policy__paths_defaults_and_groups(tmp_path):
     f = site.federation
     assert f.enabled and f.account == "federation" and f.projects == {"nordic-gwas": "nordic"}
     assert site.federation_registry_path == tmp_path / "registry.toml"  # relative to the file
-    assert site.federation_agent_key_path == site.state_path / "secrets" / (
-        "federation_agent_key.pem"
-    )
+    # the agent's own directory (an isolated node's agent account owns it), unless a node made
+    # before 2026-12 still has its key in the secrets directory, until a start moves it
+    assert site.federation_agent_key_path == site.state_path / "federation" / "agent_key.pem"
+    site.legacy_federation_agent_key_path.parent.mkdir(parents=True)
+    site.legacy_federation_agent_key_path.write_text("key")
+    assert site.federation_agent_key_path == site.legacy_federation_agent_key_path
+    (site.state_path / "federation").mkdir()  # both: the new one wins
+    (site.state_path / "federation" / "agent_key.pem").write_text("key")
+    assert site.federation_agent_key_path == site.state_path / "federation" / "agent_key.pem"
     assert site.groups_of("federation") == {"researchers", "nordic"}
     assert "federation" not in site.login_users and "ann" in site.login_users
     assert site.airlock_service_url.endswith(":8090/services/airlock/")

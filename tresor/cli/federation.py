@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -71,6 +72,9 @@ def agent_command(offline: bool, inbox: Path | None, outbox: Path | None, once: 
     if (inbox or outbox) and not offline:
         raise click.UsageError("--inbox and --outbox are for --offline")
     logging.basicConfig(level=logging.INFO, format="[federation-agent %(levelname)s] %(message)s")
+    # outputs readable by the workspace's group (the airlock's, on an isolated node), as a
+    # notebook server's are; never by others
+    os.umask(0o027)
     agent = from_site(load_site_config(), outbox=outbox if offline else None)
     agent.run(once=once, inbox=inbox if offline else None)
 

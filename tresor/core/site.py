@@ -212,7 +212,7 @@ class FederationSettings(_Section):
     agent_key: Path | None = Field(
         None,
         description="the agent's Ed25519 private key (PEM, mode 0600); default "
-        "<state_dir>/secrets/federation_agent_key.pem (tresor federation keys new)",
+        "<state_dir>/federation/agent_key.pem (tresor federation keys new)",
     )
     account: str = Field(
         "federation",
@@ -704,10 +704,25 @@ class SiteConfig(_Section):
 
     @property
     def federation_agent_key_path(self) -> Path:
+        """The agent's key: by default in the agent's own directory (on an isolated node the
+        agent's account owns it; the secrets directory is the hub's and the airlock's), or
+        where nodes before 2026-12 kept it, ``<state>/secrets``, until the next isolated start
+        moves it (:func:`tresor.node.isolation.prepare`)."""
         key = self.federation.agent_key
         if key is None:
-            return self.state_path / "secrets" / "federation_agent_key.pem"
+            default = self.federation_state_path / "agent_key.pem"
+            if default.exists():
+                return default
+            legacy = self.legacy_federation_agent_key_path
+            try:  # the agent's account may not look into the secrets directory: not its key
+                return legacy if legacy.exists() else default
+            except PermissionError:
+                return default
         return key if key.is_absolute() else (self.source_dir / key).resolve()
+
+    @property
+    def legacy_federation_agent_key_path(self) -> Path:
+        return self.state_path / "secrets" / "federation_agent_key.pem"
 
     @property
     def federation_registry_path(self) -> Path | None:

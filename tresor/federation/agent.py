@@ -262,7 +262,7 @@ class Agent:
         out_dir = self.workspace / "federation" / request.request_id
         if out_dir.exists():  # a run a crash interrupted: start again
             shutil.rmtree(out_dir)
-        out_dir.mkdir(parents=True, mode=0o700)
+        out_dir.mkdir(parents=True, mode=0o750)  # the airlock reads it through the group
         log.info("running %s on %s for request %s", request.analysis, entry.id, request.request_id)
         files = run_on_dataset(
             accepted.analysis,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import stat
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from tresor.core.secrets import ensure_secret
 from tresor.core.site import SiteConfig
 from tresor.node import accounts_os, firewall, runtime
 from tresor.node.processes import node_ports
+
+log = logging.getLogger(__name__)
 
 #: written by prepare, read by configure and the tooling
 RECORD = "isolation.json"
@@ -177,6 +180,12 @@ def user_accounts(site: SiteConfig) -> dict[str, accounts_os.Account]:
     }
 
 
+def agent_user(site: SiteConfig) -> str | None:
+    """The hub user the federation agent acts as, when the node is in a federation: its
+    account runs the agent (never a server), which calls out to the coordinator."""
+    return site.federation.account if site.federation.enabled else None
+
+
 def prepare_workspace(site: SiteConfig, user: str) -> Path:
     """``<workspaces>/<user>``: owned by the user's account, group the airlock's, mode 2750."""
     account = accounts_os.ensure_account(
@@ -185,7 +194,8 @@ def prepare_workspace(site: SiteConfig, user: str) -> Path:
     airlock = accounts_os.lookup(accounts_os.airlock_account(site.node_name))
     if airlock is None:
         raise ConfigError("the airlock's account is missing: start the node (tresor node start)")
-    firewall.add_researcher(site.node_name, account.uid)  # idempotent; new hub users too
+    if user != agent_user(site):
+        firewall.add_researcher(site.node_name, account.uid)  # idempotent; new hub users too
     workspace = site.workspaces_path / user
     workspace.mkdir(mode=0o700, exist_ok=True)
     if workspace.is_symlink() or not workspace.is_dir():
@@ -319,8 +329,10 @@ def _guard(site: SiteConfig, entry: DatasetEntry, gid: int) -> None:
 
 def apply_firewall(site: SiteConfig) -> None:
     """Researchers' accounts, and the Beacon's, reach the node's services but not the proxy's
-    API (the Beacon only asks the hub who holds a token)."""
-    uids = [a.uid for a in user_accounts(site).values()]
+    API (the Beacon only asks the hub who holds a token). The federation agent's account is
+    not held: it calls the coordinator (through the node's egress proxy, if it has one), and
+    no server or kernel runs as it (:func:`refuse_agent_server`)."""
+    uids = [a.uid for u, a in user_accounts(site).items() if u != agent_user(site)]
     if site.discovery.enabled and (beacon := accounts_os.lookup(_beacon(site))):
         uids.append(beacon.uid)
     ports = set(node_ports(site)) - {site.hub.proxy_api_port}
@@ -417,6 +429,8 @@ def prepare(site: SiteConfig) -> Record:
     sync_datasets(site)
     if site.discovery.enabled:
         accounts_os.ensure_account(_beacon(site), site.discovery_path)
+    if (agent := agent_user(site)) is not None:
+        prepare_agent(site, agent)
     apply_firewall(site)
     record = Record(
         python=str(built.python),
@@ -427,6 +441,36 @@ def prepare(site: SiteConfig) -> Record:
     _write_record(site, record)
     guard_discovery(site)  # after the record: it applies only to an isolated node
     return record
+
+
+def prepare_agent(site: SiteConfig, user: str) -> None:
+    """The federation agent runs as ``user``'s account: its workspace (where outputs wait for
+    the airlock), the groups of the datasets its projects are granted (the node's grants
+    decide), and ``<state>/federation`` (its records and its key, mode 0700) are its own."""
+    account = accounts_os.lookup(accounts_os.user_account(site.node_name, user))
+    assert account is not None, user  # user_accounts made it
+    prepare_workspace(site, user)
+    sync_user(site, user, site.groups_of(user))
+    top = site.federation_state_path
+    top.mkdir(mode=0o700, exist_ok=True)
+    legacy, key = site.legacy_federation_agent_key_path, top / "agent_key.pem"
+    if site.federation.agent_key is None and legacy.exists() and not key.exists():
+        os.replace(legacy, key)  # the secrets directory is closed to the agent's account
+        log.info("moved the federation agent's key to %s", key)
+    _chown_tree(top, account.uid, account.gid)
+    os.chmod(top, 0o700)
+    key = site.federation_agent_key_path  # or where the site config puts it: the agent's too
+    if key.is_file() and not key.is_symlink():
+        _set(key, 0o600, account.uid, account.gid)
+
+
+def refuse_agent_server(site: SiteConfig, user: str) -> None:
+    """No server for the federation agent's account: it may call out, a kernel may not."""
+    if user == agent_user(site):
+        raise ConfigError(
+            f"{user} is the federation agent's account on this node: it runs the agent only, "
+            "never a notebook server (docs/federation.md)"
+        )
 
 
 def active(site: SiteConfig) -> bool:

@@ -168,9 +168,10 @@ class TresorLocalSpawner(LocalProcessSpawner):
     async def start(self):
         if self.isolated:
             from tresor.node.accounts_os import user_account
-            from tresor.node.isolation import prepare_workspace, sync_user
+            from tresor.node.isolation import prepare_workspace, refuse_agent_server, sync_user
 
             site = self._site()
+            refuse_agent_server(site, self.user.name)  # its account may reach the coordinator
             prepare_workspace(site, self.user.name)
             readable = sync_user(site, self.user.name, {g.name for g in self.user.groups})
             self.log.info(

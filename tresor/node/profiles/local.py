@@ -74,6 +74,8 @@ def configure(c, site: SiteConfig) -> None:
     accounts = {"airlock": record.airlock_account}
     if site.discovery.enabled:
         accounts[BEACON_SERVICE] = accounts_os.beacon_account(site.node_name)
+    if (agent := isolation.agent_user(site)) is not None:
+        accounts[site.federation.hub_service] = accounts_os.user_account(site.node_name, agent)
     for service in c.JupyterHub.services:
         if service["name"] in accounts:  # its own account, from the shared runtime
             service["user"] = accounts[service["name"]]
