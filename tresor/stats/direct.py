@@ -3,8 +3,9 @@
 What ``tresor freq``, ``tresor hardy`` and ``tresor missing`` run when the store has a current
 companion (:mod:`tresor.stats.packed`). Importing xarray, pandas, Dask and Zarr takes more than
 a second, longer than plink2 takes for the whole analysis; here a command imports NumPy, numba
-and the kernels, reads the companion and the store's label arrays straight from their chunk
-files (:mod:`tresor.stats.chunks`), counts chunks in a pool of threads, several chunks per task
+and the kernels, reads the companion's words and the labels it holds as the tables print them
+straight from their chunk files (:mod:`tresor.stats.chunks`; the store's own label arrays only
+for ``--region``), counts chunks in a pool of threads, several chunks per task
 so that scheduling costs little whatever the chunk size, and writes the tables as
 :mod:`tresor.stats.reports` does, from the same kernels (``tests/integration/test_stats_cli.py``
 compares the files byte for byte). Any other store, or a stale companion, goes the Dataset way.
@@ -45,7 +46,7 @@ class PackedStore:
         if labels is None or ChunkFiles.open(path, variables.sample_id) is None:
             return None
         companion = open_companion(path, warn=False)
-        if companion is None:
+        if companion is None or not companion.has_labels:
             return None
         return cls(path.resolve(), companion, labels)
 
@@ -273,7 +274,7 @@ def _table(
         if len(chosen):
             if len(chosen) < len(task):
                 stats = {name: values[chosen] for name, values in stats.items()}
-            labels = store.labels.labels(task[chosen])
+            labels = store.companion.row_labels(task[chosen])
             if hardy:  # the rows written only, their alleles counted from their labels
                 stats[variables.variant_hwe_p_value] = _hwe(stats, labels.n_alleles)
             lines = next(tables.formatted([(stats, labels)], row_text, notes, digits))
@@ -346,7 +347,8 @@ def write_missing(
                 by_sample[k] += sample
             at += len(piece)
         stats = {variables.variant_n_called: len(samples) - missing}
-        lines = next(tables.formatted([(stats, store.labels.labels(task))], row_text, None, digits))
+        labels = store.companion.row_labels(task)
+        lines = next(tables.formatted([(stats, labels)], row_text, None, digits))
         return {"by_sample": by_sample, "lines": lines}
 
     def parts() -> Iterator[tuple[bytes, list[str]]]:

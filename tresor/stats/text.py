@@ -115,6 +115,25 @@ def where(condition: np.ndarray, a: Column, b: Column) -> Column:
     return both.take(index)
 
 
+def merged_lines(parts: Sequence[tuple[bytes, np.ndarray, np.ndarray]]) -> bytes:
+    """Lines of groups of rows put back in row order: each part is (its lines, its rows'
+    positions, lines per row)."""
+    columns, positions = [], []
+    for data, rows, per_row in parts:
+        buffer = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(buffer == ord("\n")) + 1
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        offsets[1:] = ends[np.cumsum(per_row).astype(np.int64) - 1]
+        columns.append(Column(buffer, offsets))
+        positions.append(rows)
+    starts = np.cumsum([0] + [len(c.data) for c in columns])
+    both = Column(
+        np.concatenate([c.data for c in columns]),
+        np.concatenate([*(c.offsets[:-1] + starts[k] for k, c in enumerate(columns)), starts[-1:]]),
+    )
+    return both.take(np.argsort(np.concatenate(positions), kind="stable")).data.tobytes()
+
+
 def _stacked(columns: Sequence[Column]) -> tuple[np.ndarray, np.ndarray]:
     """All columns' bytes in one array and a (columns, n + 1) offsets array into it."""
     n = {len(c) for c in columns}
