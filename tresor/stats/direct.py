@@ -13,6 +13,7 @@ compares the files byte for byte). Any other store, or a stale companion, goes t
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,8 +33,14 @@ TASK_VARIANTS = 8_192
 class PackedStore:
     """A VCF Zarr store (Zarr v2, as bio2zarr writes it) with a current packed companion."""
 
-    def __init__(self, path: Path, companion: Companion, labels: tables.StoreLabels):
-        self.path, self.companion, self.labels = path, companion, labels
+    def __init__(self, path: Path, companion: Companion):
+        self.path, self.companion = path, companion
+
+    @functools.cached_property
+    def labels(self) -> tables.StoreLabels:
+        """The store's own label arrays (for ``--region``; the tables' labels are the
+        companion's)."""
+        return tables.StoreLabels.for_store(self.path)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> PackedStore | None:
@@ -42,13 +49,12 @@ class PackedStore:
         path = Path(path)
         if not (path / ".zgroup").is_file():
             return None
-        labels = tables.StoreLabels.for_store(path.resolve())
-        if labels is None or ChunkFiles.open(path, variables.sample_id) is None:
+        if ChunkFiles.open(path, variables.sample_id) is None:
             return None
-        companion = open_companion(path, warn=False)
+        companion = open_companion(path, warn=False)  # its labels: the store's are readable
         if companion is None or not companion.has_labels:
             return None
-        return cls(path.resolve(), companion, labels)
+        return cls(path.resolve(), companion)
 
     @property
     def n_variants(self) -> int:
@@ -261,7 +267,7 @@ def _table(
     written, all in the pool's threads (the kernels let go of the GIL), so that this thread
     only writes."""
     chunks = _chunks(store, samples)
-    width = store.labels.width
+    width = store.companion.width
     rates, mafs = [], []
     notes = tables.hardy_notes if hardy else None
 

@@ -223,11 +223,13 @@ def _label_sources(store: Path, layout: Layout) -> list[_LabelSource] | None:
     they are chunk files chunked along variants as the genotypes are; else None."""
     from tresor.stats.tables import StoreLabels
 
-    labels = StoreLabels.for_store(store)
-    if labels is None:
+    arrays = StoreLabels.arrays_of(store)
+    if arrays is None:
         return None
     sources = []
-    for name, array in labels.arrays.items():
+    for name, array in arrays.items():
+        if name == "contig_id":
+            continue
         if array.chunks[0] != layout.variant_chunk or array.shape[0] != layout.n_variants:
             return None
         if any(c != s for c, s in zip(array.chunks[1:], array.shape[1:], strict=True)):
@@ -319,6 +321,11 @@ class Companion:
     @property
     def has_labels(self) -> bool:
         return "labels" in self.attrs
+
+    @property
+    def width(self) -> int:
+        """Alleles per variant in the store (its ``alleles`` dimension)."""
+        return self.attrs["labels"]["width"]
 
     def row_labels(self, rows: np.ndarray) -> RowLabels:
         """The labels of store rows ``rows`` as the tables print them (needs
@@ -542,17 +549,18 @@ def pack_store(
 ) -> Path:
     """Write (or rewrite) the companion of ``store``; returns its path.
 
-    ``codec`` compresses the packed words: ``none`` (the default: the analyses map the files
-    into memory and count the words where they lie, no copy; a quarter of the int8 calls'
-    size before compression) or ``lz4`` (about a fifth of that for a cohort's mostly rare
-    variants, decoded at a few GB/s: decoding was about half of freq's time, docs/stats.md).
+    ``codec`` compresses the packed words and the rest: ``none`` (the default: the analyses
+    map the files into memory and count the words where they lie, no copy; a quarter of the
+    int8 calls' size before compression) or ``lz4`` (about a fifth of that for a cohort's
+    mostly rare variants, decoded at a few GB/s: decoding was half of freq's time,
+    docs/stats.md).
 
     Reads each source chunk of ``call_genotype`` once, in ``workers`` threads, writes the
     companion under a temporary name beside the store, gives it the store's read permissions
     and renames it into place, so it appears whole or not at all.
     """
     import zarr
-    from numcodecs import LZ4, Blosc, Zstd
+    from numcodecs import LZ4
     from tqdm.auto import tqdm
 
     store = Path(store).resolve()
@@ -622,7 +630,7 @@ def pack_store(
             chunks=(LABEL_TEXT_CHUNK,),
             dtype="|u1",
             fill_value=0,
-            compressors=LZ4(),
+            **common,
         )
         label_offsets = group.create_array(
             "label_offsets",
@@ -630,7 +638,7 @@ def pack_store(
             chunks=(2 * layout.variant_chunk,),
             dtype="<i8",
             fill_value=0,
-            compressors=Blosc(cname="lz4", shuffle=Blosc.SHUFFLE),
+            **common,
         )
         n_alleles = group.create_array(
             "variant_n_alleles",
@@ -638,7 +646,7 @@ def pack_store(
             chunks=(layout.variant_chunk,),
             dtype="|u1",
             fill_value=0,
-            compressors=LZ4(),
+            **common,
         )
         label_stats = np.zeros((layout.n_variant_chunks, len(sources), 2), dtype=np.int64)
         label_digests = np.zeros((layout.n_variant_chunks, len(sources), 16), dtype=np.uint8)
@@ -685,7 +693,7 @@ def pack_store(
         label_offsets[2 * layout.n_variants] = text_size
         fingerprints.update(label_stat=label_stats, label_digest=label_digests)
     for name, data in fingerprints.items():
-        group.create_array(name, data=data, chunks=data.shape, compressors=Zstd(), config=config)
+        group.create_array(name, data=data, chunks=data.shape, **common)
     from tresor.core.version import __version__
 
     group.attrs.update(
@@ -705,6 +713,7 @@ def pack_store(
     )
     if sources is not None:
         group.attrs["labels"] = {
+            "width": ChunkFiles.open(store, "variant_allele").shape[1],
             "arrays": [s.name for s in sources],
             "metadata": _label_metadata(store, sources),
         }

@@ -214,6 +214,17 @@ class StoreLabels:
 
     @classmethod
     def for_store(cls, store: Path, names: Sequence[str] | None = None) -> StoreLabels | None:
+        arrays = cls.arrays_of(store, names)
+        if arrays is None:
+            return None
+        contigs = arrays.pop("contig_id")
+        return cls(arrays, contigs.string_rows(np.arange(contigs.shape[0])).strings())
+
+    @staticmethod
+    def arrays_of(store: Path, names: Sequence[str] | None = None) -> dict | None:
+        """The label arrays ``names`` (those the store has, by default) and ``contig_id`` as
+        :class:`~tresor.stats.chunks.ChunkFiles` (their metadata only), or None when they
+        are not read this way."""
         from tresor.stats.chunks import ChunkFiles
 
         if names is None:
@@ -224,13 +235,13 @@ class StoreLabels:
         alleles, ids, contigs = (
             arrays["variant_allele"],
             arrays.get("variant_id"),
-            arrays.pop("contig_id"),
+            arrays["contig_id"],
         )
         if not alleles.strings or len(alleles.shape) != 2 or alleles.chunks[1] != alleles.shape[1]:
             return None
         if (ids is not None and not ids.strings) or not contigs.strings:
             return None
-        return cls(arrays, contigs.string_rows(np.arange(contigs.shape[0])).strings())
+        return arrays
 
     @classmethod
     def for_dataset(cls, ds: xr.Dataset) -> StoreLabels | None:
@@ -481,22 +492,13 @@ def hardy_rows(block: Block, lab: VariantLabels | RowLabels, digits: int) -> byt
         return _hardy_biallelic(block, lab, digits)
     if isinstance(lab, VariantLabels):
         return _hardy_lines(block, lab, digits)
-    # packed labels: the few multi-allelic sites apart, with their alleles one by one
-    bi, many = np.flatnonzero(~multi), np.flatnonzero(multi)
-
-    def rows_of(rows: np.ndarray) -> Block:
-        return {name: values[rows] for name, values in block.items()}
-
-    return text.merged_lines(
-        [
-            (_hardy_biallelic(rows_of(bi), lab.take(bi), digits), bi, np.ones(len(bi))),
-            (
-                _hardy_lines(rows_of(many), lab.take(many).variant_labels(), digits),
-                many,
-                lab.n_alleles[many],
-            ),
-        ]
-    )
+    # packed labels: every row as a biallelic site, then the few multi-allelic sites' lines
+    # (their alleles one by one, back from the text) put in place of theirs
+    lines = _hardy_biallelic(block, lab, digits)
+    many = np.flatnonzero(multi)
+    sub = {name: values[many] for name, values in block.items()}
+    extra = _hardy_lines(sub, lab.take(many).variant_labels(), digits)
+    return text.replace_lines(lines, many, extra, lab.n_alleles[many])
 
 
 def _hardy_counts(hom_a, het_a, n_v, p, digits: int) -> list[Column]:

@@ -115,23 +115,20 @@ def where(condition: np.ndarray, a: Column, b: Column) -> Column:
     return both.take(index)
 
 
-def merged_lines(parts: Sequence[tuple[bytes, np.ndarray, np.ndarray]]) -> bytes:
-    """Lines of groups of rows put back in row order: each part is (its lines, its rows'
-    positions, lines per row)."""
-    columns, positions = [], []
-    for data, rows, per_row in parts:
-        buffer = np.frombuffer(data, dtype=np.uint8)
-        ends = np.flatnonzero(buffer == ord("\n")) + 1
-        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-        offsets[1:] = ends[np.cumsum(per_row).astype(np.int64) - 1]
-        columns.append(Column(buffer, offsets))
-        positions.append(rows)
-    starts = np.cumsum([0] + [len(c.data) for c in columns])
-    both = Column(
-        np.concatenate([c.data for c in columns]),
-        np.concatenate([*(c.offsets[:-1] + starts[k] for k, c in enumerate(columns)), starts[-1:]]),
-    )
-    return both.take(np.argsort(np.concatenate(positions), kind="stable")).data.tobytes()
+def replace_lines(lines: bytes, rows: np.ndarray, new: bytes, per_row: np.ndarray) -> bytes:
+    """``lines`` (one per row) with the lines of ``rows`` (in order) replaced by ``new``'s,
+    ``per_row[k]`` lines for ``rows[k]``: slices around a few rows, no copy line by line."""
+    ends = np.flatnonzero(np.frombuffer(lines, dtype=np.uint8) == ord("\n")) + 1
+    starts = np.concatenate([[0], ends[:-1]])
+    new_ends = np.flatnonzero(np.frombuffer(new, dtype=np.uint8) == ord("\n")) + 1
+    new_ends = np.concatenate([[0], new_ends[np.cumsum(per_row).astype(np.int64) - 1]])
+    old, fresh = memoryview(lines), memoryview(new)
+    pieces, at = [], 0
+    for k, row in enumerate(rows.tolist()):
+        pieces += [old[at : starts[row]], fresh[new_ends[k] : new_ends[k + 1]]]
+        at = ends[row]
+    pieces.append(old[at:])
+    return b"".join(pieces)
 
 
 def _stacked(columns: Sequence[Column]) -> tuple[np.ndarray, np.ndarray]:
