@@ -3,8 +3,9 @@
 bio2zarr stores ``call_genotype`` as int8 (two bytes per diploid call) compressed with zstd and
 bit shuffling; decompressing it was most of the time of allele frequencies, HWE and missingness
 (docs/stats.md). The companion holds the same calls as plink2's pgen does, 2 bits each (the
-encoding is in :mod:`tresor.stats.packed_kernels`), compressed with LZ4, so the kernels read an
-eighth of the bytes and count 32 calls with one popcount.
+encoding is in :mod:`tresor.stats.packed_kernels`), uncompressed by default (mapped into
+memory when read) or LZ4, so the kernels read an eighth of the bytes and count 32 calls with one
+popcount; and every variant's labels as the tables print them.
 
 On disk it is a Zarr (v2) group at ``STORE.packed`` (:func:`companion_path`), beside the store
 and never inside it, made read-only with the store's own permissions (it is the same
