@@ -321,3 +321,17 @@ def test_old_companion__an_earlier_format_version_is_ignored_with_a_warning(stor
     with pytest.warns(StalePackWarning, match="format version 1.*tresor datasets pack"):
         ds = open_store(store)
     assert packed_view(ds) is None
+
+
+def test_lz4_companion__read_as_the_uncompressed_one(stores, tmp_path):
+    """``--codec lz4``: the same tables, every array of the companion compressed."""
+    import json
+
+    store, _, _ = stores["sex_chromosomes_chunked"]
+    store = copy_store(store, tmp_path)
+    pack_store(store, codec="lz4")
+    meta = json.loads((companion_path(store) / "genotypes" / ".zarray").read_text())
+    assert meta["compressor"]["id"] == "lz4"
+    run_all(open_store(store), tmp_path / "lz4", pca=False)
+    run_all(open_store(store, packed=False), tmp_path / "store", pca=False)
+    assert_same_files(tmp_path / "lz4", tmp_path / "store")
