@@ -67,9 +67,15 @@ def per_chunk(store: Path, pheno: Path, covar: Path, n_chunks: int) -> dict[str,
     y = table["ldl"].to_numpy(float)[:n]
     design = np.column_stack([np.ones(len(y)), table[["age", "sex"]].to_numpy(float)[:n]])
     include = np.ones(len(y), dtype=bool)
-    width = packed.labels.width
+    width = packed.companion.width
     basis = np.random.default_rng(0).standard_normal((n, 20)).astype(np.float32)
     found: dict[str, list[float]] = {}
+
+    def count(p, exceptions):
+        return pk.genotype_counts(
+            p.codes, p.haploid, p.has_haploid, p.exception, exceptions, mask, width
+        )
+
     for i in np.linspace(0, layout.n_variant_chunks - 1, n_chunks).astype(int).tolist():
         rows = np.arange(*layout.variants(i))
         v0, v1 = layout.variants(i)
@@ -86,9 +92,10 @@ def per_chunk(store: Path, pheno: Path, covar: Path, n_chunks: int) -> dict[str,
 
         z = standardize(biallelic_dosage(calls))
         measured = {
-            "read + LZ4 (companion)": cpu(lambda r=rows: packed.companion.rows(r, 0)),
-            "count (popcount)": cpu(lambda p=p, e=exceptions: pk.genotype_counts(
-                p.codes, p.haploid, p.has_haploid, p.exception, e, mask, width)),
+            # read (map, or LZ4) and count afresh: a mapped chunk's pages are touched by the count
+            "read + count (companion)": cpu(lambda r=rows, e=exceptions: count(
+                packed.companion.rows(r, 0), e)),
+            "count (popcount)": cpu(lambda p=p, e=exceptions: count(p, e)),
             "read + zstd (int8 store)": cpu(lambda a=v0, b=v1: source[a:b, :n]),
             "count (int8 store)": cpu(lambda a=v0, b=v1: ak.genotype_counts(
                 np.asarray(source[a:b, :n]), width)),
@@ -115,20 +122,20 @@ def per_chunk(store: Path, pheno: Path, covar: Path, n_chunks: int) -> dict[str,
 
 
 def per_variant(store: Path) -> dict[str, float]:
-    """CPU seconds per variant written: labels read from the store and a .afreq's text."""
+    """CPU seconds per variant written: labels read from the companion and a .afreq's text."""
     from tresor.stats import tables, text
     from tresor.stats.direct import PackedStore
 
     packed = PackedStore.open(store)
     rows = np.arange(min(packed.n_variants, 100_000))
-    width = packed.labels.width
+    width = packed.companion.width
     values = {
         "variant_allele_count": np.ones((len(rows), width), np.int64),
         "variant_allele_total": np.full(len(rows), 20_000),
     }
-    labels = packed.labels.labels(rows)
+    labels = packed.companion.row_labels(rows)
     return {
-        "labels (store chunks)": cpu(lambda: packed.labels.labels(rows), 3) / len(rows),
+        "labels (companion)": cpu(lambda: packed.companion.row_labels(rows), 3) / len(rows),
         "table text (.afreq)": cpu(lambda: tables.afreq_rows()(values, labels, 6), 3) / len(rows),
         "floats (%g)": cpu(lambda: text.floats(np.random.random(len(rows)), 6), 3) / len(rows),
     }
@@ -166,8 +173,8 @@ def project(
     sample_chunks = TARGET_SAMPLES / SAMPLE_CHUNK
     tasks = chunks / chunks_per_task
     read = chunks * costs["bytes (companion)"] * scale
-    count = costs["read + LZ4 (companion)"] + costs["count (popcount)"]
-    labels = TARGET_VARIANTS * (variant["labels (store chunks)"] + variant["table text (.afreq)"])
+    count = costs["read + count (companion)"]
+    labels = TARGET_VARIANTS * (variant["labels (companion)"] + variant["table text (.afreq)"])
     freq = {
         "CPU": chunks * count * scale / (workers * cores),
         "storage": read / storage,

@@ -682,7 +682,7 @@ def pack_dataset(
     dataset_id: str,
     *,
     workers: int = 1,
-    codec: str = "lz4",
+    codec: str = "none",
     progress: bool = True,
     say: Callable[[str], None] = lambda message: None,
 ) -> Path:

@@ -243,3 +243,95 @@ def test_packed__dataset_functions_identical_to_the_stores(stores, name):
             ).compute()
             results.append(computed)
         xr.testing.assert_identical(results[0], results[1])
+
+
+@pytest.mark.parametrize("name", ["demo", "multiallelic", "no_ids_chunked", "sex_chromosomes"])
+def test_labels__packed_as_the_tables_print_them(stores, name):
+    """The companion's labels are the store's as VariantLabels makes them (IDs named
+    CHROM:POS:REF:ALT where absent, ALT joined), for runs and any selection of rows, and the
+    direct way (CLI) reads them."""
+    from tresor.stats.direct import PackedStore
+    from tresor.stats.packed import open_companion
+    from tresor.stats.tables import StoreLabels
+
+    store, _, _ = stores[name]
+    companion = open_companion(store)
+    assert companion.has_labels and PackedStore.open(store) is not None
+    n = companion.layout.n_variants
+    expected = StoreLabels.for_store(store).labels(np.arange(n))
+    packed = companion.row_labels(np.arange(n))
+    assert packed.text.strings() == expected.row_text().strings()
+    assert np.array_equal(packed.n_alleles, expected.n_alleles)
+    assert packed.prefix() == expected.prefix()
+    rows = np.array([n - 1, 0, n // 2, n // 2])
+    assert companion.row_labels(rows).text.strings() == packed.take(rows).text.strings()
+    if name == "multiallelic":  # .hardy's alleles one by one, back from the text
+        many = np.flatnonzero(expected.n_alleles > 2)
+        assert len(many)
+        back = packed.take(many).variant_labels()
+        for i, r in enumerate(many.tolist()):
+            k = int(expected.n_alleles[r])
+            mine = back.alleles.take(i * back.width + np.arange(k)).strings()
+            assert mine == expected.alleles.take(r * expected.width + np.arange(k)).strings()
+        assert back.alt.strings() == expected.alt.take(many).strings()
+        assert back.prefix() == expected.prefix(many)
+        assert back.ref.strings() == expected.ref.take(many).strings()
+
+
+def test_stale_labels__a_changed_label_chunk_is_noticed_and_the_store_read(stores, tmp_path):
+    """A position changed in the store after packing: the companion is stale (its labels
+    would print the old one), the tables come from the store with the new one; packing again
+    makes it current."""
+    import zarr
+
+    from tresor.stats.direct import PackedStore
+
+    store, _, _ = stores["sex_chromosomes_chunked"]
+    store = copy_store(store, tmp_path)
+    pack_store(store)
+    assert PackedStore.open(store) is not None
+    positions = zarr.open_array(str(store), path="variant_position", mode="r+")
+    moved = int(positions[60]) + 1
+    positions[60] = moved
+    with pytest.warns(StalePackWarning, match="1 chunks of the store's variant labels changed"):
+        ds = open_store(store)
+    assert packed_view(ds) is None and PackedStore.open(store) is None
+    reports.write_freq(ds, tmp_path / "after", progress=False)
+    reports.write_freq(open_store(store, packed=False), tmp_path / "store", progress=False)
+    after = (tmp_path / "after.afreq").read_bytes()
+    assert after == (tmp_path / "store.afreq").read_bytes() and f"\t{moved}\t".encode() in after
+    pack_store(store)
+    assert PackedStore.open(store) is not None
+    reports.write_freq(open_store(store), tmp_path / "packed", progress=False)
+    assert (tmp_path / "packed.afreq").read_bytes() == after
+
+
+def test_old_companion__an_earlier_format_version_is_ignored_with_a_warning(stores, tmp_path):
+    """A companion of format version 1 (LZ4 words, no labels) is never read as the current
+    format: the analyses read the store and say how to pack again."""
+    import json
+
+    store, _, _ = stores["no_ids_chunked"]
+    store = copy_store(store, tmp_path)
+    pack_store(store)
+    attrs_path = companion_path(store) / ".zattrs"
+    attrs = json.loads(attrs_path.read_text())
+    attrs_path.chmod(0o644)
+    attrs_path.write_text(json.dumps({**attrs, "version": 1}))
+    with pytest.warns(StalePackWarning, match="format version 1.*tresor datasets pack"):
+        ds = open_store(store)
+    assert packed_view(ds) is None
+
+
+def test_lz4_companion__read_as_the_uncompressed_one(stores, tmp_path):
+    """``--codec lz4``: the same tables, every array of the companion compressed."""
+    import json
+
+    store, _, _ = stores["sex_chromosomes_chunked"]
+    store = copy_store(store, tmp_path)
+    pack_store(store, codec="lz4")
+    meta = json.loads((companion_path(store) / "genotypes" / ".zarray").read_text())
+    assert meta["compressor"]["id"] == "lz4"
+    run_all(open_store(store), tmp_path / "lz4", pca=False)
+    run_all(open_store(store, packed=False), tmp_path / "store", pca=False)
+    assert_same_files(tmp_path / "lz4", tmp_path / "store")

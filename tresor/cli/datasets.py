@@ -181,10 +181,11 @@ def add(
 @WORKERS
 @click.option(
     "--codec",
-    type=click.Choice(["lz4", "none"]),
-    default="lz4",
+    type=click.Choice(["none", "lz4"]),
+    default="none",
     show_default=True,
-    help="lz4: about a fifth of the 2-bit size; none: read fastest, several times larger.",
+    help="none: read fastest (mapped into memory); lz4: about a fifth of the size for mostly "
+    "rare variants, decoded on every read.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @SITE_CONFIG

@@ -11,7 +11,9 @@ caller reads through Zarr.
 
 from __future__ import annotations
 
+import functools
 import json
+import mmap
 import os
 import threading
 from pathlib import Path
@@ -25,8 +27,6 @@ class ChunkFiles:
     """One Zarr v2 array's chunks (edge chunks are stored whole, as Zarr v2 does)."""
 
     def __init__(self, root: Path, meta: dict):
-        import numcodecs
-
         self.root = root
         self.shape = tuple(meta["shape"])
         self.chunks = tuple(meta["chunks"])
@@ -34,11 +34,21 @@ class ChunkFiles:
         # Zarr v2 fill_value null: chunks never written read as zeros, as Zarr-Python reads them
         self.fill = meta["fill_value"] if meta["fill_value"] is not None else 0
         self.separator = meta.get("dimension_separator") or "."
-        self.codec = numcodecs.get_codec(meta["compressor"]) if meta["compressor"] else None
+        self.compressor = meta["compressor"]
         filters = [f["id"] for f in meta.get("filters") or []]
         self.strings = filters == ["vlen-utf8"]
         if (filters and not self.strings) or meta.get("order", "C") != "C":
             raise ValueError(f"{root}: filters {filters} / order {meta.get('order')} not read here")
+
+    @functools.cached_property
+    def codec(self):
+        """The numcodecs codec of compressed chunks, or None (numcodecs is imported only for
+        them: 0.1 s of a command's start)."""
+        if not self.compressor:
+            return None
+        import numcodecs
+
+        return numcodecs.get_codec(self.compressor)
 
     @classmethod
     def open(cls, store: Path, name: str) -> ChunkFiles | None:
@@ -62,8 +72,11 @@ class ChunkFiles:
         ``reuse``: into this thread's buffer for this array, which the next such read of the
         array in the thread overwrites. Memory fresh from the system costs a page fault per
         4 KiB on first touch, as much as decoding a chunk of packed words; a buffer touched
-        before costs nothing.
+        before costs nothing. An uncompressed chunk is instead the file mapped into memory
+        (read-only): no copy at all, the pages shared with the page cache.
         """
+        if reuse and self.codec is None:
+            return self._mapped(index)
         if not reuse:
             raw = self._raw(index)
             if raw is None:
@@ -83,6 +96,21 @@ class ChunkFiles:
             if self.codec is not None:
                 self.codec.decode(raw[:size], out=out)
         return out.view(self.dtype).reshape(self.chunks)
+
+    def _mapped(self, index: tuple[int, ...]) -> np.ndarray:
+        """An uncompressed chunk as a read-only view of its file (fill where it is absent)."""
+        path = self.root / self.separator.join(map(str, index))
+        try:
+            with open(path, "rb", buffering=0) as f:
+                mapped = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+        except FileNotFoundError:
+            return filled(self.chunks, self.dtype, self.fill)
+        except ValueError:  # an empty file cannot be mapped
+            mapped = b""
+        size = int(np.prod(self.chunks)) * self.dtype.itemsize
+        if len(mapped) != size:
+            raise OSError(f"{path}: {len(mapped)} bytes, expected {size}")
+        return np.frombuffer(mapped, dtype=self.dtype).reshape(self.chunks)
 
     def read_strings(self, i: int) -> Column:
         """Chunk ``i`` (first axis; one chunk along the others) of a string array, flat in C
@@ -135,6 +163,17 @@ class ChunkFiles:
             here = which == c
             out[here] = self.read(c, *rest)[rows[here] - c * size]
         return out
+
+    def span(self, start: int, stop: int) -> np.ndarray:
+        """Elements ``start`` to ``stop`` of a 1-D array: a view of one chunk, else a copy."""
+        size = self.chunks[0]
+        parts = [
+            self.read(c)[max(start, c * size) - c * size : min(stop, (c + 1) * size) - c * size]
+            for c in range(start // size, (stop - 1) // size + 1)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=self.dtype)
 
     def string_rows(self, rows: np.ndarray) -> Column:
         """Rows ``rows`` of a string array, flat (row by row, every value of each row)."""
@@ -211,6 +250,18 @@ def _starts(parts: list[Column]) -> list[int]:
     return starts
 
 
+def filled(shape: tuple[int, ...], dtype: np.dtype, fill) -> np.ndarray:
+    """A read-only array of ``fill``, made once per shape, dtype and value (fresh memory
+    costs page faults, as much as decoding a chunk of packed words)."""
+    key = (shape, dtype.str, fill)
+    found = _FILLED.get(key)
+    if found is None:
+        found = _FILLED[key] = np.full(shape, fill, dtype=dtype)
+        found.flags.writeable = False
+    return found
+
+
+_FILLED: dict[tuple, np.ndarray] = {}
 _BUFFERS = threading.local()
 
 

@@ -3,8 +3,9 @@
 What ``tresor freq``, ``tresor hardy`` and ``tresor missing`` run when the store has a current
 companion (:mod:`tresor.stats.packed`). Importing xarray, pandas, Dask and Zarr takes more than
 a second, longer than plink2 takes for the whole analysis; here a command imports NumPy, numba
-and the kernels, reads the companion and the store's label arrays straight from their chunk
-files (:mod:`tresor.stats.chunks`), counts chunks in a pool of threads, several chunks per task
+and the kernels, reads the companion's words and the labels it holds as the tables print them
+straight from their chunk files (:mod:`tresor.stats.chunks`; the store's own label arrays only
+for ``--region``), counts chunks in a pool of threads, several chunks per task
 so that scheduling costs little whatever the chunk size, and writes the tables as
 :mod:`tresor.stats.reports` does, from the same kernels (``tests/integration/test_stats_cli.py``
 compares the files byte for byte). Any other store, or a stale companion, goes the Dataset way.
@@ -12,6 +13,7 @@ compares the files byte for byte). Any other store, or a stale companion, goes t
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,8 +33,14 @@ TASK_VARIANTS = 8_192
 class PackedStore:
     """A VCF Zarr store (Zarr v2, as bio2zarr writes it) with a current packed companion."""
 
-    def __init__(self, path: Path, companion: Companion, labels: tables.StoreLabels):
-        self.path, self.companion, self.labels = path, companion, labels
+    def __init__(self, path: Path, companion: Companion):
+        self.path, self.companion = path, companion
+
+    @functools.cached_property
+    def labels(self) -> tables.StoreLabels:
+        """The store's own label arrays (for ``--region``; the tables' labels are the
+        companion's)."""
+        return tables.StoreLabels.for_store(self.path)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> PackedStore | None:
@@ -41,13 +49,12 @@ class PackedStore:
         path = Path(path)
         if not (path / ".zgroup").is_file():
             return None
-        labels = tables.StoreLabels.for_store(path.resolve())
-        if labels is None or ChunkFiles.open(path, variables.sample_id) is None:
+        if ChunkFiles.open(path, variables.sample_id) is None:
             return None
-        companion = open_companion(path, warn=False)
-        if companion is None:
+        companion = open_companion(path, warn=False)  # its labels: the store's are readable
+        if companion is None or not companion.has_labels:
             return None
-        return cls(path.resolve(), companion, labels)
+        return cls(path.resolve(), companion)
 
     @property
     def n_variants(self) -> int:
@@ -260,7 +267,7 @@ def _table(
     written, all in the pool's threads (the kernels let go of the GIL), so that this thread
     only writes."""
     chunks = _chunks(store, samples)
-    width = store.labels.width
+    width = store.companion.width
     rates, mafs = [], []
     notes = tables.hardy_notes if hardy else None
 
@@ -273,7 +280,7 @@ def _table(
         if len(chosen):
             if len(chosen) < len(task):
                 stats = {name: values[chosen] for name, values in stats.items()}
-            labels = store.labels.labels(task[chosen])
+            labels = store.companion.row_labels(task[chosen])
             if hardy:  # the rows written only, their alleles counted from their labels
                 stats[variables.variant_hwe_p_value] = _hwe(stats, labels.n_alleles)
             lines = next(tables.formatted([(stats, labels)], row_text, notes, digits))
@@ -346,7 +353,8 @@ def write_missing(
                 by_sample[k] += sample
             at += len(piece)
         stats = {variables.variant_n_called: len(samples) - missing}
-        lines = next(tables.formatted([(stats, store.labels.labels(task))], row_text, None, digits))
+        labels = store.companion.row_labels(task)
+        lines = next(tables.formatted([(stats, labels)], row_text, None, digits))
         return {"by_sample": by_sample, "lines": lines}
 
     def parts() -> Iterator[tuple[bytes, list[str]]]:

@@ -3,8 +3,9 @@
 bio2zarr stores ``call_genotype`` as int8 (two bytes per diploid call) compressed with zstd and
 bit shuffling; decompressing it was most of the time of allele frequencies, HWE and missingness
 (docs/stats.md). The companion holds the same calls as plink2's pgen does, 2 bits each (the
-encoding is in :mod:`tresor.stats.packed_kernels`), compressed with LZ4, so the kernels read an
-eighth of the bytes and count 32 calls with one popcount.
+encoding is in :mod:`tresor.stats.packed_kernels`), uncompressed by default (mapped into
+memory when read) or LZ4, so the kernels read an eighth of the bytes and count 32 calls with one
+popcount; and every variant's labels as the tables print them.
 
 On disk it is a Zarr (v2) group at ``STORE.packed`` (:func:`companion_path`), beside the store
 and never inside it, made read-only with the store's own permissions (it is the same
@@ -24,10 +25,20 @@ individual-level data):
 ``source_stat``, ``source_digest``
     per source chunk (variant chunk, sample chunk): size and mtime of its file(s), and a
     BLAKE2b digest of their bytes when packed.
+``label_text``, ``label_offsets``, ``variant_n_alleles``
+    the labels of every variant as the tables print them (:class:`~tresor.stats.tables.RowLabels`:
+    'CHROM<TAB>POS<TAB>ID' and '<TAB>REF<TAB>ALT', bytes one after the other, and where each
+    starts), and its number of alleles; so freq, hardy and missing do not decode the store's
+    strings. Only for stores whose labels are Zarr v2 chunk files, chunked as the genotypes.
+``label_stat``, ``label_digest``
+    as ``source_stat`` and ``source_digest``, per variant chunk of each label array of the
+    store (attribute ``labels``: their names, and digests of their metadata and of
+    ``contig_id``).
 
 :func:`open_companion` compares every source chunk with what the companion was made from (the
 file's size and mtime, and its digest when those differ); a companion made from other bytes is
-stale: it is ignored with a :class:`StalePackWarning` and the analyses read the store. Written
+stale (so is one whose labels' source changed, or one of an older format version): it is
+ignored with a :class:`StalePackWarning` and the analyses read the store. Written
 by :func:`pack_store` (``tresor datasets add`` and ``tresor datasets pack``).
 
 :func:`attach` links an opened Dataset to its companion; :func:`packed_view` tells a
@@ -52,17 +63,24 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from tresor.core.catalogue import PACKED_SUFFIX, packed_companion_path
-from tresor.stats.chunks import ChunkFiles
+from tresor.stats.chunks import ChunkFiles, filled
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.array as da
     import xarray as xr
 
+    from tresor.stats.tables import RowLabels
+    from tresor.stats.text import Column
+
 FORMAT = "tresor packed genotypes"
-VERSION = 1
+#: 2: uncompressed words by default, and the labels (``label_*``); version 1 companions are
+#: ignored (stale) until packed again.
+VERSION = 2
 SUFFIX = PACKED_SUFFIX
-#: Codecs of the packed words (:func:`pack_store`).
-CODECS = ("lz4", "none")
+#: Codecs of the packed words (:func:`pack_store`); the first is the default.
+CODECS = ("none", "lz4")
+#: Bytes per chunk of ``label_text``.
+LABEL_TEXT_CHUNK = 1 << 18
 #: Rows per chunk of ``exceptions`` (a few per source chunk, read by neighbouring tasks).
 EXCEPTION_ROWS = 16
 #: Dataset attribute naming the companion of an opened store.
@@ -150,18 +168,19 @@ def _source_layout(array: _Source) -> Layout:
     return Layout(n_variants, n_samples, ploidy, array.chunks[0], array.chunks[1])
 
 
-def _source_files(store: Path, array: _Source, i: int, j: int) -> list[Path]:
-    """The chunk files of source chunk (i, j) (one per chunk of the ploidy axis)."""
+def _source_files(store: Path, array: _Source, i: int, j: int) -> list[str]:
+    """The chunk files of source chunk (i, j) (one per chunk of the ploidy axis), as strings
+    (every open_store stats thousands: Path objects were half of that time)."""
     n_k = -(-array.shape[2] // array.chunks[2])
-    return [store / "call_genotype" / array.key((i, j, k)) for k in range(n_k)]
+    return [f"{store}/call_genotype/{array.key((i, j, k))}" for k in range(n_k)]
 
 
-def _stat(files: list[Path]) -> tuple[int, int]:
+def _stat(files: list[str]) -> tuple[int, int]:
     """(total size, latest mtime in ns) of chunk files; -1 where a file is absent."""
     size, mtime = 0, 0
     for path in files:
         try:
-            st = path.stat()
+            st = os.stat(path)
         except FileNotFoundError:
             return -1, -1
         size += st.st_size
@@ -169,11 +188,11 @@ def _stat(files: list[Path]) -> tuple[int, int]:
     return size, mtime
 
 
-def _digest(files: list[Path]) -> bytes:
+def _digest(files: list[str] | list[Path]) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     for path in files:
         try:
-            h.update(path.read_bytes())
+            h.update(Path(path).read_bytes())
         except FileNotFoundError:
             h.update(b"\0absent")
     return h.digest()
@@ -188,6 +207,50 @@ def _source_metadata_digest(store: Path) -> str:
     raise ValueError(f"{store} has no call_genotype array")
 
 
+class _LabelSource(NamedTuple):
+    """A label array of the store (Zarr v2): its name and how its chunk files are named."""
+
+    name: str
+    root: Path
+    separator: str
+    ndim: int
+
+    def file(self, i: int) -> str:
+        """The file of variant chunk ``i``."""
+        return f"{self.root}/{self.separator.join(map(str, (i, *(0,) * (self.ndim - 1))))}"
+
+
+def _label_sources(store: Path, layout: Layout) -> list[_LabelSource] | None:
+    """The label arrays the tables read (:class:`~tresor.stats.tables.StoreLabels`), when
+    they are chunk files chunked along variants as the genotypes are; else None."""
+    from tresor.stats.tables import StoreLabels
+
+    arrays = StoreLabels.arrays_of(store)
+    if arrays is None:
+        return None
+    sources = []
+    for name, array in arrays.items():
+        if name == "contig_id":
+            continue
+        if array.chunks[0] != layout.variant_chunk or array.shape[0] != layout.n_variants:
+            return None
+        if any(c != s for c, s in zip(array.chunks[1:], array.shape[1:], strict=True)):
+            return None
+        sources.append(_LabelSource(name, array.root, array.separator, len(array.shape)))
+    return sources
+
+
+def _label_metadata(store: Path, sources: list[_LabelSource]) -> dict[str, str]:
+    """Digests of the label arrays' metadata files and of ``contig_id`` (the contig names)."""
+    found = {}
+    for name in [*(s.name for s in sources), "contig_id"]:
+        meta = (store / name / ".zarray").read_bytes()
+        found[name] = hashlib.blake2b(meta, digest_size=16).hexdigest()
+    contigs = sorted(p for p in (store / "contig_id").iterdir() if not p.name.startswith("."))
+    found["contig_id chunks"] = _digest(contigs).hex()
+    return found
+
+
 # --- reading the companion ----------------------------------------------------------------
 class PackedRows(NamedTuple):
     """Some rows of the companion, for one sample chunk."""
@@ -199,26 +262,18 @@ class PackedRows(NamedTuple):
     exception_calls: np.ndarray  # (exception rows, samples of the chunk, ploidy) int8
 
 
-def _zeros(shape: tuple[int, ...]) -> np.ndarray:
-    """Read-only zero words of ``shape``, made once per shape (fresh zeros cost page faults)."""
-    found = _ZEROS.get(shape)
-    if found is None:
-        found = _ZEROS[shape] = np.zeros(shape, dtype=np.uint64)
-        found.flags.writeable = False
-    return found
-
-
-_ZEROS: dict[tuple[int, ...], np.ndarray] = {}
-
-
 class Companion:
     """An opened companion; :meth:`rows` reads what a task needs. Picklable (paths only)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         attrs = json.loads((self.path / ".zattrs").read_text())
-        if attrs.get("format") != FORMAT or attrs.get("version") != VERSION:
-            raise ValueError(f"not a {FORMAT} version {VERSION} group")
+        if attrs.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} group")
+        if attrs.get("version") != VERSION:
+            raise ValueError(
+                f"it is format version {attrs.get('version')}, this tresor reads version {VERSION}"
+            )
         self.attrs = attrs
         self.layout = Layout(**attrs["layout"])
         self._arrays: dict[str, ChunkFiles] = {}
@@ -247,7 +302,7 @@ class Companion:
         if has_haploid.any():
             haploid = self.array("haploid").rows(rows, j, reuse=True)
         else:
-            haploid = _zeros(codes.shape)
+            haploid = filled(codes.shape, codes.dtype, 0)
         local = np.full(len(rows), -1, dtype=np.int32)
         found = exception >= 0
         start, stop = self.layout.samples(j)
@@ -265,6 +320,34 @@ class Companion:
             calls = np.empty((0, stop - start, self.layout.ploidy), dtype=np.int8)
         return PackedRows(codes, haploid, has_haploid, local, calls)
 
+    @property
+    def has_labels(self) -> bool:
+        return "labels" in self.attrs
+
+    @property
+    def width(self) -> int:
+        """Alleles per variant in the store (its ``alleles`` dimension)."""
+        return self.attrs["labels"]["width"]
+
+    def row_labels(self, rows: np.ndarray) -> RowLabels:
+        """The labels of store rows ``rows`` as the tables print them (needs
+        :attr:`has_labels`)."""
+        from tresor.stats.tables import RowLabels
+        from tresor.stats.text import Column
+
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return RowLabels(Column(np.zeros(0, np.uint8), np.zeros(1, np.int64)), rows)
+        lo, hi = int(rows.min()), int(rows.max()) + 1
+        offsets = self.array("label_offsets").span(2 * lo, 2 * hi + 1)
+        data = self.array("label_text").span(int(offsets[0]), int(offsets[-1]))
+        labels = RowLabels(
+            Column(data, offsets - offsets[0]), self.array("variant_n_alleles").span(lo, hi)
+        )
+        if hi - lo != len(rows) or np.any(np.diff(rows) != 1):
+            labels = labels.take(rows - lo)
+        return labels
+
     def stale_reason(self, store: Path) -> str | None:
         """Why the companion does not hold ``store``'s genotypes, or None when it does."""
         try:
@@ -276,18 +359,45 @@ class Companion:
             return f"the store's call_genotype is now {layout}, the companion was {self.layout}"
         if _source_metadata_digest(store) != self.attrs["source_metadata"]:
             return "the store's call_genotype metadata (codecs, fill value) changed"
-        stats = np.asarray(self.array("source_stat").read(0, 0, 0))
-        digests = np.asarray(self.array("source_digest").read(0, 0, 0))
-        changed = 0
-        for i in range(layout.n_variant_chunks):
-            for j in range(layout.n_sample_chunks):
-                files = _source_files(store, array, i, j)
-                if _stat(files) == tuple(stats[i, j].tolist()):
-                    continue
-                if _digest(files) != digests[i, j].tobytes():
-                    changed += 1
+        changed = self._changed(
+            "source",
+            lambda i, j: _source_files(store, array, i, j),
+            (layout.n_variant_chunks, layout.n_sample_chunks),
+        )
         if changed:
             return f"{changed} chunks of the store's call_genotype changed since it was packed"
+        if self.has_labels:
+            return self._stale_labels(store)
+        return None
+
+    def _changed(
+        self, name: str, files: Callable[[int, int], list[str]], grid: tuple[int, int]
+    ) -> int:
+        """How many source chunks (i, j) of ``grid`` hold other bytes than when packed, by
+        ``NAME_stat`` (size, mtime) and, where that differs, ``NAME_digest``."""
+        stats = np.asarray(self.array(f"{name}_stat").read(0, 0, 0))
+        digests = np.asarray(self.array(f"{name}_digest").read(0, 0, 0))
+        changed = 0
+        for i in range(grid[0]):
+            for j in range(grid[1]):
+                here = files(i, j)
+                if _stat(here) != tuple(stats[i, j].tolist()):
+                    changed += _digest(here) != digests[i, j].tobytes()
+        return changed
+
+    def _stale_labels(self, store: Path) -> str | None:
+        """Why the labels are not the store's labels now, or None when they are."""
+        sources = _label_sources(store, self.layout)
+        packed = self.attrs["labels"]
+        if sources is None or [s.name for s in sources] != packed["arrays"]:
+            return "the store's variant label arrays (IDs, alleles, positions) are not as packed"
+        if _label_metadata(store, sources) != packed["metadata"]:
+            return "the store's variant label arrays (codecs, contig names) changed"
+        changed = self._changed(
+            "label", lambda i, k: [sources[k].file(i)], (self.layout.n_variant_chunks, len(sources))
+        )
+        if changed:
+            return f"{changed} chunks of the store's variant labels changed since it was packed"
         return None
 
 
@@ -330,6 +440,29 @@ class _PackedChunk(NamedTuple):
     exceptions: np.ndarray  # their int8 calls, all samples
     stats: np.ndarray  # (sample chunks, 2)
     digests: np.ndarray  # (sample chunks, 16)
+
+
+class _PackedLabels(NamedTuple):
+    text: Column  # two values per variant (VariantLabels.row_text)
+    n_alleles: np.ndarray
+    stats: np.ndarray  # (label arrays, 2)
+    digests: np.ndarray  # (label arrays, 16)
+
+
+def _pack_labels(store: Path, sources: list[_LabelSource], layout: Layout, i: int) -> _PackedLabels:
+    """The labels of variant chunk ``i`` as the tables print them, with their sources'
+    fingerprints (taken before reading, as the genotypes')."""
+    from tresor.stats.tables import StoreLabels
+
+    stats = np.zeros((len(sources), 2), dtype=np.int64)
+    digests = np.zeros((len(sources), 16), dtype=np.uint8)
+    for k, source in enumerate(sources):
+        stats[k] = _stat([source.file(i)])
+        digests[k] = np.frombuffer(_digest([source.file(i)]), dtype=np.uint8)
+    labels = StoreLabels.for_store(store, [s.name for s in sources]).labels(
+        np.arange(*layout.variants(i))
+    )
+    return _PackedLabels(labels.row_text(), labels.n_alleles, stats, digests)
 
 
 def _pack_variant_chunk(
@@ -412,21 +545,24 @@ def pack_store(
     store: str | os.PathLike,
     *,
     workers: int = 1,
-    codec: str = "lz4",
+    codec: str = CODECS[0],
     progress: bool = False,
     say: Callable[[str], None] = lambda message: None,
 ) -> Path:
     """Write (or rewrite) the companion of ``store``; returns its path.
 
-    ``codec`` compresses the packed words: ``lz4`` (about a fifth of the 2-bit size for a
-    cohort's mostly rare variants, decoded at a few GB/s) or ``none`` (read fastest, largest).
+    ``codec`` compresses the packed words and the rest: ``none`` (the default: the analyses
+    map the files into memory and count the words where they lie, no copy; a quarter of the
+    int8 calls' size before compression) or ``lz4`` (about a fifth of that for a cohort's
+    mostly rare variants, decoded at a few GB/s: decoding was half of freq's time,
+    docs/stats.md).
 
     Reads each source chunk of ``call_genotype`` once, in ``workers`` threads, writes the
     companion under a temporary name beside the store, gives it the store's read permissions
     and renames it into place, so it appears whole or not at all.
     """
     import zarr
-    from numcodecs import LZ4, Zstd
+    from numcodecs import LZ4
     from tqdm.auto import tqdm
 
     store = Path(store).resolve()
@@ -440,6 +576,7 @@ def pack_store(
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {', '.join(CODECS)}, not {codec!r}")
     words_codec = LZ4() if codec == "lz4" else None
+    sources = _label_sources(store, layout)
     config = {"write_empty_chunks": False}
     words = layout.n_sample_chunks * layout.words
     common = {"compressors": words_codec, "config": config}
@@ -488,8 +625,38 @@ def pack_store(
     digests = np.zeros((*grid, 16), dtype=np.uint8)
     n_exceptions = 0
 
-    def one(i: int) -> _PackedChunk:
-        return _pack_variant_chunk(store, source, array, layout, i)
+    if sources is not None:
+        label_text = group.create_array(
+            "label_text",
+            shape=(0,),
+            chunks=(LABEL_TEXT_CHUNK,),
+            dtype="|u1",
+            fill_value=0,
+            **common,
+        )
+        label_offsets = group.create_array(
+            "label_offsets",
+            shape=(2 * layout.n_variants + 1,),
+            chunks=(2 * layout.variant_chunk,),
+            dtype="<i8",
+            fill_value=0,
+            **common,
+        )
+        n_alleles = group.create_array(
+            "variant_n_alleles",
+            shape=(layout.n_variants,),
+            chunks=(layout.variant_chunk,),
+            dtype="|u1",
+            fill_value=0,
+            **common,
+        )
+        label_stats = np.zeros((layout.n_variant_chunks, len(sources), 2), dtype=np.int64)
+        label_digests = np.zeros((layout.n_variant_chunks, len(sources), 16), dtype=np.uint8)
+    text_size = 0
+
+    def one(i: int) -> tuple[_PackedChunk, _PackedLabels | None]:
+        labels = None if sources is None else _pack_labels(store, sources, layout, i)
+        return _pack_variant_chunk(store, source, array, layout, i), labels
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -499,8 +666,16 @@ def pack_store(
         tqdm(total=layout.n_variant_chunks, desc="pack", unit=" chunks", disable=not progress)
         as bar,
     ):  # fmt: skip
-        for i, chunk in enumerate(pool.map(one, range(layout.n_variant_chunks))):
+        for i, (chunk, labels) in enumerate(pool.map(one, range(layout.n_variant_chunks))):
             v0, v1 = layout.variants(i)
+            if labels is not None:
+                end = text_size + len(labels.text.data)
+                label_text.resize((end,))
+                label_text[text_size:end] = labels.text.data
+                label_offsets[2 * v0 : 2 * v1] = labels.text.offsets[:-1] + text_size
+                n_alleles[v0:v1] = labels.n_alleles.astype(np.uint8)
+                label_stats[i], label_digests[i] = labels.stats, labels.digests
+                text_size = end
             codes[v0:v1] = chunk.codes
             if chunk.has_haploid.any():
                 haploid[v0:v1] = chunk.haploid
@@ -515,8 +690,12 @@ def pack_store(
                 n_exceptions = end
             stats[i], digests[i] = chunk.stats, chunk.digests
             bar.update(1)
-    for name, data in (("source_stat", stats), ("source_digest", digests)):
-        group.create_array(name, data=data, chunks=data.shape, compressors=Zstd(), config=config)
+    fingerprints = {"source_stat": stats, "source_digest": digests}
+    if sources is not None:
+        label_offsets[2 * layout.n_variants] = text_size
+        fingerprints.update(label_stat=label_stats, label_digest=label_digests)
+    for name, data in fingerprints.items():
+        group.create_array(name, data=data, chunks=data.shape, **common)
     from tresor.core.version import __version__
 
     group.attrs.update(
@@ -534,6 +713,12 @@ def pack_store(
             "tresor_version": __version__,
         }
     )
+    if sources is not None:
+        group.attrs["labels"] = {
+            "width": ChunkFiles.open(store, "variant_allele").shape[1],
+            "arrays": [s.name for s in sources],
+            "metadata": _label_metadata(store, sources),
+        }
     _copy_permissions(store, partial)
     old = target.with_name(target.name + ".old")
     _remove(old)

@@ -64,7 +64,7 @@ def _direct(ds: xr.Dataset) -> tuple[direct.PackedStore, np.ndarray, np.ndarray]
     if len(samples) > 1 and np.any(np.diff(samples) <= 0):
         return None
     store = direct.PackedStore.open(store_path(ds))
-    if store is None or store.labels.width != ds.sizes["alleles"]:
+    if store is None or store.companion.width != ds.sizes["alleles"]:
         return None
     rows = ds[VARIANT_INDEX].data.compute(scheduler="synchronous", optimize_graph=False)
     return store, np.asarray(rows, dtype=np.int64), samples

@@ -119,12 +119,79 @@ class VariantLabels:
         columns = [self.contig, self.pos, self.id]
         return columns if rows is None else [c.take(rows) for c in columns]
 
+    def row_prefix(self) -> list[Column]:
+        """[CHROM, POS, ID, REF, ALT] of each variant: the first columns of .afreq's lines,
+        and of .hardy's at a site with at most two alleles (A1 = REF, AX = ALT)."""
+        return [self.contig, self.pos, self.id, self.ref, self.alt]
+
+    def row_text(self) -> Column:
+        """Per variant two values: 'CHROM<TAB>POS<TAB>ID' and '<TAB>REF<TAB>ALT', as
+        :class:`RowLabels` holds them (the packed companion stores them, so the tables do not
+        decode the store's strings)."""
+        n = len(self)
+        site = text.fields(self.prefix_columns(), "\t")
+        alleles = text.fields([text.repeat("", n), self.ref, self.alt], "\t")
+        both = Column(
+            np.concatenate([site.data, alleles.data]),
+            np.concatenate([site.offsets[:-1], alleles.offsets + len(site.data)]),
+        )
+        return both.take(np.stack([np.arange(n), n + np.arange(n)], axis=1).ravel())
+
     def prefix(self, rows: np.ndarray | None = None) -> list[str]:
         """'CHROM<TAB>POS<TAB>ID' for each (selected) variant, as Python strings."""
         return text.fields(self.prefix_columns(rows), "\t").strings()
 
     def ids(self) -> list[str]:
         return self.id.strings()
+
+
+class RowLabels:
+    """The labels of some variants as the tables print them, made once when the genotypes are
+    packed (:meth:`VariantLabels.row_text`): ``text`` holds per variant 'CHROM<TAB>POS<TAB>ID'
+    then '<TAB>REF<TAB>ALT', so a variant's first five columns are one run of bytes."""
+
+    def __init__(self, text: Column, n_alleles: np.ndarray):
+        self.text, self.n_alleles = text, np.asarray(n_alleles, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.n_alleles)
+
+    def row_prefix(self) -> list[Column]:
+        """As :meth:`VariantLabels.row_prefix`: 'CHROM<TAB>POS<TAB>ID<TAB>REF<TAB>ALT'."""
+        return [Column(self.text.data, np.ascontiguousarray(self.text.offsets[::2]))]
+
+    def prefix_columns(self, rows: np.ndarray | None = None) -> list[Column]:
+        """['CHROM<TAB>POS<TAB>ID'] of each (selected) variant."""
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+        return [self.text.take(2 * rows)]
+
+    def prefix(self, rows: np.ndarray | None = None) -> list[str]:
+        return self.prefix_columns(rows)[0].strings()
+
+    def take(self, rows: np.ndarray) -> RowLabels:
+        rows = np.asarray(rows, dtype=np.int64)
+        both = np.stack([2 * rows, 2 * rows + 1], axis=1).ravel()
+        return RowLabels(self.text.take(both), self.n_alleles[rows])
+
+    def variant_labels(self) -> VariantLabels:
+        """The same labels as :class:`VariantLabels` (each allele apart), for the few lines
+        that need them: .hardy's lines of a site with more than two alleles."""
+        sites = [v.split("\t") for v in self.prefix()]
+        rest = self.text.take(2 * np.arange(len(self)) + 1).strings()
+        width = max(2, int(self.n_alleles.max(initial=0)))
+        alleles = []
+        for value, n in zip(rest, self.n_alleles.tolist(), strict=True):
+            _, ref, alt = value.split("\t")
+            row = [ref, *(alt.split(",") if n > 1 else [])]
+            alleles += row + [""] * (width - len(row))
+        return VariantLabels(
+            text.strings([s[0] for s in sites]),
+            text.strings([s[1] for s in sites]),
+            text.strings([s[2] for s in sites]),
+            None,
+            text.strings(alleles),
+            width,
+        )
 
 
 LABEL_VARIABLES = ("variant_contig", "variant_position", "variant_allele")
@@ -147,6 +214,17 @@ class StoreLabels:
 
     @classmethod
     def for_store(cls, store: Path, names: Sequence[str] | None = None) -> StoreLabels | None:
+        arrays = cls.arrays_of(store, names)
+        if arrays is None:
+            return None
+        contigs = arrays.pop("contig_id")
+        return cls(arrays, contigs.string_rows(np.arange(contigs.shape[0])).strings())
+
+    @staticmethod
+    def arrays_of(store: Path, names: Sequence[str] | None = None) -> dict | None:
+        """The label arrays ``names`` (those the store has, by default) and ``contig_id`` as
+        :class:`~tresor.stats.chunks.ChunkFiles` (their metadata only), or None when they
+        are not read this way."""
         from tresor.stats.chunks import ChunkFiles
 
         if names is None:
@@ -157,13 +235,13 @@ class StoreLabels:
         alleles, ids, contigs = (
             arrays["variant_allele"],
             arrays.get("variant_id"),
-            arrays.pop("contig_id"),
+            arrays["contig_id"],
         )
         if not alleles.strings or len(alleles.shape) != 2 or alleles.chunks[1] != alleles.shape[1]:
             return None
         if (ids is not None and not ids.strings) or not contigs.strings:
             return None
-        return cls(arrays, contigs.string_rows(np.arange(contigs.shape[0])).strings())
+        return arrays
 
     @classmethod
     def for_dataset(cls, ds: xr.Dataset) -> StoreLabels | None:
@@ -379,7 +457,7 @@ def afreq_rows(counts: bool = False) -> Callable[[Block, VariantLabels, int], by
             with np.errstate(invalid="ignore", divide="ignore"):
                 freq = ac[:, 1:] / np.where(total > 0, total, np.nan)[:, None]
             values = _alt_values(freq, lab.n_alleles, digits)
-        return text.lines([*lab.prefix_columns(), lab.ref, lab.alt, values, text.ints(total)])
+        return text.lines([*lab.row_prefix(), values, text.ints(total)])
 
     return rows
 
@@ -407,8 +485,49 @@ HARDY_VARIABLES = (
 )
 
 
-def hardy_rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
+def hardy_rows(block: Block, lab: VariantLabels | RowLabels, digits: int) -> bytes:
     """One line per biallelic site (A1 = REF) and one per allele of a multi-allelic site."""
+    multi = lab.n_alleles > 2
+    if not multi.any():
+        return _hardy_biallelic(block, lab, digits)
+    if isinstance(lab, VariantLabels):
+        return _hardy_lines(block, lab, digits)
+    # packed labels: every row as a biallelic site, then the few multi-allelic sites' lines
+    # (their alleles one by one, back from the text) put in place of theirs
+    lines = _hardy_biallelic(block, lab, digits)
+    many = np.flatnonzero(multi)
+    sub = {name: values[many] for name, values in block.items()}
+    extra = _hardy_lines(sub, lab.take(many).variant_labels(), digits)
+    return text.replace_lines(lines, many, extra, lab.n_alleles[many])
+
+
+def _hardy_counts(hom_a, het_a, n_v, p, digits: int) -> list[Column]:
+    """.hardy's columns after AX."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nv = np.where(n_v > 0, n_v, np.nan)
+        freq = (2 * hom_a + het_a) / (2 * nv)
+        observed, expected = het_a / nv, 2 * freq * (1 - freq)
+    return [
+        text.ints(hom_a),
+        text.ints(het_a),
+        text.ints(n_v - hom_a - het_a),
+        text.floats(observed, digits),
+        text.floats(expected, digits),
+        text.floats(p, digits),
+    ]
+
+
+def _hardy_biallelic(block: Block, lab: VariantLabels | RowLabels, digits: int) -> bytes:
+    """.hardy's lines of sites with at most two alleles: one each, A1 = REF and AX = ALT."""
+    hom = block[variables.variant_allele_hom_count]
+    het = block[variables.variant_allele_het_count]
+    n = (2 * hom.sum(axis=1) + het.sum(axis=1)) // 2  # diploid calls
+    p = block[variables.variant_hwe_p_value][:, 0]
+    return text.lines([*lab.row_prefix(), *_hardy_counts(hom[:, 0], het[:, 0], n, p, digits)])
+
+
+def _hardy_lines(block: Block, lab: VariantLabels, digits: int) -> bytes:
+    """:func:`hardy_rows` of any sites."""
     hom = block[variables.variant_allele_hom_count]
     het = block[variables.variant_allele_het_count]
     p = block[variables.variant_hwe_p_value]
@@ -419,29 +538,13 @@ def hardy_rows(block: Block, lab: VariantLabels, digits: int) -> bytes:
     a = np.arange(len(v)) - np.repeat(
         np.cumsum(lines_per_variant) - lines_per_variant, lines_per_variant
     )
-    hom_a, het_a, n_v = hom[v, a], het[v, a], n[v]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        nv = np.where(n_v > 0, n_v, np.nan)
-        freq = (2 * hom_a + het_a) / (2 * nv)
-        observed, expected = het_a / nv, 2 * freq * (1 - freq)
     # AX: the variant's other alleles (ALT at a biallelic site, '.' at a site without ALT)
     others = np.arange(lab.width)[None, :]
     others = (others < lab.n_alleles[v][:, None]) & (others != a[:, None])
     flat = (v[:, None] * lab.width + np.arange(lab.width)[None, :])[others]
     ax = text.joined(lab.alleles.take(flat), others.sum(axis=1), empty=".")
-    return text.lines(
-        [
-            *lab.prefix_columns(v),
-            lab.allele(v, a),
-            ax,
-            text.ints(hom_a),
-            text.ints(het_a),
-            text.ints(n_v - hom_a - het_a),
-            text.floats(observed, digits),
-            text.floats(expected, digits),
-            text.floats(p[v, a], digits),
-        ]
-    )
+    counts = _hardy_counts(hom[v, a], het[v, a], n[v], p[v, a], digits)
+    return text.lines([*lab.prefix_columns(v), lab.allele(v, a), ax, *counts])
 
 
 def hardy_notes(block: Block, lab: VariantLabels) -> list[str]:

@@ -115,6 +115,22 @@ def where(condition: np.ndarray, a: Column, b: Column) -> Column:
     return both.take(index)
 
 
+def replace_lines(lines: bytes, rows: np.ndarray, new: bytes, per_row: np.ndarray) -> bytes:
+    """``lines`` (one per row) with the lines of ``rows`` (in order) replaced by ``new``'s,
+    ``per_row[k]`` lines for ``rows[k]``: slices around a few rows, no copy line by line."""
+    ends = np.flatnonzero(np.frombuffer(lines, dtype=np.uint8) == ord("\n")) + 1
+    starts = np.concatenate([[0], ends[:-1]])
+    new_ends = np.flatnonzero(np.frombuffer(new, dtype=np.uint8) == ord("\n")) + 1
+    new_ends = np.concatenate([[0], new_ends[np.cumsum(per_row).astype(np.int64) - 1]])
+    old, fresh = memoryview(lines), memoryview(new)
+    pieces, at = [], 0
+    for k, row in enumerate(rows.tolist()):
+        pieces += [old[at : starts[row]], fresh[new_ends[k] : new_ends[k + 1]]]
+        at = ends[row]
+    pieces.append(old[at:])
+    return b"".join(pieces)
+
+
 def _stacked(columns: Sequence[Column]) -> tuple[np.ndarray, np.ndarray]:
     """All columns' bytes in one array and a (columns, n + 1) offsets array into it."""
     n = {len(c) for c in columns}
