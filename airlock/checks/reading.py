@@ -350,7 +350,6 @@ def _parse_block(
             ),
             convert_options=pacsv.ConvertOptions(
                 decimal_point=decimal,
-                auto_dict_encode=True,  # labels repeat: cheaper to parse, cast when read
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 include_columns=None if columns is None else [names[j] for j in sorted(columns)],
