@@ -83,7 +83,6 @@ class DifferencingRule:
                          if i not in self.candidates and _label_column(ctx.first, i)]  # fmt: skip
         self.kind = table_kind(ctx, self.keys, self.candidates)
         self.earlier = ctx.context.ledger.by_kind.get(self.kind, ()) if self.candidates else ()
-        self.reads = set(self.keys) | set(self.candidates)
         self._old: dict[tuple[int, int], tuple[pa.Array, np.ndarray]] = {}
         #: findings per candidate column, reported at the end for the columns that count
         self._found: dict[int, FindingSink] = {}

@@ -278,17 +278,11 @@ def read_delimited(
 
 class Chunks:
     """The chunks of a delimited table, each block parsed in a worker thread while the rules
-    read the one before (pyarrow releases the GIL). After :meth:`select`, later blocks are
-    parsed into the chosen columns only (the others are null columns), and a chunk is parsed
-    again whole when a rule asks for it (:meth:`Chunk.whole`)."""
+    read the one before (pyarrow releases the GIL)."""
 
-    def __init__(self, blocks: Iterator[TextBlock], parse: Callable[..., pa.Table]) -> None:
+    def __init__(self, blocks: Iterator[TextBlock], parse: Callable[[TextBlock], pa.Table]) -> None:
         self.blocks = blocks
         self.parse = parse
-        self.columns: frozenset[int] | None = None
-
-    def select(self, columns: Iterable[int]) -> None:
-        self.columns = frozenset(columns)
 
     def __iter__(self) -> Iterator[Chunk]:
         with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="airlock-parse") as pool:
@@ -297,21 +291,18 @@ class Chunks:
             for block in self.blocks:
                 if not block.raw.strip():
                     continue
-                submitted = (block, pool.submit(self.parse, block, columns=self.columns))
+                submitted = (block, pool.submit(self.parse, block))
                 if ahead is not None:
-                    chunk = self._chunk(*ahead, row)
+                    chunk = _chunk(*ahead, row)
                     row += len(chunk)
                     yield chunk
                 ahead = submitted
             if ahead is not None:
-                yield self._chunk(*ahead, row)
+                yield _chunk(*ahead, row)
 
-    def _chunk(self, block: TextBlock, future: concurrent.futures.Future, row: int) -> Chunk:
-        table = future.result()
-        chunk = Chunk(table, row, block.raw)
-        if table.num_columns and any(pa.types.is_null(t) for t in table.schema.types):
-            chunk.reparse = functools.partial(self.parse, block, columns=None)
-        return chunk
+
+def _chunk(block: TextBlock, future: concurrent.futures.Future, row: int) -> Chunk:
+    return Chunk(future.result(), row, block.raw)
 
 
 _PANDAS_LINE = re.compile(r"line (\d+), saw (\d+)")
@@ -326,11 +317,9 @@ def _parse_block(
     delimiter: str | None,
     decimal: str,
     encoding: str,
-    columns: frozenset[int] | None = None,
 ) -> pa.Table:
-    """One block of whole records as an Arrow table (pyarrow's multithreaded CSV parser), only
-    ``columns`` converted when given (the others null); a block it refuses is parsed again with
-    pandas, which says where and why."""
+    """One block of whole records as an Arrow table (pyarrow's multithreaded CSV parser); a
+    block it refuses is parsed again with pandas, which says where and why."""
     data = block.raw
     if delimiter is None:  # runs of whitespace (plink 1.9): one tab each
         data = _SPACES.sub(b"\t", _EDGE_SPACES.sub(b"", data))
@@ -352,17 +341,12 @@ def _parse_block(
                 decimal_point=decimal,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
-                include_columns=None if columns is None else [names[j] for j in sorted(columns)],
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         frame = _parse_block_pandas(block, width, delimiter, decimal)
         return arrow_table(plain_columns(frame))
-    if columns is None:
-        return table
-    rows = table.num_rows
-    arrays = [table.column(names[j]) if j in columns else pa.nulls(rows) for j in range(width)]
-    return pa.Table.from_arrays(arrays, names=names)
+    return table
 
 
 def _read_csv_pandas(block: TextBlock, width: int, delimiter: str | None, decimal: str

@@ -279,9 +279,6 @@ class CountRules:
         self.derived = [] if per_variant else _derived_pairs(ctx)
         self.label_col = label_column(ctx)
         self.n_percent: dict[int, int] = {}  # column -> cells parsed as n (%)
-        self.reads = set(self.columns) | {self.label_col} | {c for pair in self.derived
-                                                              for c in pair[:2]}  # fmt: skip
-        self.reads.discard(None)
 
     def _counts_in_names(self) -> None:
         """Counts written into column names: 'cases (n=7)', 'Female % (N = 250)'."""
@@ -353,7 +350,6 @@ class CountRules:
                 continue
             if chunk.raw and b"(" not in chunk.raw and b"[" not in chunk.raw:
                 return
-            chunk.whole()  # text columns left out of the parse may hold n (%) cells
             matched = pc.match_substring_regex(texts, _N_PERCENT)
             if not pc.any(matched).as_py():
                 continue
