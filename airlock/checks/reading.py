@@ -227,8 +227,10 @@ def read_delimited(
     encoding: str,
     max_line_bytes: int,
     on_bytes: Callable[[int], None] | None = None,
+    prepare: Callable[[bytes], dict] | None = None,
 ) -> DelimitedTable:
-    """Parse a delimited table lazily: the header now, data rows chunk by chunk."""
+    """Parse a delimited table lazily: the header now, data rows chunk by chunk.
+    ``prepare(raw)`` is computed from each chunk's bytes with its parse, as its ``cache``."""
     blocks = iter_text_blocks(
         f,
         encoding=encoding,
@@ -278,26 +280,35 @@ def read_delimited(
     pending = [TextBlock(raw, first_line, encoding, first_data)]
     parse = functools.partial(_parse_block, width=width, delimiter=delimiter, decimal=decimal,
                               encoding=encoding)  # fmt: skip
-    chunks = Chunks(itertools.chain(pending, blocks), parse)
+    chunks = Chunks(itertools.chain(pending, blocks), parse, prepare)
     return DelimitedTable(names, has_header, preamble, chunks)
 
 
 class Chunks:
-    """The chunks of a delimited table, each block parsed in a worker thread while the rules
-    read the one before (pyarrow releases the GIL)."""
+    """The chunks of a delimited table, each block parsed, and ``prepare`` d (a prefilter over
+    its bytes), in two worker threads while the rules read the one before (pyarrow releases
+    the GIL)."""
 
-    def __init__(self, blocks: Iterator[TextBlock], parse: Callable[[TextBlock], pa.Table]) -> None:
+    def __init__(
+        self,
+        blocks: Iterator[TextBlock],
+        parse: Callable[[TextBlock], pa.Table],
+        prepare: Callable[[bytes], dict] | None = None,
+    ) -> None:
         self.blocks = blocks
         self.parse = parse
+        self.prepare = prepare
 
     def __iter__(self) -> Iterator[Chunk]:
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="airlock-parse") as pool:
-            ahead: tuple[TextBlock, concurrent.futures.Future] | None = None
+        with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="airlock-parse") as pool:
+            ahead: tuple[TextBlock, concurrent.futures.Future, concurrent.futures.Future] | None
+            ahead = None
             row = 1
             for block in self.blocks:
                 if not block.raw or block.raw.isspace():
                     continue
-                submitted = (block, pool.submit(self.parse, block))
+                prepared = pool.submit(self.prepare, block.raw) if self.prepare else None
+                submitted = (block, pool.submit(self.parse, block), prepared)
                 if ahead is not None:
                     chunk = _chunk(*ahead, row)
                     row += len(chunk)
@@ -307,8 +318,14 @@ class Chunks:
                 yield _chunk(*ahead, row)
 
 
-def _chunk(block: TextBlock, future: concurrent.futures.Future, row: int) -> Chunk:
-    return Chunk(future.result(), row, block.raw)
+def _chunk(
+    block: TextBlock,
+    parsed: concurrent.futures.Future,
+    prepared: concurrent.futures.Future | None,
+    row: int,
+) -> Chunk:
+    cache = prepared.result() if prepared is not None else {}
+    return Chunk(parsed.result(), row, block.raw, cache=cache)
 
 
 _PANDAS_LINE = re.compile(r"line (\d+), saw (\d+)")
@@ -352,7 +369,8 @@ def _parse_block(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         frame = _parse_block_pandas(block, width, delimiter, decimal)
         return arrow_table(plain_columns(frame))
-    return table
+    # one array per column (pyarrow parsed the block in parts), here rather than in the rules
+    return table.combine_chunks()
 
 
 def _read_csv_pandas(block: TextBlock, width: int, delimiter: str | None, decimal: str
