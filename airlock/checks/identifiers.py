@@ -169,26 +169,24 @@ def classify(values: np.ndarray) -> np.ndarray:
         return code
     # what each scheme needs at least, from four divisions: a month in digits 3-4 and a day
     # in digits 1-2 (CPR) or 5-6 (personnummer, +60 for samordningsnummer), or an issued
-    # first digit (NHS); the digits of only those numbers are taken apart
+    # first digit (NHS); each scheme takes apart the digits of only those numbers
     v = values.astype(np.int64)
     month = v // 10**6 % 100
     day = v // 10**8
     pn_day = v // 10**4 % 100 % 60
     first = day // 10
-    days = ((day >= 1) & (day <= 31)) | ((pn_day >= 1) & (pn_day <= 31))
-    dates = (month >= 1) & (month <= 12) & days
-    maybe = dates | (first == 3) | (first == 4) | (first == 6) | (first == 7)
-    at = np.flatnonzero(maybe)
-    if at.size == 0:
-        return code
-    d = _digits(v[at])
-    date, mod11 = _cpr(d)
-    sub = np.full(at.size, NONE, dtype=np.int8)
-    sub[date] = CPR_DATE
-    sub[_nhs(d)] = NHS
-    sub[_personnummer(d)] = PERSONNUMMER
-    sub[date & mod11] = CPR
-    code[at] = sub
+    month_ok = (month >= 1) & (month <= 12)
+    cpr_at = np.flatnonzero(month_ok & (day >= 1) & (day <= 31))
+    pn_at = np.flatnonzero(month_ok & (pn_day >= 1) & (pn_day <= 31))
+    nhs_at = np.flatnonzero((first == 3) | (first == 4) | (first == 6) | (first == 7))
+    # most specific last: CPR over personnummer over NHS over a CPR date
+    date, mod11 = _cpr(_digits(v[cpr_at])) if cpr_at.size else (np.zeros(0, bool),) * 2
+    code[cpr_at[date]] = CPR_DATE
+    if nhs_at.size:
+        code[nhs_at[_nhs(_digits(v[nhs_at]))]] = NHS
+    if pn_at.size:
+        code[pn_at[_personnummer(_digits(v[pn_at]))]] = PERSONNUMMER
+    code[cpr_at[date & mod11]] = CPR
     return code
 
 
