@@ -122,7 +122,8 @@ class DifferencingRule:
     def _keep(self, chunk: Chunk, keys: pa.Array | None, counts: np.ndarray) -> None:
         rows = chunk.first_row + np.arange(len(counts))
         while True:
-            new = np.flatnonzero(rows % self.every == 0)
+            # the rows whose number is a multiple of ``every``
+            new = np.arange((-chunk.first_row) % self.every, len(counts), self.every)
             old = self.kept_rows % self.every == 0
             if np.count_nonzero(old) + new.size <= MAX_ROWS:
                 break

@@ -182,7 +182,7 @@ class IndividualRules:
         if v.whole and not np.all(np.floor(present) == present):
             v.whole = False
         seq = present if np.isnan(v.last) else np.concatenate(([v.last], present))
-        if seq.size > 1:
+        if seq.size > 1 and (v.increasing or v.decreasing):  # else nothing left to learn
             with np.errstate(invalid="ignore", over="ignore"):
                 d = np.diff(seq)
             v.increasing &= bool(np.all(d >= 0))
