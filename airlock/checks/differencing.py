@@ -120,7 +120,6 @@ class DifferencingRule:
         self._keep(chunk, keys, counts)
 
     def _keep(self, chunk: Chunk, keys: pa.Array | None, counts: np.ndarray) -> None:
-        rows = chunk.first_row + np.arange(len(counts))
         while True:
             # the rows whose number is a multiple of ``every``
             new = np.arange((-chunk.first_row) % self.every, len(counts), self.every)
@@ -130,7 +129,7 @@ class DifferencingRule:
             self.every *= 2
         chosen = keys.take(pa.array(new)) if keys is not None else self._row_keys(chunk, new)
         kept = np.array(chosen.to_pylist(), dtype=object)
-        self.kept_rows = np.concatenate([self.kept_rows[old], rows[new]])
+        self.kept_rows = np.concatenate([self.kept_rows[old], chunk.first_row + new])
         self.kept_keys = np.concatenate([self.kept_keys[old], kept])
         self.kept_counts = np.concatenate([self.kept_counts[old], counts[new]])
 
