@@ -572,6 +572,8 @@ class IdentifierRule:
             self._add(hit, chunk.first_row + int(i), self.ctx.names[col])
 
     def _numbers(self, chunk: Chunk, col: int, values: np.ndarray) -> None:
+        if len(values) == 0 or np.fmax.reduce(values) < 1e8:  # one pass: all too small
+            return
         with np.errstate(invalid="ignore"):
             whole = values == np.floor(values)
             ten = np.flatnonzero(whole & (values >= 1e8) & (values < 1e10))
