@@ -328,7 +328,17 @@ _AROUND = st.lists(
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.lists(st.tuples(_AROUND, _CORES, _AROUND).map("".join), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(_AROUND, _CORES, _AROUND).map("".join),
+            st.tuples(st.sampled_from(["1:", "22:", "X:", "chr1:", "1:2"]), _CORES, _AROUND,
+                      _CORES).map("".join),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)  # fmt: skip
 def test_identifiers__cells_passed_over_by_the_column_prefilter_hold_none(cells_):
     """The RE2 prefilter of table columns is a necessary condition: every cell in which
     find_identifiers finds anything is among the candidates."""
