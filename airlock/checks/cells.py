@@ -3,14 +3,12 @@
 A table reaches the rules as chunks: Arrow tables whose columns are in the file's order (names
 may repeat or be empty in a researcher's file), with the display names beside. Rules read a
 column as numbers (float64, NaN where a cell is not a number) or as text (an Arrow string
-array), each computed once per chunk; ``Chunk.frame`` is the same rows as a pandas DataFrame
-(columns 0..n-1) for rules written with pandas.
+array), each computed once per chunk.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import re
 from collections.abc import Callable
@@ -92,17 +90,6 @@ class Chunk:
     _texts: dict[int, pa.Array | None] = dataclasses.field(default_factory=dict, repr=False)
     #: what rules computed from the chunk once for all (airlock.checks.content's prefilter)
     cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
-    #: parses the rows again with every column, when some were left out (null columns)
-    reparse: Callable[[], pa.Table] | None = dataclasses.field(default=None, repr=False)
-
-    def whole(self) -> None:
-        """Parse the columns left out, for a rule that must read them all (rare: a prefilter
-        over the bytes found something)."""
-        if self.reparse is not None:
-            self.table, self.reparse = self.reparse(), None
-            self._numbers.clear()
-            self._texts.clear()
-            self.__dict__.pop("frame", None)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -136,12 +123,6 @@ class Chunk:
     def value(self, i: int, row: int) -> Any:
         """One cell as Python (row within the chunk)."""
         return self.table.column(i)[row].as_py()
-
-    @functools.cached_property
-    def frame(self) -> pd.DataFrame:
-        """The rows as a pandas DataFrame with columns 0..n-1 (built on first use)."""
-        frame = self.table.to_pandas(split_blocks=True, self_destruct=False)
-        return plain_columns(frame)
 
 
 def csv_bytes(table: pa.Table) -> bytes:

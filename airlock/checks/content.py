@@ -22,7 +22,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -369,6 +369,18 @@ def prefiltered(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None
     if cache is not None:
         cache["pieces"] = found
     return found
+
+
+def prefilter(matcher: SampleIdMatcher | None) -> Callable[[bytes], dict]:
+    """The prefilter of a chunk's bytes as a chunk's cache, to be computed ahead of the rules
+    (in the thread that parses the chunk, while the rules read the one before)."""
+
+    def prepare(data: bytes) -> dict:
+        cache: dict = {}
+        prefiltered(data, matcher, cache)
+        return cache
+
+    return prepare
 
 
 def may_hold_formulas(data: bytes, pieces: list[tuple[int, int]]) -> bool:

@@ -83,7 +83,6 @@ class DifferencingRule:
                          if i not in self.candidates and _label_column(ctx.first, i)]  # fmt: skip
         self.kind = table_kind(ctx, self.keys, self.candidates)
         self.earlier = ctx.context.ledger.by_kind.get(self.kind, ()) if self.candidates else ()
-        self.reads = set(self.keys) | set(self.candidates)
         self._old: dict[tuple[int, int], tuple[pa.Array, np.ndarray]] = {}
         #: findings per candidate column, reported at the end for the columns that count
         self._found: dict[int, FindingSink] = {}
@@ -121,16 +120,16 @@ class DifferencingRule:
         self._keep(chunk, keys, counts)
 
     def _keep(self, chunk: Chunk, keys: pa.Array | None, counts: np.ndarray) -> None:
-        rows = chunk.first_row + np.arange(len(counts))
         while True:
-            new = np.flatnonzero(rows % self.every == 0)
+            # the rows whose number is a multiple of ``every``
+            new = np.arange((-chunk.first_row) % self.every, len(counts), self.every)
             old = self.kept_rows % self.every == 0
             if np.count_nonzero(old) + new.size <= MAX_ROWS:
                 break
             self.every *= 2
         chosen = keys.take(pa.array(new)) if keys is not None else self._row_keys(chunk, new)
         kept = np.array(chosen.to_pylist(), dtype=object)
-        self.kept_rows = np.concatenate([self.kept_rows[old], rows[new]])
+        self.kept_rows = np.concatenate([self.kept_rows[old], chunk.first_row + new])
         self.kept_keys = np.concatenate([self.kept_keys[old], kept])
         self.kept_counts = np.concatenate([self.kept_counts[old], counts[new]])
 

@@ -119,6 +119,7 @@ def _read_whole(f: BinaryIO, size: int, context: CheckContext, what: str) -> byt
 
 
 def _check_delimited(f, delimiter, encoding, context, sink, on_bytes, name) -> None:
+    from airlock.checks.content import context_matcher, prefilter
     from airlock.checks.tabular import check_table
     from airlock.checks.text import scan_text
 
@@ -128,6 +129,7 @@ def _check_delimited(f, delimiter, encoding, context, sink, on_bytes, name) -> N
         encoding=encoding,
         max_line_bytes=context.config.max_line_bytes,
         on_bytes=on_bytes,
+        prepare=prefilter(context_matcher(context)),
     )
     if table.preamble:
         # the header and any '##' lines: identifiers and sample IDs in them

@@ -9,7 +9,7 @@ import numpy as np
 
 from airlock.checks.cells import Chunk, TableContext, key, report_cells, show
 from airlock.checks.findings import Verdict
-from airlock.checks.tables import count_name, label_column
+from airlock.checks.tables import count_name
 
 RULE_P_PERCENT = "dominance.p-percent"
 RULE_NK = "dominance.nk"
@@ -48,8 +48,6 @@ class Dominance:
         self.total, self.mean, self.n = total, mean, n
         self.top1, self.top2, self.topsum = top1, top2, topsum
         self.unchecked = 0
-        self.reads = {c for c in (total, mean, n, top1, top2, topsum) if c is not None}
-        self.reads.add(label_column(ctx))
         ctx.claimed.update(c for c in (total, mean, top1, top2, topsum) if c is not None)
 
     def _totals(self, chunk: Chunk) -> np.ndarray:

@@ -86,9 +86,6 @@ def _message(what: str) -> str:
 
 
 class FormulaRule:
-    #: text cells only where the bytes may hold a formula (then the chunk is parsed whole)
-    reads: set[int] = set()  # noqa: RUF012 - read only
-
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx
         for name in ctx.names:
@@ -105,7 +102,6 @@ class FormulaRule:
             matcher = context_matcher(self.ctx.context)
             if not may_hold_formulas(chunk.raw, prefiltered(chunk.raw, matcher, chunk.cache)):
                 return
-            chunk.whole()  # columns left out of the parse may hold the formula
         for col in range(chunk.width):
             texts = chunk.texts(col)
             if texts is None:

@@ -241,9 +241,6 @@ class VariantRules:
         self.strata = [s for s in strata.values() if s.any]
         # allele, genotype and people counts, for the release ledger (differencing.py)
         ctx.count_columns += [i for i, r in sorted(rec.roles.items()) if _counted(r.quantity)]
-        #: the columns of counts, frequencies and people, and the variant IDs for messages
-        read = ("allele_", "genotype_", "people", "variant")
-        self.reads = {i for i, r in rec.roles.items() if r.quantity.startswith(read)}
         self.unchecked: list[str] = []
         self.params = 2  # intercept and genotype, unless the table shows its covariates
         if self.gwas and "test" in keys:

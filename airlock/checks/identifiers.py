@@ -26,8 +26,10 @@ which no quantity is (about 7% of random 10-digit numbers, 12% of 9-digit ones, 
 by chance). Elsewhere a valid check digit and a plausible date are enough.
 
 Digits are found and validated with NumPy over the raw bytes (text) or the parsed values
-(table columns), so a 1 GB file is scanned at memory speed; only the rare valid numbers are
-looked at in Python.
+(numeric columns), so a 1 GB file is scanned at memory speed; the text cells of a column are
+first narrowed with NumPy (nine digits at least) and RE2 (the shapes an identifier can take,
+variant IDs such as ``1:123456789:A:G`` left out), and only the rare valid numbers are looked
+at in Python.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, tokens
 from airlock.checks.findings import Location, Verdict
@@ -164,12 +167,26 @@ def classify(values: np.ndarray) -> np.ndarray:
     code = np.full(len(values), NONE, dtype=np.int8)
     if len(values) == 0:
         return code
-    d = _digits(values)
-    date, mod11 = _cpr(d)
-    code[date] = CPR_DATE
-    code[_nhs(d)] = NHS
-    code[_personnummer(d)] = PERSONNUMMER
-    code[date & mod11] = CPR
+    # what each scheme needs at least, from four divisions: a month in digits 3-4 and a day
+    # in digits 1-2 (CPR) or 5-6 (personnummer, +60 for samordningsnummer), or an issued
+    # first digit (NHS); each scheme takes apart the digits of only those numbers
+    v = values.astype(np.int64)
+    month = v // 10**6 % 100
+    day = v // 10**8
+    pn_day = v // 10**4 % 100 % 60
+    first = day // 10
+    month_ok = (month >= 1) & (month <= 12)
+    cpr_at = np.flatnonzero(month_ok & (day >= 1) & (day <= 31))
+    pn_at = np.flatnonzero(month_ok & (pn_day >= 1) & (pn_day <= 31))
+    nhs_at = np.flatnonzero((first == 3) | (first == 4) | (first == 6) | (first == 7))
+    # most specific last: CPR over personnummer over NHS over a CPR date
+    date, mod11 = _cpr(_digits(v[cpr_at])) if cpr_at.size else (np.zeros(0, bool),) * 2
+    code[cpr_at[date]] = CPR_DATE
+    if nhs_at.size:
+        code[nhs_at[_nhs(_digits(v[nhs_at]))]] = NHS
+    if pn_at.size:
+        code[pn_at[_personnummer(_digits(v[pn_at]))]] = PERSONNUMMER
+    code[cpr_at[date & mod11]] = CPR
     return code
 
 
@@ -445,24 +462,55 @@ def _groups(data, starts, ends, lengths, free_before, free_after) -> Iterator[Hi
 # -- in tables ----------------------------------------------------------------------------------
 
 
-#: the fewest digits of any identifier (an integer-stored CPR number): text cells with fewer
-#: are not read
+#: ASCII bytes that are not letters or digits (the RE2 class of what ends a word)
+_NON_WORD = r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]"
+#: what a text cell holds when :func:`find_identifiers` can find anything in it: a run of 9,
+#: 10 or 12 digits not joined to a word, digits in groups (``010190-1234``, ``943 476 5919``)
+#: or a full-width digit, plus or minus sign or space
+_CANDIDATE = (
+    rf"(?:^|{_NON_WORD})[0-9]{{9}}(?:[0-9]|[0-9]{{3}})?(?:{_NON_WORD}|$)"
+    r"|[0-9]{6}(?:[0-9]{2})?[-+][0-9]{4}|[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}"
+    r"|[\x{3000}\x{FF0B}\x{FF0D}\x{FF10}-\x{FF19}]"
+)
+#: a variant ID (``1:123456789:A:G``, ``chr1:123456789``): its only long number follows a
+#: chromosome, where :func:`find_identifiers` never reads an identifier
+_VARIANT_ID = r"^(?:[Cc][Hh][Rr])?(?:[0-9]{1,2}|[XYMxym]|[Mm][Tt]):[0-9]+[^0-9\x{80}-\x{10FFFF}]*$"
+
+
+def candidate_cells(texts: pa.Array) -> np.ndarray:
+    """Positions of the cells of a string array in which :func:`find_identifiers` may find
+    something, so that Python reads only those: cells with at least nine digits (counted with
+    NumPy), then not variant IDs and holding a candidate (RE2, on those cells only)."""
+    if texts.null_count == len(texts):
+        return np.empty(0, dtype=np.int64)
+    at = np.flatnonzero(_digit_counts(texts) >= _MIN_DIGITS)
+    for pattern, keep in ((_VARIANT_ID, False), (_CANDIDATE, True)):
+        if at.size == 0:
+            break
+        found = pc.match_substring_regex(texts.take(pa.array(at)), pattern)
+        at = at[found.to_numpy(zero_copy_only=False) == keep]
+    return at
+
+
+#: the fewest digits of any identifier (an integer-stored CPR number)
 _MIN_DIGITS = 9
 
 
 def _digit_counts(texts: pa.Array) -> np.ndarray:
     """Per cell, its ASCII digits plus its bytes 0xEF (which start the full-width digits '０'
     to '９'), counted over the array's buffers at NumPy speed; 0 for a missing cell."""
-    if texts.null_count == len(texts):
-        return np.zeros(len(texts), dtype=np.int64)
     wide = pa.types.is_large_string(texts.type)
     _, offsets, data = texts.buffers()
     offsets = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)
     offsets = offsets[texts.offset : texts.offset + len(texts) + 1]
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    digit = ((raw >= 48) & (raw <= 57)) | (raw == 0xEF)
-    seen = np.concatenate([[0], np.cumsum(digit, dtype=np.int64)])
-    return seen[offsets[1:]] - seen[offsets[:-1]]
+    if data is None or not np.any(offsets[1:] - offsets[:-1] >= _MIN_DIGITS):
+        return np.zeros(len(texts), dtype=np.int64)  # short labels (alleles, A, ADD): no bytes read
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    digit = (raw - np.uint8(48)) < np.uint8(10)
+    digit |= raw == 0xEF
+    seen = np.zeros(len(raw) + 1, dtype=np.int32 if len(raw) < 2**31 else np.int64)
+    np.cumsum(digit, out=seen[1:])
+    return seen[offsets[1:] - offsets[0]] - seen[offsets[:-1] - offsets[0]]
 
 
 #: 9- to 12-digit numbers in a column chunk enough to tell identifiers (most have a valid
@@ -508,8 +556,8 @@ class IdentifierRule:
                 self._numbers(chunk, col, chunk.numbers(col))
 
     def _text_cells(self, chunk: Chunk, col: int, texts: pa.Array) -> None:
-        # only cells with enough digits for an identifier are read in Python
-        present = np.flatnonzero(_digit_counts(texts) >= _MIN_DIGITS)
+        # only cells where an identifier can be are read in Python
+        present = candidate_cells(texts)
         if present.size == 0:
             return
         cells = texts.take(pa.array(present)).to_pylist()
@@ -524,6 +572,8 @@ class IdentifierRule:
             self._add(hit, chunk.first_row + int(i), self.ctx.names[col])
 
     def _numbers(self, chunk: Chunk, col: int, values: np.ndarray) -> None:
+        if len(values) == 0 or np.fmax.reduce(values) < 1e8:  # one pass: all too small
+            return
         with np.errstate(invalid="ignore"):
             whole = values == np.floor(values)
             ten = np.flatnonzero(whole & (values >= 1e8) & (values < 1e10))

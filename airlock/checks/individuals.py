@@ -127,12 +127,12 @@ class IndividualRules:
             kind = _genotype_kind(first, i)
             if kind is not None:
                 self.geno[i] = _Geno(kind)
-        # cell by cell: genotype suspects, identifier columns, and (but in a per-variant
-        # table, which is not judged by its shape) the numeric columns' values
-        self.reads = set(self.geno) | set(self.id_columns)
+        # the values of genotype suspects, identifier columns, and (but in a per-variant table,
+        # which is not judged by its shape) the numeric columns
         if not (rec and rec.per_variant):
-            self.reads |= {i for i in range(first.width) if first.is_numeric(i)}
-            self.values = {i: v for i, v in self.values.items() if i in self.reads}
+            kept = set(self.geno) | set(self.id_columns)
+            kept |= {i for i in range(first.width) if first.is_numeric(i)}
+            self.values = {i: v for i, v in self.values.items() if i in kept}
 
     # -- streaming --------------------------------------------------------------------------
 
@@ -182,7 +182,7 @@ class IndividualRules:
         if v.whole and not np.all(np.floor(present) == present):
             v.whole = False
         seq = present if np.isnan(v.last) else np.concatenate(([v.last], present))
-        if seq.size > 1:
+        if seq.size > 1 and (v.increasing or v.decreasing):  # else nothing left to learn
             with np.errstate(invalid="ignore", over="ignore"):
                 d = np.diff(seq)
             v.increasing &= bool(np.all(d >= 0))

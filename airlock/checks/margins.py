@@ -45,8 +45,6 @@ class WholeTable:
             if set(tokens(n)) & _EXTREME and not per_variant and i not in ctx.claimed
         ]  # fmt: skip
         self.first_rows: dict[int, int] = {}
-        #: a table longer than its first chunk is not small: nothing read cell by cell
-        self.reads: set[int] | None = None if small else set()
 
     def feed(self, chunk: Chunk) -> None:
         self.rows += len(chunk)

@@ -36,7 +36,6 @@ class ModelDof:
 
     def __init__(self, ctx: TableContext, columns: list[int]) -> None:
         self.ctx, self.columns = ctx, columns
-        self.reads = set(columns)
         ctx.claimed.update(columns)
 
     def feed(self, chunk: Chunk) -> None:
@@ -98,8 +97,6 @@ def dof_in_text(data: bytes) -> Iterator[tuple[int, int]]:
 
 class TextDof:
     """Model summaries pasted into a table (e.g. statsmodels summary().tables[0] as CSV)."""
-
-    reads: set[int] = set()  # noqa: RUF012 - the bytes only
 
     def __init__(self, ctx: TableContext) -> None:
         self.ctx = ctx

@@ -77,7 +77,8 @@ class TextBlock:
     def __init__(self, raw: bytes, first_line: int, encoding: str, text: str | None = None):
         self.raw = raw
         self.first_line = first_line  # 1-based line number of the block's first line
-        self.lines = raw.count(b"\n")  # newlines in the block
+        # newlines in the block (NumPy counts a few times faster than bytes.count)
+        self.lines = int(np.count_nonzero(np.frombuffer(raw, dtype=np.uint8) == 10))
         self.encoding = encoding
         self._text = text
 
@@ -114,8 +115,8 @@ def iter_text_blocks(
             first = False
             if data.startswith(b"\xef\xbb\xbf"):
                 data = data[3:]
-        buf = carry + data if carry else data
         if not data:
+            buf = carry
             if buf:
                 _check_line_lengths(buf, line, max_line_bytes)
                 if quoted and buf.count(b'"') % 2:
@@ -127,8 +128,10 @@ def iter_text_blocks(
                     )
                 yield _decode(buf, encoding, line)
             return
-        cut = _record_end(buf, quoted)
+        # the quotes carried over from the last read say whether it ends inside a quoted value
+        cut = _record_end(data, quoted, odd=quoted and carry.count(b'"') % 2 == 1)
         if cut <= 0:
+            buf = carry + data
             if len(buf) > max_line_bytes:
                 what = "a quoted value or a line" if quoted and b'"' in buf else "a line"
                 raise Unreadable(
@@ -139,23 +142,26 @@ def iter_text_blocks(
                 )
             carry = buf
             continue
-        done, carry = buf[:cut], buf[cut:]
+        # one copy: the carried line and this read's records (none when both line up)
+        done = b"".join((carry, memoryview(data)[:cut])) if carry or cut < len(data) else data
+        carry = data[cut:]
         _check_line_lengths(done, line, max_line_bytes)
         block = _decode(done, encoding, line)
         line += block.lines
         yield block
 
 
-def _record_end(buf: bytes, quoted: bool) -> int:
-    """Index just after the last newline that ends a record (even number of quotes before it),
-    or 0 when there is none."""
-    if not quoted or b'"' not in buf:
+def _record_end(buf: bytes, quoted: bool, odd: bool = False) -> int:
+    """Index just after the last newline that ends a record (even number of quotes before it,
+    counting one more when ``odd``: ``buf`` starts inside a quoted value), or 0 when there is
+    none."""
+    if not quoted or (not odd and b'"' not in buf):
         return buf.rfind(b"\n") + 1
     arr = np.frombuffer(buf, dtype=np.uint8)
     newlines = np.flatnonzero(arr == 10)
     if newlines.size == 0:
         return 0
-    quotes_before = np.cumsum(arr == 34, dtype=np.int64)[newlines]
+    quotes_before = np.cumsum(arr == 34, dtype=np.int64)[newlines] + odd
     even = newlines[(quotes_before & 1) == 0]
     return int(even[-1]) + 1 if even.size else 0
 
@@ -221,8 +227,10 @@ def read_delimited(
     encoding: str,
     max_line_bytes: int,
     on_bytes: Callable[[int], None] | None = None,
+    prepare: Callable[[bytes], dict] | None = None,
 ) -> DelimitedTable:
-    """Parse a delimited table lazily: the header now, data rows chunk by chunk."""
+    """Parse a delimited table lazily: the header now, data rows chunk by chunk.
+    ``prepare(raw)`` is computed from each chunk's bytes with its parse, as its ``cache``."""
     blocks = iter_text_blocks(
         f,
         encoding=encoding,
@@ -272,46 +280,52 @@ def read_delimited(
     pending = [TextBlock(raw, first_line, encoding, first_data)]
     parse = functools.partial(_parse_block, width=width, delimiter=delimiter, decimal=decimal,
                               encoding=encoding)  # fmt: skip
-    chunks = Chunks(itertools.chain(pending, blocks), parse)
+    chunks = Chunks(itertools.chain(pending, blocks), parse, prepare)
     return DelimitedTable(names, has_header, preamble, chunks)
 
 
 class Chunks:
-    """The chunks of a delimited table, each block parsed in a worker thread while the rules
-    read the one before (pyarrow releases the GIL). After :meth:`select`, later blocks are
-    parsed into the chosen columns only (the others are null columns), and a chunk is parsed
-    again whole when a rule asks for it (:meth:`Chunk.whole`)."""
+    """The chunks of a delimited table, each block parsed, and ``prepare`` d (a prefilter over
+    its bytes), in two worker threads while the rules read the one before (pyarrow releases
+    the GIL)."""
 
-    def __init__(self, blocks: Iterator[TextBlock], parse: Callable[..., pa.Table]) -> None:
+    def __init__(
+        self,
+        blocks: Iterator[TextBlock],
+        parse: Callable[[TextBlock], pa.Table],
+        prepare: Callable[[bytes], dict] | None = None,
+    ) -> None:
         self.blocks = blocks
         self.parse = parse
-        self.columns: frozenset[int] | None = None
-
-    def select(self, columns: Iterable[int]) -> None:
-        self.columns = frozenset(columns)
+        self.prepare = prepare
 
     def __iter__(self) -> Iterator[Chunk]:
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="airlock-parse") as pool:
-            ahead: tuple[TextBlock, concurrent.futures.Future] | None = None
+        with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="airlock-parse") as pool:
+            ahead: tuple[TextBlock, concurrent.futures.Future, concurrent.futures.Future] | None
+            ahead = None
             row = 1
             for block in self.blocks:
-                if not block.raw.strip():
+                if not block.raw or block.raw.isspace():
                     continue
-                submitted = (block, pool.submit(self.parse, block, columns=self.columns))
+                prepared = pool.submit(self.prepare, block.raw) if self.prepare else None
+                submitted = (block, pool.submit(self.parse, block), prepared)
                 if ahead is not None:
-                    chunk = self._chunk(*ahead, row)
+                    chunk = _chunk(*ahead, row)
                     row += len(chunk)
                     yield chunk
                 ahead = submitted
             if ahead is not None:
-                yield self._chunk(*ahead, row)
+                yield _chunk(*ahead, row)
 
-    def _chunk(self, block: TextBlock, future: concurrent.futures.Future, row: int) -> Chunk:
-        table = future.result()
-        chunk = Chunk(table, row, block.raw)
-        if table.num_columns and any(pa.types.is_null(t) for t in table.schema.types):
-            chunk.reparse = functools.partial(self.parse, block, columns=None)
-        return chunk
+
+def _chunk(
+    block: TextBlock,
+    parsed: concurrent.futures.Future,
+    prepared: concurrent.futures.Future | None,
+    row: int,
+) -> Chunk:
+    cache = prepared.result() if prepared is not None else {}
+    return Chunk(parsed.result(), row, block.raw, cache=cache)
 
 
 _PANDAS_LINE = re.compile(r"line (\d+), saw (\d+)")
@@ -326,11 +340,9 @@ def _parse_block(
     delimiter: str | None,
     decimal: str,
     encoding: str,
-    columns: frozenset[int] | None = None,
 ) -> pa.Table:
-    """One block of whole records as an Arrow table (pyarrow's multithreaded CSV parser), only
-    ``columns`` converted when given (the others null); a block it refuses is parsed again with
-    pandas, which says where and why."""
+    """One block of whole records as an Arrow table (pyarrow's multithreaded CSV parser); a
+    block it refuses is parsed again with pandas, which says where and why."""
     data = block.raw
     if delimiter is None:  # runs of whitespace (plink 1.9): one tab each
         data = _SPACES.sub(b"\t", _EDGE_SPACES.sub(b"", data))
@@ -350,20 +362,15 @@ def _parse_block(
             ),
             convert_options=pacsv.ConvertOptions(
                 decimal_point=decimal,
-                auto_dict_encode=True,  # labels repeat: cheaper to parse, cast when read
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
-                include_columns=None if columns is None else [names[j] for j in sorted(columns)],
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         frame = _parse_block_pandas(block, width, delimiter, decimal)
         return arrow_table(plain_columns(frame))
-    if columns is None:
-        return table
-    rows = table.num_rows
-    arrays = [table.column(names[j]) if j in columns else pa.nulls(rows) for j in range(width)]
-    return pa.Table.from_arrays(arrays, names=names)
+    # one array per column (pyarrow parsed the block in parts), here rather than in the rules
+    return table.combine_chunks()
 
 
 def _read_csv_pandas(block: TextBlock, width: int, delimiter: str | None, decimal: str

@@ -279,9 +279,6 @@ class CountRules:
         self.derived = [] if per_variant else _derived_pairs(ctx)
         self.label_col = label_column(ctx)
         self.n_percent: dict[int, int] = {}  # column -> cells parsed as n (%)
-        self.reads = set(self.columns) | {self.label_col} | {c for pair in self.derived
-                                                              for c in pair[:2]}  # fmt: skip
-        self.reads.discard(None)
 
     def _counts_in_names(self) -> None:
         """Counts written into column names: 'cases (n=7)', 'Female % (N = 250)'."""
@@ -320,7 +317,7 @@ class CountRules:
                 c.index, c.next_index = _index_like(values[present], c.next_index)
             with np.errstate(invalid="ignore"):
                 small = whole & (values > 0) & (values < t)
-                unrounded = whole & (values > 0) & (np.mod(values, base) != 0) if base > 1 else None
+                unrounded = _not_multiples(values, whole & (values > 0), base) if base > 1 else None
             hits = np.flatnonzero(small)
             c.small += int(hits.size)
             for i in hits[: max(0, cap - len(c.small_findings))].tolist():
@@ -353,7 +350,6 @@ class CountRules:
                 continue
             if chunk.raw and b"(" not in chunk.raw and b"[" not in chunk.raw:
                 return
-            chunk.whole()  # text columns left out of the parse may hold n (%) cells
             matched = pc.match_substring_regex(texts, _N_PERCENT)
             if not pc.any(matched).as_py():
                 continue
@@ -460,6 +456,17 @@ class CountRules:
         if content and len(content) >= 0.5 * len(numeric):
             return sorted(named + content)
         return named
+
+
+def _not_multiples(values: np.ndarray, mask: np.ndarray, base: int) -> np.ndarray:
+    """``mask`` where the whole number is not a multiple of ``base``: the quotient is whole
+    exactly when it is below 2**53 (np.mod, several times slower, for the larger ones)."""
+    with np.errstate(invalid="ignore"):
+        q = values / base
+        found = mask & (q != np.floor(q))
+        large = np.flatnonzero(mask & (values >= 2.0**53))
+        found[large] = np.mod(values[large], base) != 0
+    return found
 
 
 def label_column(ctx: TableContext) -> int | None:

@@ -80,7 +80,7 @@ def check_table(
 ) -> int:
     """Run every table rule over ``chunks`` (bounded state); returns the number of data rows.
     ``header_row``: the names were read from the file's first row (which could be data)."""
-    source, chunks = chunks, iter(chunks)
+    chunks = iter(chunks)
     first = next(chunks, None)
     if first is None:
         first = empty_chunk(len(names))
@@ -116,9 +116,6 @@ def check_table(
         tables.check_numeric_names(ctx)
     # what the rules read at the end needs the first rows only: the first chunk can go
     ctx.first = first_rows(first)
-    needed = columns_needed(ctx, rules + side_rules)
-    if hasattr(source, "select") and needed is not None:
-        source.select(needed)
     rows = 0
     rest = [second] if second is not None else []
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="airlock-bytes") as pool:
@@ -145,21 +142,6 @@ def first_rows(chunk: Chunk) -> Chunk:
     if len(chunk) <= FIRST_ROWS:
         return chunk
     return Chunk(chunk.table.slice(0, FIRST_ROWS), chunk.first_row)
-
-
-def columns_needed(ctx: TableContext, rules: list) -> set[int] | None:
-    """The columns the rules read cell by cell (``rule.reads``; None from any rule: all of
-    them), for a table of several chunks: the others are parsed only in its first chunks, or
-    when a prefilter over the bytes asks (formulas, ``n (%)`` cells). The byte rules count
-    (the identifier rule reads every text cell: it has no ``reads``, so every column is
-    parsed); sample IDs, VCF records and encoded data are scanned in the bytes regardless."""
-    needed: set[int] = set()
-    for rule in rules:
-        reads = getattr(rule, "reads", None)
-        if reads is None:
-            return None
-        needed |= reads
-    return needed if len(needed) < len(ctx.names) else None
 
 
 def recognise(names: list[str], first: Chunk, config, file_name: str = "") -> Recognition:

@@ -312,3 +312,77 @@ def test_identifiers__found_in_any_column_far_into_large_summary_statistics(tmp_
     found = {(f.location.row, f.location.column) for f in report.findings if
              f.rule == "personal-id.cpr"}  # fmt: skip
     assert found == {(419_998, "REF"), (419_996, "TEST")}
+
+
+# cells made of a valid identifier in any of its forms (or none) amid the characters that
+# decide whether it is read as one
+_CORES = st.sampled_from(
+    [*VALID, "707614285", "070761-4285", "０７０７６１－４２８５", "0707614285", "1234567890",
+     "４０１\u3000０２３\u3000２１３７", "401\u3000023\u30002137", "200014955", ""]
+)  # fmt: skip
+_AROUND = st.lists(
+    st.sampled_from(["1", "22", "chr", "X", "MT", "rs", "a", "Z", "é", "_", ".", ":", "/", "-",
+                     "+", " ", "\t", "\n", "0", "99", "reads", "id", "＿", "\u3000"]),
+    max_size=4,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(_AROUND, _CORES, _AROUND).map("".join),
+            st.tuples(st.sampled_from(["1:", "22:", "X:", "chr1:", "1:2"]), _CORES, _AROUND,
+                      _CORES).map("".join),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)  # fmt: skip
+def test_identifiers__cells_passed_over_by_the_column_prefilter_hold_none(cells_):
+    """The RE2 prefilter of table columns is a necessary condition: every cell in which
+    find_identifiers finds anything is among the candidates."""
+    import numpy as np
+    import pyarrow as pa
+
+    from airlock.checks.identifiers import candidate_cells
+
+    candidates = candidate_cells(pa.array(cells_, pa.string()))
+    for i, cell in enumerate(cells_):
+        if list(find_identifiers(cell.encode())):
+            assert i in candidates, cell
+    assert np.all(np.diff(candidates) > 0)
+
+
+_TEN_DIGITS = st.one_of(
+    st.integers(0, 10**10 - 1),
+    # day, month, year and serial of a CPR number; year, month, day (+60) and serial of a
+    # personnummer; an NHS number's issued first digits
+    st.builds(lambda d, m, y, s: ((d * 100 + m) * 100 + y) * 10**4 + s,
+              st.integers(0, 35), st.integers(0, 13), st.integers(0, 99), st.integers(0, 9999)),
+    st.builds(lambda y, m, d, s: ((y * 100 + m) * 100 + d) * 10**4 + s,
+              st.integers(0, 99), st.integers(0, 13), st.integers(0, 95), st.integers(0, 9999)),
+    st.integers(3 * 10**9, 8 * 10**9 - 1),
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_TEN_DIGITS, min_size=1, max_size=50))
+def test_identifiers__classify_agrees_with_each_scheme(values):
+    """classify (many numbers at once, narrowed before the digits are taken apart) says what
+    the single-number checks say, CPR first, then personnummer, NHS, a CPR date."""
+    import numpy as np
+
+    from airlock.checks.identifiers import CPR, CPR_DATE, NHS, NONE, PERSONNUMMER, classify
+
+    def one(value: int) -> int:
+        digits = f"{value:010d}"
+        if cpr_verdict(digits, hyphenated=False) is Verdict.BLOCK:
+            return CPR
+        if personnummer_verdict(digits) is Verdict.BLOCK:
+            return PERSONNUMMER
+        if nhs_verdict(digits) is Verdict.BLOCK:
+            return NHS
+        return CPR_DATE if cpr_verdict(digits, hyphenated=True) is Verdict.REVIEW else NONE
+
+    assert classify(np.array(values)).tolist() == [one(v) for v in values]

@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airlock.checks import Verdict, check_file
 from tests.checks_support import cells, check, finding, rules, write
@@ -169,3 +171,30 @@ def test_ragged_rows__in_a_long_file_sniffed_by_content(tmp_path):
     body = "".join(f"g{i},{20}\n" for i in range(30))
     path = write(tmp_path, "r.txt", "a,b\n" + body + "x,1,2\n")
     assert "line 32 has 3 fields" in finding(check(path), "malformed").message
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(['"', "\n", ",", "a", "1", '""', "\r\n", "é"]), max_size=120),
+    st.integers(1, 40),
+)
+def test_text_blocks__whole_records_whatever_the_read_size(pieces, block_bytes):
+    """Blocks are the file's bytes in order, cut only after a newline outside quotes, and each
+    knows its first line, however the reads fall."""
+    import io
+
+    from airlock.checks.reading import Unreadable, iter_text_blocks
+
+    data = "".join(pieces).encode()
+    try:
+        blocks = list(iter_text_blocks(io.BytesIO(data), encoding="utf-8", max_line_bytes=10**6,
+                                       quoted=True, block_bytes=block_bytes))  # fmt: skip
+    except Unreadable:
+        assert data.count(b'"') % 2 == 1  # a quote never closed
+        return
+    assert b"".join(b.raw for b in blocks) == data
+    line = 1
+    for b in blocks[:-1]:
+        assert b.raw.endswith(b"\n") and b.raw.count(b'"') % 2 == 0
+        assert b.first_line == line
+        line += b.raw.count(b"\n")
