@@ -86,10 +86,14 @@ _DOF_TEXT = re.compile(
     re.I,
 )
 
+_DOF_KEYS = (b"esid", b"ESID", b"DF", b"tatistic", b"TATISTIC")
+
 
 def dof_in_text(data: bytes) -> Iterator[tuple[int, int]]:
     """(offset, residual degrees of freedom) printed in model summaries (statsmodels, R)."""
-    if b"esid" not in data and b"DF" not in data:  # one scan of the block
+    # a quick look for what every alternative holds (Resid..., F-statistic ... DF), in either
+    # case as the pattern ignores it; most blocks have none
+    if not any(key in data for key in _DOF_KEYS):
         return
     for m in _DOF_TEXT.finditer(data):
         yield m.start(), int(next(g for g in m.groups() if g))

@@ -174,6 +174,9 @@ def test_model_dof__r_summary_text(tmp_path):
     text = "Residual standard error: 1.214 on 8 degrees of freedom\nMultiple R-squared: 0.4\n"
     report = check(write(tmp_path, "lm.txt", text))
     assert cells(report, "model-dof") == {(1, None)}
+    # in capitals too (the pattern ignores case; the quick look before it must as well)
+    report = check(write(tmp_path, "lm_upper.txt", text.upper()))
+    assert cells(report, "model-dof") == {(1, None)}
 
 
 def test_header_row__small_numbers_as_column_names_need_review(tmp_path):
@@ -185,9 +188,9 @@ def test_header_row__small_numbers_as_column_names_need_review(tmp_path):
     assert "min-cell-count.header" not in rules(check(write(tmp_path, "y.csv", "g,2021\nb,40\n")))
 
 
-def test_long_tables__read_in_blocks_with_the_rules_columns_only(tmp_path, monkeypatch):
-    """After the first blocks, text columns no rule reads are left out of the parse; what the
-    bytes show (an n (%) cell, a formula, a sample ID) in a late block is still found."""
+def test_long_tables__read_in_blocks_late_cells_still_found(tmp_path, monkeypatch):
+    """A long table is read in blocks; what a late block holds (an n (%) cell, a formula, a
+    sample ID) is found with its row and column."""
     from airlock.checks import reading
 
     monkeypatch.setattr(reading, "BLOCK_BYTES", 2048)
