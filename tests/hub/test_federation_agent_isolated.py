@@ -24,9 +24,11 @@ import pytest
 
 from tests.federation.keys import EPOCH, key_entry, write_registry
 from tests.hub.node import LocalNode, open_directory, write_site_config
+from tresor.core.errors import ConfigError
 from tresor.core.site import load_site_config
 from tresor.demo import ensure_demo_cohorts
 from tresor.federation.signing import generate_private_key, verify_call
+from tresor.node import isolation
 from tresor.node.accounts_os import dataset_group, user_account
 from tresor.node.processes import node_ports
 from tresor.node.start import guard_datasets, prepare
@@ -169,3 +171,17 @@ def test_no_server_runs_as_the_agents_account(agent_node):
                   if p.info["username"] == account
                   and "jupyterhub-singleuser" in " ".join(p.info["cmdline"] or [])]  # fmt: skip
     assert not singleuser
+
+
+def test_a_registry_the_agents_account_cannot_read_stops_the_start(agent_node):
+    node = agent_node[0]
+    registry = node.site.federation_registry_path
+    os.chmod(registry, 0o600)
+    try:
+        with pytest.raises(
+            ConfigError, match=r"cannot be read by the agent's account .*chmod 0644"
+        ):
+            isolation.prepare(node.site)
+    finally:
+        os.chmod(registry, 0o644)
+    isolation.prepare(node.site)  # as the next start would: nothing left half done

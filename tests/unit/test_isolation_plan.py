@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.hub.node import write_site_config
+from tests.hub.node import open_directory, write_site_config
 from tresor.core.errors import ConfigError
 from tresor.core.site import load_site_config
 from tresor.node import accounts_os, firewall, isolation
@@ -129,3 +129,33 @@ def test_adopt_workspace_tree__what_root_left_there_is_the_researchers_and_the_a
     assert stat.S_IMODE(table.st_mode) == 0o640 and table.st_gid == gid
     assert stat.S_IMODE(outside.stat().st_mode) == 0o600  # the link's target is untouched
     assert os.lstat(root / "link").st_uid == uid
+
+
+def test_unreadable__by_the_mode_bits_of_the_file_and_every_directory_above():
+    """What the node checks before its federation agent, not root, reads the registry."""
+    with open_directory("tresor-unreadable-") as directory:  # pytest's are root's only
+        _check_unreadable(directory)
+
+
+def _check_unreadable(tmp_path):
+    top = tmp_path / "etc"
+    (top / "federation").mkdir(parents=True)
+    registry = top / "federation" / "registry.toml"
+    registry.write_text("federation = 'x'\n")
+    os.chmod(top, 0o755)
+    os.chmod(top / "federation", 0o755)
+    stranger = (54321, {54321})  # neither the files' owner nor in their group
+    os.chmod(registry, 0o644)
+    assert isolation.unreadable(registry, *stranger) is None
+    os.chmod(registry, 0o640)
+    assert "mode" in isolation.unreadable(registry, *stranger)
+    # the group the account is in may read it
+    assert isolation.unreadable(registry, 54321, {54321, registry.stat().st_gid}) is None
+    os.chmod(registry, 0o644)
+    os.chmod(top / "federation", 0o750)
+    assert isolation.unreadable(registry, *stranger) == f"it may not enter {top / 'federation'}"
+    # the owner of a directory needs its own x bit, not others'
+    os.chmod(top / "federation", 0o601)
+    owner = (os.stat(top / "federation").st_uid, {54321})
+    assert isolation.unreadable(registry, *owner) == f"it may not enter {top / 'federation'}"
+    assert isolation.unreadable(top / "missing.toml", *stranger) == "it does not exist"

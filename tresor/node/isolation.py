@@ -20,6 +20,7 @@ writes ``<state>/isolation.json``, which the hub's configuration reads.
 from __future__ import annotations
 
 import contextlib
+import grp
 import json
 import logging
 import os
@@ -462,6 +463,38 @@ def prepare_agent(site: SiteConfig, user: str) -> None:
     key = site.federation_agent_key_path  # or where the site config puts it: the agent's too
     if key.is_file() and not key.is_symlink():
         _set(key, 0o600, account.uid, account.gid)
+    groups = {account.gid, *(grp.getgrnam(g).gr_gid for g in accounts_os.groups_of(account.name))}
+    for what, path in (("registry", site.federation_registry_path), ("key", key)):
+        # a missing file is the agent's to explain (tresor federation keys new, the registry)
+        if path is not None and path.exists() and (why := unreadable(path, account.uid, groups)):
+            raise ConfigError(
+                f"the federation {what} {path} cannot be read by the agent's account "
+                f"{account.name} ({why}): the agent runs as that account, not as root. "
+                + ("Make it readable by all (chmod 0644: it holds public keys only)"
+                   if what == "registry" else "Keep it where the site config's default puts it")
+                + " and let all enter the directories above it (chmod o+x)"
+            )  # fmt: skip
+
+
+def unreadable(path: Path, uid: int, gids: set[int]) -> str | None:
+    """Why an account (``uid``, its groups ``gids``) could not read ``path``, by the mode bits
+    of the file and of every directory above it (the node sets no ACLs); None if it could."""
+
+    def allowed(info: os.stat_result, owner: int, group: int, other: int) -> bool:
+        if info.st_uid == uid:
+            return bool(info.st_mode & owner)
+        if info.st_gid in gids:
+            return bool(info.st_mode & group)
+        return bool(info.st_mode & other)
+
+    if not path.exists():
+        return "it does not exist"
+    for directory in reversed(path.parents):
+        if not allowed(directory.stat(), stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH):
+            return f"it may not enter {directory}"
+    if not allowed(path.stat(), stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH):
+        return "its mode does not let the account read it"
+    return None
 
 
 def refuse_agent_server(site: SiteConfig, user: str) -> None:
