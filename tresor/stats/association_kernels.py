@@ -70,7 +70,7 @@ def call_dosages(g: np.ndarray, v: int, s: int, dosage: np.ndarray) -> bool:  # 
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _add_copy(xtx, xty, covariates, s: int, column: int, ys: float) -> None:  # pragma: no cover
+def add_copy(xtx, xty, covariates, s: int, column: int, ys: float) -> None:  # pragma: no cover
     """One copy of the allele in ``column`` for sample ``s`` (its square's own part)."""
     xty[column] += ys
     xtx[column, column] += 1.0
@@ -161,9 +161,9 @@ def _linreg_stats(
                 if called:
                     # one copy of each allele present; the same allele twice makes 2 and 4
                     if a >= 0:
-                        _add_copy(xtx, xty, covariates, s, k + a, ys)
+                        add_copy(xtx, xty, covariates, s, k + a, ys)
                     if b >= 0:
-                        _add_copy(xtx, xty, covariates, s, k + b, ys)
+                        add_copy(xtx, xty, covariates, s, k + b, ys)
                         if a >= 0:
                             xtx[k + a, k + b] += 1.0
                             xtx[k + b, k + a] += 1.0

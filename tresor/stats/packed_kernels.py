@@ -34,7 +34,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from tresor.stats.aggregation_kernels import HAPLOID, N_TAIL, call_class
-from tresor.stats.association_kernels import write_stats_row
+from tresor.stats.association_kernels import add_copy, write_stats_row
 
 #: Calls per uint64 word.
 CALLS_PER_WORD = 32
@@ -425,15 +425,6 @@ def sample_counts(
 
 
 # --- linear regression sufficient statistics ----------------------------------------------
-@numba.njit(nogil=True, cache=True, inline="always")
-def _add_copy(xtx, xty, covariates, s: int, column: int, ys: float) -> None:  # pragma: no cover
-    """One copy of the allele in ``column`` for sample ``s`` (as association_kernels)."""
-    xty[column] += ys
-    xtx[column, column] += 1.0
-    for i in range(covariates.shape[1]):
-        xtx[i, column] += covariates[s, i]
-
-
 @numba.njit(nogil=True, cache=True)
 def linreg_stats(
     codes: np.ndarray,
@@ -515,7 +506,7 @@ def linreg_stats(
                 if is_haploid:  # one allele: dosage 1 of REF or ALT, either path
                     a = r + code // 2
                     if pairwise:
-                        _add_copy(xtx, xty, covariates, s, a, ys)
+                        add_copy(xtx, xty, covariates, s, a, ys)
                     else:
                         xty[a] += 1.0 * ys
                         for i in range(k):
@@ -523,8 +514,8 @@ def linreg_stats(
                         xtx[a, a] += 1.0
                 elif code == HET:
                     if pairwise:  # 0/1: a copy of REF, a copy of ALT, their product twice
-                        _add_copy(xtx, xty, covariates, s, r, ys)
-                        _add_copy(xtx, xty, covariates, s, r + 1, ys)
+                        add_copy(xtx, xty, covariates, s, r, ys)
+                        add_copy(xtx, xty, covariates, s, r + 1, ys)
                         xtx[r, r + 1] += 1.0
                         xtx[r + 1, r] += 1.0
                     else:
@@ -537,8 +528,8 @@ def linreg_stats(
                 else:  # 1/1
                     a = r + 1
                     if pairwise:
-                        _add_copy(xtx, xty, covariates, s, a, ys)
-                        _add_copy(xtx, xty, covariates, s, a, ys)
+                        add_copy(xtx, xty, covariates, s, a, ys)
+                        add_copy(xtx, xty, covariates, s, a, ys)
                         xtx[a, a] += 1.0
                         xtx[a, a] += 1.0
                     else:
