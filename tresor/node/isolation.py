@@ -63,10 +63,24 @@ class Assessment:
     reasons: tuple[str, ...] = ()
 
 
-def _not_traversable(path: Path) -> Path | None:
-    """The first ancestor of ``path`` that other accounts cannot enter (no x for others)."""
-    for directory in [*reversed(path.parents)]:
-        if directory.exists() and not directory.stat().st_mode & stat.S_IXOTH:
+def _allows(info: os.stat_result, uid: int, gids: set[int], owner: int, group: int, other: int
+            ) -> bool:  # fmt: skip
+    """Whether the mode bits give account ``uid`` (in groups ``gids``) the owner's, the group's
+    or the others' permission (the node sets no ACLs)."""
+    if info.st_uid == uid:
+        return bool(info.st_mode & owner)
+    if info.st_gid in gids:
+        return bool(info.st_mode & group)
+    return bool(info.st_mode & other)
+
+
+def _closed_directory(path: Path, uid: int = -1, gids: set[int] = frozenset()) -> Path | None:
+    """The first existing ancestor of ``path`` that the account cannot enter; by default any
+    other account's view (one that owns nothing and is in no group: the x bit for others)."""
+    for directory in reversed(path.parents):
+        if directory.exists() and not _allows(
+            directory.stat(), uid, gids, stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH
+        ):
             return directory
     return None
 
@@ -89,7 +103,7 @@ def assess(site: SiteConfig) -> Assessment:
             reasons.append(why)
         if not runtime.SYSTEM_PYTHON.exists():
             reasons.append(f"{runtime.SYSTEM_PYTHON} is missing (apt-get install -y python3.11)")
-        if closed := _not_traversable(site.state_path):  # itself: prepare opens it
+        if closed := _closed_directory(site.state_path):  # itself: prepare opens it
             reasons.append(
                 f"the state directory {site.state_path} lies under {closed}, which other "
                 "accounts cannot enter; set state_dir to a directory such as /var/lib/tresor"
@@ -478,21 +492,12 @@ def prepare_agent(site: SiteConfig, user: str) -> None:
 
 def unreadable(path: Path, uid: int, gids: set[int]) -> str | None:
     """Why an account (``uid``, its groups ``gids``) could not read ``path``, by the mode bits
-    of the file and of every directory above it (the node sets no ACLs); None if it could."""
-
-    def allowed(info: os.stat_result, owner: int, group: int, other: int) -> bool:
-        if info.st_uid == uid:
-            return bool(info.st_mode & owner)
-        if info.st_gid in gids:
-            return bool(info.st_mode & group)
-        return bool(info.st_mode & other)
-
+    of the file and of every directory above it; None if it could."""
     if not path.exists():
         return "it does not exist"
-    for directory in reversed(path.parents):
-        if not allowed(directory.stat(), stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH):
-            return f"it may not enter {directory}"
-    if not allowed(path.stat(), stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH):
+    if closed := _closed_directory(path, uid, gids):
+        return f"it may not enter {closed}"
+    if not _allows(path.stat(), uid, gids, stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH):
         return "its mode does not let the account read it"
     return None
 
