@@ -200,7 +200,8 @@ def _one_column_run(block: list[str], k: int, first: int) -> tuple[TextTable, in
 
 
 def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
-    """A header line (or none) and at least two lines of fixed-width columns with numbers."""
+    """A header line and at least two lines of fixed-width columns with numbers (three without
+    a header)."""
 
     def data_line(line: str) -> bool:
         tokens = line.split()
@@ -217,7 +218,9 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     end = start
     while end < len(block) and data_line(block[end]):
         end += 1
-    if end - start < 2:
+    # two lines under a header make a table; without one it takes three, as two log lines
+    # can line up by chance ('INFO step 2' over 'INFO kept 19873 variants')
+    if end - start < (2 if start > k else 3):
         return None
     counts = {len(ln.split()) for ln in block[start:end]}
     if max(counts) - min(counts) > 1:
@@ -229,10 +232,22 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     data = [ln.expandtabs() for ln in block[start:end]]
     header = block[start_header].expandtabs() if start_header is not None else None
     names, rows = split_fixed_width(header, data)
-    if len(names) < 2:
+    if len(names) < 2 or _misaligned(rows):
         return None
     first_line = first + (start_header if start_header is not None else start)
     return TextTable("fixed-width", first_line, first + end - 1, _names(names), rows), end
+
+
+def _misaligned(rows: list[list]) -> bool:
+    """Lines that only look like columns: a cell past the first (which may be a label of
+    several words) holds words and numbers together, as log lines do ('workers 2 threads 4',
+    'loaded 20000 variants'), where the cells of a table hold one value each."""
+    for row in rows:
+        for cell in row[1:]:
+            tokens = cell.split() if cell else []
+            if len(tokens) > 1 and any(map(_numeric, tokens)) and not all(map(_numeric, tokens)):
+                return True
+    return False
 
 
 def split_fixed_width(header: str | None, data: list[str]) -> tuple[list[str], list[list]]:

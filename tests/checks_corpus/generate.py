@@ -916,6 +916,32 @@ def _(path, rng):
     )
 
 
+@case("dask_progress.log", Expect.PASS, "a log of 'key n key n' lines in pairs", F)
+def _(path, rng):
+    return (
+        "distributed.scheduler - INFO - Receive client connection: Client-1\n"
+        "workers 2 threads 4 memory 8 GiB\n"
+        "tasks 7 done 7 failed 0\n\n"
+        "workers 2 threads 4 memory 8 GiB\n"
+        "tasks 3 done 3 failed 0\n"
+    )
+
+
+@case("python_logging.log", Expect.PASS, "Python logging lines with timestamps and numbers", F)
+def _(path, rng):
+    return (
+        "2026-01-05 10:00:01 INFO step 1\n"
+        "2026-01-05 10:00:02 INFO loaded 20000 variants\n"
+        "2026-01-05 10:00:03 INFO step 2\n"
+        "2026-01-05 10:00:04 INFO kept 19873 variants\n"
+    )
+
+
+@case("counts_headerless.txt", Expect.BLOCK, "three lines of counts under a title, a 3", C)
+def _(path, rng):
+    return "Counts by region\n\nnorth 3 120\nsouth 12 130\neast 25 140\n"
+
+
 def _glm_linear(rng, n: int, small_n_row: int | None = None) -> str:
     pos, ids, ref, alt, beta, se, p = _sumstats(rng, n)
     obs = np.full(n, 900)
