@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 from tresor.core.paths import REPO_ROOT
-from tresor.lab import LABEXTENSION, LABEXTENSION_NAME
 
 KERNEL_NAME = "tresor"
 KERNEL_SOURCE = REPO_ROOT / "kernels" / KERNEL_NAME
+#: the built JupyterLab extension (tresor.lab.LABEXTENSION) and the name it is installed as
+LABEXTENSION_SOURCE = REPO_ROOT / "tresor" / "lab" / "labextension"
+LABEXTENSION_NAME = "@tresor/lab"
 
 
 def install_kernelspec(
@@ -39,5 +41,5 @@ def install_labextension(data_dir: Path) -> Path:
     target = Path(data_dir) / "labextensions" / LABEXTENSION_NAME
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(LABEXTENSION, target)
+    shutil.copytree(LABEXTENSION_SOURCE, target)
     return target
