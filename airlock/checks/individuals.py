@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from airlock.checks import content
@@ -256,9 +257,9 @@ class IndividualRules:
                 "data. A reviewer must judge it; say in the request what a column is.",
                 Location(row=0, column=numbered[0]),
             )
-        if per_variant or (counted and self._aggregated()):
-            return
         match = next((n for n in people if near(rows, n)), None)
+        if per_variant or (counted and self._aggregated() and not self._guessed_on_people(match)):
+            return
         if match is not None and rows >= _MIN_ROWS and not self._curves():
             ctx.sink.add(
                 RULE_ONE_ROW,
@@ -321,6 +322,27 @@ class IndividualRules:
         v = self.values.get(i)
         return v is None or v.present == 0 or (v.whole and v.increasing and v.distinct_first
                                                == v.present_first)  # fmt: skip
+
+    def _guessed_on_people(self, match: int | None) -> bool:
+        """Whether the only counts are guessed from whole numbers (no column is named or
+        declared a count) in a table with about as many rows as a dataset has people, whose
+        rows are not groups (their labels repeat, or there are none): an age or a score per
+        person, not a count per group."""
+        ctx = self.ctx
+        if match is None or ctx.row_counts:
+            return False
+        rec = ctx.recognition
+        for i in ctx.people_counts:
+            role = rec.roles.get(i) if rec else None
+            if _counts_name(ctx.names[i]) or (role is not None and role.counted):
+                return False
+        first = ctx.first
+        labels = [i for i in range(first.width) if first.texts(i) is not None]
+        if not labels:
+            return True
+        keys = pa.table([first.texts(i) for i in labels], names=[str(i) for i in labels])
+        distinct = keys.group_by([str(i) for i in labels]).aggregate([]).num_rows
+        return distinct < 0.9 * len(first)
 
     def _aggregated(self) -> bool:
         """Whether the counts of people in the table are counts of groups (mostly at least the

@@ -39,10 +39,14 @@ class WholeTable:
         small = ctx.one_chunk and len(ctx.names) <= WHOLE_TABLE_COLUMNS
         self.parts: list[pa.Table] | None = [] if small else None
         self.rows = 0
-        per_variant = bool(ctx.recognition and ctx.recognition.per_variant)
+        rec = ctx.recognition
+        per_variant = bool(rec and rec.per_variant)
+        # a registered tool's column is what its kind says (SAIGE-GENE's max_MAF: a cut-off)
+        declared = set(rec.roles) if rec and rec.kind and not rec.kind.generic else set()
         self.extremes = [
             i for i, n in enumerate(ctx.names)
             if set(tokens(n)) & _EXTREME and not per_variant and i not in ctx.claimed
+            and i not in declared
         ]  # fmt: skip
         self.first_rows: dict[int, int] = {}
 

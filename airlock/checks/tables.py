@@ -231,6 +231,7 @@ def check_numeric_names(ctx: TableContext) -> None:
 class _Column:
     named: bool
     strict: bool = False  # counts only when every value is a whole number
+    rounded: bool = True  # released rounded to the rounding base (counts of people)
     present: int = 0
     whole: int = 0
     negative: int = 0
@@ -263,8 +264,9 @@ class CountRules:
                 continue
             role = rec.roles.get(i) if rec else None
             if role is not None:
-                if role.quantity == "people" and not per_variant:
-                    self.columns[i] = _Column(named=True)
+                if role.counted and not per_variant:
+                    # alleles are not rounded to a base (a count of people is)
+                    self.columns[i] = _Column(named=True, rounded=role.quantity == "people")
                 continue
             if count_name(name):
                 self.columns[i] = _Column(named=True)
@@ -419,7 +421,7 @@ class CountRules:
             base = ctx.config.rounding_base
             for col in counts:
                 c = self.columns[col]
-                if c.first_unrounded is None:
+                if c.first_unrounded is None or not c.rounded:
                     continue
                 n = c.unrounded
                 sink.add(
