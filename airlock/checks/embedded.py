@@ -22,7 +22,9 @@ _LATEX_RULES = re.compile(
 )
 _LATEX_WRAP = re.compile(r"\\(multicolumn\{[^}]*\}\{[^}]*\}|multirow\{[^}]*\}\{[^}]*\}|"
                          r"textbf|textit|emph|text|mathrm|underline)\{([^{}]*)\}")  # fmt: skip
-_KEY_VALUE = re.compile(r"\S:\s")
+#: "key: value" or an aligned "Key   : value" (nextflow's summary), not cells of a table;
+#: R's summary() cells ("Min.   :40.00") have no space after the colon
+_KEY_VALUE = re.compile(r"\S\s*:\s")
 #: at most this many lines of a block of text are read as one fixed-width table
 _MAX_BLOCK_LINES = 20_000
 

@@ -306,7 +306,10 @@ def _table_delimiter(text: str) -> str | bool | None:
         return False
     sample = "\n".join(lines)
     for delimiter in _DELIMITERS:
-        if delimiter not in lines[0]:
+        if delimiter == ",":
+            # Python logging's '13:20:01,123' is a time, not two fields of a CSV
+            sample = _LOG_TIME.sub(r"\1.", sample)
+        if delimiter not in sample.partition("\n")[0]:
             continue
         try:
             widths = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=delimiter)]
@@ -327,6 +330,8 @@ def _table_delimiter(text: str) -> str | bool | None:
 
 
 _NUMERIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+#: a time with milliseconds after a comma (Python logging's asctime)
+_LOG_TIME = re.compile(r"(\b\d\d:\d\d:\d\d),(?=\d{3}\b)")
 
 
 _TABLE_NAMES = (".csv", ".tsv", ".tab", ".txt.csv")

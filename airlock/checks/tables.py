@@ -85,7 +85,18 @@ _NOT_PEOPLE = {
     "terms", "lines", "rows", "columns", "bytes", "cpus", "cores", "seconds", "minutes",
     "hours", "days", "weeks", "months", "years", "traits", "phenotypes", "models", "runs",
     "significant", "sig", "associations", "independent", "lead", "novel", "clumps",
+    "indel", "indels", "transitions", "transversions", "records", "mnps", "singletons",
+    "genotypes", "calls",
 }  # fmt: skip
+#: a table's rows named by one of these are jobs, files, chromosomes: its plain counts
+#: (``count``, ``n``) count them, not people (snakemake's "job  count" table in its log)
+_THING_ROWS = {
+    "job", "jobs", "rule", "rules", "task", "tasks", "process", "processes", "step", "steps",
+    "file", "files", "chromosome", "chrom", "chr", "contig", "worker", "workers", "thread",
+    "threads", "node", "nodes", "executor", "stage", "stages",
+}  # fmt: skip
+#: count names that say people whatever the rows are (``cases``, ``n_patients``)
+_PEOPLE_WORDS = _COUNT_WHOLE - {"freq", "frequency", "total", "denominator", "numerator"}
 _PROPORTION = {
     "pct", "percent", "percentage", "prop", "proportion", "frac", "fraction", "rate", "ratio",
     "prevalence", "share", "freq", "frequency", "af", "maf", "eaf",
@@ -137,6 +148,13 @@ def _names_a(words: list[str], vocab: set[str]) -> bool:
     return words[-1] in vocab or (words[0] in vocab and set(words[1:]) <= _NAME_SUFFIX)
 
 
+def counts_things(ctx: TableContext) -> bool:
+    """Whether the rows are things other than people (the label column is named ``job``,
+    ``rule``, ``file`` ...), so that the table's plain counts count them."""
+    label = label_column(ctx)
+    return label is not None and _names_a(tokens(ctx.names[label]) or [""], _THING_ROWS)
+
+
 def names_another_quantity(name: str) -> bool:
     """A name that says the column is not a count of people, whatever its values: a position,
     year, age, identifier, share, or a count of something else."""
@@ -149,7 +167,16 @@ def names_another_quantity(name: str) -> bool:
         or _names_a(words, _NOT_COUNT)
         or _names_a(words, _NOT_PEOPLE)
         or any(re.fullmatch(r"pc\d+", w) for w in words)
+        or _number_of(words) in _NOT_PEOPLE
     )
+
+
+def _number_of(words: list[str]) -> str:
+    """What 'number of X ...' counts (bcftools stats: '[5]number of transitions (1st ALT)')."""
+    for i, w in enumerate(words[:-2]):
+        if w in ("number", "no", "count", "n") and words[i + 1] == "of":
+            return words[i + 2]
+    return ""
 
 
 def statistic_name(name: str) -> bool:
@@ -259,8 +286,9 @@ class CountRules:
             bool(rec and rec.layout == "model") or sum(statistic_name(n) for n in ctx.names) >= 2
         )
         self.columns: dict[int, _Column] = {}
+        things = not registered and counts_things(ctx)
         for i, name in enumerate(ctx.names):
-            if i in ctx.claimed:
+            if i in ctx.claimed or (things and not set(tokens(name)) & _PEOPLE_WORDS):
                 continue
             role = rec.roles.get(i) if rec else None
             if role is not None:
