@@ -109,9 +109,9 @@ class IndividualRules:
                 ctx.sink.add(
                     self.matcher.rule_of(hits[0]),
                     Verdict.BLOCK,
-                    f"Column name {name} contains the sample ID {masked(hits[0])} of a dataset "
-                    "on this node: one column per person is individual-level data. Release "
-                    "aggregates instead.",
+                    f"Column name {name} contains the sample ID {masked(hits[0])} of "
+                    f"{self.matcher.dataset_of(hits[0])}: one column per person is "
+                    "individual-level data. Release aggregates instead.",
                     Location(row=0, column=name),
                 )
         # the columns a recognised kind lists are what it says; only the others are suspects
@@ -213,8 +213,8 @@ class IndividualRules:
             ):
                 continue  # a position or count that happens to equal a numeric sample ID
             message = hit.message
-            if hit.rule == RULE_SAMPLE_ID and name:
-                message = content.sample_id_message("This cell is") + (
+            if hit.sample_id and name:
+                message = self.matcher.message("This cell is", hit.sample_id) + (
                     f" Remove the column {name} or aggregate over people."
                 )
             sink.add(hit.rule, Verdict.BLOCK, message,

@@ -43,8 +43,8 @@ def scan_text(
     for found in content.scan(raw, matcher):
         line = first_line + raw.count(b"\n", 0, found.start)
         message = found.message
-        if found.rule == content.RULE_SAMPLE_ID:
-            message = content.sample_id_message("This text contains")
+        if found.sample_id:
+            message = matcher.message("This text contains", found.sample_id)
         sink.add(found.rule, Verdict.BLOCK, message, Location(line, column, found.value))
     t = context.config.min_cell_count
     for offset, n in counts_in_text(text):
