@@ -324,24 +324,31 @@ class IndividualRules:
                                                == v.present_first)  # fmt: skip
 
     def _guessed_on_people(self, match: int | None) -> bool:
-        """Whether the only counts are guessed from whole numbers (no column is named or
-        declared a count) in a table with about as many rows as a dataset has people, whose
-        rows are not groups (their labels repeat, or there are none): an age or a score per
-        person, not a count per group."""
+        """Whether a table with about as many rows as a dataset has people has rows that are
+        not groups: the values that would name a group (text, and whole numbers that are not
+        counts) repeat, as sex or age do over people, where a table of counts has one row per
+        group. Counts only guessed from whole numbers (no column named or declared a count)
+        do not make groups of unlabelled rows either: an age or a score per person."""
         ctx = self.ctx
         if match is None or ctx.row_counts:
             return False
         rec = ctx.recognition
+        named = False
         for i in ctx.people_counts:
             role = rec.roles.get(i) if rec else None
-            if _counts_name(ctx.names[i]) or (role is not None and role.counted):
-                return False
+            named = named or _counts_name(ctx.names[i]) or (role is not None and role.counted)
         first = ctx.first
-        labels = [i for i in range(first.width) if first.texts(i) is not None]
-        if not labels:
-            return True
-        keys = pa.table([first.texts(i) for i in labels], names=[str(i) for i in labels])
-        distinct = keys.group_by([str(i) for i in labels]).aggregate([]).num_rows
+        counts = set(ctx.people_counts)
+        keys = [
+            i for i in range(first.width) if i not in counts and (
+                first.texts(i) is not None
+                or ((v := self.values.get(i)) is not None and v.present and v.whole)
+            )
+        ]  # fmt: skip
+        if not keys:
+            return not named
+        table = pa.table([first.table.column(i) for i in keys], names=[str(i) for i in keys])
+        distinct = table.group_by([str(i) for i in keys]).aggregate([]).num_rows
         return distinct < 0.9 * len(first)
 
     def _aggregated(self) -> bool:

@@ -54,6 +54,7 @@ RULE_MIN_CELL = "min-cell-count"
 RULE_DERIVED = "min-cell-count.derived"
 RULE_ROUNDING = "rounding"
 RULE_HEADER = "min-cell-count.header"
+RULE_PROSE = "min-cell-count.prose"
 
 # -- names ----------------------------------------------------------------------------------
 
@@ -206,7 +207,12 @@ def unnamed_column(name: str) -> bool:
 
 def proportion_name(name: str) -> bool:
     words = set(tokens(name))
+    if words & _INTERVAL:
+        return False  # 'lower 95% CI': a bound of a confidence interval, not a share
     return bool(words & _PROPORTION) or "%" in str(name)
+
+
+_INTERVAL = {"ci", "lci", "uci", "cl", "confidence", "interval", "l95", "u95"}
 
 
 def percent_name(name: str) -> bool:
@@ -546,6 +552,21 @@ def _derived_pairs(ctx: TableContext) -> list[tuple[int, int, bool]]:
         if proportion_name(name) and not count_name(name):
             pairs.append((i, denominator, percent_name(name)))
     return pairs
+
+
+#: a small number of people in a sentence: '3 carriers', '2 of the 150 cases'
+_PEOPLE_IN_PROSE = re.compile(
+    r"(?i)(?<![\d.,:/-])\b(\d{1,2})\s+(?:(?:of|among)\s+(?:the\s+)?\d[\d,]*\s+)?"
+    r"(carriers?|cases|controls|patients|participants|people|persons|individuals|subjects|"
+    r"deaths|women|men|children|respondents|relatives)\b(?!\s*(?:per|for each)\b)"
+)
+
+
+def people_in_prose(text: str) -> Iterator[tuple[int, int, str]]:
+    """(offset, count, noun) of counts of people in sentences ('we observed 3 carriers'):
+    a human judges them (a design ratio, '4 controls per case', is not one)."""
+    for m in _PEOPLE_IN_PROSE.finditer(text):
+        yield m.start(), int(m.group(1)), m.group(2)
 
 
 def counts_in_text(text: str) -> Iterator[tuple[int, int]]:

@@ -8,6 +8,7 @@ column sets, Hail's ``export`` of ``variant_qc``, and pandas' and R's default pr
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
 from collections.abc import Callable
@@ -1723,6 +1724,68 @@ def _(path, rng):
         "Stopping worker at tcp://127.0.0.1:39121. Reason: scheduler-close",
     ]
     return "".join(head.format(i, 100 + i) + line + "\n" for i, line in enumerate(lines))
+
+
+@case("per_person_named_count.csv", Expect.BLOCK, "300 people: sex, n_prescriptions, ldl", I)
+def _(path, rng):
+    frame = pd.DataFrame({"sex": rng.choice(["F", "M"], PEOPLE),
+                          "n_prescriptions": rng.integers(10, 60, PEOPLE),
+                          "ldl": np.round(rng.normal(3.4, 0.8, PEOPLE), 2)})  # fmt: skip
+    frame.to_csv(path, index=False)
+
+
+@case("survfit_summary.txt", Expect.BLOCK, "R summary(survfit): n.event 1, '95% CI' header", C)
+def _(path, rng):
+    return (
+        "Call: survfit(formula = Surv(time, status) ~ 1, data = d)\n\n"
+        " time n.risk n.event survival std.err lower 95% CI upper 95% CI\n"
+        "    5    150       2    0.987 0.00937        0.969        1.000\n"
+        "   11    140       1    0.980 0.01150        0.957        1.000\n"
+        "   23    120      14    0.865 0.02900        0.810        0.924\n"
+    )
+
+
+@case("r_summary_df.txt", Expect.FLAG, "R summary(df): Min./Max. of ages", C)
+def _(path, rng):
+    return (
+        "      age             ldl       \n Min.   :40.00   Min.   :1.210  \n"
+        " 1st Qu.:50.00   1st Qu.:2.870  \n Median :59.00   Median :3.400  \n"
+        " Mean   :59.31   Mean   :3.412  \n 3rd Qu.:69.00   3rd Qu.:3.950  \n"
+        " Max.   :79.00   Max.   :5.880  \n"
+    )
+
+
+@case("carriers_text.md", Expect.FLAG, "a sentence: '3 carriers among the 150 cases'", C)
+def _(path, rng):
+    return (
+        "# Results\n\nThe lead variant rs7412 was rare: we observed 3 carriers among the 150 "
+        "cases and 41 among the 750 controls. Controls were matched 4 controls per case.\n"
+    )
+
+
+@case("counts_utf16.tsv", Expect.REVIEW, "rounded counts saved as Excel 'Unicode text'", F)
+def _(path, rng):
+    return "region\tcases\tcontrols\r\nnorth\t30\t120\r\nsouth\t45\t130\r\n".encode("utf-16")
+
+
+@case("sumstats.tsv.gz", Expect.PASS, "gzipped GWAS-catalog summary statistics", F)
+def _(path, rng):
+    pos, ids = _variants(rng, 50)
+    ref, alt = _alleles(rng, 50)
+    body = "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\t"
+    body += "effect_allele_frequency\tp_value\tvariant_id\tn\n"
+    body += "".join(f"22\t{pos[i]}\t{alt[i]}\t{ref[i]}\t{rng.normal(0, 0.01):.5f}\t0.004\t"
+                    f"{rng.uniform(0.1, 0.4):.4f}\t{rng.uniform():.4g}\t{ids[i]}\t900\n"
+                    for i in range(50))  # fmt: skip
+    buffer = io.BytesIO()
+    with gzip.GzipFile("sumstats.tsv", "wb", fileobj=buffer, mtime=0) as g:  # as pandas writes
+        g.write(body.encode())
+    return buffer.getvalue()
+
+
+@case("counts_small.tsv.gz", Expect.BLOCK, "gzipped counts with a 3", C)
+def _(path, rng):
+    return gzip.compress(b"age_group\tn\n40-49\t120\n50-59\t98\n80+\t3\n")
 
 
 # -- files only a human can judge --------------------------------------------------------------
