@@ -271,6 +271,9 @@ class SampleIdMatcher:
         ids = ids | others
         self.ids = ids
         self.bytes_ids = frozenset(s.encode() for s in ids)
+        #: IDs by their lower case: a script that lowercased them ('dk000017') still names
+        #: the person (an exact match wins where two IDs differ only by case)
+        self.folded = {s.lower().encode(): s for s in sorted(ids, reverse=True)}
         self.numeric = frozenset(int(s) for s in ids if s.isdigit())
         if len(ids) <= _ALTERNATION_LIMIT:
             alternatives = sorted((re.escape(s) for s in ids), key=len, reverse=True)
@@ -278,8 +281,8 @@ class SampleIdMatcher:
             alternatives = sorted(_shapes(ids), key=len, reverse=True)
         body = "|".join(alternatives)
         #: RE2 prefilter over lines (no lookarounds in RE2: the Python pattern decides)
-        self.prefilter = f"(?:{body})" if ids else ""
-        self.words = re.compile(rb"(" + body.encode() + rb")") if ids else None
+        self.prefilter = f"(?i:{body})" if ids else ""
+        self.words = re.compile(rb"(" + body.encode() + rb")", re.I) if ids else None
 
     def __bool__(self) -> bool:
         return bool(self.ids)
@@ -291,8 +294,10 @@ class SampleIdMatcher:
             return
         for m in self.words.finditer(data, start, len(data) if end is None else end):
             s, e = m.start(1), m.end(1)
-            if m.group(1) in self.bytes_ids and _bounded(data, s, e):
-                yield s, e, m.group(1).decode()
+            found = m.group(1)
+            sample = found.decode() if found in self.bytes_ids else self.folded.get(found.lower())
+            if sample is not None and _bounded(data, s, e):
+                yield s, e, sample
 
     def rule_of(self, sample_id: str) -> str:
         """The rule a match is found under: the requester's, or the reviewers' only."""

@@ -1788,6 +1788,40 @@ def _(path, rng):
     return gzip.compress(b"age_group\tn\n40-49\t120\n50-59\t98\n80+\t3\n")
 
 
+@case("ld_pairs.vcor", Expect.PASS, "plink2 --r2-unphased between variant pairs", S)
+def _(path, rng):
+    pos, ids = _variants(rng, 30)
+    return "#CHROM_A\tPOS_A\tID_A\tCHROM_B\tPOS_B\tID_B\tUNPHASED_R2\n" + "".join(
+        f"22\t{pos[i]}\t{ids[i]}\t22\t{pos[i + 1]}\t{ids[i + 1]}\t{rng.uniform():.4f}\n"
+        for i in range(29)
+    )
+
+
+@case("ld_pairs.ld", Expect.PASS, "plink 1.9 --r2 between variant pairs", S)
+def _(path, rng):
+    pos, ids = _variants(rng, 30)
+    rows = [_header("CHR_A BP_A SNP_A CHR_B BP_B SNP_B R2")]
+    rows += [[22, pos[i], ids[i], 22, pos[i + 1], ids[i + 1], f"{rng.uniform():.4f}"]
+             for i in range(29)]  # fmt: skip
+    return _aligned(rows)
+
+
+@case("qc_excluded_lowercase.txt", Expect.BLOCK, "sample IDs lowercased by a script", I)
+def _(path, rng):
+    return "Excluded after QC: dk000017 and se000045 (sex mismatch).\n"
+
+
+@case("ldsc_rg.txt", Expect.PASS, "LDSC --rg genetic correlation table", S)
+def _(path, rng):
+    return (
+        "p1 p2 rg se z p h2_obs h2_obs_se h2_int h2_int_se gcov_int gcov_int_se\n"
+        "ldl.sumstats.gz hdl.sumstats.gz -0.3212 0.0611 -5.2568 1.4654e-07 0.1101 0.0132 "
+        "1.0047 0.0071 -0.0323 0.0052\n"
+        "ldl.sumstats.gz tg.sumstats.gz 0.2134 0.0702 3.0399 2.3664e-03 0.1089 0.0157 "
+        "1.0102 0.0069 0.0211 0.0049\n"
+    )
+
+
 # -- files only a human can judge --------------------------------------------------------------
 
 H = "human"

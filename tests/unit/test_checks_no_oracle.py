@@ -127,3 +127,10 @@ def test_no_oracle__the_service_tells_reviewers_which_dataset(tmp_path):
     assert "sample ID of dataset uk," in messages[1] and "project p1 is not granted" in (
         messages[1].lower()
     )
+
+
+def test_no_oracle__lowercased_ids_are_found_and_kept_to_their_view(tmp_path):
+    report = check_file(write(tmp_path, "n.txt", "Dropped dk000003 and uk000017.\n"), CONTEXT)
+    mine = [f for f in report.findings if f.rule.startswith("individual-level.sample-id")]
+    assert [f.rule for f in mine] == [RULE_SAMPLE_ID] and "dataset dk" in mine[0].message
+    assert [f.rule for f in report.reviewer_findings] == [RULE_SAMPLE_ID_NOT_GRANTED]
