@@ -11,7 +11,7 @@ without a human exception.
 No oracle: what the requester sees of a check (its verdict and findings) depends only on the
 datasets granted to the request's project. Values matching sample IDs of the node's other
 datasets are found in the same pass over the file (one matcher over both sets of IDs:
-``CheckContext.reviewer_ids``, airlock.checks.content), and kept apart as reviewer-only
+``CheckContext.reviewer_datasets``, airlock.checks.content), and kept apart as reviewer-only
 findings (:class:`CheckedFile`), which never change the requester's verdict; otherwise a
 researcher could learn who is in a cohort they have no grant for by checking a file of
 guesses.
@@ -55,7 +55,7 @@ class RequestContexts:
     """What the files of one request are checked with."""
 
     #: the requester's: the datasets granted to the project, the ledger's relevant tables, and
-    #: the other datasets' sample IDs as ``reviewer_ids`` (matched for the reviewers only)
+    #: the other datasets as ``reviewer_datasets`` (matched for the reviewers only)
     granted: CheckContext
     #: the node's other datasets, with the sample IDs the granted ones do not have; None when
     #: there are none (named in the reviewers' findings)
@@ -85,9 +85,8 @@ def request_contexts(
         if project not in d.grants and not d.sample_ids <= known
     )
     ledger = ledger_view(dal, request, granted)
-    reviewer_ids = frozenset().union(*(d.sample_ids for d in others))
     return RequestContexts(
-        CheckContext(config=config, datasets=granted, ledger=ledger, reviewer_ids=reviewer_ids),
+        CheckContext(config=config, datasets=granted, ledger=ledger, reviewer_datasets=others),
         CheckContext(config=config, datasets=others) if others else None,
         project,
         request.id,
@@ -216,18 +215,23 @@ def _run(checker: Checker, path: Path, name: str, context: CheckContext) -> File
 
 
 def _for_reviewers(finding: Finding, others: CheckContext, project: str | None) -> Finding:
-    names = ", ".join(d.id for d in others.datasets)
-    which = f"dataset {names}" if len(others.datasets) == 1 else f"one of the datasets {names}"
+    """A reviewer-only finding as reviewers read it: the check's message names the dataset
+    the ID belongs to; a count of further matches names the datasets it may be of."""
+    if finding.location is None:
+        names = ", ".join(d.id for d in others.datasets)
+        which = f"dataset {names}" if len(others.datasets) == 1 else f"one of datasets {names}"
+        what = f"Values match sample IDs of {which}. {finding.message}"
+    else:
+        what = finding.message
     return dataclasses.replace(
         finding,
         rule=RULE_OTHER_DATASET,
         verdict=Verdict.BLOCK,
         message=(
-            f"Reviewers only: this matches a sample ID of {which}, which project {project} is "
-            "not granted. The requester is not shown this (their verdict depends only on "
-            "their project's datasets, so that checking a file of guesses cannot tell them who "
-            "is in another cohort). Approving needs you to acknowledge it; otherwise return or "
-            "reject the request without naming the dataset. "
-            + (f"({finding.message})" if finding.location is None else "")
-        ).strip(),
+            f"Reviewers only: {what} Project {project} is not granted that dataset. The "
+            "requester is not shown this (their verdict depends only on their project's "
+            "datasets, so that checking a file of guesses cannot tell them who is in another "
+            "cohort). Approving needs you to acknowledge it; otherwise return or reject the "
+            "request without naming the dataset."
+        ),
     )

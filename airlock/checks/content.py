@@ -258,17 +258,31 @@ _ALTERNATION_LIMIT = 20_000
 class SampleIdMatcher:
     """Finds the node's sample IDs as whole words (see the module docstring)."""
 
-    def __init__(self, ids: frozenset[str], others: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        ids: frozenset[str],
+        others: frozenset[str] = frozenset(),
+        owners: tuple[tuple[str, frozenset[str], bool], ...] = (),
+    ) -> None:
         #: the IDs of datasets the requester may be told about (granted to the project)
         self.granted = ids
+        #: (dataset id, its sample IDs, granted): what a finding names
+        self.owners = owners
         ids = ids | others
         self.ids = ids
         self.bytes_ids = frozenset(s.encode() for s in ids)
+        #: IDs by their lower case: a script that lowercased them ('dk000017') still names
+        #: the person (an exact match wins where two IDs differ only by case; 'Dk000017',
+        #: mixed, is not looked for)
+        self.folded = {s.lower(): s for s in sorted(ids, reverse=True)}
         self.numeric = frozenset(int(s) for s in ids if s.isdigit())
+        # the IDs and their lower case as literals: RE2 keeps a literal alternation fast,
+        # where '(?i:...)' costs several times more per byte
+        spelled = ids | frozenset(self.folded)
         if len(ids) <= _ALTERNATION_LIMIT:
-            alternatives = sorted((re.escape(s) for s in ids), key=len, reverse=True)
+            alternatives = sorted((re.escape(s) for s in spelled), key=len, reverse=True)
         else:
-            alternatives = sorted(_shapes(ids), key=len, reverse=True)
+            alternatives = sorted(_shapes(spelled), key=len, reverse=True)
         body = "|".join(alternatives)
         #: RE2 prefilter over lines (no lookarounds in RE2: the Python pattern decides)
         self.prefilter = f"(?:{body})" if ids else ""
@@ -284,12 +298,35 @@ class SampleIdMatcher:
             return
         for m in self.words.finditer(data, start, len(data) if end is None else end):
             s, e = m.start(1), m.end(1)
-            if m.group(1) in self.bytes_ids and _bounded(data, s, e):
-                yield s, e, m.group(1).decode()
+            found = m.group(1)
+            sample = (found.decode() if found in self.bytes_ids
+                      else self.folded.get(found.decode().lower()))  # fmt: skip
+            if sample is not None and _bounded(data, s, e):
+                yield s, e, sample
 
     def rule_of(self, sample_id: str) -> str:
         """The rule a match is found under: the requester's, or the reviewers' only."""
         return RULE_SAMPLE_ID if sample_id in self.granted else RULE_SAMPLE_ID_NOT_GRANTED
+
+    def dataset_of(self, sample_id: str) -> str:
+        """The dataset (or datasets) a sample ID belongs to, as a finding names it: 'dataset
+        dk'; 'dataset uk, which the request's project is not granted' (for reviewers only:
+        the rule of such an ID is reviewer-only). A granted ID is named by granted datasets
+        only, so the requester never reads the name of a dataset their project is not
+        granted."""
+        granted = sample_id in self.granted
+        names = [name for name, ids, mine in self.owners
+                 if sample_id in ids and mine == granted]  # fmt: skip
+        if not names:
+            named = "a dataset on this node"
+        else:
+            named = f"dataset {names[0]}" if len(names) == 1 else f"datasets {', '.join(names)}"
+        return named if granted else f"{named}, which the request's project is not granted"
+
+    def message(self, where: str, sample_id: str) -> str:
+        """What a finding of ``sample_id`` says (to the requester for a granted ID, to the
+        reviewers for another dataset's)."""
+        return sample_id_message(where, self.dataset_of(sample_id))
 
     def in_text(self, text: str) -> list[str]:
         """The sample IDs in a short text (a column name, a cell)."""
@@ -326,21 +363,26 @@ def _shapes(ids: Iterable[str]) -> set[str]:
 
 @functools.lru_cache(maxsize=8)
 def sample_id_matcher(
-    sample_ids: frozenset[str], others: frozenset[str] = frozenset()
+    sample_ids: frozenset[str],
+    others: frozenset[str] = frozenset(),
+    owners: tuple[tuple[str, frozenset[str], bool], ...] = (),
 ) -> SampleIdMatcher:
     """One matcher (one pass over the bytes) for the granted datasets' IDs and, for the
-    reviewers only, the node's other datasets' IDs (``others``)."""
-    return SampleIdMatcher(usable_ids(sample_ids), usable_ids(others) - usable_ids(sample_ids))
+    reviewers only, the node's other datasets' IDs (``others``); ``owners`` says which
+    dataset each ID belongs to."""
+    granted = usable_ids(sample_ids)
+    return SampleIdMatcher(granted, usable_ids(others) - granted, owners)
 
 
 def context_matcher(context) -> SampleIdMatcher:
     """The matcher of a CheckContext: its datasets' IDs, and its reviewer-only IDs."""
-    return sample_id_matcher(context.sample_ids, context.reviewer_ids)
+    return sample_id_matcher(context.sample_ids, context.reviewer_ids, context.owners)
 
 
-def sample_id_message(where: str) -> str:
+def sample_id_message(where: str, dataset: str = "a dataset on this node") -> str:
+    """``dataset``: 'dataset dk' (SampleIdMatcher.dataset_of)."""
     return (
-        f"{where} a sample ID of a dataset on this node: values that name people are "
+        f"{where} a sample ID of {dataset}: values that name people are "
         "individual-level data, which never leaves the node. Remove it, or aggregate over "
         "people."
     )
@@ -403,5 +445,5 @@ def scan(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None = None
         yield from find_blobs(data, start, end)
         if matcher:
             for s, e, sample in matcher.find(data, start, end):
-                yield Hit(s, e, matcher.rule_of(sample), sample_id_message("This is"),
+                yield Hit(s, e, matcher.rule_of(sample), matcher.message("This is", sample),
                           masked(sample), sample)  # fmt: skip

@@ -46,11 +46,11 @@ class CheckContext:
     #: earlier tables that new ones are compared with (differencing): the release ledger as
     #: the service finds it relevant to the request (airlock.checking); none by default
     ledger: LedgerView = dataclasses.field(default_factory=LedgerView)
-    #: sample IDs of the node's datasets that ``datasets`` (the project's grants) do not have:
-    #: matched in the same pass over the file, their findings go to the reviewers only
-    #: (FindingSink keeps them apart; no rule reads them, no verdict of the requester's
-    #: depends on them: no oracle)
-    reviewer_ids: frozenset[str] = frozenset()
+    #: the node's other datasets, with the sample IDs ``datasets`` (the project's grants) do
+    #: not have: matched in the same pass over the file, their findings (which name the
+    #: dataset) go to the reviewers only (FindingSink keeps them apart; no rule reads them, no
+    #: verdict of the requester's depends on them: no oracle)
+    reviewer_datasets: tuple[DatasetSamples, ...] = ()
 
     @classmethod
     def with_sample_ids(
@@ -64,6 +64,19 @@ class CheckContext:
     def sample_ids(self) -> frozenset[str]:
         """The sample IDs of every dataset of the node."""
         return frozenset().union(*(d.sample_ids for d in self.datasets))
+
+    @functools.cached_property
+    def reviewer_ids(self) -> frozenset[str]:
+        """The sample IDs of the other datasets (for the reviewers' findings only)."""
+        return frozenset().union(*(d.sample_ids for d in self.reviewer_datasets))
+
+    @functools.cached_property
+    def owners(self) -> tuple[tuple[str, frozenset[str], bool], ...]:
+        """(dataset id, its sample IDs, granted) of every dataset whose IDs are matched: what
+        a sample-ID finding names."""
+        return tuple((d.id, d.sample_ids, True) for d in self.datasets) + tuple(
+            (d.id, d.sample_ids, False) for d in self.reviewer_datasets
+        )
 
     @property
     def sample_counts(self) -> dict[str, int]:

@@ -22,7 +22,9 @@ _LATEX_RULES = re.compile(
 )
 _LATEX_WRAP = re.compile(r"\\(multicolumn\{[^}]*\}\{[^}]*\}|multirow\{[^}]*\}\{[^}]*\}|"
                          r"textbf|textit|emph|text|mathrm|underline)\{([^{}]*)\}")  # fmt: skip
-_KEY_VALUE = re.compile(r"\S:\s")
+#: "key: value" or an aligned "Key   : value" (nextflow's summary), not cells of a table;
+#: R's summary() cells ("Min.   :40.00") have no space after the colon
+_KEY_VALUE = re.compile(r"\S\s*:\s")
 #: at most this many lines of a block of text are read as one fixed-width table
 _MAX_BLOCK_LINES = 20_000
 
@@ -212,8 +214,18 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
             and not line.lstrip().startswith((">", "#", "["))
         )
 
+    def header_over(line: str, below: str) -> bool:
+        """Mostly words over a line of mostly numbers: a header with a number in it (R's
+        survfit summary: 'lower 95% CI')."""
+        words, cells = line.split(), below.split()
+        return sum(map(_numeric, words)) < 0.5 * len(words) and sum(map(_numeric, cells)) >= (
+            0.5 * len(cells)
+        )
+
     start = k
-    if not data_line(block[k]):
+    if not data_line(block[k]) or (
+        k + 1 < len(block) and data_line(block[k + 1]) and header_over(block[k], block[k + 1])
+    ):
         start = k + 1  # a header line
     end = start
     while end < len(block) and data_line(block[end]):

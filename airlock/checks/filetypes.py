@@ -144,7 +144,7 @@ def sniff(head: bytes, size: int, tail: bytes = b"", name: str = "") -> Sniffed:
         return Sniffed(Kind.PNG)
     if b"%PDF-" in head[:1024]:
         return Sniffed(Kind.PDF)
-    if head[:2] == b"\x1f\x8b":
+    if head.startswith(GZIP_MAGIC):
         return _sniff_gzip(head)
     if len(head) >= 20 and head[16:20] == b"bgen":
         return _blocked("a BGEN genotype file", _INDIVIDUAL_HINT, _GENOMIC)
@@ -166,8 +166,19 @@ def _is_windows_executable(head: bytes) -> bool:
     return head[offset : offset + 4] == b"PE\x00\x00"
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _sniff_gzip(head: bytes) -> Sniffed:
-    """gzip is blocked; say what is inside when it is a bgzipped genomic format."""
+    """A gzip stream that the check did not take off (airlock.checks.unwrap): a bgzipped
+    genomic format, or a gzip inside a gzip."""
+    return gzip_genomic(head) or _blocked(
+        "a gzip-compressed file", _ARCHIVE_HINT + "; release it uncompressed"
+    )
+
+
+def gzip_genomic(head: bytes) -> Sniffed | None:
+    """Blocked when the gzip stream is a bgzipped genomic format (said by name); else None."""
     try:
         inner = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
     except zlib.error:
@@ -181,7 +192,9 @@ def _sniff_gzip(head: bytes) -> Sniffed:
         return _blocked("a compressed SAM read alignment", _INDIVIDUAL_HINT, _GENOMIC)
     if _is_fastq(inner):
         return _blocked("a compressed FASTQ sequencing-read file", _INDIVIDUAL_HINT, _GENOMIC)
-    return _blocked("a gzip-compressed file", _ARCHIVE_HINT + "; release it uncompressed")
+    if inner.startswith(GZIP_MAGIC):
+        return _blocked("a gzip stream inside a gzip stream", _ARCHIVE_HINT)
+    return None
 
 
 _FASTQ = re.compile(rb"\A@[^\n]*\n[ACGTNacgtn.]+\r?\n\+[^\n]*\n")
@@ -306,7 +319,10 @@ def _table_delimiter(text: str) -> str | bool | None:
         return False
     sample = "\n".join(lines)
     for delimiter in _DELIMITERS:
-        if delimiter not in lines[0]:
+        if delimiter == ",":
+            # Python logging's '13:20:01,123' is a time, not two fields of a CSV
+            sample = _LOG_TIME.sub(r"\1.", sample)
+        if delimiter not in sample.partition("\n")[0]:
             continue
         try:
             widths = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=delimiter)]
@@ -327,6 +343,8 @@ def _table_delimiter(text: str) -> str | bool | None:
 
 
 _NUMERIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+#: a time with milliseconds after a comma (Python logging's asctime)
+_LOG_TIME = re.compile(r"(\b\d\d:\d\d:\d\d),(?=\d{3}\b)")
 
 
 _TABLE_NAMES = (".csv", ".tsv", ".tab", ".txt.csv")

@@ -200,13 +200,6 @@ class Stratum:
         )
 
 
-def _counted(quantity: str) -> bool:
-    """A role the release ledger records: counts of alleles, genotypes or people."""
-    if quantity.startswith("genotype_"):
-        return quantity != "genotype_string"
-    return quantity in ("allele_count", "allele_number", "people")
-
-
 class VariantRules:
     """Minor allele count per stratum, genotype counts and GWAS observations, per row."""
 
@@ -240,7 +233,7 @@ class VariantRules:
                 s.geno_string = i
         self.strata = [s for s in strata.values() if s.any]
         # allele, genotype and people counts, for the release ledger (differencing.py)
-        ctx.count_columns += [i for i, r in sorted(rec.roles.items()) if _counted(r.quantity)]
+        ctx.count_columns += [i for i, r in sorted(rec.roles.items()) if r.counted]
         self.unchecked: list[str] = []
         self.params = 2  # intercept and genotype, unless the table shows its covariates
         if self.gwas and "test" in keys:

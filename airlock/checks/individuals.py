@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from airlock.checks import content
@@ -108,9 +109,9 @@ class IndividualRules:
                 ctx.sink.add(
                     self.matcher.rule_of(hits[0]),
                     Verdict.BLOCK,
-                    f"Column name {name} contains the sample ID {masked(hits[0])} of a dataset "
-                    "on this node: one column per person is individual-level data. Release "
-                    "aggregates instead.",
+                    f"Column name {name} contains the sample ID {masked(hits[0])} of "
+                    f"{self.matcher.dataset_of(hits[0])}: one column per person is "
+                    "individual-level data. Release aggregates instead.",
                     Location(row=0, column=name),
                 )
         # the columns a recognised kind lists are what it says; only the others are suspects
@@ -212,8 +213,8 @@ class IndividualRules:
             ):
                 continue  # a position or count that happens to equal a numeric sample ID
             message = hit.message
-            if hit.rule == RULE_SAMPLE_ID and name:
-                message = content.sample_id_message("This cell is") + (
+            if hit.sample_id and name:
+                message = self.matcher.message("This cell is", hit.sample_id) + (
                     f" Remove the column {name} or aggregate over people."
                 )
             sink.add(hit.rule, Verdict.BLOCK, message,
@@ -256,9 +257,9 @@ class IndividualRules:
                 "data. A reviewer must judge it; say in the request what a column is.",
                 Location(row=0, column=numbered[0]),
             )
-        if per_variant or (counted and self._aggregated()):
-            return
         match = next((n for n in people if near(rows, n)), None)
+        if per_variant or (counted and self._aggregated() and not self._guessed_on_people(match)):
+            return
         if match is not None and rows >= _MIN_ROWS and not self._curves():
             ctx.sink.add(
                 RULE_ONE_ROW,
@@ -321,6 +322,34 @@ class IndividualRules:
         v = self.values.get(i)
         return v is None or v.present == 0 or (v.whole and v.increasing and v.distinct_first
                                                == v.present_first)  # fmt: skip
+
+    def _guessed_on_people(self, match: int | None) -> bool:
+        """Whether a table with about as many rows as a dataset has people has rows that are
+        not groups: the values that would name a group (text, and whole numbers that are not
+        counts) repeat, as sex or age do over people, where a table of counts has one row per
+        group. Counts only guessed from whole numbers (no column named or declared a count)
+        do not make groups of unlabelled rows either: an age or a score per person."""
+        ctx = self.ctx
+        if match is None or ctx.row_counts:
+            return False
+        rec = ctx.recognition
+        named = False
+        for i in ctx.people_counts:
+            role = rec.roles.get(i) if rec else None
+            named = named or _counts_name(ctx.names[i]) or (role is not None and role.counted)
+        first = ctx.first
+        counts = set(ctx.people_counts)
+        keys = [
+            i for i in range(first.width) if i not in counts and (
+                first.texts(i) is not None
+                or ((v := self.values.get(i)) is not None and v.present and v.whole)
+            )
+        ]  # fmt: skip
+        if not keys:
+            return not named
+        table = pa.table([first.table.column(i) for i in keys], names=[str(i) for i in keys])
+        distinct = table.group_by([str(i) for i in keys]).aggregate([]).num_rows
+        return distinct < 0.9 * len(first)
 
     def _aggregated(self) -> bool:
         """Whether the counts of people in the table are counts of groups (mostly at least the

@@ -43,6 +43,14 @@ class Role:
         return cls(quantity, stratum)
 
     @property
+    def counted(self) -> bool:
+        """Counts of alleles, genotypes or people: a small one is a small group of people
+        (the release ledger records them too)."""
+        if self.quantity.startswith("genotype_"):
+            return self.quantity != "genotype_string"
+        return self.quantity in ("allele_count", "allele_number", "people")
+
+    @property
     def numeric_field(self) -> bool:
         """Positions, counts and statistics: numbers that are not identifiers."""
         return self.quantity not in ("variant", "allele", "label")

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, key, show
 from airlock.checks.findings import Location, Verdict
-from airlock.checks.tables import RULE_MIN_CELL, count_label, tokens
+from airlock.checks.tables import RULE_MIN_CELL, count_label, counts_things, tokens
 
 RULE_MARGINS = "min-cell-count.margins"
 RULE_EXTREMES = "extreme-values"
@@ -39,10 +39,14 @@ class WholeTable:
         small = ctx.one_chunk and len(ctx.names) <= WHOLE_TABLE_COLUMNS
         self.parts: list[pa.Table] | None = [] if small else None
         self.rows = 0
-        per_variant = bool(ctx.recognition and ctx.recognition.per_variant)
+        rec = ctx.recognition
+        per_variant = bool(rec and rec.per_variant)
+        # a registered tool's column is what its kind says (SAIGE-GENE's max_MAF: a cut-off)
+        declared = set(rec.roles) if rec and rec.kind and not rec.kind.generic else set()
         self.extremes = [
             i for i, n in enumerate(ctx.names)
             if set(tokens(n)) & _EXTREME and not per_variant and i not in ctx.claimed
+            and i not in declared
         ]  # fmt: skip
         self.first_rows: dict[int, int] = {}
 
@@ -74,13 +78,15 @@ class WholeTable:
         labels = _labels(whole)
         if labels is not None:
             self._labelled_rows(whole, labels)
-            self._margins(whole, labels)
+            if not counts_things(ctx):  # totals of jobs or files say nothing of people
+                self._margins(whole, labels)
 
     def _labelled_rows(self, whole: Chunk, labels: list[str | None]) -> None:
         ctx = self.ctx
         t = ctx.config.min_cell_count
         label_col = _label_column(whole)
         values = [whole.numbers(j) for j in range(whole.width)]
+        things = counts_things(ctx)  # a total of jobs is not a count of people
         for i, label in enumerate(labels):
             if label is None:
                 continue
@@ -98,7 +104,7 @@ class WholeTable:
                     Location(row=i + 1, column=ctx.names[label_col]),
                 )
                 continue
-            if not count_label(label):
+            if things or not count_label(label):
                 continue
             cells = [(j, values[j][i]) for j in range(whole.width) if j != label_col
                      and not np.isnan(values[j][i])]  # fmt: skip

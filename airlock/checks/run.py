@@ -7,14 +7,19 @@ a check blocks the file (deny by default).
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from airlock.checks.context import CheckContext
-from airlock.checks.dispatch import check_open_file
+from airlock.checks.dispatch import RULE_ENCODING, check_open_file
+from airlock.checks.filetypes import HEAD_BYTES
 from airlock.checks.findings import FileReport, Finding, FindingSink, Location, Verdict
 from airlock.checks.reading import NotUtf8, Unreadable, open_no_follow
+from airlock.checks.size import RULE as RULE_SIZE
 from airlock.checks.size import check_size
+from airlock.checks.unwrap import TooLarge, gzip_header_texts, unwrapped, wrapping
 
 _log = logging.getLogger(__name__)
 
@@ -43,19 +48,72 @@ def check_file(
         return FileReport(
             shown, (Finding("symlink" if link else "unreadable", Verdict.BLOCK, message),)
         )
+    size = info.st_size
+    name = Path(path).name
+    what = wrapping(f.read(HEAD_BYTES))
+    f.seek(0)
+    if what is not None:
+        return _check_unwrapped(f, what, name, shown, context, on_bytes)
+    return _check(f, size, name, shown, context, on_bytes)
+
+
+def _check_unwrapped(
+    f: BinaryIO,
+    what: str,
+    name: str,
+    shown: str,
+    context: CheckContext,
+    on_bytes: Callable[[int], None] | None,
+) -> FileReport:
+    """A gzip stream or UTF-16 text, checked for its content (airlock.checks.unwrap)."""
+    with f:
+        head = f.read(1 << 16)
+        f.seek(0)
+        limit = context.config.max_summary_statistics_bytes
+        try:
+            inner, size = unwrapped(f, what, limit)
+        except TooLarge:
+            message = (f"This {what} file holds more than {limit:,} bytes, the most the airlock "
+                       "accepts. Release a smaller file.")  # fmt: skip
+            return FileReport(shown, (Finding(RULE_SIZE, Verdict.BLOCK, message),))
+        except (zlib.error, UnicodeDecodeError) as e:
+            message = f"This {what} file cannot be read ({e}); release it uncompressed, as UTF-8."
+            return FileReport(shown, (Finding("malformed", Verdict.BLOCK, message),))
+    inner_name = name[:-3] if what == "gzip" and name.lower().endswith(".gz") else name
+    extra = FindingSink(context.config.max_findings_per_rule)
+    if what == "UTF-16":
+        extra.add(
+            RULE_ENCODING,
+            Verdict.REVIEW,
+            "The file is UTF-16; it was checked converted to UTF-8, and is released as it is. "
+            "Save it as UTF-8 (in Excel: CSV UTF-8) so that every tool reads it alike.",
+        )
+    else:
+        from airlock.checks.text import scan_text
+
+        for text in gzip_header_texts(head):
+            scan_text(text, text.decode("latin-1"), 0, context, extra, column="gzip header")
+    report = _check(inner, size, inner_name, shown, context, on_bytes)
+    extra.extend(report.findings)
+    return FileReport(shown, extra.findings(), report.tables, (*extra.reviewer_findings(),
+                      *report.reviewer_findings))  # fmt: skip
+
+
+def _check(
+    f: BinaryIO,
+    size: int,
+    name: str,
+    shown: str,
+    context: CheckContext,
+    on_bytes: Callable[[int], None] | None,
+) -> FileReport:
     encoding = None
     with f:
         while True:
             sink = FindingSink(context.config.max_findings_per_rule)
             try:
                 check_open_file(
-                    f,
-                    info.st_size,
-                    context,
-                    sink,
-                    encoding=encoding,
-                    name=Path(path).name,
-                    on_bytes=on_bytes,
+                    f, size, context, sink, encoding=encoding, name=name, on_bytes=on_bytes
                 )
             except NotUtf8:
                 # UTF-8 at the start, other bytes later: read it all again as Latin-1 (which
@@ -71,7 +129,7 @@ def check_file(
                     f"This file cannot be checked: {e.reason}.",
                     Location(row=row) if row is not None else None,
                 )
-                check_size(info.st_size, context.config, sink)
+                check_size(size, context.config, sink)
             except Exception as e:  # deny by default: whatever stops a check blocks the file
                 _log.warning("check of %s stopped: %s", shown, e, exc_info=True)
                 sink.add(

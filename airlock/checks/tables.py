@@ -54,6 +54,7 @@ RULE_MIN_CELL = "min-cell-count"
 RULE_DERIVED = "min-cell-count.derived"
 RULE_ROUNDING = "rounding"
 RULE_HEADER = "min-cell-count.header"
+RULE_PROSE = "min-cell-count.prose"
 
 # -- names ----------------------------------------------------------------------------------
 
@@ -85,7 +86,18 @@ _NOT_PEOPLE = {
     "terms", "lines", "rows", "columns", "bytes", "cpus", "cores", "seconds", "minutes",
     "hours", "days", "weeks", "months", "years", "traits", "phenotypes", "models", "runs",
     "significant", "sig", "associations", "independent", "lead", "novel", "clumps",
+    "indel", "indels", "transitions", "transversions", "records", "mnps", "singletons",
+    "genotypes", "calls",
 }  # fmt: skip
+#: a table's rows named by one of these are jobs, files, chromosomes: its plain counts
+#: (``count``, ``n``) count them, not people (snakemake's "job  count" table in its log)
+_THING_ROWS = {
+    "job", "jobs", "rule", "rules", "task", "tasks", "process", "processes", "step", "steps",
+    "file", "files", "chromosome", "chrom", "chr", "contig", "worker", "workers", "thread",
+    "threads", "node", "nodes", "executor", "stage", "stages",
+}  # fmt: skip
+#: count names that say people whatever the rows are (``cases``, ``n_patients``)
+_PEOPLE_WORDS = _COUNT_WHOLE - {"freq", "frequency", "total", "denominator", "numerator"}
 _PROPORTION = {
     "pct", "percent", "percentage", "prop", "proportion", "frac", "fraction", "rate", "ratio",
     "prevalence", "share", "freq", "frequency", "af", "maf", "eaf",
@@ -137,6 +149,13 @@ def _names_a(words: list[str], vocab: set[str]) -> bool:
     return words[-1] in vocab or (words[0] in vocab and set(words[1:]) <= _NAME_SUFFIX)
 
 
+def counts_things(ctx: TableContext) -> bool:
+    """Whether the rows are things other than people (the label column is named ``job``,
+    ``rule``, ``file`` ...), so that the table's plain counts count them."""
+    label = label_column(ctx)
+    return label is not None and _names_a(tokens(ctx.names[label]) or [""], _THING_ROWS)
+
+
 def names_another_quantity(name: str) -> bool:
     """A name that says the column is not a count of people, whatever its values: a position,
     year, age, identifier, share, or a count of something else."""
@@ -149,7 +168,16 @@ def names_another_quantity(name: str) -> bool:
         or _names_a(words, _NOT_COUNT)
         or _names_a(words, _NOT_PEOPLE)
         or any(re.fullmatch(r"pc\d+", w) for w in words)
+        or _number_of(words) in _NOT_PEOPLE
     )
+
+
+def _number_of(words: list[str]) -> str:
+    """What 'number of X ...' counts (bcftools stats: '[5]number of transitions (1st ALT)')."""
+    for i, w in enumerate(words[:-2]):
+        if w in ("number", "no", "count", "n") and words[i + 1] == "of":
+            return words[i + 2]
+    return ""
 
 
 def statistic_name(name: str) -> bool:
@@ -179,7 +207,12 @@ def unnamed_column(name: str) -> bool:
 
 def proportion_name(name: str) -> bool:
     words = set(tokens(name))
+    if words & _INTERVAL:
+        return False  # 'lower 95% CI': a bound of a confidence interval, not a share
     return bool(words & _PROPORTION) or "%" in str(name)
+
+
+_INTERVAL = {"ci", "lci", "uci", "cl", "confidence", "interval", "l95", "u95"}
 
 
 def percent_name(name: str) -> bool:
@@ -231,6 +264,7 @@ def check_numeric_names(ctx: TableContext) -> None:
 class _Column:
     named: bool
     strict: bool = False  # counts only when every value is a whole number
+    rounded: bool = True  # released rounded to the rounding base (counts of people)
     present: int = 0
     whole: int = 0
     negative: int = 0
@@ -258,13 +292,15 @@ class CountRules:
             bool(rec and rec.layout == "model") or sum(statistic_name(n) for n in ctx.names) >= 2
         )
         self.columns: dict[int, _Column] = {}
+        things = not registered and counts_things(ctx)
         for i, name in enumerate(ctx.names):
-            if i in ctx.claimed:
+            if i in ctx.claimed or (things and not set(tokens(name)) & _PEOPLE_WORDS):
                 continue
             role = rec.roles.get(i) if rec else None
             if role is not None:
-                if role.quantity == "people" and not per_variant:
-                    self.columns[i] = _Column(named=True)
+                if role.counted and not per_variant:
+                    # alleles are not rounded to a base (a count of people is)
+                    self.columns[i] = _Column(named=True, rounded=role.quantity == "people")
                 continue
             if count_name(name):
                 self.columns[i] = _Column(named=True)
@@ -419,7 +455,7 @@ class CountRules:
             base = ctx.config.rounding_base
             for col in counts:
                 c = self.columns[col]
-                if c.first_unrounded is None:
+                if c.first_unrounded is None or not c.rounded:
                     continue
                 n = c.unrounded
                 sink.add(
@@ -516,6 +552,21 @@ def _derived_pairs(ctx: TableContext) -> list[tuple[int, int, bool]]:
         if proportion_name(name) and not count_name(name):
             pairs.append((i, denominator, percent_name(name)))
     return pairs
+
+
+#: a small number of people in a sentence: '3 carriers', '2 of the 150 cases'
+_PEOPLE_IN_PROSE = re.compile(
+    r"(?i)(?<![\d.,:/-])\b(\d{1,2})\s+(?:(?:of|among)\s+(?:the\s+)?\d[\d,]*\s+)?"
+    r"(carriers?|cases|controls|patients|participants|people|persons|individuals|subjects|"
+    r"deaths|women|men|children|respondents|relatives)\b(?!\s*(?:per|for each)\b)"
+)
+
+
+def people_in_prose(text: str) -> Iterator[tuple[int, int, str]]:
+    """(offset, count, noun) of counts of people in sentences ('we observed 3 carriers'):
+    a human judges them (a design ratio, '4 controls per case', is not one)."""
+    for m in _PEOPLE_IN_PROSE.finditer(text):
+        yield m.start(), int(m.group(1)), m.group(2)
 
 
 def counts_in_text(text: str) -> Iterator[tuple[int, int]]:

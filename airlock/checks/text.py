@@ -9,6 +9,7 @@ its own, as if it were a CSV file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
@@ -20,9 +21,10 @@ from airlock.checks.context import CheckContext
 from airlock.checks.embedded import TextTable, find_tables
 from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.identifiers import find_identifiers
+from airlock.checks.margins import RULE_EXTREMES
 from airlock.checks.models import RULE_DOF, dof_in_text, dof_message
 from airlock.checks.reading import iter_text_blocks
-from airlock.checks.tables import RULE_MIN_CELL, counts_in_text
+from airlock.checks.tables import RULE_MIN_CELL, RULE_PROSE, counts_in_text, people_in_prose
 
 
 def scan_text(
@@ -43,20 +45,32 @@ def scan_text(
     for found in content.scan(raw, matcher):
         line = first_line + raw.count(b"\n", 0, found.start)
         message = found.message
-        if found.rule == content.RULE_SAMPLE_ID:
-            message = content.sample_id_message("This text contains")
+        if found.sample_id:
+            message = matcher.message("This text contains", found.sample_id)
         sink.add(found.rule, Verdict.BLOCK, message, Location(line, column, found.value))
     t = context.config.min_cell_count
-    for offset, n in counts_in_text(text):
+    # counts written as counts ('n = 7') block; a number of people in a sentence needs a look
+    said = [(o, n, RULE_MIN_CELL, Verdict.BLOCK, "people (or events)", str(n),
+             "Merge small groups, or leave the count out.")
+            for o, n in counts_in_text(text)]  # fmt: skip
+    said += [(o, n, RULE_PROSE, Verdict.REVIEW, noun, f"{n} {noun}",
+              "If they are people of the data, leave the number out or write a range; a "
+              "reviewer must judge it.")
+             for o, n, noun in people_in_prose(text)]  # fmt: skip
+    for offset, n, rule, verdict, what, value, fix in said:
         if 0 < n < t:
             line = first_line + text.count("\n", 0, offset)
-            sink.add(
-                RULE_MIN_CELL,
-                Verdict.BLOCK,
-                f"The text says {n} people (or events), below the minimum of {t}. Merge small "
-                "groups, or leave the count out.",
-                Location(line, column, str(n)),
-            )
+            sink.add(rule, verdict, f"The text says {n} {what}, below the minimum of {t}. {fix}",
+                     Location(line, column, value))  # fmt: skip
+    if (m := _R_SUMMARY_EXTREMES.search(text)) is not None:
+        sink.add(
+            RULE_EXTREMES,
+            Verdict.REVIEW,
+            "This holds R summary() minima and maxima (Min., Max.): each is one person's value "
+            "(the youngest, the heaviest), which can identify them. A reviewer must judge it; "
+            "release percentiles or ranges rounded to bands instead.",
+            Location(first_line + text.count("\n", 0, m.start()), column, m.group().strip()),
+        )
     dofs = []
     for offset, dof in dof_in_text(raw):
         dofs.append(dof)
@@ -69,6 +83,10 @@ def scan_text(
                 Location(line, column, str(dof)),
             )
     return dofs
+
+
+#: R's summary() of a data frame: ' Min.   :40.00  ' ... ' Max.   :79.00  '
+_R_SUMMARY_EXTREMES = re.compile(r"(?m)(?:^|\s)Max\.\s*:\s*-?\d")
 
 
 def check_tables_in(

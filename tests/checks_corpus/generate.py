@@ -8,6 +8,7 @@ column sets, Hail's ``export`` of ``variant_qc``, and pandas' and R's default pr
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
 from collections.abc import Callable
@@ -1580,6 +1581,245 @@ def _(path, rng):
 @case("crosstab_exact.csv", Expect.REVIEW, "a crosstab of exact (unrounded) counts", M)
 def _(path, rng):
     return "region,2021,2022\nnorth,53,61\nsouth,42,37\n"
+
+
+# -- an outside evaluator's files (issue 14): tools and encodings the first corpus lacked -----
+
+
+@case("pheno_cp1252.csv", Expect.BLOCK, "per-person rows: ';', decimal commas, Windows-1252", I)
+def _(path, rng):
+    frame = pd.DataFrame({"kommune": rng.choice(["København", "Århus", "Ålborg"], PEOPLE),
+                          "alder": rng.integers(40, 80, PEOPLE),
+                          "ldl": np.round(rng.normal(3.4, 0.8, PEOPLE), 2)})  # fmt: skip
+    text = frame.to_csv(index=False, sep=";", decimal=",")
+    return text.replace("\n", "\r\n").encode("cp1252")
+
+
+def _saige_gene(rng, small: bool) -> str:
+    rows = [_header("Region Group max_MAF Pvalue Pvalue_Burden Pvalue_SKAT BETA_Burden SE_Burden "
+                    "MAC MAC_case MAC_control Number_rare Number_ultra_rare")]  # fmt: skip
+    for i, gene in enumerate(["PCSK9", "LDLR", "APOB", "APOE", "ANGPTL3"]):
+        for group in ["lof", "missense"]:
+            mac = 3 if small and i == 2 and group == "lof" else int(rng.integers(60, 90))
+            case_mac = mac // 3 if small else 30
+            rows.append([gene, group, 0.01, f"{rng.uniform():.3g}", f"{rng.uniform():.3g}",
+                         f"{rng.uniform():.3g}", f"{rng.normal(0, 0.2):.3f}", "0.11", mac,
+                         case_mac, mac - case_mac, int(rng.integers(2, 20)),
+                         int(rng.integers(1, 9))])  # fmt: skip
+    return _tsv(rows)
+
+
+@case("saige_gene.txt", Expect.BLOCK, "SAIGE-GENE region results with MAC = 3", C)
+def _(path, rng):
+    return _saige_gene(rng, small=True)
+
+
+@case("saige_gene_safe.txt", Expect.PASS, "SAIGE-GENE results (Number_rare: variants)", S)
+def _(path, rng):
+    return _saige_gene(rng, small=False)
+
+
+def _bcftools_stats(rng, samples: list[str]) -> str:
+    lines = [
+        "# This file was produced by bcftools stats (1.17+htslib-1.17) and can be plotted "
+        "using plot-vcfstats.",
+        "# The command line was:\tbcftools stats cohort.vcf.gz",
+        "# SN\t[2]id\t[3]key\t[4]value",
+        f"SN\t0\tnumber of samples:\t{len(samples)}",
+        "SN\t0\tnumber of records:\t98000",
+        "SN\t0\tnumber of SNPs:\t97000",
+        "# AF\t[2]id\t[3]allele frequency\t[4]number of SNPs\t[5]number of transitions\t"
+        "[6]number of transversions\t[7]number of indels\t[8]repeat-consistent\t"
+        "[9]repeat-inconsistent\t[10]not applicable",
+    ]
+    lines += [f"AF\t0\t{f:.6f}\t{rng.integers(1, 5000)}\t{rng.integers(1, 3000)}\t"
+              f"{rng.integers(1, 2000)}\t{rng.integers(0, 50)}\t0\t0\t0"
+              for f in np.linspace(0, 0.99, 30)]  # fmt: skip
+    lines.append(
+        "# QUAL\t[2]id\t[3]Quality\t[4]number of SNPs\t[5]number of transitions "
+        "(1st ALT)\t[6]number of transversions (1st ALT)\t[7]number of indels"
+    )
+    lines += [f"QUAL\t0\t{q}\t{rng.integers(1, 9)}\t{rng.integers(1, 5)}\t{rng.integers(0, 4)}\t0"
+              for q in range(30, 60)]  # fmt: skip
+    if samples:
+        lines.append("# PSC\t[2]id\t[3]sample\t[4]nRefHom\t[5]nNonRefHom\t[6]nHets\t"
+                     "[7]nTransitions\t[8]nTransversions\t[9]nIndels\t[10]average depth\t"
+                     "[11]nSingletons\t[12]nHapRef\t[13]nHapAlt\t[14]nMissing")  # fmt: skip
+        for s in samples:
+            het, alt = int(rng.integers(20000, 25000)), int(rng.integers(8000, 9000))
+            lines.append(f"PSC\t0\t{s}\t{97000 - het - alt}\t{alt}\t{het}\t"
+                         f"{int((het + alt) * 0.67)}\t{int((het + alt) * 0.33)}\t"
+                         f"{rng.integers(300, 400)}\t31.{rng.integers(0, 9)}\t"
+                         f"{rng.integers(0, 20)}\t0\t0\t{rng.integers(0, 50)}")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+@case(
+    "bcftools_stats_sites.txt",
+    Expect.REVIEW,
+    "bcftools stats: counts of SNPs per AF bin",
+    F,
+)
+def _(path, rng):
+    return _bcftools_stats(rng, [])
+
+
+@case("bcftools_stats_psc.txt", Expect.BLOCK, "bcftools stats PSC lines, samples renamed", I)
+def _(path, rng):
+    return _bcftools_stats(rng, [f"s{i}" for i in range(1, PEOPLE + 1)])
+
+
+@case(
+    "snakemake.log",
+    Expect.REVIEW,
+    "a snakemake log: its job stats table counts jobs (no kind: review)",
+    F,
+)
+def _(path, rng):
+    return (
+        "Building DAG of jobs...\nUsing shell: /usr/bin/bash\nProvided cores: 2\n"
+        "Rules claiming more threads will be scaled down.\nJob stats:\n"
+        "job           count\n----------  -------\nall               1\nplink_freq        3\n"
+        "plink_hardy       3\nmerge             1\ntotal             8\n\n"
+        "Select jobs to execute...\n\n"
+        "[Sun Dec  6 13:10:01 2026]\nrule plink_freq:\n    input: data/dk.pgen\n"
+        "    output: out/dk.afreq\n    jobid: 2\n    wildcards: cohort=dk\n\n"
+        "[Sun Dec  6 13:10:04 2026]\nFinished job 2.\n1 of 8 steps (12%) done\n"
+        "[Sun Dec  6 13:11:40 2026]\nFinished job 0.\n8 of 8 steps (100%) done\n"
+    )
+
+
+@case(
+    "nextflow.log",
+    Expect.PASS,
+    "nextflow's console output with its summary",
+    F,
+)
+def _(path, rng):
+    return (
+        "N E X T F L O W  ~  version 23.10.0\n"
+        "Launching `main.nf` [tiny_curie] DSL2 - revision: 5e4c1a2b9d\n"
+        "executor >  local (7)\n[3a/6f1b2c] process > FREQ (dk)   [100%] 3 of 3 \u2714\n"
+        "[9f/8e7d2a] process > HARDY (uk)  [100%] 3 of 3 \u2714\n"
+        "[c1/00aa11] process > MERGE       [100%] 1 of 1 \u2714\n"
+        "Completed at: 06-Dec-2026 13:12:01\nDuration    : 2m 3s\nCPU hours   : 0.1\n"
+        "Succeeded   : 7\n"
+    )
+
+
+@case(
+    "dask_worker.log",
+    Expect.PASS,
+    "a dask worker log (Python's ',123' milliseconds)",
+    F,
+)
+def _(path, rng):
+    head = "2026-12-06 13:20:0{},{} - distributed.worker - INFO - "
+    lines = [
+        "Start worker at:      tcp://127.0.0.1:39121",
+        "Threads:                          2",
+        "Memory:                   3.73 GiB",
+        "Local Directory: /tmp/dask-scratch-space/worker-abc123",
+        "Registered to:      tcp://127.0.0.1:8786",
+        "Stopping worker at tcp://127.0.0.1:39121. Reason: scheduler-close",
+    ]
+    return "".join(head.format(i, 100 + i) + line + "\n" for i, line in enumerate(lines))
+
+
+@case("per_person_named_count.csv", Expect.BLOCK, "300 people: sex, n_prescriptions, ldl", I)
+def _(path, rng):
+    frame = pd.DataFrame({"sex": rng.choice(["F", "M"], PEOPLE),
+                          "n_prescriptions": rng.integers(10, 60, PEOPLE),
+                          "ldl": np.round(rng.normal(3.4, 0.8, PEOPLE), 2)})  # fmt: skip
+    frame.to_csv(path, index=False)
+
+
+@case("survfit_summary.txt", Expect.BLOCK, "R summary(survfit): n.event 1, '95% CI' header", C)
+def _(path, rng):
+    return (
+        "Call: survfit(formula = Surv(time, status) ~ 1, data = d)\n\n"
+        " time n.risk n.event survival std.err lower 95% CI upper 95% CI\n"
+        "    5    150       2    0.987 0.00937        0.969        1.000\n"
+        "   11    140       1    0.980 0.01150        0.957        1.000\n"
+        "   23    120      14    0.865 0.02900        0.810        0.924\n"
+    )
+
+
+@case("r_summary_df.txt", Expect.FLAG, "R summary(df): Min./Max. of ages", C)
+def _(path, rng):
+    return (
+        "      age             ldl       \n Min.   :40.00   Min.   :1.210  \n"
+        " 1st Qu.:50.00   1st Qu.:2.870  \n Median :59.00   Median :3.400  \n"
+        " Mean   :59.31   Mean   :3.412  \n 3rd Qu.:69.00   3rd Qu.:3.950  \n"
+        " Max.   :79.00   Max.   :5.880  \n"
+    )
+
+
+@case("carriers_text.md", Expect.FLAG, "a sentence: '3 carriers among the 150 cases'", C)
+def _(path, rng):
+    return (
+        "# Results\n\nThe lead variant rs7412 was rare: we observed 3 carriers among the 150 "
+        "cases and 41 among the 750 controls. Controls were matched 4 controls per case.\n"
+    )
+
+
+@case("counts_utf16.tsv", Expect.REVIEW, "rounded counts saved as Excel 'Unicode text'", F)
+def _(path, rng):
+    return "region\tcases\tcontrols\r\nnorth\t30\t120\r\nsouth\t45\t130\r\n".encode("utf-16")
+
+
+@case("sumstats.tsv.gz", Expect.PASS, "gzipped GWAS-catalog summary statistics", F)
+def _(path, rng):
+    pos, ids = _variants(rng, 50)
+    ref, alt = _alleles(rng, 50)
+    body = "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\t"
+    body += "effect_allele_frequency\tp_value\tvariant_id\tn\n"
+    body += "".join(f"22\t{pos[i]}\t{alt[i]}\t{ref[i]}\t{rng.normal(0, 0.01):.5f}\t0.004\t"
+                    f"{rng.uniform(0.1, 0.4):.4f}\t{rng.uniform():.4g}\t{ids[i]}\t900\n"
+                    for i in range(50))  # fmt: skip
+    buffer = io.BytesIO()
+    with gzip.GzipFile("sumstats.tsv", "wb", fileobj=buffer, mtime=0) as g:  # as pandas writes
+        g.write(body.encode())
+    return buffer.getvalue()
+
+
+@case("counts_small.tsv.gz", Expect.BLOCK, "gzipped counts with a 3", C)
+def _(path, rng):
+    return gzip.compress(b"age_group\tn\n40-49\t120\n50-59\t98\n80+\t3\n")
+
+
+@case("ld_pairs.vcor", Expect.PASS, "plink2 --r2-unphased between variant pairs", S)
+def _(path, rng):
+    pos, ids = _variants(rng, 30)
+    return "#CHROM_A\tPOS_A\tID_A\tCHROM_B\tPOS_B\tID_B\tUNPHASED_R2\n" + "".join(
+        f"22\t{pos[i]}\t{ids[i]}\t22\t{pos[i + 1]}\t{ids[i + 1]}\t{rng.uniform():.4f}\n"
+        for i in range(29)
+    )
+
+
+@case("ld_pairs.ld", Expect.PASS, "plink 1.9 --r2 between variant pairs", S)
+def _(path, rng):
+    pos, ids = _variants(rng, 30)
+    rows = [_header("CHR_A BP_A SNP_A CHR_B BP_B SNP_B R2")]
+    rows += [[22, pos[i], ids[i], 22, pos[i + 1], ids[i + 1], f"{rng.uniform():.4f}"]
+             for i in range(29)]  # fmt: skip
+    return _aligned(rows)
+
+
+@case("qc_excluded_lowercase.txt", Expect.BLOCK, "sample IDs lowercased by a script", I)
+def _(path, rng):
+    return "Excluded after QC: dk000017 and se000045 (sex mismatch).\n"
+
+
+@case("ldsc_rg.txt", Expect.PASS, "LDSC --rg genetic correlation table", S)
+def _(path, rng):
+    return (
+        "p1 p2 rg se z p h2_obs h2_obs_se h2_int h2_int_se gcov_int gcov_int_se\n"
+        "ldl.sumstats.gz hdl.sumstats.gz -0.3212 0.0611 -5.2568 1.4654e-07 0.1101 0.0132 "
+        "1.0047 0.0071 -0.0323 0.0052\n"
+        "ldl.sumstats.gz tg.sumstats.gz 0.2134 0.0702 3.0399 2.3664e-03 0.1089 0.0157 "
+        "1.0102 0.0069 0.0211 0.0049\n"
+    )
 
 
 # -- files only a human can judge --------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""A gzip stream or UTF-16 text is checked for what it holds, not blocked for its wrapping.
+
+A researcher's tools write summary statistics as ``.tsv.gz`` and Excel writes "Unicode text"
+as UTF-16: blocking them would block safe files for their form (issue 14: a safe file is never
+blocked; changing the encoding never lowers a verdict). The content is decompressed or
+re-encoded as UTF-8, in a stream, into a temporary file (at most
+``max_summary_statistics_bytes``: a larger one is blocked, so a decompression bomb costs
+nothing), which every rule then reads as if it were the file. A gzip stream of a genomic format
+(a bgzipped VCF, BCF, BAM) is still blocked by its name (airlock.checks.filetypes); a gzip
+inside a gzip is blocked there too, as only one layer is taken off.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tempfile
+import zlib
+from typing import BinaryIO
+
+from airlock.checks.filetypes import GZIP_MAGIC, gzip_genomic
+
+_BLOCK = 1 << 20
+
+
+class TooLarge(Exception):
+    """The unwrapped content is larger than the limit."""
+
+
+def wrapping(head: bytes) -> str | None:
+    """'gzip' or 'UTF-16' when the file is one to unwrap, else None."""
+    if head.startswith(GZIP_MAGIC) and gzip_genomic(head) is None:
+        return "gzip"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    return None
+
+
+def unwrapped(f: BinaryIO, what: str, limit: int) -> tuple[BinaryIO, int]:
+    """The content of ``f`` (a gzip stream, or UTF-16 text re-encoded as UTF-8) in a temporary
+    file at its start, and its size; raises TooLarge past ``limit`` bytes, zlib.error or
+    UnicodeDecodeError for a corrupt stream."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    try:
+        size = 0
+        if what == "gzip":
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            while chunk := f.read(_BLOCK):
+                while chunk:
+                    data = inflate.decompress(chunk, _BLOCK)
+                    size += len(data)
+                    if size > limit:
+                        raise TooLarge
+                    out.write(data)
+                    chunk = inflate.unconsumed_tail
+                    if inflate.eof and inflate.unused_data:  # the next member (bgzip blocks)
+                        chunk = inflate.unused_data + chunk
+                        if not chunk.startswith(GZIP_MAGIC):
+                            raise zlib.error("there are bytes after the gzip stream")
+                        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            if not inflate.eof:
+                raise zlib.error("the gzip stream is truncated")
+        else:
+            decoder = codecs.getincrementaldecoder("utf-16")("strict")
+            while True:
+                chunk = f.read(_BLOCK)
+                data = decoder.decode(chunk, final=not chunk).encode("utf-8")
+                size += len(data)
+                if size > limit:
+                    raise TooLarge
+                out.write(data)
+                if not chunk:
+                    break
+        out.seek(0)
+        return out, size
+    except BaseException:
+        out.close()
+        raise
+
+
+def gzip_header_texts(head: bytes) -> list[bytes]:
+    """The file name and comment a gzip header may carry (``gzip x.tsv``, pandas): words the
+    content does not hold, to be checked as text."""
+    if len(head) < 10 or not head[3] & 0x1C:
+        return []
+    flags, pos, texts = head[3], 10, []
+    if flags & 0x04:  # FEXTRA (bgzip's block size)
+        pos += 2 + int.from_bytes(head[pos : pos + 2], "little")
+    for flag in (0x08, 0x10):  # FNAME, FCOMMENT: zero-terminated
+        if flags & flag:
+            end = head.find(b"\x00", pos)
+            end = len(head) if end < 0 else end
+            texts.append(head[pos:end])
+            pos = end + 1
+    return texts

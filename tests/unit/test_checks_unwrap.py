@@ -1,0 +1,65 @@
+"""gzip streams and UTF-16 text are checked for what they hold (airlock.checks.unwrap): a safe
+one is never blocked for its wrapping, a disclosive one blocks as its content would."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+from airlock.checks import CheckContext, Verdict, check_file
+from tests.checks_support import write
+
+CONTEXT = CheckContext.with_sample_ids([f"DK{i:06d}" for i in range(1, 41)])
+SAFE = "region,cases,controls\nnorth,30,120\nsouth,45,130\n"
+SMALL = "region,cases,controls\nnorth,3,120\nsouth,45,130\n"
+
+
+def _rules(report) -> set[str]:
+    return {f.rule for f in report.findings}
+
+
+def test_unwrap__a_gzip_stream_gets_its_contents_verdict(tmp_path):
+    safe = check_file(write(tmp_path, "safe.csv.gz", gzip.compress(SAFE.encode())), CONTEXT)
+    small = check_file(write(tmp_path, "small.csv.gz", gzip.compress(SMALL.encode())), CONTEXT)
+    plain = check_file(write(tmp_path, "small.csv", SMALL), CONTEXT)
+    assert safe.verdict is Verdict.PASS, safe.findings
+    assert small.verdict is Verdict.BLOCK and _rules(small) == _rules(plain)
+
+
+def test_unwrap__utf16_text_needs_a_look_at_most_and_keeps_its_contents_verdict(tmp_path):
+    safe = check_file(write(tmp_path, "safe.tsv", SAFE.encode("utf-16")), CONTEXT)
+    small = check_file(write(tmp_path, "small.tsv", SMALL.encode("utf-16")), CONTEXT)
+    assert safe.verdict is Verdict.REVIEW and _rules(safe) == {"encoding"}
+    assert small.verdict is Verdict.BLOCK and "min-cell-count" in _rules(small)
+
+
+def test_unwrap__bgzip_members_are_read_one_after_another(tmp_path):
+    data = gzip.compress(b"region,cases,controls\n") + gzip.compress(b"north,3,120\n")
+    assert "min-cell-count" in _rules(check_file(write(tmp_path, "m.csv.gz", data), CONTEXT))
+
+
+def test_unwrap__the_gzip_headers_file_name_is_checked(tmp_path):
+    buffer = io.BytesIO()
+    with gzip.GzipFile("DK000007_counts.csv", "wb", fileobj=buffer, mtime=0) as g:
+        g.write(SAFE.encode())
+    report = check_file(write(tmp_path, "c.csv.gz", buffer.getvalue()), CONTEXT)
+    assert report.verdict is Verdict.BLOCK and "individual-level.sample-id" in _rules(report)
+
+
+def test_unwrap__what_cannot_be_unwrapped_blocks(tmp_path):
+    trailing = gzip.compress(SAFE.encode()) + b"hidden DK000001"
+    nested = gzip.compress(gzip.compress(SAFE.encode()))
+    truncated = gzip.compress(SAFE.encode() * 50)[:-30]
+    for name, data, rule in [("t.csv.gz", trailing, "malformed"),
+                             ("n.csv.gz", nested, "file-type"),
+                             ("c.csv.gz", truncated, "malformed")]:  # fmt: skip
+        report = check_file(write(tmp_path, name, data), CONTEXT)
+        assert report.verdict is Verdict.BLOCK and rule in _rules(report), (name, report)
+
+
+def test_unwrap__a_stream_larger_than_the_limit_blocks_without_being_kept(tmp_path):
+    config = CONTEXT.config.model_copy(update={"max_summary_statistics_bytes": 1000})
+    context = CheckContext(config, CONTEXT.datasets)
+    bomb = gzip.compress(b"0" * 50_000)
+    report = check_file(write(tmp_path, "b.csv.gz", bomb), context)
+    assert report.verdict is Verdict.BLOCK and _rules(report) == {"file-size"}
