@@ -258,17 +258,14 @@ _ALTERNATION_LIMIT = 20_000
 class SampleIdMatcher:
     """Finds the node's sample IDs as whole words (see the module docstring)."""
 
-    def __init__(
-        self,
-        ids: frozenset[str],
-        others: frozenset[str] = frozenset(),
-        owners: tuple[tuple[str, frozenset[str], bool], ...] = (),
-    ) -> None:
-        #: the IDs of datasets the requester may be told about (granted to the project)
-        self.granted = ids
-        #: (dataset id, its sample IDs, granted): what a finding names
+    def __init__(self, owners: tuple[tuple[str, frozenset[str], bool], ...]) -> None:
+        #: (dataset id, its sample IDs, granted to the request's project): what a finding names
         self.owners = owners
-        ids = ids | others
+        #: the IDs of datasets the requester may be told about (granted to the project)
+        self.granted = usable_ids(frozenset().union(*(s for _, s, mine in owners if mine)))
+        #: the other datasets' IDs, matched for the reviewers only
+        others = usable_ids(frozenset().union(*(s for _, s, mine in owners if not mine)))
+        ids = self.granted | others
         self.ids = ids
         self.bytes_ids = frozenset(s.encode() for s in ids)
         #: IDs by their lower case: a script that lowercased them ('dk000017') still names
@@ -362,21 +359,16 @@ def _shapes(ids: Iterable[str]) -> set[str]:
 
 
 @functools.lru_cache(maxsize=8)
-def sample_id_matcher(
-    sample_ids: frozenset[str],
-    others: frozenset[str] = frozenset(),
-    owners: tuple[tuple[str, frozenset[str], bool], ...] = (),
-) -> SampleIdMatcher:
+def sample_id_matcher(owners: tuple[tuple[str, frozenset[str], bool], ...]) -> SampleIdMatcher:
     """One matcher (one pass over the bytes) for the granted datasets' IDs and, for the
-    reviewers only, the node's other datasets' IDs (``others``); ``owners`` says which
-    dataset each ID belongs to."""
-    granted = usable_ids(sample_ids)
-    return SampleIdMatcher(granted, usable_ids(others) - granted, owners)
+    reviewers only, the node's other datasets' IDs: ``owners`` lists each dataset, its IDs
+    and whether it is granted."""
+    return SampleIdMatcher(owners)
 
 
 def context_matcher(context) -> SampleIdMatcher:
     """The matcher of a CheckContext: its datasets' IDs, and its reviewer-only IDs."""
-    return sample_id_matcher(context.sample_ids, context.reviewer_ids, context.owners)
+    return sample_id_matcher(context.owners)
 
 
 def sample_id_message(where: str, dataset: str = "a dataset on this node") -> str:

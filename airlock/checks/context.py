@@ -66,11 +66,6 @@ class CheckContext:
         return frozenset().union(*(d.sample_ids for d in self.datasets))
 
     @functools.cached_property
-    def reviewer_ids(self) -> frozenset[str]:
-        """The sample IDs of the other datasets (for the reviewers' findings only)."""
-        return frozenset().union(*(d.sample_ids for d in self.reviewer_datasets))
-
-    @functools.cached_property
     def owners(self) -> tuple[tuple[str, frozenset[str], bool], ...]:
         """(dataset id, its sample IDs, granted) of every dataset whose IDs are matched: what
         a sample-ID finding names."""

@@ -50,25 +50,26 @@ def check_file(
         )
     size = info.st_size
     name = Path(path).name
-    what = wrapping(f.read(HEAD_BYTES))
+    head = f.read(HEAD_BYTES)
     f.seek(0)
+    what = wrapping(head)
     if what is not None:
-        return _check_unwrapped(f, what, name, shown, context, on_bytes)
+        return _check_unwrapped(f, head, what, name, shown, context, on_bytes)
     return _check(f, size, name, shown, context, on_bytes)
 
 
 def _check_unwrapped(
     f: BinaryIO,
+    head: bytes,
     what: str,
     name: str,
     shown: str,
     context: CheckContext,
     on_bytes: Callable[[int], None] | None,
 ) -> FileReport:
-    """A gzip stream or UTF-16 text, checked for its content (airlock.checks.unwrap)."""
+    """A gzip stream or UTF-16 text, checked for its content (airlock.checks.unwrap);
+    ``head``: its first bytes, for the gzip header's texts."""
     with f:
-        head = f.read(1 << 16)
-        f.seek(0)
         limit = context.config.max_summary_statistics_bytes
         try:
             inner, size = unwrapped(f, what, limit)
