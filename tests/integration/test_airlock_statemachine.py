@@ -406,7 +406,13 @@ class TestAirlockStateMachine(AirlockMachine.TestCase):
 @pytest.mark.slow
 def test_airlock_statemachine__runs_reached_releases():
     """The machine above is only meaningful if its runs release things, and some releases
-    fail (runs after it)."""
+    fail (runs after it). A random run of 60 examples can, rarely, release nothing (seen once
+    in about ten); then the machine runs again derandomized (hypothesis' fixed seed), whose
+    examples are the same every time, so this check cannot flake."""
     if STATS["released"] == 0 or STATS["release_failed"] == 0:
-        TestAirlockStateMachine("runTest").runTest()
-    assert STATS["released"] > 0 and STATS["release_failed"] > 0
+
+        class Derandomized(AirlockMachine.TestCase):
+            settings = settings(AirlockMachine.TestCase.settings, derandomize=True, database=None)
+
+        Derandomized("runTest").runTest()
+    assert STATS["released"] > 0 and STATS["release_failed"] > 0, STATS
