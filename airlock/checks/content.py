@@ -283,7 +283,14 @@ class SampleIdMatcher:
         body = "|".join(alternatives)
         #: RE2 prefilter over lines (no lookarounds in RE2: the Python pattern decides)
         self.prefilter = f"(?:{body})" if ids else ""
-        self.words = re.compile(rb"(" + body.encode() + rb")") if ids else None
+        self._body = body
+
+    @functools.cached_property
+    def words(self) -> re.Pattern[bytes]:
+        """The IDs as one Python pattern, compiled when the prefilter first finds a line:
+        compiling it takes 0.02 s for 900 IDs and 0.6 s for 20,000, which a file without a
+        sample ID (most files, every large table so far) need not pay."""
+        return re.compile(rb"(" + self._body.encode() + rb")")
 
     def __bool__(self) -> bool:
         return bool(self.ids)
