@@ -234,6 +234,8 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     # can line up by chance ('INFO step 2' over 'INFO kept 19873 variants')
     if end - start < (2 if start > k else 3):
         return None
+    if end - start <= _MAX_OPTIONS and all(_OPTION.match(ln) for ln in block[start:end]):
+        return None  # a command's options, one a line (plink's log: 'Options in effect:')
     counts = {len(ln.split()) for ln in block[start:end]}
     if max(counts) - min(counts) > 1:
         return None
@@ -248,6 +250,13 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
         return None
     first_line = first + (start_header if start_header is not None else start)
     return TextTable("fixed-width", first_line, first + end - 1, _names(names), rows), end
+
+
+#: a command-line option and its values ('  --ld-window-kb 100'), not a row of a table
+_OPTION = re.compile(r"\s*--?[A-Za-z][\w-]*(\s|$)")
+#: more lines of options than this are read as a table all the same: no command has that many,
+#: and rows of people must not hide behind a leading '--x'
+_MAX_OPTIONS = 40
 
 
 def _misaligned(rows: list[list]) -> bool:

@@ -1568,6 +1568,57 @@ def _(path, rng):
     )
 
 
+def _adjusted(rng, n: int) -> list[list[float]]:
+    """--adjust's p-values, smallest first, as plink computes them: most corrected ones are 1."""
+    p = np.sort(rng.uniform(0, 1, n) ** 3)
+    rank = np.arange(1, n + 1)
+    bonf = np.minimum(p * n, 1)
+    bh = np.minimum(np.minimum.accumulate((p * n / rank)[::-1])[::-1], 1)
+    by = np.minimum(bh * np.sum(1 / rank), 1)
+    sidak = 1 - (1 - p) ** n
+    gc = np.minimum(p * 1.1, 1)
+    return [list(r) for r in zip(p, gc, bonf, bonf, sidak, sidak, bh, by, strict=True)]
+
+
+@case("ldl.glm.linear.adjusted", Expect.PASS, "plink2 --adjust: corrected p-values", S)
+def _(path, rng):
+    _, ids = _variants(rng, 400)
+    rows = [["#CHROM", "ID", "A1", "UNADJ", "GC", "BONF", "HOLM", "SIDAK_SS", "SIDAK_SD",
+             "FDR_BH", "FDR_BY"]]  # fmt: skip
+    for vid, values in zip(ids, _adjusted(rng, 400), strict=True):
+        rows.append(["22", vid, "T", *(f"{v:.6g}" for v in values)])
+    return _tsv(rows)
+
+
+@case("plink19.assoc.linear.adjusted", Expect.PASS, "plink 1.9 --adjust, aligned", S)
+def _(path, rng):
+    _, ids = _variants(rng, 300)
+    rows = [["CHR", "SNP", "UNADJ", "GC", "BONF", "HOLM", "SIDAK_SS", "SIDAK_SD", "FDR_BH",
+             "FDR_BY"]]  # fmt: skip
+    for vid, values in zip(ids, _adjusted(rng, 300), strict=True):
+        rows.append(["22", vid, *(f"{v:.4g}" for v in values)])
+    return _aligned(rows)
+
+
+@case("plink2.afreq.alt1.bins", Expect.PASS, "plink2 --freq alt1bins=: variants per bin", S)
+def _(path, rng):
+    bins = ["0", "0.01", "0.05", "0.1", "0.2"]
+    return _tsv([["#BIN_START", "OBS_CT"], *([b, int(rng.integers(0, 2000))] for b in bins)])
+
+
+@case("plink2_options.log", Expect.PASS, "a plink2 log: options with values, one a line", S)
+def _(path, rng):
+    return (
+        "PLINK v2.00a3.5 AVX2 (9 Aug 2022)\nOptions in effect:\n  --glm hide-covar\n"
+        "  --ld-window-kb 100\n  --ld-window-r2 0.2\n  --out results/ldl\n  --pfile dk\n"
+        "  --threads 4\n\nHostname: node1\nWorking directory: /home/researcher\n"
+        "Start time: Sun Dec  6 17:12:16 2026\n\n2048 MiB RAM detected; reserving 1024 MiB.\n"
+        "Using up to 4 threads (change this with --threads).\n300 samples (150 females, 150 "
+        "males; 300 founders) loaded.\n5883 variants loaded.\nResults written to "
+        "results/ldl.ldl.glm.linear .\n\nEnd time: Sun Dec  6 17:12:20 2026\n"
+    )
+
+
 @case("manhattan.csv", Expect.REVIEW, "CHR/BP/P only: p-values without N", M)
 def _(path, rng):
     return "CHR,BP,P\n" + "".join(f"22,{100 + i},{rng.uniform():.4f}\n" for i in range(50))
