@@ -228,8 +228,15 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     ):
         start = k + 1  # a header line
     end = start
-    while end < len(block) and data_line(block[end]):
-        end += 1
+    if end < len(block) and data_line(block[end]):
+        # a line whose number of fields differs by more than one ends the run (the run would
+        # be refused whole below): a log of tab-separated records with other records between
+        # them (bcftools roh's RG lines between its ST lines) is not scanned to its end from
+        # every such line, which took minutes for a few megabytes
+        fields = len(block[end].split())
+        while (end < len(block) and abs(len(block[end].split()) - fields) <= 1
+               and data_line(block[end])):  # fmt: skip
+            end += 1
     # two lines under a header make a table; without one it takes three, as two log lines
     # can line up by chance ('INFO step 2' over 'INFO kept 19873 variants')
     if end - start < (2 if start > k else 3):

@@ -129,6 +129,8 @@ class FindingSink:
         self._overflow: dict[str, _Overflow] = {}
         #: what each part of the file was recognised as (default deny: see airlock.checks.kinds)
         self.parts: list[Part] = []
+        #: tables found inside the file's text so far (airlock.checks.text.MAX_TEXT_TABLES)
+        self.text_tables = 0
 
     def recognised(self, what: str, kind: str, *, summary_statistics: bool = False) -> None:
         self.parts.append(Part(self._where(what), kind, summary_statistics=summary_statistics))

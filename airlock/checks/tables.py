@@ -31,6 +31,7 @@ The definitions follow ACRO so that its verdicts and ours agree on the same tabl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator
 
@@ -220,6 +221,7 @@ def percent_name(name: str) -> bool:
     return bool(words & {"pct", "percent", "percentage"}) or "%" in str(name)
 
 
+@functools.lru_cache(maxsize=4096)  # row labels repeat (a log's record type on every line)
 def count_label(label: str) -> bool:
     """A row label that says the row holds counts of people (``N``, ``Number of people``)."""
     text = str(label).strip()

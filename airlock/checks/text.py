@@ -38,12 +38,16 @@ def scan_text(
 ) -> list[int]:
     """Apply the free-text rules to one block; ``raw`` is ``text`` before decoding. Returns
     the residual degrees of freedom printed in it."""
+    raw_lines = LineNumbers(raw, first_line)
     for hit in find_identifiers(raw):
-        line = first_line + raw.count(b"\n", 0, hit.start)
+        line = raw_lines.at(hit.start)
         sink.add(hit.rule, hit.verdict, hit.message(), Location(line, column, hit.masked))
     matcher = content.context_matcher(context)
     for found in content.scan(raw, matcher):
-        line = first_line + raw.count(b"\n", 0, found.start)
+        if sink.room(found.rule) <= 0:  # counted, not worded: a file may hold 10^5 of them
+            sink.more(found.rule, Verdict.BLOCK, 1)
+            continue
+        line = raw_lines.at(found.start)
         message = found.message
         if found.sample_id:
             message = matcher.message("This text contains", found.sample_id)
@@ -57,9 +61,10 @@ def scan_text(
               "If they are people of the data, leave the number out or write a range; a "
               "reviewer must judge it.")
              for o, n, noun in people_in_prose(text)]  # fmt: skip
+    text_lines = LineNumbers(text, first_line)
     for offset, n, rule, verdict, what, value, fix in said:
         if 0 < n < t:
-            line = first_line + text.count("\n", 0, offset)
+            line = text_lines.at(offset)
             sink.add(rule, verdict, f"The text says {n} {what}, below the minimum of {t}. {fix}",
                      Location(line, column, value))  # fmt: skip
     if (m := _R_SUMMARY_EXTREMES.search(text)) is not None:
@@ -75,7 +80,7 @@ def scan_text(
     for offset, dof in dof_in_text(raw):
         dofs.append(dof)
         if dof < context.config.min_residual_dof:
-            line = first_line + raw.count(b"\n", 0, offset)
+            line = raw_lines.at(offset)
             sink.add(
                 RULE_DOF,
                 Verdict.BLOCK,
@@ -83,6 +88,24 @@ def scan_text(
                 Location(line, column, str(dof)),
             )
     return dofs
+
+
+class LineNumbers:
+    """Line numbers of offsets into ``data``, counted on from the last offset asked for:
+    counting from the start for every finding made a text with a sample ID on each of its
+    60,000 lines take half a minute (offsets asked for in order cost one pass in all)."""
+
+    def __init__(self, data: bytes | str, first_line: int) -> None:
+        self.data, self.first_line = data, first_line
+        self.newline = b"\n" if isinstance(data, bytes) else "\n"
+        self.offset, self.line = 0, first_line
+
+    def at(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, self.first_line
+        self.line += self.data.count(self.newline, self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 #: R's summary() of a data frame: ' Min.   :40.00  ' ... ' Max.   :79.00  '
@@ -93,16 +116,40 @@ def check_tables_in(
     text: str, first_line: int, context: CheckContext, sink: FindingSink,
     dofs: Iterable[int] = (),
 ) -> int:  # fmt: skip
-    """The table rules on every table inside ``text``; returns how many there were."""
+    """The table rules on every table inside ``text`` (the file's first
+    :data:`MAX_TEXT_TABLES`); returns how many there were."""
     from airlock.checks.tabular import check_table
 
-    found = 0
+    found = unchecked = 0
+    first_unchecked = None
     for table in find_tables(text, first_line):
+        found += 1
+        if sink.text_tables >= MAX_TEXT_TABLES:
+            unchecked += 1
+            first_unchecked = first_unchecked or table.first_line
+            continue
+        sink.text_tables += 1
         names, chunk = table_chunk(table)
         check_table(names, [chunk], context, sink, delimiter=",", what=table.what,
                     known_dof=dofs)  # fmt: skip
-        found += 1
+    if unchecked:
+        sink.add(
+            RULE_TEXT_TABLES,
+            Verdict.REVIEW,
+            f"This text holds more than {MAX_TEXT_TABLES} tables; {unchecked} from line "
+            f"{first_unchecked} on were not checked with the table rules (sample IDs, "
+            "identifiers and genotype records were looked for in all of it). A reviewer must "
+            "look at them, or release the tables as CSV files.",
+            Location(first_unchecked),
+        )
     return found
+
+
+#: tables inside a file's text that the table rules check one by one (about 30 ms each); a log
+#: of records of several types falls apart into many small tables (a 22 MB bcftools roh
+#: output: 1,400), and the tables past this many get a reviewer's look instead
+MAX_TEXT_TABLES = 200
+RULE_TEXT_TABLES = "text-tables"
 
 
 def table_chunk(table: TextTable):

@@ -1,0 +1,99 @@
+"""Text files of many lines: a log of records of several types (bcftools roh's RG lines between
+its ST lines, one sample ID on every line) took minutes for 2 MB, because each RG line started a
+fixed-width table scanned to the end of the block and each finding counted the lines from the
+start. What these tests hold: the findings, the verdict, and the work (how many lines the table
+finder reads), which must grow with the file, not with its square."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import airlock.checks.embedded as embedded
+from airlock.checks import Verdict, check_file
+from airlock.checks.content import trie_pattern
+from airlock.checks.text import MAX_TEXT_TABLES, RULE_TEXT_TABLES
+from tests.checks_corpus import corpus_context
+
+SETTINGS = settings(
+    max_examples=int(os.environ.get("TRESOR_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+CONTEXT = corpus_context()
+ID_ALPHABET = "DKSEdk0123_-."
+
+
+@SETTINGS
+@given(
+    words=st.lists(st.text(ID_ALPHABET, min_size=1, max_size=8), min_size=1, max_size=30),
+    text=st.text(ID_ALPHABET + " ,\n", max_size=300),
+)
+def test_trie_pattern__matches_as_the_alternation_longest_first(words, text):
+    """The sample-ID matcher's Python pattern (a prefix tree) finds what the plain alternation
+    of the IDs, longest first, finds: the same spans in the same order."""
+    alternation = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    plain = [m.span() for m in re.finditer(f"({alternation})", text)]
+    trie = [m.span() for m in re.finditer(f"({trie_pattern(words)})", text)]
+    assert trie == plain
+
+
+def _roh(samples: int, per_sample: int) -> str:
+    """bcftools roh's output: per sample, ST lines (6 fields) with RG lines (8 fields)
+    between them, a sample ID on every line."""
+    lines = [
+        "# This file was produced by: bcftools roh(1.16+htslib-1.16)",
+        "# RG\t[2]Sample\t[3]Chromosome\t[4]Start\t[5]End\t[6]Length (bp)\t[7]Number of "
+        "markers\t[8]Quality (average fwd-bwd phred score)",
+        "# ST\t[2]Sample\t[3]Chromosome\t[4]Position\t[5]State (0:HW, 1:AZ)\t[6]Quality",
+    ]
+    for s in range(1, samples + 1):
+        sample = f"DK{s:06d}"
+        for k in range(per_sample):
+            lines.append(f"ST\t{sample}\tchr21\t{1000 + 37 * k}\t{k % 2}\t{20 + k % 7}.5")
+            if k % 25 == 24:
+                lines.append(f"RG\t{sample}\tchr21\t{1000 + 37 * (k - 24)}\t{1000 + 37 * k}\t"
+                             f"{37 * 24}\t25\t{30 + k % 9}.1")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def test_log_of_interleaved_records__blocks_and_reads_each_token_a_few_times(tmp_path, monkeypatch):
+    """A roh log of 120 people: blocked for its sample IDs (found on every line, counted past
+    the cap), and the table finder reads each token a bounded number of times."""
+    reads = {"tokens": 0}
+    numeric = embedded._numeric
+
+    def counting(token):
+        reads["tokens"] += 1
+        return numeric(token)
+
+    monkeypatch.setattr(embedded, "_numeric", counting)
+    text = _roh(120, 100)
+    path = tmp_path / "roh.txt"
+    path.write_text(text)
+    report = check_file(path, CONTEXT)
+    assert report.verdict is Verdict.BLOCK
+    ids = [f for f in report.findings if f.rule == "individual-level.sample-id"]
+    assert ids and any("more" in f.message for f in ids)
+    tokens = len(text.split())
+    # the table finder looks at each token a few times, not once for every line above it
+    assert reads["tokens"] < 10 * tokens, (reads["tokens"], tokens)
+
+
+def test_text_with_more_tables_than_checked__the_rest_gets_a_review(tmp_path):
+    """Past MAX_TEXT_TABLES tables in one file's text, the rest get a review finding that
+    says from which line; a safe text of fewer tables has none."""
+    table = "group\tn\nnorth\t55\nsouth\t40\neast\t35\n"
+    many = "\n".join(f"Table {k}\n{table}" for k in range(MAX_TEXT_TABLES + 30))
+    path = tmp_path / "many.txt"
+    path.write_text(many)
+    report = check_file(path, CONTEXT)
+    found = [f for f in report.findings if f.rule == RULE_TEXT_TABLES]
+    assert len(found) == 1 and "30 from line" in found[0].message
+    assert report.verdict is not Verdict.PASS
+    few = tmp_path / "few.txt"
+    few.write_text("\n".join(f"Table {k}\n{table}" for k in range(5)))
+    assert not [f for f in check_file(few, CONTEXT).findings if f.rule == RULE_TEXT_TABLES]
