@@ -241,8 +241,8 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     # can line up by chance ('INFO step 2' over 'INFO kept 19873 variants')
     if end - start < (2 if start > k else 3):
         return None
-    if end - start <= _MAX_OPTIONS and all(_OPTION.match(ln) for ln in block[start:end]):
-        return None  # a command's options, one a line (plink's log: 'Options in effect:')
+    if _options(block, start, end):
+        return None
     counts = {len(ln.split()) for ln in block[start:end]}
     if max(counts) - min(counts) > 1:
         return None
@@ -264,6 +264,22 @@ _OPTION = re.compile(r"\s*--?[A-Za-z][\w-]*(\s|$)")
 #: more lines of options than this are read as a table all the same: no command has that many,
 #: and rows of people must not hide behind a leading '--x'
 _MAX_OPTIONS = 40
+
+
+def _options(block: list[str], start: int, end: int) -> bool:
+    """Lines ``start:end`` are the options a plink log lists under 'Options in effect:', one a
+    line ('  --ld-window-kb 100'), not a table. Only there: elsewhere lines that start with
+    '--' are read as any others, so that rows of people cannot pass for options."""
+    if not all(_OPTION.match(ln) for ln in block[start:end]):
+        return False
+    first = start  # options without values above ('  --pfile dk') belong to the same list
+    while first > 0 and _OPTION.match(block[first - 1]):
+        first -= 1
+    return (
+        first > 0
+        and block[first - 1].strip() == "Options in effect:"
+        and end - first <= _MAX_OPTIONS
+    )
 
 
 def _misaligned(rows: list[list]) -> bool:

@@ -1619,6 +1619,13 @@ def _(path, rng):
     )
 
 
+@case("scores_as_options.txt", Expect.FLAG, "per-person scores on lines that start with '--'", S)
+def _(path, rng):
+    return "Scores\n" + "".join(
+        f"--p{i} {rng.normal():.4f} {rng.normal():.4f}\n" for i in range(1, 31)
+    )
+
+
 @case("manhattan.csv", Expect.REVIEW, "CHR/BP/P only: p-values without N", M)
 def _(path, rng):
     return "CHR,BP,P\n" + "".join(f"22,{100 + i},{rng.uniform():.4f}\n" for i in range(50))
