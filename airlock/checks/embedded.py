@@ -25,6 +25,8 @@ _LATEX_WRAP = re.compile(r"\\(multicolumn\{[^}]*\}\{[^}]*\}|multirow\{[^}]*\}\{[
 #: "key: value" or an aligned "Key   : value" (nextflow's summary), not cells of a table;
 #: R's summary() cells ("Min.   :40.00") have no space after the colon
 _KEY_VALUE = re.compile(r"\S\s*:\s")
+#: a sentence rather than a header: '(Proportion of cases in the sample = 0.333; ...)'
+_PROSE_LINE = re.compile(r";\s|^\s*\(.*\)\s*$")
 #: at most this many lines of a block of text are read as one fixed-width table
 _MAX_BLOCK_LINES = 20_000
 
@@ -154,7 +156,7 @@ def _block(block: list[str], first: int) -> Iterator[TextTable]:
 
 
 def _table_at(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
-    for reader in (_delimited_run, _one_column_run, _fixed_width_run):
+    for reader in (_delimited_run, _one_column_run, _array_run, _fixed_width_run):
         found = reader(block, k, first)
         if found is not None:
             return found
@@ -201,6 +203,58 @@ def _one_column_run(block: list[str], k: int, first: int) -> tuple[TextTable, in
     return TextTable("one-column", first + k, first + end - 1, names, rows), end
 
 
+_ARRAY_NUMBER = r"(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|NA|\.\.\.)"
+#: a line of an array as NumPy ('[[0 1 2]', ' [1. 0.5]]') or R ('[7]  0.52 -0.79',
+#: '[3,]    0    1') prints it, or a bare line of numbers
+_ARRAY_LINE = re.compile(
+    r"^\s*(?:\[\d+,?\]|\[+)?[\s,]*(?:"
+    + _ARRAY_NUMBER
+    + r"[\s,]+)*"
+    + _ARRAY_NUMBER
+    + r"[\s,]*\]*[\s,]*$"
+)
+_R_INDEX = re.compile(r"^\s*\[\d+,?\]")
+#: the fewest numbers an array printed in text must hold to be read as a table
+_ARRAY_MIN_NUMBERS = 20
+
+
+def _array_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+    """Numbers printed as an array: NumPy's rows in brackets (a matrix), R's print of a
+    vector or matrix ('[1]' and '[1,]' before each line), or one long line of numbers (a
+    vector written with ' '.join). Lines of numbers without brackets are the fixed-width
+    reader's."""
+    end = k
+    while end < len(block) and _ARRAY_LINE.match(block[end]):
+        end += 1
+    lines = block[k:end]
+    bracketed = any("[" in ln or "]" in ln for ln in lines)
+    if not lines or (not bracketed and len(lines) > 1):
+        return None
+    numbers = [t for ln in lines for t in _array_tokens(_R_INDEX.sub("", ln))]
+    if len(numbers) < _ARRAY_MIN_NUMBERS:
+        return None
+    rows: list[list[str | None]]
+    if all(_R_INDEX.match(ln) and "," in _R_INDEX.match(ln).group() for ln in lines):
+        rows = [list(_array_tokens(_R_INDEX.sub("", ln))) for ln in lines]  # R's matrix
+    elif not any(_R_INDEX.match(ln) for ln in lines) and "]" in "".join(lines):
+        text = " ".join(lines)  # NumPy: a row per innermost brackets, wrapped or not
+        rows = [list(_array_tokens(r)) for r in re.findall(r"\[([^\[\]]*)\]", text)]
+    else:
+        rows = [[t] for t in numbers]  # a vector
+    widths = {len(r) for r in rows}
+    if len(widths) != 1 or not rows:
+        rows = [[t] for t in numbers]
+    width = len(rows[0])
+    names = ["value"] if width == 1 else [str(j + 1) for j in range(width)]
+    return TextTable("array", first + k, first + end - 1, names, rows), end
+
+
+def _array_tokens(text: str) -> Iterator[str]:
+    for t in re.split(r"[\s,\[\]]+", text):
+        if t and t != "...":
+            yield t
+
+
 def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
     """A header line and at least two lines of fixed-width columns with numbers (three without
     a header)."""
@@ -237,7 +291,11 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     counts = {len(ln.split()) for ln in block[start:end]}
     if max(counts) - min(counts) > 1:
         return None
-    if start > k and (_KEY_VALUE.search(block[k]) or block[k].lstrip().startswith((">", "#"))):
+    if start > k and (
+        _KEY_VALUE.search(block[k])
+        or block[k].lstrip().startswith((">", "#"))
+        or _PROSE_LINE.search(block[k])
+    ):
         start_header = None
     else:
         start_header = k if start > k else None

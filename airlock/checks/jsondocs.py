@@ -155,11 +155,30 @@ def check_json(data: bytes, encoding: str, context: CheckContext, sink: FindingS
     for where, frame in nested_tables(doc):
         check_frame(frame, context, sink, what=f"the table at {where}")
         found += 1
+    for where, text in multiline_strings(doc):
+        # escaped in the bytes ('\\n', '\\t'): VCF records, a CSV or a printed table in a
+        # string are read as the text they are
+        _scan(text, context, sink, f"the string at {where}")
+        _text_tables(text, context, sink, f"the string at {where}")
     if not found:
         sink.unrecognised(
             "the JSON document",
             "it holds no table, and JSON documents of other shapes are not a registered kind",
         )
+
+
+def multiline_strings(doc: object) -> Iterator[tuple[str, str]]:
+    """(path, value) of every string of several lines in a JSON document."""
+    stack: list[tuple[str, object]] = [("$", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\n" in value:
+                yield path, value
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
 
 
 # -- HTML ---------------------------------------------------------------------------------------
