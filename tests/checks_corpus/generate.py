@@ -2005,6 +2005,76 @@ def _(path, rng):
             "row.names = c(NA, -300L))\n")  # fmt: skip
 
 
+def _stata_tab(cells: list[list[int]]) -> str:
+    """Stata's ``tab sex case``: '|' between the labels, the columns of case, and the total."""
+    lines = [". tab sex case", "", "           |         case",
+             "       sex |         0          1 |     Total",
+             "-----------+----------------------+----------"]  # fmt: skip
+    for label, (a, b) in zip(("F", "M"), cells, strict=True):
+        lines.append(f"{label:>10} | {a:>9} {b:>10} | {a + b:>9} ")
+    lines.append("-----------+----------------------+----------")
+    a, b = (sum(c[j] for c in cells) for j in (0, 1))
+    lines.append(f"{'Total':>10} | {a:>9} {b:>10} | {a + b:>9} ")
+    return "\n".join(lines) + "\n"
+
+
+@case("stata_tab.log", Expect.BLOCK, "Stata tab output with a 3 ('|' between columns)", R)
+def _(path, rng):
+    return _stata_tab([[140, 3], [150, 7]])
+
+
+@case("stata_tab_safe.log", Expect.PASS, "Stata tab output, rounded cells of 15 or more", R)
+def _(path, rng):
+    return _stata_tab([[140, 15], [130, 15]])
+
+
+@case("r_console.Rout", Expect.PASS, "an R session printing chromosomes 1..22 ('[1]  1  2')", R)
+def _(path, rng):
+    chroms = " ".join(f"{c:>2}" for c in range(1, 23))
+    return (f"> unique(d$chr)\n [1] {chroms}\n> nrow(d)\n[1] 900\n> mean(d$ldl)\n"
+            "[1] 3.412\n")  # fmt: skip
+
+
+@case("html_in_markdown.md", Expect.BLOCK, "Markdown with an HTML table of 300 people", R)
+def _(path, rng):
+    frame = pd.DataFrame({"age": rng.integers(40, 80, PEOPLE),
+                          "ldl": np.round(rng.normal(3.4, 0.8, PEOPLE), 2)})  # fmt: skip
+    return "# Data\n\n" + frame.to_html(index=False) + "\n"
+
+
+def _vcftools(rng, counts: bool, singleton: bool) -> str:
+    n = 10
+    pos, _, ref, alt, *_ = _sumstats(rng, n)
+    rows = ["CHROM\tPOS\tN_ALLELES\tN_CHR\t{ALLELE:" + ("COUNT}" if counts else "FREQ}")]
+    for k in range(n):
+        c = 1 if singleton and k == 2 else 150
+        a, b = (600 - c, c) if counts else (f"{(600 - c) / 600:.6g}", f"{c / 600:.6g}")
+        rows.append(f"22\t{pos[k]}\t2\t600\t{ref[k]}:{a}\t{alt[k]}:{b}")
+    return "\n".join(rows) + "\n"
+
+
+@case("vcftools.frq.count", Expect.BLOCK, "vcftools --counts with a singleton (G:1)", R)
+def _(path, rng):
+    return _vcftools(rng, counts=True, singleton=True)
+
+
+@case("vcftools_1in600.frq", Expect.BLOCK, "vcftools --freq with 1/600 of N_CHR 600", R)
+def _(path, rng):
+    return _vcftools(rng, counts=False, singleton=True)
+
+
+@case("vcftools_safe.frq", Expect.PASS, "vcftools --freq, every allele 150 times or more", R)
+def _(path, rng):
+    return _vcftools(rng, counts=False, singleton=False)
+
+
+@case("plink2_mind.log", Expect.FLAG, "a plink2 log: '3 samples removed ... (--mind)'", R)
+def _(path, rng):
+    return ("PLINK v2.00a5 64-bit\n900 samples (450 females, 450 males; 900 founders) loaded "
+            "from merged.psam.\n3 samples removed due to missing genotype data (--mind).\n"
+            "897 samples remaining after main filters.\n")  # fmt: skip
+
+
 # -- files only a human can judge --------------------------------------------------------------
 
 H = "human"
