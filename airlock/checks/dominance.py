@@ -41,6 +41,11 @@ class Dominance:
         topsum = _find(keys, _TOP2SUM)
         if total is None and n is None:
             return None  # a mean without a contributor count: nothing to check against
+        if (
+            mean is None and n is None and keys[total] in ("total", "sum", "all")
+            and None in (top1, top2) and topsum is None and _numeric_besides(ctx, total)
+        ):  # fmt: skip
+            return None  # a crosstab's margin (Stata's 'Total' column), not a magnitude
         return cls(ctx, total=total, mean=mean, n=n, top1=top1, top2=top2, topsum=topsum)
 
     def __init__(self, ctx, *, total, mean, n, top1, top2, topsum) -> None:
@@ -148,6 +153,12 @@ class Dominance:
                 "but not the largest contributions. A reviewer must judge it; producing the "
                 "table with acro (acro.crosstab/pivot_table) checks dominance at source.",
             )
+
+
+def _numeric_besides(ctx: TableContext, column: int) -> bool:
+    """Whether the table has numeric columns other than ``column`` (the cells of a margin)."""
+    first = ctx.first
+    return any(first.is_numeric(i) for i in range(first.width) if i != column)
 
 
 def _find(keys: list[str], names: set[str], *, suffix: bool = False, exclude=()) -> int | None:

@@ -96,6 +96,9 @@ def _markdown(lines: list[str], used: list[bool], base: int) -> Iterator[TextTab
         while j < len(lines) and lines[j].strip().startswith("|") and not used[j]:
             j += 1
         block = [ln.strip() for ln in lines[i:j]]
+        if j - i < 2:
+            i = j  # one line is no table (Stata's '     |   case' over its columns)
+            continue
         for k in range(i, j):
             used[k] = True
         rows = [_md_cells(ln) for ln in block if not _MD_RULE.match(ln)]
@@ -178,10 +181,25 @@ def _delimited_run(block: list[str], k: int, first: int) -> tuple[TextTable, int
         while end < len(block) and _fields(block[end], sep) == width:
             end += 1
         rows = [next(csv.reader([ln], delimiter=sep)) for ln in block[k:end]]
+        if sep == "|":
+            rows = _split_runs(rows)
         data = rows[1:] if not all(_numeric(c) for c in rows[0] if c.strip()) else rows
         if end - k >= 3 and data and all(any(_numeric(c) for c in r) for r in data):
             return _with_header("delimited", first + k, first + end - 1, rows), end
     return None
+
+
+def _split_runs(rows: list[list[str]]) -> list[list[str]]:
+    """Cells between '|' that hold several space-separated values on every row, as Stata's
+    ``tab`` prints the columns of one variable ('|    140      3 |'), split into columns."""
+    width = min(len(r) for r in rows)
+    counts = [{len(r[j].split()) for r in rows} for j in range(width)]
+    split = [j for j, c in enumerate(counts) if len(c) == 1 and min(c) > 1 and all(
+        all(_numeric(t) for t in r[j].split()) for r in rows[1:])]  # fmt: skip
+    if not split:
+        return rows
+    return [[part for j, cell in enumerate(r)
+             for part in (cell.split() if j in split else [cell])] for r in rows]  # fmt: skip
 
 
 def _fields(line: str, sep: str) -> int:
@@ -214,8 +232,11 @@ _ARRAY_LINE = re.compile(
     + r"[\s,]*\]*[\s,]*$"
 )
 _R_INDEX = re.compile(r"^\s*\[\d+,?\]")
-#: the fewest numbers an array printed in text must hold to be read as a table
+#: the fewest numbers an array printed in text must hold to be read as a table, and a vector
+#: of whole numbers (labels such as chromosomes, unless it is as long as a list of people)
 _ARRAY_MIN_NUMBERS = 20
+_VECTOR_MIN_WHOLE = 100
+_WHOLE = re.compile(r"^[-+]?\d+$")
 
 
 def _array_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
@@ -242,9 +263,11 @@ def _array_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | 
     else:
         rows = [[t] for t in numbers]  # a vector
     widths = {len(r) for r in rows}
-    if len(widths) != 1 or not rows:
+    if len(widths) != 1 or len(rows) < 2:
         rows = [[t] for t in numbers]
     width = len(rows[0])
+    if width == 1 and len(rows) < _VECTOR_MIN_WHOLE and all(_WHOLE.match(r[0]) for r in rows):
+        return None  # a short vector of whole numbers ('[1]  1  2 ... 22': chromosomes)
     names = ["value"] if width == 1 else [str(j + 1) for j in range(width)]
     return TextTable("array", first + k, first + end - 1, names, rows), end
 
@@ -276,6 +299,8 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
             0.5 * len(cells)
         )
 
+    if "|" in block[k] and k + 1 < len(block) and _delimited_run(block, k + 1, first):
+        return None  # a title over '|'-delimited lines (Stata's '   |   case'): not a header
     start = k
     if not data_line(block[k]) or (
         k + 1 < len(block) and data_line(block[k + 1]) and header_over(block[k], block[k + 1])
@@ -299,6 +324,8 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
         start_header = None
     else:
         start_header = k if start > k else None
+    if start_header is None and end - start < 3:
+        return None  # the line over them is no header: two lines can line up by chance
     data = [ln.expandtabs() for ln in block[start:end]]
     header = block[start_header].expandtabs() if start_header is not None else None
     names, rows = split_fixed_width(header, data)

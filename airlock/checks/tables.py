@@ -599,7 +599,8 @@ _PEOPLE_IN_PROSE = re.compile(
     r"(?i)(?<![\d.,:/-])\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\s+"
     r"(?:(?:of|among)\s+(?:the\s+)?(?:\d[\d,]*\s+)?)?"
     r"(carriers?|cases|controls|patients|participants|people|persons|individuals|subjects|"
-    r"deaths|women|men|children|respondents|relatives)\b(?!\s*(?:per|for each)\b)"
+    r"deaths|women|men|children|respondents|relatives|samples|females|males|founders)\b"
+    r"(?!\s*(?:per|for each)\b)"
 )
 
 
