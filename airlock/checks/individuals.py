@@ -45,7 +45,8 @@ RULE_ONE_ROW = "individual-level.one-row-per-sample"
 RULE_ONE_COLUMN = "individual-level.one-column-per-sample"
 
 _ID_COLUMN = re.compile(
-    r"^(f?iid\d*|fid\d*|eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|"
+    r"^(f?iid\d*|fid\d*|id_?[12]|(sample|individual|indiv|person|subject)_?id_?[12]|"
+    r"eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|"
     r"(sample|participant|patient|subject|person|individual|indiv|donor|proband)s?"
     r"_?(id|ids|name|no|nr|code|number)|sample|participant|patient|subject|person|individual|"
     r"indiv|donor|proband)$"
@@ -302,16 +303,19 @@ class IndividualRules:
             return True
         return self._variant_rows()
 
+    def _variant_values(self, i: int) -> bool:
+        """Whether a text column's first values are variant IDs."""
+        texts = self.ctx.first.texts(i) if i < self.ctx.first.width else None
+        values = [v for v in texts.slice(0, 200).to_pylist() if v] if texts is not None else []
+        return bool(values) and sum(bool(_VARIANT_NAME.match(v)) for v in values) >= 0.8 * len(
+            values
+        )
+
     def _variant_rows(self) -> bool:
         """Whether the rows are named by variant IDs (the first text column's values)."""
         first = self.ctx.first
         label = next((i for i in range(first.width) if first.texts(i) is not None), None)
-        if label is None:
-            return False
-        values = [v for v in first.texts(label).slice(0, 200).to_pylist() if v]
-        return bool(values) and sum(bool(_VARIANT_NAME.match(v)) for v in values) >= 0.8 * len(
-            values
-        )
+        return label is not None and self._variant_values(label)
 
     def _numbered_columns(self) -> list[str] | None:
         """20 or more columns named by one prefix and a running number (P0001, s1, sample_12)
@@ -386,6 +390,8 @@ class IndividualRules:
     def _id_columns(self, rows: int) -> None:
         for i, s in self.id_columns.items():
             name = self.ctx.names[i]
+            if re.search(r"[12]$", key(name)) and self._variant_values(i):
+                continue  # a pair of variants (id1, id2 of an LD table), not of people
             if s.present == 0:
                 looks = rows == 0
             else:

@@ -2075,6 +2075,21 @@ def _(path, rng):
             "897 samples remaining after main filters.\n")  # fmt: skip
 
 
+@case("kinship_pairs.csv", Expect.BLOCK, "kinship of pairs of people, id1/id2 pseudonymised", R)
+def _(path, rng):
+    pairs = rng.integers(1, PEOPLE, (40, 2))
+    return "id1,id2,kinship\n" + "".join(
+        f"P{a:04d},P{b:04d},{rng.uniform(0.04, 0.3):.4f}\n" for a, b in pairs
+    )
+
+
+@case("ld_pairs_ids.csv", Expect.REVIEW, "r2 between pairs of variants named id1, id2", R)
+def _(path, rng):
+    _, ids = _variants(rng, 40)
+    return "id1,id2,r2\n" + "".join(f"{ids[k]},{ids[k + 20]},{rng.uniform(0, 1):.3f}\n"
+                                    for k in range(20))  # fmt: skip
+
+
 # -- files only a human can judge --------------------------------------------------------------
 
 H = "human"
