@@ -178,7 +178,11 @@ def _delimited_run(block: list[str], k: int, first: int) -> tuple[TextTable, int
         if width < 2:
             continue
         end = k + 1
-        while end < len(block) and _fields(block[end], sep) == width:
+        # tab-separated 'label value' rows under wider ones (GCTA's .hsq: 'logL\t1201.3' under
+        # 'V(G)\t0.051\t0.012')
+        while end < len(block) and (
+            (n := _fields(block[end], sep)) == width or (sep == "\t" and n == 2 < width)
+        ):
             end += 1
         rows = [next(csv.reader([ln], delimiter=sep)) for ln in block[k:end]]
         if sep == "|":
@@ -324,8 +328,8 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
         start_header = None
     else:
         start_header = k if start > k else None
-    if start_header is None and end - start < 3:
-        return None  # the line over them is no header: two lines can line up by chance
+    if start_header is None and start > k:
+        return None  # the line over them is no header: the table, if any, starts below it
     data = [ln.expandtabs() for ln in block[start:end]]
     header = block[start_header].expandtabs() if start_header is not None else None
     names, rows = split_fixed_width(header, data)

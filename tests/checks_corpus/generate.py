@@ -1969,11 +1969,7 @@ def _(path, rng):
     return "Patient 020190 1006 was excluded after review.\n"
 
 
-@case(
-    "binary_trait.hsq", Expect.PASS, "GCTA .hsq of a binary trait (liability-scale lines)", R,
-    pending="the lines after GCTA's sentence on the liability scale are read as a table of no "
-    "known kind (review)",
-)  # fmt: skip
+@case("binary_trait.hsq", Expect.PASS, "GCTA .hsq of a binary trait (liability-scale lines)", R)
 def _(path, rng):
     return ("Source\tVariance\tSE\nV(G)\t0.051\t0.012\nV(e)\t0.172\t0.011\nVp\t0.223\t0.006\n"
             "V(G)/Vp\t0.228\t0.052\nThe estimate of variance explained on the observed scale is "
@@ -2088,6 +2084,11 @@ def _(path, rng):
     _, ids = _variants(rng, 40)
     return "id1,id2,r2\n" + "".join(f"{ids[k]},{ids[k + 20]},{rng.uniform(0, 1):.3f}\n"
                                     for k in range(20))  # fmt: skip
+
+
+@case("crosstab_total_column.csv", Expect.PASS, "cases, controls and their total per group", R)
+def _(path, rng):
+    return "group,cases,controls,total\nF,70,155,225\nM,80,145,225\n"
 
 
 # -- files only a human can judge --------------------------------------------------------------
