@@ -41,6 +41,8 @@ class Dominance:
         topsum = _find(keys, _TOP2SUM)
         if total is None and n is None:
             return None  # a mean without a contributor count: nothing to check against
+        if mean is None and None in (top1, top2) and topsum is None and _margin(ctx, total):
+            return None  # a crosstab's margin (Stata's 'Total' column), not a magnitude
         return cls(ctx, total=total, mean=mean, n=n, top1=top1, top2=top2, topsum=topsum)
 
     def __init__(self, ctx, *, total, mean, n, top1, top2, topsum) -> None:
@@ -148,6 +150,20 @@ class Dominance:
                 "but not the largest contributions. A reviewer must judge it; producing the "
                 "table with acro (acro.crosstab/pivot_table) checks dominance at source.",
             )
+
+
+def _margin(ctx: TableContext, column: int) -> bool:
+    """Whether ``column`` is the sum of the table's other numeric columns on every row of its
+    first rows: a crosstab's total (cases, controls, total), not a magnitude."""
+    first = ctx.first
+    others = [i for i in range(first.width) if i != column and first.is_numeric(i)]
+    if not others or len(first) == 0:
+        return False
+    total = first.numbers(column)
+    cells = np.column_stack([first.numbers(i) for i in others])
+    if np.isnan(cells).any() or np.isnan(total).any():
+        return False
+    return bool(np.allclose(cells.sum(axis=1), total))
 
 
 def _find(keys: list[str], names: set[str], *, suffix: bool = False, exclude=()) -> int | None:

@@ -25,6 +25,8 @@ _LATEX_WRAP = re.compile(r"\\(multicolumn\{[^}]*\}\{[^}]*\}|multirow\{[^}]*\}\{[
 #: "key: value" or an aligned "Key   : value" (nextflow's summary), not cells of a table;
 #: R's summary() cells ("Min.   :40.00") have no space after the colon
 _KEY_VALUE = re.compile(r"\S\s*:\s")
+#: a sentence rather than a header: '(Proportion of cases in the sample = 0.333; ...)'
+_PROSE_LINE = re.compile(r";\s|^\s*\(.*\)\s*$")
 #: at most this many lines of a block of text are read as one fixed-width table
 _MAX_BLOCK_LINES = 20_000
 
@@ -94,6 +96,9 @@ def _markdown(lines: list[str], used: list[bool], base: int) -> Iterator[TextTab
         while j < len(lines) and lines[j].strip().startswith("|") and not used[j]:
             j += 1
         block = [ln.strip() for ln in lines[i:j]]
+        if j - i < 2:
+            i = j  # one line is no table (Stata's '     |   case' over its columns)
+            continue
         for k in range(i, j):
             used[k] = True
         rows = [_md_cells(ln) for ln in block if not _MD_RULE.match(ln)]
@@ -154,7 +159,7 @@ def _block(block: list[str], first: int) -> Iterator[TextTable]:
 
 
 def _table_at(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
-    for reader in (_delimited_run, _one_column_run, _fixed_width_run):
+    for reader in (_delimited_run, _one_column_run, _array_run, _fixed_width_run):
         found = reader(block, k, first)
         if found is not None:
             return found
@@ -173,13 +178,32 @@ def _delimited_run(block: list[str], k: int, first: int) -> tuple[TextTable, int
         if width < 2:
             continue
         end = k + 1
-        while end < len(block) and _fields(block[end], sep) == width:
+        # tab-separated 'label value' rows under wider ones (GCTA's .hsq: 'logL\t1201.3' under
+        # 'V(G)\t0.051\t0.012')
+        while end < len(block) and (
+            (n := _fields(block[end], sep)) == width or (sep == "\t" and n == 2 < width)
+        ):
             end += 1
         rows = [next(csv.reader([ln], delimiter=sep)) for ln in block[k:end]]
+        if sep == "|":
+            rows = _split_runs(rows)
         data = rows[1:] if not all(_numeric(c) for c in rows[0] if c.strip()) else rows
         if end - k >= 3 and data and all(any(_numeric(c) for c in r) for r in data):
             return _with_header("delimited", first + k, first + end - 1, rows), end
     return None
+
+
+def _split_runs(rows: list[list[str]]) -> list[list[str]]:
+    """Cells between '|' that hold several space-separated values on every row, as Stata's
+    ``tab`` prints the columns of one variable ('|    140      3 |'), split into columns."""
+    width = min(len(r) for r in rows)
+    counts = [{len(r[j].split()) for r in rows} for j in range(width)]
+    split = [j for j, c in enumerate(counts) if len(c) == 1 and min(c) > 1 and all(
+        all(_numeric(t) for t in r[j].split()) for r in rows[1:])]  # fmt: skip
+    if not split:
+        return rows
+    return [[part for j, cell in enumerate(r)
+             for part in (cell.split() if j in split else [cell])] for r in rows]  # fmt: skip
 
 
 def _fields(line: str, sep: str) -> int:
@@ -199,6 +223,63 @@ def _one_column_run(block: list[str], k: int, first: int) -> tuple[TextTable, in
     names = [block[k - 1].strip()] if header else ["value"]
     rows = [[ln.strip()] for ln in block[k:end]]
     return TextTable("one-column", first + k, first + end - 1, names, rows), end
+
+
+_ARRAY_NUMBER = r"(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|NA|\.\.\.)"
+#: a line of an array as NumPy ('[[0 1 2]', ' [1. 0.5]]') or R ('[7]  0.52 -0.79',
+#: '[3,]    0    1') prints it, or a bare line of numbers
+_ARRAY_LINE = re.compile(
+    r"^\s*(?:\[\d+,?\]|\[+)?[\s,]*(?:"
+    + _ARRAY_NUMBER
+    + r"[\s,]+)*"
+    + _ARRAY_NUMBER
+    + r"[\s,]*\]*[\s,]*$"
+)
+_R_INDEX = re.compile(r"^\s*\[\d+,?\]")
+#: the fewest numbers an array printed in text must hold to be read as a table, and a vector
+#: of whole numbers (labels such as chromosomes, unless it is as long as a list of people)
+_ARRAY_MIN_NUMBERS = 20
+_VECTOR_MIN_WHOLE = 100
+_WHOLE = re.compile(r"^[-+]?\d+$")
+
+
+def _array_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+    """Numbers printed as an array: NumPy's rows in brackets (a matrix), R's print of a
+    vector or matrix ('[1]' and '[1,]' before each line), or one long line of numbers (a
+    vector written with ' '.join). Lines of numbers without brackets are the fixed-width
+    reader's."""
+    end = k
+    while end < len(block) and _ARRAY_LINE.match(block[end]):
+        end += 1
+    lines = block[k:end]
+    bracketed = any("[" in ln or "]" in ln for ln in lines)
+    if not lines or (not bracketed and len(lines) > 1):
+        return None
+    numbers = [t for ln in lines for t in _array_tokens(_R_INDEX.sub("", ln))]
+    if len(numbers) < _ARRAY_MIN_NUMBERS:
+        return None
+    rows: list[list[str | None]]
+    if all(_R_INDEX.match(ln) and "," in _R_INDEX.match(ln).group() for ln in lines):
+        rows = [list(_array_tokens(_R_INDEX.sub("", ln))) for ln in lines]  # R's matrix
+    elif not any(_R_INDEX.match(ln) for ln in lines) and "]" in "".join(lines):
+        text = " ".join(lines)  # NumPy: a row per innermost brackets, wrapped or not
+        rows = [list(_array_tokens(r)) for r in re.findall(r"\[([^\[\]]*)\]", text)]
+    else:
+        rows = [[t] for t in numbers]  # a vector
+    widths = {len(r) for r in rows}
+    if len(widths) != 1 or len(rows) < 2:
+        rows = [[t] for t in numbers]
+    width = len(rows[0])
+    if width == 1 and len(rows) < _VECTOR_MIN_WHOLE and all(_WHOLE.match(r[0]) for r in rows):
+        return None  # a short vector of whole numbers ('[1]  1  2 ... 22': chromosomes)
+    names = ["value"] if width == 1 else [str(j + 1) for j in range(width)]
+    return TextTable("array", first + k, first + end - 1, names, rows), end
+
+
+def _array_tokens(text: str) -> Iterator[str]:
+    for t in re.split(r"[\s,\[\]]+", text):
+        if t and t != "...":
+            yield t
 
 
 def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
@@ -222,6 +303,8 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
             0.5 * len(cells)
         )
 
+    if "|" in block[k] and k + 1 < len(block) and _delimited_run(block, k + 1, first):
+        return None  # a title over '|'-delimited lines (Stata's '   |   case'): not a header
     start = k
     if not data_line(block[k]) or (
         k + 1 < len(block) and data_line(block[k + 1]) and header_over(block[k], block[k + 1])
@@ -246,10 +329,16 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     counts = {len(ln.split()) for ln in block[start:end]}
     if max(counts) - min(counts) > 1:
         return None
-    if start > k and (_KEY_VALUE.search(block[k]) or block[k].lstrip().startswith((">", "#"))):
+    if start > k and (
+        _KEY_VALUE.search(block[k])
+        or block[k].lstrip().startswith((">", "#"))
+        or _PROSE_LINE.search(block[k])
+    ):
         start_header = None
     else:
         start_header = k if start > k else None
+    if start_header is None and start > k:
+        return None  # the line over them is no header: the table, if any, starts below it
     data = [ln.expandtabs() for ln in block[start:end]]
     header = block[start_header].expandtabs() if start_header is not None else None
     names, rows = split_fixed_width(header, data)

@@ -315,6 +315,12 @@ def _table_delimiter(text: str) -> str | bool | None:
     lines = [ln for ln in text.splitlines()[:200] if ln.strip() and not ln.startswith("##")]
     if len(lines) > 1 and len(text) == HEAD_BYTES:
         lines = lines[:-1]  # the last line may be cut short
+    if (
+        len(lines) > 3
+        and COMMENT_LINE.match(lines[0])
+        and len(lines[0].split()) != len(lines[1].split())
+    ):
+        lines = lines[1:]  # a '# comment' line over the table (smartpca's '#eigvals: ...')
     if not lines:
         return False
     sample = "\n".join(lines)
@@ -342,6 +348,9 @@ def _table_delimiter(text: str) -> str | bool | None:
     return False
 
 
+#: a comment line over a table: '# ', a lone '#', or '#key: value' (smartpca's '#eigvals: ...');
+#: a '#CHROM' header is not one
+COMMENT_LINE = re.compile(r"^(##|#\s|#$|#[^\s:]+:\s)")
 _NUMERIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 #: a time with milliseconds after a comma (Python logging's asctime)
 _LOG_TIME = re.compile(r"(\b\d\d:\d\d:\d\d),(?=\d{3}\b)")

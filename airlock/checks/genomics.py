@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, arrow_numbers, report_cells, show, tokens
@@ -463,3 +464,32 @@ def _site_allele_counts(cells: dict[str, str], ref_from_homs: float) -> list[flo
 def table_rules(ctx: TableContext) -> Iterator[object]:
     if ctx.per_variant:
         yield VariantRules(ctx)
+
+
+#: vcftools --freq / --counts: the alleles of a site in columns of 'A:0.75' or 'A:450' cells
+_VCFTOOLS_ALLELES = ("{allele:count}", "{allele:freq}")
+
+
+def vcftools_column(names: list[str]) -> int | None:
+    """The first allele column of a vcftools --freq or --counts table, or None."""
+    keys = [str(n).strip().lower() for n in names]
+    col = next((i for i, k in enumerate(keys) if k in _VCFTOOLS_ALLELES), None)
+    return col if col is not None and "n_chr" in keys[:col] else None
+
+
+def vcftools_chunk(names: list[str], chunk: Chunk, col: int) -> Chunk:
+    """vcftools' 'A:450 G:150' (or frequencies times N_CHR) as one list column '450,150' of
+    every allele's count, REF first, which the ``allele_counts`` role reads."""
+    n_chr = chunk.numbers([str(n).strip().lower() for n in names].index("n_chr"))
+    freq = str(names[col]).strip().lower() == "{allele:freq}"
+    values = []
+    for j in range(col, chunk.width):
+        texts = chunk.table.column(j).combine_chunks().cast(pa.string())
+        found = pc.extract_regex(texts, r":(?P<v>[-+0-9.eE]+)\s*$").field("v")
+        numbers = arrow_numbers(found)
+        values.append(np.round(numbers * n_chr) if freq else numbers)
+    grid = np.column_stack(values) if values else np.empty((len(chunk), 0))
+    cells = [",".join(f"{v:.0f}" for v in row if not np.isnan(v)) or None for row in grid]
+    arrays = [chunk.table.column(j) for j in range(col)] + [pa.array(cells, type=pa.string())]
+    table = pa.Table.from_arrays(arrays, names=[str(j) for j in range(col + 1)])
+    return Chunk(table, chunk.first_row, chunk.raw, cache=chunk.cache)

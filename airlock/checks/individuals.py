@@ -15,7 +15,10 @@ column) per person is never released.
   (from three quarters of its sample count to two more), in a table that is not a recognised
   per-variant table and carries no counts of people;
 - rows of continuous numbers without labels or counts (principal components, UMAP
-  coordinates, scores): 100 rows or more with two such columns block; fewer need review.
+  coordinates, scores): 100 rows or more with two such columns block, up to as many rows as
+  the node has people; fewer, or more, need review;
+- a square symmetric matrix with ones on its diagonal is a correlation matrix between
+  variables (plink --r2 square), not genotypes, unless it has as many rows as a dataset.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ RULE_ONE_ROW = "individual-level.one-row-per-sample"
 RULE_ONE_COLUMN = "individual-level.one-column-per-sample"
 
 _ID_COLUMN = re.compile(
-    r"^(f?iid\d*|fid\d*|eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|"
+    r"^(f?iid\d*|fid\d*|id_?[12]|(sample|individual|indiv|person|subject)_?id_?[12]|"
+    r"eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|"
     r"(sample|participant|patient|subject|person|individual|indiv|donor|proband)s?"
     r"_?(id|ids|name|no|nr|code|number)|sample|participant|patient|subject|person|individual|"
     r"indiv|donor|proband)$"
@@ -227,7 +231,9 @@ class IndividualRules:
         rec = ctx.recognition
         self._id_columns(rows)
         people = self._people()
-        self._genotypes(rows, people)
+        correlations = self._correlation_matrix(rows)
+        if not correlations:
+            self._genotypes(rows, people)
         per_variant = rec is not None and rec.per_variant
         counted = bool(ctx.people_counts) or ctx.row_counts
         data_columns = [i for i in range(len(ctx.names)) if not self._label(i)]
@@ -260,6 +266,8 @@ class IndividualRules:
         match = next((n for n in people if near(rows, n)), None)
         if per_variant or (counted and self._aggregated() and not self._guessed_on_people(match)):
             return
+        if correlations and match is None:
+            return  # a correlation matrix between variables (LD): the reviewer reads it
         if match is not None and rows >= _MIN_ROWS and not self._curves():
             ctx.sink.add(
                 RULE_ONE_ROW,
@@ -271,7 +279,20 @@ class IndividualRules:
                 Location(row=rows),
             )
             return
-        self._vectors(rows, counted)
+        self._vectors(rows, counted, people)
+
+    def _correlation_matrix(self, rows: int) -> bool:
+        """A square, symmetric matrix of numbers with ones on its diagonal, all in the first
+        block: correlations between variables (plink --r2 square, a phenotype correlation
+        matrix), whose values near 0 and 1 are not dosages and whose rows are not people."""
+        first = self.ctx.first
+        numeric = [i for i in range(first.width) if first.is_numeric(i)]
+        if rows < 10 or len(first) != rows or len(numeric) != rows:
+            return False
+        m = np.column_stack([first.numbers(i) for i in numeric])
+        if np.isnan(m).any():
+            return False
+        return bool(np.allclose(np.diag(m), 1, atol=1e-3) and np.allclose(m, m.T, atol=1e-3))
 
     def _curves(self) -> bool:
         """Two or more numeric columns, every one sorted (a QQ plot's or a curve's points), or
@@ -282,16 +303,19 @@ class IndividualRules:
             return True
         return self._variant_rows()
 
+    def _variant_values(self, i: int) -> bool:
+        """Whether a text column's first values are variant IDs."""
+        texts = self.ctx.first.texts(i) if i < self.ctx.first.width else None
+        values = [v for v in texts.slice(0, 200).to_pylist() if v] if texts is not None else []
+        return bool(values) and sum(bool(_VARIANT_NAME.match(v)) for v in values) >= 0.8 * len(
+            values
+        )
+
     def _variant_rows(self) -> bool:
         """Whether the rows are named by variant IDs (the first text column's values)."""
         first = self.ctx.first
         label = next((i for i in range(first.width) if first.texts(i) is not None), None)
-        if label is None:
-            return False
-        values = [v for v in first.texts(label).slice(0, 200).to_pylist() if v]
-        return bool(values) and sum(bool(_VARIANT_NAME.match(v)) for v in values) >= 0.8 * len(
-            values
-        )
+        return label is not None and self._variant_values(label)
 
     def _numbered_columns(self) -> list[str] | None:
         """20 or more columns named by one prefix and a running number (P0001, s1, sample_12)
@@ -327,26 +351,29 @@ class IndividualRules:
         """Whether a table with about as many rows as a dataset has people has rows that are
         not groups: the values that would name a group (text, and whole numbers that are not
         counts) repeat, as sex or age do over people, where a table of counts has one row per
-        group. Counts only guessed from whole numbers (no column named or declared a count)
-        do not make groups of unlabelled rows either: an age or a score per person."""
+        group. Rows that nothing names (no label, only numbered) are not groups either, named
+        counts or not, unless a sorted column (bins, times) says what each row is."""
         ctx = self.ctx
         if match is None or ctx.row_counts:
             return False
-        rec = ctx.recognition
-        named = False
-        for i in ctx.people_counts:
-            role = rec.roles.get(i) if rec else None
-            named = named or _counts_name(ctx.names[i]) or (role is not None and role.counted)
         first = ctx.first
         counts = set(ctx.people_counts)
         keys = [
             i for i in range(first.width) if i not in counts and (
                 first.texts(i) is not None
-                or ((v := self.values.get(i)) is not None and v.present and v.whole)
+                or ((v := self.values.get(i)) is not None and v.present and v.whole
+                    and not _running_number(first.numbers(i)))
             )
         ]  # fmt: skip
         if not keys:
-            return not named
+            # no label names a group: rows of counts are groups only when a sorted column
+            # (bins, times) says what each is; else the counts are each person's own (a
+            # count of SNPs per person, numbered rows)
+            return not any(
+                v.present and (v.increasing or v.decreasing) and i not in counts
+                and not _running_number(first.numbers(i))
+                for i, v in self.values.items()
+            )  # fmt: skip
         table = pa.table([first.table.column(i) for i in keys], names=[str(i) for i in keys])
         distinct = table.group_by([str(i) for i in keys]).aggregate([]).num_rows
         return distinct < 0.9 * len(first)
@@ -363,6 +390,8 @@ class IndividualRules:
     def _id_columns(self, rows: int) -> None:
         for i, s in self.id_columns.items():
             name = self.ctx.names[i]
+            if re.search(r"[12]$", key(name)) and self._variant_values(i):
+                continue  # a pair of variants (id1, id2 of an LD table), not of people
             if s.present == 0:
                 looks = rows == 0
             else:
@@ -415,9 +444,11 @@ class IndividualRules:
             Location(row=0, column=names[0]),
         )
 
-    def _vectors(self, rows: int, counted: bool) -> None:
+    def _vectors(self, rows: int, counted: bool, people: list[int]) -> None:
         """Rows of continuous numbers without labels: one row per person, as far as anyone
-        can tell."""
+        can tell. More rows than the node has people (every dataset together) cannot be one
+        per person of its data (ADMIXTURE's allele frequencies per variant): a reviewer
+        judges them."""
         ctx = self.ctx
         if counted or rows < _MIN_ROWS or (ctx.recognition and ctx.recognition.kind):
             return
@@ -433,8 +464,10 @@ class IndividualRules:
         if not continuous or self._variant_rows():
             return  # rows of variants (PCA loadings, effects): not people
         names = ", ".join(ctx.names[i] for i in continuous[:4])
-        if (len(continuous) >= 2 and rows >= 100 and not labels) or (
-            len(pcs) >= 2 and rows >= _MIN_ROWS
+        fits = not people or rows <= max(people) + 2
+        if fits and (
+            (len(continuous) >= 2 and rows >= 100 and not labels)
+            or (len(pcs) >= 2 and rows >= _MIN_ROWS)
         ):
             ctx.sink.add(
                 RULE_ONE_ROW,
@@ -454,6 +487,15 @@ class IndividualRules:
                 "reviewer must judge it; say in the request what a row is.",
                 Location(row=0, column=ctx.names[continuous[0]]),
             )
+
+
+def _running_number(values: np.ndarray) -> bool:
+    """A column that numbers the rows (0, 1, 2 ... or 1, 2, 3 ...): it names no group."""
+    return (
+        values.size > 0
+        and values[0] in (0, 1)
+        and bool(np.array_equal(values, values[0] + np.arange(values.size)))
+    )
 
 
 def _counts_name(name: str) -> bool:

@@ -12,19 +12,16 @@ checked. All are parsed whole, so they are limited to ``max_parse_bytes``.
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import warnings
 from collections.abc import Iterator
 
 import pandas as pd
 
-from airlock.checks.cells import arrow_table, chunk_of, plain_columns
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Verdict
+from airlock.checks.frames import check_frame, html_tables
 from airlock.checks.reading import Unreadable
-from airlock.checks.tabular import check_table
 from airlock.checks.text import check_tables_in, scan_text
 
 RULE_NOTEBOOK = "notebook"
@@ -118,32 +115,6 @@ def nested_tables(doc: object, path: str = "") -> Iterator[tuple[str, pd.DataFra
                 yield from nested_tables(v, f"{path}[{i}]")
 
 
-def check_frame(
-    frame: pd.DataFrame,
-    context: CheckContext,
-    sink: FindingSink,
-    *,
-    where: str = "",
-    what: str = "the table",
-) -> None:
-    """All table rules on an in-memory table (JSON, HTML, notebook output)."""
-    names = [_column_name(c) or f"column {j + 1}" for j, c in enumerate(frame.columns)]
-    table = arrow_table(plain_columns(frame))
-    before, sink.where = sink.where, where
-    try:
-        check_table(names, [chunk_of(table)], context, sink, delimiter=",", what=what)
-    finally:
-        sink.where = before
-
-
-def _column_name(label: object) -> str:
-    """A column label as text; multi-level labels (from HTML tables) without pandas'
-    'Unnamed: ...' placeholders."""
-    parts = label if isinstance(label, tuple) else (label,)
-    kept = [str(p) for p in parts if not str(p).startswith("Unnamed:")]
-    return " ".join(kept)
-
-
 def check_json(data: bytes, encoding: str, context: CheckContext, sink: FindingSink) -> None:
     doc = parse_json(data, encoding)
     table = as_table(doc)
@@ -155,11 +126,30 @@ def check_json(data: bytes, encoding: str, context: CheckContext, sink: FindingS
     for where, frame in nested_tables(doc):
         check_frame(frame, context, sink, what=f"the table at {where}")
         found += 1
+    for where, text in multiline_strings(doc):
+        # escaped in the bytes ('\\n', '\\t'): VCF records, a CSV or a printed table in a
+        # string are read as the text they are
+        _scan(text, context, sink, f"the string at {where}")
+        _text_tables(text, context, sink, f"the string at {where}")
     if not found:
         sink.unrecognised(
             "the JSON document",
             "it holds no table, and JSON documents of other shapes are not a registered kind",
         )
+
+
+def multiline_strings(doc: object) -> Iterator[tuple[str, str]]:
+    """(path, value) of every string of several lines in a JSON document."""
+    stack: list[tuple[str, object]] = [("$", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\n" in value:
+                yield path, value
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
 
 
 # -- HTML ---------------------------------------------------------------------------------------
@@ -184,7 +174,7 @@ def check_html(data: bytes, encoding: str, context: CheckContext, sink: FindingS
     text = re.sub(r"<[^>]+>", " ", html)
     scan_text(text.encode("utf-8"), text, 1, context, sink)
     if "<table" in html.lower():
-        _html_tables(html, context, sink, "")
+        html_tables(html, context, sink, "")
     sink.unrecognised(
         "the HTML document",
         "HTML is not a registered kind of output: a reviewer must look at it as a browser "
@@ -235,7 +225,7 @@ def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: Find
                     html = _text(value)
                     _scan(html, context, sink, where)
                     if "<table" in html:
-                        _html_tables(html, context, sink, where)
+                        html_tables(html, context, sink, where)
                 elif mime.startswith("text/") or mime.endswith("json"):
                     text = _text(value) if mime.startswith("text/") else json.dumps(value)
                     _scan(text, context, sink, where)
@@ -261,15 +251,3 @@ def _text_tables(text: str, context: CheckContext, sink: FindingSink, where: str
             check_tables_in(text, 1, context, sink)
         finally:
             sink.where = before
-
-
-def _html_tables(html: str, context: CheckContext, sink: FindingSink, where: str) -> None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tables = pd.read_html(io.StringIO(html))
-    except (ValueError, ImportError):
-        return
-    for k, table in enumerate(tables, start=1):
-        where_k = f"{where} table {k}" if where else ""
-        check_frame(table, context, sink, where=where_k, what=f"HTML table {k}")

@@ -15,7 +15,15 @@ import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, key, show
 from airlock.checks.findings import Location, Verdict
-from airlock.checks.tables import RULE_MIN_CELL, count_label, counts_things, tokens
+from airlock.checks.tables import (
+    RULE_DERIVED,
+    RULE_MIN_CELL,
+    count_label,
+    counts_things,
+    percent_name,
+    proportion_name,
+    tokens,
+)
 
 RULE_MARGINS = "min-cell-count.margins"
 RULE_EXTREMES = "extreme-values"
@@ -87,6 +95,7 @@ class WholeTable:
         label_col = _label_column(whole)
         values = [whole.numbers(j) for j in range(whole.width)]
         things = counts_things(ctx)  # a total of jobs is not a count of people
+        denominators: dict[int, float] = {}  # column -> the N of its row labelled N
         for i, label in enumerate(labels):
             if label is None:
                 continue
@@ -112,6 +121,7 @@ class WholeTable:
                 continue
             ctx.row_counts = True
             for j, v in cells:
+                denominators.setdefault(j, v)
                 if 0 < v < t:
                     ctx.sink.add(
                         RULE_MIN_CELL,
@@ -120,6 +130,35 @@ class WholeTable:
                         f"{t} per non-zero cell. Suppress or merge small groups, then check "
                         "again.",
                         Location(row=i + 1, column=ctx.names[j], value=show(v)),
+                    )
+
+        if denominators:
+            self._derived_rows(labels, values, denominators, label_col)
+
+    def _derived_rows(self, labels: list[str | None], values: list[np.ndarray],
+                      denominators: dict[int, float], label_col: int) -> None:  # fmt: skip
+        """Rows of shares ('smokers, %') under a row labelled N: a share times its column's
+        N is a count of people (the transpose of a share column beside an N column)."""
+        ctx = self.ctx
+        t = ctx.config.min_cell_count
+        for i, label in enumerate(labels):
+            if label is None or not proportion_name(label) or count_label(label):
+                continue
+            percent = percent_name(label)
+            for j, n in denominators.items():
+                share = values[j][i]
+                if np.isnan(share) or share <= 0 or n <= 0:
+                    continue
+                scale = 100.0 if percent or share > 1 else 1.0
+                count = round(share / scale * n)
+                if share <= scale and 0 < count < t:
+                    ctx.sink.add(
+                        RULE_DERIVED,
+                        Verdict.BLOCK,
+                        f"{label}, {ctx.names[j]}: {show(share)} of N {show(n)} is about "
+                        f"{count} people, below the minimum of {t}. A share and its "
+                        "denominator give the count: suppress the share or merge groups.",
+                        Location(row=i + 1, column=ctx.names[j], value=show(share)),
                     )
 
     def _margins(self, whole: Chunk, labels: list[str | None]) -> None:

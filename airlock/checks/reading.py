@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from airlock.checks.cells import Chunk, arrow_table, plain_columns
+from airlock.checks.filetypes import COMMENT_LINE
 
 #: bytes read at a time; a chunk of a table is about this big
 BLOCK_BYTES = 8 * 1024 * 1024
@@ -201,7 +202,6 @@ class DelimitedTable:
 
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
 _DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?:;|$)", re.M)
-_PREAMBLE = re.compile(r"^(##|#\s|#$)")
 
 
 def _is_comment(line: str, text: str, end: int, delimiter: str | None) -> bool:
@@ -248,7 +248,8 @@ def read_delimited(
         end = text.find("\n", offset)
         end = len(text) if end < 0 else end + 1
         line = text[offset:end]
-        if line.strip() and not (_PREAMBLE.match(line) and _is_comment(line, text, end, delimiter)):
+        comment = COMMENT_LINE.match(line) and _is_comment(line, text, end, delimiter)
+        if line.strip() and not comment:
             break
         offset = end
     header_start = offset

@@ -111,6 +111,11 @@ _STATISTIC = _MAGNITUDE - {"total"} | {
     "height", "ldl", "hdl", "sbp", "dbp", "dose",
 }  # fmt: skip
 _N_PERCENT = r"^\s*(\d+)\s*(?:/\s*(\d+)\s*)?[\(\[]\s*\d+(?:[.,]\d+)?\s*%?\s*[\)\]]\s*$"
+#: a count written in a text cell: 'Smokers (n = 3)', 'cases, N=250' (RE2, for Arrow)
+_N_IN_CELL = (
+    r"(?i)(?:\bn|number of (?:events|cases|patients|people|subjects))\s*=\s*"
+    r"(?P<n>\d+)\b"
+)
 _SPREAD_LABEL = {"mean", "median", "sd", "iqr", "range", "average", "std"}
 #: a count of people written in words: 'n = 7', 'N=250', 'number of events= 3'
 _N_IN_TEXT = re.compile(
@@ -369,6 +374,7 @@ class CountRules:
                     c.first_unrounded = Location(chunk.first_row + i, self.ctx.names[col],
                                                  show(values[i]))  # fmt: skip
         self._n_percent(chunk)
+        self._n_in_cells(chunk)
         self._derived(chunk)
 
     def _small_message(self, chunk: Chunk, i: int, col: int, value: float) -> str:
@@ -408,15 +414,41 @@ class CountRules:
             for values in (n, d):
                 with np.errstate(invalid="ignore"):
                     mask = (values > 0) & (values < t) & ~skip
-                report_cells(
-                    self.ctx.sink, RULE_MIN_CELL, Verdict.BLOCK, mask, chunk,
-                    self.ctx.names[col], lambda i, tx=texts: show(tx[i].as_py()),
-                    lambda i, v=values, c=col: (
-                        f"{self.ctx.label(chunk, i)}, {self.ctx.names[c]}: {show(v[i])} people "
-                        f"(an n (%) cell) is below the minimum of {t} per non-zero cell. "
-                        "Suppress or merge small cells, then check again."
-                    ),
-                )  # fmt: skip
+                self._small_cells(chunk, col, texts, values, mask, "(an n (%) cell)")
+
+    def _small_cells(self, chunk: Chunk, col: int, texts: pa.Array, values: np.ndarray,
+                     mask: np.ndarray, what: str) -> None:  # fmt: skip
+        """Blocks the text cells under ``mask`` whose count of people, ``values``, is small."""
+        t = self.ctx.config.min_cell_count
+        report_cells(
+            self.ctx.sink, RULE_MIN_CELL, Verdict.BLOCK, mask, chunk,
+            self.ctx.names[col], lambda i: show(texts[i].as_py()),
+            lambda i: (
+                f"{self.ctx.label(chunk, i)}, {self.ctx.names[col]}: {show(values[i])} people "
+                f"{what} is below the minimum of {t} per non-zero cell. Suppress or merge small "
+                "cells, then check again."
+            ),
+        )  # fmt: skip
+
+    def _n_in_cells(self, chunk: Chunk) -> None:
+        """Counts written into text cells: 'Smokers (n = 3)', as in column names."""
+        if chunk.raw and b"=" not in chunk.raw:
+            return
+        t = self.ctx.config.min_cell_count
+        for col in range(chunk.width):
+            texts = chunk.texts(col)
+            if texts is None or col in self.ctx.claimed:
+                continue
+            matched = pc.match_substring_regex(texts, _N_IN_CELL)
+            if not pc.any(matched).as_py():
+                continue
+            found = pc.extract_regex(pc.if_else(matched, texts, pa.scalar(None, texts.type)),
+                                     _N_IN_CELL)  # fmt: skip
+            n = arrow_numbers(found.field("n"))
+            with np.errstate(invalid="ignore"):
+                mask = (n > 0) & (n < t)
+            self.ctx.row_counts = True
+            self._small_cells(chunk, col, texts, n, mask, "(said in the cell)")
 
     def _derived(self, chunk: Chunk) -> None:
         """A percentage or proportion times its denominator is a count."""
@@ -556,19 +588,32 @@ def _derived_pairs(ctx: TableContext) -> list[tuple[int, int, bool]]:
     return pairs
 
 
-#: a small number of people in a sentence: '3 carriers', '2 of the 150 cases'
+#: numbers written as words, as sentences say small counts ('three carriers')
+_NUMBER_WORDS = {
+    w: k
+    for k, w in enumerate(
+        ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"), start=1
+    )
+}
+#: a small number of people in a sentence: '3 carriers', '2 of the 150 cases', 'three of the
+#: carriers'
 _PEOPLE_IN_PROSE = re.compile(
-    r"(?i)(?<![\d.,:/-])\b(\d{1,2})\s+(?:(?:of|among)\s+(?:the\s+)?\d[\d,]*\s+)?"
+    r"(?i)(?<![\d.,:/-])\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\s+"
+    r"(?:(?:of|among)\s+(?:the\s+)?(?:\d[\d,]*\s+)?)?"
     r"(carriers?|cases|controls|patients|participants|people|persons|individuals|subjects|"
-    r"deaths|women|men|children|respondents|relatives)\b(?!\s*(?:per|for each)\b)"
+    r"deaths|women|men|children|respondents|relatives|samples|females|males|founders)\b"
+    r"(?!\s*(?:per|for each)\b)"
 )
 
 
 def people_in_prose(text: str) -> Iterator[tuple[int, int, str]]:
-    """(offset, count, noun) of counts of people in sentences ('we observed 3 carriers'):
-    a human judges them (a design ratio, '4 controls per case', is not one)."""
+    """(offset, count, noun) of counts of people in sentences ('we observed 3 carriers',
+    'three of the carriers'): a human judges them (a design ratio, '4 controls per case', is
+    not one)."""
     for m in _PEOPLE_IN_PROSE.finditer(text):
-        yield m.start(), int(m.group(1)), m.group(2)
+        count = m.group(1)
+        n = int(count) if count.isdigit() else _NUMBER_WORDS[count.lower()]
+        yield m.start(), n, m.group(2)
 
 
 def counts_in_text(text: str) -> Iterator[tuple[int, int]]:
@@ -578,3 +623,9 @@ def counts_in_text(text: str) -> Iterator[tuple[int, int]]:
         yield m.start(), int(m.group(1))
     for m in re.finditer(r"No\. Observations:\s+(\d+)", text):
         yield m.start(), int(m.group(1))
+    for m in _N_LINE.finditer(text):  # GCTA's .hsq: 'n\t8' on a line of its own
+        yield m.start(), int(m.group(1))
+
+
+#: a line holding only 'n' (or 'N') and a whole number
+_N_LINE = re.compile(r"(?m)^[ \t]*[nN][ \t]+(\d+)[ \t]*\r?$")

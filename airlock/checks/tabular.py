@@ -81,6 +81,8 @@ def check_table(
     """Run every table rule over ``chunks`` (bounded state); returns the number of data rows.
     ``header_row``: the names were read from the file's first row (which could be data)."""
     chunks = iter(chunks)
+    if (col := genomics.vcftools_column(names)) is not None:
+        names, chunks = names[: col + 1], (genomics.vcftools_chunk(names, c, col) for c in chunks)
     first = next(chunks, None)
     if first is None:
         first = empty_chunk(len(names))

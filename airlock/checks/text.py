@@ -108,6 +108,7 @@ class LineNumbers:
         return self.line
 
 
+_HTML_TABLE = re.compile(r"<table[\s>]", re.I)
 #: R's summary() of a data frame: ' Min.   :40.00  ' ... ' Max.   :79.00  '
 _R_SUMMARY_EXTREMES = re.compile(r"(?m)(?:^|\s)Max\.\s*:\s*-?\d")
 
@@ -185,4 +186,9 @@ def check_text(
     ):
         dofs = scan_text(block.raw, block.text, block.first_line, context, sink)
         check_tables_in(block.text, block.first_line, context, sink, dofs)
+        if _HTML_TABLE.search(block.text):
+            # HTML inside Markdown (knitr's kable, a pasted df.to_html())
+            from airlock.checks.frames import html_tables
+
+            html_tables(block.text, context, sink, f"line {block.first_line} on")
     sink.recognised("the text", "text")

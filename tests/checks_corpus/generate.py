@@ -1880,6 +1880,275 @@ def _(path, rng):
     )
 
 
+# -- a second red-team pass: other tools' shapes (plink2 --clump, ADMIXTURE, smartpca, GCTA
+# --reml-no-lrt, R and NumPy console prints, JSON strings holding text) -------------------------
+
+R = "red-team-2"
+
+
+@case("plink2.clumps", Expect.PASS, "plink2 --clump (.clumps: TOTAL, NONSIG count SNPs)", R)
+def _(path, rng):
+    n = 12
+    pos, ids, *_ = _sumstats(rng, n)
+    rows = [_header("#CHROM POS ID P TOTAL NONSIG S0.05 S0.01 S0.001 S0.0001 SP2")] + [
+        [22, pos[k], ids[k], f"{rng.uniform(1e-12, 1e-8):.3g}", 14, 2, 3, 4, 3, 2,
+         f"{ids[(k + 1) % n]}(A),{ids[(k + 2) % n]}(C)"]
+        for k in range(n)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("pgs_scoring.txt", Expect.PASS, "PGS Catalog scoring file (weights per variant)", R)
+def _(path, rng):
+    n = 100
+    pos, ids, ref, alt, beta, _se, _p = _sumstats(rng, n)
+    head = "###PGS CATALOG SCORING FILE\n#format_version=2.0\n#pgs_name=LDL_PRS\n"
+    names = ["rsID", "chr_name", "chr_position", "effect_allele", "other_allele", "effect_weight"]
+    return head + _tsv([names] + [[ids[k], 22, pos[k], alt[k], ref[k], beta[k]] for k in range(n)])
+
+
+@case("susie_cs.tsv", Expect.PASS, "SuSiE credible sets: pip and cs per variant", R)
+def _(path, rng):
+    n = 25
+    pos, _, ref, alt, *_ = _sumstats(rng, n)
+    names = ["variant_id", "chromosome", "position", "allele1", "allele2", "pip", "cs",
+             "cs_log10bf", "lbf_variable"]  # fmt: skip
+    return _tsv([names] + [
+        [f"22:{pos[k]}:{ref[k]}:{alt[k]}", 22, pos[k], ref[k], alt[k],
+         round(rng.uniform(0, 1), 4), 1 + k % 2, 12.3, round(rng.uniform(0, 5), 3)]
+        for k in range(n)
+    ])  # fmt: skip
+
+
+@case("admixture.P", Expect.REVIEW, "ADMIXTURE .P: frequencies of 1,000 variants, no labels", R)
+def _(path, rng):
+    return "".join(" ".join(f"{v:.6f}" for v in rng.uniform(0.01, 0.99, 3)) + "\n"
+                   for _ in range(1000))  # fmt: skip
+
+
+@case("ld_square.ld", Expect.REVIEW, "plink --r2 square: an LD matrix of 120 variants", R)
+def _(path, rng):
+    r2 = np.corrcoef(_genotypes(rng, 600, 120).T.astype(float)) ** 2
+    return "".join("\t".join(f"{v:.4g}" for v in row) + "\n" for row in r2)
+
+
+@case("admixture.Q", Expect.BLOCK, "ADMIXTURE .Q: ancestry proportions per person", R)
+def _(path, rng):
+    return "".join(" ".join(f"{v:.6f}" for v in q) + "\n" for q in rng.dirichlet([1, 1, 1], PEOPLE))
+
+
+@case("smartpca.evec", Expect.BLOCK, "smartpca .evec under '#eigvals:', single spaces", R)
+def _(path, rng):
+    return "#eigvals: 5.21 3.02 2.11 1.95 1.80 1.77\n" + "".join(
+        f"S{i:04d} " + " ".join(f"{v:.4f}" for v in row) + " Case\n"
+        for i, row in enumerate(_scores(rng, k=6))
+    )
+
+
+@case("het_row_numbers.tsv", Expect.BLOCK, "per-person heterozygosity keyed by row number", R)
+def _(path, rng):
+    nm = rng.integers(90000, 97000, PEOPLE)
+    frame = pd.DataFrame({"row": np.arange(1, PEOPLE + 1),
+                          "O_HOM": (nm * rng.uniform(0.6, 0.7, PEOPLE)).astype(int),
+                          "E_HOM": (nm * 0.65).astype(int), "N_NM": nm,
+                          "F": np.round(rng.normal(0, 0.02, PEOPLE), 5)})  # fmt: skip
+    frame.to_csv(path, sep="\t", index=False)
+
+
+@case("reml_no_lrt.hsq", Expect.BLOCK, "GCTA --reml-no-lrt .hsq with n 8", R)
+def _(path, rng):
+    return ("Source\tVariance\tSE\nV(G)\t0.5\t0.3\nV(e)\t0.5\t0.3\nVp\t1.0\t0.2\n"
+            "V(G)/Vp\t0.5\t0.4\nlogL\t-3.1\nn\t8\n")  # fmt: skip
+
+
+@case("table1_pct_rows.csv", Expect.BLOCK, "Table 1: a row N = 24 and a row 'smokers, %' 12.5", R)
+def _(path, rng):
+    return ('characteristic,cases,controls\nN,24,276\n"smokers, %",12.5,20.3\n'
+            '"diabetes, %",25.0,11.2\n')  # fmt: skip
+
+
+@case("n_in_cells.csv", Expect.BLOCK, "cells that say 'Smokers (n = 3)'", R)
+def _(path, rng):
+    return 'group,description\ncases,"Smokers (n = 3)"\ncontrols,"Smokers (n = 45)"\n'
+
+
+@case("counts_in_words.md", Expect.FLAG, "results: 'three carriers', 'Two of the carriers'", R)
+def _(path, rng):
+    return ("# Results\n\nAmong the 150 cases we found three carriers of p.R47H and none among "
+            "the controls.\nTwo of the carriers were women.\n")  # fmt: skip
+
+
+@case("numpy_genotypes.ipynb", Expect.BLOCK, "a notebook printing a NumPy 0/1/2 matrix", R)
+def _(path, rng):
+    import nbformat
+
+    g = np.array2string(_genotypes(rng, 20, 30), max_line_width=75, threshold=10**6)
+    cell = nbformat.v4.new_code_cell("print(G[:20])")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=g + "\n")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell]
+    return nbformat.writes(nb)
+
+
+@case("r_print_scores.txt", Expect.BLOCK, "R's print of 300 scores ('[1]  0.21 ...' lines)", R)
+def _(path, rng):
+    v = rng.normal(0, 1, PEOPLE)
+    return "> prs\n" + "".join(
+        f"[{i + 1}] " + " ".join(f"{x: .5f}" for x in v[i : i + 6]) + "\n"
+        for i in range(0, PEOPLE, 6)
+    )
+
+
+@case("scores_one_line.txt", Expect.BLOCK, "300 scores on one line, ' '.join", R)
+def _(path, rng):
+    return "scores\n" + " ".join(f"{v:.5f}" for v in rng.normal(0, 1, PEOPLE)) + "\n"
+
+
+@case("vcf_in_string.json", Expect.BLOCK, "VCF records inside a JSON string", R)
+def _(path, rng):
+    records = "\n".join(f"22\t{16050000 + k}\trs{k}\tA\tG\t50\tPASS\t.\tGT\t0/1\t1/1\t0/0"
+                        for k in range(5))  # fmt: skip
+    return json.dumps({"note": "variants", "records": records})
+
+
+@case("csv_in_string.json", Expect.BLOCK, "a per-person CSV inside a JSON string", R)
+def _(path, rng):
+    rows = "".join(f"{rng.integers(40, 80)},{rng.choice(['F', 'M'])},{rng.normal(3.4, 0.8):.2f}\n"
+                   for _ in range(PEOPLE))  # fmt: skip
+    return json.dumps({"analysis": "ldl", "data": "age,sex,ldl\n" + rows})
+
+
+@case(
+    "cpr_with_space.txt", Expect.BLOCK, "a CPR number written '020190 1006'", R,
+    pending="a space is not read as a CPR separator (six and four digits apart are common in "
+    "aligned tables); a reviewer would not be asked",
+)  # fmt: skip
+def _(path, rng):
+    return "Patient 020190 1006 was excluded after review.\n"
+
+
+@case("binary_trait.hsq", Expect.PASS, "GCTA .hsq of a binary trait (liability-scale lines)", R)
+def _(path, rng):
+    return ("Source\tVariance\tSE\nV(G)\t0.051\t0.012\nV(e)\t0.172\t0.011\nVp\t0.223\t0.006\n"
+            "V(G)/Vp\t0.228\t0.052\nThe estimate of variance explained on the observed scale is "
+            "transformed to that on the underlying scale:\n(Proportion of cases in the sample = "
+            "0.333; User-specified disease prevalence = 0.100)\nV(G)/Vp_L\t0.312\t0.071\n"
+            "logL\t1201.3\nlogL0\t1190.2\nLRT\t22.2\ndf\t1\nPval\t1.2e-06\nn\t900\n")  # fmt: skip
+
+
+@case(
+    "prscs_weights.txt", Expect.PASS, "PRS-CS posterior effects, headerless", R,
+    pending="a table without a header is of no known kind (review, for its positions read as "
+    "counts)",
+)  # fmt: skip
+def _(path, rng):
+    n = 200
+    pos, ids, ref, alt, beta, *_ = _sumstats(rng, n)
+    return "".join(f"22\t{ids[k]}\t{pos[k]}\t{alt[k]}\t{ref[k]}\t{beta[k] * 1e-2:.6e}\n"
+                   for k in range(n))  # fmt: skip
+
+
+@case(
+    "dput_frame.txt", Expect.BLOCK, "R dput() of a data frame of 300 people", R,
+    pending="R's c(...) vectors in one line are read as a CSV header (review, not block)",
+)  # fmt: skip
+def _(path, rng):
+    age = ", ".join(str(v) for v in rng.integers(40, 80, PEOPLE))
+    ldl = ", ".join(f"{v:.2f}" for v in rng.normal(3.4, 0.8, PEOPLE))
+    return (f"structure(list(age = c({age}), ldl = c({ldl})), class = \"data.frame\", "
+            "row.names = c(NA, -300L))\n")  # fmt: skip
+
+
+def _stata_tab(cells: list[list[int]]) -> str:
+    """Stata's ``tab sex case``: '|' between the labels, the columns of case, and the total."""
+    lines = [". tab sex case", "", "           |         case",
+             "       sex |         0          1 |     Total",
+             "-----------+----------------------+----------"]  # fmt: skip
+    for label, (a, b) in zip(("F", "M"), cells, strict=True):
+        lines.append(f"{label:>10} | {a:>9} {b:>10} | {a + b:>9} ")
+    lines.append("-----------+----------------------+----------")
+    a, b = (sum(c[j] for c in cells) for j in (0, 1))
+    lines.append(f"{'Total':>10} | {a:>9} {b:>10} | {a + b:>9} ")
+    return "\n".join(lines) + "\n"
+
+
+@case("stata_tab.log", Expect.BLOCK, "Stata tab output with a 3 ('|' between columns)", R)
+def _(path, rng):
+    return _stata_tab([[140, 3], [150, 7]])
+
+
+@case("stata_tab_safe.log", Expect.PASS, "Stata tab output, rounded cells of 15 or more", R)
+def _(path, rng):
+    return _stata_tab([[140, 15], [130, 15]])
+
+
+@case("r_console.Rout", Expect.PASS, "an R session printing chromosomes 1..22 ('[1]  1  2')", R)
+def _(path, rng):
+    chroms = " ".join(f"{c:>2}" for c in range(1, 23))
+    return (f"> unique(d$chr)\n [1] {chroms}\n> nrow(d)\n[1] 900\n> mean(d$ldl)\n"
+            "[1] 3.412\n")  # fmt: skip
+
+
+@case("html_in_markdown.md", Expect.BLOCK, "Markdown with an HTML table of 300 people", R)
+def _(path, rng):
+    frame = pd.DataFrame({"age": rng.integers(40, 80, PEOPLE),
+                          "ldl": np.round(rng.normal(3.4, 0.8, PEOPLE), 2)})  # fmt: skip
+    return "# Data\n\n" + frame.to_html(index=False) + "\n"
+
+
+def _vcftools(rng, counts: bool, singleton: bool) -> str:
+    n = 10
+    pos, _, ref, alt, *_ = _sumstats(rng, n)
+    rows = ["CHROM\tPOS\tN_ALLELES\tN_CHR\t{ALLELE:" + ("COUNT}" if counts else "FREQ}")]
+    for k in range(n):
+        c = 1 if singleton and k == 2 else 150
+        a, b = (600 - c, c) if counts else (f"{(600 - c) / 600:.6g}", f"{c / 600:.6g}")
+        rows.append(f"22\t{pos[k]}\t2\t600\t{ref[k]}:{a}\t{alt[k]}:{b}")
+    return "\n".join(rows) + "\n"
+
+
+@case("vcftools.frq.count", Expect.BLOCK, "vcftools --counts with a singleton (G:1)", R)
+def _(path, rng):
+    return _vcftools(rng, counts=True, singleton=True)
+
+
+@case("vcftools_1in600.frq", Expect.BLOCK, "vcftools --freq with 1/600 of N_CHR 600", R)
+def _(path, rng):
+    return _vcftools(rng, counts=False, singleton=True)
+
+
+@case("vcftools_safe.frq", Expect.PASS, "vcftools --freq, every allele 150 times or more", R)
+def _(path, rng):
+    return _vcftools(rng, counts=False, singleton=False)
+
+
+@case("plink2_mind.log", Expect.FLAG, "a plink2 log: '3 samples removed ... (--mind)'", R)
+def _(path, rng):
+    return ("PLINK v2.00a5 64-bit\n900 samples (450 females, 450 males; 900 founders) loaded "
+            "from merged.psam.\n3 samples removed due to missing genotype data (--mind).\n"
+            "897 samples remaining after main filters.\n")  # fmt: skip
+
+
+@case("kinship_pairs.csv", Expect.BLOCK, "kinship of pairs of people, id1/id2 pseudonymised", R)
+def _(path, rng):
+    pairs = rng.integers(1, PEOPLE, (40, 2))
+    return "id1,id2,kinship\n" + "".join(
+        f"P{a:04d},P{b:04d},{rng.uniform(0.04, 0.3):.4f}\n" for a, b in pairs
+    )
+
+
+@case("ld_pairs_ids.csv", Expect.REVIEW, "r2 between pairs of variants named id1, id2", R)
+def _(path, rng):
+    _, ids = _variants(rng, 40)
+    return "id1,id2,r2\n" + "".join(f"{ids[k]},{ids[k + 20]},{rng.uniform(0, 1):.3f}\n"
+                                    for k in range(20))  # fmt: skip
+
+
+@case("crosstab_total_column.csv", Expect.PASS, "cases, controls and their total per group", R)
+def _(path, rng):
+    return "group,cases,controls,total\nF,70,155,225\nM,80,145,225\n"
+
+
 # -- files only a human can judge --------------------------------------------------------------
 
 H = "human"
