@@ -41,7 +41,12 @@ class Dominance:
         topsum = _find(keys, _TOP2SUM)
         if total is None and n is None:
             return None  # a mean without a contributor count: nothing to check against
-        if mean is None and None in (top1, top2) and topsum is None and _margin(ctx, total):
+        if (
+            mean is None
+            and None in (top1, top2)
+            and topsum is None
+            and (_margin(ctx, total) or _people_total(ctx, keys, total))
+        ):
             return None  # a crosstab's margin (Stata's 'Total' column), not a magnitude
         return cls(ctx, total=total, mean=mean, n=n, top1=top1, top2=top2, topsum=topsum)
 
@@ -164,6 +169,22 @@ def _margin(ctx: TableContext, column: int) -> bool:
     if np.isnan(cells).any() or np.isnan(total).any():
         return False
     return bool(np.allclose(cells.sum(axis=1), total))
+
+
+def _people_total(ctx: TableContext, keys: list[str], column: int) -> bool:
+    """Whether ``column`` is named just 'total', holds whole numbers, and every other numeric
+    column counts people (cases, controls): a number of people, which the count rules check
+    (a 'total' of 5 blocks), not a magnitude, even where it is not their sum. Renamed, such a
+    table is read as counts; a magnitude is named for what it sums (``total_income``)."""
+    first = ctx.first
+    if keys[column] != "total" or len(first) == 0:
+        return False
+    others = [i for i in range(first.width) if i != column and first.is_numeric(i)]
+    if not others or not all(count_name(ctx.names[i]) for i in others):
+        return False
+    values = first.numbers(column)
+    values = values[~np.isnan(values)]
+    return bool(len(values)) and bool(np.all((values >= 0) & (values == np.round(values))))
 
 
 def _find(keys: list[str], names: set[str], *, suffix: bool = False, exclude=()) -> int | None:

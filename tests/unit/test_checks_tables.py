@@ -97,6 +97,21 @@ def test_dominance__negative_contributions_need_review(tmp_path):
     assert "dominance.p-percent" not in rules(report)
 
 
+def test_dominance__a_total_of_people_is_counted_not_a_magnitude(tmp_path):
+    """'total' beside cases and controls, in whole numbers, is a number of people even where
+    it is not their sum: the count rules check it (5 blocks), and the table gets what it gets
+    with its columns renamed (hypothesis found review against pass); a total income is still
+    a magnitude."""
+    people = write(tmp_path, "p.csv", "group,cases,controls,total\na,1120,170,0\nb,620,0,1465\n")
+    assert check(people).verdict is Verdict.PASS
+    renamed = write(tmp_path, "r.csv", "x,y,z,w\na,1120,170,0\nb,620,0,1465\n")
+    assert check(renamed).verdict is Verdict.PASS
+    small = write(tmp_path, "s.csv", "group,cases,controls,total\na,1120,170,5\nb,620,0,1465\n")
+    assert cells(check(small), "min-cell-count") == {(1, "total")}
+    income = write(tmp_path, "i.csv", "group,n,total_income\na,20,52000\nb,30,48000\n")
+    assert "dominance.unchecked" in rules(check(income), Verdict.REVIEW)
+
+
 def test_model_dof__column_below_minimum_blocks(tmp_path):
     path = write(tmp_path, "m.csv", "model,df_resid,r2\nA,9,0.1\nB,10,0.2\n")
     report = check(path)
