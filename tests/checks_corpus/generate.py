@@ -1626,6 +1626,63 @@ def _(path, rng):
     )
 
 
+def _variant_stats(rng, n: int, people: int = PEOPLE, rare: bool = False) -> pd.DataFrame:
+    """tresor.stats.variant_stats' variables, one row per variant (biallelic, MAF >= 0.05 unless
+    ``rare``: then some ALT alleles are seen 1 to 5 times)."""
+    an = np.full(n, 2 * people)
+    ac = rng.integers(int(0.05 * 2 * people), people, n)
+    if rare:
+        ac[:: max(n // 10, 1)] = rng.integers(1, 6, len(ac[:: max(n // 10, 1)]))
+    pos, ids = _variants(rng, n)
+    return pd.DataFrame({
+        "variant_contig": 0, "variant_position": pos, "variant_id": ids,
+        "variant_allele_count": list(zip(an - ac, ac, strict=True)), "variant_allele_total": an,
+        "variant_minor_allele_frequency": np.minimum(ac, an - ac) / an,
+        "variant_call_rate": 1.0, "variant_hwe_p_value": rng.uniform(0, 1, n),
+    })  # fmt: skip
+
+
+def _xarray_long(frame: pd.DataFrame) -> str:
+    """xarray's Dataset.to_dataframe().to_csv(): one row per allele under variants, alleles."""
+    rows = []
+    for v, r in enumerate(frame.itertuples(index=False)):
+        for a, count in enumerate(r.variant_allele_count):
+            rows.append({"variants": v, "alleles": a, "variant_allele_count": count,
+                         "variant_allele_total": r.variant_allele_total,
+                         "variant_minor_allele_frequency": r.variant_minor_allele_frequency,
+                         "variant_call_rate": r.variant_call_rate})  # fmt: skip
+    return pd.DataFrame(rows).set_index(["variants", "alleles"]).to_csv()
+
+
+@case("variant_stats_wide.csv", Expect.PASS, "tresor.stats.variant_stats by variant, common", S)
+def _(path, rng):
+    frame = _variant_stats(rng, 300)
+    frame.insert(3, "variant_allele_count_alt", [c[1] for c in frame.variant_allele_count])
+    return frame.drop(columns="variant_allele_count").to_csv(index=False)
+
+
+@case("variant_stats_xarray.csv", Expect.PASS, "variant_stats' to_dataframe(), common", S)
+def _(path, rng):
+    return _xarray_long(_variant_stats(rng, 300))
+
+
+@case("variant_stats_xarray_rare.csv", Expect.BLOCK, "variant_stats' to_dataframe(), rare", C)
+def _(path, rng):
+    return _xarray_long(_variant_stats(rng, 300, rare=True))
+
+
+@case("sample_stats_xarray.csv", Expect.BLOCK, "sample_stats' to_dataframe(): per person", I)
+def _(path, rng):
+    n = PEOPLE
+    called = rng.integers(5800, 5884, n)
+    het = rng.integers(800, 1000, n)
+    return pd.DataFrame({
+        "sample_id": sample_ids("dk"), "sample_store_index": range(n), "sample_n_called": called,
+        "sample_n_missing": 5883 - called, "sample_call_rate": called / 5883,
+        "sample_n_het": het, "sample_heterozygosity": het / called,
+    }, index=pd.RangeIndex(n, name="samples")).to_csv()  # fmt: skip
+
+
 @case("manhattan.csv", Expect.REVIEW, "CHR/BP/P only: p-values without N", M)
 def _(path, rng):
     return "CHR,BP,P\n" + "".join(f"22,{100 + i},{rng.uniform():.4f}\n" for i in range(50))
