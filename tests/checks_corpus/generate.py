@@ -1683,6 +1683,13 @@ def _(path, rng):
     }, index=pd.RangeIndex(n, name="samples")).to_csv()  # fmt: skip
 
 
+@case("pca_xarray.csv", Expect.BLOCK, "tresor.stats.pca's scores by to_dataframe()", I)
+def _(path, rng):
+    scores = _scores(rng, PEOPLE, 5)
+    index = pd.MultiIndex.from_product([range(PEOPLE), range(5)], names=["samples", "components"])
+    return pd.DataFrame({"sample_pca_projection": scores.ravel()}, index=index).to_csv()
+
+
 @case("manhattan.csv", Expect.REVIEW, "CHR/BP/P only: p-values without N", M)
 def _(path, rng):
     return "CHR,BP,P\n" + "".join(f"22,{100 + i},{rng.uniform():.4f}\n" for i in range(50))
