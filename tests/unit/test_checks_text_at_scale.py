@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import airlock.checks.embedded as embedded
 from airlock.checks import Verdict, check_file
 from airlock.checks.content import trie_pattern
-from airlock.checks.text import MAX_TEXT_TABLES, RULE_TEXT_TABLES
+from airlock.checks.text import MAX_TEXT_TABLES, RULE_TEXT_TABLES, LineNumbers
 from tests.checks_corpus import corpus_context
 
 SETTINGS = settings(
@@ -39,6 +39,14 @@ def test_trie_pattern__matches_as_the_alternation_longest_first(words, text):
     plain = [m.span() for m in re.finditer(f"({alternation})", text)]
     trie = [m.span() for m in re.finditer(f"({trie_pattern(words)})", text)]
     assert trie == plain
+
+
+@SETTINGS
+@given(data=st.binary(max_size=400), picks=st.lists(st.integers(0, 400), max_size=40))
+def test_line_numbers__any_order_of_offsets_gives_the_line_counted_from_the_start(data, picks):
+    numbers = LineNumbers(data, 5)
+    for offset in (min(p, len(data)) for p in picks):
+        assert numbers.at(offset) == 5 + data.count(b"\n", 0, offset)
 
 
 def _roh(samples: int, per_sample: int) -> str:
