@@ -59,6 +59,10 @@ def check_open_file(
 
         check_png(f, size, context, sink)
         sink.recognised("the figure", "figure")
+    elif sniffed.kind is Kind.WORKBOOK:
+        from airlock.checks.spreadsheet import check_workbook
+
+        check_workbook(f, size, context, sink)
     elif sniffed.kind is Kind.PDF:
         from airlock.checks.media import check_pdf
 

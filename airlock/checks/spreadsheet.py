@@ -1,0 +1,150 @@
+"""Excel workbooks (.xlsx): every sheet through the table rules, and always a reviewer's look.
+
+Researchers keep Table 1 and count tables in Excel. Blocking every workbook by its ZIP magic
+blocked safe tables too, so a workbook is opened (openpyxl, values as Excel last computed them)
+after its parts are vetted, read as ZIP entries without extracting anything:
+
+- macros (``vbaProject.bin``), embedded objects and ActiveX controls block: they are programs
+  or files inside the file;
+- a DTD or entity declaration in any XML part blocks (entity expansion), as in SVG;
+- parts that unpack to more than ``max_parse_bytes`` block (a decompression bomb);
+- links to other workbooks and pictures need review.
+
+Each sheet, hidden or not, is checked as a table (its first row as the header) where the
+rules of its kind apply, and cell comments and sheet names are scanned as text. A workbook
+never passes on its own: formatting, hidden rows and columns and formulas show a reader what
+the values do not, so the finding ``spreadsheet`` asks a reviewer to open it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import BinaryIO
+
+from airlock.checks.context import CheckContext
+from airlock.checks.findings import FindingSink, Verdict
+
+RULE_SPREADSHEET = "spreadsheet"
+RULE_FILE_TYPE = "file-type"
+RULE_MALFORMED = "malformed"
+
+#: ZIP entries that are programs or files inside the workbook: never released
+_EMBEDDED = re.compile(r"(^|/)(vbaProject\.bin|embeddings/|activeX/)", re.I)
+#: entries that need a reviewer's look: links to other workbooks, pictures
+_LOOK_AT = re.compile(r"(^|/)(externalLinks/|media/)", re.I)
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
+#: rows of a sheet read for the table rules; a longer sheet needs a reviewer anyway
+MAX_SHEET_ROWS = 100_000
+
+
+def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingSink) -> None:
+    """The workbook's parts vetted, then its sheets as tables and its comments as text."""
+    if size > context.config.max_parse_bytes:
+        sink.add(RULE_MALFORMED, Verdict.BLOCK,
+                 f"A workbook is checked as a whole, and this one is larger than "
+                 f"{context.config.max_parse_bytes / 1024 / 1024:,.0f} MB; release its tables "
+                 "as CSV.")  # fmt: skip
+        return
+    data = f.read()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        sink.add(RULE_MALFORMED, Verdict.BLOCK,
+                 f"This is not a readable workbook ({e}); save it again, or as CSV.")  # fmt: skip
+        return
+    names = [e.filename for e in entries]
+    if "xl/workbook.xml" not in names:
+        sink.add(RULE_FILE_TYPE, Verdict.BLOCK,
+                 "This is a ZIP archive, not an Excel workbook (.xlsx): archives cannot be "
+                 "checked; release the files in it one by one.")  # fmt: skip
+        return
+    embedded = [n for n in names if _EMBEDDED.search(n)]
+    if embedded:
+        sink.add(RULE_FILE_TYPE, Verdict.BLOCK,
+                 f"This workbook holds macros or embedded files ({', '.join(embedded[:3])}): "
+                 "programs and files inside a file cannot be checked. Save the sheets as CSV, "
+                 "or the workbook as .xlsx without them.")  # fmt: skip
+        return
+    unpacked = sum(e.file_size for e in entries)
+    if unpacked > context.config.max_parse_bytes:
+        sink.add(RULE_MALFORMED, Verdict.BLOCK,
+                 f"This workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, more than the "
+                 f"{context.config.max_parse_bytes / 1024 / 1024:,.0f} MB a workbook is checked "
+                 "as; release its tables as CSV.")  # fmt: skip
+        return
+    for entry in entries:
+        if entry.filename.lower().endswith((".xml", ".rels", ".vml")):
+            try:
+                part = archive.read(entry)  # at most its declared size: bounded above
+            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as e:
+                sink.add(RULE_MALFORMED, Verdict.BLOCK,
+                         f"Part {entry.filename} of this workbook cannot be read ({e}); save "
+                         "it again, or as CSV.")  # fmt: skip
+                return
+            if _DTD.search(part):
+                sink.add(RULE_MALFORMED, Verdict.BLOCK,
+                         f"Part {entry.filename} of this workbook declares a DTD or entities, "
+                         "which Excel never writes; save the workbook again.")  # fmt: skip
+                return
+    looked = [n for n in names if _LOOK_AT.search(n)]
+    _read_sheets(data, context, sink)
+    sink.add(
+        RULE_SPREADSHEET,
+        Verdict.REVIEW,
+        "A workbook can show a reader what its values do not (formatting, hidden rows, columns "
+        "and sheets, formulas"
+        + (f", and it has {', '.join(sorted({_part(n) for n in looked}))}" if looked else "")
+        + "): a reviewer must open it. Its sheets were checked as tables; save them as CSV "
+        "files to have them checked without a reviewer's look.",
+    )
+
+
+def _part(name: str) -> str:
+    return "pictures" if "media/" in name.lower() else "links to other workbooks"
+
+
+def _read_sheets(data: bytes, context: CheckContext, sink: FindingSink) -> None:
+    import warnings
+
+    import openpyxl
+    import pandas as pd
+
+    from airlock.checks.frames import check_frame
+    from airlock.checks.text import scan_text
+
+    try:
+        # not read-only: comments are read only this way; values as Excel last computed them
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # extensions openpyxl does not read (validation)
+            book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except Exception as e:  # openpyxl raises many kinds on a damaged file
+        sink.add(RULE_MALFORMED, Verdict.BLOCK,
+                 f"This workbook cannot be read ({type(e).__name__}: {e}); save it again, or "
+                 "as CSV.")  # fmt: skip
+        return
+    for sheet in book.worksheets:
+        where = f"sheet {sheet.title}" + (" (hidden)" if sheet.sheet_state != "visible" else "")
+        texts = [sheet.title]
+        rows = []
+        for row in sheet.iter_rows():
+            if len(rows) >= MAX_SHEET_ROWS:
+                break
+            rows.append([cell.value for cell in row])
+            texts += [cell.comment.text for cell in row if cell.comment is not None]
+        text = "\n".join(t for t in texts if t)
+        before, sink.where = sink.where, where
+        try:
+            scan_text(text.encode("utf-8", "replace"), text, 1, context, sink)
+        finally:
+            sink.where = before
+        rows = [r for r in rows if any(v is not None and str(v).strip() for v in r)]
+        if len(rows) < 2:
+            sink.recognised(where, "text")  # a title or a note: scanned as text above
+            continue
+        header = [("" if v is None else str(v)) for v in rows[0]]
+        frame = pd.DataFrame(rows[1:], columns=range(len(header)))
+        frame.columns = [h or f"column {j + 1}" for j, h in enumerate(header)]
+        check_frame(frame, context, sink, where=where, what=f"the {where}")

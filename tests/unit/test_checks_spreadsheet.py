@@ -1,0 +1,87 @@
+"""Excel workbooks: each sheet (hidden ones too) through the table rules, comments and sheet
+names as text, never a pass on their own; macros, embedded files, entity declarations and
+ZIP archives that are not workbooks block."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import openpyxl
+from openpyxl.comments import Comment
+
+from airlock.checks import Verdict
+from airlock.checks.spreadsheet import RULE_SPREADSHEET
+from tests.checks_support import check, rules
+
+COUNTS = [["group", "n", "mean_age"], ["cases", 120, 54.2], ["controls", 245, 53.9]]
+
+
+def _book(tmp_path, name, rows=COUNTS, edit=None):
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    if edit is not None:
+        edit(book)
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def _add(path, entry, data):
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr(entry, data)
+    return path
+
+
+def test_workbook__safe_counts_get_review_not_block(tmp_path):
+    report = check(_book(tmp_path, "table1.xlsx"))
+    assert report.verdict is Verdict.REVIEW
+    assert RULE_SPREADSHEET in rules(report, Verdict.REVIEW)
+
+
+def test_workbook__a_small_count_blocks(tmp_path):
+    report = check(_book(tmp_path, "t.xlsx", [["group", "n"], ["cases", 3], ["controls", 245]]))
+    assert report.verdict is Verdict.BLOCK
+    assert "min-cell-count" in rules(report, Verdict.BLOCK)
+
+
+def test_workbook__sample_ids_in_a_hidden_sheet_or_a_comment_block(tmp_path):
+    def hidden(book):
+        sheet = book.create_sheet("kept")
+        sheet.sheet_state = "hidden"
+        for row in [["id", "x"], ["DK000017", 1], ["DK000018", 2]]:
+            sheet.append(row)
+
+    def comment(book):
+        book.active["A2"].comment = Comment("excluded DK000017", "me")
+
+    for name, edit in (("hidden.xlsx", hidden), ("comment.xlsx", comment)):
+        report = check(_book(tmp_path, name, edit=edit), sample_ids=["DK000017", "DK000018"])
+        assert "individual-level.sample-id" in rules(report, Verdict.BLOCK), name
+
+
+def test_workbook__per_person_rows_block(tmp_path):
+    rows = [["IID", "PC1", "PC2"], *([i, 0.01 * i, -0.02 * i] for i in range(1, 301))]
+    assert check(_book(tmp_path, "pcs.xlsx", rows)).verdict is Verdict.BLOCK
+
+
+def test_workbook__macros_embedded_files_and_entities_block(tmp_path):
+    macro = _add(_book(tmp_path, "m.xlsm"), "xl/vbaProject.bin", b"\x00" * 64)
+    embedded = _add(_book(tmp_path, "e.xlsx"), "xl/embeddings/oleObject1.bin", b"\x00" * 64)
+    entity = _add(_book(tmp_path, "d.xlsx"), "xl/custom.xml",
+                  b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')  # fmt: skip
+    for path, rule in ((macro, "file-type"), (embedded, "file-type"), (entity, "malformed")):
+        report = check(path)
+        assert report.verdict is Verdict.BLOCK and rule in rules(report, Verdict.BLOCK), path
+
+
+def test_zip_that_is_no_workbook__blocks(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    path = tmp_path / "doc.docx"
+    path.write_bytes(buffer.getvalue())
+    report = check(path)
+    assert report.verdict is Verdict.BLOCK and "file-type" in rules(report, Verdict.BLOCK)
