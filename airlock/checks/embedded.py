@@ -147,9 +147,10 @@ def _blocks(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable
 
 def _block(block: list[str], first: int) -> Iterator[TextTable]:
     """Tables in one block of non-blank lines: the longest runs that read as tables."""
+    arrays = _array_runs(block)
     k = 0
     while k < len(block):
-        found = _table_at(block, k, first)
+        found = _table_at(block, k, first, arrays)
         if found is None:
             k += 1
             continue
@@ -158,12 +159,15 @@ def _block(block: list[str], first: int) -> Iterator[TextTable]:
         k = end
 
 
-def _table_at(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
-    for reader in (_delimited_run, _one_column_run, _array_run, _fixed_width_run):
-        found = reader(block, k, first)
-        if found is not None:
-            return found
-    return None
+def _table_at(
+    block: list[str], k: int, first: int, arrays: list[tuple[int, bool]]
+) -> tuple[TextTable, int] | None:
+    return (
+        _delimited_run(block, k, first)
+        or _one_column_run(block, k, first)
+        or _array_run(block, k, first, arrays)
+        or _fixed_width_run(block, k, first)
+    )
 
 
 def _numeric(token: str) -> bool:
@@ -243,16 +247,30 @@ _VECTOR_MIN_WHOLE = 100
 _WHOLE = re.compile(r"^[-+]?\d+$")
 
 
-def _array_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+def _array_runs(block: list[str]) -> list[tuple[int, bool]]:
+    """For each line of ``block``: where the run of array lines from it ends, and whether a
+    bracket is in that run. One pass from the end: scanning each line's run again from every
+    line above it made ragged lines of numbers, which no reader takes, quadratic (4,000 such
+    lines took 10 s)."""
+    runs = [(len(block), False)] * (len(block) + 1)
+    for i in range(len(block) - 1, -1, -1):
+        if _ARRAY_LINE.match(block[i]):
+            end, bracketed = runs[i + 1]
+            runs[i] = (end, bracketed or "[" in block[i] or "]" in block[i])
+        else:
+            runs[i] = (i, False)
+    return runs
+
+
+def _array_run(
+    block: list[str], k: int, first: int, arrays: list[tuple[int, bool]]
+) -> tuple[TextTable, int] | None:
     """Numbers printed as an array: NumPy's rows in brackets (a matrix), R's print of a
     vector or matrix ('[1]' and '[1,]' before each line), or one long line of numbers (a
     vector written with ' '.join). Lines of numbers without brackets are the fixed-width
-    reader's."""
-    end = k
-    while end < len(block) and _ARRAY_LINE.match(block[end]):
-        end += 1
+    reader's. ``arrays``: :func:`_array_runs` of the block."""
+    end, bracketed = arrays[k]
     lines = block[k:end]
-    bracketed = any("[" in ln or "]" in ln for ln in lines)
     if not lines or (not bracketed and len(lines) > 1):
         return None
     numbers = [t for ln in lines for t in _array_tokens(_R_INDEX.sub("", ln))]
