@@ -81,6 +81,7 @@ def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingS
                  f"{context.config.max_parse_bytes / 1024 / 1024:,.0f} MB a workbook is checked "
                  "as; release its tables as CSV.")  # fmt: skip
         return
+    texts: dict[str, bytes] = {}  # the parts that hold text, kept as read here
     for entry in entries:
         if entry.filename.lower().endswith((".xml", ".rels", ".vml")):
             try:
@@ -95,8 +96,10 @@ def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingS
                          f"Part {entry.filename} of this workbook declares a DTD or entities, "
                          "which Excel never writes; save the workbook again.")  # fmt: skip
                 return
+            if _TEXT_PARTS.search(entry.filename):
+                texts[entry.filename] = part
     looked = [n for n in names if _LOOK_AT.search(n)]
-    _texts(archive, context, sink)
+    _texts(texts, context, sink)
     _read_sheets(data, context, sink)
     sink.add(
         RULE_SPREADSHEET,
@@ -158,12 +161,12 @@ def _rows(sheet) -> list[tuple]:
     return rows
 
 
-def _texts(archive: zipfile.ZipFile, context: CheckContext, sink: FindingSink) -> None:
-    """The text of comments, notes and shared strings, scanned as text (one per line)."""
-    for entry in archive.infolist():
-        if _TEXT_PARTS.search(entry.filename):
-            text = "\n".join(_TEXT.findall(archive.read(entry).decode("utf-8", "replace")))
-            _scan(text, f"part {entry.filename}", context, sink)
+def _texts(parts: dict[str, bytes], context: CheckContext, sink: FindingSink) -> None:
+    """The text of comments, notes and shared strings (``parts``: name -> XML), scanned as
+    text (one per line)."""
+    for name, part in parts.items():
+        text = "\n".join(_TEXT.findall(part.decode("utf-8", "replace")))
+        _scan(text, f"part {name}", context, sink)
 
 
 def _scan(text: str, where: str, context: CheckContext, sink: FindingSink) -> None:
