@@ -161,7 +161,7 @@ def _margin(ctx: TableContext, column: int) -> bool:
     """Whether ``column`` is the sum of the table's other numeric columns on every row of its
     first rows: a crosstab's total (cases, controls, total), not a magnitude."""
     first = ctx.first
-    others = [i for i in range(first.width) if i != column and first.is_numeric(i)]
+    others = _numeric_others(first, column)
     if not others or len(first) == 0:
         return False
     total = first.numbers(column)
@@ -169,6 +169,11 @@ def _margin(ctx: TableContext, column: int) -> bool:
     if np.isnan(cells).any() or np.isnan(total).any():
         return False
     return bool(np.allclose(cells.sum(axis=1), total))
+
+
+def _numeric_others(first: Chunk, column: int) -> list[int]:
+    """The table's numeric columns other than ``column``."""
+    return [i for i in range(first.width) if i != column and first.is_numeric(i)]
 
 
 def _people_total(ctx: TableContext, keys: list[str], column: int) -> bool:
@@ -179,7 +184,7 @@ def _people_total(ctx: TableContext, keys: list[str], column: int) -> bool:
     first = ctx.first
     if keys[column] != "total" or len(first) == 0:
         return False
-    others = [i for i in range(first.width) if i != column and first.is_numeric(i)]
+    others = _numeric_others(first, column)
     if not others or not all(count_name(ctx.names[i]) for i in others):
         return False
     values = first.numbers(column)
