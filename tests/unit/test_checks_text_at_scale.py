@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import airlock.checks.embedded as embedded
 from airlock.checks import Verdict, check_file
-from airlock.checks.content import trie_pattern
+from airlock.checks.content import SampleIdMatcher, matching, pieces_of, trie_pattern
 from airlock.checks.text import MAX_TEXT_TABLES, RULE_TEXT_TABLES, LineNumbers
 from tests.checks_corpus import corpus_context
 
@@ -124,3 +124,28 @@ def test_text_with_more_tables_than_checked__the_rest_gets_a_review(tmp_path):
     few = tmp_path / "few.txt"
     few.write_text("\n".join(f"Table {k}\n{table}" for k in range(5)))
     assert not [f for f in check_file(few, CONTEXT).findings if f.rule == RULE_TEXT_TABLES]
+
+
+@SETTINGS
+@given(
+    ids=st.lists(st.text("ABdk0123456789", min_size=4, max_size=9), min_size=1, max_size=60),
+    decoys=st.lists(st.text("ABdk0123456789", min_size=4, max_size=9), max_size=20),
+    order=st.randoms(use_true_random=False),
+)
+def test_sample_id_prefilter__keeps_every_piece_holding_an_id(ids, decoys, order):
+    """The RE2 prefilter (the IDs' shapes, or the IDs themselves) keeps every piece of the
+    bytes in which an ID occurs, in its spelling or in lower case: a piece it drops is never
+    read for IDs."""
+    matcher = SampleIdMatcher((("d", frozenset(ids), True),))
+    words = [*ids, *(i.lower() for i in ids), *decoys] * 3
+    order.shuffle(words)
+    data = "\n".join(" ".join(words[k : k + 3]) for k in range(0, len(words), 3)).encode()
+    pieces, offsets = pieces_of(data, size=16)  # a piece or two per line
+    kept = [(offsets[i], offsets[i + 1]) for i in matching(pieces, matcher.prefilter)]
+    for sample in matcher.ids | set(matcher.folded):
+        at = data.find(sample.encode())
+        while at >= 0:
+            assert any(s <= at and at + len(sample) <= e for s, e in kept), sample
+            at = data.find(sample.encode(), at + 1)
+    found = {sample for _, _, sample in matcher.find(data)}
+    assert found <= matcher.ids
