@@ -28,6 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from airlock.checks.folding import FOLDABLE_CLASS, fold_to_ascii, foldable
+
 RULE_VCF = "individual-level.vcf"
 RULE_BLOB = "individual-level.encoded-data"
 RULE_GENOTYPE_STRING = "individual-level.genotype-string"
@@ -270,13 +272,12 @@ class SampleIdMatcher:
         ids = self.granted | others
         self.ids = ids
         self.bytes_ids = frozenset(s.encode() for s in ids)
-        #: IDs by their lower case: a script that lowercased them ('dk000017') still names
-        #: the person (an exact match wins where two IDs differ only by case; 'Dk000017',
-        #: mixed, is not looked for)
+        #: IDs by their lower case: a script that changed their case ('dk000017', 'Dk000017')
+        #: still names the person (an exact match wins where two IDs differ only by case)
         self.folded = {s.lower(): s for s in sorted(ids, reverse=True)}
         self.numeric = frozenset(int(s) for s in ids if s.isdigit())
         # the IDs and their lower case as literals: RE2 keeps a literal alternation fast,
-        # where '(?i:...)' costs several times more per byte
+        # where '(?i:...)' costs several times more per byte (a few shapes are cheap either way)
         spelled = ids | frozenset(self.folded)
         shapes = "|".join(sorted(_shapes(spelled), key=len, reverse=True))
         literal = len(ids) <= _ALTERNATION_LIMIT
@@ -285,11 +286,11 @@ class SampleIdMatcher:
         #: every 8 MB block, and 1,800 literals made each block cost 28 ms against 16 ms; a
         #: value that has an ID's shape but is none is settled by the Python pattern
         few = shapes.count("|") < _FEW_SHAPES
-        body = shapes if few or not literal else "|".join(
+        body = f"(?i:{shapes})" if few or not literal else "|".join(
             sorted((re.escape(s) for s in spelled), key=len, reverse=True))  # fmt: skip
         self.prefilter = f"(?:{body})" if ids else ""
         short = max(map(len, spelled), default=0) <= 100  # the trie nests a group per letter
-        self._python_body = trie_pattern(spelled) if ids and short and literal else shapes
+        self._python_body = trie_pattern(self.folded) if ids and short and literal else shapes
         self._messages: dict[tuple[str, str], str] = {}
 
     @functools.cached_property
@@ -298,17 +299,28 @@ class SampleIdMatcher:
         file without a sample ID, as most are, need not pay for it). It is a trie of the IDs:
         Python's re tries every branch of an alternation at every position, which took 6 to
         11 us for each line of a file with an ID on every line, against 1 us."""
-        return re.compile(rb"(" + self._python_body.encode() + rb")")
+        return re.compile(rb"(" + self._python_body.encode() + rb")", re.IGNORECASE)
 
     def __bool__(self) -> bool:
         return bool(self.ids)
 
     def find(self, data: bytes, start: int = 0, end: int | None = None
              ) -> Iterator[tuple[int, int, str]]:  # fmt: skip
-        """(start, end, id) of every sample ID in ``data[start:end]``."""
+        """(start, end, id) of every sample ID in ``data[start:end]``, also where it is
+        written in full-width forms or with zero-width characters inside (folding.py)."""
         if not self.ids or not data:
             return
-        for m in self.words.finditer(data, start, len(data) if end is None else end):
+        end = len(data) if end is None else end
+        if foldable(data, start, end):
+            text, offsets, widths = fold_to_ascii(data[start:end])
+            assert offsets is not None and widths is not None
+            for s, e, sample in self._find(text, 0, len(text)):
+                yield start + int(offsets[s]), start + int(offsets[e - 1] + widths[e - 1]), sample
+            return
+        yield from self._find(data, start, end)
+
+    def _find(self, data: bytes, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+        for m in self.words.finditer(data, start, end):
             s, e = m.start(1), m.end(1)
             found = m.group(1)
             sample = (found.decode() if found in self.bytes_ids
@@ -436,7 +448,7 @@ def prefiltered(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None
     if cache is not None and "pieces" in cache:
         return cache["pieces"]
     pattern = f"{_RUN_PATTERN}|{_GT_FIELD}|{_HEX_TOKENS}|{FORMULA_START}" + (
-        f"|{matcher.prefilter}" if matcher else ""
+        f"|{matcher.prefilter}|{FOLDABLE_CLASS}" if matcher else ""
     )
     pieces, offsets = pieces_of(data)
     found = [(int(offsets[i]), int(offsets[i + 1])) for i in matching(pieces, pattern).tolist()]

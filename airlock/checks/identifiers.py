@@ -18,7 +18,8 @@ totals, positions or timestamps do not trip the rule:
 
 Where a number sits decides how it is read. Words do not join digits: ``_``, ``.``, ``:`` and
 ``/`` separate them (``sample_0707614285_x``), letters and digits do not (``rs1234567890``);
-full-width digits (``０７０７６１－４２８５``) are read as digits. A bare number that a word names
+full-width forms (``０７０７６１－４２８５``) are read as ASCII and zero-width characters dropped
+(folding.py). A bare number that a word names
 as a quantity (``4010232137 reads``, ``position 123456789``, ``"total_reads": ...``) is that
 quantity, and so is a column named for one (``total_reads``, ``pos``, ``timestamp``, every
 numeric column of a per-variant table) unless most of its numbers are valid identifiers,
@@ -45,6 +46,7 @@ import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, tokens
 from airlock.checks.findings import Location, Verdict
+from airlock.checks.folding import FOLDABLE_CLASS, fold_to_ascii
 
 RULE_CPR = "personal-id.cpr"
 RULE_PERSONNUMMER = "personal-id.personnummer"
@@ -304,35 +306,6 @@ _GLUE = np.zeros(256, dtype=bool)
 for _c in b"_/.:":
     _GLUE[_c] = True
 
-# full-width digits, plus and hyphen-minus (U+FF10-FF19, U+FF0B, U+FF0D: EF BC xx in UTF-8)
-# and the ideographic space (U+3000: E3 80 80)
-_FULL_WIDTH = np.zeros(256, dtype=np.uint8)
-_FULL_WIDTH[0x90:0x9A] = np.arange(48, 58)
-_FULL_WIDTH[0x8B] = ord("+")
-_FULL_WIDTH[0x8D] = ord("-")
-
-
-def _ascii_digits(data: bytes) -> tuple[bytes, np.ndarray | None, np.ndarray | None]:
-    """``data`` with full-width digits and separators as ASCII, and for each byte of the
-    result its offset and width in ``data`` (None when nothing changed)."""
-    if b"\xef\xbc" not in data and b"\xe3\x80\x80" not in data:
-        return data, None, None
-    arr = np.frombuffer(data, dtype=np.uint8)
-    a, b, c = arr[:-2], arr[1:-1], arr[2:]
-    wide = (a == 0xEF) & (b == 0xBC) & (_FULL_WIDTH[c] != 0)
-    space = (a == 0xE3) & (b == 0x80) & (c == 0x80)
-    lead = np.flatnonzero(wide | space)
-    if lead.size == 0:
-        return data, None, None
-    out = arr.copy()
-    out[lead] = np.where(wide[lead], _FULL_WIDTH[c[lead]], ord(" "))
-    keep = np.ones(len(arr), dtype=bool)
-    keep[lead + 1] = keep[lead + 2] = False
-    width = np.ones(len(arr), dtype=np.int64)
-    width[lead] = 3
-    return out[keep].tobytes(), np.flatnonzero(keep), width[keep]
-
-
 _KEY = re.compile(rb"([A-Za-z][A-Za-z0-9_]*)[\"']?\s*[:=]?\s*[\"']?$")
 _UNIT = re.compile(rb"[\"']?\s*([A-Za-z][A-Za-z0-9_]*)")
 _CHROMOSOME = re.compile(rb"(?:^|[^A-Za-z0-9])(?:chr)?(?:\d{1,2}|[XYM]|MT)$", re.I)
@@ -383,7 +356,7 @@ def find_identifiers(data: bytes) -> Iterator[Hit]:
     ``data``, also where full-width digits were read as ASCII)."""
     if len(data) < 9:
         return
-    text, offsets, widths = _ascii_digits(data)
+    text, offsets, widths = fold_to_ascii(data)
     hits = sorted(_find(text), key=lambda h: h.start)
     for hit in hits:
         if offsets is not None:
@@ -466,11 +439,11 @@ def _groups(data, starts, ends, lengths, free_before, free_after) -> Iterator[Hi
 _NON_WORD = r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]"
 #: what a text cell holds when :func:`find_identifiers` can find anything in it: a run of 9,
 #: 10 or 12 digits not joined to a word, digits in groups (``010190-1234``, ``943 476 5919``)
-#: or a full-width digit, plus or minus sign or space
+#: or anything folded to ASCII first (full-width forms, zero-width characters: folding.py)
 _CANDIDATE = (
     rf"(?:^|{_NON_WORD})[0-9]{{9}}(?:[0-9]|[0-9]{{3}})?(?:{_NON_WORD}|$)"
     r"|[0-9]{6}(?:[0-9]{2})?[-+][0-9]{4}|[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}"
-    r"|[\x{3000}\x{FF0B}\x{FF0D}\x{FF10}-\x{FF19}]"
+    f"|{FOLDABLE_CLASS}"
 )
 #: a variant ID (``1:123456789:A:G``, ``chr1:123456789``): its only long number follows a
 #: chromosome, where :func:`find_identifiers` never reads an identifier

@@ -52,6 +52,7 @@ def scan_text(
         if found.sample_id:
             message = matcher.message("This text contains", found.sample_id)
         sink.add(found.rule, Verdict.BLOCK, message, Location(line, column, found.value))
+    _code_list(text, first_line, column, sink)
     t = context.config.min_cell_count
     # counts written as counts ('n = 7') block; a number of people in a sentence needs a look
     said = [(o, n, RULE_MIN_CELL, Verdict.BLOCK, "people (or events)", str(n),
@@ -88,6 +89,46 @@ def scan_text(
                 Location(line, column, str(dof)),
             )
     return dofs
+
+
+RULE_CODE_LIST = "individual-level.code-list"
+#: a line holding one token of 5 to 40 characters
+_TOKEN_LINE = re.compile(r"(?m)^[ \t]*([^\s:,;]{5,40})[ \t]*\r?$")
+#: a code: letters and at least four digits (HG00096, a cohort's sample ID reversed or
+#: re-lettered); digits alone are numbers, and identifiers of variants, genes, transcripts,
+#: ontology terms and catalogue entries are public
+_CODE = re.compile(r"(?=.*[A-Za-z])(?=(?:\D*\d){4})")
+_PUBLIC = re.compile(
+    r"(?:rs|ss|LOC|LINC|MIR|GCST|PGS|PGP|GO_?|HP_?|MONDO_?|EFO_?|ENS[A-Z]*|[NX][MRP]_|chr)"
+    r"\d+(?:\.\d+)?"
+    r"|(?:chr)?(?:\d{1,2}|[XYM]|MT)[_-]\d+(?:[_-][ACGTN]+){0,2}"  # 1_10043_A_G
+    r"|[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?",  # a number
+    re.I,
+)
+#: this many lines of codes, and as many as half the lines with text, make a list
+_CODE_LIST_LINES = 10
+
+
+def _code_list(text: str, first_line: int, column: str | None, sink: FindingSink) -> None:
+    """A list of codes, one per line: people's IDs (of another cohort, or this node's written
+    so they do not match) are individual-level data; a reviewer must see what they are."""
+    if text.count("\n") < _CODE_LIST_LINES:
+        return
+    codes = [m for m in _TOKEN_LINE.finditer(text)
+             if _CODE.match(m.group(1)) and not _PUBLIC.fullmatch(m.group(1))]  # fmt: skip
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    if len(codes) < _CODE_LIST_LINES or 2 * len(codes) < lines:
+        return
+    first = codes[0]
+    sink.add(
+        RULE_CODE_LIST,
+        Verdict.REVIEW,
+        f"The text is a list of {len(codes):,} codes, one per line ({first.group(1)}, ...), "
+        "like people's identifiers. A list of people's IDs, of this node's datasets or of "
+        "any other, is individual-level data; a reviewer must judge what these are. Release "
+        "counts instead, or say in the request what the codes are.",
+        Location(first_line + text.count("\n", 0, first.start()), column),
+    )
 
 
 class LineNumbers:

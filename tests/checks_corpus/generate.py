@@ -2215,6 +2215,47 @@ def _(path, rng):
 
 # -- files only a human can judge --------------------------------------------------------------
 
+#: sample IDs disguised in text (session five)
+D = "disguised"
+
+
+@case("ids_full_width.txt", Expect.BLOCK, "sample IDs written in full-width digits", D)
+def _(path, rng):
+    wide = str.maketrans("0123456789DK", "０１２３４５６７８９ＤＫ")
+    return "Excluded after QC:\n" + "".join(f"{s.translate(wide)}\n" for s in sample_ids("dk", 12))
+
+
+@case("ids_zero_width.md", Expect.BLOCK, "sample IDs with a zero-width space inside", D)
+def _(path, rng):
+    return "Outliers: " + ", ".join(s[:2] + "\u200b" + s[2:] for s in sample_ids("se", 6)) + ".\n"
+
+
+@case("ids_mixed_case.txt", Expect.BLOCK, "sample IDs in title case in a sentence", D)
+def _(path, rng):
+    ids = [s.title() for s in sample_ids("uk", 4)]
+    return f"We re-contacted {', '.join(ids)} for consent before the analysis.\n"
+
+
+@case("codes_reversed.txt", Expect.REVIEW, "sample IDs reversed, one per line", D)
+def _(path, rng):
+    return "".join(s[::-1] + "\n" for s in sample_ids("dk", 40))
+
+
+@case("codes_other_cohort.txt", Expect.REVIEW, "1000 Genomes sample names, one per line", D)
+def _(path, rng):
+    return "".join(f"HG{int(j):05d}\n" for j in rng.choice(np.arange(96, 4000), 50, replace=False))
+
+
+@case("genes_and_variants.txt", Expect.PASS, "lists of genes, rsIDs, Ensembl IDs, eigenvalues", D)
+def _(path, rng):
+    genes = ["BRCA1", "TP53", "HLA-DRB1", "APOE", "PCSK9", "LDLR", "CETP", "ABCA1", "LPL", "APOB"]
+    lines = genes + [f"rs{int(j)}" for j in rng.integers(10_000, 90_000_000, 20)]
+    lines += [f"ENSG{int(j):011d}" for j in rng.integers(100_000, 300_000, 20)]
+    lines += [f"1_{int(p)}_A_G" for p in np.sort(rng.integers(10_000, 2_000_000, 20))]
+    lines += [f"{x:.4e}" for x in np.sort(rng.uniform(0.5, 4, 10))[::-1]]
+    return "".join(line + "\n" for line in lines)
+
+
 H = "human"
 
 

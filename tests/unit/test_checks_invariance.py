@@ -150,7 +150,7 @@ def test_wrapping_and_delimiters__never_lower_the_verdict(frame):
 def test_transposing__never_lowers_the_verdict(frame):
     plain = _verdict("t.csv", _csv(frame))
     got = _verdict("t.csv", _transposed(frame))
-    assert got.rank >= plain.rank, (plain, got)
+    assert got.rank >= plain.rank, (plain, got, _csv(frame), _transposed(frame))
 
 
 @SETTINGS
@@ -160,7 +160,7 @@ def test_latin1__never_lowers_the_verdict(frame):
     frame.columns = [f"{c}é" if i == 0 else c for i, c in enumerate(frame.columns)]
     plain = _verdict("t.csv", _csv(frame))
     got = _verdict("t.csv", _csv(frame).encode("latin-1"))
-    assert got.rank >= plain.rank, (plain, got)
+    assert got.rank >= plain.rank, (plain, got, _csv(frame), _transposed(frame))
 
 
 @SETTINGS
