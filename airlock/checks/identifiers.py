@@ -408,6 +408,19 @@ def _bare(data, arr, starts, lengths, free, prev, nxt) -> Iterator[Hit]:
                 yield hit
 
 
+#: a word just before a number (``Patient 020190 1006``), and a number just after one
+_WORD_BEFORE = re.compile(rb"[A-Za-z]{2,}[.:#]? $")
+_NUMBER_AFTER = re.compile(rb"^[ \t]+[-+]?[0-9]")
+
+
+def _in_prose(data: bytes, s: int, e: int) -> bool:
+    """Whether six and four digits a space apart (``020190 1006``) follow a word and no
+    number follows them: a CPR number written with a space in a sentence, not two columns of
+    an aligned table of numbers."""
+    before, after = _segment(data, s, e)
+    return bool(_WORD_BEFORE.search(before)) and not _NUMBER_AFTER.match(after)
+
+
 def _groups(data, starts, ends, lengths, free_before, free_after) -> Iterator[Hit]:
     """Numbers written in groups: 6 or 8 digits, '-' or '+', 4 digits; 3, 3 and 4 digits."""
     gap1 = (starts[1:] - ends[:-1]) == 1
@@ -422,6 +435,12 @@ def _groups(data, starts, ends, lengths, free_before, free_after) -> Iterator[Hi
         if not (free_before[i] and free_after[groups[-1]]):
             continue
         seps = [chr(data[int(ends[g])]) for g in groups[:-1]]
+        if pair[i] and seps[0] == " " and _in_prose(data, int(starts[i]), int(ends[i + 1])):
+            digits = data[starts[i] : ends[i + 1]].replace(b" ", b"").decode()
+            if cpr_verdict(digits, hyphenated=False) is Verdict.BLOCK:
+                yield Hit(int(starts[i]), int(ends[i + 1]), RULE_CPR, Verdict.BLOCK,
+                          data[starts[i] : ends[i + 1]].decode())  # fmt: skip
+            continue
         if pair[i] and seps[0] not in "-+":
             continue
         if triple[i] and (seps[0] not in " -" or seps[0] != seps[1]):
@@ -442,7 +461,7 @@ _NON_WORD = r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]"
 #: or anything folded to ASCII first (full-width forms, zero-width characters: folding.py)
 _CANDIDATE = (
     rf"(?:^|{_NON_WORD})[0-9]{{9}}(?:[0-9]|[0-9]{{3}})?(?:{_NON_WORD}|$)"
-    r"|[0-9]{6}(?:[0-9]{2})?[-+][0-9]{4}|[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}"
+    r"|[0-9]{6}(?:[0-9]{2})?[-+ ][0-9]{4}|[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}"
     f"|{FOLDABLE_CLASS}"
 )
 #: a variant ID (``1:123456789:A:G``, ``chr1:123456789``): its only long number follows a

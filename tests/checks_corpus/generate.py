@@ -2084,8 +2084,6 @@ def _(path, rng):
 
 @case(
     "cpr_with_space.txt", Expect.BLOCK, "a CPR number written '020190 1006'", R,
-    pending="a space is not read as a CPR separator (six and four digits apart are common in "
-    "aligned tables); a reviewer would not be asked",
 )  # fmt: skip
 def _(path, rng):
     return "Patient 020190 1006 was excluded after review.\n"

@@ -24,6 +24,7 @@ from tests.checks_support import cells, check, rules, write
 VALID = {
     "070761-4285": "personal-id.cpr",
     "0707614285": "personal-id.cpr",
+    "070761 4285": "personal-id.cpr",  # with a space, after a word
     "811218-9876": "personal-id.personnummer",
     "19811218-9876": "personal-id.personnummer",
     "198112189876": "personal-id.personnummer",
@@ -38,6 +39,15 @@ VALID = {
 def test_identifiers__valid_numbers_are_found(text):
     hits = list(find_identifiers(f"id: {text}.".encode()))
     assert [(h.text, h.rule, h.verdict) for h in hits] == [(text, VALID[text], Verdict.BLOCK)]
+
+
+def test_identifiers__six_and_four_digits_a_space_apart_in_a_table_of_numbers_are_not():
+    """``070761 4285`` in a sentence is a CPR number; two columns of an aligned table of
+    numbers (a position and a count) are not, nor a CPR date without its check digit."""
+    rows = b"   22   070761 4285   0.013\n   22   070761  4285   0.013\n  070761 4285\n"
+    assert list(find_identifiers(rows)) == []
+    assert list(find_identifiers(b"Patient 070761 4286 left.")) == []
+    assert [h.rule for h in find_identifiers(b"Patient 070761 4285 left.")] == ["personal-id.cpr"]
 
 
 @pytest.mark.parametrize(
