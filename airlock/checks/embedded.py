@@ -52,6 +52,7 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
     lines = text.splitlines()
     used = [False] * len(lines)
     yield from _latex(text, lines, used, first_line)
+    yield from _r_vectors(text, used, first_line)
     yield from _markdown(lines, used, first_line)
     yield from _blocks(lines, used, first_line)
 
@@ -298,6 +299,40 @@ def _array_tokens(text: str) -> Iterator[str]:
     for t in re.split(r"[\s,\[\]]+", text):
         if t and t != "...":
             yield t
+
+
+#: an R vector as dput() and deparse() write it: 'age = c(40L, 51L, NA)', 'c("a", "b")'
+_R_VECTOR = re.compile(r'(?:(`[^`\n]+`|"[^"\n]+"|[A-Za-z.][\w.]*)\s*=\s*)?\bc\(([^()]*)\)')
+_R_ELEMENT = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^,]+?)\s*(?:,|$)')
+
+
+def _r_vectors(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
+    """R vectors of at least 20 elements (a data frame as ``dput()`` writes it:
+    ``structure(list(age = c(40L, 51L, ...), ldl = c(...)), ...)``), wrapped over lines or
+    not: the vectors of one length in a row are the columns of one table."""
+    if "c(" not in text:
+        return
+    found: list[tuple[int, int, str, list[str]]] = []
+    for m in _R_VECTOR.finditer(text):
+        values = [v.strip('"') if v.startswith('"') else v.rstrip("L")
+                  for v in _R_ELEMENT.findall(m.group(2).replace("\n", " "))]  # fmt: skip
+        if len(values) >= _ARRAY_MIN_NUMBERS:
+            name = (m.group(1) or "value").strip('`"')
+            found.append((m.start(), m.end(), name, values))
+    k = 0
+    while k < len(found):
+        end = k + 1
+        while end < len(found) and len(found[end][3]) == len(found[k][3]):
+            end += 1
+        group = found[k:end]
+        first = base + text.count("\n", 0, group[0][0])
+        last = base + text.count("\n", 0, group[-1][1])
+        for line in range(first - base, last - base + 1):
+            used[line] = True
+        names = [name for _, _, name, _ in group]
+        rows = [list(row) for row in zip(*(values for *_, values in group), strict=True)]
+        yield TextTable("R vector", first, last, names, rows)
+        k = end
 
 
 def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:

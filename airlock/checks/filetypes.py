@@ -295,6 +295,10 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
     delimiter = _table_delimiter(text)
     if delimiter is False and name.lower().endswith(_TABLE_NAMES):
         delimiter = _header_delimiter(text, name)
+    elif len(text.strip().splitlines()) == 1 and not name.lower().endswith(_TABLE_NAMES):
+        # one line with commas and no table's name is text (R's dput() of a data frame, a
+        # sentence): its values are read by the text readers, not as a header without rows
+        delimiter = False
     if delimiter is not False:
         return Sniffed(Kind.TABLE, delimiter=delimiter, encoding=encoding)
     return Sniffed(Kind.TEXT, encoding=encoding)

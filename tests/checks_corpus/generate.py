@@ -11,6 +11,7 @@ import base64
 import gzip
 import io
 import json
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -2112,7 +2113,6 @@ def _(path, rng):
 
 @case(
     "dput_frame.txt", Expect.BLOCK, "R dput() of a data frame of 300 people", R,
-    pending="R's c(...) vectors in one line are read as a CSV header (review, not block)",
 )  # fmt: skip
 def _(path, rng):
     age = ", ".join(str(v) for v in rng.integers(40, 80, PEOPLE))
@@ -2242,6 +2242,23 @@ def _(path, rng):
 @case("codes_other_cohort.txt", Expect.REVIEW, "1000 Genomes sample names, one per line", D)
 def _(path, rng):
     return "".join(f"HG{int(j):05d}\n" for j in rng.choice(np.arange(96, 4000), 50, replace=False))
+
+
+@case("dput_wrapped.R", Expect.BLOCK, "dput() of 300 people's values, wrapped as R prints it", D)
+def _(path, rng):
+    age = ", ".join(f"{v}L" for v in rng.integers(40, 80, PEOPLE))
+    sex = ", ".join(f'"{v}"' for v in rng.choice(["F", "M"], PEOPLE))
+    text = f"structure(list(age = c({age}), sex = c({sex})), row.names = c(NA, -{PEOPLE}L))"
+    return textwrap.fill(text, 70) + "\n"
+
+
+@case("r_code.R", Expect.PASS, "R code with short c() vectors and a long sequence", D)
+def _(path, rng):
+    return (
+        'covariates <- c("age", "sex", "PC1", "PC2", "PC3")\n'
+        "breaks <- c(0, 18, 30, 45, 60, 75, 120)\n"
+        'fit <- glm(case ~ ., data = d[, c(covariates, "case")], family = binomial)\n'
+    )
 
 
 @case("genes_and_variants.txt", Expect.PASS, "lists of genes, rsIDs, Ensembl IDs, eigenvalues", D)
