@@ -302,7 +302,10 @@ def _array_tokens(text: str) -> Iterator[str]:
 
 
 #: an R vector as dput() and deparse() write it: 'age = c(40L, 51L, NA)', 'c("a", "b")'
-_R_VECTOR = re.compile(r'(?:(`[^`\n]+`|"[^"\n]+"|[A-Za-z.][\w.]*)\s*=\s*)?\bc\(([^()]*)\)')
+_R_VECTOR = re.compile(r"\bc\(([^()]*)\)")
+#: the name before a vector, looked for in the 100 characters before it (a pattern that tried
+#: a name at every position of a long word would take time growing with its square)
+_R_NAME = re.compile(r'(`[^`\n]{1,80}`|"[^"\n]{1,80}"|[A-Za-z.][\w.]{0,80})\s*=\s*$')
 _R_ELEMENT = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^,]+?)\s*(?:,|$)')
 
 
@@ -315,9 +318,10 @@ def _r_vectors(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
     found: list[tuple[int, int, str, list[str]]] = []
     for m in _R_VECTOR.finditer(text):
         values = [v.strip('"') if v.startswith('"') else v.rstrip("L")
-                  for v in _R_ELEMENT.findall(m.group(2).replace("\n", " "))]  # fmt: skip
+                  for v in _R_ELEMENT.findall(m.group(1).replace("\n", " "))]  # fmt: skip
         if len(values) >= _ARRAY_MIN_NUMBERS:
-            name = (m.group(1) or "value").strip('`"')
+            named = _R_NAME.search(text, max(0, m.start() - 100), m.start())
+            name = named.group(1).strip('`"') if named else "value"
             found.append((m.start(), m.end(), name, values))
     k = 0
     while k < len(found):
