@@ -3,6 +3,7 @@ was recognised as (default deny: a part of no known kind needs review) and its s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -124,6 +125,7 @@ def _read_whole(f: BinaryIO, size: int, context: CheckContext, what: str) -> byt
 
 def _check_delimited(f, delimiter, encoding, context, sink, on_bytes, name) -> None:
     from airlock.checks.content import context_matcher, prefilter
+    from airlock.checks.kinds import headerless_row
     from airlock.checks.tabular import check_table
     from airlock.checks.text import scan_text
 
@@ -134,6 +136,7 @@ def _check_delimited(f, delimiter, encoding, context, sink, on_bytes, name) -> N
         max_line_bytes=context.config.max_line_bytes,
         on_bytes=on_bytes,
         prepare=prefilter(context_matcher(context)),
+        is_data=functools.partial(headerless_row, config=context.config),
     )
     if table.preamble:
         # the header and any '##' lines: identifiers and sample IDs in them

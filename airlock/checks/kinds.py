@@ -192,6 +192,45 @@ def _present_texts(chunk: Chunk, i: int, limit: int = 200) -> list[str]:
     return [v for v in out if v]
 
 
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+#: what one value of a column of each quantity looks like (a header's name does not)
+_VALUE = {
+    "chromosome": re.compile(r"^(chr)?(\d{1,2}|[XYM]|MT)$", re.I),
+    "variant": re.compile(r"^(rs\d+|(chr)?\w{1,2}[:_]\d+\S*)$", re.I),
+    "allele": re.compile(r"^[ACGTN*-]+$", re.I),
+    "label": re.compile(r"."),
+}
+
+
+def headerless_row(fields: list[str], config: AirlockConfig) -> bool:
+    """Whether a first row that has text in it is a ``headerless`` kind's data: as many fields
+    as the kind has columns, each like a value of its column (a chromosome, a variant ID, an
+    allele, a number where the kind holds positions or statistics), where a header has names
+    ('SNP', 'BP')."""
+    for kind in registry(config):
+        if not kind.headerless or len(kind.columns) != len(fields):
+            continue
+        roles, _ = roles_of(kind, [c.split("|")[0] for c in kind.columns])
+        if roles and all(_VALUE.get(r.quantity, _NUMBER).match(fields[i])
+                         for i, r in roles.items()):  # fmt: skip
+            return True
+    return False
+
+
+def name_headerless(names: list[str], first: Chunk, config: AirlockConfig) -> list[str] | None:
+    """The column names of a table without a header that a ``headerless`` kind's tool wrote
+    (PRS-CS's CHR, SNP, BP, A1, A2, BETA): its width is the kind's and its first rows hold
+    what those columns hold (chromosomes, positions, variant IDs); else None."""
+    for kind in registry(config):
+        if not kind.headerless or len(kind.columns) != len(names):
+            continue
+        named = [c.split("|")[0] for c in kind.columns]
+        roles, _ = roles_of(kind, named)
+        if not content_mismatch(kind, roles, named, first):
+            return named
+    return None
+
+
 def recognise_columns(names: list[str], first: Chunk, config: AirlockConfig, file_name: str = ""
                       ) -> Recognition:  # fmt: skip
     """A table recognised by its columns (a specific tool's output), confirmed by its first

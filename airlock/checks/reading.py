@@ -228,9 +228,12 @@ def read_delimited(
     max_line_bytes: int,
     on_bytes: Callable[[int], None] | None = None,
     prepare: Callable[[bytes], dict] | None = None,
+    is_data: Callable[[list[str]], bool] | None = None,
 ) -> DelimitedTable:
     """Parse a delimited table lazily: the header now, data rows chunk by chunk.
-    ``prepare(raw)`` is computed from each chunk's bytes with its parse, as its ``cache``."""
+    ``prepare(raw)`` is computed from each chunk's bytes with its parse, as its ``cache``.
+    ``is_data(fields)``: whether a first row with text in it is data all the same (a tool
+    that writes no header)."""
     blocks = iter_text_blocks(
         f,
         encoding=encoding,
@@ -265,6 +268,8 @@ def read_delimited(
             nl = text.find("\n", header_end)
             header_end = len(text) if nl < 0 else nl + 1
     has_header = any(f.strip() and not _NUMBER.match(f) for f in fields)
+    if has_header and is_data is not None and is_data([f.strip() for f in fields]):
+        has_header = False
     width = len(fields)
     names = (
         [f.strip() or f"column {i + 1}" for i, f in enumerate(fields)]

@@ -36,6 +36,7 @@ from airlock.checks.kinds import (
     Recognition,
     content_mismatch,
     kind_named,
+    name_headerless,
     recognise_columns,
 )
 from airlock.checks.size import check_rows
@@ -90,6 +91,9 @@ def check_table(
     ctx = TableContext(names, first, context, sink, delimiter=delimiter, encoding=encoding,
                        file_name=file_name, known_dof=list(known_dof))  # fmt: skip
     ctx.one_chunk = second is None
+    numbered = not header_row and names == [str(j + 1) for j in range(len(names))]
+    if numbered and (named := name_headerless(names, first, context.config)) is not None:
+        names = ctx.names = named  # a tool that writes no header (a registry kind)
     ctx.recognition = recognise(names, first, context.config, file_name)
     if ctx.recognition.kind is None and transpose and second is None:
         turned = transposed(names, first)

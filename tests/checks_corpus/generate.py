@@ -2101,8 +2101,6 @@ def _(path, rng):
 
 @case(
     "prscs_weights.txt", Expect.PASS, "PRS-CS posterior effects, headerless", R,
-    pending="a table without a header is of no known kind (review, for its positions read as "
-    "counts)",
 )  # fmt: skip
 def _(path, rng):
     n = 200

@@ -82,6 +82,18 @@ def test_recognition__columns_named_like_a_kind_must_hold_its_values(tmp_path):
     assert "CHROM does not hold chromosomes" in f.message
 
 
+def test_headerless_kind__read_with_its_columns_only_when_its_rows_fit(tmp_path):
+    """PRS-CS writes no header: its rows pass as its kind; rows that look like it on the
+    first line only (people's scores where the positions are) are not that kind."""
+    rows = "".join(f"22\trs{100 + i}\t{16_000_000 + 50 * i}\tA\tG\t{0.001 * i:.6e}\n"
+                   for i in range(30))  # fmt: skip
+    report = check(write(tmp_path, "w.txt", rows))
+    assert report.verdict is Verdict.PASS, report.findings
+    people = "".join(f"22\tP{i}\t{0.37 * i:.3f}\tA\tG\t0.1\n" for i in range(30))
+    report = check(write(tmp_path, "w.txt", "22\trs1\t16000000\tA\tG\t0.1\n" + people))
+    assert "unrecognised-kind" in rules(report, Verdict.REVIEW)
+
+
 def test_individual_level_kind__blocks_naming_the_tool(tmp_path):
     text = "#IID\tMISSING_CT\tOBS_CT\tF_MISS\nper0\t3\t200\t0.015\n"
     report = check(write(tmp_path, "q.smiss", text))

@@ -85,6 +85,10 @@ class KindSpec(BaseModel):
         "max_summary_statistics_bytes"
     )  # fmt: skip
     note: str = Field("", description="said in findings (for individual-level kinds: why)")
+    headerless: bool = Field(
+        False, description="the tool writes no header: a table without one, as wide as "
+        "'columns', is read with these names in this order (and recognised if its content fits)"
+    )  # fmt: skip
 
     @field_validator("name")
     @classmethod
