@@ -597,34 +597,68 @@ _NUMBER_WORDS = {
 }
 #: a small number of people in a sentence: '3 carriers', '2 of the 150 cases', 'three of the
 #: carriers'
+_PEOPLE_NOUNS = (
+    r"carriers?|cases|controls|patients|participants|people|persons|individuals|subjects|"
+    r"deaths|women|men|children|respondents|relatives|samples|females|males|founders"
+)
 _PEOPLE_IN_PROSE = re.compile(
     r"(?i)(?<![\d.,:/-])\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\s+"
     r"(?:(?:of|among)\s+(?:the\s+)?(?:\d[\d,]*\s+)?)?"
-    r"(carriers?|cases|controls|patients|participants|people|persons|individuals|subjects|"
-    r"deaths|women|men|children|respondents|relatives|samples|females|males|founders)\b"
+    rf"({_PEOPLE_NOUNS}|"
+    # what only people do: 'three carried the variant', 'two of them died'
+    r"of (?:them|whom)|carried|developed|died|withdrew|"
+    r"(?:were|was) (?:diagnosed|excluded|hospitali[sz]ed|carriers?|cases))\b"
     r"(?!\s*(?:per|for each)\b)"
 )
+#: a number under a label, one to a line or in JSON: 'Females with the variant: 3',
+#: '- carriers = 4', '"n_cases": 4'
+_LABELLED_NUMBER = re.compile(
+    r"(?m)(?:^[ \t]*(?:[-*+][ \t]+)?|[\"'])([A-Za-z][\w .()-]{0,40}?)[\"']?[ \t]*[:=][ \t]*"
+    r"(\d+)(?![\d.])"
+)
+_PEOPLE_WORD = re.compile(rf"(?i)\b(?:{_PEOPLE_NOUNS}|female|male|carrier|with)\b")
 
 
 def people_in_prose(text: str) -> Iterator[tuple[int, int, str]]:
     """(offset, count, noun) of counts of people in sentences ('we observed 3 carriers',
-    'three of the carriers'): a human judges them (a design ratio, '4 controls per case', is
-    not one)."""
+    'three of the carriers', 'three carried the variant') and under labels that name people
+    ('Females with the variant: 3'): a human judges them (a design ratio, '4 controls per
+    case', is not one)."""
     for m in _PEOPLE_IN_PROSE.finditer(text):
         count = m.group(1)
         n = int(count) if count.isdigit() else _NUMBER_WORDS[count.lower()]
-        yield m.start(), n, m.group(2)
+        noun = m.group(2)
+        people = re.fullmatch(_PEOPLE_NOUNS, noun, re.I)
+        yield m.start(), n, noun if people else f"people ({count} {noun})"
+    if ":" in text or "=" in text:
+        for m in _LABELLED_NUMBER.finditer(text):
+            label = m.group(1).strip()
+            if _PEOPLE_WORD.search(label) and not count_name(label):
+                yield m.start(), int(m.group(2)), f"people ({label})"
 
 
 def counts_in_text(text: str) -> Iterator[tuple[int, int]]:
     """(offset, count) of counts of people written in words ('n = 7', 'number of events= 3',
-    statsmodels' 'No. Observations: 8')."""
+    statsmodels' 'No. Observations: 8', 'n_cases: 4' in YAML or JSON)."""
+    seen = set()
     for m in _N_IN_TEXT.finditer(text):
+        seen.add(m.start())
         yield m.start(), int(m.group(1))
     for m in re.finditer(r"No\. Observations:\s+(\d+)", text):
         yield m.start(), int(m.group(1))
     for m in _N_LINE.finditer(text):  # GCTA's .hsq: 'n\t8' on a line of its own
         yield m.start(), int(m.group(1))
+    if ":" in text or "=" in text:
+        for m in _LABELLED_NUMBER.finditer(text):
+            if m.start(1) not in seen and _COUNT_KEY.fullmatch(m.group(1).strip()):
+                yield m.start(1), int(m.group(2))
+
+
+#: a label that says a count of people: n, n_cases, num_carriers, cases, controls, carriers
+_COUNT_KEY = re.compile(
+    r"(?i)n|(?:n|num|number)[ _.](?:of[ _.])?(?:cases|controls|carriers|patients|participants|"
+    r"people|subjects|individuals|samples|events|deaths|females|males)|cases|controls|carriers"
+)
 
 
 #: a line holding only 'n' (or 'N') and a whole number

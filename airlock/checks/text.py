@@ -77,6 +77,15 @@ def scan_text(
             "release percentiles or ranges rounded to bands instead.",
             Location(first_line + text.count("\n", 0, m.start()), column, m.group().strip()),
         )
+    elif (m := _PROSE_EXTREMES.search(text)) is not None:
+        sink.add(
+            RULE_EXTREMES,
+            Verdict.REVIEW,
+            f"The text gives one person's value ('{m.group().strip()}'): the oldest, the "
+            "heaviest or another extreme is one person, who can be identified by it. A reviewer "
+            "must judge it; give percentiles or a range rounded to bands instead.",
+            Location(first_line + text.count("\n", 0, m.start()), column, m.group().strip()),
+        )
     dofs = []
     for offset, dof in dof_in_text(raw):
         dofs.append(dof)
@@ -153,6 +162,12 @@ class LineNumbers:
 _HTML_TABLE = re.compile(r"<table[\s>]", re.I)
 #: R's summary() of a data frame: ' Min.   :40.00  ' ... ' Max.   :79.00  '
 _R_SUMMARY_EXTREMES = re.compile(r"(?m)(?:^|\s)Max\.\s*:\s*-?\d")
+#: an extreme in a sentence: 'the oldest participant was 97', 'maximum age 97'
+_PROSE_EXTREMES = re.compile(
+    r"(?i)(?:\b(?:oldest|youngest|heaviest|lightest|tallest|shortest)\b[^.;\n\d]{0,60}"
+    r"|\b(?:max(?:imum)?|min(?:imum)?|highest|lowest)\s+(?:age|bmi|weight|height|income)\b"
+    r"[^.;\n\d]{0,30})\d+(?:\.\d+)?(?!\d|\s*(?:-|–|to)\s*\d)"  # not a band: '40-49'
+)
 
 
 def check_tables_in(

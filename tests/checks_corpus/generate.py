@@ -2259,6 +2259,41 @@ def _(path, rng):
     )
 
 
+@case("counts.yaml", Expect.BLOCK, "counts under their names in YAML: 'n_cases: 4'", D)
+def _(path, rng):
+    return "analysis: burden test\nn_cases: 4\nn_controls: 215\nmin_cell_count: 10\n"
+
+
+@case("counts_mixed.json", Expect.BLOCK, "a JSON object of counts and words: n_cases 4", D)
+def _(path, rng):
+    return json.dumps({"n_cases": 4, "n_controls": 215, "note": "carriers of the variant"})
+
+
+@case("labelled_counts.md", Expect.REVIEW, "a Markdown list: 'Females with the variant: 3'", D)
+def _(path, rng):
+    return "# Carriers\n\n- Females with the variant: 3\n- Males with the variant: 41\n"
+
+
+@case("spelled_counts.txt", Expect.REVIEW, "'three carried the variant, two of them died'", D)
+def _(path, rng):
+    return ("Of the 120 participants, three carried the variant and two of them developed the "
+            "disease.\n")  # fmt: skip
+
+
+@case("oldest_in_prose.txt", Expect.REVIEW, "'the oldest participant was 97 years old'", D)
+def _(path, rng):
+    return "Ages ranged widely: the oldest participant was 97 years old.\n"
+
+
+@case("methods_numbers.md", Expect.PASS, "methods text with thresholds, seeds and age bands", D)
+def _(path, rng):
+    return (
+        "# Methods\n\nMinimum cell count: 10\nNumber of variants: 120000\nseed = 42\n\n"
+        "Variants with MAC < 20 were removed. The youngest age band was 40-49 and the oldest "
+        "80 to 89. We fitted three models with 10 principal components.\n"
+    )
+
+
 @case("genes_and_variants.txt", Expect.PASS, "lists of genes, rsIDs, Ensembl IDs, eigenvalues", D)
 def _(path, rng):
     genes = ["BRCA1", "TP53", "HLA-DRB1", "APOE", "PCSK9", "LDLR", "CETP", "ABCA1", "LPL", "APOB"]
