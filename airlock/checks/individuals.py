@@ -44,12 +44,14 @@ RULE_GENOTYPES = "individual-level.genotypes"
 RULE_ONE_ROW = "individual-level.one-row-per-sample"
 RULE_ONE_COLUMN = "individual-level.one-column-per-sample"
 
+#: a column of dates of birth: with sex and a place, a date of birth names one person
+_BIRTH_DATE = r"dob|date_?of_?birth|birth_?date|birth_?day|f(oe|ø)dselsdato|f(ö|o)delsedatum"
 _ID_COLUMN = re.compile(
     r"^(f?iid\d*|fid\d*|id_?[12]|(sample|individual|indiv|person|subject)_?id_?[12]|"
     r"eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|"
     r"(sample|participant|patient|subject|person|individual|indiv|donor|proband)s?"
     r"_?(id|ids|name|no|nr|code|number)|sample|participant|patient|subject|person|individual|"
-    r"indiv|donor|proband)$"
+    r"indiv|donor|proband|" + _BIRTH_DATE + r")$"
 )
 #: names that are also words of statistics and prose ('the discovery sample')
 _AMBIGUOUS_ID_NAMES = {"sample", "samples", "subject", "subjects", "individual", "individuals"}
@@ -166,6 +168,8 @@ class IndividualRules:
         v.rows += len(chunk)
         if i in self.id_columns:
             texts = chunk.texts(i)
+            if texts is None and pa.types.is_temporal(chunk.column(i).type):
+                texts = chunk.column(i).cast(pa.string())  # dates of birth, parsed as dates
             if texts is not None:
                 s = self.id_columns[i]
                 valid = pc.drop_null(texts)
@@ -401,10 +405,13 @@ class IndividualRules:
                     # 'sample' may be a study's (discovery, stage 2): it takes more rows
                     looks = s.present >= 10 and (distinct or s.with_digit >= 0.5 * s.present)
             if looks:
+                what = "identifiers of people"
+                if re.fullmatch(_BIRTH_DATE, key(name)):
+                    what = "dates of birth, which with sex or a place identify people"
                 self.ctx.sink.add(
                     RULE_ID_COLUMN,
                     Verdict.BLOCK,
-                    f"Column {name} holds identifiers of people: a table with one row per "
+                    f"Column {name} holds {what}: a table with one row per "
                     "person is individual-level data, which never leaves the node. Release "
                     "aggregates (counts, means) over groups of people instead.",
                     Location(row=0, column=name),

@@ -2294,6 +2294,20 @@ def _(path, rng):
     )
 
 
+@case("birth_dates.csv", Expect.BLOCK, "dates of birth and sex of 120 people", D)
+def _(path, rng):
+    days = rng.integers(0, 20_000, 120)
+    dates = pd.Timestamp("1940-01-01") + pd.to_timedelta(days, unit="D")
+    return "date_of_birth,sex\n" + "".join(
+        f"{d:%Y-%m-%d},{s}\n" for d, s in zip(dates, rng.choice(["F", "M"], 120), strict=True)
+    )
+
+
+@case("births_by_decade.csv", Expect.PASS, "counts of people by decade of birth", D)
+def _(path, rng):
+    return "birth_decade,n\n1940s,55\n1950s,120\n1960s,140\n1970s,95\n"
+
+
 @case("genes_and_variants.txt", Expect.PASS, "lists of genes, rsIDs, Ensembl IDs, eigenvalues", D)
 def _(path, rng):
     genes = ["BRCA1", "TP53", "HLA-DRB1", "APOE", "PCSK9", "LDLR", "CETP", "ABCA1", "LPL", "APOB"]
