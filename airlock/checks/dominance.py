@@ -176,6 +176,10 @@ def _numeric_others(first: Chunk, column: int) -> list[int]:
     return [i for i in range(first.width) if i != column and first.is_numeric(i)]
 
 
+#: the columns of a crosstab's remaining categories: counted as the named ones are
+_REST = {"other", "others", "unknown", "missing", "rest", "none", "not_reported", "not_known"}
+
+
 def _people_total(ctx: TableContext, keys: list[str], column: int) -> bool:
     """Whether ``column`` is named just 'total', holds whole numbers, and every other numeric
     column counts people (cases, controls): a number of people, which the count rules check
@@ -185,7 +189,7 @@ def _people_total(ctx: TableContext, keys: list[str], column: int) -> bool:
     if keys[column] != "total" or len(first) == 0:
         return False
     others = _numeric_others(first, column)
-    if not others or not all(count_name(ctx.names[i]) for i in others):
+    if not others or not all(count_name(ctx.names[i]) or keys[i] in _REST for i in others):
         return False
     values = first.numbers(column)
     values = values[~np.isnan(values)]
