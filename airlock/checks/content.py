@@ -28,7 +28,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airlock.checks.folding import FOLDABLE_CLASS, fold_to_ascii, foldable
+from airlock.checks.folding import (
+    FOLDABLE_CLASS,
+    drop_id_separators,
+    fold_to_ascii,
+    foldable,
+)
 
 RULE_VCF = "individual-level.vcf"
 RULE_BLOB = "individual-level.encoded-data"
@@ -253,6 +258,7 @@ def masked(sample_id: str) -> str:
     return sample_id[:2] + "*" * (len(sample_id) - 4) + sample_id[-2:]
 
 
+_LETTER_SEPARATOR_DIGIT = re.compile(rb"[A-Za-z][-_. ][0-9]")
 #: more IDs than this are prefiltered by their shapes (DK[0-9]{6}) rather than one by one
 _ALTERNATION_LIMIT = 20_000
 #: IDs of fewer shapes than this are prefiltered by their shapes even when few enough to list
@@ -286,12 +292,15 @@ class SampleIdMatcher:
         #: every 8 MB block, and 1,800 literals made each block cost 28 ms against 16 ms; a
         #: value that has an ID's shape but is none is settled by the Python pattern
         few = shapes.count("|") < _FEW_SHAPES
-        body = f"(?i:{shapes})" if few or not literal else "|".join(
+        spaced = re.sub(r"(?<=[A-Za-z}])(?=\[0-9\])", "[-_. ]?", shapes)  # 'DK-000017'
+        body = f"(?i:{spaced})" if few or not literal else "|".join(
             sorted((re.escape(s) for s in spelled), key=len, reverse=True))  # fmt: skip
         self.prefilter = f"(?:{body})" if ids else ""
         short = max(map(len, spelled), default=0) <= 100  # the trie nests a group per letter
         self._python_body = trie_pattern(self.folded) if ids and short and literal else shapes
         self._messages: dict[tuple[str, str], str] = {}
+        #: 'DK-000017' is read as 'DK000017', unless an ID has such a separator itself
+        self._joinable = not any(_LETTER_SEPARATOR_DIGIT.search(s.encode()) for s in ids)
 
     @functools.cached_property
     def words(self) -> re.Pattern[bytes]:
@@ -307,17 +316,30 @@ class SampleIdMatcher:
     def find(self, data: bytes, start: int = 0, end: int | None = None
              ) -> Iterator[tuple[int, int, str]]:  # fmt: skip
         """(start, end, id) of every sample ID in ``data[start:end]``, also where it is
-        written in full-width forms or with zero-width characters inside (folding.py)."""
+        written in full-width forms, with zero-width characters inside, or with a separator
+        between its letters and digits (``DK-000017``; folding.py)."""
         if not self.ids or not data:
             return
         end = len(data) if end is None else end
-        if foldable(data, start, end):
-            text, offsets, widths = fold_to_ascii(data[start:end])
-            assert offsets is not None and widths is not None
-            for s, e, sample in self._find(text, 0, len(text)):
-                yield start + int(offsets[s]), start + int(offsets[e - 1] + widths[e - 1]), sample
+        folded = foldable(data, start, end)
+        joined = self._joinable and _LETTER_SEPARATOR_DIGIT.search(data, start, end)
+        if not folded and not joined:
+            yield from self._find(data, start, end)
             return
-        yield from self._find(data, start, end)
+        # the bytes matched, and for each the span of data it stands for
+        text = data[start:end]
+        at = np.arange(len(text))
+        starts, ends = at, at + 1
+        if folded:
+            text, offsets, widths = fold_to_ascii(text)
+            assert offsets is not None and widths is not None
+            starts, ends = offsets, offsets + widths
+        if joined:
+            text, kept = drop_id_separators(text)
+            if kept is not None:
+                starts, ends = starts[kept], ends[kept]
+        for s, e, sample in self._find(text, 0, len(text)):
+            yield start + int(starts[s]), start + int(ends[e - 1]), sample
 
     def _find(self, data: bytes, start: int, end: int) -> Iterator[tuple[int, int, str]]:
         for m in self.words.finditer(data, start, end):

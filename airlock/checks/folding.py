@@ -55,3 +55,20 @@ def fold_to_ascii(data: bytes) -> tuple[bytes, np.ndarray | None, np.ndarray | N
     width = np.ones(len(arr), dtype=np.int64)
     width[lead] = 3
     return out[keep].tobytes(), np.flatnonzero(keep), width[keep]
+
+
+#: one separator between a letter and a digit, as a script may write an ID: 'DK-000017'
+_ID_SEPARATOR = re.compile(rb"(?<=[A-Za-z])[-_. ](?=[0-9])")
+
+
+def drop_id_separators(data: bytes) -> tuple[bytes, np.ndarray | None]:
+    """``data`` without a separator between a letter and a digit (``DK-000017``, ``DK_000017``,
+    ``DK 000017`` read as ``DK000017``), and for each byte of the result its offset in
+    ``data`` (None when nothing was dropped). For sample IDs only: identifiers keep their
+    separators, which say where a number starts."""
+    drops = [m.start() for m in _ID_SEPARATOR.finditer(data)]
+    if not drops:
+        return data, None
+    keep = np.ones(len(data), dtype=bool)
+    keep[drops] = False
+    return np.frombuffer(data, dtype=np.uint8)[keep].tobytes(), np.flatnonzero(keep)

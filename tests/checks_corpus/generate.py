@@ -2232,6 +2232,12 @@ def _(path, rng):
     return f"We re-contacted {', '.join(ids)} for consent before the analysis.\n"
 
 
+@case("ids_separated.txt", Expect.BLOCK, "sample IDs written DK-000017 and dk_000018", D)
+def _(path, rng):
+    ids = sample_ids("dk", 6)
+    return f"Re-contacted: {ids[0][:2]}-{ids[0][2:]}, {ids[1][:2].lower()}_{ids[1][2:]}.\n"
+
+
 @case("codes_reversed.txt", Expect.REVIEW, "sample IDs reversed, one per line", D)
 def _(path, rng):
     return "".join(s[::-1] + "\n" for s in sample_ids("dk", 40))

@@ -149,3 +149,15 @@ def test_sample_id_prefilter__keeps_every_piece_holding_an_id(ids, decoys, order
             at = data.find(sample.encode(), at + 1)
     found = {sample for _, _, sample in matcher.find(data)}
     assert found <= matcher.ids
+
+
+def test_sample_ids__written_with_a_separator_case_or_full_width_forms_are_found():
+    matcher = SampleIdMatcher((("dk", frozenset({"DK000017", "DK000018"}), True),))
+    wide = "DK000018".translate(str.maketrans("DK0123456789", "ＤＫ０１２３４５６７８９"))
+    text = f"DK-000017, dk_000018; Dk 000017 and {wide} but not DK-0000171 or xDK-000017"
+    found = [(text.encode()[s:e].decode(), sample) for s, e, sample in matcher.find(text.encode())]
+    assert found == [("DK-000017", "DK000017"), ("dk_000018", "DK000018"),
+                     ("Dk 000017", "DK000017"), (wide, "DK000018")]  # fmt: skip
+    # IDs with such separators of their own are matched as written, not read through
+    own = SampleIdMatcher((("x", frozenset({"AB-1234", "CD1234"}), True),))
+    assert [s for _, _, s in own.find(b"AB-1234 CD-1234 CD1234")] == ["AB-1234", "CD1234"]
