@@ -116,6 +116,12 @@ _N_IN_CELL = (
     r"(?i)(?:\bn|number of (?:events|cases|patients|people|subjects))\s*=\s*"
     r"(?P<n>\d+)\b"
 )
+#: a count with a footnote mark ('3*', '3 †'), a count after a share ('2.5% (3)'), a count
+#: of a total ('3/120'), a count in words ('three'); RE2, for Arrow
+_COUNT_MARKED = r"^\s*(?P<n>\d+)\s*[*†‡§¶]+\s*$"
+_PERCENT_COUNT = r"^\s*\d+(?:[.,]\d+)?\s*%\s*[\(\[]\s*(?P<n>\d+)\s*[\)\]]\s*$"
+_COUNT_OF = r"^\s*(?P<n>\d+)\s*/\s*\d+\s*$"
+_COUNT_WORD = r"(?i)^\s*(?P<n>one|two|three|four|five|six|seven|eight|nine)\s*$"
 _SPREAD_LABEL = {"mean", "median", "sd", "iqr", "range", "average", "std"}
 #: a count of people written in words: 'n = 7', 'N=250', 'number of events= 3'
 _N_IN_TEXT = re.compile(
@@ -375,6 +381,7 @@ class CountRules:
                                                  show(values[i]))  # fmt: skip
         self._n_percent(chunk)
         self._n_in_cells(chunk)
+        self._counts_as_text(chunk)
         self._derived(chunk)
 
     def _small_message(self, chunk: Chunk, i: int, col: int, value: float) -> str:
@@ -449,6 +456,34 @@ class CountRules:
                 mask = (n > 0) & (n < t)
             self.ctx.row_counts = True
             self._small_cells(chunk, col, texts, n, mask, "(said in the cell)")
+
+    def _counts_as_text(self, chunk: Chunk) -> None:
+        """Counts a text cell holds in other ways: with a footnote mark ('3*'), after a
+        percentage ('2.5% (3)'), and in a column that says it counts people, as a fraction
+        ('3/120') or a word ('three')."""
+        raw = chunk.raw
+        marks = raw is None or any(c in raw for c in (b"*", b"\xe2\x80", b"\xc2", b"%", b"/"))
+        for col in range(chunk.width):
+            texts = chunk.texts(col)
+            if texts is None or col in self.ctx.claimed:
+                continue
+            counted = count_name(self.ctx.names[col])
+            patterns = [(_COUNT_MARKED, "(a marked cell)"), (_PERCENT_COUNT, "(after a share)")]
+            if counted:
+                patterns += [(_COUNT_OF, "(a fraction)"), (_COUNT_WORD, "(in words)")]
+            elif not marks:
+                continue
+            for pattern, what in patterns:
+                matched = pc.match_substring_regex(texts, pattern)
+                if not pc.any(matched).as_py():
+                    continue
+                found = pc.extract_regex(pc.if_else(matched, texts, pa.scalar(None, texts.type)),
+                                         pattern).field("n").to_pylist()  # fmt: skip
+                n = np.array([float(_NUMBER_WORDS.get(v.lower(), v)) if v else np.nan
+                              for v in found])  # fmt: skip
+                with np.errstate(invalid="ignore"):
+                    mask = (n > 0) & (n < self.ctx.config.min_cell_count)
+                self._small_cells(chunk, col, texts, n, mask, what)
 
     def _derived(self, chunk: Chunk) -> None:
         """A percentage or proportion times its denominator is a count."""

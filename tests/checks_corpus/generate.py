@@ -2314,6 +2314,31 @@ def _(path, rng):
     return "birth_decade,n\n1940s,55\n1950s,120\n1960s,140\n1970s,95\n"
 
 
+@case("count_marked.csv", Expect.BLOCK, "a count of 3 with a footnote mark: '3*'", D)
+def _(path, rng):
+    return "group,n,note\nA,3*,* fewer than planned\nB,120,\nC,85,\n"
+
+
+@case("count_after_share.csv", Expect.BLOCK, "carriers as '2.5% (3)'", D)
+def _(path, rng):
+    return "group,carriers\nA,2.5% (3)\nB,33.3% (40)\n"
+
+
+@case("count_as_fraction.csv", Expect.BLOCK, "carriers as a fraction: '3/120'", D)
+def _(path, rng):
+    return "group,carriers\nA,3/120\nB,40/120\n"
+
+
+@case("count_in_words.csv", Expect.BLOCK, "a count column with 'three' in it", D)
+def _(path, rng):
+    return "group,n\nA,three\nB,120\n"
+
+
+@case("dates_and_ratios.csv", Expect.PASS, "counts of 20 and more beside dates and ratios", D)
+def _(path, rng):
+    return "visit,n,ratio\n2020/01/15,120,1/2\n2020/03/12,85,3/4\n2020/06/01,40,1/1\n"
+
+
 @case("genes_and_variants.txt", Expect.PASS, "lists of genes, rsIDs, Ensembl IDs, eigenvalues", D)
 def _(path, rng):
     genes = ["BRCA1", "TP53", "HLA-DRB1", "APOE", "PCSK9", "LDLR", "CETP", "ABCA1", "LPL", "APOB"]
