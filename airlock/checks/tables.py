@@ -462,12 +462,16 @@ class CountRules:
         percentage ('2.5% (3)'), and in a column that says it counts people, as a fraction
         ('3/120') or a word ('three')."""
         raw = chunk.raw
-        marks = raw is None or any(c in raw for c in (b"*", b"\xe2\x80", b"\xc2", b"%", b"/"))
+        marks = None  # whether the bytes hold a mark, a '%' or a '/' (looked for once, if asked)
         for col in range(chunk.width):
             texts = chunk.texts(col)
             if texts is None or col in self.ctx.claimed:
                 continue
             counted = count_name(self.ctx.names[col])
+            if marks is None and not counted:
+                marks = raw is None or any(
+                    c in raw for c in (b"*", b"\xe2\x80", b"\xc2", b"%", b"/")
+                )
             patterns = [(_COUNT_MARKED, "(a marked cell)"), (_PERCENT_COUNT, "(after a share)")]
             if counted:
                 patterns += [(_COUNT_OF, "(a fraction)"), (_COUNT_WORD, "(in words)")]
