@@ -25,6 +25,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import REPO
 
@@ -193,14 +194,29 @@ def researcher_opens_the_dask_dashboard(page: Page, node, shots: Shots) -> None:
     page.locator('.lm-TabBar-tab[data-id="filebrowser"]').click()
 
 
+def _open_folder(page: Page, name: str) -> None:
+    """Double-click a folder in the file browser and wait to be in it. The notebook has only
+    just written it and the listing polls for changes, so a folder not listed yet is looked
+    for again after a refresh (ci36: the listing was not showing 'results' for 60 s)."""
+    listing = page.locator(".jp-DirListing-content")
+    crumbs = page.locator(".jp-BreadCrumbs")
+    for attempt in range(3):
+        try:
+            listing.get_by_text(name, exact=True).dblclick(timeout=20_000)
+            expect(crumbs).to_contain_text(name, timeout=10_000)
+            return
+        except (PlaywrightTimeoutError, AssertionError):
+            if name in crumbs.inner_text() or attempt == 2:
+                expect(crumbs).to_contain_text(name)
+                return
+            page.locator('[data-command="filebrowser:refresh"]').first.click(timeout=5_000)
+
+
 def researcher_submits(page: Page, shots: Shots) -> str:
     listing = page.locator(".jp-DirListing-content")
     page.locator(".jp-BreadCrumbs-home").click()
-    crumbs = page.locator(".jp-BreadCrumbs")
-    listing.get_by_text("notebooks", exact=True).dblclick()
-    expect(crumbs).to_contain_text("notebooks")  # not the top's own "results" (other tests')
-    listing.get_by_text("results", exact=True).dblclick()
-    expect(crumbs).to_contain_text("results")
+    _open_folder(page, "notebooks")  # not the top's own "results" (other tests')
+    _open_folder(page, "results")
     listing.get_by_text(TABLE, exact=True).click()
     listing.get_by_text(PLOT, exact=True).click(modifiers=["Control"])
     listing.get_by_text(PLOT, exact=True).click(button="right")
