@@ -33,6 +33,7 @@ from airlock.checks.folding import (
     drop_id_separators,
     fold_to_ascii,
     foldable,
+    has_id_separator,
 )
 
 RULE_VCF = "individual-level.vcf"
@@ -258,7 +259,6 @@ def masked(sample_id: str) -> str:
     return sample_id[:2] + "*" * (len(sample_id) - 4) + sample_id[-2:]
 
 
-_LETTER_SEPARATOR_DIGIT = re.compile(rb"[A-Za-z][-_. ][0-9]")
 #: more IDs than this are prefiltered by their shapes (DK[0-9]{6}) rather than one by one
 _ALTERNATION_LIMIT = 20_000
 #: IDs of fewer shapes than this are prefiltered by their shapes even when few enough to list
@@ -300,7 +300,7 @@ class SampleIdMatcher:
         self._python_body = trie_pattern(self.folded) if ids and short and literal else shapes
         self._messages: dict[tuple[str, str], str] = {}
         #: 'DK-000017' is read as 'DK000017', unless an ID has such a separator itself
-        self._joinable = not any(_LETTER_SEPARATOR_DIGIT.search(s.encode()) for s in ids)
+        self._joinable = not any(has_id_separator(s.encode()) for s in ids)
 
     @functools.cached_property
     def words(self) -> re.Pattern[bytes]:
@@ -322,18 +322,19 @@ class SampleIdMatcher:
             return
         end = len(data) if end is None else end
         folded = foldable(data, start, end)
-        joined = self._joinable and _LETTER_SEPARATOR_DIGIT.search(data, start, end)
+        joined = self._joinable and has_id_separator(data, start, end)
         if not folded and not joined:
             yield from self._find(data, start, end)
             return
         # the bytes matched, and for each the span of data it stands for
         text = data[start:end]
-        at = np.arange(len(text))
-        starts, ends = at, at + 1
         if folded:
             text, offsets, widths = fold_to_ascii(text)
             assert offsets is not None and widths is not None
             starts, ends = offsets, offsets + widths
+        else:
+            starts = np.arange(len(text))
+            ends = starts + 1
         if joined:
             text, kept = drop_id_separators(text)
             if kept is not None:

@@ -61,6 +61,11 @@ def fold_to_ascii(data: bytes) -> tuple[bytes, np.ndarray | None, np.ndarray | N
 _ID_SEPARATOR = re.compile(rb"(?<=[A-Za-z])[-_. ](?=[0-9])")
 
 
+def has_id_separator(data: bytes, start: int = 0, end: int | None = None) -> bool:
+    """Whether ``data[start:end]`` holds a separator :func:`drop_id_separators` drops."""
+    return _ID_SEPARATOR.search(data, start, len(data) if end is None else end) is not None
+
+
 def drop_id_separators(data: bytes) -> tuple[bytes, np.ndarray | None]:
     """``data`` without a separator between a letter and a digit (``DK-000017``, ``DK_000017``,
     ``DK 000017`` read as ``DK000017``), and for each byte of the result its offset in
