@@ -658,27 +658,37 @@ _LABELLED_NUMBER = re.compile(
 _PEOPLE_WORD = re.compile(rf"(?i)\b(?:{_PEOPLE_NOUNS}|female|male|carrier|with)\b")
 
 
-def people_in_prose(text: str) -> Iterator[tuple[int, int, str]]:
+def labelled_numbers(text: str) -> list[tuple[int, int, str]]:
+    """(offset, number, label) of the numbers under a label ('n_cases: 4', 'Females with the
+    variant: 3'): read once for :func:`counts_in_text` and :func:`people_in_prose`."""
+    if ":" not in text and "=" not in text:
+        return []
+    return [(m.start(1), int(m.group(2)), m.group(1).strip())
+            for m in _LABELLED_NUMBER.finditer(text)]  # fmt: skip
+
+
+def people_in_prose(text: str, labelled: list[tuple[int, int, str]] | None = None
+                    ) -> Iterator[tuple[int, int, str]]:  # fmt: skip
     """(offset, count, noun) of counts of people in sentences ('we observed 3 carriers',
     'three of the carriers', 'three carried the variant') and under labels that name people
     ('Females with the variant: 3'): a human judges them (a design ratio, '4 controls per
-    case', is not one)."""
+    case', is not one). ``labelled``: :func:`labelled_numbers` of the text, if read."""
     for m in _PEOPLE_IN_PROSE.finditer(text):
         count = m.group(1)
         n = int(count) if count.isdigit() else _NUMBER_WORDS[count.lower()]
         noun = m.group(2)
         people = re.fullmatch(_PEOPLE_NOUNS, noun, re.I)
         yield m.start(), n, noun if people else f"people ({count} {noun})"
-    if ":" in text or "=" in text:
-        for m in _LABELLED_NUMBER.finditer(text):
-            label = m.group(1).strip()
-            if _PEOPLE_WORD.search(label) and not count_name(label):
-                yield m.start(), int(m.group(2)), f"people ({label})"
+    for offset, n, label in labelled_numbers(text) if labelled is None else labelled:
+        if _PEOPLE_WORD.search(label) and not count_name(label):
+            yield offset, n, f"people ({label})"
 
 
-def counts_in_text(text: str) -> Iterator[tuple[int, int]]:
+def counts_in_text(text: str, labelled: list[tuple[int, int, str]] | None = None
+                   ) -> Iterator[tuple[int, int]]:  # fmt: skip
     """(offset, count) of counts of people written in words ('n = 7', 'number of events= 3',
-    statsmodels' 'No. Observations: 8', 'n_cases: 4' in YAML or JSON)."""
+    statsmodels' 'No. Observations: 8', 'n_cases: 4' in YAML or JSON). ``labelled``:
+    :func:`labelled_numbers` of the text, if read."""
     seen = set()
     for m in _N_IN_TEXT.finditer(text):
         seen.add(m.start())
@@ -687,10 +697,9 @@ def counts_in_text(text: str) -> Iterator[tuple[int, int]]:
         yield m.start(), int(m.group(1))
     for m in _N_LINE.finditer(text):  # GCTA's .hsq: 'n\t8' on a line of its own
         yield m.start(), int(m.group(1))
-    if ":" in text or "=" in text:
-        for m in _LABELLED_NUMBER.finditer(text):
-            if m.start(1) not in seen and _COUNT_KEY.fullmatch(m.group(1).strip()):
-                yield m.start(1), int(m.group(2))
+    for offset, n, label in labelled_numbers(text) if labelled is None else labelled:
+        if offset not in seen and _COUNT_KEY.fullmatch(label):
+            yield offset, n
 
 
 #: a label that says a count of people: n, n_cases, num_carriers, cases, controls, carriers

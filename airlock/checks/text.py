@@ -24,7 +24,13 @@ from airlock.checks.identifiers import find_identifiers
 from airlock.checks.margins import RULE_EXTREMES
 from airlock.checks.models import RULE_DOF, dof_in_text, dof_message
 from airlock.checks.reading import iter_text_blocks
-from airlock.checks.tables import RULE_MIN_CELL, RULE_PROSE, counts_in_text, people_in_prose
+from airlock.checks.tables import (
+    RULE_MIN_CELL,
+    RULE_PROSE,
+    counts_in_text,
+    labelled_numbers,
+    people_in_prose,
+)
 
 
 def scan_text(
@@ -54,14 +60,15 @@ def scan_text(
         sink.add(found.rule, Verdict.BLOCK, message, Location(line, column, found.value))
     _code_list(text, first_line, column, sink)
     t = context.config.min_cell_count
+    labelled = labelled_numbers(text)
     # counts written as counts ('n = 7') block; a number of people in a sentence needs a look
     said = [(o, n, RULE_MIN_CELL, Verdict.BLOCK, "people (or events)", str(n),
              "Merge small groups, or leave the count out.")
-            for o, n in counts_in_text(text)]  # fmt: skip
+            for o, n in counts_in_text(text, labelled)]  # fmt: skip
     said += [(o, n, RULE_PROSE, Verdict.REVIEW, noun, f"{n} {noun}",
               "If they are people of the data, leave the number out or write a range; a "
               "reviewer must judge it.")
-             for o, n, noun in people_in_prose(text)]  # fmt: skip
+             for o, n, noun in people_in_prose(text, labelled)]  # fmt: skip
     text_lines = LineNumbers(text, first_line)
     for offset, n, rule, verdict, what, value, fix in said:
         if 0 < n < t:
@@ -125,8 +132,9 @@ def _code_list(text: str, first_line: int, column: str | None, sink: FindingSink
         return
     codes = [m for m in _TOKEN_LINE.finditer(text)
              if _CODE.match(m.group(1)) and not _PUBLIC.fullmatch(m.group(1))]  # fmt: skip
-    lines = sum(1 for line in text.splitlines() if line.strip())
-    if len(codes) < _CODE_LIST_LINES or 2 * len(codes) < lines:
+    if len(codes) < _CODE_LIST_LINES:
+        return
+    if 2 * len(codes) < sum(1 for line in text.splitlines() if line.strip()):
         return
     first = codes[0]
     sink.add(
