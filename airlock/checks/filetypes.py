@@ -355,7 +355,7 @@ def _table_delimiter(text: str) -> str | bool | None:
     # whitespace-aligned columns (plink 1.9 output): three or more lines of equal width with
     # numbers in every data line, and no sentence punctuation
     widths = [len(ln.split()) for ln in lines]
-    numeric = all(any(_NUMERIC.match(w) for w in ln.split()) for ln in lines[1:])
+    numeric = all(any(NUMERIC.match(w) for w in ln.split()) for ln in lines[1:])
     prose = any(re.search(r"[.!?,:;]\s|[.!?:]$", ln) for ln in lines[:5])
     if len(lines) >= 3 and widths[0] >= 2 and _consistent(widths, exact=True) and numeric:
         return None if not prose else False
@@ -365,7 +365,8 @@ def _table_delimiter(text: str) -> str | bool | None:
 #: a comment line over a table: '# ', a lone '#', or '#key: value' (smartpca's '#eigvals: ...');
 #: a '#CHROM' header is not one
 COMMENT_LINE = re.compile(r"^(##|#\s|#$|#[^\s:]+:\s)")
-_NUMERIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+#: a plain number (no thousands separators or units), as one field of a table
+NUMERIC = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 #: a time with milliseconds after a comma (Python logging's asctime)
 _LOG_TIME = re.compile(r"(\b\d\d:\d\d:\d\d),(?=\d{3}\b)")
 

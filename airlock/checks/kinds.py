@@ -17,11 +17,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Iterator
 from importlib import resources
 
 import numpy as np
 
 from airlock.checks.cells import Chunk, norm
+from airlock.checks.filetypes import NUMERIC
 from tresor.core.airlock_config import AirlockConfig
 from tresor.core.airlock_kinds import KindSpec, alias, load_kinds, parse_kinds
 
@@ -192,7 +194,6 @@ def _present_texts(chunk: Chunk, i: int, limit: int = 200) -> list[str]:
     return [v for v in out if v]
 
 
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 #: what one value of a column of each quantity looks like (a header's name does not)
 _VALUE = {
     "chromosome": re.compile(r"^(chr)?(\d{1,2}|[XYM]|MT)$", re.I),
@@ -207,28 +208,30 @@ def headerless_row(fields: list[str], config: AirlockConfig) -> bool:
     as the kind has columns, each like a value of its column (a chromosome, a variant ID, an
     allele, a number where the kind holds positions or statistics), where a header has names
     ('SNP', 'BP')."""
-    for kind in registry(config):
-        if not kind.headerless or len(kind.columns) != len(fields):
-            continue
-        roles, _ = roles_of(kind, [c.split("|")[0] for c in kind.columns])
-        if roles and all(_VALUE.get(r.quantity, _NUMBER).match(fields[i])
-                         for i, r in roles.items()):  # fmt: skip
-            return True
-    return False
+    return any(
+        roles and all(_VALUE.get(r.quantity, NUMERIC).match(fields[i]) for i, r in roles.items())
+        for _, _, roles in _headerless_kinds(config, len(fields))
+    )
 
 
 def name_headerless(names: list[str], first: Chunk, config: AirlockConfig) -> list[str] | None:
     """The column names of a table without a header that a ``headerless`` kind's tool wrote
-    (PRS-CS's CHR, SNP, BP, A1, A2, BETA): its width is the kind's and its first rows hold
+    (PRS-CS's CHR, SNP, BP, A1, A2 and effect): its width is the kind's and its first rows hold
     what those columns hold (chromosomes, positions, variant IDs); else None."""
-    for kind in registry(config):
-        if not kind.headerless or len(kind.columns) != len(names):
-            continue
-        named = [c.split("|")[0] for c in kind.columns]
-        roles, _ = roles_of(kind, named)
+    for kind, named, roles in _headerless_kinds(config, len(names)):
         if not content_mismatch(kind, roles, named, first):
             return named
     return None
+
+
+def _headerless_kinds(config: AirlockConfig, width: int
+                      ) -> Iterator[tuple[KindSpec, list[str], dict[int, Role]]]:  # fmt: skip
+    """The ``headerless`` kinds of ``width`` columns: each with its column names in order
+    (the first of 'A|B') and their roles."""
+    for kind in registry(config):
+        if kind.headerless and len(kind.columns) == width:
+            named = [c.split("|")[0] for c in kind.columns]
+            yield kind, named, roles_of(kind, named)[0]
 
 
 def recognise_columns(names: list[str], first: Chunk, config: AirlockConfig, file_name: str = ""
