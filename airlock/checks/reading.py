@@ -23,6 +23,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from airlock.checks.cells import Chunk, arrow_table, plain_columns
@@ -284,8 +285,7 @@ def read_delimited(
 
     raw = first.raw[len(preamble.encode(encoding)) :]
     pending = [TextBlock(raw, first_line, encoding, first_data)]
-    parse = functools.partial(_parse_block, width=width, delimiter=delimiter, decimal=decimal,
-                              encoding=encoding)  # fmt: skip
+    parse = _BlockParser(width=width, delimiter=delimiter, decimal=decimal, encoding=encoding)
     chunks = Chunks(itertools.chain(pending, blocks), parse, prepare)
     return DelimitedTable(names, has_header, preamble, chunks)
 
@@ -339,44 +339,113 @@ _SPACES = re.compile(rb"[ \t]+")
 _EDGE_SPACES = re.compile(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)")
 
 
-def _parse_block(
-    block: TextBlock,
-    *,
-    width: int,
-    delimiter: str | None,
-    decimal: str,
-    encoding: str,
-) -> pa.Table:
-    """One block of whole records as an Arrow table (pyarrow's multithreaded CSV parser); a
-    block it refuses is parsed again with pandas, which says where and why."""
-    data = block.raw
-    if delimiter is None:  # runs of whitespace (plink 1.9): one tab each
-        data = _SPACES.sub(b"\t", _EDGE_SPACES.sub(b"", data))
-    names = [str(j) for j in range(width)]
-    try:
+class _BlockParser:
+    """Parses a table's blocks with pyarrow's multithreaded CSV parser, one Arrow table each
+    (a block it refuses is parsed again with pandas, which says where and why).
+
+    pyarrow infers each column's type from its values, which costs about a third of the
+    parse. The number and text columns' types of one block are given to the blocks after it,
+    whose parse then skips the inference; a block whose values would have been inferred
+    otherwise (a number column now all empty or all whole numbers, a text column whose first
+    value is not text) is parsed again with inference, so every block's types are what
+    inference gives, as if each were parsed alone."""
+
+    def __init__(self, *, width: int, delimiter: str | None, decimal: str, encoding: str):
+        self.names = [str(j) for j in range(width)]
+        self.width = width
+        self.delimiter = delimiter
+        self.decimal = decimal
+        self.encoding = encoding
+        # the last inferred block's int64, float64 and string columns; read and replaced
+        # whole by the two parse threads
+        self.types: dict[str, pa.DataType] = {}
+
+    def __call__(self, block: TextBlock) -> pa.Table:
+        data = block.raw
+        if self.delimiter is None:  # runs of whitespace (plink 1.9): one tab each
+            data = _SPACES.sub(b"\t", _EDGE_SPACES.sub(b"", data))
+        types = self.types
+        if types:
+            try:
+                table = self._read(data, types)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+                table = None
+            if table is not None and all(
+                _as_inferred(table.column(name), kind, self.decimal) for name, kind in types.items()
+            ):
+                return table
+        try:
+            table = self._read(data, {})
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+            frame = _parse_block_pandas(block, self.width, self.delimiter, self.decimal)
+            return arrow_table(plain_columns(frame))
+        self.types = {
+            name: kind
+            for name, kind in zip(self.names, table.schema.types, strict=True)
+            if kind in _LEARNED_TYPES
+        }
+        return table
+
+    def _read(self, data: bytes, types: dict[str, pa.DataType]) -> pa.Table:
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(
-                column_names=names,
-                encoding="utf8" if encoding == "utf-8" else encoding,
+                column_names=self.names,
+                encoding="utf8" if self.encoding == "utf-8" else self.encoding,
                 block_size=max(1 << 20, len(data) // 4 + 1),
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter or "\t",
+                delimiter=self.delimiter or "\t",
                 newlines_in_values=b'"' in data,
                 ignore_empty_lines=True,
             ),
-            convert_options=pacsv.ConvertOptions(
-                decimal_point=decimal,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
+            convert_options=_convert_options(self.decimal, types),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
-        frame = _parse_block_pandas(block, width, delimiter, decimal)
-        return arrow_table(plain_columns(frame))
-    # one array per column (pyarrow parsed the block in parts), here rather than in the rules
-    return table.combine_chunks()
+        # one array per column (pyarrow parsed the block in parts), here rather than in the rules
+        return table.combine_chunks()
+
+
+#: the types a block's parse may be given by the block before (see :class:`_BlockParser`)
+_LEARNED_TYPES = (pa.int64(), pa.float64(), pa.string())
+
+
+def _convert_options(decimal: str, types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        decimal_point=decimal,
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        column_types=types,
+    )
+
+
+def _as_inferred(column: pa.ChunkedArray, kind: pa.DataType, decimal: str) -> bool:
+    """Whether pyarrow's inference would have given this column, parsed as ``kind``, the same
+    type: any value that parsed as an integer would have (unless all are empty); a number
+    column would have been integers if each value is whole (then parse again to know); a text
+    column is text if one value is (a single value that is not a number, date or boolean)."""
+    if column.null_count == len(column):
+        return False
+    if kind == pa.int64():
+        return True
+    if kind == pa.float64():
+        return not pc.all(pc.equal(pc.trunc(column), column)).as_py()
+    head = pc.drop_null(column.slice(0, 64))
+    value = (head if len(head) else pc.drop_null(column))[0].as_py()
+    return _infers_text(value, decimal)
+
+
+@functools.lru_cache(maxsize=1024)
+def _infers_text(value: str, decimal: str) -> bool:
+    """Whether pyarrow infers a column holding just ``value`` as text."""
+    if any(c in value for c in "\t\r\n"):
+        return False  # not parsed alone as it was: let the block be inferred
+    table = pacsv.read_csv(
+        pa.py_buffer(value.encode() + b"\n"),
+        read_options=pacsv.ReadOptions(column_names=["value"]),
+        parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
+        convert_options=_convert_options(decimal, {}),
+    )
+    return table.schema.types[0] == pa.string()
 
 
 def _read_csv_pandas(block: TextBlock, width: int, delimiter: str | None, decimal: str
