@@ -33,7 +33,7 @@ _MAX_BLOCK_LINES = 20_000
 
 @dataclasses.dataclass
 class TextTable:
-    kind: str  # Markdown, LaTeX, fixed-width, delimited, one-column
+    kind: str  # Markdown, LaTeX, fixed-width, delimited, one-column, R vector, mapping
     first_line: int  # 1-based, in the text given
     last_line: int
     names: list[str]
@@ -53,6 +53,7 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
     used = [False] * len(lines)
     yield from _latex(text, lines, used, first_line)
     yield from _r_vectors(text, used, first_line)
+    yield from _mappings(text, used, first_line)
     yield from _markdown(lines, used, first_line)
     yield from _blocks(lines, used, first_line)
 
@@ -168,6 +169,7 @@ def _table_at(
         or _one_column_run(block, k, first)
         or _array_run(block, k, first, arrays)
         or _fixed_width_run(block, k, first)
+        or _counted_rows_run(block, k, first)
     )
 
 
@@ -339,6 +341,55 @@ def _r_vectors(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
         k = end
 
 
+#: a mapping of names to numbers as Python, JSON or YAML's flow style print it:
+#: "{'0/0': 1205, '0/1': 450, '1/1': 2}", 'Counter({"F": 3, "M": 117})', '{F: 3, M: 117}'
+_MAPPING = re.compile(r"\{([^{}]{1,65536})\}")
+_MAPPING_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|None|null|NA"
+_MAPPING_NONE = frozenset({"nan", "NaN", "None", "null", "NA"})
+_MAPPING_ENTRY = re.compile(
+    r"""\s*(?:'([^'\n]{1,80})'|"([^"\n]{1,80})"|([\w.]{1,80}))\s*:\s*"""
+    rf"({_MAPPING_NUMBER})\s*(?:,\s*|$)"
+)
+
+
+def _mappings(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
+    """Mappings of two or more names to numbers, printed from Python (a dict, a Counter,
+    ``value_counts().to_dict()``), JSON or YAML: each is a table of one row, its names the
+    columns; mappings in a row with the same names (a log of them) are one table."""
+    if "{" not in text:
+        return
+    line, at = base, 0
+    group: TextTable | None = None
+    for m in _MAPPING.finditer(text):
+        body = m.group(1)
+        entries = []
+        pos = 0
+        while pos < len(body):
+            e = _MAPPING_ENTRY.match(body, pos)
+            if e is None or e.end() == pos:
+                break
+            entries.append((e.group(1) or e.group(2) or e.group(3), e.group(4)))
+            pos = e.end()
+        if pos < len(body) or len(entries) < 2:
+            continue
+        line += text.count("\n", at, m.start())
+        last = line + body.count("\n")
+        at = m.start()
+        names = [name for name, _ in entries]
+        row: list[str | None] = [None if v in _MAPPING_NONE else v for _, v in entries]
+        for k in range(line - base, last - base + 1):
+            used[k] = True
+        if group is not None and group.names == names and group.last_line >= line - 1:
+            group.rows.append(row)
+            group.last_line = last
+            continue
+        if group is not None:
+            yield group
+        group = TextTable("mapping", line, last, names, [row])
+    if group is not None:
+        yield group
+
+
 def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
     """A header line and at least two lines of fixed-width columns with numbers (three without
     a header)."""
@@ -379,7 +430,8 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
             end += 1
     # two lines under a header make a table; without one it takes three, as two log lines
     # can line up by chance ('INFO step 2' over 'INFO kept 19873 variants')
-    if end - start < (2 if start > k else 3):
+    one_row = end - start == 1 and start > k
+    if end - start < (2 if start > k else 3) and not one_row:
         return None
     if _options(block, start, end):
         return None
@@ -399,10 +451,42 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     data = [ln.expandtabs() for ln in block[start:end]]
     header = block[start_header].expandtabs() if start_header is not None else None
     names, rows = split_fixed_width(header, data)
+    if one_row and header is not None and len(header.split()) == len(data[0].split()):
+        names, rows = header.split(), [data[0].split()]  # one word a column, as it reads
     if len(names) < 2 or _misaligned(rows):
         return None
+    if one_row and not any(_COUNT_HEADER.match(n) for n in names):
+        return None  # one line under a header is a table when it counts (SAS's N, Stata's Obs)
     first_line = first + (start_header if start_header is not None else start)
     return TextTable("fixed-width", first_line, first + end - 1, _names(names), rows), end
+
+
+#: a column of counts under a header: SAS's 'N', SPSS's 'Frequency', Stata's 'Freq.'/'Obs'
+_COUNT_HEADER = re.compile(r"(?i)^\s*(?:n|nobs|obs|count|counts|freq\.?|frequency|_freq_)\s*$")
+
+
+def _counted_rows_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+    """A header with a count column ('Frequency Percent Valid Percent ...') over lines of a
+    label and numbers whose spacing was lost (output pasted as plain text: 'Valid F 3 2.5
+    2.5'): the label is the words, the count the first number, the other numbers after it."""
+    header = block[k].split()
+    at = next((j for j, w in enumerate(header) if _COUNT_HEADER.match(w)), None)
+    if at is None or any(_numeric(w) for w in header):
+        return None
+    rows: list[list[str | None]] = []
+    end = k + 1
+    while end < len(block):
+        tokens = block[end].split()
+        n = next((j for j, t in enumerate(tokens) if _numeric(t)), None)
+        if n is None or n == 0 or not all(_numeric(t) for t in tokens[n:]):
+            break
+        rows.append([" ".join(tokens[:n]), *tokens[n:]])
+        end += 1
+    if len(rows) < 2:
+        return None
+    width = max(len(r) for r in rows)
+    names = ["label", header[at], *(f"column {j + 1}" for j in range(2, width))]
+    return TextTable("plain-text", first + k, first + end - 1, names, rows), end
 
 
 #: a command-line option and its values ('  --ld-window-kb 100'), not a row of a table

@@ -14,6 +14,7 @@ import csv
 import dataclasses
 import enum
 import io
+import json
 import re
 import zlib
 
@@ -279,7 +280,11 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
             "results instead",
             _GENOMIC,
         )
-    if stripped.startswith(("{", "[")) and not _LOG_LINE.match(stripped):
+    if (
+        stripped.startswith(("{", "["))
+        and not _LOG_LINE.match(stripped)
+        and (name.lower().endswith(_JSON_NAMES) or not _not_json(stripped))
+    ):
         return _sniff_json(stripped, encoding)
     if stripped.startswith("<"):
         root = _xml_root(stripped)
@@ -306,6 +311,23 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
 
 #: a log line: '[2026-01-05 10:00:01] INFO ...' (a bracketed tag followed by words, not JSON)
 _LOG_LINE = re.compile(r"\[[^\[\]{}\"\n]*\][ \t]*[A-Za-z(<]")
+
+
+#: names whose file is JSON whatever it holds: one that does not parse is blocked as malformed
+_JSON_NAMES = (".json", ".jsonl", ".ndjson", ".geojson", ".ipynb")
+
+
+def _not_json(head: str) -> bool:
+    """Whether text that starts like JSON is something else (Python's print of a dict or a
+    list, R's output): its first value fails to parse before the head ends, and not because
+    the head cut a string short."""
+    try:
+        json.JSONDecoder().raw_decode(head)
+    except json.JSONDecodeError as e:
+        return e.pos < len(head) and not e.msg.startswith("Unterminated")
+    except RecursionError:
+        return False
+    return False
 
 
 def _sniff_json(text: str, encoding: str) -> Sniffed:

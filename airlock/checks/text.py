@@ -196,6 +196,18 @@ def check_tables_in(
             continue
         sink.text_tables += 1
         names, chunk = table_chunk(table)
+        if table.kind == "mapping":
+            # a mapping that is not a table of counts (a run's settings) is text like the rest
+            side = FindingSink(sink.cap)
+            check_table(names, [chunk], context, side, delimiter=",", what=table.what,
+                        known_dof=dofs, transpose=False)  # fmt: skip
+            parts, side.parts = side.parts, []
+            sink.merge(side)
+            for part in parts:
+                if part.kind is not None:
+                    sink.recognised(part.what, part.kind,
+                                    summary_statistics=part.summary_statistics)  # fmt: skip
+            continue
         check_table(names, [chunk], context, sink, delimiter=",", what=table.what,
                     known_dof=dofs)  # fmt: skip
     if unchecked:

@@ -2349,6 +2349,80 @@ def _(path, rng):
     return "".join(line + "\n" for line in lines)
 
 
+E = "printed"
+
+
+@case("spss_pasted.txt", Expect.BLOCK, "SPSS frequencies pasted as plain text (spacing lost)", E)
+def _(path, rng):
+    return (
+        "sex\n        Frequency Percent Valid Percent Cumulative Percent\n"
+        "Valid F 3 2.5 2.5 2.5\nM 117 97.5 97.5 100.0\nTotal 120 100.0 100.0\n"
+    )
+
+
+@case("spss_pasted_safe.txt", Expect.PASS, "SPSS frequencies of 30 and 90, pasted as text", E)
+def _(path, rng):
+    return (
+        "sex\n        Frequency Percent Valid Percent Cumulative Percent\n"
+        "Valid F 30 25.0 25.0 25.0\nM 90 75.0 75.0 100.0\nTotal 120 100.0 100.0\n"
+    )
+
+
+@case("sas_means.lst", Expect.BLOCK, "SAS PROC MEANS of 7 people: one row under N", E)
+def _(path, rng):
+    rule = "    " + "-" * 66 + "\n"
+    return (
+        "                                 The MEANS Procedure\n\n"
+        "                                Analysis Variable : age\n\n"
+        "     N            Mean         Std Dev         Median\n" + rule +
+        "     7      54.2857143      12.3456789      54.0000000\n" + rule
+    )  # fmt: skip
+
+
+@case("python_counter.txt", Expect.BLOCK, "Python's print of a Counter of genotypes", E)
+def _(path, rng):
+    return "genotype counts at rs334:\nCounter({'0/0': 1205, '0/1': 450, '1/1': 2})\n"
+
+
+@case("dict_pprint.log", Expect.BLOCK, "pprint of carriers by sex over lines in a log", E)
+def _(path, rng):
+    return (
+        "2026-01-05 10:00:01 INFO carriers of the variant by sex\n"
+        "{'female': 3,\n 'male': 117}\n2026-01-05 10:00:02 INFO done\n"
+    )
+
+
+@case("python_dict.txt", Expect.PASS, "Python's print of a dict of large counts (not JSON)", E)
+def _(path, rng):
+    return "{'0/0': 1205, '0/1': 450, '1/1': 200}\n"
+
+
+@case("settings_in_log.log", Expect.PASS, "a log printing the run's settings as a dict", E)
+def _(path, rng):
+    return (
+        "2026-01-05 10:00:00 INFO settings {'threads': 2, 'seed': 42, 'memory_mb': 8000}\n"
+        "2026-01-05 10:00:01 INFO epoch {'epoch': 1, 'loss': 0.6931}\n"
+        "2026-01-05 10:00:02 INFO epoch {'epoch': 2, 'loss': 0.5124}\n"
+    )
+
+
+@case("cojo_joint.jma.cojo", Expect.PASS, "GCTA-COJO joint results, several variants", E)
+def _(path, rng):
+    rows = [f"22 rs{100 + j} {16_000_000 + 5000 * j} A {0.1 + 0.02 * j:.3f} 0.05 0.01 "
+            f"{10.0 ** -(9 + j):.1e} 9000 {0.1 + 0.02 * j:.3f} 0.05 0.01 1e-9 0.1"
+            for j in range(5)]  # fmt: skip
+    return "Chr SNP bp refA freq b se p n freq_geno bJ bJ_se pJ LD_r\n" + "\n".join(rows) + "\n"
+
+
+@case("cojo_rare.cma.cojo", Expect.BLOCK, "GCTA-COJO results with an allele seen twice", E)
+def _(path, rng):
+    return (
+        "Chr SNP bp refA freq b se p n freq_geno bC bC_se pC\n"
+        "22 rs1 100 A 0.001 0.9 0.2 1e-8 900 0.001 0.9 0.2 1e-8\n"
+        "22 rs2 900 G 0.3 0.1 0.02 1e-9 900 0.3 0.1 0.02 1e-9\n"
+    )
+
+
 H = "human"
 
 
