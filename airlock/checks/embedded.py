@@ -38,6 +38,9 @@ class TextTable:
     last_line: int
     names: list[str]
     rows: list[list[str | None]]
+    #: a table only if the table rules find counts in it (a printed mapping, one line of
+    #: numbers under labels); otherwise text like the rest, not an unrecognised table
+    counts_only: bool = False
 
     @property
     def what(self) -> str:
@@ -49,13 +52,58 @@ class TextTable:
 
 def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
     """The tables in ``text``; line numbers count from ``first_line``."""
-    lines = text.splitlines()
+    lines = _without_row_numbers([_unbox(line) for line in text.splitlines()])
     used = [False] * len(lines)
     yield from _latex(text, lines, used, first_line)
     yield from _r_vectors(text, used, first_line)
     yield from _mappings(text, used, first_line)
     yield from _markdown(lines, used, first_line)
     yield from _blocks(lines, used, first_line)
+
+
+#: box-drawing characters as polars, rich, tabulate, Julia and PrettyTable draw tables: the
+#: vertical ones are read as '|', the horizontal ones as '-', corners and joints as '|'
+_BOX = str.maketrans(
+    {**dict.fromkeys("│┃┆┇┊┋║╎╏", "|"), **dict.fromkeys("─━═╌╍┄┅┈┉", "-"),
+     **dict.fromkeys("┌┐└┘┏┓┗┛┍┑┕┙┎┒┖┚╒╕╘╛╓╖╙╜╔╗╚╝├┤┝┥┠┨┣┫╞╡╟╢╠╣┬┴┯┷┰┸┳┻╤╧╥╨╦╩┼┿╂╋╪╫╬"
+                     "┡┩┢┪╇╈╃╄╅╆╀╁", "|")}
+)  # fmt: skip
+_BOX_CHARS = re.compile("[\u2500-\u257f]")
+#: PrettyTable's and tabulate's ASCII rules: '+-----+-----+'
+_PLUS_RULE = re.compile(r"^\s*\+(?:[-=]+\+)+\s*$")
+#: a row of column types under a header: tibble's and data.table's '<chr> <int>'
+_TYPE_LINE = re.compile(r"^\s*(?:<[\w.]+>\s*)+$")
+#: a polars column type in the row under its header: 'str', 'i64', 'datetime[μs]'
+_TYPE_CELL = re.compile(
+    r"^(?:str|bool|date|time|cat|null|object|[iuf](?:8|16|32|64)|"
+    r"(?:datetime|duration|list|decimal|array|enum)\[.*\])$"
+)
+
+
+#: a row's number as tibble ('1 ') and data.table ('1: ') print it
+_ROW_NUMBER = re.compile(r"^\s*\d+:?(?=\s)")
+
+
+def _without_row_numbers(lines: list[str]) -> list[str]:
+    """The row numbers under a line of column types (tibble, data.table) blanked out, so
+    they are not read as a column of counts."""
+    if not any("<" in line for line in lines):
+        return lines
+    for i, line in enumerate(lines):
+        if _TYPE_LINE.match(line):
+            j = i + 1
+            while j < len(lines) and (m := _ROW_NUMBER.match(lines[j])):
+                lines[j] = " " * m.end() + lines[j][m.end() :]
+                j += 1
+    return lines
+
+
+def _unbox(line: str) -> str:
+    if _BOX_CHARS.search(line):
+        return line.translate(_BOX)
+    if _PLUS_RULE.match(line):
+        return line.replace("+", "|")
+    return line
 
 
 def _latex(text: str, lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
@@ -104,6 +152,8 @@ def _markdown(lines: list[str], used: list[bool], base: int) -> Iterator[TextTab
         for k in range(i, j):
             used[k] = True
         rows = [_md_cells(ln) for ln in block if not _MD_RULE.match(ln)]
+        if len(rows) > 2 and all(_TYPE_CELL.match(c) for c in rows[1]):
+            del rows[1]  # polars' column types under its header
         has_rule = any(_MD_RULE.match(ln) for ln in block[1:2])
         if rows:
             if has_rule:
@@ -130,13 +180,13 @@ def _blocks(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable
     tables. Rule lines ('-----', '=====') are left out without ending a run."""
     i = 0
     while i < len(lines):
-        if used[i] or not lines[i].strip() or _RULE_LINE.match(lines[i]):
+        if used[i] or not lines[i].strip() or _left_out(lines[i]):
             i += 1
             continue
         j = i
         kept: list[int] = []
         while j < len(lines) and lines[j].strip() and not used[j] and j - i < _MAX_BLOCK_LINES:
-            if not _RULE_LINE.match(lines[j]):
+            if not _left_out(lines[j]):
                 kept.append(j)
             j += 1
         for table in _block([lines[k] for k in kept], 0):
@@ -145,6 +195,11 @@ def _blocks(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable
             table.last_line = base + kept[table.last_line]
             yield table
         i = j
+
+
+def _left_out(line: str) -> bool:
+    """A rule line, or a line of column types: not part of a table's rows."""
+    return bool(_RULE_LINE.match(line) or _TYPE_LINE.match(line))
 
 
 def _block(block: list[str], first: int) -> Iterator[TextTable]:
@@ -385,7 +440,7 @@ def _mappings(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
             continue
         if group is not None:
             yield group
-        group = TextTable("mapping", line, last, names, [row])
+        group = TextTable("mapping", line, last, names, [row], counts_only=True)
     if group is not None:
         yield group
 
@@ -455,14 +510,29 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
         names, rows = header.split(), [data[0].split()]  # one word a column, as it reads
     if len(names) < 2 or _misaligned(rows):
         return None
+    counts_only = False
     if one_row and not any(_COUNT_HEADER.match(n) for n in names):
-        return None  # one line under a header is a table when it counts (SAS's N, Stata's Obs)
+        # one line under a header is a table when it counts (SAS's N, Stata's Obs, R's table())
+        if header is None or not _counts_under_labels(header.split(), data[0].split()):
+            return None
+        counts_only = True
     first_line = first + (start_header if start_header is not None else start)
-    return TextTable("fixed-width", first_line, first + end - 1, _names(names), rows), end
+    table = TextTable("fixed-width", first_line, first + end - 1, _names(names), rows, counts_only)
+    return table, end
 
 
 #: a column of counts under a header: SAS's 'N', SPSS's 'Frequency', Stata's 'Freq.'/'Obs'
 _COUNT_HEADER = re.compile(r"(?i)^\s*(?:n|nobs|obs|count|counts|freq\.?|frequency|_freq_)\s*$")
+
+
+def _counts_under_labels(header: list[str], cells: list[str]) -> bool:
+    """A line of whole numbers under one of labels, one each: R's print of a table() of one
+    factor or of a named vector ('  F   M ' over '  3 117 ')."""
+    return (
+        len(header) == len(cells) >= 2
+        and all(_WHOLE.match(c) for c in cells)
+        and not any(_numeric(w) for w in header)
+    )
 
 
 def _counted_rows_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:

@@ -179,6 +179,7 @@ def names_another_quantity(name: str) -> bool:
         or "%" in str(name)
         or _names_a(words, _NOT_COUNT)
         or _names_a(words, _NOT_PEOPLE)
+        or _names_a(words, _THING_ROWS)
         or any(re.fullmatch(r"pc\d+", w) for w in words)
         or _number_of(words) in _NOT_PEOPLE
     )

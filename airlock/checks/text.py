@@ -196,7 +196,7 @@ def check_tables_in(
             continue
         sink.text_tables += 1
         names, chunk = table_chunk(table)
-        if table.kind == "mapping":
+        if table.counts_only:
             # a mapping that is not a table of counts (a run's settings) is text like the rest
             side = FindingSink(sink.cap)
             check_table(names, [chunk], context, side, delimiter=",", what=table.what,

@@ -2423,6 +2423,67 @@ def _(path, rng):
     )
 
 
+_SEX_COUNTS = (("F", 3), ("M", 117))
+_SEX_COUNTS_SAFE = (("F", 30), ("M", 90))
+
+
+def _polars(counts) -> str:
+    rows = "".join(f"│ {s}   ┆ {n:<3} │\n" for s, n in counts)
+    return (
+        "shape: (2, 2)\n┌─────┬─────┐\n│ sex ┆ n   │\n│ --- ┆ --- │\n│ str ┆ u32 │\n"
+        "╞═════╪═════╡\n" + rows + "└─────┴─────┘\n"
+    )
+
+
+def _tibble(counts) -> str:
+    rows = "".join(f"{j} {s}     {n:>5}\n" for j, (s, n) in enumerate(counts, start=1))
+    return "# A tibble: 2 × 2\n  sex       n\n  <chr> <int>\n" + rows
+
+
+@case("polars_print.txt", Expect.BLOCK, "a polars DataFrame printed (box drawing, types)", E)
+def _(path, rng):
+    return _polars(_SEX_COUNTS)
+
+
+@case("polars_print_safe.txt", Expect.PASS, "a polars DataFrame of counts of 30 and 90", E)
+def _(path, rng):
+    return _polars(_SEX_COUNTS_SAFE)
+
+
+@case("tibble_print.txt", Expect.BLOCK, "a tibble printed: row numbers and column types", E)
+def _(path, rng):
+    return _tibble(_SEX_COUNTS)
+
+
+@case("tibble_print_safe.txt", Expect.PASS, "a tibble of counts of 30 and 90, printed", E)
+def _(path, rng):
+    return _tibble(_SEX_COUNTS_SAFE)
+
+
+@case("tabulate_grid.txt", Expect.BLOCK, "Python tabulate's fancy_grid of counts", E)
+def _(path, rng):
+    return (
+        "╒═══════╤═════╕\n│ sex   │   n │\n╞═══════╪═════╡\n│ F     │   3 │\n"
+        "├───────┼─────┤\n│ M     │ 117 │\n╘═══════╧═════╛\n"
+    )
+
+
+@case("prettytable.txt", Expect.BLOCK, "PrettyTable's ASCII table of counts", E)
+def _(path, rng):
+    rule = "+-----+-----+\n"
+    return rule + "| sex |  n  |\n" + rule + "|  F  |  3  |\n|  M  | 117 |\n" + rule
+
+
+@case("r_table_one_way.txt", Expect.BLOCK, "R's print of table() of one factor", E)
+def _(path, rng):
+    return "sex\n  F   M \n  3 117 \n"
+
+
+@case("run_resources.log", Expect.PASS, "a log with one line of numbers under labels", E)
+def _(path, rng):
+    return "Run summary\n workers threads\n       2       4\n"
+
+
 H = "human"
 
 
