@@ -14,7 +14,11 @@ from collections.abc import Iterator
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LATEX = re.compile(
-    r"\\begin\{(tabular\*?|tabularx|longtable|array)\}(\{[^}]*\})*(.*?)\\end\{\1\}", re.S
+    # the column spec may hold braces two deep: stargazer's '{@{\extracolsep{5pt}}lc}'
+    r"\\begin\{(tabular\*?|tabularx|longtable|array)\}"
+    r"(\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})*(.*?)"
+    r"\\end\{\1\}",
+    re.S,
 )
 _LATEX_RULES = re.compile(
     r"\\(hline|toprule|midrule|bottomrule|addlinespace|cmidrule(\([^)]*\))?\{[^}]*\}|"
@@ -116,12 +120,14 @@ def _latex(text: str, lines: list[str], used: list[bool], base: int) -> Iterator
             used[k] = True
         body = _LATEX_RULES.sub("", m.group(3))
         rows = []
-        for raw in re.split(r"\\\\", body):
+        # rows end at '\\', with or without a space after it ('\\[-1.8ex]', stargazer's)
+        for raw in re.split(r"\\\\(?:\[[^\]\n]*\])?", body):
             raw = raw.strip()
             if not raw:
                 continue
             cells = [_latex_cell(c) for c in re.split(r"(?<!\\)&", raw)]
-            rows.append(cells)
+            if any(cells):
+                rows.append(cells)
         if len(rows) >= 1:
             yield _with_header("LaTeX", base + start, base + end, rows)
 

@@ -66,6 +66,7 @@ _COUNT_WHOLE = {
     "people", "persons", "subjects", "carriers", "nobs", "samples", "total", "denominator",
     "numerator", "events", "deaths", "respondents", "members", "users", "births", "women",
     "men", "children", "adults", "tested", "exposed", "unexposed", "affected", "unaffected",
+    "observations",
 }  # fmt: skip
 #: never counts of people, whatever their values
 _NOT_COUNT = {
@@ -138,6 +139,8 @@ def count_name(name: str) -> bool:
     found = set(words)
     if found & _NOT_PEOPLE or found & (_PROPORTION - {"freq", "frequency"}) or found & _STATISTIC:
         return False
+    if _number_of(words):
+        return True  # 'Count of sample_id' (an Excel pivot table's), 'number of people'
     if "freq" in found or "frequency" in found:
         return len(words) == 1
     if words[-1] in _COUNT_LAST:

@@ -2484,6 +2484,23 @@ def _(path, rng):
     return "Run summary\n workers threads\n       2       4\n"
 
 
+@case("excel_pivot.txt", Expect.BLOCK, "an Excel pivot table pasted: 'Count of sample_id'", E)
+def _(path, rng):
+    return "Row Labels\tCount of sample_id\nF\t3\nM\t117\nGrand Total\t120\n"
+
+
+@case("stargazer.tex", Expect.BLOCK, "a stargazer regression table of 7 observations", E)
+def _(path, rng):
+    return (
+        "\\begin{table}[!htbp] \\centering\n\\begin{tabular}{@{\\extracolsep{5pt}}lc}\n"
+        "\\\\[-1.8ex]\\hline\n & \\multicolumn{1}{c}{\\textit{Dependent variable:}} \\\\\n"
+        "\\cline{2-2}\n\\\\[-1.8ex] & ldl \\\\\n\\hline \\\\[-1.8ex]\n"
+        " carrier & 0.512$^{**}$ \\\\\n  & (0.201) \\\\\n  & \\\\\n"
+        "\\hline \\\\[-1.8ex]\nObservations & 7 \\\\\nR$^{2}$ & 0.120 \\\\\n\\hline\n"
+        "\\end{tabular}\n\\end{table}\n"
+    )
+
+
 H = "human"
 
 
