@@ -45,6 +45,8 @@ class TextTable:
     #: a table only if the table rules find counts in it (a printed mapping, one line of
     #: numbers under labels); otherwise text like the rest, not an unrecognised table
     counts_only: bool = False
+    #: the text just before a mapping ('Counter(', 'carriers_by_sex:'): whether it counts
+    before: str = ""
 
     @property
     def what(self) -> str:
@@ -61,6 +63,7 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
     yield from _latex(text, lines, used, first_line)
     yield from _r_vectors(text, used, first_line)
     yield from _mappings(text, used, first_line)
+    yield from _yaml_mappings(lines, used, first_line)
     yield from _markdown(lines, used, first_line)
     yield from _blocks(lines, used, first_line)
 
@@ -446,9 +449,46 @@ def _mappings(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
             continue
         if group is not None:
             yield group
-        group = TextTable("mapping", line, last, names, [row], counts_only=True)
+        before = text[max(0, m.start() - 80) : m.start()]
+        group = TextTable("mapping", line, last, names, [row], counts_only=True, before=before)
     if group is not None:
         yield group
+
+
+#: a YAML mapping's entry of a number, one a line: '  F: 3', '  "1/1": 2'
+_YAML_ENTRY = re.compile(
+    r"""^([ \t]*)(?:'([^'\n]{1,80})'|"([^"\n]{1,80})"|([\w./<>+-]{1,80})):[ \t]+"""
+    rf"({_MAPPING_NUMBER})[ \t]*$"
+)
+
+
+def _yaml_mappings(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+    """Two or more lines of 'name: number' at one indent, as YAML writes a mapping: a table
+    of one row, as a printed mapping is (its parent's name, the line above, says what it
+    counts)."""
+    i = 0
+    while i < len(lines):
+        m = _YAML_ENTRY.match(lines[i]) if not used[i] and ":" in lines[i] else None
+        if m is None:
+            i += 1
+            continue
+        indent = m.group(1)
+        entries = []
+        j = i
+        while j < len(lines) and not used[j] and (e := _YAML_ENTRY.match(lines[j])):
+            if e.group(1) != indent:
+                break
+            entries.append((e.group(2) or e.group(3) or e.group(4), e.group(5)))
+            j += 1
+        if len(entries) >= 2:
+            for k in range(i, j):
+                used[k] = True
+            names = [name for name, _ in entries]
+            row: list[str | None] = [None if v in _MAPPING_NONE else v for _, v in entries]
+            before = lines[i - 1] if i > 0 else ""
+            yield TextTable("YAML", base + i, base + j - 1, names, [row], counts_only=True,
+                            before=before)  # fmt: skip
+        i = max(j, i + 1)
 
 
 def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:

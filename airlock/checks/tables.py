@@ -475,9 +475,7 @@ class CountRules:
             if marks is None and not counted:
                 # single bytes (memchr): the first byte of '†' '‡' is \xe2, of '§' '¶' \xc2;
                 # a two-byte pattern took 10 ms per 8 MiB block, all five together 1 ms
-                marks = raw is None or any(
-                    c in raw for c in (b"*", b"\xe2", b"\xc2", b"%", b"/")
-                )
+                marks = raw is None or any(c in raw for c in (b"*", b"\xe2", b"\xc2", b"%", b"/"))
             patterns = [(_COUNT_MARKED, "(a marked cell)"), (_PERCENT_COUNT, "(after a share)")]
             if counted:
                 patterns += [(_COUNT_OF, "(a fraction)"), (_COUNT_WORD, "(in words)")]

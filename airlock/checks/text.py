@@ -196,6 +196,14 @@ def check_tables_in(
             continue
         sink.text_tables += 1
         names, chunk = table_chunk(table)
+        if table.kind in ("mapping", "YAML") and not counting_mapping(table):
+            # a run's settings ({'memory_gb': 8, 'cpus': 4}), not counts of people; but one
+            # value per person ({'p1': 0.21, ...} for 300 people) is individual-level
+            side = FindingSink(sink.cap)
+            check_table(names, [chunk], context, side, delimiter=",", what=table.what,
+                        transpose=False)  # fmt: skip
+            sink.extend(f for f in side.findings() if f.rule.startswith("individual-level"))
+            continue
         if table.counts_only:
             # a mapping that is not a table of counts (a run's settings) is text like the rest
             side = FindingSink(sink.cap)
@@ -221,6 +229,34 @@ def check_tables_in(
             Location(first_unchecked),
         )
     return found
+
+
+#: what a mapping's keys are when it counts people by category: genotypes ('0/1', '1|1',
+#: 'AG'), sexes, cases and controls, yes and no, numbers and bands ('0', '40-49', '<50')
+_CATEGORY_KEY = re.compile(
+    r"(?i)^(?:\.|\d+[/|]\d+|[ACGT]{1,2}(?:/[ACGT])?|f|m|female|male|women|men|cases?|"
+    r"controls?|carriers?|non[-_ ]?carriers?|affected|unaffected|yes|no|true|false|unknown|"
+    r"missing|other|total|all|hom[-_ ]?ref|het|hom[-_ ]?alt|[<>≤≥]?\s*\d+(?:\s*[-–+]\s*\d*)?)$"
+)
+#: the text before a mapping that says it counts: Python's Counter, pandas' value_counts
+_COUNTING_BEFORE = re.compile(
+    r"(?i)(?:counter|value_counts|defaultdict|table|tally|count|counts|frequenc\w*|by[_ ]\w+|"
+    r"carriers?|cases|genotypes?)[^\n]{0,40}$"
+)
+
+
+def counting_mapping(table: TextTable) -> bool:
+    """Whether a printed mapping may count people: a key named as a count ('n_cases'), keys
+    that are categories of people, or words before it that say it counts; a mapping of other
+    names to numbers is a run's settings."""
+    from airlock.checks.tables import count_name
+
+    before = table.before.rstrip().rstrip("({[:=").rstrip()
+    return (
+        any(count_name(name) for name in table.names)
+        or all(_CATEGORY_KEY.match(name.strip()) for name in table.names)
+        or bool(_COUNTING_BEFORE.search(before))
+    )
 
 
 #: tables inside a file's text that the table rules check one by one (about 30 ms each); a log

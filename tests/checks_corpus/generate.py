@@ -2501,6 +2501,38 @@ def _(path, rng):
     )
 
 
+@case("carriers.yaml", Expect.BLOCK, "carriers by sex as a YAML mapping under its name", E)
+def _(path, rng):
+    return "variant: rs334\ncarriers_by_sex:\n  female: 3\n  male: 117\n"
+
+
+@case("genotype_counts.yml", Expect.BLOCK, "genotype counts as YAML with quoted keys", E)
+def _(path, rng):
+    return 'genotype_counts:\n  "0/0": 1205\n  "0/1": 450\n  "1/1": 2\n'
+
+
+@case("workflow_config.yaml", Expect.PASS, "a workflow's settings: small whole numbers", E)
+def _(path, rng):
+    return (
+        "resources:\n  threads: 2\n  memory_gb: 8\n  retries: 3\nqc:\n  maf: 0.01\n"
+        "  geno: 0.05\n  mind: 0.1\n"
+    )
+
+
+@case("resources_in_log.log", Expect.PASS, "a log printing resources as Python dicts", E)
+def _(path, rng):
+    return (
+        "INFO resources {'memory_gb': 8, 'cpus': 4}\n"
+        "INFO params {'k': 5, 'n_iter': 3, 'window': 50}\n"
+    )
+
+
+@case("scores_by_person.txt", Expect.BLOCK, "a dict of 300 people's scores, keys not IDs", E)
+def _(path, rng):
+    scores = ", ".join(f"'p{j}': {x:.4f}" for j, x in enumerate(rng.normal(0, 1, 300)))
+    return "{" + scores + "}\n"
+
+
 H = "human"
 
 
