@@ -58,7 +58,11 @@ class TextTable:
 
 def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
     """The tables in ``text``; line numbers count from ``first_line``."""
-    lines = _without_row_numbers([_unbox(line) for line in text.splitlines()])
+    lines = text.splitlines()
+    if _BOX_CHARS.search(text) or "+-" in text or "+=" in text:
+        lines = [_unbox(line) for line in lines]
+    if "<" in text:
+        _blank_row_numbers(lines)
     used = [False] * len(lines)
     yield from _latex(text, lines, used, first_line)
     yield from _r_vectors(text, used, first_line)
@@ -91,18 +95,15 @@ _TYPE_CELL = re.compile(
 _ROW_NUMBER = re.compile(r"^\s*\d+:?(?=\s)")
 
 
-def _without_row_numbers(lines: list[str]) -> list[str]:
-    """The row numbers under a line of column types (tibble, data.table) blanked out, so
-    they are not read as a column of counts."""
-    if not any("<" in line for line in lines):
-        return lines
+def _blank_row_numbers(lines: list[str]) -> None:
+    """Blank out the row numbers under a line of column types (tibble, data.table), so they
+    are not read as a column of counts."""
     for i, line in enumerate(lines):
         if _TYPE_LINE.match(line):
             j = i + 1
             while j < len(lines) and (m := _ROW_NUMBER.match(lines[j])):
                 lines[j] = " " * m.end() + lines[j][m.end() :]
                 j += 1
-    return lines
 
 
 def _unbox(line: str) -> str:
@@ -439,18 +440,17 @@ def _mappings(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
         line += text.count("\n", at, m.start())
         last = line + body.count("\n")
         at = m.start()
-        names = [name for name, _ in entries]
-        row: list[str | None] = [None if v in _MAPPING_NONE else v for _, v in entries]
         for k in range(line - base, last - base + 1):
             used[k] = True
-        if group is not None and group.names == names and group.last_line >= line - 1:
-            group.rows.append(row)
+        before = text[max(0, m.start() - 80) : m.start()]
+        table = _mapping_table("mapping", line, last, entries, before)
+        if group is not None and group.names == table.names and group.last_line >= line - 1:
+            group.rows += table.rows
             group.last_line = last
             continue
         if group is not None:
             yield group
-        before = text[max(0, m.start() - 80) : m.start()]
-        group = TextTable("mapping", line, last, names, [row], counts_only=True, before=before)
+        group = table
     if group is not None:
         yield group
 
@@ -460,6 +460,14 @@ _YAML_ENTRY = re.compile(
     r"""^([ \t]*)(?:'([^'\n]{1,80})'|"([^"\n]{1,80})"|([\w./<>+-]{1,80})):[ \t]+"""
     rf"({_MAPPING_NUMBER})[ \t]*$"
 )
+
+
+def _mapping_table(kind: str, first: int, last: int, entries: list[tuple[str, str]],
+                   before: str) -> TextTable:  # fmt: skip
+    """A mapping's (name, number) entries as a table of one row, its names the columns."""
+    names = [name for name, _ in entries]
+    row: list[str | None] = [None if v in _MAPPING_NONE else v for _, v in entries]
+    return TextTable(kind, first, last, names, [row], counts_only=True, before=before)
 
 
 def _yaml_mappings(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
@@ -483,11 +491,8 @@ def _yaml_mappings(lines: list[str], used: list[bool], base: int) -> Iterator[Te
         if len(entries) >= 2:
             for k in range(i, j):
                 used[k] = True
-            names = [name for name, _ in entries]
-            row: list[str | None] = [None if v in _MAPPING_NONE else v for _, v in entries]
             before = lines[i - 1] if i > 0 else ""
-            yield TextTable("YAML", base + i, base + j - 1, names, [row], counts_only=True,
-                            before=before)  # fmt: skip
+            yield _mapping_table("YAML", base + i, base + j - 1, entries, before)
         i = max(j, i + 1)
 
 

@@ -27,6 +27,7 @@ from airlock.checks.reading import iter_text_blocks
 from airlock.checks.tables import (
     RULE_MIN_CELL,
     RULE_PROSE,
+    count_name,
     counts_in_text,
     labelled_numbers,
     people_in_prose,
@@ -196,19 +197,16 @@ def check_tables_in(
             continue
         sink.text_tables += 1
         names, chunk = table_chunk(table)
-        if table.kind in ("mapping", "YAML") and not counting_mapping(table):
-            # a run's settings ({'memory_gb': 8, 'cpus': 4}), not counts of people; but one
-            # value per person ({'p1': 0.21, ...} for 300 people) is individual-level
-            side = FindingSink(sink.cap)
-            check_table(names, [chunk], context, side, delimiter=",", what=table.what,
-                        transpose=False)  # fmt: skip
-            sink.extend(f for f in side.findings() if f.rule.startswith("individual-level"))
-            continue
         if table.counts_only:
-            # a mapping that is not a table of counts (a run's settings) is text like the rest
             side = FindingSink(sink.cap)
             check_table(names, [chunk], context, side, delimiter=",", what=table.what,
                         known_dof=dofs, transpose=False)  # fmt: skip
+            if table.kind in ("mapping", "YAML") and not counting_mapping(table):
+                # a run's settings ({'memory_gb': 8, 'cpus': 4}), not counts of people; but
+                # one value per person ({'p1': 0.21, ...} for 300 people) is individual-level
+                sink.extend(f for f in side.findings() if f.rule.startswith("individual-level"))
+                continue
+            # a table the rules find no counts in is text like the rest, not unrecognised
             parts, side.parts = side.parts, []
             sink.merge(side)
             for part in parts:
@@ -249,8 +247,6 @@ def counting_mapping(table: TextTable) -> bool:
     """Whether a printed mapping may count people: a key named as a count ('n_cases'), keys
     that are categories of people, or words before it that say it counts; a mapping of other
     names to numbers is a run's settings."""
-    from airlock.checks.tables import count_name
-
     before = table.before.rstrip().rstrip("({[:=").rstrip()
     return (
         any(count_name(name) for name in table.names)
