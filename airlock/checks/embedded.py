@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -58,18 +59,73 @@ class TextTable:
 
 def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
     """The tables in ``text``; line numbers count from ``first_line``."""
+    if "P>|" in text:  # Stata's 'P>|t|' is one column's name, not three cells
+        text = _STATA_P.sub(r"P>\1", text)
     lines = text.splitlines()
     if _BOX_CHARS.search(text) or "+-" in text or "+=" in text:
         lines = [_unbox(line) for line in lines]
+        _drop_julia_row_labels(lines)
     if "<" in text:
         _blank_row_numbers(lines)
     used = [False] * len(lines)
-    yield from _latex(text, lines, used, first_line)
-    yield from _r_vectors(text, used, first_line)
-    yield from _mappings(text, used, first_line)
-    yield from _yaml_mappings(lines, used, first_line)
-    yield from _markdown(lines, used, first_line)
-    yield from _blocks(lines, used, first_line)
+    tables = itertools.chain(
+        _latex(text, lines, used, first_line),
+        _r_vectors(text, used, first_line),
+        _mappings(text, used, first_line),
+        _yaml_mappings(lines, used, first_line),
+        _markdown(lines, used, first_line),
+        _blocks(lines, used, first_line),
+    )
+    if not printed_regression(text):
+        yield from tables
+        return
+    for table in tables:
+        if len(table.rows) <= _MAX_REGRESSION_ROWS and _regression_part(table):
+            # a model's printed summary: checked for its counts (Observations), its degrees
+            # of freedom and individual-level data, not an unrecognised table
+            table.counts_only = True
+        yield table
+
+
+#: a line of a printed regression table (stargazer, esttab, modelsummary, texreg) that gives
+#: the number of observations: 'Observations  4,812', 'Num.Obs. & 812', 'N  4812'
+_OBSERVATIONS_LABEL = r"(?:Observations|Num\.\s?Obs\.|No\.\s?(?:of\s)?obs(?:ervations)?|N)"
+#: a line of its fit statistics: 'R2', 'R$^{2}$', 'Adjusted R2', 'Log Likelihood', 'AIC'
+_FIT_LABEL = (
+    r"(?:(?:Adj(?:usted|\.)?\s|Pseudo\s|Within\s)?R(?:2|\$\^\{2\}\$|-?squared|²)|"
+    r"Log\sLikelihood|Akaike\sInf\.\sCrit\.|AIC|BIC|Residual\sStd\.\sError|F\sStatistic)"
+)
+_REGRESSION_LINE = re.compile(
+    rf"(?im)^[ \t|]*(?:{_OBSERVATIONS_LABEL}[ \t&|:=]+[\d,]+|{_FIT_LABEL}\b)"
+)
+#: a coefficient with significance stars ('0.082***', '0.082$^{***}$') or a standard error
+#: or t statistic in parentheses under it ('(0.021)')
+_COEFFICIENT_CELL = re.compile(r"^-?[\d.]+(?:\*+|\^\{?\*+\}?)$|^\(-?[\d.]+\)$")
+#: rows of a printed regression table checked as one (a model of more terms is a table)
+_MAX_REGRESSION_ROWS = 60
+
+
+def printed_regression(text: str) -> bool:
+    """Whether ``text`` holds a printed regression table: a line of observations and a line of
+    fit statistics ('Observations 4,812' and 'R2 0.031')."""
+    found = {
+        m.group(0).strip(" \t|").split()[0].lower()[:3] for m in _REGRESSION_LINE.finditer(text)
+    }
+    return len(found) >= 2 and bool(found & {"obs", "num", "no.", "n"})
+
+
+def _regression_part(table: TextTable) -> bool:
+    """A table of a printed regression table: a row of observations or fit statistics, or a
+    coefficient with stars or in parentheses."""
+    for row in [table.names, *table.rows]:
+        cells = [c.strip() for c in row if c and c.strip()]
+        if not cells:
+            continue
+        if _REGRESSION_LINE.match(" ".join(cells)):
+            return True
+        if any(_COEFFICIENT_CELL.match(c.replace("$", "")) for c in cells):
+            return True
+    return False
 
 
 #: box-drawing characters as polars, rich, tabulate, Julia and PrettyTable draw tables: the
@@ -104,6 +160,31 @@ def _blank_row_numbers(lines: list[str]) -> None:
             while j < len(lines) and (m := _ROW_NUMBER.match(lines[j])):
                 lines[j] = " " * m.end() + lines[j][m.end() :]
                 j += 1
+
+
+_STATA_P = re.compile(r"P>\|([tz])\|")
+#: the header of a Julia DataFrame, after unboxing: ' Row | region  n'
+_JULIA_HEADER = re.compile(r"^\s*Row\s*\|")
+#: a Julia column type: 'String', 'Int64', 'Float64?', 'String15', 'Union{Missing, Int64}', 'Cat…'
+_JULIA_TYPE = re.compile(r"^(?:Union\{.*\}|[A-Z][\w.]*(?:\{[^}]*\})?[?…]?)$")
+#: what Julia prints for rows left out of a long table
+_JULIA_ELLIPSIS = re.compile(r"^[\s⋮]*$")
+
+
+def _drop_julia_row_labels(lines: list[str]) -> None:
+    """Julia's DataFrame print draws one bar, after its row numbers ('Row'), and a row of
+    column types under the header: the row numbers are blanked (they are not counts), and the
+    types and the '⋮' lines of a shortened table are left out as rule lines."""
+    for i, line in enumerate(lines):
+        if not (m := _JULIA_HEADER.match(line)):
+            continue
+        cut = m.end()
+        j = i
+        while j < len(lines) and lines[j][cut - 1 : cut] == "|":
+            rest = lines[j][cut:]
+            typed = j == i + 1 and rest.split() and all(map(_JULIA_TYPE.match, rest.split()))
+            lines[j] = "-" * cut if typed or _JULIA_ELLIPSIS.match(rest) else " " * cut + rest
+            j += 1
 
 
 def _unbox(line: str) -> str:

@@ -82,15 +82,21 @@ def dof_message(dof: float, t: int) -> str:
 _DOF_TEXT = re.compile(
     rb"Df Residuals:?[\s\",;|]*(\d+)|Residual.{0,80}?\bon\s+(\d+)\s+degrees\s+of\s+freedom"
     rb"|df_resid\W{1,3}(\d+)|F-statistic:.{0,40}?\bon\s+\d+\s+and\s+(\d+)\s+DF"
-    rb"|(?m:^)\s*Residuals?\s+(\d+)\s+[-+\d.]",
+    rb"|(?m:^)\s*Residuals?\s+(\d+)\s+[-+\d.]"
+    # stargazer: 'Residual Std. Error  0.912 (df = 4809)', 'F Statistic  76.9*** (df = 2; 4809)'
+    rb"|Residual\s+Std\.\s+Error[^\n]{0,60}?\(df\s*=\s*(\d+)\)"
+    rb"|F\s+Statistic[^\n]{0,60}?\(df\s*=\s*\d+\s*;\s*(\d+)\)"
+    # Stata's regress: 'F(2, 5)  =  3.21'
+    rb"|\bF\(\s*\d+\s*,\s*(\d+)\s*\)\s*=",
     re.I,
 )
 
-_DOF_KEYS = (b"esid", b"ESID", b"DF", b"tatistic", b"TATISTIC")
+_DOF_KEYS = (b"esid", b"ESID", b"DF", b"tatistic", b"TATISTIC", b"F(")
 
 
 def dof_in_text(data: bytes) -> Iterator[tuple[int, int]]:
-    """(offset, residual degrees of freedom) printed in model summaries (statsmodels, R)."""
+    """(offset, residual degrees of freedom) printed in model summaries (statsmodels, R,
+    stargazer)."""
     # a quick look for what every alternative holds (Resid..., F-statistic ... DF), in either
     # case as the pattern ignores it; most blocks have none
     if not any(key in data for key in _DOF_KEYS):

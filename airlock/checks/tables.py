@@ -697,10 +697,15 @@ def counts_in_text(text: str, labelled: list[tuple[int, int, str]] | None = None
     for m in _N_IN_TEXT.finditer(text):
         seen.add(m.start())
         yield m.start(), int(m.group(1))
-    for m in re.finditer(r"No\. Observations:\s+(\d+)", text):
-        yield m.start(), int(m.group(1))
+    for m in re.finditer(
+        r"No\. Observations:\s+(\d+)|Number of obs\s+=\s+(\d{1,3}(?:,\d{3})+|\d+)", text
+    ):
+        yield m.start(), int((m.group(1) or m.group(2)).replace(",", ""))
     for m in _N_LINE.finditer(text):  # GCTA's .hsq: 'n\t8' on a line of its own
         yield m.start(), int(m.group(1))
+    for m in _OBSERVATIONS_LINE.finditer(text):  # each model's, in a printed regression table
+        for n in re.finditer(r"(?<![\d.,])\d{1,3}(?:,\d{3})*(?![\d.,]\d)", m.group(1)):
+            yield m.start(1) + n.start(), int(n.group(0).replace(",", ""))
     for offset, n, label in labelled_numbers(text) if labelled is None else labelled:
         if offset not in seen and _COUNT_KEY.fullmatch(label):
             yield offset, n
@@ -713,5 +718,11 @@ _COUNT_KEY = re.compile(
 )
 
 
+#: the observations of each model on a line of a printed regression table (stargazer,
+#: modelsummary, texreg, Stata's 'Number of obs = 74'): 'Observations & 4,812 & 7 \\'
+_OBSERVATIONS_LINE = re.compile(
+    r"(?im)^[ \t|]*(?:Observations|Num\.\s?Obs\.|Number\sof\sobs(?:ervations)?)"
+    r"((?:[ \t&|:=]+(?:\d{1,3}(?:,\d{3})+|\d+)(?![\d.]))+)"
+)
 #: a line holding only 'n' (or 'N') and a whole number
 _N_LINE = re.compile(r"(?m)^[ \t]*[nN][ \t]+(\d+)[ \t]*\r?$")

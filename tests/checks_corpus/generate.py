@@ -2460,6 +2460,98 @@ def _(path, rng):
     return _tibble(_SEX_COUNTS_SAFE)
 
 
+def _julia(counts) -> str:
+    rows = "".join(f"   {j} │ {s}         {n:>3}\n" for j, (s, n) in enumerate(counts, start=1))
+    return "2×2 DataFrame\n Row │ sex     n\n     │ String  Int64\n─────┼────────────────\n" + rows
+
+
+@case("julia_print.txt", Expect.BLOCK, "a Julia DataFrame printed (row numbers, types)", E)
+def _(path, rng):
+    return _julia(_SEX_COUNTS)
+
+
+@case("julia_print_safe.txt", Expect.PASS, "a Julia DataFrame of counts of 30 and 90", E)
+def _(path, rng):
+    return _julia(_SEX_COUNTS_SAFE)
+
+
+def _stargazer(n: int, dof: int, k: int = 2) -> str:
+    return (
+        "===============================================\n"
+        "                        Dependent variable:\n"
+        "                    ---------------------------\n"
+        "                                ldl\n"
+        "-----------------------------------------------\n"
+        "rs123                        0.082***\n"
+        "                             (0.021)\n\n"
+        "Constant                     3.102***\n"
+        "                             (0.210)\n\n"
+        "-----------------------------------------------\n"
+        f"Observations                  {n:,}\n"
+        "R2                            0.031\n"
+        "Adjusted R2                   0.030\n"
+        f"Residual Std. Error     0.912 (df = {dof})\n"
+        f"F Statistic          76.9*** (df = {k}; {dof})\n"
+        "===============================================\n"
+        "Note:               *p<0.1; **p<0.05; ***p<0.01\n"
+    )
+
+
+@case("stargazer_model.txt", Expect.PASS, "stargazer's text regression table, 4,812 people", E)
+def _(path, rng):
+    return _stargazer(4812, 4809)
+
+
+@case("stargazer_small_model.txt", Expect.BLOCK, "stargazer: 7 observations, df = 5", E)
+def _(path, rng):
+    return _stargazer(7, 5)
+
+
+@case("stargazer_model.tex", Expect.PASS, "stargazer's LaTeX regression table", E)
+def _(path, rng):
+    return (
+        "\\begin{table}[!htbp] \\centering\n"
+        "\\begin{tabular}{@{\\extracolsep{5pt}}lc}\n"
+        "\\\\[-1.8ex]\\hline\n"
+        " & \\multicolumn{1}{c}{\\textit{Dependent variable:}} \\\\\n"
+        "\\\\[-1.8ex] & ldl \\\\\n\\hline \\\\[-1.8ex]\n"
+        " rs123 & 0.082$^{***}$ \\\\\n  & (0.021) \\\\\n"
+        " Constant & 3.102$^{***}$ \\\\\n  & (0.210) \\\\\n"
+        "\\hline \\\\[-1.8ex]\n"
+        "Observations & 4,812 \\\\\n"
+        "R$^{2}$ & 0.031 \\\\\n"
+        "Residual Std. Error & 0.912 (df = 4809) \\\\\n"
+        "\\hline\n\\end{tabular}\n\\end{table}\n"
+    )
+
+
+@case("stargazer_two_models.txt", Expect.BLOCK, "stargazer: a second model of 7 people", E)
+def _(path, rng):
+    return (
+        "=======================================\n"
+        "                  ldl        hdl\n"
+        "---------------------------------------\n"
+        "rs123          0.082***     0.031\n"
+        "               (0.021)     (0.050)\n"
+        "---------------------------------------\n"
+        "Observations    4,812         7\n"
+        "R2              0.031       0.120\n"
+        "=======================================\n"
+    )
+
+
+@case("stata_regress.log", Expect.BLOCK, "Stata's regress of 8 people: F(2, 5)", E)
+def _(path, rng):
+    return (
+        "      Source |       SS           df       MS      Number of obs   =         8\n"
+        "-------------+----------------------------------   F(2, 5)         =      3.21\n"
+        "       Model |  2.1234         2  1.0617          Prob > F        =    0.1250\n"
+        "    Residual |  1.6543         5  .33086          R-squared       =    0.5621\n"
+        "-------------+----------------------------------   Adj R-squared   =    0.3869\n"
+        "       Total |  3.7777         7  .539671         Root MSE        =    .57521\n"
+    )
+
+
 @case("tabulate_grid.txt", Expect.BLOCK, "Python tabulate's fancy_grid of counts", E)
 def _(path, rng):
     return (
