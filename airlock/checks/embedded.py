@@ -350,13 +350,29 @@ def _split_runs(rows: list[list[str]]) -> list[list[str]]:
     """Cells between '|' that hold several space-separated values on every row, as Stata's
     ``tab`` prints the columns of one variable ('|    140      3 |'), split into columns."""
     width = min(len(r) for r in rows)
-    counts = [{len(r[j].split()) for r in rows} for j in range(width)]
-    split = [j for j, c in enumerate(counts) if len(c) == 1 and min(c) > 1 and all(
-        all(_numeric(t) for t in r[j].split()) for r in rows[1:])]  # fmt: skip
+    counts = [{len(r[j].split()) for r in rows[1:]} for j in range(width)]
+    split = {j: min(c) for j, c in enumerate(counts) if len(c) == 1 and min(c) > 1 and all(
+        all(_numeric(t) for t in r[j].split()) for r in rows[1:])}  # fmt: skip
     if not split:
         return rows
-    return [[part for j, cell in enumerate(r)
-             for part in (cell.split() if j in split else [cell])] for r in rows]  # fmt: skip
+    head = [part for j, cell in enumerate(rows[0])
+            for part in (_header_parts(cell, split[j]) if j in split else [cell])]  # fmt: skip
+    return [head] + [[part for j, cell in enumerate(r)
+                      for part in (cell.split() if j in split else [cell])]
+                     for r in rows[1:]]  # fmt: skip
+
+
+def _header_parts(cell: str, n: int) -> list[str]:
+    """The ``n`` names over a cell of ``n`` values: split at spaces, or at runs of two (Stata's
+    'Coefficient  Std. err.      t    P>t     [95% conf. interval]', the interval's name over
+    both of its bounds)."""
+    parts = cell.split()
+    if len(parts) == n:
+        return parts
+    parts = re.split(r"\s{2,}", cell.strip())
+    if len(parts) == n - 1 and "interval" in parts[-1].lower():
+        parts[-1:] = [f"{parts[-1]} lower", f"{parts[-1]} upper"]
+    return parts[:n] + [""] * (n - len(parts))
 
 
 def _fields(line: str, sep: str) -> int:

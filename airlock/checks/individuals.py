@@ -47,7 +47,8 @@ RULE_ONE_COLUMN = "individual-level.one-column-per-sample"
 #: a column of dates of birth: with sex and a place, a date of birth names one person
 _BIRTH_DATE = r"dob|date_?of_?birth|birth_?date|birth_?day|f(oe|ø)dselsdato|f(ö|o)delsedatum"
 _ID_COLUMN = re.compile(
-    r"^(f?iid\d*|fid\d*|id_?[12]|(sample|individual|indiv|person|subject)_?id_?[12]|"
+    r"^(f?iid\d*|fid\d*|id_?[12]|(sample|individual|indiv|indv|person|subject|participant|"
+    r"patient)_?(id_?)?[12ab]|indv|"
     r"eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|"
     r"(sample|participant|patient|subject|person|individual|indiv|donor|proband)s?"
     r"_?(id|ids|name|no|nr|code|number)|sample|participant|patient|subject|person|individual|"

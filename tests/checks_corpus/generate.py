@@ -2460,6 +2460,62 @@ def _(path, rng):
     return _tibble(_SEX_COUNTS_SAFE)
 
 
+def _snptest(het: int, hom: int) -> str:
+    header = (
+        "alternate_ids rsid chromosome position alleleA alleleB index info all_AA all_AB all_BB "
+        "all_NULL all_total all_maf frequentist_add_pvalue frequentist_add_beta_1 "
+        "frequentist_add_se_1\n"
+    )
+    rows = "".join(
+        f"1:{1000 + j} rs{j} 1 {1000 + j} A G {j + 1} 0.98 {300 - het - hom} {het} {hom} 0 300 "
+        f"{(het + 2 * hom) / 600:.4f} 0.3 0.1 0.05\n"
+        for j in range(30)
+    )
+    return "# SNPTEST v2.5.4\n" + header + rows
+
+
+@case("snptest.out", Expect.BLOCK, "SNPTEST with all_AB = 8 people", C)
+def _(path, rng):
+    return _snptest(8, 20)
+
+
+@case("snptest_safe.out", Expect.PASS, "SNPTEST with genotype counts of 100 and 20", S)
+def _(path, rng):
+    return _snptest(100, 20)
+
+
+def _plink_model(geno_aff: str) -> str:
+    rows = [("GENO", geno_aff, "38/52/110", 2), ("TREND", "100/200", "128/272", 1),
+            ("ALLELIC", "100/200", "128/272", 1)]  # fmt: skip
+    return (
+        " CHR         SNP   A1   A2     TEST            AFF          UNAFF        CHISQ   DF  P\n"
+        + "".join(
+            f"   1   rs3094315    G    A {t:>8} {a:>15} {u:>14}         0.62 {df:>4}  0.7334\n"
+            for t, a, u, df in rows
+        )
+    )
+
+
+@case("plink.model", Expect.BLOCK, "plink 1.9 --model: 3 cases homozygous", C)
+def _(path, rng):
+    return _plink_model("3/40/107")
+
+
+@case("plink_safe.model", Expect.PASS, "plink 1.9 --model with counts of 30 and more", S)
+def _(path, rng):
+    return _plink_model("30/40/80")
+
+
+@case("somalier.pairs.tsv", Expect.BLOCK, "somalier relatedness of pairs of people", I)
+def _(path, rng):
+    header = "#sample_a\tsample_b\trelatedness\tibs0\tibs2\tn\n"
+    rows = "".join(
+        f"P{a:04d}\tP{b:04d}\t{rng.uniform(-0.1, 0.6):.3f}\t12\t4000\t15000\n"
+        for a, b in rng.integers(1, 301, size=(60, 2)).tolist()
+    )
+    return header + rows
+
+
 def _julia(counts) -> str:
     rows = "".join(f"   {j} │ {s}         {n:>3}\n" for j, (s, n) in enumerate(counts, start=1))
     return "2×2 DataFrame\n Row │ sex     n\n     │ String  Int64\n─────┼────────────────\n" + rows
@@ -2540,16 +2596,32 @@ def _(path, rng):
     )
 
 
+def _stata_regress(n: str, dof: int) -> str:
+    return (
+        f"      Source |       SS           df       MS      Number of obs   = {n:>9}\n"
+        f"-------------+----------------------------------   F(2, {dof})  =      3.21\n"
+        "       Model |  2.1234         2  1.0617          Prob > F        =    0.1250\n"
+        f"    Residual |  1.6543  {dof:>8}  .33086          R-squared       =    0.5621\n"
+        "-------------+----------------------------------   Adj R-squared   =    0.3869\n"
+        "       Total |  3.7777  {dof + 2:>8}  .539671         Root MSE        =    .57521\n\n"
+        "------------------------------------------------------------------------------\n"
+        "         ldl | Coefficient  Std. err.      t    P>|t|     [95% conf. interval]\n"
+        "-------------+----------------------------------------------------------------\n"
+        "       rs123 |   .0820131   .0210012     3.91   0.011     .0280282     .135998\n"
+        "         age |   .0110021   .0040011     2.75   0.040     .0007169    .0212873\n"
+        "       _cons |   3.102001   .2100121    14.77   0.000     2.562148    3.641854\n"
+        "------------------------------------------------------------------------------\n"
+    )
+
+
 @case("stata_regress.log", Expect.BLOCK, "Stata's regress of 8 people: F(2, 5)", E)
 def _(path, rng):
-    return (
-        "      Source |       SS           df       MS      Number of obs   =         8\n"
-        "-------------+----------------------------------   F(2, 5)         =      3.21\n"
-        "       Model |  2.1234         2  1.0617          Prob > F        =    0.1250\n"
-        "    Residual |  1.6543         5  .33086          R-squared       =    0.5621\n"
-        "-------------+----------------------------------   Adj R-squared   =    0.3869\n"
-        "       Total |  3.7777         7  .539671         Root MSE        =    .57521\n"
-    )
+    return _stata_regress("8", 5)
+
+
+@case("stata_regress_safe.log", Expect.PASS, "Stata's regress of 4,812 people", E)
+def _(path, rng):
+    return _stata_regress("4,812", 4809)
 
 
 @case("tabulate_grid.txt", Expect.BLOCK, "Python tabulate's fancy_grid of counts", E)
