@@ -111,6 +111,10 @@ class _Overflow:
     count: int = 0
 
 
+#: rules whose findings are listed first: the file is about people one by one
+_FIRST_RULES = ("individual-level", "personal-id")
+
+
 class FindingSink:
     """Findings of one file. ``add`` keeps the first ``cap`` findings of each rule; beyond that
     it counts them, and ``findings()`` ends with one summary finding per overflowing rule."""
@@ -239,4 +243,7 @@ class FindingSink:
             )
             for rule, over in self._overflow.items()
         ]
-        return (*self._kept, *summaries)
+        # what makes a file individual-level first: a genotype matrix's 0/1/2 are also read as
+        # small counts, and a researcher should read why the file cannot leave, not those
+        kept = sorted(self._kept, key=lambda f: not f.rule.startswith(_FIRST_RULES))
+        return (*kept, *summaries)

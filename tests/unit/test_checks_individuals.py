@@ -71,6 +71,18 @@ def test_genotype_matrix__dosage_columns_block(tmp_path):
     )
 
 
+def test_genotype_matrix__why_it_is_individual_level_is_listed_before_its_small_counts(tmp_path):
+    # its 0/1/2 are read as small counts of people too; a researcher reads the reason first
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.integers(0, 3, size=(40, 12)), columns=[f"rs{i}" for i in range(12)])
+    frame.insert(0, "iid", [f"P{j:03d}" for j in range(40)])
+    frame.to_csv(tmp_path / "g.csv", index=False)
+    found = [f.rule for f in check(tmp_path / "g.csv").findings]
+    assert "min-cell-count" in found
+    first = found.index("min-cell-count")
+    assert {"individual-level.genotypes", "individual-level.id-column"} <= set(found[:first])
+
+
 def test_genotype_matrix__fewer_columns_than_the_minimum_need_another_sign(tmp_path):
     # fewer columns than genotype_matrix_min_columns make a matrix only with another sign of
     # people: 20 rows or more (with three such columns), variant IDs as names, a sample count
