@@ -12,13 +12,16 @@ after its parts are vetted, read as ZIP entries without extracting anything:
 
 Each sheet, hidden or not, is checked as a table (its first row as the header; the first
 :data:`MAX_SHEET_ROWS` rows that hold anything), and sheet names, cell comments and the shared
-strings of all cells are scanned as text (sample IDs are found past those rows too). A workbook
+strings of all cells are scanned as text (sample IDs are found past those rows too), and so are
+the sheets' formulas; formula cells with no value saved (a workbook a program wrote) are named
+for the reviewer, since the table rules did not see their values. A workbook
 never passes on its own: formatting, hidden rows and columns and formulas show a reader what
 the values do not, so the finding ``spreadsheet`` asks a reviewer to open it.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -41,6 +44,14 @@ _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
 #: (past the rows the table rules read, sample IDs are still looked for)
 _TEXT_PARTS = re.compile(r"(comment[^/]*|sharedStrings)\.xml$", re.I)
 _TEXT = re.compile(r"<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)</(?:\w+:)?t>")
+#: a sheet's part, whose formulas are read as text ('="DK000017"' holds a sample ID the values
+#: do not show when Excel has not computed it)
+_SHEET_PART = re.compile(r"(^|/)worksheets/[^/]+\.xml$", re.I)
+#: a cell and what it holds: <c r="B3" ...><f>1+2</f><v>3</v></c>
+_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_FORMULA = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_REFERENCE = re.compile(r"\br=\"([A-Z]+[0-9]+)\"")
+_VALUE = re.compile(r"<(?:\w+:)?v>[^<]|<(?:\w+:)?is\b")  # openpyxl writes an empty <v></v>
 #: rows of a sheet read for the table rules; a longer sheet needs a reviewer anyway
 MAX_SHEET_ROWS = 100_000
 
@@ -98,6 +109,8 @@ def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingS
                 return
             if _TEXT_PARTS.search(entry.filename):
                 texts[entry.filename] = part
+            elif _SHEET_PART.search(entry.filename):
+                _formulas(entry.filename, part, context, sink)
     looked = [n for n in names if _LOOK_AT.search(n)]
     _texts(texts, context, sink)
     _read_sheets(data, context, sink)
@@ -167,6 +180,38 @@ def _texts(parts: dict[str, bytes], context: CheckContext, sink: FindingSink) ->
     for name, part in parts.items():
         text = "\n".join(_TEXT.findall(part.decode("utf-8", "replace")))
         _scan(text, f"part {name}", context, sink)
+
+
+def _formulas(name: str, part: bytes, context: CheckContext, sink: FindingSink) -> None:
+    """A sheet's formulas scanned as text (one per line), and its formula cells with no value
+    Excel computed (a workbook written by a program: openpyxl's '=1+2'), whose values the
+    table rules could not see."""
+    xml = part.decode("utf-8", "replace")
+    if "<f" not in xml and ":f" not in xml:
+        return
+    formulas: list[str] = []
+    uncomputed: list[str] = []
+    for cell in _CELL.finditer(xml):
+        inner = cell.group(2) or ""
+        if (f := _FORMULA.search(inner)) is None:
+            continue
+        formulas.append(html.unescape(f.group(1) or ""))
+        if not _VALUE.search(inner):
+            ref = _REFERENCE.search(cell.group(1))
+            uncomputed.append(ref.group(1) if ref else "?")
+    if any(formulas):
+        _scan("\n".join(formulas), f"the formulas of part {name}", context, sink)
+    if uncomputed:
+        shown = ", ".join(uncomputed[:5]) + (f" and {len(uncomputed) - 5:,} more" if
+                                             len(uncomputed) > 5 else "")  # fmt: skip
+        cells = f"Cells {shown} of part {name} are formulas" if len(uncomputed) > 1 else (
+            f"Cell {shown} of part {name} is a formula"
+        )  # fmt: skip
+        sink.add(RULE_SPREADSHEET, Verdict.REVIEW,
+                 f"{cells} with no value saved (the workbook "
+                 "was written by a program, not saved by Excel), so their values were not "
+                 "checked. Open and save the workbook in a spreadsheet, or release the sheet as "
+                 "CSV.")  # fmt: skip
 
 
 def _scan(text: str, where: str, context: CheckContext, sink: FindingSink) -> None:

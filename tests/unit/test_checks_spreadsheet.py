@@ -85,3 +85,28 @@ def test_zip_that_is_no_workbook__blocks(tmp_path):
     path.write_bytes(buffer.getvalue())
     report = check(path)
     assert report.verdict is Verdict.BLOCK and "file-type" in rules(report, Verdict.BLOCK)
+
+
+def test_workbook__a_sample_id_inside_a_formula_blocks(tmp_path):
+    # openpyxl saves no computed value, so the sheet's values show nothing in C1
+    def edit(book):
+        book.active["C1"] = '="DK000017"'
+
+    report = check(_book(tmp_path, "f.xlsx", edit=edit), sample_ids=["DK000017"])
+    assert report.verdict is Verdict.BLOCK
+    assert "individual-level.sample-id" in rules(report, Verdict.BLOCK)
+
+
+def test_workbook__formulas_without_saved_values_are_named_for_the_reviewer(tmp_path):
+    def edit(book):
+        book.active["B2"] = "=1+2"  # a count the table rules cannot see
+
+    report = check(_book(tmp_path, "f.xlsx", edit=edit))
+    assert report.verdict is Verdict.REVIEW
+    messages = [f.message for f in report.findings if f.rule == RULE_SPREADSHEET]
+    assert any(
+        m.startswith("Cell B2 of part xl/worksheets/sheet1.xml is a formula") for m in messages
+    )
+    # a workbook of plain values has no such finding
+    assert len([f for f in check(_book(tmp_path, "v.xlsx")).findings
+                if f.rule == RULE_SPREADSHEET]) == 1  # fmt: skip
