@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airlock.checks.cells import Chunk, TableContext, arrow_numbers, report_cells, show, tokens
-from airlock.checks.findings import Verdict
+from airlock.checks.findings import Location, Verdict
 from airlock.checks.kinds import Role
 from airlock.checks.models import RULE_DOF, dof_message
 from airlock.checks.tables import RULE_MIN_CELL
@@ -185,6 +185,8 @@ class Stratum:
     an: int | None = None
     af: int | None = None
     n: int | None = None
+    #: the number of people a column's name gives (PGC's FRQ_A_1200), when no column counts them
+    n_named: int | None = None
     people: list[int] = dataclasses.field(default_factory=list)  # further counts of people
     geno: dict[str, int] = dataclasses.field(default_factory=dict)  # "hom_x", "het", ...
     geno_string: int | None = None
@@ -195,7 +197,7 @@ class Stratum:
 
     @property
     def any(self) -> bool:
-        single = (self.af, self.geno_string, self.n)
+        single = (self.af, self.geno_string, self.n, self.n_named)
         return bool(self.acs or self.all_counts or self.geno or self.people) or any(
             c is not None for c in single
         )
@@ -214,6 +216,8 @@ class VariantRules:
         for i, role in sorted(rec.roles.items()):
             ctx.claimed.add(i)
             s = strata.setdefault(role.stratum, Stratum(role.stratum))
+            if role.people_in_name is not None:
+                s.n_named = role.people_in_name
             q = role.quantity
             if q == "allele_count":
                 s.acs.append(i)
@@ -248,6 +252,8 @@ class VariantRules:
         an = chunk.numbers(s.an) if s.an is not None else None
         if an is None and s.n is not None:
             an = 2 * chunk.numbers(s.n)
+        if an is None and s.n_named is not None:
+            an = np.full(len(chunk), 2.0 * s.n_named)
         if an is None and len(s.acs) == 1 and s.af is not None and chunk.is_numeric(s.af):
             with np.errstate(invalid="ignore", divide="ignore"):
                 # the count and its frequency give the allele number (SAIGE without N)
@@ -366,7 +372,25 @@ class VariantRules:
                 "be checked. Add OBS_CT/AN (or N) beside the frequencies." + (f" {note}" if note
                                                                              else ""),
             )  # fmt: skip
-        if self.gwas and not any(s.n is not None for s in self.strata if not s.name):
+        for s in self.strata:
+            if (
+                s.n is None
+                and s.n_named is not None
+                and 0 < s.n_named < self.ctx.config.min_cell_count
+            ):
+                sink.add(
+                    RULE_GWAS_N if self.gwas else RULE_MIN_CELL,
+                    Verdict.BLOCK,
+                    f"The column names say {s.n_named} people{s.words} are behind these results, "
+                    f"below the minimum of {self.ctx.config.min_cell_count}. Pool strata or "
+                    "release results of more people.",
+                    Location(row=0, value=str(s.n_named)),
+                )
+        # the number of people behind each row: a column of them, or the column names' (of
+        # all, or of cases and of controls)
+        counted = any(s.n is not None or s.n_named is not None for s in self.strata if not s.name)
+        counted = counted or sum(s.n_named is not None for s in self.strata if s.name) >= 2
+        if self.gwas and not counted:
             sink.add(
                 RULE_GWAS_N_UNCHECKED,
                 Verdict.REVIEW,

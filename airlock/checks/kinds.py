@@ -38,6 +38,9 @@ class Role:
 
     quantity: str
     stratum: str = ""
+    #: the number of people the column's name gives ('FRQ_A_1200': 1,200 cases), for a kind's
+    #: column named with '{n}'
+    people_in_name: int | None = None
 
     @classmethod
     def parse(cls, text: str) -> Role:
@@ -113,6 +116,25 @@ def _column_alias(name: str) -> str:
     return alias(norm(name))
 
 
+#: where a kind's column name holds the number of people: PGC's 'FRQ_A_{n}'
+PEOPLE_IN_NAME = "{n}"
+
+
+@functools.cache
+def _named_pattern(column: str) -> re.Pattern[str]:
+    before, _, after = alias(column).partition(PEOPLE_IN_NAME)
+    return re.compile(re.escape(before) + r"([0-9]+)" + re.escape(after))
+
+
+def _listed(column: str, present: set[str]) -> str | None:
+    """The name among ``present`` that a kind's ``column`` names (one with '{n}' in it: a name
+    with a number there), or None."""
+    if PEOPLE_IN_NAME not in column:
+        return alias(column) if alias(column) in present else None
+    pattern = _named_pattern(column)
+    return next((name for name in sorted(present) if pattern.fullmatch(name)), None)
+
+
 def match_columns(names: list[str], kinds: tuple[KindSpec, ...], file_name: str = ""
                   ) -> KindSpec | None:  # fmt: skip
     """The kind whose required columns are all among ``names`` and that lists most of them
@@ -123,12 +145,13 @@ def match_columns(names: list[str], kinds: tuple[KindSpec, ...], file_name: str 
     for order, kind in enumerate(kinds):
         if kind.generic or not kind.columns:
             continue
-        if not all(any(alias(a) in present for a in group.split("|")) for group in kind.columns):
+        if not all(any(_listed(a, present) for a in group.split("|")) for group in kind.columns):
             continue
         ending = any(file_name.lower().endswith(e.lower()) for e in kind.extensions)
         # the kind that accounts for most of the table's columns, then the most specific
-        listed = {alias(a) for c in (*kind.columns, *kind.optional) for a in c.split("|")}
-        score = (len(present & listed), len(kind.columns), int(ending), -order)
+        listed = {_listed(a, present) for c in (*kind.columns, *kind.optional)
+                  for a in c.split("|")} - {None}  # fmt: skip
+        score = (len(listed), len(kind.columns), int(ending), -order)
         if best is None or score > best:
             best, found = score, kind
     return found
@@ -137,16 +160,25 @@ def match_columns(names: list[str], kinds: tuple[KindSpec, ...], file_name: str 
 def roles_of(kind: KindSpec, names: list[str]) -> tuple[dict[int, Role], set[int]]:
     """The role of each column of a table recognised as ``kind``, and the columns the kind does
     not list."""
-    declared = {alias(c): Role.parse(r) for c, r in kind.roles.items()}
+    declared = {alias(c): Role.parse(r) for c, r in kind.roles.items() if PEOPLE_IN_NAME not in c}
+    named = [(_named_pattern(c), Role.parse(r)) for c, r in kind.roles.items()
+             if PEOPLE_IN_NAME in c]  # fmt: skip
     listed = {alias(a) for c in (*kind.columns, *kind.optional) for a in c.split("|")}
+    patterns = [_named_pattern(a) for a in listed if PEOPLE_IN_NAME in a]
     roles: dict[int, Role] = {}
     extra: set[int] = set()
     for i, name in enumerate(names):
         a = _column_alias(name)
         if a in declared:
             roles[i] = declared[a]
-        elif a not in listed:
-            extra.add(i)
+            continue
+        for pattern, role in named:
+            if m := pattern.fullmatch(a):
+                roles[i] = dataclasses.replace(role, people_in_name=int(m.group(1)))
+                break
+        else:
+            if a not in listed and not any(p.fullmatch(a) for p in patterns):
+                extra.add(i)
     return roles, extra
 
 

@@ -2484,6 +2484,29 @@ def _(path, rng):
     return _snptest(100, 20)
 
 
+def _daner(cases: int, controls: int, frq_a) -> str:
+    header = f"CHR\tSNP\tBP\tA1\tA2\tFRQ_A_{cases}\tFRQ_U_{controls}\tINFO\tOR\tSE\tP\tngt\n"
+    return header + "".join(
+        f"1\trs{j}\t{1000 + j}\tA\tG\t{frq_a(j):.5f}\t{0.21 + j / 1000:.5f}\t0.9\t1.1\t0.05\t0.3\t0\n"
+        for j in range(40)
+    )
+
+
+@case("daner_pgc.txt", Expect.BLOCK, "PGC daner: FRQ_A_120 of 1 to 3 alleles", C)
+def _(path, rng):
+    return _daner(120, 340, lambda j: (j % 3 + 1) / 240)
+
+
+@case("daner_pgc_safe.txt", Expect.PASS, "PGC daner of 1,200 cases and 3,400 controls", S)
+def _(path, rng):
+    return _daner(1200, 3400, lambda j: 0.2 + j / 1000)
+
+
+@case("daner_pgc_seven.txt", Expect.BLOCK, "PGC daner of 7 cases (FRQ_A_7)", C)
+def _(path, rng):
+    return _daner(7, 3400, lambda j: 0.5)
+
+
 def _plink_model(geno_aff: str) -> str:
     rows = [("GENO", geno_aff, "38/52/110", 2), ("TREND", "100/200", "128/272", 1),
             ("ALLELIC", "100/200", "128/272", 1)]  # fmt: skip

@@ -114,6 +114,25 @@ def test_admin_kinds__a_node_registers_its_own_tool(tmp_path):
     assert {"minor-allele-count", "gwas-observations"} <= found
 
 
+def test_admin_kinds__a_column_name_may_carry_the_number_of_people(tmp_path):
+    # 'AF_{n}': the tool writes the sample size into the column's name (AF_900)
+    kinds = write(tmp_path, "kinds.toml", MYTOOL.replace('"EFFECT_AF", "SAMPLES_USED", ', '"AF_{n}", ')
+                  .replace('EFFECT_AF = "allele_freq"\nSAMPLES_USED = "people"', '"AF_{n}" = "allele_freq"'))  # fmt: skip
+    config = {"kinds_file": kinds}
+
+    def table(n: int, af: float) -> str:
+        return f"CHR\tBP\tSNP\tAF_{n}\tBETA\tSE\tP\n" + "".join(
+            f"22\t{100 + i}\trs{i}\t{af}\t0.1\t0.02\t0.3\n" for i in range(3)
+        )
+
+    assert check(write(tmp_path, "a.tsv", table(900, 0.2)), **config).verdict is Verdict.PASS
+    # 0.005 x 2 x 900 = 9 copies
+    rare = rules(check(write(tmp_path, "b.tsv", table(900, 0.005)), **config), Verdict.BLOCK)
+    assert "minor-allele-count" in rare
+    few = check(write(tmp_path, "c.tsv", table(8, 0.5)), **config)
+    assert {"minor-allele-count", "gwas-observations"} <= rules(few, Verdict.BLOCK)
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

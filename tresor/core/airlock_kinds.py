@@ -70,8 +70,10 @@ class KindSpec(BaseModel):
     title: str = Field(description="what the file is, for people")
     layout: Layout
     columns: tuple[str, ...] = Field(
-        (), description="required columns; 'A|B' accepts either; compared without case and '#'"
-    )
+        (), description="required columns; 'A|B' accepts either; compared without case and "
+        "'#'; '{n}' in a name stands for the number of people the tool writes there (PGC's "
+        "FRQ_A_{n}), which then counts that column's stratum"
+    )  # fmt: skip
     optional: tuple[str, ...] = Field((), description="further columns the tool may write")
     roles: dict[str, str] = Field(
         {}, description="column -> what it holds (see QUANTITIES), e.g. 'allele_freq cases'"
