@@ -2487,7 +2487,8 @@ def _(path, rng):
 def _daner(cases: int, controls: int, frq_a) -> str:
     header = f"CHR\tSNP\tBP\tA1\tA2\tFRQ_A_{cases}\tFRQ_U_{controls}\tINFO\tOR\tSE\tP\tngt\n"
     return header + "".join(
-        f"1\trs{j}\t{1000 + j}\tA\tG\t{frq_a(j):.5f}\t{0.21 + j / 1000:.5f}\t0.9\t1.1\t0.05\t0.3\t0\n"
+        f"1\trs{j}\t{1000 + j}\tA\tG\t{frq_a(j):.5f}\t{0.21 + j / 1000:.5f}\t"
+        "0.9\t1.1\t0.05\t0.3\t0\n"
         for j in range(40)
     )
 

@@ -116,8 +116,11 @@ def test_admin_kinds__a_node_registers_its_own_tool(tmp_path):
 
 def test_admin_kinds__a_column_name_may_carry_the_number_of_people(tmp_path):
     # 'AF_{n}': the tool writes the sample size into the column's name (AF_900)
-    kinds = write(tmp_path, "kinds.toml", MYTOOL.replace('"EFFECT_AF", "SAMPLES_USED", ', '"AF_{n}", ')
-                  .replace('EFFECT_AF = "allele_freq"\nSAMPLES_USED = "people"', '"AF_{n}" = "allele_freq"'))  # fmt: skip
+    text = MYTOOL.replace('"EFFECT_AF", "SAMPLES_USED", ', '"AF_{n}", ')
+    text = text.replace(
+        'EFFECT_AF = "allele_freq"\nSAMPLES_USED = "people"', '"AF_{n}" = "allele_freq"'
+    )
+    kinds = write(tmp_path, "kinds.toml", text)
     config = {"kinds_file": kinds}
 
     def table(n: int, af: float) -> str:
