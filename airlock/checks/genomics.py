@@ -34,7 +34,7 @@ from airlock.checks.cells import Chunk, TableContext, arrow_numbers, report_cell
 from airlock.checks.findings import Location, Verdict
 from airlock.checks.kinds import Role
 from airlock.checks.models import RULE_DOF, dof_message
-from airlock.checks.tables import RULE_MIN_CELL
+from airlock.checks.tables import _NOT_PEOPLE, RULE_MIN_CELL
 
 RULE_MAC = "minor-allele-count"
 RULE_MAC_UNCHECKED = "minor-allele-count.unchecked"
@@ -113,9 +113,9 @@ def _classify(name: str) -> tuple[str, str]:
         # a stratum of the table's own: AC_afr, AF_dk, dk_AN, n_uk
         first, _, others = rest.partition("_")
         before, _, last = rest.rpartition("_")
-        if first in _SHORT:
+        if first in _SHORT and not set(others.split("_")) & _NOT_PEOPLE:
             return others, first
-        if last in _SHORT:
+        if last in _SHORT and not set(before.split("_")) & _NOT_PEOPLE:
             return before, last
     return stratum, rest
 

@@ -98,6 +98,9 @@ _THING_ROWS = {
     "file", "files", "chromosome", "chrom", "chr", "contig", "worker", "workers", "thread",
     "threads", "node", "nodes", "executor", "stage", "stages",
 }  # fmt: skip
+#: rows that are sets of genes (an enrichment analysis): their plain whole numbers ('overlap',
+#: 'hits') count genes, but a column named as a count ('n') may still count people
+_GENE_SET_ROWS = {"pathway", "pathways", "term", "terms", "geneset", "genesets"}
 #: count names that say people whatever the rows are (``cases``, ``n_patients``)
 _PEOPLE_WORDS = _COUNT_WHOLE - {"freq", "frequency", "total", "denominator", "numerator"}
 _PROPORTION = {
@@ -310,8 +313,12 @@ class CountRules:
         )
         self.columns: dict[int, _Column] = {}
         things = not registered and counts_things(ctx)
+        label = label_column(ctx)
+        gene_sets = label is not None and _names_a(tokens(ctx.names[label]) or [""], _GENE_SET_ROWS)
         for i, name in enumerate(ctx.names):
             if i in ctx.claimed or (things and not set(tokens(name)) & _PEOPLE_WORDS):
+                continue
+            if gene_sets and not registered and not count_name(name):
                 continue
             role = rec.roles.get(i) if rec else None
             if role is not None:

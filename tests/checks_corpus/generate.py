@@ -2484,6 +2484,30 @@ def _(path, rng):
     return _snptest(100, 20)
 
 
+@case("enrichment.tsv", Expect.REVIEW, "pathway enrichment: genes in the overlap, 1 to 8", F)
+def _(path, rng):
+    rows = "".join(
+        f"PATH{j}\t{rng.integers(10, 300)}\t{rng.integers(1, 9)}\t{rng.random():.3g}\n"
+        for j in range(30)
+    )
+    return "pathway\tn_genes\toverlap\tp\n" + rows
+
+
+@case("pathway_counts.csv", Expect.BLOCK, "pathways with a count column n of 3", C)
+def _(path, rng):
+    return "pathway,n\nPATH1,3\nPATH2,40\nPATH3,55\n"
+
+
+@case("gene_tests.tsv", Expect.REVIEW, "gene-based tests with n_variants of 2 to 39", F)
+def _(path, rng):
+    rows = "".join(
+        f"GENE{j}\t1\t{j * 10000}\t{rng.integers(2, 40)}\t{rng.random():.3g}\t"
+        f"{rng.normal(0, 0.1):.3f}\n"
+        for j in range(50)
+    )
+    return "gene\tchrom\tstart\tn_variants\tp_skato\tbeta_burden\n" + rows
+
+
 def _daner(cases: int, controls: int, frq_a) -> str:
     header = f"CHR\tSNP\tBP\tA1\tA2\tFRQ_A_{cases}\tFRQ_U_{controls}\tINFO\tOR\tSE\tP\tngt\n"
     return header + "".join(
