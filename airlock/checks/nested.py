@@ -36,6 +36,7 @@ def check_parquet(f: BinaryIO, context: CheckContext, sink: FindingSink, name: s
         schema = pf.schema_arrow
     except (pa.ArrowException, OSError, ValueError) as e:
         raise damaged(e) from None
+    _scan_metadata(schema, context, sink)
     widths = _list_widths(pf) if any(_has_list(fl.type) for fl in schema) else {}
     names = flat_names(schema, widths)
     reported: set[str] = set()
@@ -51,6 +52,18 @@ def check_parquet(f: BinaryIO, context: CheckContext, sink: FindingSink, name: s
             raise damaged(e) from None
 
     check_table(names, chunks(), context, sink, delimiter=",", file_name=name)
+
+
+def _scan_metadata(schema: pa.Schema, context: CheckContext, sink: FindingSink) -> None:
+    """The key-value metadata of the file and of its columns, scanned as text: it leaves with
+    the file, though no table shows it ({'note': 'excluded DK000017'})."""
+    from airlock.checks.text import scan_text
+
+    pieces = [schema.metadata or {}, *((fl.metadata or {}) for fl in schema)]
+    text = b"\n".join(k + b": " + v for meta in pieces for k, v in meta.items())
+    if text:
+        scan_text(text, text.decode("utf-8", "replace"), 1, context, sink,
+                  column="Parquet metadata")  # fmt: skip
 
 
 def _has_list(t: pa.DataType) -> bool:

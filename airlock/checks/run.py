@@ -54,8 +54,27 @@ def check_file(
     f.seek(0)
     what = wrapping(head)
     if what is not None:
-        return _check_unwrapped(f, head, what, name, shown, context, on_bytes)
-    return _check(f, size, name, shown, context, on_bytes)
+        report = _check_unwrapped(f, head, what, name, shown, context, on_bytes)
+    else:
+        report = _check(f, size, name, shown, context, on_bytes)
+    # the name leaves with the file: the request's path, or (run by hand) the file's own name
+    return _with_name(report, display_path if display_path is not None else name, context)
+
+
+def _with_name(report: FileReport, name: str, context: CheckContext) -> FileReport:
+    """The report with what the text rules find in the file's name ('DK000017_results.csv')
+    first."""
+    from airlock.checks.text import scan_text
+
+    sink = FindingSink(context.config.max_findings_per_rule)
+    # separators of a path read as spaces, so '_DK000017.' is a word of its own
+    text = name.replace("/", " ").replace("_", " ")
+    scan_text(name.encode(), text, 0, context, sink, column="file name")
+    if not sink.findings() and not sink.reviewer_findings():
+        return report
+    sink.extend(report.findings)
+    return FileReport(report.path, sink.findings(), report.tables,
+                      (*sink.reviewer_findings(), *report.reviewer_findings))  # fmt: skip
 
 
 def _check_unwrapped(

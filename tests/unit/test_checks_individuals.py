@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from airlock.checks import Verdict
+from airlock.checks import CheckContext, Verdict, check_file
 from tests.checks_support import cells, check, finding, rules, write
+from tresor.core.airlock_config import AirlockConfig
 
 IDS = ["DK000001", "DK000002", "DK000003", "123456789", "42"]
 
@@ -58,6 +61,28 @@ def test_sample_ids__in_free_text(tmp_path):
     report = check(path, sample_ids=IDS)
     f = finding(report, "individual-level.sample-id")
     assert (f.location.row, f.location.value) == (3, "DK****03")
+
+
+def test_sample_ids__in_the_file_name_and_the_request_path(tmp_path):
+    # the name leaves with the file
+    path = write(tmp_path, "DK000003_results.csv", "group,n\na,20\nb,30\n")
+    assert cells(check(path, sample_ids=IDS), "individual-level.sample-id") == {(0, "file name")}
+    plain = write(tmp_path, "results.csv", "group,n\na,20\nb,30\n")
+    assert "individual-level.sample-id" not in rules(check(plain, sample_ids=IDS))
+    context = CheckContext.with_sample_ids(IDS, AirlockConfig())
+    shown = check_file(plain, context, display_path="outliers/DK000003/results.csv")
+    assert "individual-level.sample-id" in rules(shown, Verdict.BLOCK)
+
+
+def test_sample_ids__in_parquet_metadata(tmp_path):
+    table = pa.table({"group": ["a", "b"], "n": [20, 30]})
+    pq.write_table(
+        table.replace_schema_metadata({"note": "excluded DK000003"}), tmp_path / "m.parquet"
+    )
+    pq.write_table(table, tmp_path / "plain.parquet")
+    found = check(tmp_path / "m.parquet", sample_ids=IDS)
+    assert cells(found, "individual-level.sample-id") == {(1, "Parquet metadata")}
+    assert check(tmp_path / "plain.parquet", sample_ids=IDS).verdict is Verdict.PASS
 
 
 def test_genotype_matrix__dosage_columns_block(tmp_path):
