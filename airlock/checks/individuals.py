@@ -37,6 +37,7 @@ from airlock.checks import content
 from airlock.checks.cells import Chunk, TableContext, key, tokens
 from airlock.checks.content import context_matcher, masked
 from airlock.checks.findings import Location, Verdict
+from airlock.checks.tables import counts_things
 
 RULE_ID_COLUMN = "individual-level.id-column"
 RULE_SAMPLE_ID = content.RULE_SAMPLE_ID
@@ -75,6 +76,41 @@ _NOT_PEOPLE_PREFIX = {"week", "wk", "month", "year", "yr", "day", "bin", "chr", 
 
 def id_column_name(name: str) -> bool:
     return bool(_ID_COLUMN.match(key(name)))
+
+
+#: a code that stands for a person: a hash of an ID (hex digits) or a random UUID
+_HEX_CODE = r"(?i)^[0-9a-f]{12,}$"
+_UUID = r"(?i)^[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
+#: names of columns of hashes that are not people's: of files, commits, data
+_CHECKSUM_NAME = re.compile(r"(?i)md5|sha\d*|checksum|digest|commit|crc|etag|blake")
+
+
+def _pseudonym_columns(ctx: TableContext, declared: set[int]) -> list[int]:
+    """Text columns with a different hash or UUID on every one of at least :data:`_MIN_ROWS`
+    rows of the first chunk: pseudonymised IDs ('id_hash'), whatever the column's name."""
+    first = ctx.first
+    if len(first) < _MIN_ROWS or counts_things(ctx):
+        return []
+    found = []
+    for i in range(min(first.width, len(ctx.names))):
+        if i in declared or _CHECKSUM_NAME.search(ctx.names[i]):
+            continue
+        texts = first.texts(i)
+        if texts is None:
+            continue
+        valid = pc.drop_null(texts)
+        if len(valid) < _MIN_ROWS or len(pc.unique(valid)) < len(valid):
+            continue
+        # hex digits with a letter and a digit among them (not a run of digits), or a UUID
+        hexed = pc.and_(
+            pc.match_substring_regex(valid, _HEX_CODE),
+            pc.and_(pc.match_substring_regex(valid, "[0-9]"),
+                    pc.match_substring_regex(valid, "(?i)[a-f]")),
+        )  # fmt: skip
+        shaped = pc.or_(hexed, pc.match_substring_regex(valid, _UUID))
+        if int(pc.sum(shaped).as_py() or 0) >= 0.9 * len(valid):
+            found.append(i)
+    return found
 
 
 def near(count: int, people: int) -> bool:
@@ -127,6 +163,8 @@ class IndividualRules:
             known = set(range(len(ctx.names))) - rec.extra
             declared = set(rec.roles) if rec.kind.generic else known
         self.id_columns = {i: _Values() for i, n in enumerate(ctx.names) if id_column_name(n)}
+        self.pseudonyms = _pseudonym_columns(ctx, declared)
+        self.id_columns |= {i: _Values() for i in self.pseudonyms}
         self.values = {i: _Values() for i in range(len(ctx.names))}
         self.geno: dict[int, _Geno] = {}
         for i in range(min(first.width, len(ctx.names))):
@@ -274,11 +312,13 @@ class IndividualRules:
         if correlations and match is None:
             return  # a correlation matrix between variables (LD): the reviewer reads it
         if match is not None and rows >= _MIN_ROWS and not self._curves():
+            whose = ("a dataset on this node has people" if match in self._sizes() else
+                     "the datasets on this node have people together")  # fmt: skip
             ctx.sink.add(
                 RULE_ONE_ROW,
                 Verdict.BLOCK,
-                f"The table has {rows:,} rows, about as many as a dataset on this node has "
-                f"people ({match:,}), and no counts of people: one row per person is "
+                f"The table has {rows:,} rows, about as many as {whose} ({match:,}), and no "
+                "counts of people: one row per person is "
                 "individual-level data, which never leaves the node. Release aggregates over "
                 "groups of people (counts, means with their counts) instead.",
                 Location(row=rows),
@@ -340,11 +380,14 @@ class IndividualRules:
         return None
 
     def _people(self) -> list[int]:
-        datasets = self.ctx.context.datasets
-        counts = {d.n_samples for d in datasets if d.n_samples}
-        if len(counts) > 1:
-            counts.add(sum(d.n_samples for d in datasets))
+        sizes = self._sizes()
+        counts = set(sizes)
+        if len(sizes) > 1:  # all of them pooled (of the same size or not)
+            counts.add(sum(sizes))
         return sorted(counts)
+
+    def _sizes(self) -> list[int]:
+        return [d.n_samples for d in self.ctx.context.datasets if d.n_samples]
 
     def _label(self, i: int) -> bool:
         """A column that names rows (text, an index) rather than holding a value per row."""
@@ -407,6 +450,8 @@ class IndividualRules:
                     looks = s.present >= 10 and (distinct or s.with_digit >= 0.5 * s.present)
             if looks:
                 what = "identifiers of people"
+                if i in self.pseudonyms and not id_column_name(name):
+                    what = "a different hash or random code on every row (pseudonymised IDs)"
                 if re.fullmatch(_BIRTH_DATE, key(name)):
                     what = "dates of birth, which with sex or a place identify people"
                 self.ctx.sink.add(

@@ -2508,6 +2508,37 @@ def _(path, rng):
     return "gene\tchrom\tstart\tn_variants\tp_skato\tbeta_burden\n" + rows
 
 
+@case("prs_hashed_ids.csv", Expect.BLOCK, "polygenic scores of 150 people under hashed IDs", I)
+def _(path, rng):
+    import hashlib
+
+    ids = [hashlib.sha256(f"person{j}".encode()).hexdigest()[:16] for j in range(150)]
+    return "id_hash,prs\n" + "".join(f"{h},{rng.normal():.5f}\n" for h in ids)
+
+
+@case("prs_uuid_ids.tsv", Expect.BLOCK, "residuals of 60 people under random UUIDs", I)
+def _(path, rng):
+    import uuid
+
+    rows = "".join(f"{uuid.UUID(int=int(rng.integers(1 << 62)))}\t{rng.normal():.4f}\n"
+                   for _ in range(60))  # fmt: skip
+    return "key\tresidual\n" + rows
+
+
+@case("prs_pooled.csv", Expect.BLOCK, "a score per person of the node's datasets pooled (900)", I)
+def _(path, rng):
+    return "prs,ldl\n" + "".join(f"{rng.normal():.5f},{rng.normal(3, 1):.3f}\n" for _ in range(900))
+
+
+@case("checksums.csv", Expect.REVIEW, "a manifest of 25 files with their SHA-256", F)
+def _(path, rng):
+    import hashlib
+
+    digests = [hashlib.sha256(str(j).encode()).hexdigest() for j in range(25)]
+    rows = "".join(f"out/part{j}.tsv,{d},{j * 1000 + 17}\n" for j, d in enumerate(digests))
+    return "file,sha256,bytes\n" + rows
+
+
 def _daner(cases: int, controls: int, frq_a) -> str:
     header = f"CHR\tSNP\tBP\tA1\tA2\tFRQ_A_{cases}\tFRQ_U_{controls}\tINFO\tOR\tSE\tP\tngt\n"
     return header + "".join(
