@@ -101,16 +101,20 @@ def _pseudonym_columns(ctx: TableContext, declared: set[int]) -> list[int]:
         valid = pc.drop_null(texts)
         if len(valid) < _MIN_ROWS or len(pc.unique(valid)) < len(valid):
             continue
-        # hex digits with a letter and a digit among them (not a run of digits), or a UUID
-        hexed = pc.and_(
-            pc.match_substring_regex(valid, _HEX_CODE),
-            pc.and_(pc.match_substring_regex(valid, "[0-9]"),
-                    pc.match_substring_regex(valid, "(?i)[a-f]")),
-        )  # fmt: skip
-        shaped = pc.or_(hexed, pc.match_substring_regex(valid, _UUID))
-        if int(pc.sum(shaped).as_py() or 0) >= 0.9 * len(valid):
+        if _pseudonyms(valid) >= 0.9 * len(valid):
             found.append(i)
     return found
+
+
+def _pseudonyms(texts: pa.Array) -> int:
+    """How many of ``texts`` are hashes (hex digits, a letter and a digit among them, not a
+    run of digits) or UUIDs."""
+    hexed = pc.and_(
+        pc.match_substring_regex(texts, _HEX_CODE),
+        pc.and_(pc.match_substring_regex(texts, "[0-9]"),
+                pc.match_substring_regex(texts, "(?i)[a-f]")),
+    )  # fmt: skip
+    return int(pc.sum(pc.or_(hexed, pc.match_substring_regex(texts, _UUID))).as_py() or 0)
 
 
 def near(count: int, people: int) -> bool:
@@ -157,6 +161,16 @@ class IndividualRules:
                     "individual-level data. Release aggregates instead.",
                     Location(row=0, column=name),
                 )
+        coded = pa.array([str(n).strip() for n in ctx.names], pa.string())
+        if len(coded) >= _MIN_ROWS and _pseudonyms(coded) >= 0.9 * (len(coded) - 1):
+            ctx.sink.add(
+                RULE_ONE_COLUMN,
+                Verdict.BLOCK,
+                f"{len(coded):,} columns are named by a different hash or random code each "
+                "(pseudonymised IDs): one column per person is individual-level data, which "
+                "never leaves the node. Release aggregates over people instead.",
+                Location(row=0, column=ctx.names[0]),
+            )
         # the columns a recognised kind lists are what it says; only the others are suspects
         declared: set[int] = set()
         if rec and rec.kind:

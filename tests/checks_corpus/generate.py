@@ -2530,6 +2530,14 @@ def _(path, rng):
     return "prs,ldl\n" + "".join(f"{rng.normal():.5f},{rng.normal(3, 1):.3f}\n" for _ in range(900))
 
 
+@case("scores_by_hash.json", Expect.BLOCK, "a JSON object of 150 hashed IDs to scores", I)
+def _(path, rng):
+    import hashlib
+
+    ids = [hashlib.sha1(str(j).encode()).hexdigest()[:12] for j in range(150)]
+    return json.dumps({h: round(float(rng.normal(100, 15)), 2) for h in ids})
+
+
 @case("checksums.csv", Expect.REVIEW, "a manifest of 25 files with their SHA-256", F)
 def _(path, rng):
     import hashlib
