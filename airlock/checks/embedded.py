@@ -73,6 +73,7 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
         _r_vectors(text, used, first_line),
         _mappings(text, used, first_line),
         _yaml_mappings(lines, used, first_line),
+        _sas_crosstabs(lines, used, first_line),
         _markdown(lines, used, first_line),
         _blocks(lines, used, first_line),
     )
@@ -225,6 +226,56 @@ def _latex_cell(cell: str) -> str:
     cell = re.sub(r"\\(textless|lt)\b\s*", "<", cell)
     cell = re.sub(r"\\[a-zA-Z]+\s*", "", cell).replace("{", "").replace("}", "")
     return cell.strip()
+
+
+#: the statistics SAS PROC FREQ stacks in each cell of a crosstab, one line each
+_SAS_STATISTIC = re.compile(
+    r"^\s*(Frequency|Percent|Row Pct|Col Pct|Expected|Deviation|Cell Chi-Square|Tot Pct)\s*\|"
+)
+
+
+def _sas_crosstabs(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+    """SAS PROC FREQ's crosstabs: under 'Frequency|', 'Percent |' ... (the last line of them
+    carries the column labels), each row's statistics on as many lines, the first its counts;
+    the table of those first lines and the Total line."""
+    i = 0
+    while i < len(lines):
+        if (
+            used[i]
+            or not lines[i].strip().startswith("Frequency")
+            or not _SAS_STATISTIC.match(lines[i])
+        ):
+            i += 1
+            continue
+        start, k = i, 1
+        while start + k < len(lines) and _SAS_STATISTIC.match(lines[start + k]):
+            k += 1
+        labels = [c.strip() for c in lines[start + k - 1].split("|")[1:]]
+        rows: list[list[str]] = []
+        j = start + k
+        while j < len(lines):
+            line = lines[j]
+            if _RULE_LINE.match(line.replace("|", "")) and "-" in line:
+                j += 1
+                continue
+            cells = [c.strip() for c in line.split("|")]
+            if len(cells) >= 2 and cells[0]:
+                rows.append([cells[0], *cells[1:]])
+                j += k  # the row's other statistics
+                continue
+            if line.strip().startswith("Total") and "|" not in line:
+                rows.append(line.split())
+                j += 2 if j + 1 < len(lines) and lines[j + 1].strip() else 1
+            break
+        if not rows:
+            i = start + k
+            continue
+        for m in range(start, min(j, len(lines))):
+            used[m] = True
+        width = 1 + len(labels)
+        rows = [(r + [""] * width)[:width] for r in rows]
+        yield TextTable("SAS crosstab", base + start, base + j - 1, ["", *labels], rows)
+        i = j
 
 
 def _markdown(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:

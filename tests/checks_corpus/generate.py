@@ -2603,6 +2603,40 @@ def _(path, rng):
     return header + rows
 
 
+def _sas_crosstab(female: tuple[int, int], male: tuple[int, int]) -> str:
+    n = sum(female) + sum(male)
+
+    def group(label: str, a: int, b: int) -> str:
+        pct = lambda x: f"{100 * x / n:6.2f}"  # noqa: E731
+        return (
+            f"  {label:<8} | {a:6d} | {b:6d} | {a + b:6d}\n"
+            f"           | {pct(a)} | {pct(b)} | {pct(a + b)}\n"
+            "  ---------+--------+--------+\n"
+        )
+
+    return (
+        "                 The FREQ Procedure\n\n"
+        "              Table of sex by carrier\n\n"
+        "  sex       carrier\n\n"
+        "  Frequency|\n"
+        "  Percent  |       0|       1|  Total\n"
+        "  ---------+--------+--------+\n"
+        + group("female", *female)
+        + group("male", *male)
+        + f"  Total     {female[0] + male[0]:6d}   {female[1] + male[1]:6d}   {n:6d}\n"
+    )
+
+
+@case("sas_crosstab.txt", Expect.BLOCK, "SAS PROC FREQ crosstab with a cell of 3", E)
+def _(path, rng):
+    return _sas_crosstab((230, 3), (220, 40))
+
+
+@case("sas_crosstab_safe.txt", Expect.PASS, "SAS PROC FREQ crosstab of rounded counts", E)
+def _(path, rng):
+    return _sas_crosstab((230, 30), (220, 40))
+
+
 def _julia(counts) -> str:
     rows = "".join(f"   {j} │ {s}         {n:>3}\n" for j, (s, n) in enumerate(counts, start=1))
     return "2×2 DataFrame\n Row │ sex     n\n     │ String  Int64\n─────┼────────────────\n" + rows
