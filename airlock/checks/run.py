@@ -72,9 +72,7 @@ def _with_name(report: FileReport, name: str, context: CheckContext) -> FileRepo
     scan_text(name.encode(), text, 0, context, sink, column="file name")
     if not sink.findings() and not sink.reviewer_findings():
         return report
-    sink.extend(report.findings)
-    return FileReport(report.path, sink.findings(), report.tables,
-                      (*sink.reviewer_findings(), *report.reviewer_findings))  # fmt: skip
+    return _first(sink, report)
 
 
 def _check_unwrapped(
@@ -113,10 +111,14 @@ def _check_unwrapped(
 
         for text in gzip_header_texts(head):
             scan_text(text, text.decode("latin-1"), 0, context, extra, column="gzip header")
-    report = _check(inner, size, inner_name, shown, context, on_bytes)
+    return _first(extra, _check(inner, size, inner_name, shown, context, on_bytes))
+
+
+def _first(extra: FindingSink, report: FileReport) -> FileReport:
+    """``report`` with the findings of ``extra`` (what was found around the content) first."""
     extra.extend(report.findings)
-    return FileReport(shown, extra.findings(), report.tables, (*extra.reviewer_findings(),
-                      *report.reviewer_findings))  # fmt: skip
+    return FileReport(report.path, extra.findings(), report.tables,
+                      (*extra.reviewer_findings(), *report.reviewer_findings))  # fmt: skip
 
 
 def _check(

@@ -170,8 +170,13 @@ def _names_a(words: list[str], vocab: set[str]) -> bool:
 def counts_things(ctx: TableContext) -> bool:
     """Whether the rows are things other than people (the label column is named ``job``,
     ``rule``, ``file`` ...), so that the table's plain counts count them."""
+    return _rows_are(ctx, _THING_ROWS)
+
+
+def _rows_are(ctx: TableContext, words: set[str]) -> bool:
+    """Whether the table's label column is named as one of ``words``."""
     label = label_column(ctx)
-    return label is not None and _names_a(tokens(ctx.names[label]) or [""], _THING_ROWS)
+    return label is not None and _names_a(tokens(ctx.names[label]) or [""], words)
 
 
 def names_another_quantity(name: str) -> bool:
@@ -313,12 +318,11 @@ class CountRules:
         )
         self.columns: dict[int, _Column] = {}
         things = not registered and counts_things(ctx)
-        label = label_column(ctx)
-        gene_sets = label is not None and _names_a(tokens(ctx.names[label]) or [""], _GENE_SET_ROWS)
+        gene_sets = not registered and _rows_are(ctx, _GENE_SET_ROWS)
         for i, name in enumerate(ctx.names):
             if i in ctx.claimed or (things and not set(tokens(name)) & _PEOPLE_WORDS):
                 continue
-            if gene_sets and not registered and not count_name(name):
+            if gene_sets and not count_name(name):
                 continue
             role = rec.roles.get(i) if rec else None
             if role is not None:
