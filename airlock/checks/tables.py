@@ -313,9 +313,7 @@ class CountRules:
         # a registered tool's table says which columns count people; the rest never do
         registered = bool(rec and rec.kind and not rec.kind.generic)
         # a table of statistics (a model's, or two columns named so) has no counts by content
-        statistics = (
-            bool(rec and rec.layout == "model") or sum(statistic_name(n) for n in ctx.names) >= 2
-        )
+        statistics = bool(rec and rec.layout == "model") or _statistics_columns(ctx) >= 2
         self.columns: dict[int, _Column] = {}
         things = not registered and counts_things(ctx)
         gene_sets = not registered and _rows_are(ctx, _GENE_SET_ROWS)
@@ -597,6 +595,18 @@ def label_column(ctx: TableContext) -> int | None:
     """The first text column: what names a row in messages."""
     first = ctx.first
     return next((i for i in range(first.width) if first.texts(i) is not None), None)
+
+
+def _statistics_columns(ctx: TableContext) -> int:
+    """Columns named as statistics that hold a number that is not whole: a label column
+    named 'p', or whole numbers under 'p' and 'se', do not make a table one of statistics."""
+    found = 0
+    for i, name in enumerate(ctx.names):
+        if statistic_name(name) and i < ctx.first.width:
+            values = ctx.first.numbers(i)
+            values = values[np.isfinite(values)]  # text cells are NaN
+            found += bool(np.any(values != np.floor(values)))
+    return found
 
 
 def _mostly_numbers(chunk: Chunk, i: int) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -192,6 +193,22 @@ def test_renaming_columns__never_lowers_the_verdict(frame, data):
     )
     renamed = frame.set_axis(names, axis=1)
     got = _verdict("t.csv", _csv(renamed))
+    assert got.rank >= plain.rank, (names, plain, got)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["p", "_p"],  # found once in a run: a label column named 'p' made a table of statistics
+        ["p", "se", "t"],  # whole numbers under statistics' names are not believed statistics
+    ],
+)
+def test_statistics_names__over_a_label_and_whole_numbers_never_lower_the_verdict(names):
+    frame = pd.DataFrame({"group": ["group a", "group b"], "n_0": [1, 40], "n_1": [30, 2]})
+    frame = frame.iloc[:, : len(names)]
+    plain = _verdict("t.csv", _csv(frame))
+    got = _verdict("t.csv", _csv(frame.set_axis(names, axis=1)))
+    assert plain == Verdict.BLOCK
     assert got.rank >= plain.rank, (names, plain, got)
 
 
