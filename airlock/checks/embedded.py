@@ -67,10 +67,12 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
         _drop_julia_row_labels(lines)
     if "<" in text:
         _blank_row_numbers(lines)
+    _pandas_index_names(lines)
     used = [False] * len(lines)
     tables = itertools.chain(
         _latex(text, lines, used, first_line),
         _r_vectors(text, used, first_line),
+        _unique_counts(text, used, first_line),
         _mappings(text, used, first_line),
         _yaml_mappings(lines, used, first_line),
         _sas_crosstabs(lines, used, first_line),
@@ -170,6 +172,29 @@ _JULIA_HEADER = re.compile(r"^\s*Row\s*\|")
 _JULIA_TYPE = re.compile(r"^(?:Union\{.*\}|[A-Z][\w.]*(?:\{[^}]*\})?[?…]?)$")
 #: what Julia prints for rows left out of a long table
 _JULIA_ELLIPSIS = re.compile(r"^[\s⋮]*$")
+
+
+_ONE_WORD = re.compile(r"^[A-Za-z_][\w.]*[ \t]*$")
+
+
+def _pandas_index_names(lines: list[str]) -> None:
+    """pandas prints a named index's name on a line of its own under the header
+    ('event_at' under 'removed  observed ...'): the name is put into the header line, over
+    the index's column, and its own line made a rule line, so the block keeps its numbering."""
+    for i in range(1, len(lines) - 1):
+        if not _ONE_WORD.match(lines[i]):
+            continue
+        name = lines[i].rstrip()
+        header, below = lines[i - 1], lines[i + 1]
+        words = header.split()
+        if (
+            len(words) >= 2
+            and header[: len(name) + 1].isspace()
+            and len(below.split()) == len(words) + 1
+            and sum(map(_numeric, words)) < 0.5 * len(words)  # 'count mean ... 25%'
+        ):
+            lines[i - 1] = name + header[len(name) :]
+            lines[i] = "-" * len(name)
 
 
 def _drop_julia_row_labels(lines: list[str]) -> None:
@@ -331,12 +356,28 @@ def _blocks(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable
             if not _left_out(lines[j]):
                 kept.append(j)
             j += 1
+            if len(kept) == 1 and j == kept[0] + 1 and _header_apart(lines, j - 1):
+                j += 1  # the blank line between a header and its rows
         for table in _block([lines[k] for k in kept], 0):
             # line numbers back in the text's numbering (rule lines were left out)
             table.first_line = base + kept[table.first_line]
             table.last_line = base + kept[table.last_line]
             yield table
         i = j
+
+
+def _header_apart(lines: list[str], i: int) -> bool:
+    """A header of words, a blank line, then rows of a label and a number under each word
+    (scikit-learn's classification_report)."""
+    if i + 2 >= len(lines) or lines[i + 1].strip():
+        return False
+    words, cells = lines[i].split(), lines[i + 2].split()
+    return (
+        len(words) >= 2
+        and not any(map(_numeric, words))
+        and len(cells) == len(words) + 1
+        and all(map(_numeric, cells[1:]))
+    )
 
 
 def _left_out(line: str) -> bool:
@@ -446,12 +487,12 @@ def _one_column_run(block: list[str], k: int, first: int) -> tuple[TextTable, in
 
 
 _ARRAY_NUMBER = r"(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|NA|\.\.\.)"
-#: a line of an array as NumPy ('[[0 1 2]', ' [1. 0.5]]') or R ('[7]  0.52 -0.79',
-#: '[3,]    0    1') prints it, or a bare line of numbers
+#: a line of an array as NumPy ('[[0 1 2]', ' [1. 0.5]]'), Python ('[[3, 2], [1, 40]]') or R
+#: ('[7]  0.52 -0.79', '[3,]    0    1') prints it, or a bare line of numbers
 _ARRAY_LINE = re.compile(
     r"^\s*(?:\[\d+,?\]|\[+)?[\s,]*(?:"
     + _ARRAY_NUMBER
-    + r"[\s,]+)*"
+    + r"(?:[\s,]|\][\s,]*\[)+)*"  # rows in brackets on one line: '[[3, 2], [1, 40]]'
     + _ARRAY_NUMBER
     + r"[\s,]*\]*[\s,]*$"
 )
@@ -490,7 +531,10 @@ def _array_run(
     if not lines or (not bracketed and len(lines) > 1):
         return None
     numbers = [t for ln in lines for t in _array_tokens(_R_INDEX.sub("", ln))]
-    if len(numbers) < _ARRAY_MIN_NUMBERS:
+    # fewer numbers are a table only as a matrix of whole numbers in NumPy's or Python's
+    # nested brackets: a contingency table ('[[ 3  2]\n [ 1 40]]', a confusion matrix)
+    few = len(numbers) < _ARRAY_MIN_NUMBERS
+    if few and not (lines[0].lstrip().startswith("[[") and all(map(_WHOLE.match, numbers))):
         return None
     rows: list[list[str | None]]
     if all(_R_INDEX.match(ln) and "," in _R_INDEX.match(ln).group() for ln in lines):
@@ -504,10 +548,13 @@ def _array_run(
     if len(widths) != 1 or len(rows) < 2:
         rows = [[t] for t in numbers]
     width = len(rows[0])
+    if few and width < 2:
+        return None
     if width == 1 and len(rows) < _VECTOR_MIN_WHOLE and all(_WHOLE.match(r[0]) for r in rows):
         return None  # a short vector of whole numbers ('[1]  1  2 ... 22': chromosomes)
     names = ["value"] if width == 1 else [str(j + 1) for j in range(width)]
-    return TextTable("array", first + k, first + end - 1, names, rows), end
+    table = TextTable("array", first + k, first + end - 1, names, rows, counts_only=few)
+    return table, end
 
 
 def _array_tokens(text: str) -> Iterator[str]:
@@ -552,6 +599,30 @@ def _r_vectors(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
         rows = [list(row) for row in zip(*(values for *_, values in group), strict=True)]
         yield TextTable("R vector", first, last, names, rows)
         k = end
+
+
+#: NumPy's print of np.unique(..., return_counts=True): the values, then how many of each
+_UNIQUE_COUNTS = re.compile(
+    r"\(array\(\[([^\[\]()]{1,65536})\](?:,\s*dtype=[\w'\"<>]+)?\),\s*"
+    r"array\(\[([\d,\s]{1,65536})\](?:,\s*dtype=\w+)?\)\)"
+)
+
+
+def _unique_counts(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
+    """``(array([0, 1, 2]), array([250, 45, 3]))``: a table of values and their counts."""
+    if "array([" not in text:
+        return
+    for m in _UNIQUE_COUNTS.finditer(text):
+        values = [v.strip("'\"") for v in _array_tokens(m.group(1))]
+        counts = list(_array_tokens(m.group(2)))
+        if len(values) != len(counts) or not counts:
+            continue
+        first = base + text.count("\n", 0, m.start())
+        last = base + text.count("\n", 0, m.end())
+        for line in range(first - base, last - base + 1):
+            used[line] = True
+        rows: list[list[str | None]] = [[v, c] for v, c in zip(values, counts, strict=True)]
+        yield TextTable("array", first, last, ["label", "count"], rows)
 
 
 #: a mapping of names to numbers as Python, JSON or YAML's flow style print it:

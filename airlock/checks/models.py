@@ -30,7 +30,11 @@ class ModelDof:
         keys = [key(n) for n in ctx.names]
         dof = [i for i, k in enumerate(keys) if k in _DOF]
         coefficients = any(k in _COEF for k in keys) and any(k in _STDERR for k in keys)
-        if not dof and not (coefficients and not ctx.per_variant):
+        rec = ctx.recognition
+        # a registered tool whose estimates are not a model's fit to people (a Mendelian
+        # randomisation from summary statistics) says where its rules are
+        registered = bool(rec and rec.kind and not rec.kind.generic and rec.layout != "model")
+        if not dof and not (coefficients and not ctx.per_variant and not registered):
             return None
         return cls(ctx, dof)
 

@@ -66,7 +66,7 @@ _COUNT_WHOLE = {
     "people", "persons", "subjects", "carriers", "nobs", "samples", "total", "denominator",
     "numerator", "events", "deaths", "respondents", "members", "users", "births", "women",
     "men", "children", "adults", "tested", "exposed", "unexposed", "affected", "unaffected",
-    "observations",
+    "observations", "support",
 }  # fmt: skip
 #: never counts of people, whatever their values
 _NOT_COUNT = {
@@ -75,7 +75,7 @@ _NOT_COUNT = {
     "stage", "decile", "quintile", "quartile", "percentile", "bin", "week", "month", "day",
     "time", "version", "seed", "row", "line", "miss", "missing", "nmiss", "component", "dim",
     "k", "x", "y", "iter", "iteration", "epoch", "fold", "batch", "score", "category", "column",
-    "unnamed", "label", "key", "pc",
+    "unnamed", "label", "key", "pc", "at", "timeline",
 }  # fmt: skip
 #: counts of things other than people
 _NOT_PEOPLE = {
@@ -159,6 +159,14 @@ def count_name(name: str) -> bool:
 
 
 _NAME_SUFFIX = {"id", "no", "nr", "code", "label", "number", "name", "index", "idx", "num"}
+#: variables whose values are coded categories ('genotype' 0/1/2, 'sex' 1/2, 'case' 0/1): such
+#: a column of codes 0 to 9 before a column of counts is the row's key, not a count
+_CATEGORY = {
+    "sex", "gender", "genotype", "gt", "case", "status", "phenotype", "pheno", "smoker",
+    "smoking", "treatment", "arm", "exposure", "outcome", "affection", "diagnosis",
+}  # fmt: skip
+#: codes are whole numbers from 0 or 1 up, at most this many
+_MOST_CODES = 10
 
 
 def _names_a(words: list[str], vocab: set[str]) -> bool:
@@ -193,6 +201,7 @@ def names_another_quantity(name: str) -> bool:
         or _names_a(words, _THING_ROWS)
         or any(re.fullmatch(r"pc\d+", w) for w in words)
         or _number_of(words) in _NOT_PEOPLE
+        or (words[0][:1] == "n" and words[0][1:] in _NOT_PEOPLE)  # nsnp, nvariants, ngenes
     )
 
 
@@ -288,6 +297,8 @@ def check_numeric_names(ctx: TableContext) -> None:
 @dataclasses.dataclass
 class _Column:
     named: bool
+    category: bool = False  # named as a coded category ('genotype', 'sex')
+    distinct: set[float] = dataclasses.field(default_factory=set)  # up to _MOST_CODES + 1
     strict: bool = False  # counts only when every value is a whole number
     rounded: bool = True  # released rounded to the rounding base (counts of people)
     present: int = 0
@@ -335,7 +346,9 @@ class CountRules:
                     continue
                 if ctx.first.is_numeric(i) or _mostly_numbers(ctx.first, i):
                     # a statistic's name (p, t, mean) over whole numbers only is not believed
-                    self.columns[i] = _Column(named=False, strict=statistic_name(name))
+                    words = tokens(name)
+                    category = bool(words) and _names_a(words, _CATEGORY)
+                    self.columns[i] = _Column(False, category, strict=statistic_name(name))
         self._counts_in_names()
         ctx.count_candidates += sorted(self.columns)
         self.derived = [] if per_variant else _derived_pairs(ctx)
@@ -373,6 +386,8 @@ class CountRules:
             c.present += int(np.count_nonzero(present))
             c.whole += int(np.count_nonzero(whole))
             c.negative += int(np.count_nonzero(values < 0))
+            if c.category and len(c.distinct) <= _MOST_CODES:
+                c.distinct.update(np.unique(values[present])[: _MOST_CODES + 1].tolist())
             if c.index:
                 if c.index_from is None and present.any():
                     c.index_from = float(values[present][0])
@@ -569,11 +584,29 @@ class CountRules:
                 return False
             return c.index_from == 0 or c.present >= 3
 
+        def codes(i: int) -> bool:
+            """Codes of a category: 0/1, 1/2, 0/1/2 ... ('case' beside 'control' counts)."""
+            c = self.columns[i]
+            values = sorted(c.distinct)
+            return (
+                c.category
+                and 2 <= len(values) <= _MOST_CODES
+                and values[0] in (0, 1)
+                and values == list(range(int(values[0]), int(values[0]) + len(values)))
+                and not (set(tokens(self.ctx.names[i])) & {"case", "cases"} and controls)
+            )
+
+        controls = any({"control", "controls"} & set(tokens(n)) for n in self.ctx.names)
+
         unnamed = [i for i, c in self.columns.items() if not c.named and c.present > 0]
         content = [
             i for i in unnamed if counted(self.columns[i]) and not index(i)
             and (not self.columns[i].strict or self.columns[i].whole == self.columns[i].present)
         ]  # fmt: skip
+        # codes of a category ('genotype' 0/1/2, 'sex' 1/2) before a column of counts are
+        # the row's key, not counts
+        others = named + [i for i in content if not codes(i)]
+        content = [i for i in content if not (codes(i) and any(j > i for j in others))]
         numeric = [i for i in unnamed if not index(i) and not self.columns[i].strict]
         if content and len(content) >= 0.5 * len(numeric):
             return sorted(named + content)
@@ -643,9 +676,13 @@ def _derived_pairs(ctx: TableContext) -> list[tuple[int, int, bool]]:
     denominator = (preferred or denominators or [None])[0]
     if denominator is None:
         return []
+    # pandas' describe(): '25%', '50%', '75%' beside 'min' and 'max' are quantiles, not shares
+    described = bool({"min", "max", "std"} & set(keys))
     pairs = []
     for i, name in enumerate(ctx.names):
         if i == denominator or i in ctx.claimed or keys[i] in ("freq", "frequency"):
+            continue
+        if described and re.fullmatch(r"\s*\d{1,2}(?:\.\d+)?%\s*", str(name)):
             continue
         if proportion_name(name) and not count_name(name):
             pairs.append((i, denominator, percent_name(name)))

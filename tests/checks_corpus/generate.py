@@ -856,6 +856,36 @@ def _(path, rng):
     return "".join(f"{v:g}\n" for v in np.sort(rng.uniform(1, 12, 10))[::-1].round(4))
 
 
+@case("genotype_counts.csv", Expect.PASS, "counts per genotype coded 0/1/2", F)
+def _(path, rng):
+    return "genotype,n\n0,1200\n1,450\n2,30\n"
+
+
+@case("sex_coded_counts.csv", Expect.PASS, "counts per sex coded 1/2", F)
+def _(path, rng):
+    return "sex,count\n1,1200\n2,1450\n"
+
+
+@case("case_status_by_sex.csv", Expect.PASS, "counts by sex and case status coded 0/1", F)
+def _(path, rng):
+    return "sex,case,n\nF,0,90\nF,1,30\nM,0,90\nM,1,20\n"
+
+
+@case("genotype_counts_small.csv", Expect.BLOCK, "counts per genotype 0/1/2, one of 3", F)
+def _(path, rng):
+    return "genotype,n\n0,1200\n1,450\n2,3\n"
+
+
+@case("case_control_singular.csv", Expect.BLOCK, "counts of 1 and 2 under 'case' by 'control'", F)
+def _(path, rng):
+    return "allele,case,control\nA,1,40\nG,2,50\n"
+
+
+@case("sex_column_of_counts.csv", Expect.BLOCK, "a column named 'sex' is the only counts", F)
+def _(path, rng):
+    return "group,sex\ngroup a,3\ngroup b,40\n"
+
+
 @case("crosstab_pandas_index.csv", Expect.PASS, "a count table with pandas' index column", F)
 def _(path, rng):
     frame = pd.DataFrame(
@@ -1945,6 +1975,36 @@ def _(path, rng):
     )
 
 
+@case("mr_results.csv", Expect.PASS, "TwoSampleMR's mr() estimates over 7 SNPs", S)
+def _(path, rng):
+    return (
+        "id.exposure,id.outcome,outcome,exposure,method,nsnp,b,se,pval\n"
+        "ldl,cad,CAD,LDL,MR Egger,7,0.41,0.12,0.012\n"
+        "ldl,cad,CAD,LDL,Weighted median,7,0.38,0.09,1e-4\n"
+        "ldl,cad,CAD,LDL,Inverse variance weighted,7,0.40,0.07,2e-8\n"
+    )
+
+
+@case("coloc_summary.tsv", Expect.PASS, "coloc's summary: 412 SNPs, PP.H0 to PP.H4", S)
+def _(path, rng):
+    return (
+        "nsnps\tPP.H0.abf\tPP.H1.abf\tPP.H2.abf\tPP.H3.abf\tPP.H4.abf\n"
+        "412\t1e-10\t2e-5\t0.01\t0.05\t0.94\n"
+    )
+
+
+@case("susie_vars.tsv", Expect.PASS, "susieR's summary(fit)$vars: variable, PIP, set", S)
+def _(path, rng):
+    pips = np.round(rng.uniform(0, 1, 200), 4)
+    rows = "".join(f"{j + 1}\t{p}\t{1 if j < 3 else -1}\n" for j, p in enumerate(pips))
+    return "variable\tvariable_prob\tcs\n" + rows
+
+
+@case("gene_tests_nsnps.csv", Expect.REVIEW, "per-gene tests, 3 to 12 SNPs under 'nsnps'", S)
+def _(path, rng):
+    return "gene,nsnps,stat,p\nPCSK9,7,12.1,0.004\nAPOB,3,2.2,0.31\nLDLR,12,30.5,1e-6\n"
+
+
 # -- a second red-team pass: other tools' shapes (plink2 --clump, ADMIXTURE, smartpca, GCTA
 # --reml-no-lrt, R and NumPy console prints, JSON strings holding text) -------------------------
 
@@ -2650,6 +2710,94 @@ def _(path, rng):
 @case("julia_print_safe.txt", Expect.PASS, "a Julia DataFrame of counts of 30 and 90", E)
 def _(path, rng):
     return _julia(_SEX_COUNTS_SAFE)
+
+
+def _confusion(cells: list[list[int]]) -> str:
+    rows = "\n ".join("[" + " ".join(f"{c:4d}" for c in row) + "]" for row in cells)
+    return f"Confusion matrix (rows: true class, columns: predicted):\n[{rows}]\n"
+
+
+@case("numpy_confusion.txt", Expect.BLOCK, "a NumPy confusion matrix with cells of 3, 2, 1", E)
+def _(path, rng):
+    return _confusion([[3, 2], [1, 40]])
+
+
+@case("numpy_confusion_safe.txt", Expect.PASS, "a NumPy confusion matrix of rounded counts", E)
+def _(path, rng):
+    return _confusion([[130, 20], [15, 400]])
+
+
+@case("python_confusion.txt", Expect.BLOCK, "a confusion matrix as a Python list, one line", E)
+def _(path, rng):
+    return ">>> confusion_matrix(y_true, y_pred).tolist()\n[[3, 2], [1, 40]]\n"
+
+
+def _classification_report(support: tuple[int, int]) -> str:
+    a, b = support
+    return (
+        "              precision    recall  f1-score   support\n\n"
+        f"           0       0.75      0.60      0.67      {a:4d}\n"
+        f"           1       0.95      0.97      0.96      {b:4d}\n\n"
+        f"    accuracy                           0.93      {a + b:4d}\n"
+        f"   macro avg       0.85      0.79      0.81      {a + b:4d}\n"
+    )
+
+
+@case("classification_report.txt", Expect.BLOCK, "scikit-learn's report, a class of 5", E)
+def _(path, rng):
+    return _classification_report((5, 40))
+
+
+@case("classification_report_safe.txt", Expect.PASS, "scikit-learn's report, 150 and 400", E)
+def _(path, rng):
+    return _classification_report((150, 400))
+
+
+def _event_table(rows: list[tuple[float, int, int, int]]) -> str:
+    at_risk = 600
+    lines = ["          removed  observed  censored  entrance  at_risk", "event_at"]
+    for t, removed, observed, censored in rows:
+        lines.append(f"{t:<8}  {removed:>7}  {observed:>8}  {censored:>8}  {0:>8}  {at_risk:>7}")
+        at_risk -= removed
+    return "\n".join(lines) + "\n"
+
+
+@case("lifelines_events.txt", Expect.BLOCK, "lifelines' event_table with 3 people removed", E)
+def _(path, rng):
+    return _event_table([(2.0, 3, 2, 1), (5.0, 20, 20, 0)])
+
+
+@case("lifelines_events_safe.txt", Expect.PASS, "lifelines' event_table, times as its index", E)
+def _(path, rng):
+    return _event_table([(2.0, 30, 20, 10), (5.0, 20, 20, 0), (9.0, 40, 10, 30)])
+
+
+@case("np_unique_counts.txt", Expect.BLOCK, "NumPy's unique values with counts, one of 3", E)
+def _(path, rng):
+    return (
+        ">>> np.unique(df.sex, return_counts=True)\n"
+        "(array(['F', 'M'], dtype=object), array([117,   3]))\n"
+    )
+
+
+@case("np_unique_counts_safe.txt", Expect.PASS, "NumPy's unique values with rounded counts", E)
+def _(path, rng):
+    return ">>> np.unique(gt, return_counts=True)\n(array([0, 1, 2]), array([2500,  450,   30]))\n"
+
+
+def _pandas_multiindex(counts: list[int]) -> str:
+    frame = pd.DataFrame({"sex": ["F", "F", "M", "M"], "case": [0, 1, 0, 1], "n": counts})
+    return repr(frame.set_index(["sex", "case"]).n) + "\n"
+
+
+@case("pandas_multiindex.txt", Expect.PASS, "a pandas Series by sex and case status 0/1", E)
+def _(path, rng):
+    return _pandas_multiindex([90, 30, 90, 20])
+
+
+@case("pandas_multiindex_small.txt", Expect.BLOCK, "a pandas Series by sex and case, a 3", E)
+def _(path, rng):
+    return _pandas_multiindex([90, 3, 90, 20])
 
 
 def _stargazer(n: int, dof: int, k: int = 2) -> str:
