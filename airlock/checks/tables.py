@@ -205,6 +205,12 @@ def names_another_quantity(name: str) -> bool:
     )
 
 
+def category_name(name: str) -> bool:
+    """A name that says the column holds a category's codes ('genotype', 'sex', 'case')."""
+    words = tokens(name)
+    return bool(words) and _names_a(words, _CATEGORY)
+
+
 def _number_of(words: list[str]) -> str:
     """What 'number of X ...' counts (bcftools stats: '[5]number of transitions (1st ALT)')."""
     for i, w in enumerate(words[:-2]):
@@ -346,8 +352,7 @@ class CountRules:
                     continue
                 if ctx.first.is_numeric(i) or _mostly_numbers(ctx.first, i):
                     # a statistic's name (p, t, mean) over whole numbers only is not believed
-                    words = tokens(name)
-                    category = bool(words) and _names_a(words, _CATEGORY)
+                    category = category_name(name)
                     self.columns[i] = _Column(False, category, strict=statistic_name(name))
         self._counts_in_names()
         ctx.count_candidates += sorted(self.columns)
@@ -585,12 +590,14 @@ class CountRules:
             return c.index_from == 0 or c.present >= 3
 
         def codes(i: int) -> bool:
-            """Codes of a category: 0/1, 1/2, 0/1/2 ... ('case' beside 'control' counts)."""
+            """Codes of a category: 0/1, 1/2, 0/1/2 ..., the row's first label or repeated
+            (a crosstab's); 'case' beside 'control' counts."""
             c = self.columns[i]
             values = sorted(c.distinct)
             return (
                 c.category
                 and 2 <= len(values) <= _MOST_CODES
+                and (i == 0 or c.present > len(values))
                 and values[0] in (0, 1)
                 and values == list(range(int(values[0]), int(values[0]) + len(values)))
                 and not (set(tokens(self.ctx.names[i])) & {"case", "cases"} and controls)

@@ -881,6 +881,11 @@ def _(path, rng):
     return "allele,case,control\nA,1,40\nG,2,50\n"
 
 
+@case("status_of_one_and_two.csv", Expect.BLOCK, "'status' of 1 and 2 once each, then 'n'", F)
+def _(path, rng):
+    return "group,status,n\ngroup a,1,300\ngroup b,2,300\n"
+
+
 @case("sex_column_of_counts.csv", Expect.BLOCK, "a column named 'sex' is the only counts", F)
 def _(path, rng):
     return "group,sex\ngroup a,3\ngroup b,40\n"
