@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from airlock.checks.folding import (
     FOLDABLE_CLASS,
+    ID_SEPARATOR,
     drop_id_separators,
     fold_to_ascii,
     foldable,
@@ -292,7 +293,8 @@ class SampleIdMatcher:
         #: every 8 MB block, and 1,800 literals made each block cost 28 ms against 16 ms; a
         #: value that has an ID's shape but is none is settled by the Python pattern
         few = shapes.count("|") < _FEW_SHAPES
-        spaced = re.sub(r"(?<=[A-Za-z}])(?=\[0-9\])", "[-_. ]?", shapes)  # 'DK-000017'
+        # 'DK-000017', 'DK%20000017'
+        spaced = re.sub(r"(?<=[A-Za-z}])(?=\[0-9\])", lambda _: ID_SEPARATOR + "?", shapes)
         body = f"(?i:{spaced})" if few or not literal else "|".join(
             sorted((re.escape(s) for s in spelled), key=len, reverse=True))  # fmt: skip
         self.prefilter = f"(?:{body})" if ids else ""

@@ -74,6 +74,7 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
         _r_vectors(text, used, first_line),
         _unique_counts(text, used, first_line),
         _mappings(text, used, first_line),
+        _tuple_lists(text, used, first_line),
         _yaml_mappings(lines, used, first_line),
         _sas_crosstabs(lines, used, first_line),
         _markdown(lines, used, first_line),
@@ -336,7 +337,12 @@ def _md_cells(line: str) -> list[str]:
         line = line[1:]
     if line.endswith("|") and not line.endswith("\\|"):
         line = line[:-1]
-    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)]
+    cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)]
+    return [_MD_EMPHASIS.sub(r"\2", c) if c[:1] in "*_`" else c for c in cells]
+
+
+#: a cell in bold, italics or code: '**3**', '_3_', '`3`'
+_MD_EMPHASIS = re.compile(r"^(\*\*|__|\*|_|`)(.+)\1$")
 
 
 _RULE_LINE = re.compile(r"^\s*[-=_+~*]{3,}[-=_+~* ]*$")
@@ -672,6 +678,41 @@ def _mappings(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
         group = table
     if group is not None:
         yield group
+
+
+#: a list of tuples as Python prints it: Counter.most_common()'s "[('M', 117), ('F', 3)]", or
+#: rows "[('rs123', 'A', 2), ...]"
+_TUPLE_LIST = re.compile(
+    r"\[\s*(\([^()\[\]\n]{1,400}\)(?:\s*,\s*\([^()\[\]\n]{1,400}\)){1,100000})\s*,?\s*\]"
+)
+_TUPLE = re.compile(r"\(([^()]*)\)")
+_TUPLE_LIST_START = re.compile(r"\[\s*\(")
+
+
+def _tuple_lists(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
+    """Lists of two or more tuples of one width: pairs of a name and a number are a mapping
+    (``Counter.most_common()``), wider tuples the rows of a table; either is a table only if
+    the table rules find counts in it."""
+    if "(" not in text or not _TUPLE_LIST_START.search(text):
+        return
+    for m in _TUPLE_LIST.finditer(text):
+        rows = [
+            [v[1:-1] if v[:1] in "'\"" else v for v in _R_ELEMENT.findall(t.group(1))]
+            for t in _TUPLE.finditer(m.group(1))
+        ]
+        widths = {len(r) for r in rows}
+        if len(widths) != 1 or widths == {1}:
+            continue
+        first = base + text.count("\n", 0, m.start())
+        last = base + text.count("\n", 0, m.end())
+        for line in range(first - base, last - base + 1):
+            used[line] = True
+        before = text[max(0, m.start() - 80) : m.start()]
+        if widths == {2} and all(re.fullmatch(_MAPPING_NUMBER, v) for _, v in rows):
+            yield _mapping_table("mapping", first, last, [(k, v) for k, v in rows], before)
+            continue
+        names = [f"column {j + 1}" for j in range(len(rows[0]))]
+        yield TextTable("tuple list", first, last, names, list(rows), counts_only=True)
 
 
 #: a YAML mapping's entry of a number, one a line: '  F: 3', '  "1/1": 2'

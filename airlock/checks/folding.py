@@ -57,8 +57,10 @@ def fold_to_ascii(data: bytes) -> tuple[bytes, np.ndarray | None, np.ndarray | N
     return out[keep].tobytes(), np.flatnonzero(keep), width[keep]
 
 
-#: one separator between a letter and a digit, as a script may write an ID: 'DK-000017'
-_ID_SEPARATOR = re.compile(rb"(?<=[A-Za-z])[-_. ](?=[0-9])")
+#: one separator between a letter and a digit, as a script may write an ID: 'DK-000017', or
+#: a URL or a form encodes it: 'DK%20000017', 'DK+000017' (RE2 and Python syntax alike)
+ID_SEPARATOR = r"(?:[-_. +]|%(?:20|2[dDeE]|5[fF]))"
+_ID_SEPARATOR = re.compile(rb"(?<=[A-Za-z])" + ID_SEPARATOR.encode() + rb"(?=[0-9])")
 
 
 def has_id_separator(data: bytes, start: int = 0, end: int | None = None) -> bool:
@@ -68,12 +70,13 @@ def has_id_separator(data: bytes, start: int = 0, end: int | None = None) -> boo
 
 def drop_id_separators(data: bytes) -> tuple[bytes, np.ndarray | None]:
     """``data`` without a separator between a letter and a digit (``DK-000017``, ``DK_000017``,
-    ``DK 000017`` read as ``DK000017``), and for each byte of the result its offset in
-    ``data`` (None when nothing was dropped). For sample IDs only: identifiers keep their
+    ``DK 000017``, ``DK%20000017`` read as ``DK000017``), and for each byte of the result its
+    offset in ``data`` (None when nothing was dropped). For sample IDs only: identifiers keep their
     separators, which say where a number starts."""
-    drops = [m.start() for m in _ID_SEPARATOR.finditer(data)]
+    drops = [(m.start(), m.end()) for m in _ID_SEPARATOR.finditer(data)]
     if not drops:
         return data, None
     keep = np.ones(len(data), dtype=bool)
-    keep[drops] = False
+    for s, e in drops:
+        keep[s:e] = False
     return np.frombuffer(data, dtype=np.uint8)[keep].tobytes(), np.flatnonzero(keep)

@@ -2805,6 +2805,31 @@ def _(path, rng):
     return _pandas_multiindex([90, 3, 90, 20])
 
 
+@case("most_common.txt", Expect.BLOCK, "Counter.most_common(): [('M', 117), ('F', 3)]", E)
+def _(path, rng):
+    return ">>> Counter(carrier_sex).most_common()\n[('M', 117), ('F', 3)]\n"
+
+
+@case("most_common_safe.txt", Expect.PASS, "Counter.most_common() of rounded counts", E)
+def _(path, rng):
+    return ">>> Counter(carrier_sex).most_common()\n[('M', 1170), ('F', 300)]\n"
+
+
+@case("tuple_rows.txt", Expect.BLOCK, "rows as a list of tuples, carriers 2 and 1", E)
+def _(path, rng):
+    return 'rows = [("rs123", "A", 2), ("rs456", "G", 1), ("rs789", "T", 40)]\n'
+
+
+@case("markdown_bold_count.md", Expect.BLOCK, "a Markdown table with the 3 in bold", E)
+def _(path, rng):
+    return "| Sex | Carriers |\n|-----|----------|\n| F   | **3**    |\n| M   | 117      |\n"
+
+
+@case("sample_ids_in_urls.txt", Expect.BLOCK, "sample IDs URL-encoded: 'DK%20000017'", E)
+def _(path, rng):
+    return "".join(f"https://viewer.example/?id={s[:2]}%20{s[2:]}\n" for s in sample_ids("dk", 5))
+
+
 def _stargazer(n: int, dof: int, k: int = 2) -> str:
     return (
         "===============================================\n"
