@@ -78,6 +78,7 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
         _yaml_mappings(lines, used, first_line),
         _sas_crosstabs(lines, used, first_line),
         _markdown(lines, used, first_line),
+        _table_one(lines, used, first_line),
         _blocks(lines, used, first_line),
     )
     if not printed_regression(text):
@@ -329,6 +330,49 @@ def _markdown(lines: list[str], used: list[bool], base: int) -> Iterator[TextTab
             else:
                 yield _with_header("Markdown", base + i, base + j - 1, rows)
         i = j
+
+
+#: the title over a tableone print: R's 'Stratified by case', Python's 'Grouped by case'
+_TABLE_ONE_TITLE = re.compile(r"^\s*(?:Stratified|Grouped) by\s+(\S.*?)\s*$")
+#: a cell of a printed table: words or numbers with single spaces between ('3 ( 1.0)')
+_SPACED_CELL = re.compile(r"\S+(?: \S+)*")
+
+
+def _table_one(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+    """A "Table 1" as R's and Python's tableone print it: a title naming the grouping, a
+    header of the groups, then rows of a label and cells such as '600 (50.0)' or '50.1
+    (10.2)' under the groups, cells apart by two spaces or more. A group's number is named
+    with the grouping ('case 1'), which says it is a label."""
+    for i, line in enumerate(lines[:-2]):
+        title = _TABLE_ONE_TITLE.match(line) if "by" in line and not used[i] else None
+        if title is None:
+            continue
+        heads = [(m.start(), m.end()) for m in _SPACED_CELL.finditer(lines[i + 1])]
+        if not heads:
+            continue
+        names = [lines[i + 1][s:e] for s, e in heads]
+        names = [f"{title.group(1)} {n}" if _numeric(n) else n for n in names]
+        rows: list[list[str | None]] = []
+        j = i + 2
+        while j < len(lines) and lines[j].strip() and not used[j]:
+            row: list[str | None] = [None] * (len(heads) + 1)
+            label = []
+            for m in _SPACED_CELL.finditer(lines[j]):
+                if m.end() <= heads[0][0]:
+                    label.append(m.group())
+                    continue
+                k = max(range(len(heads)), key=lambda h: (
+                    min(m.end(), heads[h][1]) - max(m.start(), heads[h][0]),
+                    -abs(m.start() + m.end() - heads[h][0] - heads[h][1])))  # fmt: skip
+                row[k + 1] = m.group() if row[k + 1] is None else f"{row[k + 1]} {m.group()}"
+            row[0] = " ".join(label)
+            rows.append(row)
+            j += 1
+        if not rows:
+            continue
+        for k in range(i, j):
+            used[k] = True
+        yield TextTable("Table 1", base + i, base + j - 1, ["label", *names], rows)
 
 
 def _md_cells(line: str) -> list[str]:

@@ -13,7 +13,9 @@ from airlock.checks.findings import Location, Verdict
 RULE_DOF = "model-dof"
 RULE_DOF_UNCHECKED = "model-dof.unchecked"
 _DOF = {"df_resid", "df_residual", "df_residuals", "residual_df", "resid_df", "dof", "df_error"}
-_COEF = {"coef", "coefficient", "estimate", "beta", "b"}
+# with the ratios Stata's logistic, stcox, poisson and mlogit print
+_COEF = {"coef", "coefficient", "estimate", "beta", "b", "odds_ratio", "haz_ratio",
+         "hazard_ratio", "irr", "rrr", "exp_coef", "exp_b"}  # fmt: skip
 _STDERR = {"se", "std_err", "stderr", "std_error", "standard_error", "se_coef"}
 
 
@@ -95,7 +97,12 @@ _DOF_TEXT = re.compile(
     re.I,
 )
 
-_DOF_KEYS = (b"esid", b"ESID", b"DF", b"tatistic", b"TATISTIC", b"F(")
+_DOF_KEYS = (b"esid", b"ESID", b"DF", b"tatistic", b"TATISTIC", b"F(", b"chi2(")
+#: Stata's maximum-likelihood models (logistic, poisson, stcox) print no residual degrees of
+#: freedom but the observations and the model's: 'Number of obs = 4,812 ... LR chi2(3) = 76.21'
+_OBS_AND_CHI2 = re.compile(
+    rb"Number\s+of\s+obs\s*=\s*([\d,]+)(?:[^\n]*\n){1,4}?[^\n]{0,120}?\b(?:LR|Wald)\s+chi2\((\d+)\)"
+)
 
 
 def dof_in_text(data: bytes) -> Iterator[tuple[int, int]]:
@@ -107,6 +114,10 @@ def dof_in_text(data: bytes) -> Iterator[tuple[int, int]]:
         return
     for m in _DOF_TEXT.finditer(data):
         yield m.start(), int(next(g for g in m.groups() if g))
+    if b"chi2(" in data:
+        for m in _OBS_AND_CHI2.finditer(data):
+            observations, model = int(m.group(1).replace(b",", b"")), int(m.group(2))
+            yield m.start(), observations - model - 1  # the constant's degree too
 
 
 class TextDof:

@@ -118,7 +118,7 @@ _N_PERCENT = r"^\s*(\d+)\s*(?:/\s*(\d+)\s*)?[\(\[]\s*\d+(?:[.,]\d+)?\s*%?\s*[\)\
 #: a count written in a text cell: 'Smokers (n = 3)', 'cases, N=250' (RE2, for Arrow)
 _N_IN_CELL = (
     r"(?i)(?:\bn|number of (?:events|cases|patients|people|subjects))\s*=\s*"
-    r"(?P<n>\d+)\b"
+    r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)\b"  # 'N = 1,200' is 1,200, not 1
 )
 #: a count with a footnote mark ('3*', '3 †'), a count after a share ('2.5% (3)'), a count
 #: of a total ('3/120'), a count in words ('three'); RE2, for Arrow
@@ -129,7 +129,8 @@ _COUNT_WORD = r"(?i)^\s*(?P<n>one|two|three|four|five|six|seven|eight|nine)\s*$"
 _SPREAD_LABEL = {"mean", "median", "sd", "iqr", "range", "average", "std"}
 #: a count of people written in words: 'n = 7', 'N=250', 'number of events= 3'
 _N_IN_TEXT = re.compile(
-    r"(?i)(?:\bn|number of (?:events|cases|patients|people|subjects))\s*[=:]\s*(\d+)\b"
+    r"(?i)(?:\bn|number of (?:events|cases|patients|people|subjects))\s*[=:]\s*"
+    r"(\d{1,3}(?:,\d{3})+|\d+)\b"
 )
 
 
@@ -365,7 +366,7 @@ class CountRules:
         t = self.ctx.config.min_cell_count
         for name in self.ctx.names:
             for m in _N_IN_TEXT.finditer(str(name)):
-                n = int(m.group(1))
+                n = int(m.group(1).replace(",", ""))
                 if 0 < n < t:
                     self.ctx.row_counts = True
                     self.ctx.sink.add(
@@ -484,7 +485,7 @@ class CountRules:
                 continue
             found = pc.extract_regex(pc.if_else(matched, texts, pa.scalar(None, texts.type)),
                                      _N_IN_CELL)  # fmt: skip
-            n = arrow_numbers(found.field("n"))
+            n = arrow_numbers(pc.replace_substring(found.field("n"), ",", ""))
             with np.errstate(invalid="ignore"):
                 mask = (n > 0) & (n < t)
             self.ctx.row_counts = True
@@ -761,10 +762,8 @@ def counts_in_text(text: str, labelled: list[tuple[int, int, str]] | None = None
     seen = set()
     for m in _N_IN_TEXT.finditer(text):
         seen.add(m.start())
-        yield m.start(), int(m.group(1))
-    for m in re.finditer(
-        r"No\. Observations:\s+(\d+)|Number of obs\s+=\s+(\d{1,3}(?:,\d{3})+|\d+)", text
-    ):
+        yield m.start(), int(m.group(1).replace(",", ""))
+    for m in _STATA_COUNT.finditer(text):
         yield m.start(), int((m.group(1) or m.group(2)).replace(",", ""))
     for m in _N_LINE.finditer(text):  # GCTA's .hsq: 'n\t8' on a line of its own
         yield m.start(), int(m.group(1))
@@ -776,6 +775,12 @@ def counts_in_text(text: str, labelled: list[tuple[int, int, str]] | None = None
             yield offset, n
 
 
+#: statsmodels' 'No. Observations: 8'; Stata's 'Number of obs = 74' and, from stcox or streg,
+#: 'No. of subjects = 8' and 'No. of failures = 4'
+_STATA_COUNT = re.compile(
+    r"No\. Observations:\s+(\d+)|"
+    r"(?:Number of obs|No\. of (?:subjects|failures))\s+=\s+(\d{1,3}(?:,\d{3})+|\d+)"
+)
 #: a label that says a count of people: n, n_cases, num_carriers, cases, controls, carriers
 _COUNT_KEY = re.compile(
     r"(?i)n|(?:n|num|number)[ _.](?:of[ _.])?(?:cases|controls|carriers|patients|participants|"

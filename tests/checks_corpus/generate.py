@@ -2830,6 +2830,118 @@ def _(path, rng):
     return "".join(f"https://viewer.example/?id={s[:2]}%20{s[2:]}\n" for s in sample_ids("dk", 5))
 
 
+def _stata_logistic(n: int) -> str:
+    return (
+        ". logistic case rs123 age\n\n"
+        f"Logistic regression                                     Number of obs = {n:>6,}\n"
+        "                                                        LR chi2(2)    =  76.21\n"
+        "                                                        Prob > chi2   = 0.0000\n"
+        "Log likelihood = -3012.4471                             Pseudo R2     = 0.0125\n\n"
+        "------------------------------------------------------------------------------\n"
+        "        case | Odds ratio   Std. err.      z    P>|z|     [95% conf. interval]\n"
+        "-------------+----------------------------------------------------------------\n"
+        "       rs123 |   1.251023   .0612114     4.58   0.000     1.136613    1.376952\n"
+        "         age |   1.012019   .0021234     5.69   0.000     1.007866    1.016190\n"
+        "       _cons |   .2812231   .0412345    -8.65   0.000     .2110123    .3747211\n"
+        "------------------------------------------------------------------------------\n"
+    )
+
+
+@case("stata_logistic.log", Expect.PASS, "Stata's logistic over 4,812 people (odds ratios)", E)
+def _(path, rng):
+    return _stata_logistic(4812)
+
+
+@case("stata_logistic_small.log", Expect.BLOCK, "Stata's logistic over 8 people", E)
+def _(path, rng):
+    return _stata_logistic(8)
+
+
+def _stata_stcox(failures: int) -> str:
+    return (
+        ". stcox rs123 age\n\nCox regression with Breslow method for ties\n\n"
+        "No. of subjects =      4,812                            Number of obs =  4,812\n"
+        f"No. of failures = {failures:>10,}\n"
+        "Time at risk    = 23,114.2\n"
+        "                                                        LR chi2(2)    =  40.11\n"
+        "Log likelihood = -4712.1121                             Prob > chi2   = 0.0000\n\n"
+        "------------------------------------------------------------------------------\n"
+        "          _t | Haz. ratio   Std. err.      z    P>|z|     [95% conf. interval]\n"
+        "-------------+----------------------------------------------------------------\n"
+        "       rs123 |   1.251023   .0612114     4.58   0.000     1.136613    1.376952\n"
+        "         age |   1.012019   .0021234     5.69   0.000     1.007866    1.016190\n"
+        "------------------------------------------------------------------------------\n"
+    )
+
+
+@case("stata_stcox.log", Expect.PASS, "Stata's stcox, 612 failures among 4,812", E)
+def _(path, rng):
+    return _stata_stcox(612)
+
+
+@case("stata_stcox_small.log", Expect.BLOCK, "Stata's stcox with 4 failures (events)", E)
+def _(path, rng):
+    return _stata_stcox(4)
+
+
+def _r_tableone(males_in_cases: int) -> str:
+    return (
+        "                     Stratified by case\n"
+        "                      0              1              p      test\n"
+        "  n                   1200           300                       \n"
+        "  age (mean (SD))     50.10 (10.20)  52.30 (9.80)   <0.001     \n"
+        f"  sex = M (%)          600 (50.0)    {males_in_cases:>3} "
+        f"({100 * males_in_cases / 300:4.1f})     <0.001     \n"
+        "  smoker (%)                                         0.210     \n"
+        "     never             700 (58.3)    180 (60.0)                \n"
+        "     current           500 (41.7)    120 (40.0)                \n"
+    )
+
+
+@case("r_tableone.txt", Expect.PASS, "R's tableone print, groups 0 and 1 of 1,200 and 300", E)
+def _(path, rng):
+    return _r_tableone(150)
+
+
+@case("r_tableone_small.txt", Expect.BLOCK, "R's tableone print with '3 ( 1.0)' men", E)
+def _(path, rng):
+    return _r_tableone(3)
+
+
+def _py_tableone(males_in_cases: int) -> str:
+    return (
+        "                      Grouped by case                                    \n"
+        "                                Missing       Overall            0            1\n"
+        "n                                              1500         1200          300\n"
+        "age, mean (SD)                        0  50.5 (10.1)  50.1 (10.2)   52.3 (9.8)\n"
+        f"sex, n (%)           F                     750 (50.0)   600 (50.0)   "
+        f"{300 - males_in_cases:>3} ({100 - males_in_cases / 3:.1f})\n"
+        f"                     M                     750 (50.0)   600 (50.0)   "
+        f"{males_in_cases:>3} ({males_in_cases / 3:.1f})\n"
+    )
+
+
+@case("py_tableone.txt", Expect.PASS, "Python's tableone print, groups 0 and 1", E)
+def _(path, rng):
+    return _py_tableone(150)
+
+
+@case("py_tableone_small.txt", Expect.BLOCK, "Python's tableone print with 3 men in group 1", E)
+def _(path, rng):
+    return _py_tableone(3)
+
+
+@case("gtsummary_thousands.md", Expect.PASS, "gtsummary's 'N = 1,200' header is not N = 1", E)
+def _(path, rng):
+    return (
+        "|**Characteristic** | **0**, N = 1,200 | **1**, N = 300 |\n"
+        "|:------------------|:----------------:|:--------------:|\n"
+        "|Age                | 50 (43, 58)      | 52 (45, 60)    |\n"
+        "|F                  | 600 (50%)        | 150 (50%)      |\n"
+        "|M                  | 600 (50%)        | 150 (50%)      |\n"
+    )
+
+
 def _stargazer(n: int, dof: int, k: int = 2) -> str:
     return (
         "===============================================\n"
