@@ -72,6 +72,7 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
     tables = itertools.chain(
         _latex(text, lines, used, first_line),
         _r_vectors(text, used, first_line),
+        _r_matrices(text, used, first_line),
         _unique_counts(text, used, first_line),
         _mappings(text, used, first_line),
         _tuple_lists(text, used, first_line),
@@ -619,6 +620,24 @@ _R_VECTOR = re.compile(r"\bc\(([^()]*)\)")
 #: a name at every position of a long word would take time growing with its square)
 _R_NAME = re.compile(r'(`[^`\n]{1,80}`|"[^"\n]{1,80}"|[A-Za-z.][\w.]{0,80})\s*=\s*$')
 _R_ELEMENT = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^,]+?)\s*(?:,|$)')
+
+
+#: counts typed into an R test, as its 'data:' line prints them again:
+#: 'fisher.test(matrix(c(3, 117, 12, 98), nrow = 2))', 'prop.test(c(3, 40), c(120, 110))'
+_R_MATRIX = re.compile(
+    r"\bmatrix\(\s*c\(((?:\s*\d+\s*,)+\s*\d+\s*)\)|(?m:^data:[^\n]*?\bc\(((?:\s*\d+\s*,)+\s*\d+\s*)\))"
+)
+
+
+def _r_matrices(text: str, used: list[bool], base: int) -> Iterator[TextTable]:
+    """Whole numbers written into R's ``matrix(c(...))`` or into a test's ``data:`` line, a
+    table only if the rules find counts in it."""
+    if "matrix(" not in text and "data:" not in text:
+        return
+    for m in _R_MATRIX.finditer(text):
+        line = base + text.count("\n", 0, m.start())
+        rows: list[list[str | None]] = [[v.strip()] for v in (m.group(1) or m.group(2)).split(",")]
+        yield TextTable("R matrix", line, line, ["value"], rows, counts_only=True)
 
 
 def _r_vectors(text: str, used: list[bool], base: int) -> Iterator[TextTable]:

@@ -112,7 +112,8 @@ _STATISTIC = _MAGNITUDE - {"total"} | {
     "min", "max", "minimum", "maximum", "beta", "se", "p", "pval", "or", "coef", "estimate",
     "t", "z", "stat", "chisq", "lower", "upper", "ci", "q1", "q3", "iqr", "mad", "skew",
     "kurtosis", "hr", "rr", "lci", "uci", "l95", "u95", "value", "log10p", "weight", "bmi",
-    "height", "ldl", "hdl", "sbp", "dbp", "dose",
+    "height", "ldl", "hdl", "sbp", "dbp", "dose", "oddsratio", "riskratio", "rateratio",
+    "hazardratio",
 }  # fmt: skip
 _N_PERCENT = r"^\s*(\d+)\s*(?:/\s*(\d+)\s*)?[\(\[]\s*\d+(?:[.,]\d+)?\s*%?\s*[\)\]]\s*$"
 #: a count written in a text cell: 'Smokers (n = 3)', 'cases, N=250' (RE2, for Arrow)
@@ -129,7 +130,7 @@ _COUNT_WORD = r"(?i)^\s*(?P<n>one|two|three|four|five|six|seven|eight|nine)\s*$"
 _SPREAD_LABEL = {"mean", "median", "sd", "iqr", "range", "average", "std"}
 #: a count of people written in words: 'n = 7', 'N=250', 'number of events= 3'
 _N_IN_TEXT = re.compile(
-    r"(?i)(?:\bn|number of (?:events|cases|patients|people|subjects))\s*[=:]\s*"
+    r"(?i)(?:\bn|number of (?:events|cases|patients|people|subjects|successes))\s*[=:]\s*"
     r"(\d{1,3}(?:,\d{3})+|\d+)\b"
 )
 

@@ -2942,6 +2942,43 @@ def _(path, rng):
     )
 
 
+@case("epitab.txt", Expect.PASS, "epitools' epitab: counts, proportions, an odds ratio of 1", E)
+def _(path, rng):
+    return (
+        "          Outcome\n"
+        "Predictor  Disease1        p0 Disease2        p1 oddsratio    lower    upper    p.value\n"
+        "  Exposed1      120 0.8888889       40 0.2962963  1.000000       NA       NA         NA\n"
+        "  Exposed2       15 0.1111111       95 0.7037037  19.00000 9.900000 36.47000 1.2e-19\n"
+    )
+
+
+@case("fisher_test.txt", Expect.BLOCK, "R's fisher.test print of matrix(c(3, 117, 12, 98))", E)
+def _(path, rng):
+    return (
+        "\n\tFisher's Exact Test for Count Data\n\n"
+        "data:  matrix(c(3, 117, 12, 98), nrow = 2)\n"
+        "p-value = 0.01412\n"
+        "alternative hypothesis: true odds ratio is not equal to 1\n"
+    )
+
+
+@case("prop_test.txt", Expect.BLOCK, "R's prop.test print of c(3, 40) out of c(120, 110)", E)
+def _(path, rng):
+    return (
+        "\n\t2-sample test for equality of proportions with continuity correction\n\n"
+        "data:  c(3, 40) out of c(120, 110)\n"
+        "X-squared = 35.2, df = 1, p-value = 2.9e-09\n"
+    )
+
+
+@case("binom_test.txt", Expect.BLOCK, "R's binom.test print: 'number of successes = 3'", E)
+def _(path, rng):
+    return (
+        "\n\tExact binomial test\n\ndata:  3 and 120\n"
+        "number of successes = 3, number of trials = 120, p-value = 1.1e-30\n"
+    )
+
+
 def _stargazer(n: int, dof: int, k: int = 2) -> str:
     return (
         "===============================================\n"
