@@ -104,13 +104,14 @@ _ALLELES = re.compile(rb"^[ACGTNacgtn*.]+$|^<[A-Z:]+>$")
 
 def _vcf_record(line: bytes) -> bool:
     """A VCF data line with a GT FORMAT column and at least one call (tabs or runs of spaces,
-    as pasted)."""
+    as pasted), at the start of the line or after other columns (ANNOVAR's Otherinfo)."""
     fields = line.split(b"\t") if b"\t" in line else line.split()
-    if len(fields) < 10 or not fields[1].strip().isdigit():
-        return False
-    if not fields[8].strip().startswith(b"GT") or not _ALLELES.match(fields[3].strip()):
-        return False
-    return all(_CALL.match(f.strip()) for f in fields[9:] if f.strip())
+    for k in range(8, len(fields) - 1):  # k: the FORMAT column
+        if not fields[k].strip().startswith(b"GT"):
+            continue
+        if fields[k - 7].strip().isdigit() and _ALLELES.match(fields[k - 5].strip()):
+            return all(_CALL.match(f.strip()) for f in fields[k + 1 :] if f.strip())
+    return False
 
 
 #: a VCF record's FORMAT column and first call, for the RE2 prefilter (tabs, or spaces as pasted)

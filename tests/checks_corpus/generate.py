@@ -2979,6 +2979,20 @@ def _(path, rng):
     )
 
 
+@case("sample1.hg38_multianno.txt", Expect.BLOCK, "ANNOVAR output keeping a VCF's calls", I)
+def _(path, rng):
+    head = ("Chr\tStart\tEnd\tRef\tAlt\tFunc.refGene\tGene.refGene\tgnomAD_exome_ALL\t"
+            + "\t".join(f"Otherinfo{k}" for k in range(1, 14)))  # fmt: skip
+    rows = []
+    for i in range(20):
+        gt = ("0/1", "1/1")[int(rng.integers(2))]
+        rows.append(
+            f"22\t{1000 + i}\t{1000 + i}\tA\tG\texonic\tGENE{i}\t0.0001\t{gt}\t99\t35\t22\t"
+            f"{1000 + i}\t.\tA\tG\t99\tPASS\tAC=1;AN=2\tGT:AD:DP:GQ\t{gt}:20,15:35:99"
+        )
+    return head + "\n" + "\n".join(rows) + "\n"
+
+
 def _stargazer(n: int, dof: int, k: int = 2) -> str:
     return (
         "===============================================\n"
