@@ -159,6 +159,9 @@ _HEX_TOKENS_RE = re.compile(
     rb"(?:(?m:^)[0-9a-fA-F]{7,8}:? +(?:[0-9a-fA-F]{2,4} )+[^\n]*\n?)+"
 )
 _RUN_RE = re.compile(_RUN_PATTERN.encode())
+#: a list of genotype calls ('0/1,0/0,1|1 ...', quoted or not): 24 or more in a row
+_CALL_LIST = r"(?:[\"']?[0-9.][/|][0-9.][\"']?[,; \t]+){24,}"
+_CALL_LIST_RE = re.compile(_CALL_LIST.encode())
 
 
 def _entropy(text: bytes) -> float:
@@ -168,7 +171,13 @@ def _entropy(text: bytes) -> float:
 
 
 def _classify_run(run: bytes) -> tuple[str, str] | None:
-    """(rule, what) for a long run of base64 characters that is data, not a word or a path."""
+    """(rule, what) for a long run of base64 characters that is data, not a word or a path.
+    A run with '=' inside (not base64's padding at its end) is pieces after names, as in a
+    VCF's INFO ('GTS=0120...'), each classified alone."""
+    core = run.rstrip(b"=")
+    if b"=" in core:
+        pieces = (_classify_run(piece) for piece in core.split(b"=") if len(piece) >= _RUN)
+        return next((found for found in pieces if found), None)
     chars = set(run) - set(b"-_")
     if chars <= set(b"012"):
         if len(run) >= _GENO_MIN and _spread(run, b"012") >= 2:
@@ -217,6 +226,13 @@ def find_blobs(data: bytes, start: int = 0, end: int | None = None) -> Iterator[
         if found:
             rule, what = found
             yield Hit(s, e, rule, _blob_message(what, len(run)), run[:24].decode() + "...")
+    call_list = _CALL_LIST_RE.search(data, start, end)
+    if call_list:
+        calls = len(re.findall(rb"[0-9.][/|][0-9.]", call_list.group()))
+        yield Hit(call_list.start(), call_list.end(), RULE_GENOTYPE_STRING,
+                  f"This holds a list of {calls:,} genotype calls, one per person: "
+                  "individual-level data, which never leaves the node. Release allele or "
+                  "genotype counts instead.", call_list.group()[:24].decode() + "...")  # fmt: skip
     for m in _HEX_TOKENS_RE.finditer(data, start, end):
         digits = b"".join(_hex_bytes(line) for line in m.group().splitlines())
         if _classify_run(digits.lower() if len(digits) >= _HEX_MIN else b"") is not None:
@@ -473,7 +489,7 @@ def prefiltered(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None
     find something: one RE2 pass, kept in ``cache`` (a chunk's) for the other rules."""
     if cache is not None and "pieces" in cache:
         return cache["pieces"]
-    pattern = f"{_RUN_PATTERN}|{_GT_FIELD}|{_HEX_TOKENS}|{FORMULA_START}" + (
+    pattern = f"{_RUN_PATTERN}|{_GT_FIELD}|{_CALL_LIST}|{_HEX_TOKENS}|{FORMULA_START}" + (
         f"|{matcher.prefilter}|{FOLDABLE_CLASS}" if matcher else ""
     )
     pieces, offsets = pieces_of(data)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from airlock.checks.context import CheckContext
-from airlock.checks.filetypes import HEAD_BYTES, Kind, sniff
+from airlock.checks.filetypes import HEAD_BYTES, RULE_GENOMIC, Kind, sniff
 from airlock.checks.findings import FindingSink, Verdict
 from airlock.checks.reading import Unreadable, read_delimited
 from airlock.checks.size import check_size
@@ -124,6 +124,7 @@ def _read_whole(f: BinaryIO, size: int, context: CheckContext, what: str) -> byt
 
 
 def _check_delimited(f, delimiter, encoding, context, sink, on_bytes, name) -> None:
+    from airlock.checks import vcfsites
     from airlock.checks.content import context_matcher, prefilter
     from airlock.checks.kinds import headerless_row
     from airlock.checks.tabular import check_table
@@ -138,12 +139,20 @@ def _check_delimited(f, delimiter, encoding, context, sink, on_bytes, name) -> N
         prepare=prefilter(context_matcher(context)),
         is_data=functools.partial(headerless_row, config=context.config),
     )
+    if vcfsites.has_genotype_columns(table.names):
+        sink.add(RULE_GENOMIC, Verdict.BLOCK, vcfsites.GENOTYPES_MESSAGE)
+        return
+    sites = vcfsites.is_sites_vcf(table.names)
+    if sites:
+        table = vcfsites.info_table(table)
     if table.preamble:
         # the header and any '##' lines: identifiers and sample IDs in them
         preamble = table.preamble.encode(encoding)
         if table.has_header:
             # the header row is checked by the table rules with its column names
             preamble = preamble[: preamble.rstrip(b"\r\n").rfind(b"\n") + 1]
+        if sites:
+            preamble = vcfsites.without_vcf_markers(preamble)
         if preamble:
             scan_text(preamble, preamble.decode(encoding), 1, context, sink)
     check_table(

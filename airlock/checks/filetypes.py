@@ -49,7 +49,7 @@ class Sniffed:
 #: bytes read from the start of a file to tell what it is
 HEAD_BYTES = 64 * 1024
 
-_GENOMIC = "individual-level.format"
+RULE_GENOMIC = "individual-level.format"
 _INDIVIDUAL_HINT = (
     "it holds individual-level genomic data, which never leaves the node; release aggregate "
     "results instead (allele counts, summary statistics), as CSV or TSV"
@@ -63,12 +63,12 @@ def _blocked(what: str, hint: str, rule: str = "file-type") -> Sniffed:
 
 # (magic bytes at offset 0, or a pattern, description, hint, rule)
 _MAGIC: list[tuple[bytes | re.Pattern[bytes], str, str, str]] = [
-    (b"BCF\x02", "a BCF genotype file", _INDIVIDUAL_HINT, _GENOMIC),
-    (b"BAM\x01", "a BAM read alignment", _INDIVIDUAL_HINT, _GENOMIC),
-    (re.compile(rb"CRAM[\x01-\x04]"), "a CRAM read alignment", _INDIVIDUAL_HINT, _GENOMIC),
-    (b"\x6c\x1b\x01", "a PLINK 1 .bed genotype file", _INDIVIDUAL_HINT, _GENOMIC),
-    (b"\x6c\x1b", "a PLINK 2 .pgen genotype file", _INDIVIDUAL_HINT, _GENOMIC),
-    (b"COREARRAYx0A", "a GDS genotype file", _INDIVIDUAL_HINT, _GENOMIC),
+    (b"BCF\x02", "a BCF genotype file", _INDIVIDUAL_HINT, RULE_GENOMIC),
+    (b"BAM\x01", "a BAM read alignment", _INDIVIDUAL_HINT, RULE_GENOMIC),
+    (re.compile(rb"CRAM[\x01-\x04]"), "a CRAM read alignment", _INDIVIDUAL_HINT, RULE_GENOMIC),
+    (b"\x6c\x1b\x01", "a PLINK 1 .bed genotype file", _INDIVIDUAL_HINT, RULE_GENOMIC),
+    (b"\x6c\x1b", "a PLINK 2 .pgen genotype file", _INDIVIDUAL_HINT, RULE_GENOMIC),
+    (b"COREARRAYx0A", "a GDS genotype file", _INDIVIDUAL_HINT, RULE_GENOMIC),
     (
         b"PK\x03\x04",
         "a ZIP archive (or a ZIP-based file such as .docx, .jar, .npz)",
@@ -149,7 +149,7 @@ def sniff(head: bytes, size: int, tail: bytes = b"", name: str = "") -> Sniffed:
     if head.startswith(GZIP_MAGIC):
         return _sniff_gzip(head)
     if len(head) >= 20 and head[16:20] == b"bgen":
-        return _blocked("a BGEN genotype file", _INDIVIDUAL_HINT, _GENOMIC)
+        return _blocked("a BGEN genotype file", _INDIVIDUAL_HINT, RULE_GENOMIC)
     if is_workbook(head):
         return Sniffed(Kind.WORKBOOK)  # vetted part by part (airlock.checks.spreadsheet)
     if len(head) > 262 and head[257:262] == b"ustar":
@@ -190,26 +190,62 @@ def _sniff_gzip(head: bytes) -> Sniffed:
 
 def gzip_genomic(head: bytes) -> Sniffed | None:
     """Blocked when the gzip stream is a bgzipped genomic format (said by name); else None."""
-    try:
-        inner = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
-    except zlib.error:
-        inner = b""
+    inner = _gunzip_head(head)
     if inner.startswith(b"##fileformat=VCF"):
-        return _blocked("a compressed VCF genotype file", _INDIVIDUAL_HINT, _GENOMIC)
+        if _sites_only(inner.decode("latin-1"), complete=False):
+            return None  # taken off and sniffed again: a VCF of sites, or of people
+        return _blocked("a compressed VCF genotype file", _INDIVIDUAL_HINT, RULE_GENOMIC)
     for magic, what in ((b"BCF\x02", "a BCF genotype file"), (b"BAM\x01", "a BAM read alignment")):
         if inner.startswith(magic):
-            return _blocked(what, _INDIVIDUAL_HINT, _GENOMIC)
+            return _blocked(what, _INDIVIDUAL_HINT, RULE_GENOMIC)
     if inner.startswith(b"@HD\t") or inner.startswith(b"@SQ\t"):
-        return _blocked("a compressed SAM read alignment", _INDIVIDUAL_HINT, _GENOMIC)
+        return _blocked("a compressed SAM read alignment", _INDIVIDUAL_HINT, RULE_GENOMIC)
     if _is_fastq(inner):
-        return _blocked("a compressed FASTQ sequencing-read file", _INDIVIDUAL_HINT, _GENOMIC)
+        return _blocked("a compressed FASTQ sequencing-read file", _INDIVIDUAL_HINT, RULE_GENOMIC)
     if inner.startswith(GZIP_MAGIC):
         return _blocked("a gzip stream inside a gzip stream", _ARCHIVE_HINT)
     return None
 
 
+def _gunzip_head(head: bytes) -> bytes:
+    """What the start of a gzip stream decompresses to, across the members of a BGZF file
+    (blocks of 64 KiB each), up to :data:`HEAD_BYTES`."""
+    inner = b""
+    data = head
+    try:
+        while data and len(inner) < HEAD_BYTES:
+            member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            inner += member.decompress(data, HEAD_BYTES - len(inner))
+            if not member.eof:
+                break
+            data = member.unused_data
+    except zlib.error:
+        pass
+    return inner
+
+
 _FASTQ = re.compile(rb"\A@[^\n]*\n[ACGTNacgtn.]+\r?\n\+[^\n]*\n")
 _FASTA = re.compile(rb"\A>[^\n]*\n[ACGTNUacgtnu*-]{20,}\r?\n")
+
+
+_VCF_COLUMNS = re.compile(r"^#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\r?$", re.M)
+_VCF_HEADER_LINE = re.compile(r"^#CHROM\t", re.M)
+
+
+def _sites_only(text: str, *, complete: bool) -> bool:
+    """A VCF of sites with no genotype columns (its '#CHROM' line ends at INFO, as an allele
+    frequency release's does), or a table under a '#CHROM' header of other columns than a
+    VCF's."""
+    header = _VCF_HEADER_LINE.search(text)
+    if header is None:
+        # the head is all '##' lines (thousands of contigs): the reader of the table finds
+        # the '#CHROM' line, and a VCF with genotype columns is blocked there
+        return not complete and all(line.startswith("##") for line in text.splitlines()[:-1])
+    if _VCF_COLUMNS.match(text, header.start()):
+        return True
+    end = text.find("\n", header.start())
+    line = text[header.start() : end if end >= 0 else len(text)]
+    return not re.match(r"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\t", line)
 
 
 def _is_fastq(data: bytes) -> bool:
@@ -268,17 +304,21 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
     if stripped.startswith("##fileformat=VCF") or re.match(
         r"#CHROM\tPOS\tID\tREF\tALT\tQUAL", text
     ):
-        return _blocked("a VCF genotype file", _INDIVIDUAL_HINT, _GENOMIC)
+        if not _sites_only(text, complete=len(head) >= size):
+            return _blocked("a VCF genotype file", _INDIVIDUAL_HINT, RULE_GENOMIC)
+        return Sniffed(Kind.TABLE, delimiter="\t", encoding=encoding)
+    if text.startswith("%%MatrixMarket"):  # its size line says what it is (structures.py)
+        return Sniffed(Kind.TEXT, encoding=encoding)
     if text.startswith(("@HD\t", "@SQ\t", "@RG\t", "@PG\t")):
-        return _blocked("a SAM read alignment", _INDIVIDUAL_HINT, _GENOMIC)
+        return _blocked("a SAM read alignment", _INDIVIDUAL_HINT, RULE_GENOMIC)
     if _is_fastq(head):
-        return _blocked("a FASTQ sequencing-read file", _INDIVIDUAL_HINT, _GENOMIC)
+        return _blocked("a FASTQ sequencing-read file", _INDIVIDUAL_HINT, RULE_GENOMIC)
     if _FASTA.match(head):
         return _blocked(
             "a FASTA sequence file",
             "sequences of study participants are individual-level data; release aggregate "
             "results instead",
-            _GENOMIC,
+            RULE_GENOMIC,
         )
     if (
         stripped.startswith(("{", "["))
@@ -333,7 +373,7 @@ def _not_json(head: str) -> bool:
 def _sniff_json(text: str, encoding: str) -> Sniffed:
     """JSON, a notebook, a Zarr metadata document, or JSON Lines (records, one per line)."""
     if '"zarr_format"' in text[:4096] or '"zarr_consolidated_format"' in text[:4096]:
-        return _blocked("part of a Zarr store (Zarr metadata)", _INDIVIDUAL_HINT, _GENOMIC)
+        return _blocked("part of a Zarr store (Zarr metadata)", _INDIVIDUAL_HINT, RULE_GENOMIC)
     if re.search(r'"nbformat"\s*:', text) and re.search(r'"cells"\s*:', text):
         return Sniffed(Kind.NOTEBOOK, encoding=encoding)
     return Sniffed(Kind.JSON, encoding=encoding)

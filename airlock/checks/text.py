@@ -24,6 +24,7 @@ from airlock.checks.identifiers import find_identifiers
 from airlock.checks.margins import RULE_EXTREMES
 from airlock.checks.models import RULE_DOF, dof_in_text, dof_message
 from airlock.checks.reading import iter_text_blocks
+from airlock.checks.structures import check_structures
 from airlock.checks.tables import (
     RULE_MIN_CELL,
     RULE_PROSE,
@@ -286,6 +287,7 @@ def check_text(
     sink: FindingSink,
     on_bytes: Callable[[int], None] | None = None,
 ) -> None:
+    matrix = False
     for block in iter_text_blocks(
         f,
         encoding=encoding,
@@ -294,7 +296,10 @@ def check_text(
         on_bytes=on_bytes,
     ):
         dofs = scan_text(block.raw, block.text, block.first_line, context, sink)
-        check_tables_in(block.text, block.first_line, context, sink, dofs)
+        # a Matrix Market file's lines are 'row col value' coordinates, not a table of counts
+        matrix = check_structures(block.text, block.first_line, context, sink) or matrix
+        if not matrix:
+            check_tables_in(block.text, block.first_line, context, sink, dofs)
         if _HTML_TABLE.search(block.text):
             # HTML inside Markdown (knitr's kable, a pasted df.to_html())
             from airlock.checks.frames import html_tables

@@ -3210,4 +3210,149 @@ def _(path, rng):
     return "<html><body>" + frame.to_html(index=False) + "</body></html>\n"
 
 
+# -- sites-only VCFs (allele frequency releases) ---------------------------------------------
+
+_SITES_INFO = (
+    '##INFO=<ID=AC,Number=A,Type=Integer,Description="Allele count in genotypes">\n'
+    '##INFO=<ID=AN,Number=1,Type=Integer,Description="Total number of alleles">\n'
+    '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">\n'
+    '##INFO=<ID=nhomalt,Number=A,Type=Integer,Description="Count of homozygous individuals">\n'
+    '##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP: Allele|Consequence|IMPACT|SYMBOL">\n'
+    '##INFO=<ID=DB,Number=0,Type=Flag,Description="dbSNP membership">\n'
+)
+_SITES_COLUMNS = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"
+
+
+def _sites_vcf(rng, *, contigs: int = 0, hom_one_at: int = -1, extra=None) -> str:
+    """A sites-only VCF of 300 variants as a national frequency release writes it: AC, AN,
+    AF and nhomalt of 300 people, every seventh site multi-allelic, VEP's CSQ text."""
+    rows = []
+    for v in range(300):
+        alts = ["G", "T"] if v % 7 == 0 else ["G"]
+        acs = [int(rng.integers(20, 320)) for _ in alts]
+        homs = [1 if v == hom_one_at else int(rng.integers(10, 30)) for _ in alts]
+        info = (f"AC={','.join(map(str, acs))};AN=600;"
+                f"AF={','.join(f'{a / 600:.4g}' for a in acs)};"
+                f"nhomalt={','.join(map(str, homs))};CSQ=G|missense_variant|MODERATE|APOL1"
+                + (";DB" if v % 3 == 0 else "") + (extra(rng) if extra else ""))  # fmt: skip
+        rows.append(f"chr22\t{16050000 + v * 100}\trs{1000 + v}\tA\t{','.join(alts)}\t"
+                    f"{rng.uniform(30, 900):.1f}\tPASS\t{info}\n")  # fmt: skip
+    return (
+        "##fileformat=VCFv4.2\n##source=tresor\n##reference=GRCh38\n"
+        + "".join(f"##contig=<ID=chrUn_KI27{j:04d}v1,length={1000 + j}>\n" for j in range(contigs))
+        + _SITES_INFO
+        + _SITES_COLUMNS
+        + "\n"
+        + "".join(rows)
+    )
+
+
+@case("freq_release.sites.vcf", Expect.PASS, "a sites-only VCF of allele counts (AC, AN)", S)
+def _(path, rng):
+    return _sites_vcf(rng)
+
+
+@case("freq_release.sites.vcf.gz", Expect.PASS, "a gzipped sites-only VCF, long header", S)
+def _(path, rng):
+    return gzip.compress(_sites_vcf(rng, contigs=2500).encode())
+
+
+@case("freq_release_hom1.sites.vcf", Expect.BLOCK, "a sites-only VCF, nhomalt of 1 person", C)
+def _(path, rng):
+    return _sites_vcf(rng, hom_one_at=40)
+
+
+@case("sites_with_calls.vcf", Expect.BLOCK, "a sites-only VCF with calls in INFO", I)
+def _(path, rng):
+    calls = np.array(["0/0", "0/1", "1/1"])
+    return _sites_vcf(rng, extra=lambda r: ";GTS=" + ",".join(calls[r.binomial(2, 0.3, PEOPLE)]))
+
+
+@case("sites_with_codes.vcf", Expect.BLOCK, "a sites-only VCF with 0/1/2 codes in INFO", I)
+def _(path, rng):
+    return _sites_vcf(rng, extra=lambda r: ";G=" + "".join(map(str, r.binomial(2, 0.3, PEOPLE))))
+
+
+@case("genotypes_after_contigs.vcf", Expect.BLOCK, "a VCF of calls after 70 kB of header", I)
+def _(path, rng):
+    header = _SITES_COLUMNS + "\tFORMAT\t" + "\t".join(sample_ids("dk", 10))
+    head = "##fileformat=VCFv4.2\n" + "".join(
+        f"##contig=<ID=chrUn_KI27{j:04d}v1,length={1000 + j}>\n" for j in range(2500)
+    )
+    return head + header + "\n" + "\n".join(_vcf_records(rng, 20, 10)) + "\n"
+
+
+@case("sites_columns.tsv", Expect.PASS, "a table under a '#CHROM' header of counts", S)
+def _(path, rng):
+    rows = [["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "AC", "AN", "AF"]]
+    for v in range(200):
+        ac = int(rng.integers(12, 300))
+        qual = f"{rng.uniform(30, 900):.1f}"
+        rows.append([22, 16050000 + v * 100, f"rs{1000 + v}", "A", "G", qual, "PASS", ac, 600,
+                     f"{ac / 600:.5f}"])  # fmt: skip
+    return _tsv(rows)
+
+
+@case("calls_in_cell.csv", Expect.BLOCK, "a column of call lists, one per variant", I)
+def _(path, rng):
+    calls = np.array(["0/0", "0/1", "1/1"])
+    rows = [["variant", "calls"]] + [
+        [f"rs{1000 + v}", '"' + ";".join(calls[rng.binomial(2, 0.3, PEOPLE)]) + '"']
+        for v in range(30)
+    ]
+    return _tsv(rows, ",")
+
+
+# -- trees and sparse matrices -----------------------------------------------------------------
+
+
+def _newick(rng, labels: list[str], indent: bool = False) -> str:
+    """A binary tree over ``labels`` with branch lengths (scipy's to_tree written out, as an
+    ape or ete3 write() gives it); ``indent``: one node per line."""
+
+    def node(lo: int, hi: int, depth: int) -> str:
+        pad = "  " * depth if indent else ""
+        nl = "\n" if indent else ""
+        if hi - lo == 1:
+            return f"{pad}{labels[lo]}:{rng.random():.4f}"
+        mid = (lo + hi) // 2
+        return (f"{pad}({nl}{node(lo, mid, depth + 1)},{nl}{node(mid, hi, depth + 1)}{nl}"
+                f"{pad}):{rng.random():.4f}")  # fmt: skip
+
+    return node(0, len(labels), 0) + ";\n"
+
+
+@case("clustering.nwk", Expect.BLOCK, "a Newick tree with a leaf per person (numbered)", I)
+def _(path, rng):
+    return _newick(rng, [str(j) for j in range(1, PEOPLE + 1)])
+
+
+@case("tree_indented.txt", Expect.BLOCK, "a Newick tree of people, one node per line", I)
+def _(path, rng):
+    return _newick(rng, [f"s{j}" for j in range(PEOPLE)], indent=True)
+
+
+@case("species.nwk", Expect.REVIEW, "a Newick tree of 12 species", H)
+def _(path, rng):
+    names = ["human", "chimp", "gorilla", "orangutan", "macaque", "baboon", "mouse", "rat",
+             "cow", "pig", "dog", "cat"]  # fmt: skip
+    return _newick(rng, names)
+
+
+@case("genotypes.mtx", Expect.BLOCK, "a Matrix Market sparse matrix of people's genotypes", I)
+def _(path, rng):
+    g = _genotypes(rng, PEOPLE, 100)
+    nz = np.argwhere(g > 0)
+    lines = [f"{i + 1} {j + 1} {g[i, j]}" for i, j in nz]
+    return (f"%%MatrixMarket matrix coordinate integer general\n%\n{PEOPLE} 100 {len(nz)}\n"
+            + "\n".join(lines) + "\n")  # fmt: skip
+
+
+@case("genes.mtx", Expect.REVIEW, "a Matrix Market matrix of 50 genes' correlations", H)
+def _(path, rng):
+    lines = [f"{i} {i + 1} {rng.uniform(-1, 1):.3f}" for i in range(1, 50, 3)]
+    return ("%%MatrixMarket matrix coordinate real symmetric\n% gene correlations\n"
+            f"50 50 {len(lines)}\n" + "\n".join(lines) + "\n")  # fmt: skip
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
