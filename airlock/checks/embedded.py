@@ -76,6 +76,8 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
         _unique_counts(text, used, first_line),
         _mappings(text, used, first_line),
         _tuple_lists(text, used, first_line),
+        _sql_inserts(lines, used, first_line),
+        _yaml_records(lines, used, first_line),
         _yaml_mappings(lines, used, first_line),
         _sas_crosstabs(lines, used, first_line),
         _markdown(lines, used, first_line),
@@ -453,6 +455,11 @@ def _block(block: list[str], first: int) -> Iterator[TextTable]:
 def _table_at(
     block: list[str], k: int, first: int, arrays: list[tuple[int, bool]]
 ) -> tuple[TextTable, int] | None:
+    if arrays[k][1] and _ARRAY_OPEN.match(block[k]):
+        # 'array([-0.15,  0.48,' wrapped over lines: NumPy's commas are no CSV's
+        found = _array_run(block, k, first, arrays)
+        if found is not None:
+            return found
     return (
         _delimited_run(block, k, first)
         or _one_column_run(block, k, first)
@@ -540,12 +547,24 @@ def _one_column_run(block: list[str], k: int, first: int) -> tuple[TextTable, in
 _ARRAY_NUMBER = r"(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|NA|\.\.\.)"
 #: a line of an array as NumPy ('[[0 1 2]', ' [1. 0.5]]'), Python ('[[3, 2], [1, 40]]') or R
 #: ('[7]  0.52 -0.79', '[3,]    0    1') prints it, or a bare line of numbers
+#: what may wrap an array's lines: a name it is given ('scores = [...]', 'x <- '), NumPy's and
+#: PyTorch's repr ('array([...], dtype=float32)', 'tensor([...])'), a statement's ';'
+_ARRAY_PREFIX = (
+    r"(?:[A-Za-z_][\w.]{0,80}\s*(?:=|<-)\s*)?(?:(?:np\.|numpy\.|torch\.)?(?:array|tensor)\()?"
+)
+_ARRAY_SUFFIX = r"(?:,\s*dtype=[\w.]+)?\)?;?"
+_ARRAY_OPEN = re.compile(rf"^\s*{_ARRAY_PREFIX}\[")
+_ARRAY_WRAPPING = re.compile(rf"^\s*{_ARRAY_PREFIX}|{_ARRAY_SUFFIX}\s*$")
 _ARRAY_LINE = re.compile(
-    r"^\s*(?:\[\d+,?\]|\[+)?[\s,]*(?:"
+    r"^\s*"
+    + _ARRAY_PREFIX
+    + r"(?:\[\d+,?\]|\[+)?[\s,]*(?:"
     + _ARRAY_NUMBER
     + r"(?:[\s,]|\][\s,]*\[)+)*"  # rows in brackets on one line: '[[3, 2], [1, 40]]'
     + _ARRAY_NUMBER
-    + r"[\s,]*\]*[\s,]*$"
+    + r"[\s,]*\]*[\s,]*"
+    + _ARRAY_SUFFIX
+    + r"\s*$"
 )
 _R_INDEX = re.compile(r"^\s*\[\d+,?\]")
 #: the fewest numbers an array printed in text must hold to be read as a table, and a vector
@@ -578,7 +597,7 @@ def _array_run(
     vector written with ' '.join). Lines of numbers without brackets are the fixed-width
     reader's. ``arrays``: :func:`_array_runs` of the block."""
     end, bracketed = arrays[k]
-    lines = block[k:end]
+    lines = [_ARRAY_WRAPPING.sub("", ln) for ln in block[k:end]]
     if not lines or (not bracketed and len(lines) > 1):
         return None
     numbers = [t for ln in lines for t in _array_tokens(_R_INDEX.sub("", ln))]
@@ -817,6 +836,86 @@ def _yaml_mappings(lines: list[str], used: list[bool], base: int) -> Iterator[Te
             before = lines[i - 1] if i > 0 else ""
             yield _mapping_table("YAML", base + i, base + j - 1, entries, before)
         i = max(j, i + 1)
+
+
+#: a YAML sequence's item of mappings, and a further entry of the item: '- age: 54', '  ldl: 3.1'
+_YAML_KEY = (
+    r"""(?:'([^'\n]{1,80})'|"([^"\n]{1,80})"|([\w./<>+-]{1,80})):[ \t]+([^\s#][^\n#]*?)[ \t]*$"""
+)
+_YAML_ITEM = re.compile(r"^([ \t]*-[ \t]+)" + _YAML_KEY)
+_YAML_FIELD = re.compile(r"^([ \t]*)" + _YAML_KEY)
+
+
+def _yaml_records(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+    """A YAML sequence of mappings ('- age: 54' then '  ldl: 3.1' under it), as yaml.dump of a
+    list of dicts writes records: one table, an item a row and a key a column."""
+    i = 0
+    while i < len(lines):
+        m = _YAML_ITEM.match(lines[i]) if "- " in lines[i] and not used[i] else None
+        if m is None:
+            i += 1
+            continue
+        dash, indent = m.group(1), " " * len(m.group(1).expandtabs())
+        records: list[dict[str, str]] = []
+        j = i
+        while j < len(lines) and (item := _YAML_ITEM.match(lines[j])) and item.group(1) == dash:
+            record = {_yaml_key(item): item.group(5).strip("'\"")}
+            j += 1
+            while j < len(lines) and (f := _YAML_FIELD.match(lines[j])) and f.group(1) == indent:
+                record[_yaml_key(f)] = f.group(5).strip("'\"")
+                j += 1
+            records.append(record)
+        names = list(dict.fromkeys(k for r in records for k in r))
+        rows: list[list[str | None]] = [[r.get(k) for k in names] for r in records]
+        numbers = any(all(v is not None and re.fullmatch(_MAPPING_NUMBER, v) for v in column)
+                      for column in zip(*rows, strict=True))  # fmt: skip
+        if len(records) >= 2 and all(len(r) >= 2 for r in records) and numbers:
+            # (a list of settings, names and paths as a workflow's config has, is no table)
+            for k in range(i, j):
+                used[k] = True
+            yield TextTable("YAML list", base + i, base + j - 1, names, rows)
+        i = max(j, i + 1)
+
+
+#: an SQL dump's row: "INSERT INTO pheno (id, age) VALUES (1, 54), (2, 61);"
+_SQL_INSERT = re.compile(
+    r"^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+([\w.`\"\[\]]+)\s*(?:\(([^()]*)\))?\s*VALUES\s*(.+?);?\s*$",
+    re.I,
+)
+_SQL_ROW = re.compile(r"\(([^()]*)\)")
+
+
+def _sql_inserts(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+    """The rows an SQL dump inserts (sqlite3's .dump, pg_dump --inserts, pandas' to_sql
+    echoed): the statements into one table in a row are one table."""
+    i = 0
+    while i < len(lines):
+        m = _SQL_INSERT.match(lines[i]) if not used[i] and "INTO" in lines[i].upper() else None
+        if m is None:
+            i += 1
+            continue
+        into, columns = m.group(1), m.group(2)
+        rows: list[list[str | None]] = []
+        j = i
+        while j < len(lines) and (n := _SQL_INSERT.match(lines[j])) and n.group(1) == into:
+            for values in _SQL_ROW.findall(n.group(3)):
+                rows.append([None if v.strip().upper() == "NULL" else v.strip().strip("'\"")
+                             for v in values.split(",")])  # fmt: skip
+            j += 1
+        widths = {len(r) for r in rows}
+        if len(widths) == 1:
+            width = widths.pop()
+            names = [c.strip().strip('`"[]') for c in columns.split(",")] if columns else []
+            if len(names) != width:
+                names = [f"column {k + 1}" for k in range(width)]
+            for k in range(i, j):
+                used[k] = True
+            yield TextTable("SQL inserts", base + i, base + j - 1, names, rows)
+        i = max(j, i + 1)
+
+
+def _yaml_key(m: re.Match) -> str:
+    return m.group(2) or m.group(3) or m.group(4)
 
 
 def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:

@@ -232,6 +232,17 @@ _VCF_COLUMNS = re.compile(r"^#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\r?$",
 _VCF_HEADER_LINE = re.compile(r"^#CHROM\t", re.M)
 
 
+#: an array as NumPy or PyTorch prints it, named or not: 'array([', 'x = np.array([[', 'tensor(['
+_ARRAY_REPR = re.compile(
+    r"\A\s*(?:[A-Za-z_][\w.]{0,80}\s*(?:=|<-)\s*)?(?:np\.|numpy\.|torch\.)?(?:array|tensor)\(\["
+)
+#: an SQL dump: statements (and '--' comments) up to its first INSERT
+_SQL_DUMP = re.compile(
+    r"\A(?:\s*(?:--[^\n]*|(?:PRAGMA|BEGIN|SET|CREATE|DROP|LOCK|USE)\b[^;]*;))*\s*INSERT\s+INTO\b",
+    re.I,
+)
+
+
 def _sites_only(text: str, *, complete: bool) -> bool:
     """A VCF of sites with no genotype columns (its '#CHROM' line ends at INFO, as an allele
     frequency release's does), or a table under a '#CHROM' header of other columns than a
@@ -307,7 +318,9 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
         if not _sites_only(text, complete=len(head) >= size):
             return _blocked("a VCF genotype file", _INDIVIDUAL_HINT, RULE_GENOMIC)
         return Sniffed(Kind.TABLE, delimiter="\t", encoding=encoding)
-    if text.startswith("%%MatrixMarket"):  # its size line says what it is (structures.py)
+    if text.startswith("%%MatrixMarket") or _SQL_DUMP.match(text) or _ARRAY_REPR.match(text):
+        # a matrix's size line says what it is (structures.py); an SQL dump's rows are in
+        # its INSERT statements, an array's in its brackets (embedded.py), not in its commas
         return Sniffed(Kind.TEXT, encoding=encoding)
     if text.startswith(("@HD\t", "@SQ\t", "@RG\t", "@PG\t")):
         return _blocked("a SAM read alignment", _INDIVIDUAL_HINT, RULE_GENOMIC)

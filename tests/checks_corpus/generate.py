@@ -3355,4 +3355,59 @@ def _(path, rng):
             f"50 50 {len(lines)}\n" + "\n".join(lines) + "\n")  # fmt: skip
 
 
+# -- records as code and dumps write them ------------------------------------------------------
+
+
+def _people_frame(rng) -> pd.DataFrame:
+    return pd.DataFrame({
+        "age": rng.integers(30, 80, PEOPLE),
+        "ldl": rng.normal(3, 1, PEOPLE).round(2),
+        "PC1": rng.normal(0, 1, PEOPLE).round(4),
+    })  # fmt: skip
+
+
+@case("people.yaml", Expect.BLOCK, "yaml.dump of a list of per-person dicts", I)
+def _(path, rng):
+    frame = _people_frame(rng)
+    return "".join(f"- age: {r.age}\n  ldl: {r.ldl}\n  PC1: {r.PC1}\n"
+                   for r in frame.itertuples())  # fmt: skip
+
+
+@case("workflow_samples.yaml", Expect.PASS, "a workflow's list of batches and paths", S)
+def _(path, rng):
+    batches = "".join(f"  - name: batch{j}\n    path: /data/batch{j}.vcf.gz\n" for j in range(4))
+    return "samples:\n" + batches + "threads: 8\nmemory_gb: 16\n"
+
+
+@case("pheno_dump.sql", Expect.BLOCK, "an SQL dump inserting a row per person", I)
+def _(path, rng):
+    frame = _people_frame(rng)
+    rows = "".join(f"INSERT INTO pheno VALUES({i + 1},{r.age},{r.ldl},{r.PC1});\n"
+                   for i, r in enumerate(frame.itertuples()))  # fmt: skip
+    return ("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n"
+            "CREATE TABLE pheno(id INTEGER, age INTEGER, ldl REAL, PC1 REAL);\n" + rows
+            + "COMMIT;\n")  # fmt: skip
+
+
+@case("counts_dump.sql", Expect.PASS, "an SQL dump of a table of rounded counts", S)
+def _(path, rng):
+    return ("BEGIN TRANSACTION;\nCREATE TABLE counts(region TEXT, n INTEGER);\n"
+            "INSERT INTO counts VALUES('north',55);\nINSERT INTO counts VALUES('south',40);\n"
+            "COMMIT;\n")  # fmt: skip
+
+
+@case("scores_assigned.py", Expect.BLOCK, "a script with 300 scores typed into a list", I)
+def _(path, rng):
+    values = ", ".join(f"{x:.4f}" for x in rng.normal(0, 1, PEOPLE))
+    return f"import numpy as np\n\nscores = [{values}]\nprint(np.mean(scores))\n"
+
+
+@case("numpy_repr.txt", Expect.BLOCK, "NumPy's repr of 300 scores, array([...])", I)
+def _(path, rng):
+    import numpy
+
+    with numpy.printoptions(threshold=10_000):
+        return repr(rng.normal(0, 1, PEOPLE).round(4)) + "\n"
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
