@@ -99,6 +99,15 @@ def as_table(doc: object) -> pd.DataFrame | None:
     return None
 
 
+def _few_numbers(value: object) -> bool:
+    """A list of 2 to :data:`_MANY` numbers (a longer one is a table by itself)."""
+    return (
+        isinstance(value, list)
+        and 2 <= len(value) < _MANY
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    )
+
+
 def nested_tables(doc: object, path: str = "") -> Iterator[tuple[str, pd.DataFrame]]:
     """(where, table) for every table inside a document that is not one itself."""
     table = as_table(doc) if path else None
@@ -107,8 +116,12 @@ def nested_tables(doc: object, path: str = "") -> Iterator[tuple[str, pd.DataFra
         return
     if isinstance(doc, dict):
         for k, v in doc.items():
-            if not _scalar(v):
-                yield from nested_tables(v, f"{path}.{k}" if path else str(k))
+            where = f"{path}.{k}" if path else str(k)
+            if _few_numbers(v):
+                # a short list under a name is a column: a histogram's {"counts": [0, 3, 45]}
+                yield where, pd.DataFrame({str(k): v})
+            elif not _scalar(v):
+                yield from nested_tables(v, where)
     elif isinstance(doc, list):
         for i, v in enumerate(doc):
             if not _scalar(v):

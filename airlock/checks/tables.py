@@ -75,7 +75,8 @@ _NOT_COUNT = {
     "stage", "decile", "quintile", "quartile", "percentile", "bin", "week", "month", "day",
     "time", "version", "seed", "row", "line", "miss", "missing", "nmiss", "component", "dim",
     "k", "x", "y", "iter", "iteration", "epoch", "fold", "batch", "score", "category", "column",
-    "unnamed", "label", "key", "pc", "at", "timeline",
+    "unnamed", "label", "key", "pc", "at", "timeline", "edge", "edges", "breaks", "cutoff",
+    "threshold",
 }  # fmt: skip
 #: counts of things other than people
 _NOT_PEOPLE = {

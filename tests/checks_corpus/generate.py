@@ -3410,4 +3410,11 @@ def _(path, rng):
         return repr(rng.normal(0, 1, PEOPLE).round(4)) + "\n"
 
 
+@case("histogram.json", Expect.BLOCK, "np.histogram's counts and edges as JSON, a bin of 3", C)
+def _(path, rng):
+    ages = np.concatenate([rng.normal(55, 8, PEOPLE - 3), [91, 93, 95]])
+    counts, edges = np.histogram(ages, bins=range(20, 110, 10))
+    return json.dumps({"counts": counts.tolist(), "bin_edges": edges.tolist()})
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
