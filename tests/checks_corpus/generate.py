@@ -3417,4 +3417,65 @@ def _(path, rng):
     return json.dumps({"counts": counts.tolist(), "bin_edges": edges.tolist()})
 
 
+# -- expression and QTL results -----------------------------------------------------------------
+
+
+def _tensorqtl(rng, rare_at: int = -1) -> str:
+    """tensorQTL map_cis results of 200 genes in 300 people (ma_count of 600 alleles)."""
+    rows = [["phenotype_id", "num_var", "beta_shape1", "beta_shape2", "true_df", "pval_true_df",
+             "variant_id", "tss_distance", "ma_samples", "ma_count", "af", "pval_nominal",
+             "slope", "slope_se", "pval_perm", "pval_beta"]]  # fmt: skip
+    for i in range(200):
+        ac = 2 if i == rare_at else int(rng.integers(30, 570))
+        count = min(ac, 600 - ac)
+        carriers = max(int(count * rng.uniform(0.8, 1.0)), (count + 1) // 2)
+        rows.append([f"ENSG{i:011d}.1", int(rng.integers(3000, 9000)), "1.02",
+                     f"{rng.uniform(500, 900):.1f}", f"{rng.uniform(200, 290):.2f}",
+                     f"{rng.uniform():.3e}", f"chr22_{16050000 + i * 100}_A_G_b38",
+                     int(rng.integers(-900000, 900000)), carriers, count, f"{ac / 600:.4f}",
+                     f"{rng.uniform():.3e}", f"{rng.normal():.4f}", f"{rng.uniform(.05, .2):.4f}",
+                     f"{rng.uniform():.4f}", f"{rng.uniform():.4e}"])  # fmt: skip
+    return _tsv(rows)
+
+
+@case("tensorqtl.cis_qtl.txt", Expect.PASS, "tensorQTL map_cis results (ma_count of 30+)", S)
+def _(path, rng):
+    return _tensorqtl(rng)
+
+
+@case("tensorqtl_rare.cis_qtl.txt", Expect.BLOCK, "tensorQTL results, a gene's ma_count 2", C)
+def _(path, rng):
+    return _tensorqtl(rng, rare_at=17)
+
+
+@case("deseq2_results.csv", Expect.PASS, "DESeq2 results of 2,000 genes", S)
+def _(path, rng):
+    rows = [["", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]]
+    for i in range(2000):
+        rows.append([f"ENSG{i:011d}", f"{rng.uniform(1, 5000):.3f}", f"{rng.normal():.4f}",
+                     f"{rng.uniform(.05, .5):.4f}", f"{rng.normal():.4f}",
+                     f"{rng.uniform():.4e}", f"{rng.uniform():.4e}"])  # fmt: skip
+    return _tsv(rows, ",")
+
+
+@case("limma_toptable.tsv", Expect.PASS, "limma topTable of 2,000 genes", S)
+def _(path, rng):
+    rows = [["", "logFC", "AveExpr", "t", "P.Value", "adj.P.Val", "B"]]
+    for i in range(2000):
+        rows.append([f"GENE{i}", f"{rng.normal():.4f}", f"{rng.uniform(2, 12):.3f}",
+                     f"{rng.normal() * 3:.3f}", f"{rng.uniform():.3e}", f"{rng.uniform():.3e}",
+                     f"{rng.normal():.3f}"])  # fmt: skip
+    return _tsv(rows)
+
+
+@case("edger_toptags.tsv", Expect.PASS, "edgeR topTags of 2,000 genes", S)
+def _(path, rng):
+    rows = [["", "logFC", "logCPM", "F", "PValue", "FDR"]]
+    for i in range(2000):
+        rows.append([f"GENE{i}", f"{rng.normal():.4f}", f"{rng.uniform(2, 12):.3f}",
+                     f"{rng.uniform(0, 30):.3f}", f"{rng.uniform():.3e}",
+                     f"{rng.uniform():.3e}"])  # fmt: skip
+    return _tsv(rows)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
