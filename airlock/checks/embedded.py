@@ -76,8 +76,8 @@ def find_tables(text: str, first_line: int = 1) -> Iterator[TextTable]:
         _unique_counts(text, used, first_line),
         _mappings(text, used, first_line),
         _tuple_lists(text, used, first_line),
-        _sql_inserts(lines, used, first_line),
-        _yaml_records(lines, used, first_line),
+        _sql_inserts(text, lines, used, first_line),
+        _yaml_records(text, lines, used, first_line),
         _yaml_mappings(lines, used, first_line),
         _sas_crosstabs(lines, used, first_line),
         _markdown(lines, used, first_line),
@@ -846,14 +846,17 @@ _YAML_ITEM = re.compile(r"^([ \t]*-[ \t]+)" + _YAML_KEY)
 _YAML_FIELD = re.compile(r"^([ \t]*)" + _YAML_KEY)
 
 
-def _yaml_records(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+def _yaml_records(text: str, lines: list[str], used: list[bool], base: int
+                  ) -> Iterator[TextTable]:  # fmt: skip
     """A YAML sequence of mappings ('- age: 54' then '  ldl: 3.1' under it), as yaml.dump of a
     list of dicts writes records: one table, an item a row and a key a column."""
     i = 0
-    while i < len(lines):
-        m = _YAML_ITEM.match(lines[i]) if "- " in lines[i] and not used[i] else None
+    for start in _record_starts(text):
+        if start < i:
+            continue  # inside the run before
+        i = start
+        m = _YAML_ITEM.match(lines[i]) if i < len(lines) and not used[i] else None
         if m is None:
-            i += 1
             continue
         dash, indent = m.group(1), " " * len(m.group(1).expandtabs())
         records: list[dict[str, str]] = []
@@ -883,11 +886,18 @@ _SQL_INSERT = re.compile(
     re.I,
 )
 _SQL_ROW = re.compile(r"\(([^()]*)\)")
+_ANY_INSERT = re.compile(r"\bINSERT\s+(?:OR\s+\w+\s+)?INTO\b", re.I)
+_RECORD_START = re.compile(
+    r"(?m)^[ \t]*-[ \t]+[^\s:]{1,80}:[ \t]+\S[^\n]*\n[ \t]+[^\s:-][^\s:]{0,79}:[ \t]"
+)
 
 
-def _sql_inserts(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
+def _sql_inserts(text: str, lines: list[str], used: list[bool], base: int
+                 ) -> Iterator[TextTable]:  # fmt: skip
     """The rows an SQL dump inserts (sqlite3's .dump, pg_dump --inserts, pandas' to_sql
     echoed): the statements into one table in a row are one table."""
+    if not _ANY_INSERT.search(text):
+        return
     i = 0
     while i < len(lines):
         m = _SQL_INSERT.match(lines[i]) if not used[i] and "INTO" in lines[i].upper() else None
@@ -912,6 +922,17 @@ def _sql_inserts(lines: list[str], used: list[bool], base: int) -> Iterator[Text
                 used[k] = True
             yield TextTable("SQL inserts", base + i, base + j - 1, names, rows)
         i = max(j, i + 1)
+
+
+def _record_starts(text: str) -> list[int]:
+    """The lines where a YAML record of two entries or more starts ('- age: 54' and an
+    entry under it), found by one pattern over the text rather than line by line."""
+    starts, line, at = [], 0, 0
+    for m in _RECORD_START.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        starts.append(line)
+    return starts
 
 
 def _yaml_key(m: re.Match) -> str:

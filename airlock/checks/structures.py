@@ -11,6 +11,7 @@ for a reviewer, who must know what its leaves, rows and columns are.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
@@ -19,8 +20,9 @@ from airlock.checks.individuals import near
 RULE_TREE = "individual-level.tree"
 RULE_MATRIX = "individual-level.matrix"
 
-#: a Newick tree: '(' ... ')' then an optional root label and length, then ';'
-_NEWICK = re.compile(r"\((?:[^;()]|\((?:[^;]|\n)*?\))*\)[^\s();,]*(?::[-+0-9.eE]+)?\s*;")
+#: the end of a Newick tree: ')', an optional root label and length, ';'
+_TREE_END = re.compile(r"\)[^\s();,]*(?::[-+0-9.eE]+)?\s*;")
+_PARENS = re.compile(r"[()]")
 #: what a Newick tree is made of: labels (quoted or not), lengths, brackets, commas
 _NEWICK_BODY = re.compile(r"[\s()\w.:,'|/\[\]&=+-]+;")
 #: fewer leaves than this are a bracket of prose, '(1, 2, 3);', not a tree worth a look
@@ -41,14 +43,14 @@ def check_structures(text: str, first_line: int, context: CheckContext, sink: Fi
         _matrix(int(m.group(2)), int(m.group(3)), people, sink)
     if "(" not in text or ";" not in text:
         return matrix
-    for m in _NEWICK.finditer(text):
-        tree = m.group()
+    for start, end in _trees(text):
+        tree = text[start:end]
         if not _is_newick(tree):
             continue
         leaves = tree.count(",") + 1
         if leaves < _MIN_LEAVES:
             continue
-        line = first_line + text.count("\n", 0, m.start())
+        line = first_line + text.count("\n", 0, start)
         n = next((n for n in people if near(leaves, n)), None)
         if n is not None:
             sink.add(
@@ -70,6 +72,23 @@ def check_structures(text: str, first_line: int, context: CheckContext, sink: Fi
                 Location(line),
             )
     return matrix
+
+
+def _trees(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each bracketed run that ends as a Newick tree does, found from its end
+    back to the '(' that balances it, never past the ';' before it: a walk over each stretch
+    between semicolons at most once (a pattern matching nested brackets forwards can take
+    time growing with the square of a long text's brackets)."""
+    for m in _TREE_END.finditer(text):
+        floor = text.rfind(";", 0, m.start()) + 1
+        if text.count(",", floor, m.start()) < _MIN_LEAVES - 1:
+            continue  # 'f(a, b);': too few leaves to be looked at, whatever it is
+        depth = 0
+        for paren in reversed(list(_PARENS.finditer(text, floor, m.start() + 1))):
+            depth += 1 if paren.group() == ")" else -1
+            if depth == 0:
+                yield paren.start(), m.end()
+                break
 
 
 def _is_newick(tree: str) -> bool:
