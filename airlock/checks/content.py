@@ -17,6 +17,7 @@ would match ordinary values (``1``, ``2023``).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import math
@@ -40,6 +41,7 @@ from airlock.checks.folding import (
 RULE_VCF = "individual-level.vcf"
 RULE_BLOB = "individual-level.encoded-data"
 RULE_GENOTYPE_STRING = "individual-level.genotype-string"
+RULE_IMAGE = "image"  # a figure, or an image inside text: for a reviewer to look at
 RULE_SAMPLE_ID = "individual-level.sample-id"
 #: a sample ID of a dataset the request's project is not granted: for the reviewers only
 #: (FindingSink keeps it apart; it never reaches the requester's findings or verdict)
@@ -250,6 +252,38 @@ def _hex_bytes(line: bytes) -> bytes:
     if dump:
         line = dump.group(1)
     return re.sub(rb"0x|[^0-9a-fA-F]", b"", line)
+
+
+#: an image written into text as a data URI (Markdown's ![](data:image/png;base64,...))
+_DATA_URI = re.compile(rb"data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/]{24,}={0,2})", re.I)
+#: how an image of each type starts and ends (nothing hidden after its last chunk)
+_IMAGE_MAGIC = {
+    b"png": ((b"\x89PNG\r\n\x1a\n",), b"IEND\xaeB`\x82"),
+    b"jpeg": ((b"\xff\xd8\xff",), b"\xff\xd9"),
+    b"gif": ((b"GIF87a", b"GIF89a"), b";"),
+    b"webp": ((b"RIFF",), b""),
+}
+
+
+def without_images(data: bytes) -> tuple[bytes, int]:
+    """``data`` with the payload of each image data URI blanked (same length, so offsets
+    hold) and how many there were: an image is for a reviewer to look at, not encoded data
+    to block. A payload whose bytes do not start and end as its type's do (data after a PNG's
+    last chunk) is left, and is blocked as any base64 is."""
+    if b"data:image/" not in data:
+        return data, 0
+    out = bytearray(data)
+    images = 0
+    for m in _DATA_URI.finditer(data):
+        try:
+            image = base64.b64decode(m.group(2), validate=True)
+        except ValueError:
+            continue
+        starts, end = _IMAGE_MAGIC[m.group(1).lower()]
+        if image.startswith(starts) and image.endswith(end):
+            out[m.start(2) : m.end(2)] = b" " * (m.end(2) - m.start(2))
+            images += 1
+    return bytes(out), images
 
 
 def _blob_message(what: str, size: int) -> str:

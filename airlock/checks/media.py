@@ -18,12 +18,12 @@ import struct
 import zlib
 from typing import BinaryIO
 
+from airlock.checks.content import RULE_IMAGE
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.reading import Unreadable
 from airlock.checks.text import scan_text
 
-RULE_IMAGE = "image"
 RULE_PDF = "pdf"
 RULE_HIDDEN = "hidden-content"
 RULE_ACTIVE = "active-content"

@@ -46,6 +46,16 @@ def scan_text(
 ) -> list[int]:
     """Apply the free-text rules to one block; ``raw`` is ``text`` before decoding. Returns
     the residual degrees of freedom printed in it."""
+    raw, images = content.without_images(raw)
+    if images:
+        sink.add(
+            content.RULE_IMAGE,
+            Verdict.REVIEW,
+            f"The text embeds {images} image{'s' if images != 1 else ''} (data URIs): a "
+            "reviewer must look at each for small counts, outliers and points that stand for "
+            "single people.",
+            Location(first_line, column),
+        )
     raw_lines = LineNumbers(raw, first_line)
     for hit in find_identifiers(raw):
         line = raw_lines.at(hit.start)

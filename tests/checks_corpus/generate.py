@@ -3478,4 +3478,17 @@ def _(path, rng):
     return _tsv(rows)
 
 
+@case("report_with_image.md", Expect.REVIEW, "Markdown with a chart as a data URI", H)
+def _(path, rng):
+    image = base64.b64encode(_figure("png")).decode()
+    return f"# Results\n\n![cohorts](data:image/png;base64,{image})\n\nCounts are rounded.\n"
+
+
+@case("image_with_data.md", Expect.BLOCK, "a data-URI PNG with genotypes appended", I)
+def _(path, rng):
+    packed = np.packbits(_genotypes(rng, PEOPLE, 40) > 0).tobytes()
+    image = base64.b64encode(_figure("png") + packed).decode()
+    return f"# Results\n\n![cohorts](data:image/png;base64,{image})\n"
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
