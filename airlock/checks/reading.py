@@ -108,17 +108,22 @@ def iter_text_blocks(
     block_bytes = block_bytes or BLOCK_BYTES
     carry = b""
     line = 1
-    first = True
-    while True:
+
+    def read() -> bytes:
         data = f.read(block_bytes)
         if on_bytes and data:
             on_bytes(len(data))
-        if first:
-            first = False
-            if data.startswith(b"\xef\xbb\xbf"):
-                data = data[3:]
-        if not data:
-            buf = carry
+        return data
+
+    data = read()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    ahead = read() if data else b""
+    while True:
+        if not ahead:
+            # the last read: its unfinished last line (no newline at the end of the file, as
+            # pandas' to_markdown() writes) stays in the block with the lines before it
+            buf = carry + data
             if buf:
                 _check_line_lengths(buf, line, max_line_bytes)
                 if quoted and buf.count(b'"') % 2:
@@ -143,6 +148,7 @@ def iter_text_blocks(
                     line=line,
                 )
             carry = buf
+            data, ahead = ahead, read()
             continue
         # one copy: the carried line and this read's records (none when both line up)
         done = b"".join((carry, memoryview(data)[:cut])) if carry or cut < len(data) else data
@@ -151,6 +157,7 @@ def iter_text_blocks(
         block = _decode(done, encoding, line)
         line += block.lines
         yield block
+        data, ahead = ahead, read()
 
 
 def _record_end(buf: bytes, quoted: bool, odd: bool = False) -> int:

@@ -3491,4 +3491,10 @@ def _(path, rng):
     return f"# Results\n\n![cohorts](data:image/png;base64,{image})\n"
 
 
+@case("counts_to_markdown.md", Expect.BLOCK, "to_markdown() with no final newline, last n 3", C)
+def _(path, rng):
+    frame = pd.DataFrame({"group": ["controls", "other", "cases"], "n": [250, 47, 3]})
+    return frame.to_markdown(index=False)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

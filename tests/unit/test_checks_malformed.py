@@ -198,3 +198,23 @@ def test_text_blocks__whole_records_whatever_the_read_size(pieces, block_bytes):
         assert b.raw.endswith(b"\n") and b.raw.count(b'"') % 2 == 0
         assert b.first_line == line
         line += b.raw.count(b"\n")
+
+
+@pytest.mark.parametrize("block_bytes", [64, 1 << 20])
+def test_text_blocks__an_unfinished_last_line_stays_with_the_lines_before_it(block_bytes):
+    """pandas' to_markdown() writes no newline at the end: the table's last row was read as a
+    block of its own, so a count of 3 in it was not seen as the table's."""
+    import io
+
+    from airlock.checks.reading import iter_text_blocks
+
+    data = b"| group | n |\n|---|---|\n| a | 250 |\n| b | 3 |"
+    blocks = list(iter_text_blocks(io.BytesIO(data), encoding="utf-8", max_line_bytes=10**6,
+                                   quoted=False, block_bytes=block_bytes))  # fmt: skip
+    assert b"".join(b.raw for b in blocks) == data
+    assert blocks[-1].raw.endswith(b"| b | 3 |") and blocks[-1].raw.count(b"\n") >= 1
+
+
+def test_markdown_without_a_final_newline__its_last_row_is_checked(tmp_path):
+    path = write(tmp_path, "t.md", "| group | n |\n|---|--:|\n| a | 250 |\n| b | 47 |\n| c | 3 |")
+    assert check(path).verdict is Verdict.BLOCK
