@@ -61,6 +61,8 @@ def as_table(doc: object) -> pd.DataFrame | None:
     """A DataFrame when the document is a table in one of pandas' JSON layouts, a list of
     lists, or an object of many scalars."""
     if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
+        if any(_long_list(v) for r in doc for v in r.values()):
+            return None  # a figure's traces ({"x": [...], "y": [...]}): each a table
         return pd.DataFrame.from_records(doc)
     rows = isinstance(doc, list) and len(doc) >= 2 and all(isinstance(r, list) for r in doc)
     if rows and all(all(_scalar(v) for v in r) for r in doc):
@@ -89,6 +91,13 @@ def as_table(doc: object) -> pd.DataFrame | None:
                 _scalar(x) for v in values for x in v.values()
             ):
                 return pd.DataFrame(doc)
+        columns = {str(k): v for k, v in doc.items() if _long_list(v)}
+        if (
+            columns
+            and len({len(v) for v in columns.values()}) == 1
+            and all(_scalar(v) for k, v in doc.items() if str(k) not in columns)
+        ):
+            return pd.DataFrame(columns)  # a plotly trace: its points, beside its settings
         numbers = [v for v in values if v is not None]
         if numbers and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers
@@ -97,6 +106,11 @@ def as_table(doc: object) -> pd.DataFrame | None:
         if len(values) >= _MANY and all(_scalar(v) for v in values):
             return pd.DataFrame({"key": list(doc), "value": values})
     return None
+
+
+def _long_list(value: object) -> bool:
+    """A list of :data:`_MANY` scalars or more: a column of values."""
+    return isinstance(value, list) and len(value) >= _MANY and all(_scalar(v) for v in value)
 
 
 def _few_numbers(value: object) -> bool:
@@ -222,7 +236,9 @@ def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: Find
             where = f"cell {i} output {j}"
             _scan(_text(output.get("text")), context, sink, where)
             _text_tables(_text(output.get("text")), context, sink, where)
-            _scan("\n".join(_text(t) for t in output.get("traceback") or []), context, sink, where)
+            traceback = _ANSI.sub("", "\n".join(_text(t) for t in output.get("traceback") or []))
+            _scan(traceback, context, sink, where)
+            _text_tables(traceback, context, sink, where)  # a frame printed in an error
             bundle = output.get("data") if isinstance(output.get("data"), dict) else {}
             for mime, value in bundle.items():
                 if mime.startswith("image/"):
@@ -244,12 +260,31 @@ def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: Find
                     _scan(text, context, sink, where)
                     if mime == "text/plain" and "text/html" not in bundle:
                         _text_tables(text, context, sink, where)
+                    elif not mime.startswith("text/"):
+                        _json_tables(value, context, sink, where)  # a plotly figure's points
     sink.add(
         RULE_NOTEBOOK,
         Verdict.REVIEW,
         f"Notebooks need a human: a reviewer reads the code and every output ({outputs} "
         f"outputs, {images} images). Clear outputs that are not needed before submitting.",
     )
+
+
+#: a terminal's colour codes, as IPython writes them into a traceback
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _json_tables(value: object, context: CheckContext, sink: FindingSink, where: str) -> None:
+    """The tables in a JSON output (a plotly or vega figure's data: one point per person)."""
+    before, sink.where = sink.where, where
+    try:
+        table = as_table(value)
+        found = [("the JSON output", table)] if table is not None else [
+            (f"the table at {path}", frame) for path, frame in nested_tables(value)]  # fmt: skip
+        for what, frame in found:
+            check_frame(frame, context, sink, what=what)
+    finally:
+        sink.where = before
 
 
 def _scan(text: str, context: CheckContext, sink: FindingSink, where: str) -> None:

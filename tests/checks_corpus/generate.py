@@ -3497,4 +3497,45 @@ def _(path, rng):
     return frame.to_markdown(index=False)
 
 
+def _plotly_scatter(rng) -> dict:
+    """A plotly figure's JSON (fig.to_plotly_json()): a scatter of 300 people's PC1 and PC2."""
+    pcs = _scores(rng, PEOPLE, 2).round(4)
+    trace = {"type": "scatter", "mode": "markers", "name": "cohort",
+             "x": pcs[:, 0].tolist(), "y": pcs[:, 1].tolist()}  # fmt: skip
+    return {"data": [trace], "layout": {"title": {"text": "PCA"}}}
+
+
+@case("pca_plotly.json", Expect.BLOCK, "a plotly figure's JSON of 300 people's PCs", I)
+def _(path, rng):
+    return json.dumps(_plotly_scatter(rng))
+
+
+@case("notebook_plotly.ipynb", Expect.BLOCK, "a notebook's plotly output of 300 people's PCs", I)
+def _(path, rng):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("px.scatter(pcs, x='PC1', y='PC2')")
+    data = {"application/vnd.plotly.v1+json": _plotly_scatter(rng), "text/plain": "<Figure>"}
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+    nb.cells = [cell]
+    return nbformat.writes(nb)
+
+
+@case("notebook_traceback.ipynb", Expect.BLOCK, "a traceback printing a frame of 300 people", I)
+def _(path, rng):
+    import nbformat
+
+    frame = pd.DataFrame(
+        {"age": rng.integers(30, 80, PEOPLE), "ldl": rng.normal(3, 1, PEOPLE).round(2)}
+    )
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("check(pheno)")
+    traceback = ["\x1b[0;31mValueError\x1b[0m: unexpected rows in", frame.to_string()]
+    cell.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="unexpected rows",
+                                           traceback=traceback)]  # fmt: skip
+    nb.cells = [cell]
+    return nbformat.writes(nb)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
