@@ -1,4 +1,5 @@
-"""Personal identifiers: Danish CPR numbers, Swedish personnummer and NHS numbers.
+"""Personal identifiers: Danish CPR numbers, Swedish personnummer, NHS numbers, Norwegian
+fødselsnummer and Finnish personal identity codes.
 
 A candidate must have a plausible date of birth (CPR, personnummer: a real date, not in the
 future) and a valid check digit where its scheme has one, so that ordinary numbers such as read
@@ -13,8 +14,12 @@ totals, positions or timestamps do not trip the rule:
   ten digits; samordningsnummer add 60 to the day.
 - NHS number ``NNN NNN NNNN``: modulus 11 with weights 10..2, in an issued range (first digit
   3, 4, 6 or 7; 9xx are unissued and 999 the test range, 0-2 Scottish CHI dates).
-- A CPR number or personnummer stored as an integer loses its leading zero: nine digits are
-  read as ``0`` and those nine.
+- fødselsnummer ``DDMMYYIIIKK`` (11 digits, or ``DDMMYY IIIKK``): two modulus-11 check digits
+  (weights 3,7,6,1,8,9,4,5,2 and 5,4,3,2,7,6,5,4,3,2); D-numbers add 40 to the day.
+- Finnish ``DDMMYYCNNNT``: ``C`` gives the century (``+`` 1800s, ``-`` and U-Y 1900s, A-F
+  2000s), ``T`` is ``DDMMYYNNN`` modulo 31 in ``0-9A-Y`` without G, I, O, Q and Z.
+- A CPR number, personnummer or fødselsnummer stored as an integer loses its leading zero:
+  nine digits are read as ``0`` and those nine (ten for a fødselsnummer).
 
 Where a number sits decides how it is read. Words do not join digits: ``_``, ``.``, ``:`` and
 ``/`` separate them (``sample_0707614285_x``), letters and digits do not (``rs1234567890``);
@@ -51,11 +56,15 @@ from airlock.checks.folding import FOLDABLE_CLASS, fold_to_ascii
 RULE_CPR = "personal-id.cpr"
 RULE_PERSONNUMMER = "personal-id.personnummer"
 RULE_NHS = "personal-id.nhs"
+RULE_FODSELSNUMMER = "personal-id.fodselsnummer"
+RULE_HETU = "personal-id.hetu"
 
 _WHAT = {
     RULE_CPR: "a Danish CPR number",
     RULE_PERSONNUMMER: "a Swedish personnummer",
     RULE_NHS: "an NHS number",
+    RULE_FODSELSNUMMER: "a Norwegian fødselsnummer",
+    RULE_HETU: "a Finnish personal identity code (henkilötunnus)",
 }
 
 #: names of quantities: a bare number named by one of these words is not an identifier
@@ -93,10 +102,17 @@ def quantity_name(name: str) -> bool:
 # -- validating numbers, many at once -----------------------------------------------------------
 
 #: what a 10-digit number is, most specific first
-NONE, CPR, PERSONNUMMER, NHS, CPR_DATE = range(5)
-_RULE_OF = {CPR: RULE_CPR, PERSONNUMMER: RULE_PERSONNUMMER, NHS: RULE_NHS, CPR_DATE: RULE_CPR}
+NONE, CPR, PERSONNUMMER, NHS, CPR_DATE, FODSELSNUMMER = range(6)
+_RULE_OF = {CPR: RULE_CPR, PERSONNUMMER: RULE_PERSONNUMMER, NHS: RULE_NHS, CPR_DATE: RULE_CPR,
+            FODSELSNUMMER: RULE_FODSELSNUMMER}  # fmt: skip
 _CPR_WEIGHTS = np.array([4, 3, 2, 7, 6, 5, 4, 3, 2, 1])
 _NHS_WEIGHTS = np.array([10, 9, 8, 7, 6, 5, 4, 3, 2])
+_FNR_WEIGHTS_1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2])
+_FNR_WEIGHTS_2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
+#: a Finnish code's check character: the number DDMMYYNNN modulo 31
+_HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+#: the century of each of its separators ('+' 1800s, '-' and U-Y 1900s, A-F 2000s)
+_HETU_CENTURY = {"+": 1800, **dict.fromkeys("-UVWXY", 1900), **dict.fromkeys("ABCDEF", 2000)}
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -160,6 +176,37 @@ def _nhs(d: np.ndarray) -> np.ndarray:
     issued = np.isin(d[:, 0], (3, 4, 6, 7))
     repeated = (d == d[:, :1]).all(axis=1)
     return issued & (check != 10) & (check == d[:, 9]) & ~repeated
+
+
+def _fodselsnummer(d: np.ndarray) -> np.ndarray:
+    """Valid 11-digit Norwegian fødselsnummer (or D-number: day + 40): a real date in either
+    century and both modulus-11 check digits."""
+    day, month, yy = _two(d, 0), _two(d, 2), _two(d, 4)
+    day = np.where(day > 40, day - 40, day)
+    date = _plausible_date(1900 + yy, month, day) | _plausible_date(2000 + yy, month, day)
+    k1 = (11 - (d[:, :9] @ _FNR_WEIGHTS_1) % 11) % 11
+    k2 = (11 - (d[:, :10] @ _FNR_WEIGHTS_2) % 11) % 11
+    return date & (k1 == d[:, 9]) & (k2 == d[:, 10])
+
+
+def classify11(values: np.ndarray) -> np.ndarray:
+    """FODSELSNUMMER for valid 11-digit fødselsnummer (one with ten digits lost its leading
+    zero), else NONE."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int8)
+    valid = _fodselsnummer(_digits(values.astype(np.int64), 11))
+    return np.where(valid, FODSELSNUMMER, NONE).astype(np.int8)
+
+
+def hetu_verdict(code: str) -> Verdict | None:
+    """BLOCK for a valid Finnish code ``DDMMYYCNNNT`` (a real date, the check character),
+    else None."""
+    if len(code) != 11 or code[6] not in _HETU_CENTURY or not (code[:6] + code[7:10]).isdigit():
+        return None
+    year = _HETU_CENTURY[code[6]] + int(code[4:6])
+    date = _plausible_date(np.array([year]), np.array([int(code[2:4])]), np.array([int(code[:2])]))
+    valid = date[0] and _HETU_CHECK[int(code[:6] + code[7:10]) % 31] == code[10]
+    return Verdict.BLOCK if valid else None
 
 
 def classify(values: np.ndarray) -> np.ndarray:
@@ -391,14 +438,15 @@ def _find(data: bytes) -> Iterator[Hit]:
 def _bare(data, arr, starts, lengths, free, prev, nxt) -> Iterator[Hit]:
     """Bare runs of 9, 10 or 12 digits, validated together; context only for valid ones."""
     glued = _GLUE[prev] | _GLUE[nxt]
-    for width in (9, 10, 12):
+    for width in (9, 10, 11, 12):
         at = np.flatnonzero(free & (lengths == width))
         if at.size == 0:
             continue
         s = starts[at]
         d = arr[s[:, None] + np.arange(width)].astype(np.int64) - 48
         values = d @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
-        code = classify12(values) if width == 12 else classify(values)
+        classified = {11: classify11, 12: classify12}.get(width, classify)
+        code = classified(values)
         # a date without a check digit counts only inside a name or after a leading zero
         plain = ~glued[at] & ((width == 9) | (d[:, 0] != 0))
         code[(code == CPR_DATE) & plain] = NONE
@@ -430,11 +478,20 @@ def _groups(data, starts, ends, lengths, free_before, free_after) -> Iterator[Hi
     triple[:-2] = (
         (lengths[:-2] == 3) & (lengths[1:-1] == 3) & (lengths[2:] == 4) & gap1[:-1] & gap1[1:]
     )
+    six = np.zeros(len(starts), dtype=bool)  # six digits, one character, then 3 to 5 digits
+    six[:-1] = (lengths[:-1] == 6) & (lengths[1:] >= 3) & (lengths[1:] <= 5) & gap1
+    yield from _nordic(data, starts, ends, lengths, free_before, np.flatnonzero(six & ~pair))
     for i in np.flatnonzero(pair | triple).tolist():
         groups = [i, i + 1] if pair[i] else [i, i + 1, i + 2]
         if not (free_before[i] and free_after[groups[-1]]):
             continue
         seps = [chr(data[int(ends[g])]) for g in groups[:-1]]
+        hetu = pair[i] and lengths[i] == 6 and seps[0] in _HETU_CENTURY
+        code = data[starts[i] : ends[groups[-1]]].decode("latin-1")
+        if hetu and seps[0] not in "-+" and hetu_verdict(code) is not None:
+            # 'DDMMYYANNNC': a Finnish code of this century with a digit to check it
+            yield Hit(int(starts[i]), int(ends[i + 1]), RULE_HETU, Verdict.BLOCK, code)
+            continue
         if pair[i] and seps[0] == " " and _in_prose(data, int(starts[i]), int(ends[i + 1])):
             digits = data[starts[i] : ends[i + 1]].replace(b" ", b"").decode()
             if cpr_verdict(digits, hyphenated=False) is Verdict.BLOCK:
@@ -449,6 +506,28 @@ def _groups(data, starts, ends, lengths, free_before, free_after) -> Iterator[Hi
         found = _classify_groups([data[starts[g] : ends[g]].decode() for g in groups], seps)
         if found:
             yield Hit(s, e, found[0], found[1], data[s:e].decode())
+        elif hetu and hetu_verdict(code) is not None:  # 'DDMMYY-NNNC'
+            yield Hit(s, e, RULE_HETU, Verdict.BLOCK, code)
+
+
+def _nordic(data, starts, ends, lengths, free_before, at) -> Iterator[Hit]:
+    """Six digits, a separator and more digits that are not a CPR number's or personnummer's
+    four: a Finnish code (``131052-308T``: three digits and a check letter, the separator
+    saying the century) or a Norwegian fødselsnummer written apart (``010190 12345``)."""
+    for i in at.tolist():
+        if not free_before[i]:
+            continue
+        s, sep, n = int(starts[i]), chr(data[int(ends[i])]), int(lengths[i + 1])
+        e = int(ends[i + 1])
+        after = data[e + 1] if e + 1 < len(data) else 32
+        if n == 3 and sep in _HETU_CENTURY and e < len(data) and not _alnum(after):
+            code = data[s : e + 1].decode("latin-1")
+            if hetu_verdict(code) is not None:
+                yield Hit(s, e + 1, RULE_HETU, Verdict.BLOCK, code)
+        elif n == 5 and sep in " -" and not _alnum(data[e] if e < len(data) else 32):
+            digits = data[s:e].replace(sep.encode(), b"")
+            if classify11(np.array([int(digits)]))[0] == FODSELSNUMMER:
+                yield Hit(s, e, RULE_FODSELSNUMMER, Verdict.BLOCK, data[s:e].decode())
 
 
 # -- in tables ----------------------------------------------------------------------------------
@@ -460,8 +539,9 @@ _NON_WORD = r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]"
 #: 10 or 12 digits not joined to a word, digits in groups (``010190-1234``, ``943 476 5919``)
 #: or anything folded to ASCII first (full-width forms, zero-width characters: folding.py)
 _CANDIDATE = (
-    rf"(?:^|{_NON_WORD})[0-9]{{9}}(?:[0-9]|[0-9]{{3}})?(?:{_NON_WORD}|$)"
+    rf"(?:^|{_NON_WORD})[0-9]{{9}}(?:[0-9]{{1,3}})?(?:{_NON_WORD}|$)"
     r"|[0-9]{6}(?:[0-9]{2})?[-+ ][0-9]{4}|[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}"
+    r"|[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y]|[0-9]{6}[ -][0-9]{5}"
     f"|{FOLDABLE_CLASS}"
 )
 #: a variant ID (``1:123456789:A:G``, ``chr1:123456789``): its only long number follows a
@@ -569,11 +649,15 @@ class IdentifierRule:
         with np.errstate(invalid="ignore"):
             whole = values == np.floor(values)
             ten = np.flatnonzero(whole & (values >= 1e8) & (values < 1e10))
+            eleven = np.flatnonzero(whole & (values >= 1e10) & (values < 1e11))
             twelve = np.flatnonzero(whole & (values >= 1e11) & (values < 1e12))
-        if ten.size == 0 and twelve.size == 0:
+        if ten.size == 0 and eleven.size == 0 and twelve.size == 0:
             return
-        at = np.concatenate([ten, twelve])
-        code = np.concatenate([classify(values[ten]), classify12(values[twelve])])
+        at = np.concatenate([ten, eleven, twelve])
+        short = classify(values[ten])
+        # a fødselsnummer stored as an integer loses its leading zero (days 01 to 09)
+        short = np.where(short == NONE, classify11(values[ten]), short).astype(np.int8)
+        code = np.concatenate([short, classify11(values[eleven]), classify12(values[twelve])])
         valid = np.count_nonzero((code != NONE) & (code != CPR_DATE))
         quantity = (self.quantity[col] or self.ctx.per_variant) and not self.identifying[col]
         column_of_ids = 2 * valid >= at.size and valid >= (3 if quantity else 1)

@@ -50,7 +50,8 @@ _BIRTH_DATE = r"dob|date_?of_?birth|birth_?date|birth_?day|f(oe|ø)dselsdato|f(�
 _ID_COLUMN = re.compile(
     r"^(f?iid\d*|fid\d*|id_?[12]|(sample|individual|indiv|indv|person|subject|participant|"
     r"patient)_?(id_?)?[12ab]|indv|"
-    r"eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|"
+    r"eid|mrn|ssn|cpr(_(nr|no|number))?|personnummer|nhs_(number|no|num)|fnr|"
+    r"fodselsnummer|fødselsnummer|hetu|henkilotunnus|"
     r"(sample|participant|patient|subject|person|individual|indiv|donor|proband)s?"
     r"_?(id|ids|name|no|nr|code|number)|sample|participant|patient|subject|person|individual|"
     r"indiv|donor|proband|" + _BIRTH_DATE + r")$"

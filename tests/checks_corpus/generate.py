@@ -3538,4 +3538,10 @@ def _(path, rng):
     return nbformat.writes(nb)
 
 
+@case("nordic_ids.txt", Expect.BLOCK, "a QC note naming a fødselsnummer and a Finnish code", I)
+def _(path, rng):
+    return ("Samples withdrawn after QC: participant 01019010046 (Norway) and participant "
+            "131052-308T (Finland).\n")  # fmt: skip
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

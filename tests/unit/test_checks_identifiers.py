@@ -32,6 +32,13 @@ VALID = {
     "401 023 2137": "personal-id.nhs",
     "401-023-2137": "personal-id.nhs",
     "4010232137": "personal-id.nhs",
+    # Finland's published example (DVV); one of this century ('A'); Norwegian fødselsnummer
+    # with both modulus-11 check digits, bare and written apart
+    "131052-308T": "personal-id.hetu",
+    "010203A456R": "personal-id.hetu",
+    "01019010046": "personal-id.fodselsnummer",
+    "010190 10046": "personal-id.fodselsnummer",
+    "41019010110": "personal-id.fodselsnummer",  # a D-number: day + 40
 }
 
 
@@ -65,6 +72,9 @@ def test_identifiers__six_and_four_digits_a_space_apart_in_a_table_of_numbers_ar
         "1111111111",  # a repeated digit passes modulus 11, but is no NHS number
         "2023-01-15",
         "12345678901234",
+        "131052-308X",  # a Finnish code with a wrong check character
+        "01019010047",  # a fødselsnummer with a wrong second check digit
+        "12345678901",  # eleven digits, no date
     ],
 )
 def test_identifiers__ordinary_numbers_are_not(text):
