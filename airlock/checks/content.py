@@ -255,13 +255,16 @@ def _hex_bytes(line: bytes) -> bytes:
 
 
 #: an image written into text as a data URI (Markdown's ![](data:image/png;base64,...))
-_DATA_URI = re.compile(rb"data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/]{24,}={0,2})", re.I)
+_DATA_URI = re.compile(
+    rb"data:image/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za-z0-9+/]{24,}={0,2})", re.I
+)
 #: how an image of each type starts and ends (nothing hidden after its last chunk)
 _IMAGE_MAGIC = {
     b"png": ((b"\x89PNG\r\n\x1a\n",), b"IEND\xaeB`\x82"),
     b"jpeg": ((b"\xff\xd8\xff",), b"\xff\xd9"),
     b"gif": ((b"GIF87a", b"GIF89a"), b";"),
     b"webp": ((b"RIFF",), b""),
+    b"svg+xml": ((b"<svg", b"<?xml"), b""),
 }
 
 
@@ -279,8 +282,11 @@ def without_images(data: bytes) -> tuple[bytes, int]:
             image = base64.b64decode(m.group(2), validate=True)
         except ValueError:
             continue
-        starts, end = _IMAGE_MAGIC[m.group(1).lower()]
-        if image.startswith(starts) and image.endswith(end):
+        kind = m.group(1).lower()
+        starts, end = _IMAGE_MAGIC[kind]
+        if kind == b"svg+xml" and (b"<script" in image.lower() or b"<svg" not in image):
+            continue  # an SVG that runs code, or no SVG: not an image to look at
+        if image.startswith(starts) and image.rstrip().endswith(end):
             out[m.start(2) : m.end(2)] = b" " * (m.end(2) - m.start(2))
             images += 1
     return bytes(out), images
