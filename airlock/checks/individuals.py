@@ -37,7 +37,7 @@ from airlock.checks import content
 from airlock.checks.cells import Chunk, TableContext, key, tokens
 from airlock.checks.content import context_matcher, masked
 from airlock.checks.findings import Location, Verdict
-from airlock.checks.tables import counts_things
+from airlock.checks.tables import counts_things, rows_are_things
 
 RULE_ID_COLUMN = "individual-level.id-column"
 RULE_SAMPLE_ID = content.RULE_SAMPLE_ID
@@ -63,6 +63,11 @@ _VARIANT_NAME = re.compile(
     r"^(rs\d+|(chr)?[0-9xymt]{1,2}[:_]\d+([:_][a-z*]+)*|snp_?\d+|[a-z]{0,4}\d+[:_]\d+.*)$", re.I
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
+#: identifiers of genes, transcripts, terms, gene sets and probes: rows that are not people
+_THING_ID = re.compile(
+    r"^(ENS[A-Z]*[GTPER]\d{11}(\.\d+)?|[NX][MRP]_\d+(\.\d+)?|GO:\d{7}|HP:\d{7}|R-HSA-\d+|"
+    r"(path:)?hsa\d{5}|(HALLMARK|KEGG|REACTOME|GOBP|GOMF|GOCC|BIOCARTA|WP|PID)_\w+|cg\d{8})$"
+)
 _NUCLEOTIDES = r"^[ACGTNB0.-]([/| ]?[ACGTNB0.-])$"  # also Illumina's A/B
 _HOMOZYGOUS = r"^(A[/| ]?A|C[/| ]?C|G[/| ]?G|T[/| ]?T|B[/| ]?B)$"
 _MISSING = {"", ".", "./.", ".|.", "na", "nan", "-", "-9", "-1", "n/a", "nc", "--", "00"}
@@ -326,7 +331,7 @@ class IndividualRules:
             return
         if correlations and match is None:
             return  # a correlation matrix between variables (LD): the reviewer reads it
-        if match is not None and rows >= _MIN_ROWS and not self._curves():
+        if match is not None and rows >= _MIN_ROWS and not self._curves() and not self._things():
             whose = ("a dataset on this node has people" if match in self._sizes() else
                      "the datasets on this node have people together")  # fmt: skip
             ctx.sink.add(
@@ -370,6 +375,26 @@ class IndividualRules:
         return bool(values) and sum(bool(_VARIANT_NAME.match(v)) for v in values) >= 0.8 * len(
             values
         )
+
+    def _things(self) -> bool:
+        """Rows named as things, not people: by the label column's name (gene, pathway,
+        region) or by its values (Ensembl and RefSeq IDs, GO, HPO, Reactome and KEGG terms,
+        MSigDB gene sets, CpG probes)."""
+        first = self.ctx.first
+        label = next((i for i in range(first.width) if first.texts(i) is not None), None)
+        if label is None:
+            return False
+        values = [v for v in first.texts(label).slice(0, 200).to_pylist() if v]
+        if not values:
+            return False
+        if sum(bool(_THING_ID.match(v)) for v in values) >= 0.8 * len(values):
+            return True
+        # a label column named so, its labels all different (a 'region' of north and south
+        # on every row is a person's), or chromosomes beside a position (regions)
+        distinct = len(set(values)) >= 0.9 * len(values)
+        positions = any(key(n) in ("start", "end", "pos", "bp", "position") for n in self.ctx.names)
+        chromosomes = key(self.ctx.names[label]) in ("chr", "chrom", "chromosome", "contig")
+        return rows_are_things(self.ctx) and (distinct or (chromosomes and positions))
 
     def _variant_rows(self) -> bool:
         """Whether the rows are named by variant IDs (the first text column's values)."""

@@ -184,6 +184,22 @@ def counts_things(ctx: TableContext) -> bool:
     return _rows_are(ctx, _THING_ROWS)
 
 
+#: a label column named as one of these names rows that are not people
+_THING_LABELS = {
+    "gene", "genes", "symbol", "pathway", "pathways", "term", "terms", "geneset", "feature",
+    "features", "probe", "probeset", "cpg", "region", "regions", "chrom", "chr", "chromosome",
+    "contig", "locus", "loci", "snp", "rsid", "variant", "marker", "transcript", "protein",
+    "metabolite", "trait", "phenotype", "outcome", "exposure", "tissue", "cell_type",
+}  # fmt: skip
+
+
+def rows_are_things(ctx: TableContext) -> bool:
+    """Whether the table's label column is named for things other than people (genes,
+    pathways, regions, variants, traits), so that as many rows as a dataset has people are a
+    coincidence, not one row per person."""
+    return _rows_are(ctx, _THING_LABELS | _NOT_PEOPLE | _THING_ROWS)
+
+
 def _rows_are(ctx: TableContext, words: set[str]) -> bool:
     """Whether the table's label column is named as one of ``words``."""
     label = label_column(ctx)

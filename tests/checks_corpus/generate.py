@@ -3544,4 +3544,45 @@ def _(path, rng):
             "131052-308T (Finland).\n")  # fmt: skip
 
 
+# -- as many rows as people, by coincidence -----------------------------------------------------
+
+
+@case("top_genes.csv", Expect.REVIEW, "z-scores of the top 290 genes (as many as people)", H)
+def _(path, rng):
+    symbols = [f"{a}{b}{k}" for a, b, k in zip(rng.choice(list("ABCDEFGHKLMNPRST"), 290),
+                                               rng.choice(list("ABCDEFGHKLMNPRST"), 290),
+                                               rng.integers(1, 40, 290), strict=True)]  # fmt: skip
+    rows = [["gene", "zscore", "pvalue"]] + [
+        [f"{g}-{j}", f"{rng.normal():.3f}", f"{rng.uniform():.4g}"] for j, g in enumerate(symbols)
+    ]
+    return _tsv(rows, ",")
+
+
+@case("enriched_pathways.tsv", Expect.REVIEW, "300 GO terms' enrichment (as many as people)", H)
+def _(path, rng):
+    rows = [["term", "enrichment", "p", "q"]] + [
+        [f"GO:{int(k):07d}", f"{rng.uniform(0.5, 3):.3f}", f"{rng.uniform():.4g}",
+         f"{rng.uniform():.4g}"] for k in rng.choice(99999, PEOPLE, replace=False)
+    ]  # fmt: skip
+    return _tsv(rows)
+
+
+@case("regions_scores.tsv", Expect.REVIEW, "scores of 300 genomic regions (chr, start, end)", H)
+def _(path, rng):
+    rows = [["chr", "start", "end", "score"]] + [
+        [f"chr{1 + i // 100}", i * 10000, i * 10000 + 5000, f"{rng.uniform():.4f}"]
+        for i in range(PEOPLE)
+    ]
+    return _tsv(rows)
+
+
+@case("people_by_region.csv", Expect.BLOCK, "300 people's age and LDL beside their region", I)
+def _(path, rng):
+    rows = [["region", "age", "ldl"]] + [
+        [rng.choice(["north", "south"]), int(rng.integers(30, 80)), f"{rng.normal(3, 1):.2f}"]
+        for _ in range(PEOPLE)
+    ]
+    return _tsv(rows, ",")
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
