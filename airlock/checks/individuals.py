@@ -301,9 +301,9 @@ class IndividualRules:
         counted = bool(ctx.people_counts) or ctx.row_counts
         data_columns = [i for i in range(len(ctx.names)) if not self._label(i)]
         copies = [*people, *(2 * n for n in people)]  # a column per person, or per haplotype
-        variants_as_columns = sum(bool(_VARIANT_NAME.match(n.strip())) for n in ctx.names) >= (
-            0.8 * len(ctx.names)
-        )  # an LD matrix: a column per variant
+        variants_as_columns = sum(
+            bool(_VARIANT_NAME.match(n.strip()) or _THING_ID.match(n.strip())) for n in ctx.names
+        ) >= (0.8 * len(ctx.names))  # an LD matrix: a column per variant (or gene, term)
         if not variants_as_columns and any(
             near(len(data_columns), n) or near(len(ctx.names), n) for n in copies
         ):
@@ -408,7 +408,7 @@ class IndividualRules:
         groups: dict[str, list[int]] = {}
         for i, name in enumerate(self.ctx.names):
             m = _NUMBERED.match(name.strip())
-            if m and not _PC.match(key(name)):
+            if m and not _PC.match(key(name)) and not _THING_ID.match(name.strip()):
                 groups.setdefault(m.group(1).lower(), []).append(i)
         for prefix, columns in groups.items():
             if len(columns) < 20 or set(tokens(prefix)) & _NOT_PEOPLE_PREFIX:

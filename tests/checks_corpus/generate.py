@@ -3585,4 +3585,14 @@ def _(path, rng):
     return _tsv(rows, ",")
 
 
+@case("tissue_by_gene.csv", Expect.REVIEW, "mean expression of 300 genes (columns) in 5 tissues", H)
+def _(path, rng):
+    genes = [f"ENSG{int(k):011d}" for k in rng.choice(10**6, PEOPLE, replace=False)]
+    rows = [["tissue", *genes]] + [
+        [t, *(f"{x:.3f}" for x in rng.uniform(0, 100, PEOPLE))]
+        for t in ("liver", "muscle", "adipose", "brain", "blood")
+    ]
+    return _tsv(rows, ",")
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
