@@ -50,7 +50,7 @@ RULE_SAMPLE_ID_NOT_GRANTED = "individual-level.sample-id.not-granted"
 #: runs of base64 characters at least this long are looked at (shorter ones are words, IDs)
 _RUN = 40
 _BASE64_MIN = 200
-_HEX_MIN = 128
+_HEX_MIN = 129  # longer than a SHA-512 or BLAKE2b digest (128 hex digits), as checksum lists hold
 _GENO_MIN = 40
 
 

@@ -3595,4 +3595,12 @@ def _(path, rng):
     return _tsv(rows, ",")
 
 
+@case("SHA512SUMS", Expect.PASS, "sha512sum's checksums of the released files", S)
+def _(path, rng):
+    import hashlib
+
+    names = ("results.csv", "figure.png", "methods.md")
+    return "".join(f"{hashlib.sha512(rng.bytes(64)).hexdigest()}  {n}\n" for n in names)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
