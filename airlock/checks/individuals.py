@@ -63,6 +63,11 @@ _VARIANT_NAME = re.compile(
     r"^(rs\d+|(chr)?[0-9xymt]{1,2}[:_]\d+([:_][a-z*]+)*|snp_?\d+|[a-z]{0,4}\d+[:_]\d+.*)$", re.I
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
+#: the columns of a classifier's ROC or precision-recall curve
+_CURVE_NAMES = {
+    "precision", "recall", "tpr", "fpr", "sensitivity", "specificity", "threshold",
+    "thresholds", "cutoff", "ppv", "npv", "true_positive_rate", "false_positive_rate",
+}  # fmt: skip
 #: identifiers of genes, transcripts, terms, gene sets and probes: rows that are not people
 _THING_ID = re.compile(
     r"^(ENS[A-Z]*[GTPER]\d{11}(\.\d+)?|[NX][MRP]_\d+(\.\d+)?|GO:\d{7}|HP:\d{7}|R-HSA-\d+|"
@@ -366,6 +371,10 @@ class IndividualRules:
         numeric = [v for v in self.values.values() if v.present]
         if len(numeric) >= 2 and all(v.increasing or v.decreasing for v in numeric):
             return True
+        # a classifier's ROC or precision-recall curve: precision is not sorted, recall is
+        names = [key(self.ctx.names[i]) for i, v in self.values.items() if v.present]
+        if len(names) >= 2 and all(n in _CURVE_NAMES for n in names):
+            return any(v.increasing or v.decreasing for v in numeric)
         return self._variant_rows()
 
     def _variant_values(self, i: int) -> bool:

@@ -3603,4 +3603,25 @@ def _(path, rng):
     return "".join(f"{hashlib.sha512(rng.bytes(64)).hexdigest()}  {n}\n" for n in names)
 
 
+def _classifier_curve(rng) -> pd.DataFrame:
+    """A classifier's curve at 300 thresholds (every other of 600 people's scores)."""
+    truth = rng.integers(0, 2, 2 * PEOPLE)
+    scores = truth * 0.8 + rng.normal(0, 1, 2 * PEOPLE)
+    order = np.argsort(-scores)
+    tp, fp = np.cumsum(truth[order]), np.cumsum(1 - truth[order])
+    return pd.DataFrame({"fpr": fp / fp[-1], "tpr": tp / tp[-1], "precision": tp / (tp + fp),
+                         "threshold": scores[order]}).iloc[::2].round(5)  # fmt: skip
+
+
+@case("precision_recall.csv", Expect.REVIEW, "a precision-recall curve at 300 thresholds", H)
+def _(path, rng):
+    curve = _classifier_curve(rng).rename(columns={"tpr": "recall"})
+    return curve[["precision", "recall", "threshold"]].to_csv(index=False)
+
+
+@case("roc_curve.csv", Expect.REVIEW, "a ROC curve at 300 thresholds", H)
+def _(path, rng):
+    return _classifier_curve(rng)[["fpr", "tpr", "threshold"]].to_csv(index=False)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
