@@ -63,6 +63,11 @@ _VARIANT_NAME = re.compile(
     r"^(rs\d+|(chr)?[0-9xymt]{1,2}[:_]\d+([:_][a-z*]+)*|snp_?\d+|[a-z]{0,4}\d+[:_]\d+.*)$", re.I
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
+#: a column numbering replicates: simulations, permutations, bootstrap draws
+_REPLICATE = {
+    "rep", "replicate", "replication", "sim", "simulation", "permutation", "perm",
+    "bootstrap", "boot", "iteration", "iter", "draw", "resample", "trial",
+}  # fmt: skip
 #: the columns of a classifier's ROC or precision-recall curve
 _CURVE_NAMES = {
     "precision", "recall", "tpr", "fpr", "sensitivity", "specificity", "threshold",
@@ -390,6 +395,13 @@ class IndividualRules:
         region) or by its values (Ensembl and RefSeq IDs, GO, HPO, Reactome and KEGG terms,
         MSigDB gene sets, CpG probes)."""
         first = self.ctx.first
+        for i, name in enumerate(self.ctx.names[: first.width]):
+            if (
+                key(name) in _REPLICATE
+                and first.is_numeric(i)
+                and _running_number(first.numbers(i))
+            ):
+                return True  # simulations, permutations, bootstrap draws numbered
         label = next((i for i in range(first.width) if first.texts(i) is not None), None)
         if label is None:
             return False

@@ -76,7 +76,8 @@ _NOT_COUNT = {
     "time", "version", "seed", "row", "line", "miss", "missing", "nmiss", "component", "dim",
     "k", "x", "y", "iter", "iteration", "epoch", "fold", "batch", "score", "category", "column",
     "unnamed", "label", "key", "pc", "at", "timeline", "edge", "edges", "breaks", "cutoff",
-    "threshold",
+    "threshold", "rep", "replicate", "replication", "sim", "simulation", "permutation", "perm",
+    "bootstrap", "boot", "draw", "resample", "trial",
 }  # fmt: skip
 #: counts of things other than people
 _NOT_PEOPLE = {

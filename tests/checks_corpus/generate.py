@@ -3624,4 +3624,19 @@ def _(path, rng):
     return _classifier_curve(rng)[["fpr", "tpr", "threshold"]].to_csv(index=False)
 
 
+@case("simulations.csv", Expect.REVIEW, "estimates of 300 simulation replicates", H)
+def _(path, rng):
+    rows = [["rep", "estimate", "se", "p"]] + [
+        [i, f"{rng.normal(0.1, 0.05):.4f}", f"{rng.uniform(.03, .06):.4f}", f"{rng.uniform():.4g}"]
+        for i in range(1, PEOPLE + 1)
+    ]  # fmt: skip
+    return _tsv(rows, ",")
+
+
+@case("permutations.tsv", Expect.REVIEW, "the maximum statistic of 280 permutations", H)
+def _(path, rng):
+    rows = [["permutation", "max_stat"]] + [[i, f"{rng.gamma(3, 2):.4f}"] for i in range(1, 281)]
+    return _tsv(rows)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
