@@ -19,7 +19,7 @@ from airlock.checks.findings import FileReport, Finding, FindingSink, Location, 
 from airlock.checks.reading import NotUtf8, Unreadable, open_no_follow
 from airlock.checks.size import RULE as RULE_SIZE
 from airlock.checks.size import check_size
-from airlock.checks.unwrap import TooLarge, gzip_header_texts, unwrapped, wrapping
+from airlock.checks.unwrap import CR_LINES, TooLarge, gzip_header_texts, unwrapped, wrapping
 
 _log = logging.getLogger(__name__)
 
@@ -106,7 +106,15 @@ def _check_unwrapped(
             "The file is UTF-16; it was checked converted to UTF-8, and is released as it is. "
             "Save it as UTF-8 (in Excel: CSV UTF-8) so that every tool reads it alike.",
         )
-    else:
+    elif what == CR_LINES:
+        extra.add(
+            RULE_ENCODING,
+            Verdict.REVIEW,
+            "The file's lines end with CR alone (classic Mac OS, Excel's CSV (Macintosh)); it "
+            "was checked with them read as line ends, and is released as it is. Save it with "
+            "ordinary line ends (CSV UTF-8) so that every tool reads it alike.",
+        )
+    elif what == "gzip":
         from airlock.checks.text import scan_text
 
         for text in gzip_header_texts(head):

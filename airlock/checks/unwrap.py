@@ -1,4 +1,5 @@
-"""A gzip stream or UTF-16 text is checked for what it holds, not blocked for its wrapping.
+"""A gzip stream, UTF-16 text or text with lines ended by CR alone is checked for what it
+holds, not blocked for its wrapping.
 
 A researcher's tools write summary statistics as ``.tsv.gz`` and Excel writes "Unicode text"
 as UTF-16: blocking them would block safe files for their form (issue 14: a safe file is never
@@ -26,17 +27,24 @@ class TooLarge(Exception):
     """The unwrapped content is larger than the limit."""
 
 
+#: lines ended by CR alone, as classic Mac OS and Excel's "CSV (Macintosh)" write them
+CR_LINES = "CR line endings"
+
+
 def wrapping(head: bytes) -> str | None:
-    """'gzip' or 'UTF-16' when the file is one to unwrap, else None."""
+    """'gzip', 'UTF-16' or :data:`CR_LINES` when the file is one to unwrap, else None."""
     if head.startswith(GZIP_MAGIC) and gzip_genomic(head) is None:
         return "gzip"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "UTF-16"
+    if b"\n" not in head and head.count(b"\r") >= 2 and b"\x00" not in head:
+        return CR_LINES
     return None
 
 
 def unwrapped(f: BinaryIO, what: str, limit: int) -> tuple[BinaryIO, int]:
-    """The content of ``f`` (a gzip stream, or UTF-16 text re-encoded as UTF-8) in a temporary
+    """The content of ``f`` (a gzip stream, UTF-16 text re-encoded as UTF-8, or lines ended by
+    CR given LF) in a temporary
     file at its start, and its size; raises TooLarge past ``limit`` bytes, zlib.error or
     UnicodeDecodeError for a corrupt stream."""
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
@@ -59,6 +67,13 @@ def unwrapped(f: BinaryIO, what: str, limit: int) -> tuple[BinaryIO, int]:
                         inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
             if not inflate.eof:
                 raise zlib.error("the gzip stream is truncated")
+        elif what == CR_LINES:
+            while chunk := f.read(_BLOCK):
+                data = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                size += len(data)
+                if size > limit:
+                    raise TooLarge
+                out.write(data)
         else:
             decoder = codecs.getincrementaldecoder("utf-16")("strict")
             while True:

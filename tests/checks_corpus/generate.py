@@ -3639,4 +3639,14 @@ def _(path, rng):
     return _tsv(rows)
 
 
+@case("counts_mac.csv", Expect.REVIEW, "rounded counts saved as CSV (Macintosh): CR lines", F)
+def _(path, rng):
+    return "region,cases,controls\rnorth,30,120\rsouth,45,130\r"
+
+
+@case("small_counts_mac.csv", Expect.BLOCK, "a count of 3 saved as CSV (Macintosh)", C)
+def _(path, rng):
+    return "group,n\rcases,3\rcontrols,297\r"
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
