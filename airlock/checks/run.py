@@ -99,7 +99,7 @@ def _check_unwrapped(
             return FileReport(shown, (Finding("malformed", Verdict.BLOCK, message),))
     inner_name = name[:-3] if what == "gzip" and name.lower().endswith(".gz") else name
     extra = FindingSink(context.config.max_findings_per_rule)
-    if what == "UTF-16":
+    if what.startswith("UTF-16"):
         extra.add(
             RULE_ENCODING,
             Verdict.REVIEW,

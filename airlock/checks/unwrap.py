@@ -32,14 +32,28 @@ CR_LINES = "CR line endings"
 
 
 def wrapping(head: bytes) -> str | None:
-    """'gzip', 'UTF-16' or :data:`CR_LINES` when the file is one to unwrap, else None."""
+    """'gzip', 'UTF-16' (with a byte-order mark, else 'UTF-16-LE' or 'UTF-16-BE') or
+    :data:`CR_LINES` when the file is one to unwrap, else None."""
     if head.startswith(GZIP_MAGIC) and gzip_genomic(head) is None:
         return "gzip"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "UTF-16"
+    even, odd = head[0:256:2], head[1:256:2]
+    if len(head) >= 16 and len(head) % 2 == 0:
+        # UTF-16 without its byte-order mark (Python's encode('utf-16-le')): ASCII text with
+        # a zero byte beside every character
+        if odd.count(0) == len(odd) and _printable(even):
+            return "UTF-16-LE"
+        if even.count(0) == len(even) and _printable(odd):
+            return "UTF-16-BE"
     if b"\n" not in head and head.count(b"\r") >= 2 and b"\x00" not in head:
         return CR_LINES
     return None
+
+
+def _printable(data: bytes) -> bool:
+    """ASCII text: printable characters, tabs and line ends only."""
+    return all(32 <= b < 127 or b in (9, 10, 13) for b in data)
 
 
 def unwrapped(f: BinaryIO, what: str, limit: int) -> tuple[BinaryIO, int]:
@@ -75,7 +89,7 @@ def unwrapped(f: BinaryIO, what: str, limit: int) -> tuple[BinaryIO, int]:
                     raise TooLarge
                 out.write(data)
         else:
-            decoder = codecs.getincrementaldecoder("utf-16")("strict")
+            decoder = codecs.getincrementaldecoder(what.lower())("strict")
             while True:
                 chunk = f.read(_BLOCK)
                 data = decoder.decode(chunk, final=not chunk).encode("utf-8")

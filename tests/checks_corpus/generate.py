@@ -3649,4 +3649,9 @@ def _(path, rng):
     return "group,n\rcases,3\rcontrols,297\r"
 
 
+@case("counts_utf16le.tsv", Expect.REVIEW, "rounded counts in UTF-16 without a byte-order mark", F)
+def _(path, rng):
+    return "region\tcases\tcontrols\r\nnorth\t30\t120\r\nsouth\t45\t130\r\n".encode("utf-16-le")
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
