@@ -126,8 +126,8 @@ def _typed(found: pa.Array) -> pa.Array:
     smallest = np.full(len(found), np.nan)
     np.fmin.at(smallest, _parents(parts), numbers)
     mask = np.isnan(smallest)
-    whole = not pc.any(pc.match_substring_regex(flat, r"[.eE]")).as_py()
-    if whole and np.all(smallest[~mask] == np.round(smallest[~mask])):
+    whole = not pc.any(pc.match_substring_regex(flat, r"[.eEnN]")).as_py()  # no nan, inf
+    if whole and np.all(np.abs(smallest[~mask]) < 2**53):
         return pa.array(np.where(mask, 0, smallest).astype(np.int64), mask=mask)
     return pa.array(smallest, mask=mask)
 
