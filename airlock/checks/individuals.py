@@ -68,6 +68,8 @@ _REPLICATE = {
     "rep", "replicate", "replication", "sim", "simulation", "permutation", "perm",
     "bootstrap", "boot", "iteration", "iter", "draw", "resample", "trial",
 }  # fmt: skip
+#: a numeric column whose distinct values name things: disease codes, genomic bins
+_NUMBERED_THINGS = {"phecode", "icd", "icd9", "icd10", "bin", "window", "segment", "block"}
 #: the columns of a classifier's ROC or precision-recall curve
 _CURVE_NAMES = {
     "precision", "recall", "tpr", "fpr", "sensitivity", "specificity", "threshold",
@@ -396,12 +398,13 @@ class IndividualRules:
         MSigDB gene sets, CpG probes)."""
         first = self.ctx.first
         for i, name in enumerate(self.ctx.names[: first.width]):
-            if (
-                key(name) in _REPLICATE
-                and first.is_numeric(i)
-                and _running_number(first.numbers(i))
-            ):
+            if not first.is_numeric(i):
+                continue
+            values = first.numbers(i)
+            if key(name) in _REPLICATE and _running_number(values):
                 return True  # simulations, permutations, bootstrap draws numbered
+            if key(name) in _NUMBERED_THINGS and len(np.unique(values)) >= 0.9 * len(values):
+                return True  # phecodes, genomic bins and windows, each once
         label = next((i for i in range(first.width) if first.texts(i) is not None), None)
         if label is None:
             return False

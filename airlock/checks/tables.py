@@ -191,6 +191,7 @@ _THING_LABELS = {
     "features", "probe", "probeset", "cpg", "region", "regions", "chrom", "chr", "chromosome",
     "contig", "locus", "loci", "snp", "rsid", "variant", "marker", "transcript", "protein",
     "metabolite", "trait", "phenotype", "outcome", "exposure", "tissue", "cell_type",
+    "description", "disease", "endpoint", "phecode", "icd", "icd10",
 }  # fmt: skip
 
 

@@ -3654,4 +3654,22 @@ def _(path, rng):
     return "region\tcases\tcontrols\r\nnorth\t30\t120\r\nsouth\t45\t130\r\n".encode("utf-16-le")
 
 
+@case("phewas.csv", Expect.REVIEW, "a PheWAS of 290 phecodes (as many as people)", H)
+def _(path, rng):
+    codes = np.sort(rng.choice(np.arange(80, 9990), 290, replace=False)) / 10
+    rows = [["phecode", "description", "beta", "se", "p"]] + [
+        [f"{c:.1f}", f"Disease {c:.1f}", f"{rng.normal(0, .1):.4f}", f"{rng.uniform(.02, .1):.4f}",
+         f"{rng.uniform():.4g}"] for c in codes
+    ]  # fmt: skip
+    return _tsv(rows, ",")
+
+
+@case("coverage_bins.tsv", Expect.REVIEW, "mean depth in 300 genomic bins", H)
+def _(path, rng):
+    rows = [["bin", "start", "mean_depth"]] + [
+        [i, i * 100000, f"{rng.normal(30, 3):.2f}"] for i in range(PEOPLE)
+    ]
+    return _tsv(rows)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
