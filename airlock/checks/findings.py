@@ -9,9 +9,10 @@ must not grow a list with the file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -144,6 +145,16 @@ class FindingSink:
 
     def _where(self, what: str) -> str:
         return f"{self.where}: {what}" if self.where else what
+
+    @contextlib.contextmanager
+    def at(self, where: str) -> Iterator[None]:
+        """Findings and parts added inside the block are located at ``where`` (a notebook
+        cell's output, a workbook's sheet); the location before is restored after."""
+        before, self.where = self.where, where
+        try:
+            yield
+        finally:
+            self.where = before
 
     def reviewers(self) -> FindingSink:
         """The sink of reviewer-only findings."""

@@ -25,11 +25,8 @@ def check_frame(
     """All table rules on an in-memory table (JSON, HTML, notebook output)."""
     names = [_column_name(c) or f"column {j + 1}" for j, c in enumerate(frame.columns)]
     table = arrow_table(plain_columns(frame))
-    before, sink.where = sink.where, where
-    try:
+    with sink.at(where):
         check_table(names, [chunk_of(table)], context, sink, delimiter=",", what=what)
-    finally:
-        sink.where = before
 
 
 def _column_name(label: object) -> str:

@@ -36,8 +36,9 @@ import pyarrow.compute as pc
 from airlock.checks import content
 from airlock.checks.cells import Chunk, TableContext, key, tokens
 from airlock.checks.content import context_matcher, masked
+from airlock.checks.context import CheckContext
 from airlock.checks.findings import Location, Verdict
-from airlock.checks.tables import counts_things, rows_are_things
+from airlock.checks.tables import REPLICATE_NAMES, counts_things, label_column, rows_are_things
 
 RULE_ID_COLUMN = "individual-level.id-column"
 RULE_SAMPLE_ID = content.RULE_SAMPLE_ID
@@ -63,11 +64,6 @@ _VARIANT_NAME = re.compile(
     r"^(rs\d+|(chr)?[0-9xymt]{1,2}[:_]\d+([:_][a-z*]+)*|snp_?\d+|[a-z]{0,4}\d+[:_]\d+.*)$", re.I
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
-#: a column numbering replicates: simulations, permutations, bootstrap draws
-_REPLICATE = {
-    "rep", "replicate", "replication", "sim", "simulation", "permutation", "perm",
-    "bootstrap", "boot", "iteration", "iter", "draw", "resample", "trial",
-}  # fmt: skip
 #: a numeric column whose distinct values name things: disease codes, genomic bins
 _NUMBERED_THINGS = {"phecode", "icd", "icd9", "icd10", "bin", "window", "segment", "block"}
 #: the columns of a classifier's ROC or precision-recall curve
@@ -133,6 +129,18 @@ def _pseudonyms(texts: pa.Array) -> int:
                 pc.match_substring_regex(texts, "(?i)[a-f]")),
     )  # fmt: skip
     return int(pc.sum(pc.or_(hexed, pc.match_substring_regex(texts, _UUID))).as_py() or 0)
+
+
+def dataset_sizes(context: CheckContext) -> list[int]:
+    """The number of people of each dataset on the node."""
+    return [d.n_samples for d in context.datasets if d.n_samples]
+
+
+def people_counts(context: CheckContext) -> list[int]:
+    """How many people a table with a row per person would have: a dataset's, or all of them
+    pooled (of the same size or not)."""
+    sizes = dataset_sizes(context)
+    return sorted({*sizes, sum(sizes)} if len(sizes) > 1 else set(sizes))
 
 
 def near(count: int, people: int) -> bool:
@@ -386,11 +394,12 @@ class IndividualRules:
 
     def _variant_values(self, i: int) -> bool:
         """Whether a text column's first values are variant IDs."""
+        return _mostly(self._first_labels(i), _VARIANT_NAME)
+
+    def _first_labels(self, i: int) -> list[str]:
+        """The first 200 values of text column ``i`` that are not empty."""
         texts = self.ctx.first.texts(i) if i < self.ctx.first.width else None
-        values = [v for v in texts.slice(0, 200).to_pylist() if v] if texts is not None else []
-        return bool(values) and sum(bool(_VARIANT_NAME.match(v)) for v in values) >= 0.8 * len(
-            values
-        )
+        return [v for v in texts.slice(0, 200).to_pylist() if v] if texts is not None else []
 
     def _things(self) -> bool:
         """Rows named as things, not people: by the label column's name (gene, pathway,
@@ -401,17 +410,15 @@ class IndividualRules:
             if not first.is_numeric(i):
                 continue
             values = first.numbers(i)
-            if key(name) in _REPLICATE and _running_number(values):
+            if key(name) in REPLICATE_NAMES and _running_number(values):
                 return True  # simulations, permutations, bootstrap draws numbered
             if key(name) in _NUMBERED_THINGS and len(np.unique(values)) >= 0.9 * len(values):
                 return True  # phecodes, genomic bins and windows, each once
-        label = next((i for i in range(first.width) if first.texts(i) is not None), None)
-        if label is None:
-            return False
-        values = [v for v in first.texts(label).slice(0, 200).to_pylist() if v]
+        label = label_column(self.ctx)
+        values = self._first_labels(label) if label is not None else []
         if not values:
             return False
-        if sum(bool(_THING_ID.match(v)) for v in values) >= 0.8 * len(values):
+        if _mostly(values, _THING_ID):
             return True
         # a label column named so, its labels all different (a 'region' of north and south
         # on every row is a person's), or chromosomes beside a position (regions)
@@ -422,8 +429,7 @@ class IndividualRules:
 
     def _variant_rows(self) -> bool:
         """Whether the rows are named by variant IDs (the first text column's values)."""
-        first = self.ctx.first
-        label = next((i for i in range(first.width) if first.texts(i) is not None), None)
+        label = label_column(self.ctx)
         return label is not None and self._variant_values(label)
 
     def _numbered_columns(self) -> list[str] | None:
@@ -444,14 +450,10 @@ class IndividualRules:
         return None
 
     def _people(self) -> list[int]:
-        sizes = self._sizes()
-        counts = set(sizes)
-        if len(sizes) > 1:  # all of them pooled (of the same size or not)
-            counts.add(sum(sizes))
-        return sorted(counts)
+        return people_counts(self.ctx.context)
 
     def _sizes(self) -> list[int]:
-        return [d.n_samples for d in self.ctx.context.datasets if d.n_samples]
+        return dataset_sizes(self.ctx.context)
 
     def _label(self, i: int) -> bool:
         """A column that names rows (text, an index) rather than holding a value per row."""
@@ -604,6 +606,11 @@ class IndividualRules:
                 "reviewer must judge it; say in the request what a row is.",
                 Location(row=0, column=ctx.names[continuous[0]]),
             )
+
+
+def _mostly(values: list[str], pattern: re.Pattern[str]) -> bool:
+    """Whether at least 80% of ``values`` (and one) match ``pattern``."""
+    return bool(values) and sum(bool(pattern.match(v)) for v in values) >= 0.8 * len(values)
 
 
 def _running_number(values: np.ndarray) -> bool:

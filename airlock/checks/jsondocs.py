@@ -276,15 +276,11 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def _json_tables(value: object, context: CheckContext, sink: FindingSink, where: str) -> None:
     """The tables in a JSON output (a plotly or vega figure's data: one point per person)."""
-    before, sink.where = sink.where, where
-    try:
-        table = as_table(value)
-        found = [("the JSON output", table)] if table is not None else [
-            (f"the table at {path}", frame) for path, frame in nested_tables(value)]  # fmt: skip
-        for what, frame in found:
-            check_frame(frame, context, sink, what=what)
-    finally:
-        sink.where = before
+    table = as_table(value)
+    found = [("the JSON output", table)] if table is not None else [
+        (f"the table at {path}", frame) for path, frame in nested_tables(value)]  # fmt: skip
+    for what, frame in found:
+        check_frame(frame, context, sink, where=where, what=what)
 
 
 def _scan(text: str, context: CheckContext, sink: FindingSink, where: str) -> None:
@@ -294,8 +290,5 @@ def _scan(text: str, context: CheckContext, sink: FindingSink, where: str) -> No
 
 def _text_tables(text: str, context: CheckContext, sink: FindingSink, where: str) -> None:
     if text:
-        before, sink.where = sink.where, where
-        try:
+        with sink.at(where):
             check_tables_in(text, 1, context, sink)
-        finally:
-            sink.where = before

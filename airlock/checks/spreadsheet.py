@@ -217,8 +217,5 @@ def _formulas(name: str, part: bytes, context: CheckContext, sink: FindingSink) 
 def _scan(text: str, where: str, context: CheckContext, sink: FindingSink) -> None:
     from airlock.checks.text import scan_text
 
-    before, sink.where = sink.where, where
-    try:
+    with sink.at(where):
         scan_text(text.encode("utf-8", "replace"), text, 1, context, sink)
-    finally:
-        sink.where = before

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
-from airlock.checks.individuals import near
+from airlock.checks.individuals import near, people_counts
 
 RULE_TREE = "individual-level.tree"
 RULE_MATRIX = "individual-level.matrix"
@@ -37,7 +37,7 @@ _MATRIX_MARKET = re.compile(
 def check_structures(text: str, first_line: int, context: CheckContext, sink: FindingSink) -> bool:
     """Findings for the Newick trees and the Matrix Market header in one block of text;
     whether the block starts a Matrix Market file."""
-    people = _people(context)
+    people = people_counts(context)
     matrix = first_line == 1 and (m := _MATRIX_MARKET.match(text.lstrip("\ufeff"))) is not None
     if matrix:
         _matrix(int(m.group(2)), int(m.group(3)), people, sink)
@@ -127,8 +127,3 @@ def _matrix(rows: int, columns: int, people: list[int], sink: FindingSink) -> No
             "must judge it; say in the request what its rows and columns are.",
             Location(1),
         )
-
-
-def _people(context: CheckContext) -> list[int]:
-    sizes = [d.n_samples for d in context.datasets if d.n_samples]
-    return sorted({*sizes, sum(sizes)} if len(sizes) > 1 else set(sizes))

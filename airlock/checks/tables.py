@@ -68,6 +68,11 @@ _COUNT_WHOLE = {
     "men", "children", "adults", "tested", "exposed", "unexposed", "affected", "unaffected",
     "observations", "support",
 }  # fmt: skip
+#: a column numbering replicates: simulations, permutations, bootstrap draws
+REPLICATE_NAMES = {
+    "rep", "replicate", "replication", "sim", "simulation", "permutation", "perm",
+    "bootstrap", "boot", "iteration", "iter", "draw", "resample", "trial",
+}  # fmt: skip
 #: never counts of people, whatever their values
 _NOT_COUNT = {
     "id", "pos", "position", "bp", "start", "end", "stop", "chrom", "chr", "chromosome", "year",
@@ -76,9 +81,8 @@ _NOT_COUNT = {
     "time", "version", "seed", "row", "line", "miss", "missing", "nmiss", "component", "dim",
     "k", "x", "y", "iter", "iteration", "epoch", "fold", "batch", "score", "category", "column",
     "unnamed", "label", "key", "pc", "at", "timeline", "edge", "edges", "breaks", "cutoff",
-    "threshold", "rep", "replicate", "replication", "sim", "simulation", "permutation", "perm",
-    "bootstrap", "boot", "draw", "resample", "trial",
-}  # fmt: skip
+    "threshold",
+} | REPLICATE_NAMES  # fmt: skip
 #: counts of things other than people
 _NOT_PEOPLE = {
     "study", "studies", "locus", "loci", "snp", "snps", "variant", "variants", "gene", "genes",

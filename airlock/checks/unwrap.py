@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import tempfile
 import zlib
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from airlock.checks.filetypes import GZIP_MAGIC, gzip_genomic
@@ -58,52 +59,48 @@ def _printable(data: bytes) -> bool:
 
 def unwrapped(f: BinaryIO, what: str, limit: int) -> tuple[BinaryIO, int]:
     """The content of ``f`` (a gzip stream, UTF-16 text re-encoded as UTF-8, or lines ended by
-    CR given LF) in a temporary
-    file at its start, and its size; raises TooLarge past ``limit`` bytes, zlib.error or
-    UnicodeDecodeError for a corrupt stream."""
+    CR given LF) in a temporary file at its start, and its size; raises TooLarge past
+    ``limit`` bytes, zlib.error or UnicodeDecodeError for a corrupt stream."""
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
     try:
         size = 0
-        if what == "gzip":
-            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            while chunk := f.read(_BLOCK):
-                while chunk:
-                    data = inflate.decompress(chunk, _BLOCK)
-                    size += len(data)
-                    if size > limit:
-                        raise TooLarge
-                    out.write(data)
-                    chunk = inflate.unconsumed_tail
-                    if inflate.eof and inflate.unused_data:  # the next member (bgzip blocks)
-                        chunk = inflate.unused_data + chunk
-                        if not chunk.startswith(GZIP_MAGIC):
-                            raise zlib.error("there are bytes after the gzip stream")
-                        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            if not inflate.eof:
-                raise zlib.error("the gzip stream is truncated")
-        elif what == CR_LINES:
-            while chunk := f.read(_BLOCK):
-                data = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-                size += len(data)
-                if size > limit:
-                    raise TooLarge
-                out.write(data)
-        else:
-            decoder = codecs.getincrementaldecoder(what.lower())("strict")
-            while True:
-                chunk = f.read(_BLOCK)
-                data = decoder.decode(chunk, final=not chunk).encode("utf-8")
-                size += len(data)
-                if size > limit:
-                    raise TooLarge
-                out.write(data)
-                if not chunk:
-                    break
+        for data in _content(f, what):  # piece by piece: a bomb stops at the limit
+            size += len(data)
+            if size > limit:
+                raise TooLarge
+            out.write(data)
         out.seek(0)
         return out, size
     except BaseException:
         out.close()
         raise
+
+
+def _content(f: BinaryIO, what: str) -> Iterator[bytes]:
+    """The unwrapped content of ``f``, in pieces of about :data:`_BLOCK` bytes."""
+    if what == "gzip":
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while chunk := f.read(_BLOCK):
+            while chunk:
+                yield inflate.decompress(chunk, _BLOCK)
+                chunk = inflate.unconsumed_tail
+                if inflate.eof and inflate.unused_data:  # the next member (bgzip blocks)
+                    chunk = inflate.unused_data + chunk
+                    if not chunk.startswith(GZIP_MAGIC):
+                        raise zlib.error("there are bytes after the gzip stream")
+                    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if not inflate.eof:
+            raise zlib.error("the gzip stream is truncated")
+    elif what == CR_LINES:
+        while chunk := f.read(_BLOCK):
+            yield chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    else:
+        decoder = codecs.getincrementaldecoder(what.lower())("strict")
+        while True:
+            chunk = f.read(_BLOCK)
+            yield decoder.decode(chunk, final=not chunk).encode("utf-8")
+            if not chunk:
+                break
 
 
 def gzip_header_texts(head: bytes) -> list[bytes]:

@@ -2,7 +2,9 @@
 its INFO numbers: AC, AN, AF, nhomalt ... each become a column, so the per-variant rules check
 its counts as they check a plink2 .acount.
 
-A VCF with genotype columns never gets here (airlock.checks.filetypes blocks it by its header).
+A VCF with genotype columns never gets here: airlock.checks.filetypes blocks it by its header,
+or the reader of the table by its columns (:func:`has_genotype_columns`) when the '#CHROM'
+line comes after more '##' lines than the sniffer reads.
 Each INFO field with a value becomes a column (flags do not): numbers as numbers, where a field
 has one per ALT allele (a multi-allelic site) the smallest, so the rarest allele is the one
 checked; anything else as text, which the table rules read as any table's (a string of calls
@@ -56,7 +58,8 @@ def without_vcf_markers(preamble: bytes) -> bytes:
 
 
 def info_table(table: DelimitedTable) -> DelimitedTable:
-    """``table`` (a sites-only VCF) with INFO replaced by one column per numeric INFO field."""
+    """``table`` (a sites-only VCF) with INFO replaced by one column per INFO field with a
+    value: those its '##INFO' lines declare (flags left out), else those of its first rows."""
     keys = [m.group(1) for m in _INFO_LINE.finditer(table.preamble) if m.group(2) != "Flag"]
     chunks = iter(table.chunks)
     first = next(chunks, None)
