@@ -55,6 +55,10 @@ def check_open_file(
         from airlock.checks.nested import check_parquet
 
         check_parquet(f, context, sink, name)
+    elif sniffed.kind is Kind.NUMPY:
+        from airlock.checks.arrays import check_npy
+
+        check_npy(f, size, context, sink, name)
     elif sniffed.kind is Kind.PNG:
         from airlock.checks.media import check_png
 

@@ -1,10 +1,10 @@
 """What a file is, from its bytes, never its name: the allowlist of releasable types.
 
 Allowed: delimited tables (csv, tsv, pipe-delimited ...), plain text, Markdown and LaTeX, JSON,
-Jupyter notebooks, Parquet, PNG, SVG and PDF; HTML is read (its tables are checked) but always
-needs a reviewer. Everything else is blocked, and the individual-level genomic formats
-(VCF, BCF, BAM, CRAM, SAM, FASTQ, PLINK, BGEN, Zarr) are named as such even when renamed or
-compressed, so the researcher learns why.
+Jupyter notebooks, Parquet, NumPy ``.npy`` arrays (read as tables), PNG, SVG and PDF; HTML is
+read (its tables are checked) but always needs a reviewer. Everything else is blocked, and the
+individual-level genomic formats (VCF, BCF, BAM, CRAM, SAM, FASTQ, PLINK, BGEN, Zarr) are named
+as such even when renamed or compressed, so the researcher learns why.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class Kind(enum.Enum):
     JSON = "JSON"
     NOTEBOOK = "Jupyter notebook"
     PARQUET = "Parquet table"
+    NUMPY = "NumPy array"
     PNG = "PNG image"
     SVG = "SVG image"
     PDF = "PDF document"
@@ -104,12 +105,13 @@ _MAGIC: list[tuple[bytes | re.Pattern[bytes], str, str, str]] = [
         "file-type",
     ),
     (
-        b"\x93NUMPY",
-        "a NumPy array file",
-        "arrays may be individual-level; export results as CSV or Parquet",
+        b"ARROW1",
+        "an Arrow IPC/Feather file",
+        # its stream repeats the schema the footer holds, and its bodies may have gaps: bytes
+        # no reader of the table shows
+        "save tables as Parquet or CSV instead",
         "file-type",
     ),
-    (b"ARROW1", "an Arrow IPC/Feather file", "save tables as Parquet or CSV instead", "file-type"),
     (b"\xff\xd8\xff", "a JPEG image", "save figures as PNG or SVG instead", "file-type"),
     (b"GIF8", "a GIF image", "save figures as PNG or SVG instead", "file-type"),
     (b"II*\x00", "a TIFF image", "save figures as PNG or SVG instead", "file-type"),
@@ -142,6 +144,8 @@ def sniff(head: bytes, size: int, tail: bytes = b"", name: str = "") -> Sniffed:
                 "write it again and make sure the writer finished",
             )
         return Sniffed(Kind.PARQUET)
+    if head.startswith(b"\x93NUMPY"):
+        return Sniffed(Kind.NUMPY)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return Sniffed(Kind.PNG)
     if b"%PDF-" in head[:1024]:

@@ -3672,4 +3672,22 @@ def _(path, rng):
     return _tsv(rows)
 
 
+@case("eigenvalues.npy", Expect.PASS, "PCA eigenvalues saved with numpy.save", F)
+def _(path, rng):
+    with open(path, "wb") as f:
+        np.save(f, np.sort(rng.uniform(1.0, 12.0, 10))[::-1])
+
+
+@case("pcs.npy", Expect.BLOCK, "PCs per person saved with numpy.save", I)
+def _(path, rng):
+    with open(path, "wb") as f:
+        np.save(f, _scores(rng))
+
+
+@case("genotypes.npy", Expect.BLOCK, "an int8 0/1/2 matrix of variants by people (numpy.save)", I)
+def _(path, rng):
+    with open(path, "wb") as f:
+        np.save(f, _genotypes(rng, PEOPLE, 40).T.astype("int8"))
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

@@ -53,9 +53,9 @@ def _sqlite(tmp_path):
     return path.read_bytes()
 
 
-def _npy(tmp_path):
+def _npy(tmp_path, values=None):
     buffer = io.BytesIO()
-    np.save(buffer, np.zeros((3, 3), dtype=np.int8))
+    np.save(buffer, np.zeros((3, 3), dtype=np.int8) if values is None else values)
     return buffer.getvalue()
 
 
@@ -121,7 +121,11 @@ BLOCKED = {
     "PE executable": (lambda p: _pe(), "file-type", "Windows executable"),
     "script": (lambda p: b"#!/bin/sh\ncurl example.org\n", "file-type", "script"),
     "SQLite": (_sqlite, "file-type", "SQLite"),
-    "NumPy": (_npy, "file-type", "NumPy"),
+    "NumPy objects": (
+        lambda p: _npy(p, np.array([{"iid": "DK000001"}, None], dtype=object)),
+        "malformed",
+        "pickles",
+    ),
     "Feather": (_feather, "file-type", "Arrow"),
     "pickle": (lambda p: pickle.dumps({"x": [1, 2, 3]}), "file-type", "binary data"),
     "JPEG": (_jpeg, "file-type", "JPEG"),
@@ -166,6 +170,7 @@ ALLOWED = {
     "markdown": lambda p: b"# Results\n\n| group | n |\n|---|---|\n| a | 20 |\n",
     "json": lambda p: json.dumps({"model": "ldl ~ age", "r2": 0.12}).encode(),
     "parquet": _parquet,
+    "npy": lambda p: _npy(p, np.array([[20, 30], [40, 50]])),
     "png": _png,
     "text starting with MZ": lambda p: b"MZ twins,n\nyes,20\nno,30\n",
 }
