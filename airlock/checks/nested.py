@@ -17,6 +17,7 @@ from airlock.checks.cells import chunk_of
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.individuals import RULE_GENOTYPES, RULE_ONE_COLUMN, near
+from airlock.checks.parquet_layout import check_layout
 from airlock.checks.reading import Unreadable
 
 RULE_NESTED = "nested-values"
@@ -36,7 +37,10 @@ def check_parquet(f: BinaryIO, context: CheckContext, sink: FindingSink, name: s
         schema = pf.schema_arrow
     except (pa.ArrowException, OSError, ValueError) as e:
         raise damaged(e) from None
-    _scan_metadata(schema, context, sink)
+    size = f.seek(0, 2)
+    f.seek(size - 8)
+    check_layout(pf, size, int.from_bytes(f.read(4), "little"), sink)
+    _scan_metadata(schema, pf.metadata, context, sink)
     widths = _list_widths(pf) if any(_has_list(fl.type) for fl in schema) else {}
     names = flat_names(schema, widths)
     reported: set[str] = set()
@@ -54,12 +58,21 @@ def check_parquet(f: BinaryIO, context: CheckContext, sink: FindingSink, name: s
     check_table(names, chunks(), context, sink, delimiter=",", file_name=name)
 
 
-def _scan_metadata(schema: pa.Schema, context: CheckContext, sink: FindingSink) -> None:
-    """The key-value metadata of the file and of its columns, scanned as text: it leaves with
-    the file, though no table shows it ({'note': 'excluded DK000017'})."""
+def _scan_metadata(
+    schema: pa.Schema, md: pq.FileMetaData, context: CheckContext, sink: FindingSink
+) -> None:
+    """The key-value metadata of the file, of its columns and of its column chunks, and the
+    name of the writer, scanned as text: they leave with the file, though no table shows them
+    ({'note': 'excluded DK000017'})."""
     from airlock.checks.text import scan_text
 
     pieces = [schema.metadata or {}, *((fl.metadata or {}) for fl in schema)]
+    pieces += [
+        md.row_group(i).column(j).metadata or {}
+        for i in range(md.num_row_groups)
+        for j in range(md.num_columns)
+    ]
+    pieces.append({b"created_by": (md.created_by or "").encode()})
     text = b"\n".join(k + b": " + v for meta in pieces for k, v in meta.items())
     if text:
         scan_text(text, text.decode("utf-8", "replace"), 1, context, sink,

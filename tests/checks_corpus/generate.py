@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import textwrap
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -3688,6 +3689,20 @@ def _(path, rng):
 def _(path, rng):
     with open(path, "wb") as f:
         np.save(f, _genotypes(rng, PEOPLE, 40).T.astype("int8"))
+
+
+@case("crosstab_hidden.parquet", Expect.BLOCK, "genotypes hidden before a Parquet footer", I)
+def _(path, rng):
+    frame = pd.DataFrame({"region": ["north", "south"], "cases": [55, 40], "controls": [120, 115]})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    data = buffer.getvalue()
+    at = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    calls = _genotypes(rng, PEOPLE, 20)
+    hidden = "\n".join(
+        f"{i}," + "".join(map(str, g)) for i, g in zip(sample_ids("dk"), calls, strict=True)
+    )
+    return data[:at] + zlib.compress(hidden.encode()) + data[at:]
 
 
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
