@@ -19,7 +19,7 @@ from airlock.checks.findings import FileReport, Finding, FindingSink, Location, 
 from airlock.checks.reading import NotUtf8, Unreadable, open_no_follow
 from airlock.checks.size import RULE as RULE_SIZE
 from airlock.checks.size import check_size
-from airlock.checks.unwrap import CR_LINES, TooLarge, gzip_header_texts, unwrapped, wrapping
+from airlock.checks.unwrap import CR_LINES, TooLarge, unwrapped, wrapping
 
 _log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def check_file(
     f.seek(0)
     what = wrapping(head)
     if what is not None:
-        report = _check_unwrapped(f, head, what, name, shown, context, on_bytes)
+        report = _check_unwrapped(f, what, name, shown, context, on_bytes)
     else:
         report = _check(f, size, name, shown, context, on_bytes)
     # the name leaves with the file: the request's path, or (run by hand) the file's own name
@@ -77,19 +77,19 @@ def _with_name(report: FileReport, name: str, context: CheckContext) -> FileRepo
 
 def _check_unwrapped(
     f: BinaryIO,
-    head: bytes,
     what: str,
     name: str,
     shown: str,
     context: CheckContext,
     on_bytes: Callable[[int], None] | None,
 ) -> FileReport:
-    """A gzip stream or UTF-16 text, checked for its content (airlock.checks.unwrap);
-    ``head``: its first bytes, for the gzip header's texts."""
+    """A gzip stream or UTF-16 text, checked for its content (airlock.checks.unwrap), and the
+    names and comments of the gzip stream's members as text."""
     with f:
         limit = context.config.max_summary_statistics_bytes
+        header_texts: list[bytes] = []
         try:
-            inner, size = unwrapped(f, what, limit)
+            inner, size = unwrapped(f, what, limit, header_texts)
         except TooLarge:
             message = (f"This {what} file holds more than {limit:,} bytes, the most the airlock "
                        "accepts. Release a smaller file.")  # fmt: skip
@@ -117,7 +117,7 @@ def _check_unwrapped(
     elif what == "gzip":
         from airlock.checks.text import scan_text
 
-        for text in gzip_header_texts(head):
+        for text in header_texts:
             scan_text(text, text.decode("latin-1"), 0, context, extra, column="gzip header")
     return _first(extra, _check(inner, size, inner_name, shown, context, on_bytes))
 

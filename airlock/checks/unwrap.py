@@ -57,14 +57,18 @@ def _printable(data: bytes) -> bool:
     return all(32 <= b < 127 or b in (9, 10, 13) for b in data)
 
 
-def unwrapped(f: BinaryIO, what: str, limit: int) -> tuple[BinaryIO, int]:
+def unwrapped(
+    f: BinaryIO, what: str, limit: int, header_texts: list[bytes] | None = None
+) -> tuple[BinaryIO, int]:
     """The content of ``f`` (a gzip stream, UTF-16 text re-encoded as UTF-8, or lines ended by
     CR given LF) in a temporary file at its start, and its size; raises TooLarge past
-    ``limit`` bytes, zlib.error or UnicodeDecodeError for a corrupt stream."""
+    ``limit`` bytes, zlib.error or UnicodeDecodeError for a corrupt stream. The file names and
+    comments of a gzip stream's members are added to ``header_texts``."""
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
     try:
         size = 0
-        for data in _content(f, what):  # piece by piece: a bomb stops at the limit
+        texts = header_texts if header_texts is not None else []
+        for data in _content(f, what, texts):  # piece by piece: a bomb stops at the limit
             size += len(data)
             if size > limit:
                 raise TooLarge
@@ -76,21 +80,27 @@ def unwrapped(f: BinaryIO, what: str, limit: int) -> tuple[BinaryIO, int]:
         raise
 
 
-def _content(f: BinaryIO, what: str) -> Iterator[bytes]:
+def _content(f: BinaryIO, what: str, header_texts: list[bytes]) -> Iterator[bytes]:
     """The unwrapped content of ``f``, in pieces of about :data:`_BLOCK` bytes."""
     if what == "gzip":
-        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        while chunk := f.read(_BLOCK):
-            while chunk:
+        chunk = f.read(_BLOCK)
+        while chunk:  # a member (bgzip writes one per 64 KiB)
+            while (texts := gzip_member_texts(chunk)) is None and (more := f.read(_BLOCK)):
+                chunk += more
+            if texts is None:
+                raise zlib.error("the gzip stream is truncated in a member's header")
+            header_texts.extend(texts)
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            while chunk and not inflate.eof:
                 yield inflate.decompress(chunk, _BLOCK)
-                chunk = inflate.unconsumed_tail
-                if inflate.eof and inflate.unused_data:  # the next member (bgzip blocks)
-                    chunk = inflate.unused_data + chunk
-                    if not chunk.startswith(GZIP_MAGIC):
-                        raise zlib.error("there are bytes after the gzip stream")
-                    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        if not inflate.eof:
-            raise zlib.error("the gzip stream is truncated")
+                chunk = inflate.unconsumed_tail or (b"" if inflate.eof else f.read(_BLOCK))
+            if not inflate.eof:
+                raise zlib.error("the gzip stream is truncated")
+            chunk = inflate.unused_data + chunk
+            if len(chunk) < 10:
+                chunk += f.read(_BLOCK)
+            if chunk and not chunk.startswith(GZIP_MAGIC):
+                raise zlib.error("there are bytes after the gzip stream")
     elif what == CR_LINES:
         while chunk := f.read(_BLOCK):
             yield chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -103,18 +113,35 @@ def _content(f: BinaryIO, what: str) -> Iterator[bytes]:
                 break
 
 
-def gzip_header_texts(head: bytes) -> list[bytes]:
-    """The file name and comment a gzip header may carry (``gzip x.tsv``, pandas): words the
-    content does not hold, to be checked as text."""
-    if len(head) < 10 or not head[3] & 0x1C:
-        return []
-    flags, pos, texts = head[3], 10, []
-    if flags & 0x04:  # FEXTRA (bgzip's block size)
-        pos += 2 + int.from_bytes(head[pos : pos + 2], "little")
+#: the one FEXTRA subfield readers use: bgzip's size of the compressed block
+_BGZF_EXTRA = b"BC\x02\x00"
+
+
+def gzip_member_texts(data: bytes) -> list[bytes] | None:
+    """The file name and comment a gzip member's header may carry (``gzip x.tsv``, pandas):
+    words the content does not hold, to be checked as text; None when ``data`` ends before the
+    header does. Raises zlib.error when the header's extra field holds more than bgzip's block
+    size: readers skip it, so it could carry anything no one sees."""
+    if len(data) < 10:
+        return None if GZIP_MAGIC.startswith(data[:2]) else []
+    flags, pos, texts = data[3], 10, []
+    if flags & 0x04:  # FEXTRA
+        if len(data) < 12:
+            return None
+        end = pos + 2 + int.from_bytes(data[pos : pos + 2], "little")
+        if len(data) < end:
+            return None
+        extra, pos = data[pos + 2 : end], end
+        if extra and not (len(extra) == 6 and extra.startswith(_BGZF_EXTRA)):
+            raise zlib.error(
+                f"its header carries {len(extra):,} bytes of extra data that readers skip, "
+                "which no reviewer would see"
+            )
     for flag in (0x08, 0x10):  # FNAME, FCOMMENT: zero-terminated
         if flags & flag:
-            end = head.find(b"\x00", pos)
-            end = len(head) if end < 0 else end
-            texts.append(head[pos:end])
+            end = data.find(b"\x00", pos)
+            if end < 0:
+                return None
+            texts.append(data[pos:end])
             pos = end + 1
     return texts

@@ -3705,4 +3705,55 @@ def _(path, rng):
     return data[:at] + zlib.compress(hidden.encode()) + data[at:]
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+
+def _hidden_calls(rng) -> bytes:
+    calls = _genotypes(rng, PEOPLE, 20)
+    rows = (f"{i}," + "".join(map(str, g)) for i, g in zip(sample_ids("dk"), calls, strict=True))
+    return zlib.compress("\n".join(rows).encode())
+
+
+@case("figure_private_chunk.png", Expect.BLOCK, "genotypes in a PNG chunk viewers skip", I)
+def _(path, rng):
+    png = _figure("png")
+    return png[:33] + _png_chunk(b"prVt", _hidden_calls(rng)) + png[33:]
+
+
+@case("figure_extra_rows.png", Expect.BLOCK, "genotypes as pixel rows past a PNG's height", I)
+def _(path, rng):
+    width, height = 40, 30
+    pixels = rng.integers(0, 255, (height, width * 3)).astype("u1")
+    hidden = np.frombuffer(_hidden_calls(rng), dtype="u1")
+    extra = np.resize(hidden, (-(-len(hidden) // (width * 3)), width * 3))
+    raw = b"".join(b"\x00" + row.tobytes() for row in np.vstack([pixels, extra]))
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(raw)) + _png_chunk(b"IEND", b""))  # fmt: skip
+
+
+@case("counts_gzip_extra.csv.gz", Expect.BLOCK, "genotypes in a gzip header's extra field", I)
+def _(path, rng):
+    hidden = _hidden_calls(rng)[:60000]
+    data = gzip.compress(b"region,cases,controls\nnorth,55,120\nsouth,40,115\n", mtime=0)
+    flags = bytes([data[3] | 0x04])
+    return data[:3] + flags + data[4:10] + len(hidden).to_bytes(2, "little") + hidden + data[10:]
+
+
+@case("figure_comment.svg", Expect.BLOCK, "genotypes base64-encoded in an SVG comment", I)
+def _(path, rng):
+    svg = _figure("svg").decode()
+    comment = f"<!-- {base64.b64encode(_hidden_calls(rng)).decode()} -->"
+    return svg.replace("</svg>", comment + "</svg>").encode()
+
+
+@case("genotypes_int8_base64.txt", Expect.BLOCK, "int8 genotypes as base64 in a note", I)
+def _(path, rng):
+    calls = _genotypes(rng, PEOPLE, 4).T.astype("int8")
+    encoded = [base64.b64encode(g.tobytes()).decode() for g in calls]
+    lines = [f"{v}: {text}" for v, text in zip("ABCD", encoded, strict=True)]
+    return "Genotypes of the four candidate variants, for the record:\n" + "\n".join(lines) + "\n"
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

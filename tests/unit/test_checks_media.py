@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import zlib
 
@@ -51,6 +52,66 @@ def test_png__data_after_the_image_blocks(tmp_path, png):
     assert "hidden-content" in rules(report, Verdict.BLOCK)
 
 
+def _png_image(width: int, height: int, *, interlace: int = 0, rows: int = 0, tail: bytes = b""):
+    """An RGB PNG written by hand: Adam7's passes when ``interlace``, ``rows`` more rows than
+    its height in the pixel data, and ``tail`` after the compressed stream."""
+    import numpy as np
+
+    pixels = np.random.default_rng(5).integers(0, 255, (height, width, 3)).astype("u1")
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+              (1, 0, 2, 2), (0, 1, 1, 2)) if interlace else ((0, 0, 1, 1),)  # fmt: skip
+    raw = b"".join(
+        b"\x00" + row.tobytes() for x0, y0, dx, dy in passes for row in pixels[y0::dy, x0::dx]
+        if row.size
+    )  # fmt: skip
+    raw += (b"\x00" + b"\x07" * width * 3) * rows
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, interlace])
+    idat = _png_chunk(b"IDAT", zlib.compress(raw) + tail)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + idat + _png_chunk(b"IEND", b"")
+
+
+def test_png__what_a_viewer_skips_blocks(tmp_path, png):
+    from PIL import Image
+
+    # a chunk viewers skip, and a known one larger than it needs to be
+    secret = zlib.compress(b"DK000017,0120010201\n" * 300)
+    for chunk in (_png_chunk(b"prVt", secret), _png_chunk(b"iCCP", b"x\x00\x00" + bytes(20_000))):
+        report = check(write(tmp_path, "f.png", png[:33] + chunk + png[33:]))
+        assert "hidden-content" in rules(report, Verdict.BLOCK), report.findings
+    # rows past the image's height, and bytes after the compressed pixels: PIL shows neither
+    for width, height, interlace in ((64, 48, 0), (37, 23, 1), (1, 1, 1), (5, 3, 1)):
+        exact = _png_image(width, height, interlace=interlace)
+        assert check(write(tmp_path, "f.png", exact)).verdict is Verdict.REVIEW
+        rows = _png_image(width, height, interlace=interlace, rows=9)
+        for hidden in (rows, _png_image(width, height, interlace=interlace, tail=b"DK000017")):
+            Image.open(io.BytesIO(hidden)).load()
+            report = check(write(tmp_path, "f.png", hidden))
+            assert "which no viewer shows" in finding(report, "hidden-content").message
+
+
+def test_png__what_plotting_libraries_write_hides_nothing(tmp_path, png):
+    import numpy as np
+    from PIL import Image, ImageCms
+
+    pixels = np.random.default_rng(2).integers(0, 255, (37, 53, 3)).astype("u1")
+    images = [png, _figure("png", dpi=300, transparent=True)]
+    for mode in ("RGB", "RGBA", "L", "LA", "P", "1"):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).convert(mode).save(buffer, format="PNG", optimize=True)
+        images.append(buffer.getvalue())
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x0131] = "matplotlib"
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(
+        buffer, format="PNG", icc_profile=profile, exif=exif, dpi=(300, 300)
+    )
+    images.append(buffer.getvalue())
+    for data in images:
+        report = check(write(tmp_path, "f.png", data))
+        assert report.verdict is Verdict.REVIEW and rules(report) == {"image"}, report.findings
+
+
 def test_png__truncated_blocks(tmp_path, png):
     report = check(write(tmp_path, "f.png", png[: len(png) // 2]))
     assert "truncated" in finding(report, "malformed").message
@@ -78,6 +139,14 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/19
         ("<style>@import url(https://evil.example/a.css);</style>", "active-content"),
         ('<image href="data:text/csv;base64,aWlkLGxkbA=="/>', "svg.embedded-data"),
         ("<text>patient 401 023 2137</text>", "personal-id.nhs"),
+        # comments and processing instructions are not drawn, but leave with the file
+        ("<!-- excluded patient 401 023 2137 -->", "personal-id.nhs"),
+        ("<?note patient 401 023 2137?>", "personal-id.nhs"),
+        # int8 genotypes as base64 (too plain for the entropy test of packed bytes)
+        (
+            f"<metadata>{base64.b64encode(bytes([0, 1, 2, 1, 0, 0, 2] * 300)).decode()}</metadata>",
+            "individual-level.encoded-data",
+        ),
     ],
 )
 def test_svg__scripts_external_references_and_hidden_data_block(tmp_path, body, rule):

@@ -63,3 +63,36 @@ def test_unwrap__a_stream_larger_than_the_limit_blocks_without_being_kept(tmp_pa
     bomb = gzip.compress(b"0" * 50_000)
     report = check_file(write(tmp_path, "b.csv.gz", bomb), context)
     assert report.verdict is Verdict.BLOCK and _rules(report) == {"file-size"}
+
+
+def _member(data: bytes, *, extra: bytes = b"", comment: bytes = b"") -> bytes:
+    """One gzip member with an extra field or a comment in its header (RFC 1952)."""
+    import struct
+    import zlib
+
+    flags = (0x04 if extra else 0) | (0x10 if comment else 0)
+    header = b"\x1f\x8b\x08" + bytes([flags]) + b"\x00" * 5 + b"\xff"
+    if extra:
+        header += struct.pack("<H", len(extra)) + extra
+    if comment:
+        header += comment + b"\x00"
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = deflate.compress(data) + deflate.flush()
+    return header + body + struct.pack("<II", zlib.crc32(data), len(data))
+
+
+def test_unwrap__what_a_gzip_header_carries_beside_the_content_is_seen(tmp_path):
+    import pysam
+
+    # bgzip's extra field (the block size) is what readers use, and passes
+    plain = write(tmp_path, "safe.csv", SAFE)
+    pysam.tabix_compress(str(plain), str(tmp_path / "safe.csv.gz"))
+    assert check_file(tmp_path / "safe.csv.gz", CONTEXT).verdict is Verdict.PASS
+    # any other extra field is skipped by readers: it could carry anything
+    hidden = _member(SAFE.encode(), extra=b"XX" + (8000).to_bytes(2, "little") + b"\x01" * 8000)
+    report = check_file(write(tmp_path, "hidden.csv.gz", hidden), CONTEXT)
+    assert report.verdict is Verdict.BLOCK and "extra data" in report.findings[0].message
+    # a later member's comment is text, as the first one's name is
+    named = _member(SAFE.encode()) + _member(b"", comment=b"dropped DK000017")
+    report = check_file(write(tmp_path, "named.csv.gz", named), CONTEXT)
+    assert "individual-level.sample-id" in _rules(report)
