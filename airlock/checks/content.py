@@ -568,6 +568,32 @@ def may_hold_formulas(data: bytes, pieces: list[tuple[int, int]]) -> bool:
     return any(_FORMULA_START_RE.search(data, s, e) for s, e in pieces)
 
 
+RULE_HIDDEN = "hidden-content"
+#: characters that take no space (UTF-8): zero-width spaces and joiners, direction marks,
+#: invisible operators, byte-order marks inside text, the Mongolian vowel separator, variation
+#: selectors other than text and emoji presentation, and Unicode tags
+_INVISIBLE = re.compile(
+    rb"\xe2\x80[\x8b-\x8f]|\xe2\x81[\xa0-\xa4\xaa-\xaf]|\xef\xbb\xbf|\xe1\xa0\x8e"
+    rb"|\xef\xb8[\x80-\x8d]|\xf3\xa0[\x80-\x87][\x80-\xbf]"
+)
+#: as many as a text may hold by chance (joiners in emoji, marks in right-to-left text)
+_INVISIBLE_MIN = 64
+
+
+def find_invisible(data: bytes) -> Iterator[Hit]:
+    """Many characters that no one sees (a bit each, or a byte as a variation selector): data
+    hidden in a text that reads as something else."""
+    if data.isascii():  # the usual case, told at memory speed
+        return
+    found = _INVISIBLE.findall(data)
+    if len(found) >= _INVISIBLE_MIN:
+        first = _INVISIBLE.search(data)
+        yield Hit(first.start(), first.end(), RULE_HIDDEN,
+                  f"This text holds {len(found):,} characters that take no space (zero-width "
+                  "characters, invisible marks, variation selectors): a reader sees nothing, but "
+                  "they can carry data. Remove them (save the text as plain ASCII).")  # fmt: skip
+
+
 def scan(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None = None
          ) -> Iterator[Hit]:  # fmt: skip
     """Every content hit in ``data``: VCF, blobs and genotype strings, sample IDs. One RE2
@@ -575,6 +601,7 @@ def scan(data: bytes, matcher: SampleIdMatcher | None, cache: dict | None = None
     if not data:
         return
     yield from find_vcf_header(data)
+    yield from find_invisible(data)
     vcf = False
     for start, end in prefiltered(data, matcher, cache):
         if not vcf:

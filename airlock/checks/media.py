@@ -9,8 +9,9 @@ automatically is checked, and hidden or active content blocks.
   links, ``foreignObject``, references outside the file and non-image ``data:`` URIs block;
   embedded raster images are pointed out to the reviewer; text is scanned.
 - PDF: JavaScript, launch actions, embedded files, rich media, XFA forms and encryption block;
-  a file without an end-of-file marker is truncated. The text of a PDF is usually compressed,
-  so only a reviewer can read it.
+  a file without an end-of-file marker is truncated; bytes after the last one, and incremental
+  updates (earlier revisions kept in the file; a linearized file has two markers), block. The
+  text of a PDF is usually compressed, so only a reviewer can read it.
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ def _png_text(kind: bytes, data: bytes) -> str:
 _XLINK = "{http://www.w3.org/1999/xlink}href"
 _EXTERNAL = re.compile(r"^\s*([a-z][a-z0-9+.-]*:|//)", re.I)
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?\s*([^)'\"]+)|@import", re.I)
+_PDF_EOF = re.compile(rb"%%EOF")
 _SVG_UNDRAWN = re.compile(r"<!--(.*?)-->|<\?(.*?)\?>", re.S)
 _DATA_IMAGE = re.compile(r"^\s*data:image/(png|jpeg|gif|webp)[;,]", re.I)
 
@@ -327,6 +329,7 @@ def check_pdf(f: BinaryIO, size: int, sink: FindingSink) -> None:
     )
     found: dict[str, None] = {}
     tail = b""
+    ends, last_end, linearized, at = 0, -1, False, 0
     f.seek(0)
     while block := f.read(4 * 1024 * 1024):
         data = tail + block
@@ -337,11 +340,31 @@ def check_pdf(f: BinaryIO, size: int, sink: FindingSink) -> None:
         for token, what in _PDF_ACTIVE.items():
             if re.search(re.escape(token) + rb"(?![A-Za-z0-9])", data):
                 found[what] = None
+        for m in _PDF_EOF.finditer(data):
+            if m.end() > len(tail):  # not counted in the block before
+                ends, last_end = ends + 1, at - len(tail) + m.end()
+        linearized = linearized or b"/Linearized" in data
+        at += len(block)
         tail = data[-64:]
-    if b"%%EOF" not in tail + b"":
-        f.seek(max(0, size - 2048))
-        if b"%%EOF" not in f.read():
-            raise Unreadable("the PDF is truncated (it has no end-of-file marker); save it again")
+    if last_end < 0:
+        raise Unreadable("the PDF is truncated (it has no end-of-file marker); save it again")
+    f.seek(last_end)
+    after = f.read(4096)
+    if after.strip(b" \t\r\n\f\x00") or size - last_end > 4096:
+        sink.add(
+            RULE_HIDDEN,
+            Verdict.BLOCK,
+            f"{size - last_end:,} bytes follow the PDF's end-of-file marker, where no viewer "
+            "shows them. Export the document again.",
+        )
+    if ends > (2 if linearized else 1):
+        sink.add(
+            RULE_HIDDEN,
+            Verdict.BLOCK,
+            f"The PDF was changed after it was made ({ends} revisions saved as incremental "
+            "updates): earlier versions of its pages and data stay in the file, where no viewer "
+            "shows them. Export it again as a new PDF (or release CSV and PNG).",
+        )
     for what in found:
         sink.add(
             RULE_ACTIVE,

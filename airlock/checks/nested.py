@@ -17,7 +17,7 @@ from airlock.checks.cells import chunk_of
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
 from airlock.checks.individuals import RULE_GENOTYPES, RULE_ONE_COLUMN, near
-from airlock.checks.parquet_layout import check_layout
+from airlock.checks.layout import check_parquet_layout
 from airlock.checks.reading import Unreadable
 
 RULE_NESTED = "nested-values"
@@ -39,7 +39,7 @@ def check_parquet(f: BinaryIO, context: CheckContext, sink: FindingSink, name: s
         raise damaged(e) from None
     size = f.seek(0, 2)
     f.seek(size - 8)
-    check_layout(pf, size, int.from_bytes(f.read(4), "little"), sink)
+    check_parquet_layout(pf, size, int.from_bytes(f.read(4), "little"), sink)
     _scan_metadata(schema, pf.metadata, context, sink)
     widths = _list_widths(pf) if any(_has_list(fl.type) for fl in schema) else {}
     names = flat_names(schema, widths)

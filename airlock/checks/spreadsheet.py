@@ -8,6 +8,11 @@ after its parts are vetted, read as ZIP entries without extracting anything:
   or files inside the file;
 - a DTD or entity declaration in any XML part blocks (entity expansion), as in SVG;
 - parts that unpack to more than ``max_parse_bytes`` block (a decompression bomb);
+- bytes unzipping skips (outside the entries, in unknown extra fields: airlock.checks.layout)
+  and parts Excel does not read (anything but XML, pictures, printer settings and a thumbnail)
+  block, and so do a pivot table's cached source rows (``pivotCacheRecords``: they stay when the
+  source sheet is deleted); the ZIP's comments and every XML part that is not a sheet (the
+  workbook's names, its properties, custom XML) are scanned as text;
 - links to other workbooks and pictures need review.
 
 Each sheet, hidden or not, is checked as a table (its first row as the header; the first
@@ -85,6 +90,8 @@ def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingS
                  "programs and files inside a file cannot be checked. Save the sheets as CSV, "
                  "or the workbook as .xlsx without them.")  # fmt: skip
         return
+    if not _vetted_container(data, archive, entries, context, sink):
+        return
     unpacked = sum(e.file_size for e in entries)
     if unpacked > context.config.max_parse_bytes:
         sink.add(RULE_MALFORMED, Verdict.BLOCK,
@@ -111,6 +118,9 @@ def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingS
                 texts[entry.filename] = part
             elif _SHEET_PART.search(entry.filename):
                 _formulas(entry.filename, part, context, sink)
+            else:  # the workbook's names, properties, custom XML: text no sheet shows
+                text = part.decode("utf-8", "replace")
+                _scan(text, f"part {entry.filename}", context, sink)
     looked = [n for n in names if _LOOK_AT.search(n)]
     _texts(texts, context, sink)
     _read_sheets(data, context, sink)
@@ -123,6 +133,63 @@ def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingS
         + "): a reviewer must open it. Its sheets were checked as tables; save them as CSV "
         "files to have them checked without a reviewer's look.",
     )
+
+
+def _vetted_container(
+    data: bytes,
+    archive: zipfile.ZipFile,
+    entries: list[zipfile.ZipInfo],
+    context: CheckContext,
+    sink: FindingSink,
+) -> bool:
+    """Whether the ZIP holds nothing Excel skips: every byte in an entry (airlock.checks.layout),
+    every part one Excel reads (XML, pictures, printer settings); its comments are text."""
+    from airlock.checks.layout import RULE_HIDDEN, zip_hidden_bytes
+
+    comments = [archive.comment, *(e.comment for e in entries)]
+    if any(comments):
+        text = b"\n".join(c for c in comments if c).decode("utf-8", "replace")
+        _scan(text, "ZIP comments", context, sink)
+    hidden = zip_hidden_bytes(data, entries)
+    if hidden is None and any(c and not _plain_text(c) for c in comments):
+        hidden = "a comment that is not text"
+    pivots = [e.filename for e in entries if _PIVOT_RECORDS.search(e.filename)]
+    if pivots:
+        sink.add(RULE_HIDDEN, Verdict.BLOCK,
+                 f"This workbook keeps the source rows of its pivot tables ({pivots[0]}): "
+                 "Excel copies every row a pivot table summarises into the file, and they "
+                 "stay when the source sheet is deleted. Save the pivot table's values as "
+                 "CSV.")  # fmt: skip
+        return False
+    others = [
+        e.filename
+        for e in entries
+        if not (_KNOWN_PART.search(e.filename) or (e.is_dir() and e.file_size == 0))
+    ]
+    if hidden is None and not others:
+        return True
+    what = hidden or f"parts Excel does not read ({', '.join(others[:3])})"
+    sink.add(RULE_HIDDEN, Verdict.BLOCK,
+             f"This workbook's ZIP holds {what}: data no reviewer would see. Save the "
+             "workbook again from Excel, or its sheets as CSV.")  # fmt: skip
+    return False
+
+
+def _plain_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isprintable() or c in "\t\r\n" for c in text)
+
+
+_PIVOT_RECORDS = re.compile(r"(^|/)pivotCacheRecords[^/]*\.xml$", re.I)
+#: the parts a workbook may have: XML, pictures, printer settings, a thumbnail
+_KNOWN_PART = re.compile(
+    r"(\.(xml|rels|vml)|^xl/media/[^/]+\.(png|jpe?g|gif|bmp|tiff?|emf|wmf|svg)"
+    r"|^xl/printerSettings/[^/]+\.bin|^docProps/thumbnail\.(jpe?g|png|emf|wmf))$",
+    re.I,
+)
 
 
 def _part(name: str) -> str:

@@ -3756,4 +3756,58 @@ def _(path, rng):
     return "Genotypes of the four candidate variants, for the record:\n" + "\n".join(lines) + "\n"
 
 
+def _workbook(rows: list[list]) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@case("crosstab_hidden_part.xlsx", Expect.BLOCK, "genotypes in a workbook part Excel skips", I)
+def _(path, rng):
+    import zipfile
+
+    buffer = io.BytesIO(_workbook([["region", "cases"], ["north", 55], ["south", 40]]))
+    with zipfile.ZipFile(buffer, "a") as z:
+        z.writestr("xl/data.bin", _hidden_calls(rng))
+    return buffer.getvalue()
+
+
+@case("pivot_cache.xlsx", Expect.BLOCK, "a pivot table whose cache keeps per-person rows", I)
+def _(path, rng):
+    import zipfile
+
+    rows = "".join(
+        f'<r><s v="{i}"/><n v="{rng.integers(30, 80)}"/><n v="{rng.normal(3.2, 0.8):.2f}"/></r>'
+        for i in range(PEOPLE)
+    )
+    buffer = io.BytesIO(_workbook([["sex", "mean_ldl"], ["F", 3.1], ["M", 3.3]]))
+    with zipfile.ZipFile(buffer, "a") as z:
+        z.writestr("xl/pivotCache/pivotCacheRecords1.xml",
+                   f'<pivotCacheRecords count="{PEOPLE}">{rows}</pivotCacheRecords>')  # fmt: skip
+    return buffer.getvalue()
+
+
+@case("figure_revised.pdf", Expect.BLOCK, "a PDF whose earlier revision stays in the file", I)
+def _(path, rng):
+    pdf = _figure("pdf")
+    obj = b"99 0 obj\n<< /Note (first draft: table of carriers) >>\nendobj\n"
+    update = obj + (
+        b"xref\n99 1\n%010d 00000 n \ntrailer\n<< /Size 100 /Root 1 0 R /Prev %d >>\n"
+        b"startxref\n%d\n%%%%EOF\n" % (len(pdf), pdf.rfind(b"startxref"), len(pdf) + len(obj))
+    )
+    return pdf + update
+
+
+@case("methods_invisible.md", Expect.BLOCK, "genotype bits as zero-width characters", I)
+def _(path, rng):
+    bits = _genotypes(rng, PEOPLE, 20).ravel() > 0
+    hidden = "".join("\u200c" if b else "\u200b" for b in bits)
+    return f"# Methods\n\nWe fitted a linear model of LDL on age and sex.{hidden}\n"
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

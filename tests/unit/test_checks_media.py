@@ -190,3 +190,23 @@ def test_pdf__truncated_blocks(tmp_path):
     pdf = _figure("pdf")
     report = check(write(tmp_path, "f.pdf", pdf[: len(pdf) - 100]))
     assert "truncated" in finding(report, "malformed").message
+
+
+def test_pdf__what_no_viewer_shows_blocks(tmp_path):
+    pdf = _figure("pdf")
+    assert check(write(tmp_path, "f.pdf", pdf + b"\r\n \n")).verdict is Verdict.REVIEW
+    appended = pdf + b"% DK000017,0120010201\n" * 20
+    assert "follow the PDF's end" in finding(check(write(tmp_path, "f.pdf", appended)),
+                                             "hidden-content").message  # fmt: skip
+    # an incremental update (as Acrobat saves an edit): the earlier revision stays in the file
+    start = len(pdf)
+    obj = b"99 0 obj\n<< /Note (excluded) >>\nendobj\n"
+    update = obj + (
+        b"xref\n99 1\n%010d 00000 n \ntrailer\n<< /Size 100 /Root 1 0 R /Prev %d >>\n"
+        b"startxref\n%d\n%%%%EOF\n" % (start, pdf.rfind(b"startxref"), start + len(obj))
+    )
+    f = finding(check(write(tmp_path, "f.pdf", pdf + update)), "hidden-content")
+    assert "2 revisions" in f.message, f.message
+    # a linearized file (fast web view) has two end-of-file markers of one revision
+    linearized = pdf.replace(b"\n", b"\n1 0 obj << /Linearized 1 >> endobj\n%%EOF\n", 1)
+    assert check(write(tmp_path, "f.pdf", linearized)).verdict is Verdict.REVIEW

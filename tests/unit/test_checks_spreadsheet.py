@@ -110,3 +110,56 @@ def test_workbook__formulas_without_saved_values_are_named_for_the_reviewer(tmp_
     # a workbook of plain values has no such finding
     assert len([f for f in check(_book(tmp_path, "v.xlsx")).findings
                 if f.rule == RULE_SPREADSHEET]) == 1  # fmt: skip
+
+
+def _rezip(path, *, comment: bytes = b"", before_directory: bytes = b"", extra: bytes = b""):
+    """The workbook's ZIP written again with a comment, bytes before its central directory,
+    or an extra field on its first entry."""
+    import io
+    import struct
+
+    source = zipfile.ZipFile(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for i, entry in enumerate(source.infolist()):
+            if i == 0 and extra:
+                entry.extra = struct.pack("<HH", 0xCAFE, len(extra)) + extra
+            z.writestr(entry, source.read(entry))
+        z.comment = comment
+    data = buffer.getvalue()
+    if before_directory:
+        end = data.rfind(b"PK\x05\x06")
+        at = int.from_bytes(data[end + 16 : end + 20], "little")
+        moved = (at + len(before_directory)).to_bytes(4, "little")
+        data = data[:at] + before_directory + data[at : end + 16] + moved + data[end + 20 :]
+    path.write_bytes(data)
+    return path
+
+
+def test_workbook__what_excel_skips_blocks(tmp_path):
+    import zlib
+
+    secret = zlib.compress(b"DK000017,0120010201\n" * 300)
+    cases = {
+        "gap.xlsx": lambda p: _rezip(p, before_directory=secret),
+        "extra.xlsx": lambda p: _rezip(p, extra=secret[:2000]),
+        "part.xlsx": lambda p: _add(p, "xl/data.bin", secret),
+        # a pivot table's cache keeps the rows it summarises, also once their sheet is gone
+        "pivot.xlsx": lambda p: _add(
+            p, "xl/pivotCache/pivotCacheRecords1.xml", b'<pivotCacheRecords><r><n v="54"/></r>'
+        ),
+    }
+    for name, hide in cases.items():
+        path = hide(_book(tmp_path, name))
+        openpyxl.load_workbook(path)  # Excel's readers open it all the same
+        assert "hidden-content" in rules(check(path), Verdict.BLOCK), name
+    # comments, custom XML and document properties are text
+    for name, hide in {
+        "comment.xlsx": lambda p: _rezip(p, comment=b"excluded DK000017"),
+        "custom.xlsx": lambda p: _add(p, "customXml/item1.xml", b"<r><n>DK000017</n></r>"),
+    }.items():
+        report = check(hide(_book(tmp_path, name)), sample_ids=["DK000017"])
+        assert "individual-level.sample-id" in rules(report, Verdict.BLOCK), name
+    # what Excel and openpyxl write, re-zipped by a tool that adds time stamps, hides nothing
+    plain = _book(tmp_path, "plain.xlsx")
+    assert "hidden-content" not in rules(check(plain))

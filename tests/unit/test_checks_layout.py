@@ -1,5 +1,6 @@
-"""Every byte of a Parquet file belongs to its table: bytes between column chunks or in a
-footer's unknown fields, which readers skip, block; what pyarrow writes with any option passes."""
+"""Nothing hides where readers skip: bytes between a Parquet file's column chunks or in its
+footer's unknown fields block, while what pyarrow writes with any option passes; many
+characters that take no space block in any text."""
 
 from __future__ import annotations
 
@@ -91,3 +92,22 @@ def test_parquet_layout__a_large_table_with_small_indexed_pages_has_nothing_hidd
     pq.write_table(table, buffer, write_page_index=True, data_page_size=1024)
     path = write(tmp_path, "sumstats.parquet", buffer.getvalue())
     assert "hidden-content" not in rules(check_file(path, corpus_context()))
+
+
+def test_invisible_characters__many_in_a_text_or_a_table_block(tmp_path):
+    bits = np.random.default_rng(4).integers(0, 2, 600)
+    hidden = "".join("\u200c" if b else "\u200b" for b in bits)
+    note = f"We fitted a linear model of LDL on age.{hidden}\n"
+    assert "hidden-content" in rules(check_file(write(tmp_path, "m.md", note), corpus_context()))
+    table = f"region,cases,controls\nnorth{hidden},55,120\nsouth,40,115\n"
+    report = check_file(write(tmp_path, "t.csv", table), corpus_context())
+    assert "hidden-content" in rules(report), report.findings
+    # variation selectors carry a byte each ('emoji smuggling'); emoji's own ones are fine
+    smuggled = "ok" + "".join(chr(0xE0100 + b) for b in range(100))
+    assert "hidden-content" in rules(
+        check_file(write(tmp_path, "s.md", smuggled), corpus_context())
+    )
+    emoji = "Done \u2764\ufe0f, thanks \U0001f468\u200d\U0001f469\u200d\U0001f467! " * 20
+    assert "hidden-content" not in rules(
+        check_file(write(tmp_path, "e.md", emoji), corpus_context())
+    )
