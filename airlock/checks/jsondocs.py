@@ -24,6 +24,7 @@ from airlock.checks.frames import check_frame, html_tables
 from airlock.checks.reading import Unreadable
 from airlock.checks.text import check_tables_in, scan_text
 
+RULE_HIDDEN = "hidden-content"
 RULE_NOTEBOOK = "notebook"
 RULE_ACTIVE = "active-content"
 RULE_HTML = "html"
@@ -198,7 +199,8 @@ def check_html(data: bytes, encoding: str, context: CheckContext, sink: FindingS
             f"The HTML contains active content ({m.group().strip()[:40]}): it can run code or "
             "fetch data when opened. Release tables as CSV and text as Markdown instead.",
         )
-    text = re.sub(r"<[^>]+>", " ", html)
+    # tags read as text too: comments, attributes (a title, data-*) leave with the page unseen
+    text = re.sub(r"[<>]", " ", html)
     scan_text(text.encode("utf-8"), text, 1, context, sink)
     if "<table" in html.lower():
         html_tables(html, context, sink, "")
@@ -223,12 +225,17 @@ def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: Find
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
         raise Unreadable("it is not a Jupyter notebook (no list of cells); save it again")
     outputs = images = 0
+    _scan_metadata(doc.get("metadata"), context, sink, "notebook metadata")
     for i, cell in enumerate(doc["cells"], start=1):
         if not isinstance(cell, dict):
             continue
         source = _text(cell.get("source"))
         _scan(source, context, sink, f"cell {i} source")
-        images += len(cell.get("attachments") or {})
+        _scan_metadata(cell.get("metadata"), context, sink, f"cell {i} metadata")
+        attachments = cell.get("attachments") if isinstance(cell.get("attachments"), dict) else {}
+        for name, bundle in attachments.items():  # pasted into a Markdown cell
+            if isinstance(bundle, dict):
+                images += _bundle(bundle, context, sink, f"cell {i} attachment {name}")
         for j, output in enumerate(cell.get("outputs") or [], start=1):
             if not isinstance(output, dict):
                 continue
@@ -239,35 +246,59 @@ def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: Find
             traceback = _ANSI.sub("", "\n".join(_text(t) for t in output.get("traceback") or []))
             _scan(traceback, context, sink, where)
             _text_tables(traceback, context, sink, where)  # a frame printed in an error
-            bundle = output.get("data") if isinstance(output.get("data"), dict) else {}
-            for mime, value in bundle.items():
-                if mime.startswith("image/"):
-                    images += 1
-                elif "javascript" in mime:
-                    sink.add(
-                        RULE_ACTIVE,
-                        Verdict.REVIEW,
-                        f"{where} holds JavaScript ({mime}); a reviewer must check what it "
-                        "shows. Clear widget and JavaScript outputs you do not need.",
-                    )
-                elif mime == "text/html":
-                    html = _text(value)
-                    _scan(html, context, sink, where)
-                    if "<table" in html:
-                        html_tables(html, context, sink, where)
-                elif mime.startswith("text/") or mime.endswith("json"):
-                    text = _text(value) if mime.startswith("text/") else json.dumps(value)
-                    _scan(text, context, sink, where)
-                    if mime == "text/plain" and "text/html" not in bundle:
-                        _text_tables(text, context, sink, where)
-                    elif not mime.startswith("text/"):
-                        _json_tables(value, context, sink, where)  # a plotly figure's points
+            _scan_metadata(output.get("metadata"), context, sink, where)
+            if isinstance(output.get("data"), dict):
+                images += _bundle(output["data"], context, sink, where)
     sink.add(
         RULE_NOTEBOOK,
         Verdict.REVIEW,
         f"Notebooks need a human: a reviewer reads the code and every output ({outputs} "
         f"outputs, {images} images). Clear outputs that are not needed before submitting.",
     )
+
+
+def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) -> int:
+    """An output's or attachment's representations (MIME type -> value) checked; returns how
+    many are images."""
+    images = 0
+    for mime, value in bundle.items():
+        if mime.startswith("image/"):
+            images += 1
+        elif "javascript" in mime:
+            sink.add(
+                RULE_ACTIVE,
+                Verdict.REVIEW,
+                f"{where} holds JavaScript ({mime}); a reviewer must check what it "
+                "shows. Clear widget and JavaScript outputs you do not need.",
+            )
+        elif mime == "text/html":
+            html = _text(value)
+            _scan(re.sub(r"[<>]", " ", html), context, sink, where)
+            if "<table" in html:
+                html_tables(html, context, sink, where)
+        elif mime.startswith("text/") or mime.endswith("json"):
+            text = _text(value) if mime.startswith("text/") else json.dumps(value)
+            _scan(text, context, sink, where)
+            plain = mime == "text/plain" and "text/html" not in bundle
+            if plain or mime in ("text/csv", "text/tab-separated-values"):
+                _text_tables(text, context, sink, where)
+            elif not mime.startswith("text/"):
+                _json_tables(value, context, sink, where)  # a plotly figure's points
+        else:  # bytes as base64 (application/octet-stream, a PDF): no one sees them
+            sink.add(
+                RULE_HIDDEN,
+                Verdict.BLOCK,
+                f"{where} holds {mime} data, which a notebook does not show: clear the output "
+                "(or release the file it holds on its own).",
+            )
+    return images
+
+
+def _scan_metadata(value: object, context: CheckContext, sink: FindingSink, where: str) -> None:
+    """Metadata (the kernel, tags, anything a tool or a person stored): not shown, but in the
+    file."""
+    if isinstance(value, dict) and value:
+        _scan(json.dumps(value, ensure_ascii=False), context, sink, where)
 
 
 #: a terminal's colour codes, as IPython writes them into a traceback

@@ -3810,4 +3810,41 @@ def _(path, rng):
     return f"# Methods\n\nWe fitted a linear model of LDL on age and sex.{hidden}\n"
 
 
+@case("notebook_attachment.ipynb", Expect.BLOCK, "per-person rows pasted as a cell attachment", I)
+def _(path, rng):
+    import nbformat
+
+    rows = "\n".join(
+        f"{i},{rng.integers(30, 80)},{rng.normal(3.2, 0.8):.2f}" for i in range(PEOPLE)
+    )
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_markdown_cell("The cohort, for the record: ![](attachment:cohort.csv)")
+    cell.attachments = {"cohort.csv": {"text/csv": "row,age,ldl\n" + rows + "\n"}}
+    book.cells.append(cell)
+    return nbformat.writes(book)
+
+
+@case("notebook_octet_output.ipynb", Expect.BLOCK, "packed genotypes in a binary output", I)
+def _(path, rng):
+    import nbformat
+
+    packed = np.packbits(_genotypes(rng, PEOPLE, 20).astype(bool)).tobytes()
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("IPython.display.publish_display_data(...)")
+    data = {"application/octet-stream": base64.b64encode(packed).decode(), "text/plain": "<bytes>"}
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+    book.cells.append(cell)
+    return nbformat.writes(book)
+
+
+@case("report_comment.html", Expect.BLOCK, "packed genotypes in an HTML comment", I)
+def _(path, rng):
+    packed = np.packbits(_genotypes(rng, PEOPLE, 20).astype(bool)).tobytes()
+    return (
+        "<html><body><h1>Results</h1><table><tr><th>group</th><th>n</th></tr>"
+        "<tr><td>cases</td><td>55</td></tr></table>"
+        f"<!-- {base64.b64encode(packed).decode()} --></body></html>"
+    )
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

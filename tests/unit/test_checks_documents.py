@@ -93,3 +93,40 @@ def test_html__tables_are_checked_and_a_reviewer_always_looks(tmp_path):
     assert cells(check(write(tmp_path, "small.html", page(small))), "min-cell-count") == {(2, "n")}
     scripted = check(write(tmp_path, "s.html", page(safe, "<script>alert(1)</script>")))
     assert "active-content" in rules(scripted, Verdict.BLOCK)
+
+
+def test_notebook__what_jupyter_does_not_show_is_checked(tmp_path):
+    import base64
+
+    import numpy as np
+
+    blob = base64.b64encode(np.random.default_rng(3).bytes(600)).decode()  # packed bytes
+    # metadata (the notebook's, a cell's) is in the file, not on the screen
+    book = nbformat.v4.new_notebook()
+    book.metadata["note"] = blob
+    book.cells.append(nbformat.v4.new_code_cell("x = 1"))
+    report = check(write(tmp_path, "m.ipynb", nbformat.writes(book)))
+    assert "individual-level.encoded-data" in rules(report, Verdict.BLOCK)
+    # a table pasted into a Markdown cell as an attachment is a table
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_markdown_cell("![t](attachment:t.csv)")
+    cell.attachments = {"t.csv": {"text/csv": "group,n\ncases,3\ncontrols,297\n"}}
+    book.cells.append(cell)
+    report = check(write(tmp_path, "a.ipynb", nbformat.writes(book)))
+    assert "min-cell-count" in rules(report, Verdict.BLOCK), report.findings
+    # bytes in an output a notebook cannot show
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("blob")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"application/octet-stream": blob})]
+    book.cells.append(cell)
+    f = finding(check(write(tmp_path, "o.ipynb", nbformat.writes(book))), "hidden-content")
+    assert "application/octet-stream" in f.message
+
+
+def test_html__comments_and_attributes_are_read_as_text(tmp_path):
+    for page in (
+        "<html><body><p>n = 55</p><!-- dropped DK000017 --></body></html>",
+        '<html><body><p title="DK000017">n = 55</p></body></html>',
+    ):
+        report = check(write(tmp_path, "r.html", page), sample_ids=["DK000017"])
+        assert "individual-level.sample-id" in rules(report, Verdict.BLOCK), page
