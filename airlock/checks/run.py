@@ -19,7 +19,7 @@ from airlock.checks.findings import FileReport, Finding, FindingSink, Location, 
 from airlock.checks.reading import NotUtf8, Unreadable, open_no_follow
 from airlock.checks.size import RULE as RULE_SIZE
 from airlock.checks.size import check_size
-from airlock.checks.unwrap import CR_LINES, TooLarge, unwrapped, wrapping
+from airlock.checks.unwrap import CR_LINES, SUFFIXES, TooLarge, unwrapped, wrapping
 
 _log = logging.getLogger(__name__)
 
@@ -97,13 +97,14 @@ def _check_unwrapped(
         except (zlib.error, UnicodeDecodeError) as e:
             message = f"This {what} file cannot be read ({e}); release it uncompressed, as UTF-8."
             return FileReport(shown, (Finding("malformed", Verdict.BLOCK, message),))
-    inner_name = name[:-3] if what == "gzip" and name.lower().endswith(".gz") else name
+    suffix = SUFFIXES.get(what, "")
+    inner_name = name[: -len(suffix)] if suffix and name.lower().endswith(suffix) else name
     extra = FindingSink(context.config.max_findings_per_rule)
-    if what.startswith("UTF-16"):
+    if what.startswith(("UTF-16", "UTF-32")):
         extra.add(
             RULE_ENCODING,
             Verdict.REVIEW,
-            "The file is UTF-16; it was checked converted to UTF-8, and is released as it is. "
+            f"The file is {what[:6]}; it was checked converted to UTF-8, and is released as it is. "
             "Save it as UTF-8 (in Excel: CSV UTF-8) so that every tool reads it alike.",
         )
     elif what == CR_LINES:

@@ -1,5 +1,5 @@
-"""A gzip stream, UTF-16 text or text with lines ended by CR alone is checked for what it
-holds, not blocked for its wrapping.
+"""A gzip, bzip2 or xz stream, UTF-16 or UTF-32 text or text with lines ended by CR alone is
+checked for what it holds, not blocked for its wrapping.
 
 A researcher's tools write summary statistics as ``.tsv.gz`` and Excel writes "Unicode text"
 as UTF-16: blocking them would block safe files for their form (issue 14: a safe file is never
@@ -13,7 +13,10 @@ inside a gzip is blocked there too, as only one layer is taken off.
 
 from __future__ import annotations
 
+import bz2
 import codecs
+import lzma
+import re
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -22,6 +25,12 @@ from typing import BinaryIO
 from airlock.checks.filetypes import GZIP_MAGIC, gzip_genomic
 
 _BLOCK = 1 << 20
+
+
+_BZIP2_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+#: what each compressed form's file name ends with
+SUFFIXES = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz"}
 
 
 class TooLarge(Exception):
@@ -33,10 +42,16 @@ CR_LINES = "CR line endings"
 
 
 def wrapping(head: bytes) -> str | None:
-    """'gzip', 'UTF-16' (with a byte-order mark, else 'UTF-16-LE' or 'UTF-16-BE') or
+    """'gzip', 'UTF-32', 'UTF-16' (with a byte-order mark, else 'UTF-16-LE' or 'UTF-16-BE') or
     :data:`CR_LINES` when the file is one to unwrap, else None."""
     if head.startswith(GZIP_MAGIC) and gzip_genomic(head) is None:
         return "gzip"
+    if _BZIP2_MAGIC.match(head):
+        return "bzip2"
+    if head.startswith(_XZ_MAGIC):
+        return "xz"
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # before UTF-16's
+        return "UTF-32"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "UTF-16"
     even, odd = head[0:256:2], head[1:256:2]
@@ -101,6 +116,11 @@ def _content(f: BinaryIO, what: str, header_texts: list[bytes]) -> Iterator[byte
                 chunk += f.read(_BLOCK)
             if chunk and not chunk.startswith(GZIP_MAGIC):
                 raise zlib.error("there are bytes after the gzip stream")
+    elif what in ("bzip2", "xz"):
+        try:
+            yield from _streams(f, what)
+        except (OSError, lzma.LZMAError) as e:
+            raise zlib.error(str(e)) from None
     elif what == CR_LINES:
         while chunk := f.read(_BLOCK):
             yield chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -111,6 +131,28 @@ def _content(f: BinaryIO, what: str, header_texts: list[bytes]) -> Iterator[byte
             yield decoder.decode(chunk, final=not chunk).encode("utf-8")
             if not chunk:
                 break
+
+
+def _streams(f: BinaryIO, what: str) -> Iterator[bytes]:
+    """The content of bzip2 or xz streams one after another (pbzip2 and xz -T write several);
+    anything after them but xz's zero padding is an error."""
+    bzip2 = what == "bzip2"
+    chunk = f.read(_BLOCK)
+    while chunk:
+        inflate = bz2.BZ2Decompressor() if bzip2 else lzma.LZMADecompressor(lzma.FORMAT_XZ)
+        data = chunk
+        while not inflate.eof:
+            yield inflate.decompress(data, _BLOCK)
+            data = b""
+            if not inflate.eof and inflate.needs_input and not (data := f.read(_BLOCK)):
+                raise zlib.error(f"the {what} stream is truncated")
+        chunk = inflate.unused_data
+        while not bzip2 and chunk and not chunk.strip(b"\x00"):  # stream padding
+            chunk = f.read(_BLOCK)
+        if len(chunk) < 8:
+            chunk += f.read(_BLOCK)
+        if chunk and not (_BZIP2_MAGIC.match(chunk) if bzip2 else chunk.startswith(_XZ_MAGIC)):
+            raise zlib.error(f"there are bytes after the {what} stream")
 
 
 #: the one FEXTRA subfield readers use: bgzip's size of the compressed block

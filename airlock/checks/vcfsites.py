@@ -46,8 +46,12 @@ def has_genotype_columns(names: list[str]) -> bool:
 
 
 def is_sites_vcf(names: list[str]) -> bool:
-    """A table whose columns are exactly a VCF's eight fixed ones."""
-    return [n.lstrip("#").strip().upper() for n in names] == list(COLUMNS)
+    """A table whose columns are a VCF's fixed ones, the first five at least (plink2's .pvar
+    may stop at ALT and add CM), with no genotype columns."""
+    upper = [n.lstrip("#").strip().upper() for n in names]
+    if upper and upper[-1] == "CM":
+        upper = upper[:-1]
+    return 5 <= len(upper) <= len(COLUMNS) and upper == list(COLUMNS[: len(upper)])
 
 
 def without_vcf_markers(preamble: bytes) -> bytes:

@@ -3847,4 +3847,51 @@ def _(path, rng):
     )
 
 
+@case("gwas_loci.bed", Expect.PASS, "300 GWAS loci as a BED file (as many as people)", F)
+def _(path, rng):
+    starts = np.sort(rng.integers(1_000_000, 200_000_000, PEOPLE))
+    return "".join(
+        f"chr{rng.integers(1, 23)}\t{a}\t{a + rng.integers(1000, 50000)}\tlocus{i}\t"
+        f"{rng.integers(0, 1000)}\t+\n"
+        for i, a in enumerate(starts)
+    )
+
+
+@case("cohort.bim", Expect.PASS, "a plink 1.9 variant list (.bim)", F)
+def _(path, rng):
+    positions = np.sort(rng.choice(np.arange(10_000, 50_000_000), 2000, replace=False))
+    return "".join(f"22\trs{p}\t0\t{p}\tA\tG\n" for p in positions)
+
+
+@case("cohort.pvar", Expect.REVIEW, "a plink2 variant list (.pvar: #CHROM to ALT)", F)
+def _(path, rng):
+    positions = np.sort(rng.choice(np.arange(10_000, 50_000_000), 2000, replace=False))
+    rows = "".join(f"22\t{p}\trs{p}\tA\tG\n" for p in positions)
+    return "##fileformat=VCFv4.2\n##contig=<ID=22>\n#CHROM\tPOS\tID\tREF\tALT\n" + rows
+
+
+@case("counts_utf32.tsv", Expect.REVIEW, "rounded counts saved as UTF-32", F)
+def _(path, rng):
+    return "region\tcases\tcontrols\nnorth\t30\t120\nsouth\t45\t130\n".encode("utf-32")
+
+
+@case("sumstats.glm.linear.xz", Expect.PASS, "plink2 linear GWAS results compressed with xz", F)
+def _(path, rng):
+    import lzma
+
+    rows = ["#CHROM\tPOS\tID\tREF\tALT\tA1\tTEST\tOBS_CT\tBETA\tSE\tT_STAT\tP"]
+    for j in range(200):
+        beta, se = rng.normal(0, 0.05), rng.uniform(0.02, 0.05)
+        rows.append(f"22\t{16_000_000 + 97 * j}\trs{9000 + j}\tA\tG\tG\tADD\t5000\t"
+                    f"{beta:.5f}\t{se:.5f}\t{beta / se:.4f}\t{rng.uniform():.4g}")  # fmt: skip
+    return lzma.compress(("\n".join(rows) + "\n").encode())
+
+
+@case("counts_small.tsv.bz2", Expect.BLOCK, "a count of 3 compressed with bzip2", C)
+def _(path, rng):
+    import bz2
+
+    return bz2.compress(b"group\tn\ncases\t3\ncontrols\t297\n")
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

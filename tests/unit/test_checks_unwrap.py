@@ -96,3 +96,23 @@ def test_unwrap__what_a_gzip_header_carries_beside_the_content_is_seen(tmp_path)
     named = _member(SAFE.encode()) + _member(b"", comment=b"dropped DK000017")
     report = check_file(write(tmp_path, "named.csv.gz", named), CONTEXT)
     assert "individual-level.sample-id" in _rules(report)
+
+
+def test_unwrap__bzip2_xz_and_utf32_are_read_as_gzip_and_utf16_are(tmp_path):
+    import bz2
+    import lzma
+
+    for name, wrap in (("c.tsv.bz2", bz2.compress), ("c.tsv.xz", lzma.compress)):
+        safe = check_file(write(tmp_path, name, wrap(SAFE.encode())), CONTEXT)
+        small = check_file(write(tmp_path, name, wrap(SMALL.encode())), CONTEXT)
+        assert safe.verdict is Verdict.PASS, safe.findings
+        assert "min-cell-count" in _rules(small)
+        # several streams (pbzip2, xz -T) are one content; anything after them blocks
+        two = wrap(SAFE[:30].encode()) + wrap(SAFE[30:].encode())
+        assert check_file(write(tmp_path, name, two), CONTEXT).verdict is Verdict.PASS
+        trailing = check_file(write(tmp_path, name, wrap(SAFE.encode()) + b"DK000001"), CONTEXT)
+        assert "malformed" in _rules(trailing)
+    safe = check_file(write(tmp_path, "c.tsv", SAFE.encode("utf-32")), CONTEXT)
+    small = check_file(write(tmp_path, "c.tsv", SMALL.encode("utf-32")), CONTEXT)
+    assert safe.verdict is Verdict.REVIEW and _rules(safe) == {"encoding"}, safe.findings
+    assert "min-cell-count" in _rules(small)
