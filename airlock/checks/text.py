@@ -71,6 +71,7 @@ def scan_text(
             message = matcher.message("This text contains", found.sample_id)
         sink.add(found.rule, Verdict.BLOCK, message, Location(line, column, found.value))
     _code_list(text, first_line, column, sink)
+    _one_person(text, first_line, column, sink)
     t = context.config.min_cell_count
     labelled = labelled_numbers(text)
     # counts written as counts ('n = 7') block; a number of people in a sentence needs a look
@@ -157,6 +158,33 @@ def _code_list(text: str, first_line: int, column: str | None, sink: FindingSink
         "any other, is individual-level data; a reviewer must judge what these are. Release "
         "counts instead, or say in the request what the codes are.",
         Location(first_line + text.count("\n", 0, first.start()), column),
+    )
+
+
+RULE_ONE_PERSON = "individual-level.one-person"
+#: a person named by a number ('participant 17', 'patient #3', 'subject no. 12'), a proband, or
+#: a person's age in years ('a 54-year-old woman'): words that describe one person
+_ONE_PERSON = re.compile(
+    r"\b(?:(?:participant|patient|subject|individual|donor|person|proband)\s*"
+    r"(?:#|no\.?|number|id)?\s*[:#]?\s*\d+\b(?!\s*(?:%|percent|years|months))"
+    r"|proband\b|\d{1,3}[- ](?:year|yr|month)s?[- ]old\b)",
+    re.I,
+)
+
+
+def _one_person(text: str, first_line: int, column: str | None, sink: FindingSink) -> None:
+    """Prose about one person (a case report, a participant's score): a reviewer must judge
+    whether they could be recognised."""
+    m = _ONE_PERSON.search(text)
+    if m is None:
+        return
+    sink.add(
+        RULE_ONE_PERSON,
+        Verdict.REVIEW,
+        f"The text speaks of one person ('{m.group()}'): what is said about a single person "
+        "(their age, values, genotype, history) is individual-level data, and may let them be "
+        "recognised. A reviewer must judge it; describe groups, not people.",
+        Location(first_line + text.count("\n", 0, m.start()), column),
     )
 
 

@@ -3894,4 +3894,18 @@ def _(path, rng):
     return bz2.compress(b"group\tn\ncases\t3\ncontrols\t297\n")
 
 
+@case("case_report.md", Expect.FLAG, "a case report of one participant (age, LDL, genotype)", I)
+def _(path, rng):
+    return (
+        "# An APOB carrier\n\nA 54-year-old woman with LDL cholesterol of 6.2 mmol/L carries the "
+        "p.Arg3527Gln variant in APOB (heterozygous). Her father had a myocardial infarction at "
+        "41.\n"
+    )
+
+
+@case("participant_score.txt", Expect.FLAG, "one participant's polygenic score", I)
+def _(path, rng):
+    return f"PGS for participant 17: {rng.normal(1.5, 0.2):.3f} (98th percentile)\n"
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

@@ -218,3 +218,20 @@ def test_long_tables__read_in_blocks_late_cells_still_found(tmp_path, monkeypatc
     assert cells(report, "min-cell-count") == {(2101, "note")}
     assert cells(report, "formula") == {(2501, "category")}
     assert cells(report, "individual-level.sample-id") == {(2801, "category")}
+
+
+def test_prose__about_one_person_needs_a_look(tmp_path):
+    for text in (
+        "A 54-year-old woman carries the variant (heterozygous).",
+        "Score of participant 17: 1.83.",
+        "The proband and two siblings were sequenced.",
+        "Patient #3 was excluded after QC.",
+    ):
+        report = check(write(tmp_path, "note.md", text + "\n"))
+        assert "individual-level.one-person" in rules(report, Verdict.REVIEW), text
+    for text in (
+        "Participants aged 40 to 69 were included.",
+        "Individuals: 4980 after QC; 12 were removed.",
+        "We used 5,000 samples (2,500 women); 3 participants per family at most.",
+    ):
+        assert "individual-level.one-person" not in rules(check(write(tmp_path, "m.md", text)))
