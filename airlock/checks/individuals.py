@@ -131,6 +131,10 @@ def _pseudonyms(texts: pa.Array) -> int:
     return int(pc.sum(pc.or_(hexed, pc.match_substring_regex(texts, _UUID))).as_py() or 0)
 
 
+#: a matrix with a row or column per person (airlock.checks.structures: Matrix Market)
+RULE_MATRIX = "individual-level.matrix"
+
+
 def dataset_sizes(context: CheckContext) -> list[int]:
     """The number of people of each dataset on the node."""
     return [d.n_samples for d in context.datasets if d.n_samples]
@@ -164,6 +168,8 @@ class _Values:
     increasing: bool = True
     decreasing: bool = True
     last: float = np.nan
+    smallest: float = np.inf
+    largest: float = -np.inf
     distinct_first: int = 0  # distinct values in the first chunk
     present_first: int = 0
     whole: bool = True
@@ -267,6 +273,8 @@ class IndividualRules:
         if present.size == 0:
             return
         v.present += int(present.size)
+        v.smallest = min(v.smallest, float(present.min()))
+        v.largest = max(v.largest, float(present.max()))
         if v.whole and not np.all(np.floor(present) == present):
             v.whole = False
         seq = present if np.isnan(v.last) else np.concatenate(([v.last], present))
@@ -346,6 +354,8 @@ class IndividualRules:
                 "data. A reviewer must judge it; say in the request what a column is.",
                 Location(row=0, column=numbered[0]),
             )
+        if not per_variant and self._indexed_pairs(rows, people):
+            return
         match = next((n for n in people if near(rows, n)), None)
         if per_variant or (counted and self._aggregated() and not self._guessed_on_people(match)):
             return
@@ -365,6 +375,32 @@ class IndividualRules:
             )
             return
         self._vectors(rows, counted, people)
+
+    def _indexed_pairs(self, rows: int, people: list[int]) -> bool:
+        """A matrix written as (row, column, value) lines, or a table of pairs by their index
+        (GCTA's text GRM: i, j, SNPs, relatedness), over about as many indices as a dataset has
+        people: its first two columns whole numbers counting up to that number, one of them in
+        order, and at least as many rows. Blocked; whether it was found."""
+        first = [self.values.get(i) for i in range(min(2, len(self.ctx.names)))]
+        if len(first) < 2 or any(v is None or not v.present or not v.whole for v in first):
+            return False
+        i, j = first
+        if min(i.smallest, j.smallest) < 0 or not (i.increasing or j.increasing):
+            return False
+        n = next((n for n in people if near(int(i.largest), n) and near(int(j.largest), n)), None)
+        if n is None or rows < n or n < _MIN_ROWS:
+            return False
+        self.ctx.sink.add(
+            RULE_MATRIX,
+            Verdict.BLOCK,
+            f"The table's first two columns index {int(i.largest):,} by {int(j.largest):,} "
+            f"things, about as many as a dataset on this node has people ({n:,}), over "
+            f"{rows:,} rows: a matrix of pairs of people (a relatedness matrix written as 'i j "
+            "value' lines) is individual-level data, which never leaves the node. Release "
+            "aggregates over people instead.",
+            Location(row=1, column=self.ctx.names[0]),
+        )
+        return True
 
     def _correlation_matrix(self, rows: int) -> bool:
         """A square, symmetric matrix of numbers with ones on its diagonal, all in the first

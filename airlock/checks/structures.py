@@ -15,10 +15,9 @@ from collections.abc import Iterator
 
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
-from airlock.checks.individuals import near, people_counts
+from airlock.checks.individuals import RULE_MATRIX, near, people_counts
 
 RULE_TREE = "individual-level.tree"
-RULE_MATRIX = "individual-level.matrix"
 
 #: the end of a Newick tree: ')', an optional root label and length, ';'
 _TREE_END = re.compile(r"\)[^\s();,]*(?::[-+0-9.eE]+)?\s*;")

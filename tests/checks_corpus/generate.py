@@ -3847,16 +3847,6 @@ def _(path, rng):
     )
 
 
-@case("gwas_loci.bed", Expect.PASS, "300 GWAS loci as a BED file (as many as people)", F)
-def _(path, rng):
-    starts = np.sort(rng.integers(1_000_000, 200_000_000, PEOPLE))
-    return "".join(
-        f"chr{rng.integers(1, 23)}\t{a}\t{a + rng.integers(1000, 50000)}\tlocus{i}\t"
-        f"{rng.integers(0, 1000)}\t+\n"
-        for i, a in enumerate(starts)
-    )
-
-
 @case("cohort.bim", Expect.PASS, "a plink 1.9 variant list (.bim)", F)
 def _(path, rng):
     positions = np.sort(rng.choice(np.arange(10_000, 50_000_000), 2000, replace=False))
@@ -3906,6 +3896,16 @@ def _(path, rng):
 @case("participant_score.txt", Expect.FLAG, "one participant's polygenic score", I)
 def _(path, rng):
     return f"PGS for participant 17: {rng.normal(1.5, 0.2):.3f} (98th percentile)\n"
+
+
+@case("cohort.grm", Expect.BLOCK, "a GRM written as GCTA's text (i, j, SNPs, relatedness)", I)
+def _(path, rng):
+    lines = [
+        f"{i}\t{j}\t{rng.integers(90000, 100000)}\t{1.0 if i == j else rng.normal(0, 0.01):.6e}"
+        for i in range(1, PEOPLE + 1)
+        for j in range(1, i + 1)
+    ]
+    return "\n".join(lines) + "\n"
 
 
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

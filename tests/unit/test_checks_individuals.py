@@ -149,3 +149,21 @@ def test_pca_scores__one_row_per_person_blocks(tmp_path):
 def test_pca_scores__group_means_with_counts_do_not(tmp_path):
     path = write(tmp_path, "pcs.csv", "cohort,n,PC1,PC2\ndk,300,0.1,0.2\nse,300,-0.1,0.1\n")
     assert "individual-level.one-row-per-sample" not in rules(check(path))
+
+
+def test_indexed_pairs__a_matrix_of_people_as_index_lines_blocks(tmp_path):
+    # GCTA's text GRM: i, j (1 <= j <= i <= N), SNPs, relatedness
+    n = 40
+    lines = [
+        f"{i}\t{j}\t95000\t{0.01 * ((i * j) % 7):.4f}"
+        for i in range(1, n + 1)
+        for j in range(1, i + 1)
+    ]
+    report = check(write(tmp_path, "g.grm", "\n".join(lines) + "\n"), [f"S{k}" for k in range(n)])
+    assert "individual-level.matrix" in rules(report, Verdict.BLOCK), report.findings
+    # index pairs over far fewer things than people, or not in order, are not people
+    few = [f"{i}\t{j}\t{i * j}" for i in range(1, 8) for j in range(1, 8)]
+    report = check(
+        write(tmp_path, "f.tsv", "a\tb\tn\n" + "\n".join(few) + "\n"), [f"S{k}" for k in range(n)]
+    )
+    assert "individual-level.matrix" not in rules(report)
