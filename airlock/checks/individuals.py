@@ -65,7 +65,10 @@ _VARIANT_NAME = re.compile(
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
 #: a numeric column whose distinct values name things: disease codes, genomic bins
-_NUMBERED_THINGS = {"phecode", "icd", "icd9", "icd10", "bin", "window", "segment", "block"}
+_NUMBERED_THINGS = {
+    "phecode", "icd", "icd9", "icd10", "bin", "window", "segment", "block",
+    "task_id", "job_id", "jobid", "epoch", "step",  # a workflow's tasks, a model's training
+}  # fmt: skip
 #: the columns of a classifier's ROC or precision-recall curve
 _CURVE_NAMES = {
     "precision", "recall", "tpr", "fpr", "sensitivity", "specificity", "threshold",

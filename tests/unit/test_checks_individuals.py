@@ -167,3 +167,19 @@ def test_indexed_pairs__a_matrix_of_people_as_index_lines_blocks(tmp_path):
         write(tmp_path, "f.tsv", "a\tb\tn\n" + "\n".join(few) + "\n"), [f"S{k}" for k in range(n)]
     )
     assert "individual-level.matrix" not in rules(report)
+
+
+def test_rows_of_tasks_or_epochs_are_not_people(tmp_path):
+    ids = [f"S{k}" for k in range(300)]
+    for name in ("task_id", "epoch"):
+        rows = [f"{name},realtime_s,peak_rss_gb"] + [
+            f"{i},{60 + i % 50},{1 + i % 7}.5" for i in range(1, 301)
+        ]
+        report = check(write(tmp_path, "t.csv", "\n".join(rows) + "\n"), ids)
+        assert "individual-level.one-row-per-sample" not in rules(report), name
+    rows = ["visit,realtime_s,peak_rss_gb"] + [
+        f"{i},{60 + i % 50},{1 + i % 7}.5" for i in range(1, 301)
+    ]
+    assert "individual-level.one-row-per-sample" in rules(
+        check(write(tmp_path, "v.csv", "\n".join(rows) + "\n"), ids)
+    )
