@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from airlock.checks import pngs
 from airlock.checks.folding import (
     FOLDABLE_CLASS,
     ID_SEPARATOR,
@@ -281,15 +282,17 @@ _IMAGE_MAGIC = {
 }
 
 
-def without_images(data: bytes) -> tuple[bytes, int]:
+def without_images(data: bytes) -> tuple[bytes, int, list[tuple[str, str]]]:
     """``data`` with the payload of each image data URI blanked (same length, so offsets
-    hold) and how many there were: an image is for a reviewer to look at, not encoded data
-    to block. A payload whose bytes do not start and end as its type's do (data after a PNG's
-    last chunk) is left, and is blocked as any base64 is."""
+    hold), how many there were, and the text chunks of the PNG ones (to be read as text): an
+    image is for a reviewer to look at, not encoded data to block. A payload whose bytes do
+    not start and end as its type's do, or a PNG with anything a viewer skips (airlock.checks.
+    pngs), is left, and is blocked as any base64 is."""
     if b"data:image/" not in data:
-        return data, 0
+        return data, 0, []
     out = bytearray(data)
     images = 0
+    texts: list[tuple[str, str]] = []
     for m in _DATA_URI.finditer(data):
         try:
             image = base64.b64decode(m.group(2), validate=True)
@@ -299,10 +302,15 @@ def without_images(data: bytes) -> tuple[bytes, int]:
         starts, end = _IMAGE_MAGIC[kind]
         if kind == b"svg+xml" and (b"<script" in image.lower() or b"<svg" not in image):
             continue  # an SVG that runs code, or no SVG: not an image to look at
+        if kind == b"png":
+            png = pngs.inspect_bytes(image)
+            if png is None or png.hidden:
+                continue
+            texts += png.texts
         if image.startswith(starts) and image.rstrip().endswith(end):
             out[m.start(2) : m.end(2)] = b" " * (m.end(2) - m.start(2))
             images += 1
-    return bytes(out), images
+    return bytes(out), images, texts
 
 
 def _blob_message(what: str, size: int) -> str:

@@ -264,6 +264,8 @@ def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) 
     for mime, value in bundle.items():
         if mime.startswith("image/"):
             images += 1
+            if mime == "image/png" and isinstance(value, (str, list)):
+                _embedded_png(_text(value), context, sink, where)
         elif "javascript" in mime:
             sink.add(
                 RULE_ACTIVE,
@@ -292,6 +294,17 @@ def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) 
                 "(or release the file it holds on its own).",
             )
     return images
+
+
+def _embedded_png(payload: str, context: CheckContext, sink: FindingSink, where: str) -> None:
+    """A notebook's PNG figure: what a viewer skips blocks, its text chunks are text."""
+    from airlock.checks import pngs
+
+    png = pngs.embedded(payload)
+    for hidden in png.hidden:
+        sink.add(RULE_HIDDEN, Verdict.BLOCK, f"{where}: {hidden}")
+    for kind, text in png.texts:
+        _scan(text, context, sink, f"{where} PNG {kind}")
 
 
 def _scan_metadata(value: object, context: CheckContext, sink: FindingSink, where: str) -> None:

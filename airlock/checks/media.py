@@ -17,10 +17,9 @@ automatically is checked, and hidden or active content blocks.
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from typing import BinaryIO
 
+from airlock.checks import pngs
 from airlock.checks.content import RULE_IMAGE
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink, Location, Verdict
@@ -28,11 +27,9 @@ from airlock.checks.reading import Unreadable
 from airlock.checks.text import scan_text
 
 RULE_PDF = "pdf"
-RULE_HIDDEN = "hidden-content"
+RULE_HIDDEN = pngs.RULE_HIDDEN
 RULE_ACTIVE = "active-content"
 RULE_SVG_DATA = "svg.embedded-data"
-
-_TEXT_CHUNK_LIMIT = 1024 * 1024
 
 
 def check_png(f: BinaryIO, size: int, context: CheckContext, sink: FindingSink) -> None:
@@ -42,162 +39,11 @@ def check_png(f: BinaryIO, size: int, context: CheckContext, sink: FindingSink) 
         "Images need a human: a reviewer must look at this figure for small counts, outliers "
         "and points that stand for single people (scatter plots of individuals).",
     )
-    f.seek(8)
-    pixels = _PngPixels()
-    while True:
-        header = f.read(8)
-        if len(header) < 8:
-            raise Unreadable(
-                "the PNG image is truncated (it ends before its IEND chunk); save it again"
-            )
-        length, kind = struct.unpack(">I4s", header)
-        if kind not in _PNG_CHUNKS or length > _PNG_CHUNKS[kind]:
-            _hidden_chunk(sink, kind, length)
-        elif kind in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"):
-            data = f.read(length)
-            f.seek(4, 1)
-            text = _png_text(kind, data)
-            scan_text(text.encode("utf-8"), text, 0, context, sink, column=f"PNG {kind.decode()}")
-            continue
-        elif kind in (b"IHDR", b"IDAT"):
-            data = f.read(length)
-            f.seek(4, 1)
-            pixels.header(data) if kind == b"IHDR" else pixels.data(data)
-            continue
-        if kind == b"IEND":
-            end = f.seek(length + 4, 1)
-            if end < size:
-                sink.add(
-                    RULE_HIDDEN,
-                    Verdict.BLOCK,
-                    f"{size - end:,} bytes follow the end of the PNG image: data hidden behind "
-                    "a picture. Save the figure again from your plotting library.",
-                )
-            if (extra := pixels.extra()) is not None:
-                sink.add(
-                    RULE_HIDDEN,
-                    Verdict.BLOCK,
-                    f"The PNG image's pixel data holds {extra}, which no viewer shows: data "
-                    "hidden in a picture. Save the figure again from your plotting library.",
-                )
-            return
-        if f.seek(length + 4, 1) > size:
-            raise Unreadable("the PNG image is truncated; save it again")
-
-
-#: the chunks a PNG image may have, with the largest each may be: what a viewer shows, and
-#: metadata that is read as text (the text chunks, EXIF) or is too small to hide much (a
-#: colour profile); viewers skip any other chunk, so it could carry anything (an animated
-#: PNG's frames, which a still figure does not need, included)
-_PNG_CHUNKS = {
-    b"IHDR": 13,
-    b"PLTE": 768,
-    b"IDAT": 1 << 31,
-    b"IEND": 0,
-    b"tRNS": 256,
-    b"cHRM": 32,
-    b"gAMA": 4,
-    b"sBIT": 4,
-    b"sRGB": 1,
-    b"cICP": 4,
-    b"mDCV": 24,
-    b"cLLI": 8,
-    b"bKGD": 6,
-    b"hIST": 512,
-    b"pHYs": 9,
-    b"tIME": 7,
-    b"iCCP": 16 * 1024,
-    b"tEXt": 1 << 20,
-    b"zTXt": 1 << 20,
-    b"iTXt": 1 << 20,
-    b"eXIf": 16 * 1024,
-}
-
-
-def _hidden_chunk(sink: FindingSink, kind: bytes, length: int) -> None:
-    what = kind.decode("latin-1")
-    why = "larger than such a chunk needs" if kind in _PNG_CHUNKS else "which image viewers skip"
-    sink.add(
-        RULE_HIDDEN,
-        Verdict.BLOCK,
-        f"The PNG image has a '{what}' chunk of {length:,} bytes, {why}: data no reviewer would "
-        "see. Save the figure again from your plotting library.",
-    )
-
-
-#: samples per pixel by PNG colour type
-_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-#: Adam7's passes: (first column, first row, column step, row step)
-_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
-          (0, 1, 1, 2))  # fmt: skip
-
-
-class _PngPixels:
-    """The pixel data of the IDAT chunks, decompressed as it comes and counted against what the
-    header's size and format need: a viewer ignores rows past the image's height and bytes
-    after the compressed stream, so they could carry anything."""
-
-    def __init__(self) -> None:
-        self.expected: int | None = None
-        self.inflate = zlib.decompressobj()
-        self.inflated = 0
-        self.after = 0  # compressed bytes after the stream's end
-
-    def header(self, data: bytes) -> None:
-        if len(data) != 13:
-            raise Unreadable("the PNG image's header is damaged; save it again")
-        width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data)
-        bits = depth * _PNG_CHANNELS.get(colour, 4)
-        passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
-        self.expected = 0
-        for x0, y0, dx, dy in passes:
-            w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
-            if w > 0 and h > 0:
-                self.expected += h * (1 + -(-(w * bits) // 8))
-
-    def data(self, data: bytes) -> None:
-        if self.inflate.eof:
-            self.after += len(data)
-            return
-        try:
-            while data and not self.inflate.eof:
-                self.inflated += len(self.inflate.decompress(data, 1 << 20))
-                data = self.inflate.unconsumed_tail
-        except zlib.error as e:
-            raise Unreadable(f"the PNG image's pixels are damaged ({e}); save it again") from None
-        self.after += len(self.inflate.unused_data)
-
-    def extra(self) -> str | None:
-        """What the pixel data holds beyond the image, in words; None when nothing."""
-        if self.expected is None:
-            raise Unreadable("the PNG image has no header chunk; save it again")
-        if self.inflated > self.expected:
-            return f"{self.inflated - self.expected:,} bytes more than its width and height need"
-        if self.after:
-            return f"{self.after:,} bytes after its compressed stream"
-        return None
-
-
-def _png_text(kind: bytes, data: bytes) -> str:
-    if kind == b"eXIf":  # its strings (camera, software, comment) among binary fields
-        return "EXIF: " + " ".join(re.findall(r"[ -~]{4,}", data.decode("latin-1")))
-    key, _, rest = data.partition(b"\x00")
-    try:
-        if kind == b"zTXt":
-            rest = zlib.decompressobj().decompress(rest[1:], _TEXT_CHUNK_LIMIT)
-            value = rest.decode("latin-1")
-        elif kind == b"iTXt":
-            flag, rest = rest[0], rest[2:]
-            _, _, rest = rest.partition(b"\x00")  # language tag
-            _, _, rest = rest.partition(b"\x00")  # translated keyword
-            if flag:
-                rest = zlib.decompressobj().decompress(rest, _TEXT_CHUNK_LIMIT)
-            value = rest.decode("utf-8", "replace")
-        else:
-            value = rest.decode("latin-1")
-    except (zlib.error, IndexError):
-        value = ""
-    return f"{key.decode('latin-1')}: {value}"
+    png = pngs.inspect(f, size)  # raises Unreadable for a truncated or damaged image
+    for kind, text in png.texts:
+        scan_text(text.encode("utf-8"), text, 0, context, sink, column=f"PNG {kind}")
+    for hidden in png.hidden:
+        sink.add(RULE_HIDDEN, Verdict.BLOCK, hidden)
 
 
 # -- SVG ----------------------------------------------------------------------------------------
@@ -207,6 +53,7 @@ _EXTERNAL = re.compile(r"^\s*([a-z][a-z0-9+.-]*:|//)", re.I)
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?\s*([^)'\"]+)|@import", re.I)
 _PDF_EOF = re.compile(rb"%%EOF")
 _SVG_UNDRAWN = re.compile(r"<!--(.*?)-->|<\?(.*?)\?>", re.S)
+_PNG_URI = re.compile(r"^\s*data:image/png;base64,", re.I)
 _DATA_IMAGE = re.compile(r"^\s*data:image/(png|jpeg|gif|webp)[;,]", re.I)
 
 
@@ -244,6 +91,11 @@ def check_svg(data: bytes, context: CheckContext, sink: FindingSink) -> None:
             elif attribute in ("href", _XLINK) or name == "href":
                 if _DATA_IMAGE.match(value):
                     images += 1
+                    if (png := _PNG_URI.match(value)) is not None:
+                        embedded = pngs.embedded(value[png.end() :])
+                        for hidden in embedded.hidden:
+                            sink.add(RULE_HIDDEN, Verdict.BLOCK, hidden)
+                        texts.extend(text for _, text in embedded.texts)
                 elif value.strip().lower().startswith("javascript:"):
                     _active(sink, "a javascript: link")
                 elif value.strip().lower().startswith("data:"):

@@ -46,7 +46,10 @@ def scan_text(
 ) -> list[int]:
     """Apply the free-text rules to one block; ``raw`` is ``text`` before decoding. Returns
     the residual degrees of freedom printed in it."""
-    raw, images = content.without_images(raw)
+    raw, images, image_texts = content.without_images(raw)
+    for kind, image_text in image_texts:  # an embedded PNG's text chunks
+        scan_text(image_text.encode("utf-8"), image_text, first_line, context, sink,
+                  column=f"embedded PNG {kind}")  # fmt: skip
     if images:
         sink.add(
             content.RULE_IMAGE,

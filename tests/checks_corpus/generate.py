@@ -3826,12 +3826,18 @@ def _(path, rng):
 
 @case("notebook_octet_output.ipynb", Expect.BLOCK, "packed genotypes in a binary output", I)
 def _(path, rng):
-    import nbformat
 
     packed = np.packbits(_genotypes(rng, PEOPLE, 20).astype(bool)).tobytes()
-    book = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("IPython.display.publish_display_data(...)")
     data = {"application/octet-stream": base64.b64encode(packed).decode(), "text/plain": "<bytes>"}
+    return _one_output("IPython.display.publish_display_data(...)", data)
+
+
+def _one_output(source: str, data: dict) -> str:
+    """A notebook of one code cell with one display output of ``data`` (MIME type -> value)."""
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(source)
     cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
     book.cells.append(cell)
     return nbformat.writes(book)
@@ -3906,6 +3912,15 @@ def _(path, rng):
         for j in range(1, i + 1)
     ]
     return "\n".join(lines) + "\n"
+
+
+@case("notebook_figure_hidden.ipynb", Expect.BLOCK, "genotypes in a chunk of a notebook's plot", I)
+def _(path, rng):
+
+    png = _figure("png")
+    hidden = png[:33] + _png_chunk(b"prVt", _hidden_calls(rng)) + png[33:]
+    data = {"image/png": base64.b64encode(hidden).decode(), "text/plain": "<Figure>"}
+    return _one_output("plt.bar(groups, counts)", data)
 
 
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

@@ -154,8 +154,8 @@ def test_svg__scripts_external_references_and_hidden_data_block(tmp_path, body, 
     assert rule in rules(report, Verdict.BLOCK), report.findings
 
 
-def test_svg__embedded_raster_image_is_pointed_out(tmp_path):
-    body = '<image href="data:image/png;base64,iVBORw0KGgo="/>'
+def test_svg__embedded_raster_image_is_pointed_out(tmp_path, png):
+    body = f'<image href="data:image/png;base64,{base64.b64encode(png).decode()}"/>'
     report = check(write(tmp_path, "f.svg", SVG.format(body)))
     assert report.verdict is Verdict.REVIEW
     assert "svg.embedded-data" in rules(report, Verdict.REVIEW)
@@ -210,3 +210,24 @@ def test_pdf__what_no_viewer_shows_blocks(tmp_path):
     # a linearized file (fast web view) has two end-of-file markers of one revision
     linearized = pdf.replace(b"\n", b"\n1 0 obj << /Linearized 1 >> endobj\n%%EOF\n", 1)
     assert check(write(tmp_path, "f.pdf", linearized)).verdict is Verdict.REVIEW
+
+
+def test_embedded_png__what_a_viewer_skips_blocks_wherever_the_image_is(tmp_path, png):
+    import nbformat
+
+    hidden = png[:33] + _png_chunk(b"prVt", bytes(range(256)) * 8) + png[33:]
+    for image, blocked in ((png, False), (hidden, True), (png + b"DK000017" * 50, True)):
+        uri = "data:image/png;base64," + base64.b64encode(image).decode()
+        book = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("plot()")
+        data = {"image/png": base64.b64encode(image).decode(), "text/plain": "<Figure>"}
+        cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+        book.cells.append(cell)
+        files = {
+            "f.svg": SVG.format(f'<image href="{uri}" width="10" height="10"/>'),
+            "r.md": f"# Results\n\n![plot]({uri})\n",
+            "n.ipynb": nbformat.writes(book),
+        }
+        for name, text in files.items():
+            report = check(write(tmp_path, name, text))
+            assert (report.verdict is Verdict.BLOCK) is blocked, (name, blocked, report.findings)
