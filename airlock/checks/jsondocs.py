@@ -266,6 +266,11 @@ def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) 
             images += 1
             if mime == "image/png" and isinstance(value, (str, list)):
                 _embedded_png(_text(value), context, sink, where)
+            elif mime == "image/svg+xml" and isinstance(value, (str, list)):
+                from airlock.checks.media import check_svg
+
+                with sink.at(where):  # scripts, links out, hidden text: as an SVG file's
+                    check_svg(_text(value).encode("utf-8"), context, sink)
         elif "javascript" in mime:
             sink.add(
                 RULE_ACTIVE,

@@ -130,3 +130,16 @@ def test_html__comments_and_attributes_are_read_as_text(tmp_path):
     ):
         report = check(write(tmp_path, "r.html", page), sample_ids=["DK000017"])
         assert "individual-level.sample-id" in rules(report, Verdict.BLOCK), page
+
+
+def test_notebook__an_svg_output_is_checked_as_an_svg_file(tmp_path):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="5" height="5"/>{}</svg>'
+    for extra, rule in (("<script>fetch('//x')</script>", "active-content"),
+                        ("<!-- dropped DK000017 -->", "individual-level.sample-id")):  # fmt: skip
+        book = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("plot()")
+        data = {"image/svg+xml": svg.format(extra), "text/plain": "<Figure>"}
+        cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+        book.cells.append(cell)
+        report = check(write(tmp_path, "s.ipynb", nbformat.writes(book)), sample_ids=["DK000017"])
+        assert rule in rules(report, Verdict.BLOCK), report.findings
