@@ -231,6 +231,8 @@ def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: Find
             continue
         source = _text(cell.get("source"))
         _scan(source, context, sink, f"cell {i} source")
+        if cell.get("cell_type") in ("markdown", "raw"):  # a results table typed as text
+            _text_tables(source, context, sink, f"cell {i} source")
         _scan_metadata(cell.get("metadata"), context, sink, f"cell {i} metadata")
         attachments = cell.get("attachments") if isinstance(cell.get("attachments"), dict) else {}
         for name, bundle in attachments.items():  # pasted into a Markdown cell
@@ -287,7 +289,7 @@ def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) 
             text = _text(value) if mime.startswith("text/") else json.dumps(value)
             _scan(text, context, sink, where)
             plain = mime == "text/plain" and "text/html" not in bundle
-            if plain or mime in ("text/csv", "text/tab-separated-values"):
+            if plain or mime in _TABLE_TEXTS:
                 _text_tables(text, context, sink, where)
             elif not mime.startswith("text/"):
                 _json_tables(value, context, sink, where)  # a plotly figure's points
@@ -299,6 +301,10 @@ def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) 
                 "(or release the file it holds on its own).",
             )
     return images
+
+
+#: an output's text types whose tables are read (a displayed Markdown or LaTeX table, CSV)
+_TABLE_TEXTS = ("text/csv", "text/tab-separated-values", "text/markdown", "text/latex")
 
 
 def _embedded_png(payload: str, context: CheckContext, sink: FindingSink, where: str) -> None:

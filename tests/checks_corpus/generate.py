@@ -3923,4 +3923,24 @@ def _(path, rng):
     return _one_output("plt.bar(groups, counts)", data)
 
 
+@case("notebook_markdown_table.ipynb", Expect.BLOCK, "a count of 4 typed into a Markdown cell", C)
+def _(path, rng):
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    book.cells.append(nbformat.v4.new_code_cell("model = smf.logit('case ~ carrier', df).fit()"))
+    book.cells.append(nbformat.v4.new_markdown_cell(
+        "## Carriers\n\n| carrier | cases | controls |\n|---|---|---|\n| yes | 4 | 31 |\n"
+        "| no | 120 | 845 |\n"
+    ))  # fmt: skip
+    return nbformat.writes(book)
+
+
+@case("notebook_shown_markdown.ipynb", Expect.BLOCK, "a count of 4 displayed as Markdown", C)
+def _(path, rng):
+    table = "| carrier | cases | controls |\n|---|---|---|\n| yes | 4 | 31 |\n| no | 120 | 845 |\n"
+    data = {"text/markdown": table, "text/plain": "<IPython.core.display.Markdown object>"}
+    return _one_output("display(Markdown(table.to_markdown()))", data)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

@@ -143,3 +143,17 @@ def test_notebook__an_svg_output_is_checked_as_an_svg_file(tmp_path):
         book.cells.append(cell)
         report = check(write(tmp_path, "s.ipynb", nbformat.writes(book)), sample_ids=["DK000017"])
         assert rule in rules(report, Verdict.BLOCK), report.findings
+
+
+def test_notebook__tables_in_markdown_cells_and_displayed_markdown_are_tables(tmp_path):
+    table = "| group | n |\n|---|---|\n| cases | 3 |\n| controls | 297 |\n"
+    typed = nbformat.v4.new_notebook()
+    typed.cells.append(nbformat.v4.new_markdown_cell("Results:\n\n" + table))
+    shown = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("display(Markdown(df.to_markdown()))")
+    data = {"text/markdown": table, "text/plain": "<IPython.core.display.Markdown object>"}
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+    shown.cells.append(cell)
+    for book in (typed, shown):
+        report = check(write(tmp_path, "t.ipynb", nbformat.writes(book)))
+        assert "min-cell-count" in rules(report, Verdict.BLOCK), report.findings
