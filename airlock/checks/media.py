@@ -17,6 +17,7 @@ automatically is checked, and hidden or active content blocks.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from airlock.checks import pngs
@@ -52,7 +53,6 @@ _XLINK = "{http://www.w3.org/1999/xlink}href"
 _EXTERNAL = re.compile(r"^\s*([a-z][a-z0-9+.-]*:|//)", re.I)
 _URL_IN_CSS = re.compile(r"url\(\s*['\"]?\s*([^)'\"]+)|@import", re.I)
 _PDF_EOF = re.compile(rb"%%EOF")
-_SVG_UNDRAWN = re.compile(r"<!--(.*?)-->|<\?(.*?)\?>", re.S)
 _PNG_URI = re.compile(r"^\s*data:image/png;base64,", re.I)
 _DATA_IMAGE = re.compile(r"^\s*data:image/(png|jpeg|gif|webp)[;,]", re.I)
 
@@ -123,12 +123,21 @@ def check_svg(data: bytes, context: CheckContext, sink: FindingSink) -> None:
             "(a heat map of individuals is individual-level data).",
         )
     # comments and processing instructions: not in the tree, not drawn, but in the file
-    texts.extend(
-        m.group(1) or m.group(2) or ""
-        for m in _SVG_UNDRAWN.finditer(data.decode("utf-8", "replace"))
-    )
+    texts.extend(_undrawn(data.decode("utf-8", "replace")))
     text = "\n".join(texts)
     scan_text(text.encode("utf-8"), text, 1, context, sink, column="SVG text")
+
+
+def _undrawn(svg: str) -> Iterator[str]:
+    """The text of comments and processing instructions, found by a walk from each opening to
+    its close (a pattern would go back over the rest of the file for each unclosed one)."""
+    for opening, closing in (("<!--", "-->"), ("<?", "?>")):
+        at = svg.find(opening)
+        while at >= 0:
+            end = svg.find(closing, at + len(opening))
+            stop = len(svg) if end < 0 else end
+            yield svg[at + len(opening) : stop]
+            at = -1 if end < 0 else svg.find(opening, end + len(closing))
 
 
 def _active(sink: FindingSink, what: str) -> None:

@@ -167,9 +167,10 @@ def _code_list(text: str, first_line: int, column: str | None, sink: FindingSink
 RULE_ONE_PERSON = "individual-level.one-person"
 #: a person named by a number ('participant 17', 'patient #3', 'subject no. 12'), a proband, or
 #: a person's age in years ('a 54-year-old woman'): words that describe one person
-_ONE_PERSON = re.compile(
-    r"\b(?:(?:participant|patient|subject|individual|donor|person|proband)\s*"
-    r"(?:#|no\.?|number|id)?\s*[:#]?\s*\d+\b(?!\s*(?:%|percent|years|months))"
+_ONE_PERSON = re.compile(  # bounded gaps: a run of spaces never makes it backtrack far
+    r"\b(?:(?:participant|patient|subject|individual|donor|person|proband)[ \t]{0,2}"
+    r"(?:(?:#|no\.?|number|id)[ \t]{0,2})?[:#]?[ \t]{0,2}\d+\b"
+    r"(?![ \t]{0,2}(?:%|percent|years|months))"
     r"|proband\b|\d{1,3}[- ](?:year|yr|month)s?[- ]old\b)",
     re.I,
 )
