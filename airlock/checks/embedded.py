@@ -14,12 +14,10 @@ from collections.abc import Iterator
 
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_LATEX = re.compile(
+_LATEX_BEGIN = re.compile(
     # the column spec may hold braces two deep: stargazer's '{@{\extracolsep{5pt}}lc}'
     r"\\begin\{(tabular\*?|tabularx|longtable|array)\}"
-    r"(\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})*(.*?)"
-    r"\\end\{\1\}",
-    re.S,
+    r"(\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})*"
 )
 _LATEX_RULES = re.compile(
     r"\\(hline|toprule|midrule|bottomrule|addlinespace|cmidrule(\([^)]*\))?\{[^}]*\}|"
@@ -229,12 +227,14 @@ def _unbox(line: str) -> str:
 def _latex(text: str, lines: list[str], used: list[bool], base: int) -> Iterator[TextTable]:
     if "\\begin{" not in text:
         return
-    for m in _LATEX.finditer(text):
-        start = text.count("\n", 0, m.start())
-        end = text.count("\n", 0, m.end())
+    line, counted = 0, 0  # line numbers counted on from the table before
+    for first, last, body in _latex_environments(text):
+        start = line = line + text.count("\n", counted, first)
+        end = line = line + text.count("\n", first, last)
+        counted = last
         for k in range(start, min(end + 1, len(used))):
             used[k] = True
-        body = _LATEX_RULES.sub("", m.group(3))
+        body = _LATEX_RULES.sub("", body)
         rows = []
         # rows end at '\\', with or without a space after it ('\\[-1.8ex]', stargazer's)
         for raw in re.split(r"\\\\(?:\[[^\]\n]*\])?", body):
@@ -246,6 +246,22 @@ def _latex(text: str, lines: list[str], used: list[bool], base: int) -> Iterator
                 rows.append(cells)
         if len(rows) >= 1:
             yield _with_header("LaTeX", base + start, base + end, rows)
+
+
+def _latex_environments(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, body) of each LaTeX table environment, found by a walk from each
+    '\\begin' to its '\\end': one never closed is passed over (a lazy pattern went through the
+    rest of the text for each, so a text of unclosed ones took time growing with its square)."""
+    at, unclosed = 0, set()
+    while (m := _LATEX_BEGIN.search(text, at)) is not None:
+        closing = "\\end{" + m.group(1) + "}"
+        end = -1 if m.group(1) in unclosed else text.find(closing, m.end())
+        if end < 0:
+            unclosed.add(m.group(1))
+            at = m.end()
+            continue
+        yield m.start(), end + len(closing), text[m.end() : end]
+        at = end + len(closing)
 
 
 def _latex_cell(cell: str) -> str:
@@ -554,6 +570,11 @@ _ARRAY_PREFIX = (
 )
 _ARRAY_SUFFIX = r"(?:,\s*dtype=[\w.]+)?\)?;?"
 _ARRAY_OPEN = re.compile(rf"^\s*{_ARRAY_PREFIX}\[")
+#: an array that starts with its name or its type ('scores = [', 'array([', 'tensor(['): a
+#: run of array lines is read from each of these, and from its first line, only
+_NAMED_ARRAY = re.compile(
+    r"^\s*(?:[A-Za-z_][\w.]{0,80}\s*(?:=|<-)\s*|(?:np\.|numpy\.|torch\.)?(?:array|tensor)\()"
+)
 _ARRAY_WRAPPING = re.compile(rf"^\s*{_ARRAY_PREFIX}|{_ARRAY_SUFFIX}\s*$")
 _ARRAY_LINE = re.compile(
     r"^\s*"
@@ -597,9 +618,11 @@ def _array_run(
     vector written with ' '.join). Lines of numbers without brackets are the fixed-width
     reader's. ``arrays``: :func:`_array_runs` of the block."""
     end, bracketed = arrays[k]
+    if end <= k or (not bracketed and end - k > 1):
+        return None  # told before the run's lines are read: each line below asks again
+    if k > 0 and arrays[k - 1][0] == end and not _NAMED_ARRAY.match(block[k]):
+        return None  # inside a run read from its start (or from an 'array(['): once each
     lines = [_ARRAY_WRAPPING.sub("", ln) for ln in block[k:end]]
-    if not lines or (not bracketed and len(lines) > 1):
-        return None
     numbers = [t for ln in lines for t in _array_tokens(_R_INDEX.sub("", ln))]
     # fewer numbers are a table only as a matrix of whole numbers in NumPy's or Python's
     # nested brackets: a contingency table ('[[ 3  2]\n [ 1 40]]', a confusion matrix)

@@ -103,3 +103,16 @@ def test_a_line_of_dashes_is_read_at_once(tmp_path):
     path = tmp_path / "report.txt"
     path.write_text("-" * 200 + "\nResults of the model\n" + "-" * 200 + "\n")
     assert check_file(path, CONTEXT).verdict is not None
+
+
+def test_many_lines_that_open_and_never_close_are_read_in_linear_time(tmp_path):
+    """Unclosed LaTeX tables (each read to the end of the text) and bracketed lines of dots
+    (each array run read again from every line in it): 2,000 lines took 12 to 20 s."""
+    files = {
+        "latex.txt": ("\\begin{tabular}" + "&" * 20 + "\n") * 8000,
+        "dots.txt": ("[... ...] " * 5 + "\n") * 8000,
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        assert check_file(path, CONTEXT).verdict is not None
