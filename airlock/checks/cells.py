@@ -227,6 +227,8 @@ class TableContext:
     #: the release ledger records and compares them (differencing.py)
     count_columns: list[int] = dataclasses.field(default_factory=list)
     count_candidates: list[int] = dataclasses.field(default_factory=list)
+    #: the chunk whose text columns ``label`` last looked up, and those columns
+    _text_columns: tuple[Chunk, list] | None = dataclasses.field(default=None, repr=False)
 
     @property
     def config(self) -> AirlockConfig:
@@ -243,12 +245,14 @@ class TableContext:
 
     def label(self, chunk: Chunk, i: int) -> str:
         """A short description of row ``i`` of ``chunk`` for messages: its first text cell."""
-        for col in range(chunk.width):
-            texts = chunk.texts(col)
-            if texts is not None:
-                value = texts[i].as_py()
-                if value:
-                    return f"{self.names[col]} {show(value)}"
+        if self._text_columns is None or self._text_columns[0] is not chunk:
+            # once per chunk: a table of 20,000 count columns asked this of every column
+            found = [(c, t) for c in range(chunk.width) if (t := chunk.texts(c)) is not None]
+            self._text_columns = (chunk, found)
+        for col, texts in self._text_columns[1]:
+            value = texts[i].as_py()
+            if value:
+                return f"{self.names[col]} {show(value)}"
         return f"row {chunk.first_row + i}"
 
 

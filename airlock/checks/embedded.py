@@ -457,9 +457,10 @@ def _left_out(line: str) -> bool:
 def _block(block: list[str], first: int) -> Iterator[TextTable]:
     """Tables in one block of non-blank lines: the longest runs that read as tables."""
     arrays = _array_runs(block)
+    refused: dict[str, int] = {}
     k = 0
     while k < len(block):
-        found = _table_at(block, k, first, arrays)
+        found = _table_at(block, k, first, arrays, refused)
         if found is None:
             k += 1
             continue
@@ -469,7 +470,7 @@ def _block(block: list[str], first: int) -> Iterator[TextTable]:
 
 
 def _table_at(
-    block: list[str], k: int, first: int, arrays: list[tuple[int, bool]]
+    block: list[str], k: int, first: int, arrays: list[tuple[int, bool]], refused: dict[str, int]
 ) -> tuple[TextTable, int] | None:
     if arrays[k][1] and _ARRAY_OPEN.match(block[k]):
         # 'array([-0.15,  0.48,' wrapped over lines: NumPy's commas are no CSV's
@@ -480,7 +481,7 @@ def _table_at(
         _delimited_run(block, k, first)
         or _one_column_run(block, k, first)
         or _array_run(block, k, first, arrays)
-        or _fixed_width_run(block, k, first)
+        or _fixed_width_run(block, k, first, refused)
         or _counted_rows_run(block, k, first)
     )
 
@@ -560,7 +561,7 @@ def _one_column_run(block: list[str], k: int, first: int) -> tuple[TextTable, in
     return TextTable("one-column", first + k, first + end - 1, names, rows), end
 
 
-_ARRAY_NUMBER = r"(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|NA|\.\.\.)"
+_ARRAY_NUMBER = r"(?:[-+]?(?:\d++(?:\.\d*+)?|\.\d++)(?:[eE][-+]?\d++)?|nan|NA|\.\.\.)"
 #: a line of an array as NumPy ('[[0 1 2]', ' [1. 0.5]]'), Python ('[[3, 2], [1, 40]]') or R
 #: ('[7]  0.52 -0.79', '[3,]    0    1') prints it, or a bare line of numbers
 #: what may wrap an array's lines: a name it is given ('scores = [...]', 'x <- '), NumPy's and
@@ -577,15 +578,15 @@ _NAMED_ARRAY = re.compile(
 )
 _ARRAY_WRAPPING = re.compile(rf"^\s*{_ARRAY_PREFIX}|{_ARRAY_SUFFIX}\s*$")
 _ARRAY_LINE = re.compile(
-    r"^\s*"
+    # possessive runs (*+, ++): a run of spaces or digits is never given back to be cut
+    # another way ('1', 4,000 spaces and a word took 55 s when the runs could be shared)
+    r"^\s*+"
     + _ARRAY_PREFIX
-    + r"(?:\[\d+,?\]|\[+)?[\s,]*(?:"
+    + r"(?:\[\d+,?\]|\[+)?[\s,]*+(?:"
     + _ARRAY_NUMBER
-    + r"(?:[\s,]|\][\s,]*\[)+)*"  # rows in brackets on one line: '[[3, 2], [1, 40]]'
+    + r"(?:[\s,]|\][\s,]*+\[)++)*"  # rows in brackets on one line: '[[3, 2], [1, 40]]'
     + _ARRAY_NUMBER
-    + r"[\s,]*\]*[\s,]*"
-    + _ARRAY_SUFFIX
-    + r"\s*$"
+    + r"[\s,]*+\]*+(?:\s*+,\s*+dtype=[\w.]++)?[\s,]*+\)?;?\s*+$"  # ', dtype=int8)'
 )
 _R_INDEX = re.compile(r"^\s*\[\d+,?\]")
 #: the fewest numbers an array printed in text must hold to be read as a table, and a vector
@@ -962,9 +963,31 @@ def _yaml_key(m: re.Match) -> str:
     return m.group(2) or m.group(3) or m.group(4)
 
 
-def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, int] | None:
+#: a run of lines this long that the fixed-width reader refused is not read again from every
+#: line in it (a long misaligned run, read from each line, took time growing with its square)
+_REFUSED_RUN = 20
+
+
+def _fixed_width_run(
+    block: list[str], k: int, first: int, refused: dict[str, int] | None = None
+) -> tuple[TextTable, int] | None:
     """A header line and at least two lines of fixed-width columns with numbers (three without
-    a header)."""
+    a header). ``refused``: where a long run refused before ends (kept by the caller)."""
+    if refused is not None and k < refused.get("fixed-width", -1):
+        return None
+    found = _fixed_width_at(block, k, first)
+    if isinstance(found, int):
+        if refused is not None and found - k >= _REFUSED_RUN:
+            # a shorter run may read (labels that widen from 'p9' to 'p10' misalign a run,
+            # not its end): tried again an eighth of the way on, so each line is read a
+            # bounded number of times
+            refused["fixed-width"] = k + (found - k) // 8
+        return None
+    return found
+
+
+def _fixed_width_at(block: list[str], k: int, first: int) -> tuple[TextTable, int] | int | None:
+    """:func:`_fixed_width_run`'s reading, or where the run it refused ends."""
 
     def data_line(line: str) -> bool:
         tokens = line.split()
@@ -1000,16 +1023,18 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
         while (end < len(block) and abs(len(block[end].split()) - fields) <= 1
                and data_line(block[end])):  # fmt: skip
             end += 1
+    # a run refused without a header line over it is refused from any line in it
+    refused_end = end if start == k else None
     # two lines under a header make a table; without one it takes three, as two log lines
     # can line up by chance ('INFO step 2' over 'INFO kept 19873 variants')
     one_row = end - start == 1 and start > k
     if end - start < (2 if start > k else 3) and not one_row:
-        return None
+        return refused_end
     if _options(block, start, end):
-        return None
+        return refused_end
     counts = {len(ln.split()) for ln in block[start:end]}
     if max(counts) - min(counts) > 1:
-        return None
+        return refused_end
     if start > k and (
         _KEY_VALUE.search(block[k])
         or block[k].lstrip().startswith((">", "#"))
@@ -1026,12 +1051,12 @@ def _fixed_width_run(block: list[str], k: int, first: int) -> tuple[TextTable, i
     if one_row and header is not None and len(header.split()) == len(data[0].split()):
         names, rows = header.split(), [data[0].split()]  # one word a column, as it reads
     if len(names) < 2 or _misaligned(rows):
-        return None
+        return refused_end
     counts_only = False
     if one_row and not any(_COUNT_HEADER.match(n) for n in names):
         # one line under a header is a table when it counts (SAS's N, Stata's Obs, R's table())
         if header is None or not _counts_under_labels(header.split(), data[0].split()):
-            return None
+            return refused_end
         counts_only = True
     first_line = first + (start_header if start_header is not None else start)
     table = TextTable("fixed-width", first_line, first + end - 1, _names(names), rows, counts_only)

@@ -116,3 +116,19 @@ def test_many_lines_that_open_and_never_close_are_read_in_linear_time(tmp_path):
         path = tmp_path / name
         path.write_text(text)
         assert check_file(path, CONTEXT).verdict is not None
+
+
+def test_wide_tables_long_gaps_and_long_refused_runs_are_read_in_bounded_time(tmp_path):
+    """Each of these stalled the check: a number, 4,000 spaces and a word on one line (the
+    array-line pattern could cut the spaces three ways: 55 s for the line); 10,000 lines of a
+    misaligned fixed-width run (read again from every line); a CSV of 5,000 count columns (each
+    small count's message looked over every column for the row's label)."""
+    files = {
+        "gap.txt": "1" + " " * 4000 + "x\n",
+        "model.txt": "".join(f"x{i}  0.{i % 9}*** ({i % 5})\n" for i in range(10_000)),
+        "wide.csv": ",".join(f"c{i}" for i in range(5000)) + "\n" + ",".join("1" * 5000) + "\n",
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        assert check_file(path, CONTEXT).verdict is not None
