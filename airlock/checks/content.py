@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airlock.checks import pngs
+from airlock.checks.findings import RULE_HIDDEN
 from airlock.checks.folding import (
     FOLDABLE_CLASS,
     ID_SEPARATOR,
@@ -576,7 +577,6 @@ def may_hold_formulas(data: bytes, pieces: list[tuple[int, int]]) -> bool:
     return any(_FORMULA_START_RE.search(data, s, e) for s, e in pieces)
 
 
-RULE_HIDDEN = "hidden-content"
 #: characters that take no space (UTF-8): zero-width spaces and joiners, direction marks,
 #: invisible operators, byte-order marks inside text, the Mongolian vowel separator, variation
 #: selectors other than text and emoji presentation, and Unicode tags

@@ -36,6 +36,10 @@ class Verdict(enum.Enum):
 
 _RANK = {Verdict.PASS: 0, Verdict.REVIEW: 1, Verdict.BLOCK: 2}
 
+#: bytes a reader or viewer skips (after a PNG's end, between a Parquet file's column chunks,
+#: in a notebook output of bytes): found by several parts of the checks, one rule
+RULE_HIDDEN = "hidden-content"
+
 
 @dataclasses.dataclass(frozen=True)
 class Location:

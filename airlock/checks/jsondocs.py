@@ -19,12 +19,11 @@ from collections.abc import Iterator
 import pandas as pd
 
 from airlock.checks.context import CheckContext
-from airlock.checks.findings import FindingSink, Verdict
+from airlock.checks.findings import RULE_HIDDEN, FindingSink, Verdict
 from airlock.checks.frames import check_frame, html_tables
 from airlock.checks.reading import Unreadable
 from airlock.checks.text import check_tables_in, scan_text
 
-RULE_HIDDEN = "hidden-content"
 RULE_NOTEBOOK = "notebook"
 RULE_ACTIVE = "active-content"
 RULE_HTML = "html"

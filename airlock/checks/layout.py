@@ -25,9 +25,8 @@ import zipfile
 
 import pyarrow.parquet as pq
 
-from airlock.checks.findings import FindingSink, Verdict
+from airlock.checks.findings import RULE_HIDDEN, FindingSink, Verdict
 
-RULE_HIDDEN = "hidden-content"
 #: what the page indexes of one column chunk may take, beyond ``_INDEX_SHARE`` of its size
 _INDEX_BYTES = 256
 _INDEX_SHARE = 0.01

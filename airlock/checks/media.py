@@ -23,12 +23,11 @@ from typing import BinaryIO
 from airlock.checks import pngs
 from airlock.checks.content import RULE_IMAGE
 from airlock.checks.context import CheckContext
-from airlock.checks.findings import FindingSink, Location, Verdict
+from airlock.checks.findings import RULE_HIDDEN, FindingSink, Location, Verdict
 from airlock.checks.reading import Unreadable
 from airlock.checks.text import scan_text
 
 RULE_PDF = "pdf"
-RULE_HIDDEN = pngs.RULE_HIDDEN
 RULE_ACTIVE = "active-content"
 RULE_SVG_DATA = "svg.embedded-data"
 

@@ -16,7 +16,6 @@ from typing import BinaryIO
 
 from airlock.checks.reading import Unreadable
 
-RULE_HIDDEN = "hidden-content"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _TEXT_CHUNK_LIMIT = 1024 * 1024
 _SAVE = "Save the figure again from your plotting library."

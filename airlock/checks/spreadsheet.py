@@ -33,7 +33,7 @@ import zipfile
 from typing import BinaryIO
 
 from airlock.checks.context import CheckContext
-from airlock.checks.findings import FindingSink, Verdict
+from airlock.checks.findings import RULE_HIDDEN, FindingSink, Verdict
 
 RULE_SPREADSHEET = "spreadsheet"
 RULE_FILE_TYPE = "file-type"
@@ -144,7 +144,7 @@ def _vetted_container(
 ) -> bool:
     """Whether the ZIP holds nothing Excel skips: every byte in an entry (airlock.checks.layout),
     every part one Excel reads (XML, pictures, printer settings); its comments are text."""
-    from airlock.checks.layout import RULE_HIDDEN, zip_hidden_bytes
+    from airlock.checks.layout import zip_hidden_bytes
 
     comments = [archive.comment, *(e.comment for e in entries)]
     if any(comments):
