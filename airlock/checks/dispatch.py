@@ -147,7 +147,7 @@ def _check_delimited(f, delimiter, encoding, context, sink, on_bytes, name) -> N
         sink.add(RULE_GENOMIC, Verdict.BLOCK, vcfsites.GENOTYPES_MESSAGE)
         return
     sites = vcfsites.is_sites_vcf(table.names)
-    if sites and len(table.names) >= len(vcfsites.COLUMNS):
+    if sites and vcfsites.has_info(table.names):
         table = vcfsites.info_table(table)
     if table.preamble:
         # the header and any '##' lines: identifiers and sample IDs in them

@@ -54,6 +54,12 @@ def is_sites_vcf(names: list[str]) -> bool:
     return 5 <= len(upper) <= len(COLUMNS) and upper == list(COLUMNS[: len(upper)])
 
 
+def has_info(names: list[str]) -> bool:
+    """Whether a sites table's eighth column is INFO (a .pvar may stop before it, or hold QUAL
+    and FILTER then CM)."""
+    return len(names) >= len(COLUMNS) and names[7].lstrip("#").strip().upper() == "INFO"
+
+
 def without_vcf_markers(preamble: bytes) -> bytes:
     """The preamble with each line's leading '##' blanked (same length, so line numbers and
     offsets hold): the header of a sites-only VCF is not a VCF of people, yet every byte is

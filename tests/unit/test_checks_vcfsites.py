@@ -42,3 +42,17 @@ def test_sites_vcf__a_count_of_3_in_info_blocks(tmp_path):
     body = "".join(f"22\t{100 + i}\t.\tA\tG\t.\tPASS\tAC={3 if i == 5 else 40};AN=600\n"
                    for i in range(20))  # fmt: skip
     assert check(write(tmp_path, "s.vcf", HEADER + body)).verdict is Verdict.BLOCK
+
+
+def test_pvar__without_info_is_a_sites_table_whatever_columns_it_stops_at(tmp_path):
+    # plink2 writes QUAL and FILTER without INFO, and CM last ('pvar-cols=qual,filter,cm')
+    for columns in ("#CHROM\tPOS\tID\tREF\tALT", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tCM"):
+        width = len(columns.split("\t"))
+        rows = "".join(
+            "\t".join(["22", str(1000 + 10 * i), f"rs{i}", "A", "G", ".", "PASS", "0.1"][:width])
+            + "\n"
+            for i in range(30)
+        )
+        report = check(write(tmp_path, "c.pvar", "##fileformat=VCFv4.2\n" + columns + "\n" + rows))
+        assert report.verdict is Verdict.REVIEW, report.findings
+        assert "malformed" not in {f.rule for f in report.findings}
