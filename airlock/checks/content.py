@@ -593,10 +593,9 @@ def find_invisible(data: bytes) -> Iterator[Hit]:
     hidden in a text that reads as something else."""
     if data.isascii():  # the usual case, told at memory speed
         return
-    found = _INVISIBLE.findall(data)
+    found = [m.span() for m in _INVISIBLE.finditer(data)]
     if len(found) >= _INVISIBLE_MIN:
-        first = _INVISIBLE.search(data)
-        yield Hit(first.start(), first.end(), RULE_HIDDEN,
+        yield Hit(*found[0], RULE_HIDDEN,
                   f"This text holds {len(found):,} characters that take no space (zero-width "
                   "characters, invisible marks, variation selectors): a reader sees nothing, but "
                   "they can carry data. Remove them (save the text as plain ASCII).")  # fmt: skip

@@ -969,15 +969,16 @@ _REFUSED_RUN = 20
 
 
 def _fixed_width_run(
-    block: list[str], k: int, first: int, refused: dict[str, int] | None = None
+    block: list[str], k: int, first: int, refused: dict[str, int]
 ) -> tuple[TextTable, int] | None:
     """A header line and at least two lines of fixed-width columns with numbers (three without
-    a header). ``refused``: where a long run refused before ends (kept by the caller)."""
-    if refused is not None and k < refused.get("fixed-width", -1):
+    a header). ``refused``: the line before which a long run refused is not read again (kept
+    by the caller)."""
+    if k < refused.get("fixed-width", -1):
         return None
     found = _fixed_width_at(block, k, first)
     if isinstance(found, int):
-        if refused is not None and found - k >= _REFUSED_RUN:
+        if found - k >= _REFUSED_RUN:
             # a shorter run may read (labels that widen from 'p9' to 'p10' misalign a run,
             # not its end): tried again an eighth of the way on, so each line is read a
             # bounded number of times

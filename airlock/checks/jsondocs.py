@@ -198,8 +198,7 @@ def check_html(data: bytes, encoding: str, context: CheckContext, sink: FindingS
             f"The HTML contains active content ({m.group().strip()[:40]}): it can run code or "
             "fetch data when opened. Release tables as CSV and text as Markdown instead.",
         )
-    # tags read as text too: comments, attributes (a title, data-*) leave with the page unseen
-    text = re.sub(r"[<>]", " ", html)
+    text = _with_tags(html)
     scan_text(text.encode("utf-8"), text, 1, context, sink)
     if "<table" in html.lower():
         html_tables(html, context, sink, "")
@@ -208,6 +207,12 @@ def check_html(data: bytes, encoding: str, context: CheckContext, sink: FindingS
         "HTML is not a registered kind of output: a reviewer must look at it as a browser "
         "shows it. Release tables as CSV and text as Markdown instead",
     )
+
+
+def _with_tags(html: str) -> str:
+    """An HTML page's text with its tags read as text too: comments and attribute values (a
+    title, data-*) leave with the page though a browser does not show them."""
+    return re.sub(r"[<>]", " ", html)
 
 
 # -- notebooks ----------------------------------------------------------------------------------
@@ -265,13 +270,14 @@ def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) 
     for mime, value in bundle.items():
         if mime.startswith("image/"):
             images += 1
-            if mime == "image/png" and isinstance(value, (str, list)):
-                _embedded_png(_text(value), context, sink, where)
-            elif mime == "image/svg+xml" and isinstance(value, (str, list)):
-                from airlock.checks.media import check_svg
+            if mime in ("image/png", "image/svg+xml") and isinstance(value, (str, list)):
+                from airlock.checks import media, pngs
 
-                with sink.at(where):  # scripts, links out, hidden text: as an SVG file's
-                    check_svg(_text(value).encode("utf-8"), context, sink)
+                with sink.at(where):  # as the file would be: what a viewer skips, scripts
+                    if mime == "image/png":
+                        media.png_findings(pngs.embedded(_text(value)), context, sink)
+                    else:
+                        media.check_svg(_text(value).encode("utf-8"), context, sink)
         elif "javascript" in mime:
             sink.add(
                 RULE_ACTIVE,
@@ -281,7 +287,7 @@ def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) 
             )
         elif mime == "text/html":
             html = _text(value)
-            _scan(re.sub(r"[<>]", " ", html), context, sink, where)
+            _scan(_with_tags(html), context, sink, where)
             if "<table" in html:
                 html_tables(html, context, sink, where)
         elif mime.startswith("text/") or mime.endswith("json"):
@@ -304,17 +310,6 @@ def _bundle(bundle: dict, context: CheckContext, sink: FindingSink, where: str) 
 
 #: an output's text types whose tables are read (a displayed Markdown or LaTeX table, CSV)
 _TABLE_TEXTS = ("text/csv", "text/tab-separated-values", "text/markdown", "text/latex")
-
-
-def _embedded_png(payload: str, context: CheckContext, sink: FindingSink, where: str) -> None:
-    """A notebook's PNG figure: what a viewer skips blocks, its text chunks are text."""
-    from airlock.checks import pngs
-
-    png = pngs.embedded(payload)
-    for hidden in png.hidden:
-        sink.add(RULE_HIDDEN, Verdict.BLOCK, f"{where}: {hidden}")
-    for kind, text in png.texts:
-        _scan(text, context, sink, f"{where} PNG {kind}")
 
 
 def _scan_metadata(value: object, context: CheckContext, sink: FindingSink, where: str) -> None:

@@ -39,7 +39,12 @@ def check_png(f: BinaryIO, size: int, context: CheckContext, sink: FindingSink) 
         "Images need a human: a reviewer must look at this figure for small counts, outliers "
         "and points that stand for single people (scatter plots of individuals).",
     )
-    png = pngs.inspect(f, size)  # raises Unreadable for a truncated or damaged image
+    png_findings(pngs.inspect(f, size), context, sink)  # Unreadable when truncated, damaged
+
+
+def png_findings(png: pngs.PngReport, context: CheckContext, sink: FindingSink) -> None:
+    """A walked PNG image's findings (a file, or a notebook's figure): its text chunks read as
+    text, and what a viewer skips blocked."""
     for kind, text in png.texts:
         scan_text(text.encode("utf-8"), text, 0, context, sink, column=f"PNG {kind}")
     for hidden in png.hidden:
