@@ -65,6 +65,10 @@ _VARIANT_NAME = re.compile(
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
 #: a numeric column whose distinct values name things: disease codes, genomic bins
+_CHROMOSOME_NAMES = {"chr", "chrom", "chromosome", "contig", "seqnames", "seqname"}
+_POSITION_NAMES = {
+    "pos", "bp", "position", "start", "end", "bin_start", "bin_end", "base_pair_location",
+}  # fmt: skip
 _NUMBERED_THINGS = {
     "phecode", "icd", "icd9", "icd10", "bin", "window", "segment", "block",
     "task_id", "job_id", "jobid", "epoch", "step",  # a workflow's tasks, a model's training
@@ -466,6 +470,19 @@ class IndividualRules:
         chromosomes = key(self.ctx.names[label]) in ("chr", "chrom", "chromosome", "contig")
         return rows_are_things(self.ctx) and (distinct or (chromosomes and positions))
 
+    def _locus_rows(self) -> bool:
+        """Whether the rows are places in the genome: a chromosome column beside a position
+        column of whole numbers (vcftools' depth per site, windows of Tajima's D). The table is
+        still of no known kind, so a reviewer sees it; it is not blocked as one row per
+        person."""
+        names = [key(n) for n in self.ctx.names]
+        chromosome = any(n in _CHROMOSOME_NAMES for n in names)
+        positions = [i for i, n in enumerate(names) if n in _POSITION_NAMES]
+        return chromosome and any(
+            (v := self.values.get(i)) is not None and v.present and v.whole and v.smallest >= 0
+            for i in positions
+        )
+
     def _variant_rows(self) -> bool:
         """Whether the rows are named by variant IDs (the first text column's values)."""
         label = label_column(self.ctx)
@@ -602,6 +619,26 @@ class IndividualRules:
             Location(row=0, column=names[0]),
         )
 
+    def _repeated_labels(self, labels: list[int]) -> str | None:
+        """The label columns, said with how few different rows they name, when their values
+        together name at most a fifth as many rows as they label (of the first 200): sex and
+        age band over people, not one row per group. None when they name the rows, or when
+        they are things (genes, regions) or replicates."""
+        columns = [self._first_labels_aligned(i) for i in labels]
+        n = min((len(c) for c in columns), default=0)
+        if n < 100 or self._things() or self._curves():
+            return None
+        distinct = len(set(zip(*(c[:n] for c in columns), strict=True)))
+        if distinct > n // 5:
+            return None
+        named = ", ".join(self.ctx.names[i] for i in labels[:3])
+        return f"{named}: {distinct} different among the first {n} rows"
+
+    def _first_labels_aligned(self, i: int) -> list[str | None]:
+        """The first 200 values of text column ``i``, empty ones kept in place."""
+        texts = self.ctx.first.texts(i) if i < self.ctx.first.width else None
+        return texts.slice(0, 200).to_pylist() if texts is not None else []
+
     def _vectors(self, rows: int, counted: bool, people: list[int]) -> None:
         """Rows of continuous numbers without labels: one row per person, as far as anyone
         can tell. More rows than the node has people (every dataset together) cannot be one
@@ -619,8 +656,8 @@ class IndividualRules:
         labels = [i for i in range(len(ctx.names)) if i not in self.values or
                   self.values[i].present == 0]  # fmt: skip
         pcs = [n for n in ctx.names if _PC.match(key(n))]
-        if not continuous or self._variant_rows():
-            return  # rows of variants (PCA loadings, effects): not people
+        if not continuous or self._variant_rows() or self._locus_rows():
+            return  # rows of variants or loci (PCA loadings, depth per site): not people
         names = ", ".join(ctx.names[i] for i in continuous[:4])
         fits = not people or rows <= max(people) + 2
         if fits and (
@@ -634,6 +671,20 @@ class IndividualRules:
                 "labels or counts: scores or coordinates per person (principal components, "
                 "UMAP, polygenic scores) are individual-level data. Release a plot, or means "
                 "per group with their counts, instead.",
+                Location(row=0, column=ctx.names[continuous[0]]),
+            )
+        elif (
+            fits
+            and len(continuous) >= 2
+            and (repeated := self._repeated_labels(labels) if labels and rows >= 100 else None)
+        ):
+            ctx.sink.add(
+                RULE_ONE_ROW,
+                Verdict.BLOCK,
+                f"Columns {names} hold a different value on each of {rows:,} rows, and the "
+                f"rows' labels ({repeated}) repeat as sex or an age band do over people: rows "
+                "like these are people, not groups, and individual-level data never leaves the "
+                "node. Release means per group with their counts, or a plot, instead.",
                 Location(row=0, column=ctx.names[continuous[0]]),
             )
         elif not labels:

@@ -26,6 +26,7 @@ the values do not, so the finding ``spreadsheet`` asks a reviewer to open it.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import re
@@ -61,6 +62,29 @@ _VALUE = re.compile(r"<(?:\w+:)?v>[^<]|<(?:\w+:)?is\b")  # openpyxl writes an em
 MAX_SHEET_ROWS = 100_000
 
 
+#: the main part of a ZIP-based office file -> what it is and how to release its content
+_OFFICE_PARTS = {
+    "word/document.xml": ("a Word document (.docx)", "save its tables as CSV and its text as "
+                          "Markdown or PDF, and release those"),
+    "ppt/presentation.xml": ("a PowerPoint presentation (.pptx)", "save its slides as PDF and "
+                             "its tables as CSV, and release those"),
+}  # fmt: skip
+
+
+def _not_a_workbook(archive: zipfile.ZipFile, names: list[str]) -> str:
+    """What a ZIP that is not a workbook is, said so a researcher knows what to release."""
+    for part, (what, hint) in _OFFICE_PARTS.items():
+        if part in names:
+            return f"This is {what}, not an Excel workbook: its parts cannot be checked; {hint}."
+    if "mimetype" in names and "content.xml" in names:
+        with contextlib.suppress(KeyError, OSError, zipfile.BadZipFile, RuntimeError):
+            kind = archive.read("mimetype")[:80].decode("ascii", "replace")
+            return (f"This is an OpenDocument file ({kind}), not an Excel workbook: it cannot be "
+                    "checked; save its tables as CSV and its text as Markdown or PDF.")  # fmt: skip
+    return ("This is a ZIP archive, not an Excel workbook (.xlsx): archives cannot be checked; "
+            "release the files in it one by one.")  # fmt: skip
+
+
 def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingSink) -> None:
     """The workbook's parts vetted, then its sheets as tables and its comments as text."""
     if size > context.config.max_parse_bytes:
@@ -79,9 +103,7 @@ def check_workbook(f: BinaryIO, size: int, context: CheckContext, sink: FindingS
         return
     names = [e.filename for e in entries]
     if "xl/workbook.xml" not in names:
-        sink.add(RULE_FILE_TYPE, Verdict.BLOCK,
-                 "This is a ZIP archive, not an Excel workbook (.xlsx): archives cannot be "
-                 "checked; release the files in it one by one.")  # fmt: skip
+        sink.add(RULE_FILE_TYPE, Verdict.BLOCK, _not_a_workbook(archive, names))
         return
     embedded = [n for n in names if _EMBEDDED.search(n)]
     if embedded:

@@ -3943,4 +3943,46 @@ def _(path, rng):
     return _one_output("display(Markdown(table.to_markdown()))", data)
 
 
+def _vcftools_hwe(rng, rare: bool) -> str:
+    pos, _ = _variants(rng, 200)
+    rows = [["CHR", "POS", "OBS(HOM1/HET/HOM2)", "E(HOM1/HET/HOM2)", "ChiSq_HWE", "P_HWE",
+             "P_HET_DEFICIT", "P_HET_EXCESS"]]  # fmt: skip
+    for i in range(200):
+        q = rng.uniform(0.001, 0.03) if rare else rng.uniform(0.25, 0.5)
+        g = rng.multinomial(PEOPLE, [(1 - q) ** 2, 2 * q * (1 - q), q * q])
+        e = PEOPLE * np.array([(1 - q) ** 2, 2 * q * (1 - q), q * q])
+        rows.append([22, pos[i], "/".join(map(str, g)), "/".join(f"{x:.2f}" for x in e),
+                     round(rng.uniform(0, 3), 6), round(rng.uniform(0, 1), 6), 1,
+                     round(rng.uniform(0, 1), 6)])  # fmt: skip
+    return _tsv(rows)
+
+
+@case("vcftools.hwe", Expect.BLOCK, "vcftools --hardy: genotype counts of 1 to 9 people", R)
+def _(path, rng):
+    return _vcftools_hwe(rng, rare=True)
+
+
+@case("vcftools_safe.hwe", Expect.PASS, "vcftools --hardy, every genotype of 10+ people", R)
+def _(path, rng):
+    return _vcftools_hwe(rng, rare=False)
+
+
+@case("out.ldepth.mean", Expect.REVIEW, "vcftools mean depth per site (CHROM, POS)", F)
+def _(path, rng):
+    pos, _ = _variants(rng, 500)
+    rows = [["CHROM", "POS", "MEAN_DEPTH", "VAR_DEPTH"]]
+    rows += [[22, p, round(rng.uniform(25, 40), 4), round(rng.uniform(5, 30), 4)] for p in pos]
+    return _tsv(rows)
+
+
+@case("pgs_by_sex_and_age.csv", Expect.BLOCK, "200 people's PGS and LDL, sex and age band", I)
+def _(path, rng):
+    n = 200
+    frame = pd.DataFrame({
+        "sex": rng.choice(["F", "M"], n), "age_group": rng.choice(["40-49", "50-59", "60-69"], n),
+        "pgs": np.round(rng.normal(0, 1, n), 5), "ldl": np.round(rng.normal(3.2, 0.8, n), 3),
+    })  # fmt: skip
+    return frame.to_csv(index=False)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

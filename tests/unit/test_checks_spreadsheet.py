@@ -85,6 +85,9 @@ def test_zip_that_is_no_workbook__blocks(tmp_path):
     path.write_bytes(buffer.getvalue())
     report = check(path)
     assert report.verdict is Verdict.BLOCK and "file-type" in rules(report, Verdict.BLOCK)
+    # the researcher is told what the file is and what to release instead
+    message = next(f.message for f in report.findings if f.rule == "file-type")
+    assert "Word document" in message and "CSV" in message, message
 
 
 def test_workbook__a_sample_id_inside_a_formula_blocks(tmp_path):
