@@ -83,6 +83,8 @@ _GENO = {
     "het_count": "genotype_het", "hom_alt_count": "genotype_hom_x", "nhomalt": "genotype_hom_x",
     "n_hom": "genotype_hom_x",
 }  # fmt: skip
+#: genotypes named by letters, A the first allele and B the second, in a stratum's columns
+_GENO_LETTERS = {"aa": "genotype_hom_y", "ab": "genotype_het", "bb": "genotype_hom_x"}
 _QUANTITIES = _AC | _AN | _AF | _N | set(_GENO) | {"obs_ct"}
 _MISSING = re.compile(r"(^|_)(missing|miss|f_miss|nmiss_geno|n_miss)(_|$)")
 
@@ -159,6 +161,8 @@ def generic_roles(names: list[str]) -> dict[int, Role]:
             roles[i] = Role("people", stratum)
         elif rest in _GENO:
             roles[i] = Role(_GENO[rest], stratum)
+        elif stratum and rest in _GENO_LETTERS:  # SNPTEST's cases_AA, a table's CTRL_AB
+            roles[i] = Role(_GENO_LETTERS[rest], stratum)
     if obs_ct is not None:
         # plink2: OBS_CT counts alleles in .acount/.afreq, people in .glm and .vmiss
         overall = [r for r in roles.values() if not r.stratum]
@@ -237,6 +241,13 @@ class VariantRules:
             elif q == "genotype_string":
                 s.geno_string = i
         self.strata = [s for s in strata.values() if s.any]
+        #: strata whose genotype counts add up to the people behind each row, when no column
+        #: counts them: the table's own, or its cases' and controls' together
+        self.genotyped: list[Stratum] = []
+        if not any(s.n is not None or s.n_named is not None for s in self.strata):
+            whole = [s for s in self.strata if not s.name and _genotyped(s)]
+            named = [s for s in self.strata if s.name and _genotyped(s)]
+            self.genotyped = whole or (named if len(named) >= 2 else [])
         # allele, genotype and people counts, for the release ledger (differencing.py)
         ctx.count_columns += [i for i, r in sorted(rec.roles.items()) if r.counted]
         self.unchecked: list[str] = []
@@ -323,6 +334,27 @@ class VariantRules:
                 )  # fmt: skip
             if s.n is not None:
                 self._observations(chunk, s)
+        if self.gwas and self.genotyped:
+            self._genotyped_observations(chunk)
+
+    def _genotyped_observations(self, chunk: Chunk) -> None:
+        """A GWAS's residual degrees of freedom from the people its genotype counts add up to
+        (a table of top hits with cases' and controls' AA, AB and BB)."""
+        cfg = self.ctx.config
+        n = np.zeros(len(chunk))
+        for s in self.genotyped:
+            if s.geno_string is not None:
+                n += np.nansum(np.vstack(_geno_string(chunk, s.geno_string)), axis=0)
+            else:
+                n += sum(np.nan_to_num(chunk.numbers(c)) for c in s.geno.values())
+        dof = n - self.params
+        with np.errstate(invalid="ignore"):
+            mask = (n > 0) & (dof < cfg.min_residual_dof)
+        column = next(iter(self.genotyped[0].geno.values()), self.genotyped[0].geno_string)
+        report_cells(
+            self.ctx.sink, RULE_DOF, Verdict.BLOCK, mask, chunk, self.ctx.names[column], n,
+            lambda i: f"{self._variant(chunk, i)}: " + dof_message(dof[i], cfg.min_residual_dof),
+        )  # fmt: skip
 
     def _observations(self, chunk: Chunk, s: Stratum) -> None:
         cfg, sink = self.ctx.config, self.ctx.sink
@@ -390,6 +422,7 @@ class VariantRules:
         # all, or of cases and of controls)
         counted = any(s.n is not None or s.n_named is not None for s in self.strata if not s.name)
         counted = counted or sum(s.n_named is not None for s in self.strata if s.name) >= 2
+        counted = counted or bool(self.genotyped)
         if self.gwas and not counted:
             sink.add(
                 RULE_GWAS_N_UNCHECKED,
@@ -398,6 +431,11 @@ class VariantRules:
                 "variant (OBS_CT or N), so the minimum number of observations cannot be checked. "
                 "Add the column (plink2 --glm writes OBS_CT by default).",
             )
+
+
+def _genotyped(s: Stratum) -> bool:
+    """Whether the stratum counts people of every genotype (so they add up to its people)."""
+    return s.geno_string is not None or {"hom_x", "het", "hom_y"} <= set(s.geno)
 
 
 def elements(chunk: Chunk, col: int) -> np.ndarray:

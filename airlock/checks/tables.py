@@ -735,13 +735,20 @@ _PEOPLE_NOUNS = (
     r"deaths|women|men|children|respondents|relatives|samples|females|males|founders"
 )
 _PEOPLE_IN_PROSE = re.compile(
-    r"(?i)(?<![\d.,:/-])\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\s+"
-    r"(?:(?:of|among)\s+(?:the\s+)?(?:\d[\d,]*\s+)?)?"
+    r"(?i)(?<![\d.,:/-])\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")"
+    # '3/300 participants', '3 out of 300 cases', '2 of the 150 cases', '3 carriers'
+    r"(?:\s*/\s*\d[\d,]*\s+|\s+(?:(?:out\s+of|of|among)\s+(?:the\s+)?(?:\d[\d,]*\s+)?)?)"
     rf"({_PEOPLE_NOUNS}|"
     # what only people do: 'three carried the variant', 'two of them died'
     r"of (?:them|whom)|carried|developed|died|withdrew|"
     r"(?:were|was) (?:diagnosed|excluded|hospitali[sz]ed|carriers?|cases))\b"
     r"(?!\s*(?:per|for each)\b)"
+)
+#: one person said in words: 'a single carrier', 'the only patient', 'only one female case'
+_ONE_IN_PROSE = re.compile(
+    r"(?i)\b(?:a\s+single|a\s+sole|only\s+one|just\s+one|the\s+only|one\s+single)\s+"
+    r"(?:[a-z-]+\s+)?(carrier|patient|participant|person|individual|subject|woman|man|child|"
+    r"respondent|relative|female|male|proband|donor|death)\b"
 )
 #: a number under a label, one to a line or in JSON: 'Females with the variant: 3',
 #: '- carriers = 4', '"n_cases": 4'
@@ -773,6 +780,8 @@ def people_in_prose(text: str, labelled: list[tuple[int, int, str]] | None = Non
         noun = m.group(2)
         people = re.fullmatch(_PEOPLE_NOUNS, noun, re.I)
         yield m.start(), n, noun if people else f"people ({count} {noun})"
+    for m in _ONE_IN_PROSE.finditer(text):
+        yield m.start(), 1, f"person ({m.group(0)})"
     for offset, n, label in labelled_numbers(text) if labelled is None else labelled:
         if _PEOPLE_WORD.search(label) and not count_name(label):
             yield offset, n, f"people ({label})"

@@ -3985,4 +3985,38 @@ def _(path, rng):
     return frame.to_csv(index=False)
 
 
+@case("carriers_of_total.md", Expect.FLAG, "'seen in 3/300 participants (1.0%)'", C)
+def _(path, rng):
+    return "# Results\n\nThe variant was seen in 3/300 participants (1.0%).\n"
+
+
+@case("single_carrier.md", Expect.FLAG, "'a single carrier was found among the cases'", C)
+def _(path, rng):
+    return "# Results\n\nA single carrier was found among the cases; their LDL was 1.2 mmol/L.\n"
+
+
+def _top_hits_genotypes(rng, rare: bool) -> str:
+    pos, rs = _variants(rng, 10)
+    a1, _ = _alleles(rng, 10)
+    rows = [["SNP", "CHR", "BP", "A1", "OR", "P", "CASE_AA", "CASE_AB", "CASE_BB", "CTRL_AA",
+             "CTRL_AB", "CTRL_BB"]]  # fmt: skip
+    for i in range(10):
+        bb = int(rng.integers(1, 9)) if rare else int(rng.integers(10, 20))
+        rows.append([rs[i], 22, pos[i], a1[i], round(rng.uniform(1, 3), 3),
+                     f"{rng.uniform(1e-9, 1e-6):.3g}", int(rng.integers(50, 80)),
+                     int(rng.integers(30, 50)), bb, int(rng.integers(100, 130)),
+                     int(rng.integers(40, 60)), int(rng.integers(10, 20))])  # fmt: skip
+    return _tsv(rows)
+
+
+@case("top_hits_genotypes.tsv", Expect.BLOCK, "top hits with CASE_BB of 1 to 8 people", C)
+def _(path, rng):
+    return _top_hits_genotypes(rng, rare=True)
+
+
+@case("top_hits_genotypes_safe.tsv", Expect.PASS, "top hits, genotype counts all 10+", S)
+def _(path, rng):
+    return _top_hits_genotypes(rng, rare=False)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

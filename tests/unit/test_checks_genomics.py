@@ -142,6 +142,19 @@ def test_gwas__observations_and_residual_dof_per_row(tmp_path):
     assert {r for r, _ in cells(report, "model-dof")} == {7, 8, 9, 10, 11, 12}
 
 
+def test_gwas__cases_and_controls_genotype_counts_give_the_observations(tmp_path):
+    header = ["SNP", "CHR", "BP", "A1", "OR", "P", "CASE_AA", "CASE_AB", "CASE_BB", "CTRL_AA",
+              "CTRL_AB", "CTRL_BB"]  # fmt: skip
+    rows = [header,
+            ["rs1", 22, 100, "A", 1.5, 1e-7, 60, 40, 12, 120, 50, 15],
+            ["rs2", 22, 200, "G", 1.8, 2e-7, 0, 0, 10, 0, 0, 0]]  # fmt: skip
+    report = check(write(tmp_path, "top_hits.tsv", _tsv(rows)), min_minor_allele_count=1)
+    # the six genotype counts are the people behind a row: 10 of them leave 8 residual
+    # degrees of freedom; rs1's 297 are enough, and nothing asks for an N column
+    assert {r for r, _ in cells(report, "model-dof")} == {2}, report.findings
+    assert "gwas-observations.unchecked" not in rules(report)
+
+
 def test_gwas__without_observation_counts_needs_review(tmp_path):
     text = _tsv([["SNP", "BETA", "SE", "P"], ["rs1", 0.1, 0.05, 0.2]])
     assert "gwas-observations.unchecked" in rules(check(write(tmp_path, "g.tsv", text)))
