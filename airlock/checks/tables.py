@@ -95,7 +95,7 @@ _NOT_PEOPLE = {
     "hours", "days", "weeks", "months", "years", "traits", "phenotypes", "models", "runs",
     "significant", "sig", "associations", "independent", "lead", "novel", "clumps",
     "indel", "indels", "transitions", "transversions", "records", "mnps", "singletons",
-    "genotypes", "calls",
+    "genotypes", "calls", "snv", "snvs",
 }  # fmt: skip
 #: a table's rows named by one of these are jobs, files, chromosomes: its plain counts
 #: (``count``, ``n``) count them, not people (snakemake's "job  count" table in its log)
@@ -103,6 +103,8 @@ _THING_ROWS = {
     "job", "jobs", "rule", "rules", "task", "tasks", "process", "processes", "step", "steps",
     "file", "files", "chromosome", "chrom", "chr", "contig", "worker", "workers", "thread",
     "threads", "node", "nodes", "executor", "stage", "stages",
+    # variant classes (VEP's and SnpEff's summaries count variants by consequence)
+    "consequence", "consequences", "csq", "biotype",
 }  # fmt: skip
 #: rows that are sets of genes (an enrichment analysis): their plain whole numbers ('overlap',
 #: 'hits') count genes, but a column named as a count ('n') may still count people
@@ -119,7 +121,9 @@ _STATISTIC = _MAGNITUDE - {"total"} | {
     "t", "z", "stat", "chisq", "lower", "upper", "ci", "q1", "q3", "iqr", "mad", "skew",
     "kurtosis", "hr", "rr", "lci", "uci", "l95", "u95", "value", "log10p", "weight", "bmi",
     "height", "ldl", "hdl", "sbp", "dbp", "dose", "oddsratio", "riskratio", "rateratio",
-    "hazardratio",
+    "hazardratio", "pvalue", "qvalue", "fdr", "padj",
+    # rare-variant tests' p-values (SKAT, SKAT-O, burden, ACAT-V, STAAR-O, SMMAT)
+    "skat", "skato", "burden", "acat", "acato", "staar", "smmat",
 }  # fmt: skip
 _N_PERCENT = r"^\s*(\d+)\s*(?:/\s*(\d+)\s*)?[\(\[]\s*\d+(?:[.,]\d+)?\s*%?\s*[\)\]]\s*$"
 #: a count written in a text cell: 'Smokers (n = 3)', 'cases, N=250' (RE2, for Arrow)

@@ -4019,4 +4019,39 @@ def _(path, rng):
     return _top_hits_genotypes(rng, rare=False)
 
 
+@case("vep_consequences.tsv", Expect.REVIEW, "variants counted by consequence (2 stop_lost)", F)
+def _(path, rng):
+    counts = {"missense_variant": 4021, "synonymous_variant": 3980, "stop_gained": 41,
+              "stop_lost": 2, "start_lost": 3, "frameshift_variant": 56,
+              "splice_donor_variant": 8}  # fmt: skip
+    return _tsv([["consequence", "count"], *counts.items()])
+
+
+@case("carriers_by_consequence.tsv", Expect.BLOCK, "2 carriers of a stop_lost variant", C)
+def _(path, rng):
+    return _tsv([["consequence", "carriers"], ["missense_variant", 4021], ["stop_lost", 2]])
+
+
+def _staar(rng, rare: bool) -> str:
+    rows = [["Gene name", "Chr", "Category", "#SNV", "cMAC", "SKAT(1,25)", "Burden(1,1)",
+             "ACAT-V(1,25)", "STAAR-O"]]  # fmt: skip
+    for gene, chrom, category in [("PCSK9", 1, "plof"), ("LDLR", 19, "missense"),
+                                  ("APOB", 2, "plof_ds"), ("ANGPTL3", 1, "missense")]:  # fmt: skip
+        snvs = int(rng.integers(3, 9))  # variants, not people
+        cmac = 6 if rare and gene == "PCSK9" else int(rng.integers(40, 200))
+        rows.append([gene, chrom, category, snvs, cmac,
+                     *(f"{rng.uniform(1e-4, 0.5):.4g}" for _ in range(4))])  # fmt: skip
+    return _tsv(rows)
+
+
+@case("staar_results.tsv", Expect.BLOCK, "STAAR gene tests, a cumulative MAC of 6", C)
+def _(path, rng):
+    return _staar(rng, rare=True)
+
+
+@case("staar_safe.tsv", Expect.REVIEW, "STAAR gene tests, few SNVs, cMAC 40+", F)
+def _(path, rng):
+    return _staar(rng, rare=False)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
