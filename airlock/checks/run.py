@@ -111,7 +111,8 @@ def _check_unwrapped(
         extra.add(
             RULE_ENCODING,
             Verdict.REVIEW,
-            "The file's lines end with CR alone (classic Mac OS, Excel's CSV (Macintosh)); it "
+            "The file's lines end with CR alone (classic Mac OS, Excel's CSV (Macintosh)), or "
+            "some of them do; it "
             "was checked with them read as line ends, and is released as it is. Save it with "
             "ordinary line ends (CSV UTF-8) so that every tool reads it alike.",
         )
@@ -120,7 +121,18 @@ def _check_unwrapped(
 
         for text in header_texts:
             scan_text(text, text.decode("latin-1"), 0, context, extra, column="gzip header")
-    return _first(extra, _check(inner, size, inner_name, shown, context, on_bytes))
+    # compressed text in UTF-16 or with CR line ends: unwrapped once more (not a compressed
+    # stream inside another, which the sniffer blocks)
+    again = wrapping(inner.read(HEAD_BYTES)) if what in _COMPRESSED else None
+    inner.seek(0)
+    if again is not None and again not in _COMPRESSED:
+        report = _check_unwrapped(inner, again, inner_name, shown, context, on_bytes)
+    else:
+        report = _check(inner, size, inner_name, shown, context, on_bytes)
+    return _first(extra, report)
+
+
+_COMPRESSED = ("gzip", "bzip2", "xz")
 
 
 def _first(extra: FindingSink, report: FileReport) -> FileReport:

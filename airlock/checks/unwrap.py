@@ -64,7 +64,21 @@ def wrapping(head: bytes) -> str | None:
             return "UTF-16-BE"
     if b"\n" not in head and head.count(b"\r") >= 2 and b"\x00" not in head:
         return CR_LINES
+    if head.count(b"\r") - head.count(b"\r\n") >= 2 and _text(head):
+        return CR_LINES  # some lines end with CR alone, others with LF (edited on two systems)
     return None
+
+
+def _text(head: bytes) -> bool:
+    """UTF-8 text without control characters other than tabs, line ends and form feeds (not a
+    PDF, whose lines may end with CR, nor any binary format)."""
+    if head.startswith(b"%PDF") or any(b < 32 and b not in (9, 10, 12, 13) for b in head):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start >= len(head) - 3  # a character cut at the end of the head
+    return True
 
 
 def _printable(data: bytes) -> bool:

@@ -33,6 +33,24 @@ def test_unwrap__utf16_text_needs_a_look_at_most_and_keeps_its_contents_verdict(
     assert small.verdict is Verdict.BLOCK and "min-cell-count" in _rules(small)
 
 
+def test_unwrap__compressed_utf16_or_cr_lines_and_mixed_line_ends_read_as_plain(tmp_path):
+    """A compressed file of UTF-16 text or of CR line ends is unwrapped once more, and lines
+    that end with CR alone beside others that end with LF are lines (csv stopped on them)."""
+    files = {
+        "cr.csv.gz": gzip.compress(SMALL.replace("\n", "\r").encode()),
+        "utf16.tsv.gz": gzip.compress(SMALL.encode("utf-16")),
+        "mixed.csv": SMALL.replace("\n", "\r", 2).encode(),
+    }
+    for name, data in files.items():
+        report = check_file(write(tmp_path, name, data), CONTEXT)
+        assert report.verdict is Verdict.BLOCK, (name, report.findings)
+        assert _rules(report) == {"encoding", "min-cell-count", "rounding"}, (name, report)
+    safe = check_file(
+        write(tmp_path, "safe.csv.gz", gzip.compress(SAFE.replace("\n", "\r").encode())), CONTEXT
+    )
+    assert safe.verdict is Verdict.REVIEW and _rules(safe) == {"encoding"}, safe.findings
+
+
 def test_unwrap__bgzip_members_are_read_one_after_another(tmp_path):
     data = gzip.compress(b"region,cases,controls\n") + gzip.compress(b"north,3,120\n")
     assert "min-cell-count" in _rules(check_file(write(tmp_path, "m.csv.gz", data), CONTEXT))
