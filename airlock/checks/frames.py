@@ -11,6 +11,7 @@ import pandas as pd
 from airlock.checks.cells import arrow_table, chunk_of, plain_columns
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import FindingSink
+from airlock.checks.identifiers import quantity_name
 from airlock.checks.tabular import check_table
 
 
@@ -37,13 +38,37 @@ def _column_name(label: object) -> str:
     return " ".join(kept)
 
 
-def html_tables(html: str, context: CheckContext, sink: FindingSink, where: str) -> None:
+def read_html_tables(html: str) -> list[pd.DataFrame]:
+    """The tables of an HTML page as pandas reads them (none when it finds none)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tables = pd.read_html(io.StringIO(html))
+            return pd.read_html(io.StringIO(html))
     except (ValueError, ImportError):
-        return
+        return []
+
+
+def quantity_values(frames: list[pd.DataFrame]) -> set[str]:
+    """The whole numbers of the frames' columns named for quantities (``reads``, ``depth``):
+    numbers, whatever check digit they happen to have, where the page's text shows them."""
+    found: set[str] = set()
+    for frame in frames:
+        for j, label in enumerate(frame.columns):
+            if not quantity_name(_column_name(label)):
+                continue
+            for v in frame.iloc[:, j].dropna().tolist():
+                if isinstance(v, float) and v.is_integer():
+                    v = int(v)
+                found.add(str(v).strip())
+    return found
+
+
+def html_tables(
+    html: str, context: CheckContext, sink: FindingSink, where: str,
+    tables: list[pd.DataFrame] | None = None,
+) -> None:  # fmt: skip
+    """The table rules on each table of an HTML page (``tables``: read already)."""
+    tables = read_html_tables(html) if tables is None else tables
     for k, table in enumerate(tables, start=1):
         where_k = f"{where} table {k}" if where else ""
         check_frame(table, context, sink, where=where_k, what=f"HTML table {k}")

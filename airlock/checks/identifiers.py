@@ -77,6 +77,7 @@ QUANTITY_WORDS = frozenset(
         "n", "count", "counts", "ct", "cnt", "num", "total", "totals", "sum", "reads", "read",
         "bytes", "size", "length", "len", "depth", "dp", "coverage", "cov", "obs", "nobs",
         "pairs", "alignments", "records", "rows", "lines", "variants", "snps", "sites", "kb",
+        "sequences",
         "mb", "gb",
         # statistics
         "mean", "median", "sd", "std", "var", "min", "max", "beta", "se", "p", "pval", "stat",
@@ -353,8 +354,13 @@ _GLUE = np.zeros(256, dtype=bool)
 for _c in b"_/.:":
     _GLUE[_c] = True
 
-_KEY = re.compile(rb"([A-Za-z][A-Za-z0-9_]*)[\"']?\s*[:=]?\s*[\"']?$")
+#: the words just before a number, as a key names it (``reads mapped: 2103642216``)
+_KEY = re.compile(
+    rb"((?:[A-Za-z][A-Za-z0-9_]*[ \t]){0,2}[A-Za-z][A-Za-z0-9_]*)[\"']?\s*[:=]?\s*[\"']?$"
+)
 _UNIT = re.compile(rb"[\"']?\s*([A-Za-z][A-Za-z0-9_]*)")
+#: samtools flagstat's 'QC-passed + QC-failed' reads ('3415008770 + 0 in total')
+_PASSED_FAILED = re.compile(rb"^ \+ [0-9]+ ")
 _CHROMOSOME = re.compile(rb"(?:^|[^A-Za-z0-9])(?:chr)?(?:\d{1,2}|[XYM]|MT)$", re.I)
 
 
@@ -379,6 +385,7 @@ def _bare_hit(data: bytes, s: int, e: int, code: int) -> Hit | None:
     key = _KEY.search(before)
     unit = _UNIT.match(after)
     named = any(quantity_name(m.group(1).decode()) for m in (key, unit) if m)
+    named = named or bool(_PASSED_FAILED.match(after))
     p = data[s - 1] if s > 0 else 32
     q = data[e] if e < len(data) else 32
     glued = (
@@ -606,8 +613,10 @@ class IdentifierRule:
             for i, n in enumerate(ctx.names)
         ]
         self.identifying = [bool(set(tokens(n)) & ID_WORDS) for n in ctx.names]
-        for name in ctx.names:
+        for i, name in enumerate(ctx.names):
             for hit in find_identifiers(name.encode("utf-8", "replace")):
+                if hit.number_like and i > 0 and quantity_name(ctx.names[i - 1]):
+                    continue  # a log's first line read as the header: 'reads mapped: 2103642216'
                 ctx.sink.add(
                     hit.rule, hit.verdict, hit.message(), Location(0, hit.masked, hit.masked)
                 )
@@ -679,15 +688,15 @@ class IdentifierRule:
 
 
 def _labelled(ctx: TableContext, col: int) -> bool:
-    """A column after one whose cells all say one quantity: lines of a log read as a table,
-    ``variant 7 at position 123456789``."""
+    """A column after one whose cells all name quantities: lines of a log read as a table,
+    ``variant 7 at position 123456789``, samtools stats' ``SN  reads mapped:  2103642216``."""
     if col == 0 or col - 1 >= ctx.first.width:
         return False
     texts = ctx.first.texts(col - 1)
     if texts is None:
         return False
     values = set(texts.drop_null().to_pylist())
-    return len(values) == 1 and quantity_name(values.pop())
+    return bool(values) and all(quantity_name(v) for v in values)
 
 
 def table_rules(ctx: TableContext) -> Iterator[object]:

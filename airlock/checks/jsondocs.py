@@ -20,7 +20,7 @@ import pandas as pd
 
 from airlock.checks.context import CheckContext
 from airlock.checks.findings import RULE_HIDDEN, FindingSink, Verdict
-from airlock.checks.frames import check_frame, html_tables
+from airlock.checks.frames import check_frame, html_tables, quantity_values, read_html_tables
 from airlock.checks.reading import Unreadable
 from airlock.checks.text import check_tables_in, scan_text
 
@@ -199,9 +199,11 @@ def check_html(data: bytes, encoding: str, context: CheckContext, sink: FindingS
             "fetch data when opened. Release tables as CSV and text as Markdown instead.",
         )
     text = _with_tags(html)
-    scan_text(text.encode("utf-8"), text, 1, context, sink)
-    if "<table" in html.lower():
-        html_tables(html, context, sink, "")
+    tables = read_html_tables(html) if "<table" in html.lower() else []
+    numbers = quantity_values(tables)
+    scan_text(text.encode("utf-8"), text, 1, context, sink,
+              quantities=lambda line, digits: digits in numbers)  # fmt: skip
+    html_tables(html, context, sink, "", tables)
     sink.unrecognised(
         "the HTML document",
         "HTML is not a registered kind of output: a reviewer must look at it as a browser "

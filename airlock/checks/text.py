@@ -20,7 +20,7 @@ from airlock.checks.cells import Chunk
 from airlock.checks.context import CheckContext
 from airlock.checks.embedded import TextTable, find_tables
 from airlock.checks.findings import FindingSink, Location, Verdict
-from airlock.checks.identifiers import find_identifiers
+from airlock.checks.identifiers import find_identifiers, quantity_name
 from airlock.checks.margins import RULE_EXTREMES
 from airlock.checks.models import RULE_DOF, dof_in_text, dof_message
 from airlock.checks.reading import iter_text_blocks
@@ -43,9 +43,12 @@ def scan_text(
     sink: FindingSink,
     *,
     column: str | None = None,
+    quantities: Callable[[int, str], bool] | None = None,
 ) -> list[int]:
     """Apply the free-text rules to one block; ``raw`` is ``text`` before decoding. Returns
-    the residual degrees of freedom printed in it."""
+    the residual degrees of freedom printed in it. ``quantities(line, digits)``: whether a
+    number there is a cell of a table's column named for a quantity (:func:`quantity_cells`),
+    which is read as a number, not an identifier, as in a CSV's such column."""
     raw, images, image_texts = content.without_images(raw)
     for kind, image_text in image_texts:  # an embedded PNG's text chunks
         scan_text(image_text.encode("utf-8"), image_text, first_line, context, sink,
@@ -62,6 +65,8 @@ def scan_text(
     raw_lines = LineNumbers(raw, first_line)
     for hit in find_identifiers(raw):
         line = raw_lines.at(hit.start)
+        if quantities is not None and hit.number_like and quantities(line, hit.text):
+            continue
         sink.add(hit.rule, hit.verdict, hit.message(), Location(line, column, hit.masked))
     matcher = content.context_matcher(context)
     for found in content.scan(raw, matcher):
@@ -222,17 +227,37 @@ _PROSE_EXTREMES = re.compile(
 )
 
 
+def quantity_cells(tables: Iterable[TextTable]) -> Callable[[int, str], bool]:
+    """Whether digits on a line are a cell of a column named for a quantity (``reads``,
+    ``depth``, ``bytes``) in one of ``tables`` (found in a text): a Markdown table of read
+    totals holds numbers, whatever check digit they happen to have."""
+    spans: list[tuple[int, int, set[str]]] = []
+    for t in tables:
+        width = max([len(t.names), *(len(r) for r in t.rows)])
+        shift = width - len(t.names)  # R prints row names under no header
+        columns = [j + shift for j, n in enumerate(t.names) if n and quantity_name(n)]
+        cells = {str(r[j]).strip() for r in t.rows for j in columns if j < len(r) and r[j]}
+        if cells:
+            spans.append((t.first_line, t.last_line, cells))
+
+    def quantity(line: int, digits: str) -> bool:
+        return any(a <= line <= b and digits in cells for a, b, cells in spans)
+
+    return quantity
+
+
 def check_tables_in(
     text: str, first_line: int, context: CheckContext, sink: FindingSink,
-    dofs: Iterable[int] = (),
+    dofs: Iterable[int] = (), tables: Iterable[TextTable] | None = None,
 ) -> int:  # fmt: skip
     """The table rules on every table inside ``text`` (the file's first
-    :data:`MAX_TEXT_TABLES`); returns how many there were."""
+    :data:`MAX_TEXT_TABLES`; ``tables``, when they were found already); returns how many
+    there were."""
     from airlock.checks.tabular import check_table
 
     found = unchecked = 0
     first_unchecked = None
-    for table in find_tables(text, first_line):
+    for table in find_tables(text, first_line) if tables is None else tables:
         found += 1
         if sink.text_tables >= MAX_TEXT_TABLES:
             unchecked += 1
@@ -337,11 +362,13 @@ def check_text(
         quoted=False,
         on_bytes=on_bytes,
     ):
-        dofs = scan_text(block.raw, block.text, block.first_line, context, sink)
+        tables = list(find_tables(block.text, block.first_line))
+        dofs = scan_text(block.raw, block.text, block.first_line, context, sink,
+                         quantities=quantity_cells(tables))  # fmt: skip
         # a Matrix Market file's lines are 'row col value' coordinates, not a table of counts
         matrix = check_structures(block.text, block.first_line, context, sink) or matrix
         if not matrix:
-            check_tables_in(block.text, block.first_line, context, sink, dofs)
+            check_tables_in(block.text, block.first_line, context, sink, dofs, tables)
         if _HTML_TABLE.search(block.text):
             # HTML inside Markdown (knitr's kable, a pasted df.to_html())
             from airlock.checks.frames import html_tables

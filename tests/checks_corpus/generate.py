@@ -4054,4 +4054,43 @@ def _(path, rng):
     return _staar(rng, rare=False)
 
 
+_READS = [("B1", 100, 3415008770), ("B2", 100, 2103642216), ("B3", 100, 2941238806)]
+
+
+@case("read_totals.md", Expect.PASS, "10-digit read totals per batch, as a Markdown table", F)
+def _(path, rng):
+    rows = "".join(f"| {b} | {n} | {r} |\n" for b, n, r in _READS)
+    return "| batch | n_samples | reads |\n|---|---|---|\n" + rows
+
+
+@case("read_totals.html", Expect.REVIEW, "10-digit read totals per batch, as an HTML table", F)
+def _(path, rng):
+    return pd.DataFrame(_READS, columns=["batch", "n_samples", "reads"]).to_html(index=False)
+
+
+@case("flagstat.txt", Expect.PASS, "samtools flagstat: '3415008770 + 0 in total'", F)
+def _(path, rng):
+    lines = [
+        "3415008770 + 0 in total (QC-passed reads + QC-failed reads)",
+        "0 + 0 secondary",
+        "2103642216 + 0 mapped (99.12% : N/A)",
+        "2941238806 + 0 paired in sequencing",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@case("cpr_as_reads.md", Expect.BLOCK, "CPR numbers in a Markdown column named 'reads'", I)
+def _(path, rng):
+    # ten CPR numbers without a leading zero (real dates, valid check digits)
+    numbers = []
+    while len(numbers) < 10:
+        day, month, year = rng.integers(10, 29), rng.integers(1, 13), rng.integers(40, 100)
+        digits = f"{day:02d}{month:02d}{year:02d}{rng.integers(0, 10000):04d}"
+        weights = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
+        if sum(int(c) * w for c, w in zip(digits, weights, strict=True)) % 11 == 0:
+            numbers.append(digits)
+    rows = "".join(f"| B{i} | {n} |\n" for i, n in enumerate(numbers, start=1))
+    return "| batch | reads |\n|---|---|\n" + rows
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]

@@ -406,3 +406,16 @@ def test_identifiers__classify_agrees_with_each_scheme(values):
         return CPR_DATE if cpr_verdict(digits, hyphenated=True) is Verdict.REVIEW else NONE
 
     assert classify(np.array(values)).tolist() == [one(v) for v in values]
+
+
+def test_identifiers__numbers_a_sequencing_log_names_are_not(tmp_path):
+    """samtools stats' 'SN  reads mapped:  2103642216' (two words name the number; the first
+    line is read as a table's header) and a Markdown table's 'reads' column hold counts that
+    happen to have a CPR date and check digit; a key naming a person still blocks."""
+    stats = "SN\traw total sequences:\t3415008770\nSN\treads mapped:\t2103642216\n"
+    table = "| batch | reads |\n|---|---|\n| B1 | 2103642216 |\n| B2 | 2941238806 |\n"
+    for name, text in (("stats.txt", stats), ("reads.md", table)):
+        report = check(write(tmp_path, name, text))
+        assert not [f for f in report.findings if f.rule.startswith("personal-id")], report
+    report = check(write(tmp_path, "patient.txt", "Patient reads: 2103642216\n"))
+    assert "personal-id.cpr" in rules(report, Verdict.BLOCK)
