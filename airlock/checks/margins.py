@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from airlock.checks.cells import Chunk, TableContext, key, show
 from airlock.checks.findings import Location, Verdict
 from airlock.checks.tables import (
+    NUMBER_WORDS,
     RULE_DERIVED,
     RULE_MIN_CELL,
     count_label,
@@ -36,6 +37,15 @@ _SUPPRESSED = re.compile(
 #: small tables are kept whole for the margin, row and transposition rules
 WHOLE_TABLE_ROWS = 5000
 WHOLE_TABLE_COLUMNS = 200
+
+
+def _number(whole: Chunk, values: list[np.ndarray], col: int, row: int) -> float:
+    """A cell as a number: a count written as a word ('three') too, as a Table 1 may."""
+    value = values[col][row]
+    texts = whole.texts(col) if np.isnan(value) else None
+    if texts is not None and (text := texts[row].as_py()) is not None:
+        return float(NUMBER_WORDS.get(text.strip().lower(), np.nan))
+    return float(value)
 
 
 class WholeTable:
@@ -99,10 +109,13 @@ class WholeTable:
         for i, label in enumerate(labels):
             if label is None:
                 continue
+            words = tokens(label)
             if (
                 _TOTAL_LABEL.match(label) is None
-                and set(tokens(label)) & _EXTREME
-                and (set(tokens(label)) <= _EXTREME)
+                and words
+                and (
+                    words[0] in _EXTREME or words[-1] in _EXTREME  # 'max', 'min_age', 'Age, max'
+                )
             ):
                 ctx.sink.add(
                     RULE_EXTREMES,
@@ -115,8 +128,8 @@ class WholeTable:
                 continue
             if things or not count_label(label):
                 continue
-            cells = [(j, values[j][i]) for j in range(whole.width) if j != label_col
-                     and not np.isnan(values[j][i])]  # fmt: skip
+            cells = [(j, v) for j in range(whole.width) if j != label_col
+                     and not np.isnan(v := _number(whole, values, j, i))]  # fmt: skip
             if not cells or not all(v >= 0 and float(v).is_integer() for _, v in cells):
                 continue
             ctx.row_counts = True

@@ -529,7 +529,8 @@ class CountRules:
             texts = chunk.texts(col)
             if texts is None or col in self.ctx.claimed:
                 continue
-            counted = count_name(self.ctx.names[col])
+            # a count word among whole numbers ('three' in a column of counts) is one too
+            counted = count_name(self.ctx.names[col]) or _mostly_numbers(chunk, col)
             if marks is None and not counted:
                 # single bytes (memchr): the first byte of '†' '‡' is \xe2, of '§' '¶' \xc2;
                 # a two-byte pattern took 10 ms per 8 MiB block, all five together 1 ms
@@ -545,7 +546,7 @@ class CountRules:
                     continue
                 found = pc.extract_regex(pc.if_else(matched, texts, pa.scalar(None, texts.type)),
                                          pattern).field("n").to_pylist()  # fmt: skip
-                n = np.array([float(_NUMBER_WORDS.get(v.lower(), v)) if v else np.nan
+                n = np.array([float(NUMBER_WORDS.get(v.lower(), v)) if v else np.nan
                               for v in found])  # fmt: skip
                 with np.errstate(invalid="ignore"):
                     mask = (n > 0) & (n < self.ctx.config.min_cell_count)
@@ -726,7 +727,7 @@ def _derived_pairs(ctx: TableContext) -> list[tuple[int, int, bool]]:
 
 
 #: numbers written as words, as sentences say small counts ('three carriers')
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     w: k
     for k, w in enumerate(
         ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"), start=1
@@ -739,7 +740,7 @@ _PEOPLE_NOUNS = (
     r"deaths|women|men|children|respondents|relatives|samples|females|males|founders"
 )
 _PEOPLE_IN_PROSE = re.compile(
-    r"(?i)(?<![\d.,:/-])\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")"
+    r"(?i)(?<![\d.,:/-])\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
     # '3/300 participants', '3 out of 300 cases', '2 of the 150 cases', '3 carriers'
     r"(?:\s*/\s*\d[\d,]*\s+|\s+(?:(?:out\s+of|of|among)\s+(?:the\s+)?(?:\d[\d,]*\s+)?)?)"
     rf"({_PEOPLE_NOUNS}|"
@@ -780,7 +781,7 @@ def people_in_prose(text: str, labelled: list[tuple[int, int, str]] | None = Non
     case', is not one). ``labelled``: :func:`labelled_numbers` of the text, if read."""
     for m in _PEOPLE_IN_PROSE.finditer(text):
         count = m.group(1)
-        n = int(count) if count.isdigit() else _NUMBER_WORDS[count.lower()]
+        n = int(count) if count.isdigit() else NUMBER_WORDS[count.lower()]
         noun = m.group(2)
         people = re.fullmatch(_PEOPLE_NOUNS, noun, re.I)
         yield m.start(), n, noun if people else f"people ({count} {noun})"

@@ -4093,4 +4093,20 @@ def _(path, rng):
     return "| batch | reads |\n|---|---|\n" + rows
 
 
+@case("age_extremes_transposed.csv", Expect.FLAG, "rows min_age and max_age (23, 91)", C)
+def _(path, rng):
+    return ("group,cases,controls\nn,120,250\nmean_age,54.1,51.2\nmin_age,23,19\n"
+            "max_age,91,88\n")  # fmt: skip
+
+
+@case("count_in_words_transposed.csv", Expect.BLOCK, "a row n of 'three' and 120", C)
+def _(path, rng):
+    return "group,A,B\nn,three,120\n"
+
+
+@case("count_word_among_counts.csv", Expect.BLOCK, "'three' in a column of counts by year", C)
+def _(path, rng):
+    return "region,2023,2024\nnorth,120,130\nsouth,three,95\neast,95,110\n"
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
