@@ -427,12 +427,31 @@ def _blocks(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable
             j += 1
             if len(kept) == 1 and j == kept[0] + 1 and _header_apart(lines, j - 1):
                 j += 1  # the blank line between a header and its rows
+            elif (
+                len(kept) >= 2
+                and j + 1 < len(lines)
+                and not lines[j].strip()
+                and (_same_columns(lines[kept[-1]], lines[j + 1]))
+            ):
+                j += 1  # a blank line between rows (SAS's PROC MEANS between class levels)
         for table in _block([lines[k] for k in kept], 0):
             # line numbers back in the text's numbering (rule lines were left out)
             table.first_line = base + kept[table.first_line]
             table.last_line = base + kept[table.last_line]
             yield table
         i = j
+
+
+def _same_columns(row: str, other: str) -> bool:
+    """Two rows of one fixed-width table: as many fields, numbers among them, each field
+    ending in the same column (numbers are aligned right)."""
+    ends = [m.end() for m in re.finditer(r"\S+", row)]
+    return (
+        len(ends) >= 2
+        and ends == [m.end() for m in re.finditer(r"\S+", other)]
+        and any(map(_numeric, row.split()))
+        and any(map(_numeric, other.split()))
+    )
 
 
 def _header_apart(lines: list[str], i: int) -> bool:

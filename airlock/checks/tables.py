@@ -176,6 +176,7 @@ _NAME_SUFFIX = {"id", "no", "nr", "code", "label", "number", "name", "index", "i
 _CATEGORY = {
     "sex", "gender", "genotype", "gt", "case", "status", "phenotype", "pheno", "smoker",
     "smoking", "treatment", "arm", "exposure", "outcome", "affection", "diagnosis",
+    "carrier", "cluster", "stratum", "strata",
 }  # fmt: skip
 #: codes are whole numbers from 0 or 1 up, at most this many
 _MOST_CODES = 10
@@ -617,7 +618,7 @@ class CountRules:
             c = self.columns[i]
             if i != 0 or not c.index or not unnamed_column(self.ctx.names[i]):
                 return False
-            return c.index_from == 0 or c.present >= 3
+            return c.index_from == 0 or c.present >= 2  # R's row names: 1, 2 ...
 
         def codes(i: int) -> bool:
             """Codes of a category: 0/1, 1/2, 0/1/2 ..., the row's first label or repeated
@@ -627,7 +628,9 @@ class CountRules:
             return (
                 c.category
                 and 2 <= len(values) <= _MOST_CODES
-                and (i == 0 or c.present > len(values))
+                and (
+                    i == 0 or (i == 1 and 0 in self.columns and index(0)) or c.present > len(values)
+                )
                 and values[0] in (0, 1)
                 and values == list(range(int(values[0]), int(values[0]) + len(values)))
                 and not (set(tokens(self.ctx.names[i])) & {"case", "cases"} and controls)
@@ -740,7 +743,8 @@ _PEOPLE_NOUNS = (
     r"deaths|women|men|children|respondents|relatives|samples|females|males|founders"
 )
 _PEOPLE_IN_PROSE = re.compile(
-    r"(?i)(?<![\d.,:/-])\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
+    # not a dimension: a tibble's '# A tibble: 2 × 3' over its column names
+    r"(?i)(?<![\d.,:/-])(?<!×\s)(?<!\sx\s)\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
     # '3/300 participants', '3 out of 300 cases', '2 of the 150 cases', '3 carriers'
     r"(?:\s*/\s*\d[\d,]*\s+|\s+(?:(?:out\s+of|of|among)\s+(?:the\s+)?(?:\d[\d,]*\s+)?)?)"
     rf"({_PEOPLE_NOUNS}|"

