@@ -251,9 +251,44 @@ def name_headerless(names: list[str], first: Chunk, config: AirlockConfig) -> li
     (PRS-CS's CHR, SNP, BP, A1, A2 and effect): its width is the kind's and its first rows hold
     what those columns hold (chromosomes, positions, variant IDs); else None."""
     for kind, named, roles in _headerless_kinds(config, len(names)):
-        if not content_mismatch(kind, roles, named, first):
+        if (
+            not content_mismatch(kind, roles, named, first)
+            and _genomic(roles, first)
+            and _alleles(roles, first)
+        ):
             return named
     return None
+
+
+#: an allele or several: bases, '.', '*' or a symbolic allele (<DEL>), comma-separated
+_ALLELES = re.compile(r"^(?:[ACGTN*]+|\.|<[\w:]+>)(?:,(?:[ACGTN*]+|<[\w:]+>))*$", re.I)
+
+
+def _alleles(roles: dict[int, Role], first: Chunk) -> bool:
+    """Whether the allele columns of a table without a header hold alleles (nine in ten): a
+    BED file's region names are not PRS-CS's alleles."""
+    for i, role in roles.items():
+        if role.quantity == "allele" and i < first.width:
+            values = _present_texts(first, i)
+            if values and np.mean([bool(_ALLELES.match(v)) for v in values]) < 0.9:
+                return False
+    return True
+
+
+def _genomic(roles: dict[int, Role], first: Chunk) -> bool:
+    """Whether the positions of a table without a header are places in a genome: mostly
+    1,000 or more, and a region's end not before its start. A GCTA GRM as text (person i,
+    person j, SNPs, relatedness) has a small index where a BED file has its start."""
+    columns = [i for i, r in roles.items() if r.quantity == "position" and i < first.width]
+    values = [first.numbers(i) for i in columns]
+    for v in values:
+        v = v[~np.isnan(v)]
+        if v.size and np.mean(v >= 1000) < 0.9:
+            return False
+    if len(values) == 2:
+        with np.errstate(invalid="ignore"):
+            return bool(np.mean(values[1] >= values[0]) >= 0.99)
+    return True
 
 
 def _headerless_kinds(config: AirlockConfig, width: int

@@ -4172,4 +4172,20 @@ def _(path, rng):
             "2       1  40.000 2.125000\n")  # fmt: skip
 
 
+def _regions(rng, n: int = PEOPLE) -> list[tuple[int, int]]:
+    starts = np.sort(rng.choice(np.arange(16_000_000, 50_000_000), n, replace=False))
+    return [(int(s), int(s + rng.integers(200, 5000))) for s in starts]
+
+
+@case("peaks.bed", Expect.PASS, "300 regions as BED6 (no header): name, score 0-1000", F)
+def _(path, rng):
+    return "".join(f"chr22\t{s}\t{e}\tregion_{i}\t{rng.integers(0, 1000)}\t+\n"
+                   for i, (s, e) in enumerate(_regions(rng)))  # fmt: skip
+
+
+@case("targets.bed", Expect.PASS, "299 target regions as BED3 (no header)", F)
+def _(path, rng):
+    return "".join(f"22\t{s}\t{e}\n" for s, e in _regions(rng, PEOPLE - 1))
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
