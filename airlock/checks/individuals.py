@@ -65,6 +65,11 @@ _VARIANT_NAME = re.compile(
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
 #: a numeric column whose distinct values name things: disease codes, genomic bins
+#: labels of repeated runs, not of people: each method's estimates over simulations
+_RUN_LABELS = {
+    "method", "methods", "model", "models", "scenario", "scenarios", "setting", "settings",
+    "simulation", "sim", "estimator", "algorithm", "approach", "design", "config", "run",
+}  # fmt: skip
 _CHROMOSOME_NAMES = {"chr", "chrom", "chromosome", "contig", "seqnames", "seqname"}
 _POSITION_NAMES = {
     "pos", "bp", "position", "start", "end", "bin_start", "bin_end", "base_pair_location",
@@ -624,6 +629,8 @@ class IndividualRules:
         together name at most a fifth as many rows as they label (of the first 200): sex and
         age band over people, not one row per group. None when they name the rows, or when
         they are things (genes, regions) or replicates."""
+        if any(set(tokens(self.ctx.names[i])) & _RUN_LABELS for i in labels):
+            return None  # a simulation's or a benchmark's repeated runs of each method
         columns = [self._first_labels_aligned(i) for i in labels]
         n = min((len(c) for c in columns), default=0)
         if n < 100 or self._things() or self._curves():

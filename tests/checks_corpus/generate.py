@@ -4188,4 +4188,14 @@ def _(path, rng):
     return "".join(f"22\t{s}\t{e}\n" for s, e in _regions(rng, PEOPLE - 1))
 
 
+@case("estimates_by_method.csv", Expect.REVIEW, "70 simulated estimates of each of 3 methods", H)
+def _(path, rng):
+    frame = pd.DataFrame({
+        "method": np.repeat(["ols", "ridge", "lasso"], 70),
+        "estimate": np.round(rng.normal(0.1, 0.05, 210), 5),
+        "bias": np.round(rng.normal(0, 0.01, 210), 5),
+    })  # fmt: skip
+    return frame.to_csv(index=False)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
