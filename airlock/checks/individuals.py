@@ -65,6 +65,12 @@ _VARIANT_NAME = re.compile(
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
 #: a numeric column whose distinct values name things: disease codes, genomic bins
+#: columns only runs of a program have: Keras' history, scikit-learn's cv_results_, an MCMC
+#: sampler's draws, optuna's trials
+_RUN_COLUMNS = {
+    "loss", "val_loss", "mean_test_score", "mean_fit_time", "rank_test_score", "chain",
+    "datetime_start", "datetime_complete",
+}  # fmt: skip
 #: labels of repeated runs, not of people: each method's estimates over simulations
 _RUN_LABELS = {
     "method", "methods", "model", "models", "scenario", "scenarios", "setting", "settings",
@@ -462,6 +468,8 @@ class IndividualRules:
                 return True  # simulations, permutations, bootstrap draws numbered
             if key(name) in _NUMBERED_THINGS and len(np.unique(values)) >= 0.9 * len(values):
                 return True  # phecodes, genomic bins and windows, each once
+        if {key(n) for n in self.ctx.names} & _RUN_COLUMNS:
+            return True  # a model's epochs, a search's candidates, a sampler's draws
         label = label_column(self.ctx)
         values = self._first_labels(label) if label is not None else []
         if not values:
@@ -667,8 +675,11 @@ class IndividualRules:
             return  # rows of variants or loci (PCA loadings, depth per site): not people
         names = ", ".join(ctx.names[i] for i in continuous[:4])
         fits = not people or rows <= max(people) + 2
+        # rows numbered as epochs, trials, windows or replicates, or runs of a program (a
+        # model's loss per epoch): not people, though a reviewer still sees the table
+        things = self._things()
         if fits and (
-            (len(continuous) >= 2 and rows >= 100 and not labels)
+            (len(continuous) >= 2 and rows >= 100 and not labels and not things)
             or (len(pcs) >= 2 and rows >= _MIN_ROWS)
         ):
             ctx.sink.add(
@@ -694,7 +705,7 @@ class IndividualRules:
                 "node. Release means per group with their counts, or a plot, instead.",
                 Location(row=0, column=ctx.names[continuous[0]]),
             )
-        elif not labels:
+        elif not labels and not things:
             ctx.sink.add(
                 RULE_ONE_ROW,
                 Verdict.REVIEW,

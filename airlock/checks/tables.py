@@ -76,6 +76,7 @@ REPLICATE_NAMES = {
 #: never counts of people, whatever their values
 _NOT_COUNT = {
     "id", "pos", "position", "bp", "start", "end", "stop", "chrom", "chr", "chromosome", "year",
+    "chain", "draw",  # an MCMC sampler's
     "age", "date", "rank", "index", "idx", "order", "cluster", "group", "code", "level", "grade",
     "stage", "decile", "quintile", "quartile", "percentile", "bin", "week", "month", "day",
     "time", "version", "seed", "row", "line", "miss", "missing", "nmiss", "component", "dim",
@@ -232,6 +233,7 @@ def names_another_quantity(name: str) -> bool:
         or any(re.fullmatch(r"pc\d+", w) for w in words)
         or _number_of(words) in _NOT_PEOPLE
         or (words[0][:1] == "n" and words[0][1:] in _NOT_PEOPLE)  # nsnp, nvariants, ngenes
+        or words[0] in ("param", "params")  # a model's settings: optuna's params_max_depth
     )
 
 
@@ -281,7 +283,19 @@ def proportion_name(name: str) -> bool:
     return bool(words & _PROPORTION) or "%" in str(name)
 
 
-_INTERVAL = {"ci", "lci", "uci", "cl", "confidence", "interval", "l95", "u95"}
+_INTERVAL = {
+    "ci",
+    "lci",
+    "uci",
+    "cl",
+    "confidence",
+    "interval",
+    "l95",
+    "u95",
+    "learning",
+    "dropout",
+    "params",
+}  # a model's settings: a learning rate is no share
 
 
 def percent_name(name: str) -> bool:
@@ -610,7 +624,13 @@ class CountRules:
         def counted(c: _Column) -> bool:
             return c.present > 0 and c.whole >= 0.9 * c.present and c.negative == 0
 
-        named = [i for i, c in self.columns.items() if c.named and (counted(c) or c.present == 0)]
+        def numbering(c: _Column) -> bool:
+            """0, 1, 2 ... or 1, 2, 3 ... over 20 rows or more: the rows' numbers (optuna's
+            trial 'number'), not counts of people."""
+            return c.index and c.index_from in (0.0, 1.0) and c.present >= 20
+
+        named = [i for i, c in self.columns.items()
+                 if c.named and (counted(c) or c.present == 0) and not numbering(c)]  # fmt: skip
 
         def index(i: int) -> bool:
             """pandas' index (0, 1, 2 ...) or R's row names (1, 2, 3 ...), written first and

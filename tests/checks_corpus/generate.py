@@ -4198,4 +4198,38 @@ def _(path, rng):
     return frame.to_csv(index=False)
 
 
+@case("training_history.csv", Expect.REVIEW, "Keras history: loss and AUC over 150 epochs", H)
+def _(path, rng):
+    n = 150
+    frame = pd.DataFrame({
+        "epoch": range(1, n + 1), "loss": np.sort(rng.uniform(0.2, 0.9, n))[::-1].round(5),
+        "val_loss": rng.uniform(0.3, 0.9, n).round(5), "auc": rng.uniform(0.6, 0.8, n).round(5),
+    })  # fmt: skip
+    return frame.to_csv(index=False)
+
+
+@case("optuna_trials.csv", Expect.REVIEW, "optuna's trials_dataframe() of 300 trials", H)
+def _(path, rng):
+    n = PEOPLE
+    start = pd.date_range("2026-12-01", periods=n, freq="min")
+    frame = pd.DataFrame({
+        "number": range(n), "value": rng.uniform(0.6, 0.8, n).round(5),
+        "datetime_start": start.astype(str),
+        "datetime_complete": (start + pd.Timedelta(seconds=30)).astype(str),
+        "params_learning_rate": rng.uniform(1e-4, 1e-1, n).round(6),
+        "params_max_depth": rng.integers(2, 12, n), "state": "COMPLETE",
+    })  # fmt: skip
+    return frame.to_csv(index=False)
+
+
+@case("mcmc_draws.csv", Expect.REVIEW, "300 posterior draws from 3 chains", H)
+def _(path, rng):
+    frame = pd.DataFrame({
+        "chain": np.repeat([1, 2, 3], 100), "draw": np.tile(range(100), 3),
+        "beta": rng.normal(0.1, 0.02, PEOPLE).round(5),
+        "sigma": rng.uniform(0.9, 1.1, PEOPLE).round(5),
+    })  # fmt: skip
+    return frame.to_csv(index=False)
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
