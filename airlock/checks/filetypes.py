@@ -387,6 +387,11 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
 
 
 #: a log line: '[2026-01-05 10:00:01] INFO ...' (a bracketed tag followed by words, not JSON)
+#: a log record: a time (or two fields of one) then a level, then at least two words
+LOG_RECORD = re.compile(
+    r"^\s*\S+(?:\s+\S+)?\s+\[?(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL|TRACE|FATAL)\]?:?"
+    r"\s+\S+\s+\S+"
+)
 _LOG_LINE = re.compile(r"\[[^\[\]{}\"\n]*\][ \t]*[A-Za-z(<]")
 
 
@@ -448,6 +453,8 @@ def _table_delimiter(text: str) -> str | bool | None:
         lines = lines[1:]  # a '# comment' line over the table (smartpca's '#eigvals: ...')
     if not lines:
         return False
+    if sum(bool(LOG_RECORD.match(ln)) for ln in lines) >= 0.8 * len(lines):
+        return False  # log records ('1733560000 INFO chunk 7 done'), as wide as each other
     sample = "\n".join(lines)
     for delimiter in _DELIMITERS:
         if delimiter == ",":

@@ -94,9 +94,19 @@ ID_WORDS = frozenset(
 )  # fmt: skip
 
 
+#: what a number that names a thing, not a person, identifies (a Slurm ``JobID``)
+_THING_IDS = frozenset(
+    {"job", "jobid", "task", "taskid", "run", "runid", "process", "pid", "commit", "trial",
+     "array", "slurm", "batch", "node", "worker", "chunk", "request", "session", "thread"}
+)  # fmt: skip
+
+
 def quantity_name(name: str) -> bool:
-    """Whether a column name or key says its numbers are quantities (``total_reads``)."""
+    """Whether a column name or key says its numbers are quantities (``total_reads``) or the
+    numbers of things (a job's ``JobID``), not of people."""
     words = set(tokens(name))
+    if words & _THING_IDS and not words & (ID_WORDS - {"id", "ids"}):
+        return True
     return bool(words & QUANTITY_WORDS) and not words & ID_WORDS
 
 

@@ -103,7 +103,7 @@ _NOT_PEOPLE = {
 _THING_ROWS = {
     "job", "jobs", "rule", "rules", "task", "tasks", "process", "processes", "step", "steps",
     "file", "files", "chromosome", "chrom", "chr", "contig", "worker", "workers", "thread",
-    "threads", "node", "nodes", "executor", "stage", "stages",
+    "threads", "node", "nodes", "executor", "stage", "stages", "jobname", "jobid",  # Slurm's
     # variant classes (VEP's and SnpEff's summaries count variants by consequence)
     "consequence", "consequences", "csq", "biotype",
 }  # fmt: skip

@@ -4232,4 +4232,30 @@ def _(path, rng):
     return frame.to_csv(index=False)
 
 
+@case("epoch_times.log", Expect.PASS, "log records stamped in epoch seconds, chunk numbers", F)
+def _(path, rng):
+    return "".join(f"{1733560000 + 17 * k} INFO chunk {k} done in {rng.uniform(1, 9):.2f}s\n"
+                   for k in range(50))  # fmt: skip
+
+
+@case("epoch_times_carriers.log", Expect.FLAG, "epoch-stamped log: '3 carriers found'", C)
+def _(path, rng):
+    lines = [f"{1733560000 + 17 * k} INFO chunk {k} done in {rng.uniform(1, 9):.2f}s"
+             for k in range(50)]  # fmt: skip
+    lines[20] = "1733560340 INFO 3 carriers found in chunk 20"
+    return "\n".join(lines) + "\n"
+
+
+@case("sacct.txt", Expect.REVIEW, "Slurm sacct: 10-digit job IDs, 4 CPUs each", F)
+def _(path, rng):
+    head = "JobID           JobName  Partition    Account  AllocCPUS      State ExitCode \n"
+    head += " ".join(["-" * 12, *["-" * 10] * 5, "-" * 8]) + " \n"
+    rows = "".join(
+        f"{int(rng.integers(1_000_000_000, 9_999_999_999)):<12} {'gwas_chr' + str(k + 1):>10} "
+        f"{'normal':>10} {'proj01':>10} {4:>10} {'COMPLETED':>10} {'0:0':>8} \n"
+        for k in range(20)
+    )
+    return head + rows
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
