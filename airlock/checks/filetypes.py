@@ -415,13 +415,16 @@ def _not_json(head: str) -> bool:
 def is_notebook(data: bytes, encoding: str) -> bool:
     """Whether a whole JSON document is a Jupyter notebook: an object with a list of cells and
     an nbformat version at its top level (wherever they are in the file)."""
-    if b"nbformat" not in data or b"cells" not in data:
+    if b"nbformat" not in data or (b"cells" not in data and b"worksheets" not in data):
         return False
     try:
         doc = json.loads(data.decode(encoding))
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return False
-    return isinstance(doc, dict) and isinstance(doc.get("cells"), list) and "nbformat" in doc
+    cells = isinstance(doc, dict) and (
+        isinstance(doc.get("cells"), list) or isinstance(doc.get("worksheets"), list)  # nbformat 3
+    )
+    return bool(cells) and "nbformat" in doc
 
 
 def _sniff_json(text: str, encoding: str) -> Sniffed:

@@ -228,6 +228,9 @@ def _text(value: object) -> str:
 
 def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: FindingSink) -> None:
     doc = parse_json(data, encoding)
+    if isinstance(doc, dict) and isinstance(doc.get("worksheets"), list):
+        raise Unreadable("it is a notebook of an old format (nbformat 3, cells in worksheets); "
+                         "open it in a current Jupyter and save it again")  # fmt: skip
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
         raise Unreadable("it is not a Jupyter notebook (no list of cells); save it again")
     outputs = images = 0

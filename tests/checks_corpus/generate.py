@@ -4258,4 +4258,16 @@ def _(path, rng):
     return head + rows
 
 
+@case("old_notebook.ipynb", Expect.BLOCK, "an nbformat 3 notebook of 300 people's PCs", I)
+def _(path, rng):
+    cells = "".join(f"<tr><td>{i}</td><td>{x:.5f}</td><td>{y:.5f}</td></tr>"
+                    for i, (x, y) in enumerate(_scores(rng, k=2)))  # fmt: skip
+    output = {"output_type": "pyout", "html": ["<table>" + cells + "</table>"]}
+    cell = {"cell_type": "code", "input": ["pcs"], "language": "python", "outputs": [output]}
+    # metadata first and long, as a notebook's may be: 'nbformat' past the first 64 KiB
+    meta = {"name": "pcs", "notes": "x" * 70_000}
+    return json.dumps({"metadata": meta, "nbformat": 3, "nbformat_minor": 0,
+                       "worksheets": [{"cells": [cell]}]})  # fmt: skip
+
+
 CASES: list[Case] = [c for c, _ in _WRITERS.values()]
