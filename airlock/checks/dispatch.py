@@ -3,13 +3,12 @@ was recognised as (default deny: a part of no known kind needs review) and its s
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from typing import BinaryIO
 
 from airlock.checks.context import CheckContext
-from airlock.checks.filetypes import HEAD_BYTES, RULE_GENOMIC, Kind, is_notebook, sniff
+from airlock.checks.filetypes import HEAD_BYTES, RULE_GENOMIC, Kind, sniff
 from airlock.checks.findings import FindingSink, Verdict
 from airlock.checks.reading import Unreadable, read_delimited
 from airlock.checks.size import check_size
@@ -86,28 +85,26 @@ def check_open_file(
         sink.recognised("the document", "document")
     else:  # parsed whole: JSON, notebooks, SVG, HTML
         data = _read_whole(f, size, context, sniffed.kind.value)
-        if sniffed.kind is Kind.JSON and is_notebook(data, encoding):
-            # Jupyter writes "nbformat" after the cells: past the head of a notebook with
-            # figures, which was read as any JSON (its outputs' tables unread)
-            sniffed = dataclasses.replace(sniffed, kind=Kind.NOTEBOOK)
         if sniffed.kind is Kind.SVG:
             from airlock.checks.media import check_svg
 
             check_svg(data, context, sink)
             sink.recognised("the figure", "figure")
-        elif sniffed.kind is Kind.NOTEBOOK:
-            from airlock.checks.jsondocs import check_notebook
-
-            check_notebook(data, encoding, context, sink)
-            sink.recognised("the notebook", "notebook")
         elif sniffed.kind is Kind.HTML:
             from airlock.checks.jsondocs import check_html
 
             check_html(data, encoding, context, sink)
         else:
-            from airlock.checks.jsondocs import check_json
+            from airlock.checks.jsondocs import check_json, check_notebook, is_notebook, parse_json
 
-            check_json(data, encoding, context, sink)
+            doc = parse_json(data, encoding)
+            # Jupyter writes "nbformat" after the cells, past the head of a notebook with
+            # figures: a notebook is told by its whole document, not only by the sniffer
+            if sniffed.kind is Kind.NOTEBOOK or is_notebook(doc):
+                check_notebook(doc, context, sink)
+                sink.recognised("the notebook", "notebook")
+            else:
+                check_json(doc, data, encoding, context, sink)
     if on_bytes and sniffed.kind not in (Kind.TABLE, Kind.TEXT):
         on_bytes(size)
     check_size(size, context.config, sink)

@@ -12,7 +12,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from airlock.checks.filetypes import LOG_RECORD
+from airlock.checks.filetypes import log_records
 
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -436,7 +436,7 @@ def _blocks(lines: list[str], used: list[bool], base: int) -> Iterator[TextTable
                 and (_same_columns(lines[kept[-1]], lines[j + 1]))
             ):
                 j += 1  # a blank line between rows (SAS's PROC MEANS between class levels)
-        if sum(bool(LOG_RECORD.match(lines[k])) for k in kept) >= 0.8 * len(kept):
+        if log_records([lines[k] for k in kept]):
             i = j  # log records ('1733560000 INFO chunk 7 done'): sentences, not a table
             continue
         for table in _block([lines[k] for k in kept], 0):

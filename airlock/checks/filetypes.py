@@ -386,12 +386,20 @@ def _sniff_text(head: bytes, size: int, name: str = "") -> Sniffed:
     return Sniffed(Kind.TEXT, encoding=encoding)
 
 
-#: a log line: '[2026-01-05 10:00:01] INFO ...' (a bracketed tag followed by words, not JSON)
 #: a log record: a time (or two fields of one) then a level, then at least two words
-LOG_RECORD = re.compile(
+_LOG_RECORD = re.compile(
     r"^\s*\S+(?:\s+\S+)?\s+\[?(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL|TRACE|FATAL)\]?:?"
     r"\s+\S+\s+\S+"
 )
+
+
+def log_records(lines: list[str]) -> bool:
+    """Whether the lines are mostly log records (four in five): sentences, however evenly
+    their fields fall, not a table."""
+    return sum(bool(_LOG_RECORD.match(ln)) for ln in lines) >= 0.8 * len(lines)
+
+
+#: a log line: '[2026-01-05 10:00:01] INFO ...' (a bracketed tag followed by words, not JSON)
 _LOG_LINE = re.compile(r"\[[^\[\]{}\"\n]*\][ \t]*[A-Za-z(<]")
 
 
@@ -410,21 +418,6 @@ def _not_json(head: str) -> bool:
     except RecursionError:
         return False
     return False
-
-
-def is_notebook(data: bytes, encoding: str) -> bool:
-    """Whether a whole JSON document is a Jupyter notebook: an object with a list of cells and
-    an nbformat version at its top level (wherever they are in the file)."""
-    if b"nbformat" not in data or (b"cells" not in data and b"worksheets" not in data):
-        return False
-    try:
-        doc = json.loads(data.decode(encoding))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        return False
-    cells = isinstance(doc, dict) and (
-        isinstance(doc.get("cells"), list) or isinstance(doc.get("worksheets"), list)  # nbformat 3
-    )
-    return bool(cells) and "nbformat" in doc
 
 
 def _sniff_json(text: str, encoding: str) -> Sniffed:
@@ -456,7 +449,7 @@ def _table_delimiter(text: str) -> str | bool | None:
         lines = lines[1:]  # a '# comment' line over the table (smartpca's '#eigvals: ...')
     if not lines:
         return False
-    if sum(bool(LOG_RECORD.match(ln)) for ln in lines) >= 0.8 * len(lines):
+    if log_records(lines):
         return False  # log records ('1733560000 INFO chunk 7 done'), as wide as each other
     sample = "\n".join(lines)
     for delimiter in _DELIMITERS:

@@ -340,21 +340,14 @@ class VariantRules:
     def _genotyped_observations(self, chunk: Chunk) -> None:
         """A GWAS's residual degrees of freedom from the people its genotype counts add up to
         (a table of top hits with cases' and controls' AA, AB and BB)."""
-        cfg = self.ctx.config
         n = np.zeros(len(chunk))
         for s in self.genotyped:
             if s.geno_string is not None:
                 n += np.nansum(np.vstack(_geno_string(chunk, s.geno_string)), axis=0)
             else:
                 n += sum(np.nan_to_num(chunk.numbers(c)) for c in s.geno.values())
-        dof = n - self.params
-        with np.errstate(invalid="ignore"):
-            mask = (n > 0) & (dof < cfg.min_residual_dof)
         column = next(iter(self.genotyped[0].geno.values()), self.genotyped[0].geno_string)
-        report_cells(
-            self.ctx.sink, RULE_DOF, Verdict.BLOCK, mask, chunk, self.ctx.names[column], n,
-            lambda i: f"{self._variant(chunk, i)}: " + dof_message(dof[i], cfg.min_residual_dof),
-        )  # fmt: skip
+        self._residual_dof(chunk, n, column, n > 0)
 
     def _observations(self, chunk: Chunk, s: Stratum) -> None:
         cfg, sink = self.ctx.config, self.ctx.sink
@@ -370,14 +363,20 @@ class VariantRules:
             ),
         )  # fmt: skip
         if self.gwas and not s.name:
-            dof = n - self.params
             with np.errstate(invalid="ignore"):
-                mask = (n >= cfg.min_cell_count) & (dof < cfg.min_residual_dof)
-            report_cells(
-                sink, RULE_DOF, Verdict.BLOCK, mask, chunk, self.ctx.names[s.n], n,
-                lambda i: f"{self._variant(chunk, i)}: "
-                + dof_message(dof[i], cfg.min_residual_dof),
-            )  # fmt: skip
+                self._residual_dof(chunk, n, s.n, n >= cfg.min_cell_count)
+
+    def _residual_dof(self, chunk: Chunk, n: np.ndarray, column: int, rows: np.ndarray) -> None:
+        """Of ``rows``, those whose ``n`` people leave fewer residual degrees of freedom than
+        the minimum, once the intercept and the tested parameters are fitted."""
+        minimum = self.ctx.config.min_residual_dof
+        dof = n - self.params
+        with np.errstate(invalid="ignore"):
+            mask = rows & (dof < minimum)
+        report_cells(
+            self.ctx.sink, RULE_DOF, Verdict.BLOCK, mask, chunk, self.ctx.names[column], n,
+            lambda i: f"{self._variant(chunk, i)}: " + dof_message(dof[i], minimum),
+        )  # fmt: skip
 
     def _variant(self, chunk: Chunk, i: int) -> str:
         if self.id_col is not None and self.id_col < chunk.width:

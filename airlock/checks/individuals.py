@@ -64,7 +64,6 @@ _VARIANT_NAME = re.compile(
     r"^(rs\d+|(chr)?[0-9xymt]{1,2}[:_]\d+([:_][a-z*]+)*|snp_?\d+|[a-z]{0,4}\d+[:_]\d+.*)$", re.I
 )
 _GT_CALL = r"^[0-9.]{1,2}([/|][0-9.]{1,2})+$"
-#: a numeric column whose distinct values name things: disease codes, genomic bins
 #: columns only runs of a program have: Keras' history, scikit-learn's cv_results_, an MCMC
 #: sampler's draws, optuna's trials
 _RUN_COLUMNS = {
@@ -80,6 +79,7 @@ _CHROMOSOME_NAMES = {"chr", "chrom", "chromosome", "contig", "seqnames", "seqnam
 _POSITION_NAMES = {
     "pos", "bp", "position", "start", "end", "bin_start", "bin_end", "base_pair_location",
 }  # fmt: skip
+#: a numeric column whose distinct values name things: disease codes, genomic bins
 _NUMBERED_THINGS = {
     "phecode", "icd", "icd9", "icd10", "bin", "window", "segment", "block",
     "task_id", "job_id", "jobid", "epoch", "step",  # a workflow's tasks, a model's training
@@ -452,8 +452,7 @@ class IndividualRules:
 
     def _first_labels(self, i: int) -> list[str]:
         """The first 200 values of text column ``i`` that are not empty."""
-        texts = self.ctx.first.texts(i) if i < self.ctx.first.width else None
-        return [v for v in texts.slice(0, 200).to_pylist() if v] if texts is not None else []
+        return [v for v in self._first_labels_aligned(i) if v]
 
     def _things(self) -> bool:
         """Rows named as things, not people: by the label column's name (gene, pathway,
@@ -632,16 +631,16 @@ class IndividualRules:
             Location(row=0, column=names[0]),
         )
 
-    def _repeated_labels(self, labels: list[int]) -> str | None:
+    def _repeated_labels(self, labels: list[int], things: bool) -> str | None:
         """The label columns, said with how few different rows they name, when their values
         together name at most a fifth as many rows as they label (of the first 200): sex and
         age band over people, not one row per group. None when they name the rows, or when
-        they are things (genes, regions) or replicates."""
+        they are things (``things``: genes, regions) or replicates."""
         if any(set(tokens(self.ctx.names[i])) & _RUN_LABELS for i in labels):
             return None  # a simulation's or a benchmark's repeated runs of each method
         columns = [self._first_labels_aligned(i) for i in labels]
         n = min((len(c) for c in columns), default=0)
-        if n < 100 or self._things() or self._curves():
+        if n < 100 or things or self._curves():
             return None
         distinct = len(set(zip(*(c[:n] for c in columns), strict=True)))
         if distinct > n // 5:
@@ -694,7 +693,11 @@ class IndividualRules:
         elif (
             fits
             and len(continuous) >= 2
-            and (repeated := self._repeated_labels(labels) if labels and rows >= 100 else None)
+            and (
+                repeated := self._repeated_labels(labels, things)
+                if labels and rows >= 100
+                else None
+            )
         ):
             ctx.sink.add(
                 RULE_ONE_ROW,

@@ -142,8 +142,21 @@ def nested_tables(doc: object, path: str = "") -> Iterator[tuple[str, pd.DataFra
                 yield from nested_tables(v, f"{path}[{i}]")
 
 
-def check_json(data: bytes, encoding: str, context: CheckContext, sink: FindingSink) -> None:
-    doc = parse_json(data, encoding)
+def is_notebook(doc: object) -> bool:
+    """Whether a parsed JSON document is a Jupyter notebook: an object with a list of cells
+    (or nbformat 3's worksheets) and an nbformat version at its top level, wherever they are
+    in the file."""
+    return (
+        isinstance(doc, dict)
+        and (isinstance(doc.get("cells"), list) or isinstance(doc.get("worksheets"), list))
+        and "nbformat" in doc
+    )
+
+
+def check_json(
+    doc: object, data: bytes, encoding: str, context: CheckContext, sink: FindingSink
+) -> None:
+    """A JSON document (``doc``, parsed from ``data``): its tables, and its text."""
     table = as_table(doc)
     if table is not None:
         check_frame(table, context, sink, what="the JSON table")
@@ -226,8 +239,8 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def check_notebook(data: bytes, encoding: str, context: CheckContext, sink: FindingSink) -> None:
-    doc = parse_json(data, encoding)
+def check_notebook(doc: object, context: CheckContext, sink: FindingSink) -> None:
+    """A parsed notebook: sources, outputs, metadata and attachments."""
     if isinstance(doc, dict) and isinstance(doc.get("worksheets"), list):
         raise Unreadable("it is a notebook of an old format (nbformat 3, cells in worksheets); "
                          "open it in a current Jupyter and save it again")  # fmt: skip

@@ -280,22 +280,14 @@ def proportion_name(name: str) -> bool:
     words = set(tokens(name))
     if words & _INTERVAL:
         return False  # 'lower 95% CI': a bound of a confidence interval, not a share
+    if words & _SETTING:
+        return False
     return bool(words & _PROPORTION) or "%" in str(name)
 
 
-_INTERVAL = {
-    "ci",
-    "lci",
-    "uci",
-    "cl",
-    "confidence",
-    "interval",
-    "l95",
-    "u95",
-    "learning",
-    "dropout",
-    "params",
-}  # a model's settings: a learning rate is no share
+_INTERVAL = {"ci", "lci", "uci", "cl", "confidence", "interval", "l95", "u95"}
+#: a model's settings: a learning rate or a dropout rate is no share of people
+_SETTING = {"learning", "dropout", "params"}
 
 
 def percent_name(name: str) -> bool:
